@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Guest: with an IMA policy measuring BPRM_CHECK loaded, bima refuses PCR 10
+# (kernel IMA writes there) and runs on PCR 11. The digests bima logs are
+# the digests the kernel's own IMA list holds for the same files, and bima
+# verify accepts the PCR 11 log.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/lib.sh"
+. "$top/tests/guest/guest.sh"
+
+work=/tmp/ima-test
+mkdir -p "$work/bin"
+unique_copy /usr/bin/true "$work/bin/true-c"
+unique_copy /usr/bin/printf "$work/bin/printf-d"
+chmod +x "$work/bin/"*
+
+echo "measure func=BPRM_CHECK" >/sys/kernel/security/ima/policy
+check_eq "IMA policy measuring BPRM_CHECK loaded" $? 0
+/usr/bin/true # kernel IMA now adds to PCR 10
+count=$(cat /sys/kernel/security/ima/runtime_measurements_count)
+check "kernel IMA list grew past boot_aggregate ($count entries)" test "$count" -gt 1
+
+"$bima" run --log-dir "$work/refused" --tcti "$tcti" >"$work/refused.out" 2>&1
+check_eq "bima run on PCR 10 is refused while kernel IMA measures there (exit 1)" $? 1
+check_grep "and says why and what to do" 'kernel IMA has [0-9]+ entries in PCR 10.*--pcr 11' "$work/refused.out"
+check "nothing stays pinned after the refusal" test ! -e /sys/fs/bpf/bima
+
+start_bima "$work/bima.out" --pcr 11 --log-dir "$work/log" --tcti "$tcti" || exit 1
+"$work/bin/true-c"
+"$work/bin/printf-d" x >/dev/null
+sleep 1
+stop_bima
+
+"$bima" log --log-dir "$work/log" >"$work/log.txt"
+check_grep "bima's PCR 11 log starts with its own boot_aggregate" '^11 [0-9a-f]{40} ima-ng sha256:[0-9a-f]{64} boot_aggregate$' <(head -1 "$work/log.txt")
+for f in "$work/bin/true-c" "$work/bin/printf-d"; do
+	d=$(sha256 "$f")
+	check_grep "bima logged $(basename "$f") with its sha256sum" "^11 [0-9a-f]{40} ima-ng sha256:$d $f\$" "$work/log.txt"
+	# Kernel IMA names the file from the global root (the guest's chroot is
+	# /mnt/root), bima from the task's root: compare digests and file names.
+	check_grep "kernel IMA list has the same digest for $(basename "$f")" \
+		"^10 [0-9a-f]{40} ima-sig sha256:$d /.*/$(basename "$f") \$" /sys/kernel/security/ima/ascii_runtime_measurements
+done
+
+"$bima" verify --log-dir "$work/log" --tcti "$tcti" >"$work/verify.txt" 2>&1
+check_eq "bima verify of the PCR 11 log exits 0" $? 0
+check_grep "PCR 11 replays in sha1 and sha256" '^PCR 11: the log replays to the TPM value in sha1 sha256' "$work/verify.txt"
+sed 's/^/    verify| /' "$work/verify.txt"
+done_testing

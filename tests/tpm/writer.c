@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Test driver for the TPM tests: start (or continue) the TPM's epoch in a
+ * log directory exactly as `bima run` does, then commit entries for the
+ * paths given, through the daemon's own epoch, log and TPM code. Only the
+ * BPF side is missing, which the host kernel cannot run.
+ *
+ *   writer TCTI LOG_DIR PCR PATH...
+ * Each PATH's sha256 digest is computed here from its contents; a PATH of
+ * "violation:NAME" writes a violation entry (zero template hash).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "epoch.h"
+#include "msg.h"
+
+static int file_sha256(const char *path, uint8_t *digest)
+{
+	static uint8_t data[1 << 22];
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	if (!f)
+		return -1;
+	n = fread(data, 1, sizeof(data), f);
+	fclose(f);
+	return hashalg_digest(hashalg_by_name("sha256", 6), data, n, digest);
+}
+
+int main(int argc, char **argv)
+{
+	const struct hashalg *sha256 = hashalg_by_name("sha256", 6);
+	struct buf batch = {}, data = {};
+	uint8_t digest[32] = {};
+	struct epoch ep;
+	struct tpm *tpm;
+	struct log *log;
+	int err;
+
+	if (argc < 4) {
+		fprintf(stderr, "usage: writer TCTI LOG_DIR PCR PATH...\n");
+		return 2;
+	}
+	err = tpm__open(argv[1], &tpm);
+	err = err ?: epoch_begin(&ep, tpm, argv[2], atoi(argv[3]), &log);
+	if (err)
+		return 1;
+	for (int i = 4; i < argc; i++) {
+		bool violation = !strncmp(argv[i], "violation:", 10);
+		const char *name = violation ? argv[i] + 10 : argv[i];
+
+		if (!violation && file_sha256(name, digest)) {
+			fprintf(stderr, "writer: %s: cannot hash\n", name);
+			return 1;
+		}
+		data.len = 0;
+		template_data_ng(&data, sha256, violation ? (uint8_t[32]){} : digest, name, NULL, 0);
+		template_encode(&batch, ep.pcr, "ima-ng", data.p, data.len, violation);
+	}
+	err = epoch_commit(&ep, tpm, log, &batch);
+	printf("%s %lu\n", log_path(log), (unsigned long)ep.entries);
+	log__close(log);
+	tpm__free(tpm);
+	buf_free(&batch);
+	buf_free(&data);
+	return err ? 1 : 0;
+}

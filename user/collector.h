@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* `bima run`: ring buffer -> log entry -> durable log -> TPM extend. */
+#ifndef BIMA_COLLECTOR_H
+#define BIMA_COLLECTOR_H
+
+#include <stdint.h>
+
+struct collector_opts {
+	const char *log_dir;
+	const char *tcti;
+	uint32_t pcr;
+	uint32_t ringbuf_size;
+};
+
+/* Run until SIGINT or SIGTERM; returns 0 after a clean stop. */
+int collector_run(const struct collector_opts *opts);
+
+#endif

@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <string.h>
+
+#include "epoch.h"
+#include "kernel_ima.h"
+#include "msg.h"
+
+#define AGGREGATE_NAME "boot_aggregate"
+
+int epoch_check_tpm(const struct replay *r, struct tpm *tpm, uint32_t *bad_pcr)
+{
+	uint8_t value[HASHALG_MAX_SIZE];
+	char want[2 * HASHALG_MAX_SIZE + 1], have[2 * HASHALG_MAX_SIZE + 1];
+	int err, mismatches = 0;
+
+	for (uint32_t pcr = 0; pcr < TPM_PCR_COUNT; pcr++) {
+		if (!(r->used & (1u << pcr)))
+			continue;
+		for (size_t b = 0; b < r->nbanks; b++) {
+			err = tpm_pcr_read(tpm, pcr, r->banks[b], value);
+			if (err)
+				return err;
+			if (!memcmp(value, r->pcr[pcr][b], r->banks[b]->size))
+				continue;
+			hex_encode(r->pcr[pcr][b], r->banks[b]->size, want);
+			hex_encode(value, r->banks[b]->size, have);
+			pr_err("PCR %u %s: log replays to %s, TPM has %s", pcr, r->banks[b]->name, want,
+			       have);
+			if (!mismatches++)
+				*bad_pcr = pcr;
+		}
+	}
+	return mismatches ? -EBADMSG : 0;
+}
+
+/* Replay an encoded list into r, counting entries; the list came from a trusted writer. */
+static int replay_buf(struct replay *r, const struct buf *entries, uint64_t *count, char *why)
+{
+	struct template_entry e;
+	size_t off = 0, used;
+	int err;
+
+	while (off < entries->len) {
+		err = template_decode(entries->p + off, entries->len - off, &e, &used, why);
+		if (err)
+			return err;
+		err = replay_entry(r, &e);
+		if (err)
+			return err;
+		off += used;
+		(*count)++;
+	}
+	return 0;
+}
+
+int epoch_commit(struct epoch *ep, struct tpm *tpm, struct log *log, const struct buf *entries)
+{
+	struct tpm_digest d[TPM_BANKS_MAX];
+	struct template_entry e;
+	char why[TEMPLATE_WHY_LEN];
+	size_t off = 0, used;
+	int err;
+
+	if (!entries->len)
+		return 0;
+	err = log_append(log, entries->p, entries->len);
+	err = err ?: log_sync(log);
+	if (err) {
+		pr_err("%s: cannot write log: %s", log_path(log), strerror(-err));
+		return err;
+	}
+	/* Durable: now, and only now, the TPM. */
+	while (off < entries->len) {
+		err = template_decode(entries->p + off, entries->len - off, &e, &used, why);
+		err = err ?: replay_digests(&ep->replay, &e, d);
+		err = err ?: tpm_pcr_extend(tpm, e.pcr, d, ep->replay.nbanks);
+		err = err ?: replay_entry(&ep->replay, &e);
+		if (err)
+			return err;
+		off += used;
+		ep->entries++;
+	}
+	return 0;
+}
+
+/* Continue an epoch whose log exists: it must replay to the TPM. */
+static int resume(struct epoch *ep, struct tpm *tpm)
+{
+	struct log_cursor *c;
+	struct template_entry e;
+	uint32_t bad_pcr;
+	int err;
+
+	err = log_cursor__open(ep->dir, &c);
+	if (err == -ENOENT)
+		return 0; /* a new epoch */
+	if (err) {
+		pr_err("%s: cannot read log: %s", ep->dir, strerror(-err));
+		return err;
+	}
+	while ((err = log_cursor_next(c, &e)) > 0) {
+		err = replay_entry(&ep->replay, &e);
+		if (err)
+			break;
+		ep->entries++;
+	}
+	if (err < 0)
+		pr_err("%s", log_cursor_error(c));
+	log_cursor__free(c);
+	if (err < 0)
+		return err;
+	if (!ep->entries)
+		return 0;
+	err = epoch_check_tpm(&ep->replay, tpm, &bad_pcr);
+	if (err == -EBADMSG)
+		pr_err("%s: the log of this TPM epoch does not match the TPM (PCR %u); "
+		       "bima does not yet reconcile them, move the directory aside to start over",
+		       ep->dir, bad_pcr);
+	return err;
+}
+
+/* The kernel's boot_aggregate over PCRs 0-9, in the sha256 bank or else sha1. */
+static int own_aggregate(struct epoch *ep, struct tpm *tpm, struct buf *out)
+{
+	const struct hashalg *alg = NULL;
+	uint8_t pcrs[10][HASHALG_MAX_SIZE], digest[HASHALG_MAX_SIZE];
+	struct buf data = {};
+	int err;
+
+	for (size_t b = 0; b < ep->replay.nbanks; b++)
+		if (!strcmp(ep->replay.banks[b]->name, "sha256") ||
+		    (!alg && !strcmp(ep->replay.banks[b]->name, "sha1")))
+			alg = ep->replay.banks[b];
+	if (!alg) {
+		pr_err("TPM has neither a sha256 nor a sha1 bank for the boot aggregate");
+		return -ENOTSUP;
+	}
+	for (uint32_t i = 0; i < 10; i++) {
+		err = tpm_pcr_read(tpm, i, alg, pcrs[i]);
+		if (err)
+			return err;
+	}
+	for (uint32_t i = 1; i < 10; i++)
+		memmove(pcrs[0] + i * alg->size, pcrs[i], alg->size);
+	err = hashalg_digest(alg, pcrs[0], 10 * alg->size, digest);
+	err = err ?: template_data_ng(&data, alg, digest, AGGREGATE_NAME, NULL, 0);
+	err = err ?: template_encode(out, ep->pcr, "ima-ng", data.p, data.len, false);
+	buf_free(&data);
+	return err;
+}
+
+/* Import the kernel's list, which must hold only its boot_aggregate and replay to the TPM. */
+static int import_kernel_list(struct epoch *ep, struct tpm *tpm, struct buf *out)
+{
+	struct replay r = ep->replay;
+	char why[TEMPLATE_WHY_LEN];
+	uint64_t count = 0;
+	uint32_t bad_pcr;
+	int err;
+
+	err = kernel_ima_read(out);
+	if (err) {
+		pr_err("%s/binary_runtime_measurements: %s", KERNEL_IMA_DIR, strerror(-err));
+		return err;
+	}
+	err = replay_buf(&r, out, &count, why);
+	if (err) {
+		pr_err("%s/binary_runtime_measurements: cannot replay: %s", KERNEL_IMA_DIR,
+		       err == -EBADMSG ? why : strerror(-err));
+		return err;
+	}
+	if (count != 1) {
+		pr_err("kernel IMA has %lu entries in PCR 10, not only boot_aggregate: an IMA "
+		       "policy is measuring there, so a log of bima's cannot replay PCR 10; "
+		       "run bima on another PCR (--pcr 11) or load no IMA measure policy",
+		       (unsigned long)count);
+		return -EBUSY;
+	}
+	err = epoch_check_tpm(&r, tpm, &bad_pcr);
+	if (err == -EBADMSG)
+		pr_err("PCR 10 was extended by something other than kernel IMA; run bima on "
+		       "another PCR (--pcr)");
+	return err;
+}
+
+int epoch_begin(struct epoch *ep, struct tpm *tpm, const char *log_dir, uint32_t pcr,
+		struct log **log)
+{
+	const struct hashalg *banks[TPM_BANKS_MAX];
+	char why[TEMPLATE_WHY_LEN];
+	uint32_t reset, restart;
+	struct buf head = {};
+	size_t nbanks;
+	int err;
+
+	memset(ep, 0, sizeof(*ep));
+	ep->pcr = pcr;
+	err = tpm_banks(tpm, pcr, banks, &nbanks);
+	if (err)
+		return err;
+	if (!nbanks) {
+		pr_err("TPM has no bank bima can use for PCR %u", pcr);
+		return -ENOTSUP;
+	}
+	replay_init(&ep->replay, banks, nbanks);
+	err = tpm_epoch(tpm, &reset, &restart);
+	if (err)
+		return err;
+	err = log_epoch_dir(ep->dir, sizeof(ep->dir), log_dir, reset, restart);
+	if (err) {
+		pr_err("%s: log directory name too long", log_dir);
+		return err;
+	}
+	ep->kernel_ima = !kernel_ima_count(&ep->kernel_ima_count);
+
+	err = resume(ep, tpm);
+	if (err)
+		return err;
+	if (ep->entries) {
+		pr_info("continuing epoch %s: %lu entries replay to the TPM", ep->dir,
+			(unsigned long)ep->entries);
+		return log__open(ep->dir, log);
+	}
+
+	if (pcr == 10 && ep->kernel_ima) {
+		err = import_kernel_list(ep, tpm, &head);
+	} else {
+		uint8_t value[HASHALG_MAX_SIZE], zero[HASHALG_MAX_SIZE] = {};
+
+		for (size_t b = 0; !err && b < nbanks; b++) {
+			err = tpm_pcr_read(tpm, pcr, banks[b], value);
+			if (!err && memcmp(value, zero, banks[b]->size)) {
+				pr_err("PCR %u (%s) is already extended by something other than "
+				       "bima in this TPM epoch; choose a PCR that is still zero",
+				       pcr, banks[b]->name);
+				err = -EBUSY;
+			}
+		}
+		err = err ?: own_aggregate(ep, tpm, &head);
+	}
+	err = err ?: log__open(ep->dir, log);
+	if (err)
+		goto out;
+	if (pcr == 10 && ep->kernel_ima) {
+		/* Already in the TPM: write and replay, no extend. */
+		err = log_append(*log, head.p, head.len);
+		err = err ?: log_sync(*log);
+		if (err)
+			pr_err("%s: cannot write log: %s", log_path(*log), strerror(-err));
+		err = err ?: replay_buf(&ep->replay, &head, &ep->entries, why);
+		if (!err)
+			pr_info("new epoch %s: imported the kernel's boot_aggregate", ep->dir);
+	} else {
+		err = epoch_commit(ep, tpm, *log, &head);
+		if (!err)
+			pr_info("new epoch %s: boot_aggregate of PCRs 0-9 in PCR %u", ep->dir, pcr);
+	}
+	if (err) {
+		log__close(*log);
+		*log = NULL;
+	}
+out:
+	buf_free(&head);
+	return err;
+}

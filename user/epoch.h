@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The start of a TPM epoch's log. A fresh epoch begins with an aggregate
+ * entry: on PCR 10 the kernel's own IMA list (boot_aggregate) is imported,
+ * so the log replays PCR 10 exactly; on any other PCR, or without kernel
+ * IMA, bima writes its own boot_aggregate over PCRs 0-9. An epoch that
+ * already has a log is continued only if the log replays to the TPM.
+ */
+#ifndef BIMA_EPOCH_H
+#define BIMA_EPOCH_H
+
+#include <stdbool.h>
+
+#include "log.h"
+#include "replay.h"
+#include "tpm.h"
+
+struct epoch {
+	char dir[LOG_PATH_MAX];
+	uint32_t pcr;              /* the PCR bima extends */
+	struct replay replay;      /* the PCRs as the log has them */
+	uint64_t entries;          /* entries in the epoch's log */
+	bool kernel_ima;           /* the kernel has IMA */
+	uint64_t kernel_ima_count; /* its entries when bima started, for the PCR 10 check */
+};
+
+/*
+ * Find the TPM's epoch under log_dir, check or start its log, and open a
+ * new segment in *log for what follows. Errors are logged here.
+ */
+int epoch_begin(struct epoch *ep, struct tpm *tpm, const char *log_dir, uint32_t pcr,
+		struct log **log);
+
+/* Compare the replay with the TPM for every PCR the log touched; logs each difference. */
+int epoch_check_tpm(const struct replay *r, struct tpm *tpm, uint32_t *bad_pcr);
+
+/* Write entries (an encoded list) to log, make them durable, then extend them. */
+int epoch_commit(struct epoch *ep, struct tpm *tpm, struct log *log, const struct buf *entries);
+
+#endif

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Hash algorithms under their three names: kernel, TPM and OpenSSL. */
+#include <errno.h>
+#include <string.h>
+#include <openssl/evp.h>
+
+#include "hashalg.h"
+
+/* Kernel ids from include/uapi/linux/hash_info.h, TPM ids from the TPM 2.0 spec part 2. */
+static const struct hashalg algs[] = {
+	{ "md5", 1, 0, 16 },
+	{ "sha1", 2, 0x0004, 20 },
+	{ "sha256", 4, 0x000b, 32 },
+	{ "sha384", 5, 0x000c, 48 },
+	{ "sha512", 6, 0x000d, 64 },
+	{ "sha224", 7, 0, 28 },
+	{ "sm3", 17, 0x0012, 32 },
+};
+
+const struct hashalg *hashalg_by_kernel_id(int id)
+{
+	for (size_t i = 0; i < sizeof(algs) / sizeof(algs[0]); i++)
+		if (algs[i].kernel_id == id)
+			return &algs[i];
+	return NULL;
+}
+
+const struct hashalg *hashalg_by_tpm_id(uint16_t id)
+{
+	for (size_t i = 0; i < sizeof(algs) / sizeof(algs[0]); i++)
+		if (id && algs[i].tpm_id == id)
+			return &algs[i];
+	return NULL;
+}
+
+const struct hashalg *hashalg_by_name(const char *name, size_t len)
+{
+	for (size_t i = 0; i < sizeof(algs) / sizeof(algs[0]); i++)
+		if (strlen(algs[i].name) == len && !memcmp(algs[i].name, name, len))
+			return &algs[i];
+	return NULL;
+}
+
+int hashalg_digest(const struct hashalg *alg, const void *data, size_t len, uint8_t *out)
+{
+	const EVP_MD *md = EVP_get_digestbyname(alg->name);
+	unsigned int n;
+
+	if (!md || !EVP_Digest(data, len, out, &n, md, NULL) || n != alg->size)
+		return -EINVAL;
+	return 0;
+}
+
+int hashalg_extend(const struct hashalg *alg, uint8_t *pcr, const uint8_t *digest)
+{
+	uint8_t buf[2 * HASHALG_MAX_SIZE];
+
+	memcpy(buf, pcr, alg->size);
+	memcpy(buf + alg->size, digest, alg->size);
+	return hashalg_digest(alg, buf, 2 * alg->size, pcr);
+}
+
+void hex_encode(const uint8_t *in, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < len; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 0xf];
+	}
+	out[2 * len] = '\0';
+}

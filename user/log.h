@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The on-disk log. A log directory holds one directory per TPM epoch
+ * ("epoch-<resetCount>-<restartCount>"), and each epoch a series of segment
+ * files "segment-NNNNNN.bin", numbered from 1. A segment is an IMA binary
+ * measurement list (template.h), so concatenating an epoch's segments in
+ * order gives the epoch's whole list. Segments are only ever appended to.
+ */
+#ifndef BIMA_LOG_H
+#define BIMA_LOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "template.h"
+
+#define LOG_PATH_MAX 4096
+
+struct log;
+struct log_cursor;
+
+/* "<log_dir>/epoch-<reset>-<restart>" */
+int log_epoch_dir(char *out, size_t len, const char *log_dir, uint32_t reset, uint32_t restart);
+
+/* The newest epoch under log_dir, by reset and then restart count; -ENOENT if none. */
+int log_latest_epoch(char *out, size_t len, const char *log_dir);
+
+/* Create the epoch directory if needed and start its next segment. */
+int log__open(const char *epoch_dir, struct log **out);
+void log__close(struct log *l);
+const char *log_path(const struct log *l);
+/* Append bytes to the segment (not yet durable). */
+int log_append(struct log *l, const void *data, size_t len);
+/* Make everything appended so far durable (fdatasync). */
+int log_sync(struct log *l);
+
+/*
+ * Read an epoch's entries in order. log_cursor_next() returns 1 with an
+ * entry, 0 at the end, or -EBADMSG with log_cursor_error() naming the
+ * segment, the entry and the reason. The entry stays valid until the next call.
+ */
+int log_cursor__open(const char *epoch_dir, struct log_cursor **out);
+void log_cursor__free(struct log_cursor *c);
+int log_cursor_next(struct log_cursor *c, struct template_entry *e);
+const char *log_cursor_error(const struct log_cursor *c);
+/* Where the entry last returned lives: segment number and index in it (from 0). */
+unsigned int log_cursor_segment(const struct log_cursor *c);
+unsigned int log_cursor_index(const struct log_cursor *c);
+/* How many segments the epoch has. */
+unsigned int log_cursor_segments(const struct log_cursor *c);
+
+#endif

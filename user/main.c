@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* bima: command-line dispatch only. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collector.h"
+#include "log.h"
+#include "msg.h"
+#include "verify.h"
+
+#ifndef BIMA_VERSION
+#define BIMA_VERSION "0.1.0"
+#endif
+
+#define DEFAULT_LOG_DIR "/var/lib/bima"
+#define DEFAULT_TCTI "device:/dev/tpmrm0"
+#define DEFAULT_RINGBUF (4u << 20)
+
+static const char usage[] =
+	"Usage: bima COMMAND [OPTIONS]\n"
+	"\n"
+	"File measurement with BPF-LSM: the kernel hashes, bima logs and extends the TPM.\n"
+	"\n"
+	"Commands:\n"
+	"  run      load the BPF-LSM programs and collect measurements until SIGINT/SIGTERM\n"
+	"  log      print an epoch's log in IMA's ASCII format\n"
+	"  verify   replay an epoch's log and compare it with the TPM\n"
+	"  help     show this text; `bima COMMAND --help` shows a command's options\n"
+	"  version  print the version\n";
+
+static const char run_usage[] =
+	"Usage: bima run [--log-dir DIR] [--tcti TCTI] [--pcr N] [--ringbuf-size BYTES] [-v]\n"
+	"\n"
+	"Measure every exec (BPRM_CHECK) and every executable file mapping (MMAP_CHECK):\n"
+	"the kernel hashes the file, bima appends an ima-ng entry to the log, makes it\n"
+	"durable, and only then extends PCR N in every active TPM bank.\n"
+	"\n"
+	"  --log-dir DIR        log directory, one subdirectory per TPM epoch (" DEFAULT_LOG_DIR ")\n"
+	"  --tcti TCTI          TPM access, tpm2-tss TCTI string (" DEFAULT_TCTI ")\n"
+	"  --pcr N              PCR to extend, 0-23 (10: the log then starts with the kernel's\n"
+	"                       own IMA boot_aggregate and replays PCR 10 exactly)\n"
+	"  --ringbuf-size BYTES ring buffer size, a power of two of at least 4096 (4194304)\n"
+	"  -v, --verbose        print every measurement\n";
+
+static const char log_usage[] =
+	"Usage: bima log [--log-dir DIR] [--epoch NAME]\n"
+	"\n"
+	"Print the log of the newest TPM epoch (or of --epoch, a directory name such as\n"
+	"epoch-0-0) as \"PCR template-hash template-name algo:digest path\" lines.\n"
+	"Exits 1 at the first corrupt entry, after the entries before it.\n"
+	"\n"
+	"  --log-dir DIR  log directory (" DEFAULT_LOG_DIR ")\n"
+	"  --epoch NAME   epoch directory to print\n";
+
+static const char verify_usage[] =
+	"Usage: bima verify [--log-dir DIR] [--tcti TCTI] [--epoch NAME]\n"
+	"\n"
+	"Check each entry's template hash, replay the log of the TPM's current epoch in\n"
+	"every bank, and compare with the TPM's PCRs. Exit status: 0 verified, 1 the log is\n"
+	"corrupt or does not match the TPM (the first bad entry is named), 2 could not verify.\n"
+	"\n"
+	"  --log-dir DIR  log directory (" DEFAULT_LOG_DIR ")\n"
+	"  --tcti TCTI    TPM access (" DEFAULT_TCTI ")\n"
+	"  --epoch NAME   verify this epoch directory instead of the TPM's current one\n";
+
+enum { OPT_LOG_DIR = 256, OPT_TCTI, OPT_PCR, OPT_RINGBUF, OPT_EPOCH };
+
+static const struct option options[] = {
+	{ "log-dir", required_argument, NULL, OPT_LOG_DIR },
+	{ "tcti", required_argument, NULL, OPT_TCTI },
+	{ "pcr", required_argument, NULL, OPT_PCR },
+	{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF },
+	{ "epoch", required_argument, NULL, OPT_EPOCH },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{},
+};
+
+struct args {
+	const char *log_dir;
+	const char *tcti;
+	const char *epoch;
+	unsigned long pcr;
+	unsigned long ringbuf_size;
+};
+
+static int parse_ulong(const char *opt, const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(s, &end, 0);
+	if (errno || end == s || *end || *s == '-' || *out > max) {
+		fprintf(stderr, "bima: %s: invalid value \"%s\" (0..%lu)\n", opt, s, max);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Parse the options; `allowed` lists the OPT_* a command takes. Returns 1 for --help. */
+static int parse(int argc, char **argv, const char *help, const int *allowed, struct args *a)
+{
+	int opt;
+
+	*a = (struct args){ DEFAULT_LOG_DIR, DEFAULT_TCTI, NULL, 10, DEFAULT_RINGBUF };
+	while ((opt = getopt_long(argc, argv, "vh", options, NULL)) != -1) {
+		bool ok = opt == 'v' || opt == 'h';
+
+		for (const int *p = allowed; *p; p++)
+			ok |= *p == opt;
+		if (!ok || opt == '?') {
+			if (opt != '?')
+				fprintf(stderr, "bima: option %s does not apply to this command\n",
+					argv[optind - 1]);
+			fputs(help, stderr);
+			return -EINVAL;
+		}
+		switch (opt) {
+		case 'v':
+			msg_max_level = MSG_DEBUG;
+			break;
+		case 'h':
+			fputs(help, stdout);
+			return 1;
+		case OPT_LOG_DIR:
+			a->log_dir = optarg;
+			break;
+		case OPT_TCTI:
+			a->tcti = optarg;
+			break;
+		case OPT_EPOCH:
+			a->epoch = optarg;
+			break;
+		case OPT_PCR:
+			if (parse_ulong("--pcr", optarg, 23, &a->pcr))
+				return -EINVAL;
+			break;
+		case OPT_RINGBUF:
+			if (parse_ulong("--ringbuf-size", optarg, 1ul << 30, &a->ringbuf_size))
+				return -EINVAL;
+			if (a->ringbuf_size < 4096 || (a->ringbuf_size & (a->ringbuf_size - 1))) {
+				fprintf(stderr, "bima: --ringbuf-size: %lu is not a power of two "
+						"of at least 4096\n", a->ringbuf_size);
+				return -EINVAL;
+			}
+			break;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "bima: unexpected argument \"%s\"\n", argv[optind]);
+		fputs(help, stderr);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	static const int allowed[] = { OPT_LOG_DIR, OPT_TCTI, OPT_PCR, OPT_RINGBUF, 0 };
+	struct collector_opts o;
+	struct args a;
+	int err = parse(argc, argv, run_usage, allowed, &a);
+
+	if (err)
+		return err > 0 ? 0 : 2;
+	o = (struct collector_opts){ a.log_dir, a.tcti, a.pcr, a.ringbuf_size };
+	return collector_run(&o) ? 1 : 0;
+}
+
+/* The epoch directory named by --epoch, or the newest one. */
+static int pick_epoch(const struct args *a, char *dir, size_t len)
+{
+	int err;
+
+	if (a->epoch) {
+		if (strchr(a->epoch, '/'))
+			snprintf(dir, len, "%s", a->epoch);
+		else
+			snprintf(dir, len, "%s/%s", a->log_dir, a->epoch);
+		return 0;
+	}
+	err = log_latest_epoch(dir, len, a->log_dir);
+	if (err)
+		pr_err("%s: no epoch directory found: %s", a->log_dir,
+		       err == -ENOENT ? "no log yet" : strerror(-err));
+	return err;
+}
+
+static int cmd_log(int argc, char **argv)
+{
+	static const int allowed[] = { OPT_LOG_DIR, OPT_EPOCH, 0 };
+	char dir[LOG_PATH_MAX], why[TEMPLATE_WHY_LEN];
+	struct log_cursor *c;
+	struct template_entry e;
+	struct args a;
+	int err = parse(argc, argv, log_usage, allowed, &a);
+
+	if (err)
+		return err > 0 ? 0 : 2;
+	if (pick_epoch(&a, dir, sizeof(dir)))
+		return 2;
+	err = log_cursor__open(dir, &c);
+	if (err) {
+		pr_err("%s: %s", dir, strerror(-err));
+		return 2;
+	}
+	while ((err = log_cursor_next(c, &e)) > 0) {
+		err = template_print_ascii(stdout, &e, why);
+		if (err) {
+			pr_err("segment %u, entry %u: %s", log_cursor_segment(c),
+			       log_cursor_index(c), why);
+			break;
+		}
+	}
+	if (err < 0 && log_cursor_error(c)[0]) /* not yet reported */
+		pr_err("%s", log_cursor_error(c));
+	log_cursor__free(c);
+	return err < 0 ? 1 : 0;
+}
+
+static int cmd_verify(int argc, char **argv)
+{
+	static const int allowed[] = { OPT_LOG_DIR, OPT_TCTI, OPT_EPOCH, 0 };
+	char dir[LOG_PATH_MAX];
+	struct args a;
+	int err = parse(argc, argv, verify_usage, allowed, &a);
+
+	if (err)
+		return err > 0 ? 0 : VERIFY_ERROR;
+	if (a.epoch && pick_epoch(&a, dir, sizeof(dir)))
+		return VERIFY_ERROR;
+	return verify_run(a.log_dir, a.epoch ? dir : NULL, a.tcti);
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : "help";
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!strcmp(cmd, "run"))
+		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(cmd, "log"))
+		return cmd_log(argc - 1, argv + 1);
+	if (!strcmp(cmd, "verify"))
+		return cmd_verify(argc - 1, argv + 1);
+	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+		printf("bima %s\n", BIMA_VERSION);
+		return 0;
+	}
+	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	fprintf(stderr, "bima: unknown command \"%s\"\n%s", cmd, usage);
+	return 2;
+}

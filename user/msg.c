@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "msg.h"
+
+int msg_max_level = MSG_INFO;
+
+void msg(int level, const char *fmt, ...)
+{
+	static const char *const label[] = {
+		[MSG_ERR] = "error: ", [MSG_WARN] = "warning: ", [MSG_NOTICE] = "",
+		[MSG_INFO] = "", [MSG_DEBUG] = "debug: ",
+	};
+	va_list ap;
+
+	if (level > msg_max_level)
+		return;
+	if (getenv("JOURNAL_STREAM"))
+		fprintf(stderr, "<%d>", level);
+	else
+		fprintf(stderr, "bima: %s", label[level]);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}

@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* IMA measurement-list entries; the layout is documented in template.h. */
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "template.h"
+
+/* The templates bima understands, and how many fields each has. */
+static const struct {
+	const char *name;
+	int nfields;
+} known[] = {
+	{ "ima-ng", 2 },
+	{ "ima-sig", 3 },
+	{ "ima-buf", 3 },
+};
+
+static int bad(char *why, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int bad(char *why, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, TEMPLATE_WHY_LEN, fmt, ap);
+	va_end(ap);
+	return -EBADMSG;
+}
+
+int template_decode(const uint8_t *buf, size_t len, struct template_entry *e, size_t *used,
+		    char why[TEMPLATE_WHY_LEN])
+{
+	size_t off = 0;
+	uint32_t name_len, data_len;
+
+	if (len == 0)
+		return -ENODATA;
+	if (len < 4 + TEMPLATE_DIGEST_SIZE + 4)
+		return bad(why, "truncated entry header: %zu bytes left, need %d", len,
+			   4 + TEMPLATE_DIGEST_SIZE + 4);
+	e->pcr = get_u32_le(buf);
+	memcpy(e->digest, buf + 4, TEMPLATE_DIGEST_SIZE);
+	off = 4 + TEMPLATE_DIGEST_SIZE;
+	name_len = get_u32_le(buf + off);
+	off += 4;
+	if (name_len == 0 || name_len > TEMPLATE_NAME_MAX)
+		return bad(why, "template name length %u out of range 1..%d", name_len,
+			   TEMPLATE_NAME_MAX);
+	if (len - off < name_len + 4)
+		return bad(why, "truncated template name: %zu bytes left, need %u", len - off,
+			   name_len + 4);
+	memcpy(e->name, buf + off, name_len);
+	e->name[name_len] = '\0';
+	if (strlen(e->name) != name_len)
+		return bad(why, "template name contains a NUL byte");
+	off += name_len;
+	data_len = get_u32_le(buf + off);
+	off += 4;
+	if (data_len > TEMPLATE_DATA_MAX)
+		return bad(why, "template data length %u exceeds %u", data_len, TEMPLATE_DATA_MAX);
+	if (len - off < data_len)
+		return bad(why, "truncated template data: %zu bytes left, length field says %u",
+			   len - off, data_len);
+	e->data = buf + off;
+	e->data_len = data_len;
+	*used = off + data_len;
+	return 0;
+}
+
+int template_fields(const struct template_entry *e, struct template_fields *f,
+		    char why[TEMPLATE_WHY_LEN])
+{
+	const uint8_t *field[3];
+	uint32_t flen[3], off = 0, digest_len;
+	int n = -1, i;
+	const uint8_t *colon;
+
+	for (i = 0; i < (int)(sizeof(known) / sizeof(known[0])); i++)
+		if (!strcmp(e->name, known[i].name))
+			n = known[i].nfields;
+	if (n < 0)
+		return bad(why, "unknown template \"%s\"", e->name);
+
+	for (i = 0; i < n; i++) {
+		if (e->data_len - off < 4)
+			return bad(why, "%s field %d: truncated length", e->name, i + 1);
+		flen[i] = get_u32_le(e->data + off);
+		off += 4;
+		if (flen[i] > e->data_len - off)
+			return bad(why, "%s field %d: length %u exceeds the %u bytes left", e->name,
+				   i + 1, flen[i], e->data_len - off);
+		field[i] = e->data + off;
+		off += flen[i];
+	}
+	if (off != e->data_len)
+		return bad(why, "%s: %u bytes after the last field", e->name, e->data_len - off);
+
+	/* d-ng: "<algo>:" NUL digest */
+	colon = flen[0] ? memchr(field[0], ':', flen[0]) : NULL;
+	if (!colon || (uint32_t)(colon - field[0]) + 2 > flen[0] || colon[1] != '\0')
+		return bad(why, "d-ng field is not \"<algo>:\\0<digest>\"");
+	f->alg = hashalg_by_name((const char *)field[0], colon - field[0]);
+	if (!f->alg)
+		return bad(why, "d-ng: unknown hash algorithm \"%.*s\"", (int)(colon - field[0]),
+			   (const char *)field[0]);
+	f->digest = colon + 2;
+	digest_len = flen[0] - (uint32_t)(f->digest - field[0]);
+	if (digest_len != f->alg->size)
+		return bad(why, "d-ng: %s digest of %u bytes, expected %zu", f->alg->name,
+			   digest_len, f->alg->size);
+
+	/* n-ng: NUL-terminated name, no NUL inside */
+	if (flen[1] == 0 || field[1][flen[1] - 1] != '\0' ||
+	    strlen((const char *)field[1]) != flen[1] - 1)
+		return bad(why, "n-ng field is not one NUL-terminated string");
+	f->path = (const char *)field[1];
+	f->path_len = flen[1];
+
+	f->extra = n > 2 ? field[2] : NULL;
+	f->extra_len = n > 2 ? flen[2] : 0;
+	return 0;
+}
+
+bool template_is_violation(const struct template_entry *e)
+{
+	static const uint8_t zero[TEMPLATE_DIGEST_SIZE];
+
+	return !memcmp(e->digest, zero, sizeof(zero));
+}
+
+int template_bank_digest(const struct template_entry *e, const struct hashalg *bank, uint8_t *out)
+{
+	if (template_is_violation(e)) {
+		memset(out, 0xff, bank->size);
+		return 0;
+	}
+	return hashalg_digest(bank, e->data, e->data_len, out);
+}
+
+int template_data_ng(struct buf *out, const struct hashalg *alg, const uint8_t *digest,
+		     const char *path, const uint8_t *buf, uint32_t buf_len)
+{
+	size_t algo_len = strlen(alg->name), path_len = strlen(path) + 1;
+	int err;
+
+	err = buf_put_u32(out, algo_len + 2 + alg->size);
+	err = err ?: buf_put(out, alg->name, algo_len);
+	err = err ?: buf_put(out, ":", 2); /* ':' and its NUL */
+	err = err ?: buf_put(out, digest, alg->size);
+	err = err ?: buf_put_u32(out, path_len);
+	err = err ?: buf_put(out, path, path_len);
+	if (buf) {
+		err = err ?: buf_put_u32(out, buf_len);
+		err = err ?: buf_put(out, buf, buf_len);
+	}
+	return err;
+}
+
+int template_encode(struct buf *out, uint32_t pcr, const char *name, const uint8_t *data,
+		    uint32_t data_len, bool violation)
+{
+	uint8_t digest[TEMPLATE_DIGEST_SIZE] = {};
+	size_t name_len = strlen(name);
+	int err;
+
+	if (name_len == 0 || name_len > TEMPLATE_NAME_MAX || data_len > TEMPLATE_DATA_MAX)
+		return -EINVAL;
+	if (!violation) {
+		err = hashalg_digest(hashalg_by_name("sha1", 4), data, data_len, digest);
+		if (err)
+			return err;
+	}
+	err = buf_put_u32(out, pcr);
+	err = err ?: buf_put(out, digest, sizeof(digest));
+	err = err ?: buf_put_u32(out, name_len);
+	err = err ?: buf_put(out, name, name_len);
+	err = err ?: buf_put_u32(out, data_len);
+	err = err ?: buf_put(out, data, data_len);
+	return err;
+}
+
+static void print_hex(FILE *f, const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		fprintf(f, "%02x", p[i]);
+}
+
+int template_print_ascii(FILE *f, const struct template_entry *e, char why[TEMPLATE_WHY_LEN])
+{
+	struct template_fields fl;
+	int err;
+
+	err = template_fields(e, &fl, why);
+	if (err)
+		return err;
+	/* The PCR as a plain number: Keylime's parser rejects the kernel's " 9". */
+	fprintf(f, "%u ", e->pcr);
+	print_hex(f, e->digest, sizeof(e->digest));
+	fprintf(f, " %s %s:", e->name, fl.alg->name);
+	print_hex(f, fl.digest, fl.alg->size);
+	fprintf(f, " %s", fl.path);
+	if (fl.extra) {
+		/* An empty last field keeps its separator, as the kernel prints it. */
+		fputc(' ', f);
+		print_hex(f, fl.extra, fl.extra_len);
+	}
+	fputc('\n', f);
+	return 0;
+}

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * IMA measurement-list entries: the binary layout of
+ * binary_runtime_measurements, the template data of the templates bima
+ * writes and reads, and their ASCII rendering.
+ *
+ * One entry, all integers little-endian (IMA's canonical format, and the
+ * native one on x86 and arm64):
+ *
+ *   u32  pcr                 PCR the entry was extended into
+ *   u8   digest[20]          SHA-1 of the template data; all zero for a
+ *                            violation, which is extended as all 0xff
+ *   u32  name_len            1..15
+ *   char name[name_len]      template name, no NUL: "ima-ng", "ima-sig", "ima-buf"
+ *   u32  data_len            bytes of template data that follow
+ *   u8   data[data_len]      the fields, each as u32 length + bytes:
+ *        d-ng  "<algo>:" NUL digest      e.g. "sha256:\0" + 32 bytes
+ *        n-ng  path NUL
+ *        sig   signature (ima-sig; usually empty)
+ *        buf   buffer (ima-buf)
+ *
+ * A bank's template digest (what is extended into that bank) is the bank's
+ * hash over data[0..data_len), for every bank, as IMA computes it.
+ */
+#ifndef BIMA_TEMPLATE_H
+#define BIMA_TEMPLATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "buf.h"
+#include "hashalg.h"
+
+#define TEMPLATE_NAME_MAX 15         /* IMA_TEMPLATE_NAME_LEN_MAX */
+#define TEMPLATE_DATA_MAX (1u << 20) /* bima's bound on one entry's template data */
+#define TEMPLATE_DIGEST_SIZE 20      /* SHA-1 template hash kept in the list */
+#define TEMPLATE_WHY_LEN 160         /* room for a decoding error's reason */
+
+/* One entry, decoded in place: data points into the buffer it came from. */
+struct template_entry {
+	uint32_t pcr;
+	uint8_t digest[TEMPLATE_DIGEST_SIZE];
+	char name[TEMPLATE_NAME_MAX + 1];
+	const uint8_t *data;
+	uint32_t data_len;
+};
+
+/* The fields of an ima-ng, ima-sig or ima-buf entry. */
+struct template_fields {
+	const struct hashalg *alg; /* algorithm of the d-ng digest */
+	const uint8_t *digest;     /* alg->size bytes */
+	const char *path;          /* n-ng, NUL-terminated */
+	uint32_t path_len;         /* with the NUL */
+	const uint8_t *extra;      /* sig (ima-sig) or buf (ima-buf); NULL for ima-ng */
+	uint32_t extra_len;
+};
+
+/*
+ * Decode the entry at buf[0..len). Returns 0 and the entry's size in *used,
+ * -ENODATA when len is 0, or -EBADMSG with the reason in why.
+ */
+int template_decode(const uint8_t *buf, size_t len, struct template_entry *e, size_t *used,
+		    char why[TEMPLATE_WHY_LEN]);
+/* Split the template data into fields; -EBADMSG with the reason in why. */
+int template_fields(const struct template_entry *e, struct template_fields *f,
+		    char why[TEMPLATE_WHY_LEN]);
+
+bool template_is_violation(const struct template_entry *e);
+/* The digest extended into a bank: H(data), or all 0xff for a violation. */
+int template_bank_digest(const struct template_entry *e, const struct hashalg *bank, uint8_t *out);
+
+/* Append ima-ng template data (d-ng, n-ng), or ima-buf's when buf is not NULL. */
+int template_data_ng(struct buf *out, const struct hashalg *alg, const uint8_t *digest,
+		     const char *path, const uint8_t *buf, uint32_t buf_len);
+/*
+ * Append one whole entry; its SHA-1 template hash is computed here, or left
+ * zero when violation is true.
+ */
+int template_encode(struct buf *out, uint32_t pcr, const char *name, const uint8_t *data,
+		    uint32_t data_len, bool violation);
+
+/* One line of IMA's ASCII list: "PCR template-hash name field...". */
+int template_print_ascii(FILE *f, const struct template_entry *e, char why[TEMPLATE_WHY_LEN]);
+
+#endif

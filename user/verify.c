@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Replay every entry of an epoch for every bank the TPM has, check each
+ * entry's SHA-1 template hash against its data, and compare the result with
+ * the TPM. The first problem is named by segment and entry.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "msg.h"
+#include "replay.h"
+#include "verify.h"
+
+/* Every bank a TPM may have; verify compares those the TPM allocates. */
+static const char *const bank_names[] = { "sha1", "sha256", "sha384", "sha512" };
+
+struct tpm_values {
+	uint32_t nbanks[TPM_PCR_COUNT];
+	int index[TPM_PCR_COUNT][TPM_BANKS_MAX]; /* into replay.banks */
+	uint8_t value[TPM_PCR_COUNT][TPM_BANKS_MAX][HASHALG_MAX_SIZE];
+	uint32_t read; /* bit n: PCR n read */
+};
+
+/* The TPM's values of pcr in every bank both it and the replay have. */
+static int read_pcr(struct tpm *tpm, const struct replay *r, struct tpm_values *t, uint32_t pcr)
+{
+	const struct hashalg *banks[TPM_BANKS_MAX];
+	size_t n;
+	int err;
+
+	if (t->read & (1u << pcr))
+		return 0;
+	err = tpm_banks(tpm, pcr, banks, &n);
+	for (size_t i = 0; !err && i < n; i++)
+		for (size_t b = 0; b < r->nbanks; b++) {
+			if (banks[i] != r->banks[b])
+				continue;
+			t->index[pcr][t->nbanks[pcr]] = b;
+			err = tpm_pcr_read(tpm, pcr, banks[i], t->value[pcr][t->nbanks[pcr]++]);
+		}
+	if (!err && !t->nbanks[pcr]) {
+		pr_err("TPM has no bank bima can replay for PCR %u", pcr);
+		err = -ENOTSUP;
+	}
+	t->read |= 1u << pcr;
+	return err;
+}
+
+static bool pcr_matches(const struct replay *r, const struct tpm_values *t, uint32_t pcr)
+{
+	for (uint32_t i = 0; i < t->nbanks[pcr]; i++) {
+		int b = t->index[pcr][i];
+
+		if (memcmp(r->pcr[pcr][b], t->value[pcr][i], r->banks[b]->size))
+			return false;
+	}
+	return true;
+}
+
+static void report_pcr(const struct replay *r, const struct tpm_values *t, uint32_t pcr)
+{
+	char want[2 * HASHALG_MAX_SIZE + 1], have[2 * HASHALG_MAX_SIZE + 1];
+
+	for (uint32_t i = 0; i < t->nbanks[pcr]; i++) {
+		int b = t->index[pcr][i];
+		size_t size = r->banks[b]->size;
+
+		hex_encode(r->pcr[pcr][b], size, want);
+		hex_encode(t->value[pcr][i], size, have);
+		printf("  PCR %u %-6s log %s\n  PCR %u %-6s TPM %s\n", pcr, r->banks[b]->name, want,
+		       pcr, r->banks[b]->name, have);
+	}
+}
+
+/* Where the log last agreed with the TPM for a PCR. */
+struct position {
+	bool valid;
+	unsigned int segment, index;
+	uint64_t entry;
+};
+
+static int check_entry(const struct template_entry *e, char *why)
+{
+	uint8_t sha1[TEMPLATE_DIGEST_SIZE];
+	struct template_fields f;
+	int err;
+
+	err = template_fields(e, &f, why);
+	if (err)
+		return err;
+	if (template_is_violation(e))
+		return 0;
+	err = hashalg_digest(hashalg_by_name("sha1", 4), e->data, e->data_len, sha1);
+	if (err)
+		return err;
+	if (memcmp(sha1, e->digest, sizeof(sha1))) {
+		snprintf(why, TEMPLATE_WHY_LEN, "template hash does not match the template data (%s)",
+			 f.path);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+int verify_run(const char *log_dir, const char *epoch_dir, const char *tcti)
+{
+	const struct hashalg *banks[sizeof(bank_names) / sizeof(bank_names[0])];
+	static struct tpm_values t;
+	static struct replay r;
+	struct position match[TPM_PCR_COUNT] = {};
+	char dir[LOG_PATH_MAX], why[TEMPLATE_WHY_LEN];
+	struct log_cursor *c = NULL;
+	struct template_entry e;
+	struct tpm *tpm = NULL;
+	uint32_t reset, restart;
+	uint64_t entries = 0;
+	int err, result = VERIFY_ERROR, bad = 0;
+
+	for (size_t i = 0; i < sizeof(banks) / sizeof(banks[0]); i++)
+		banks[i] = hashalg_by_name(bank_names[i], strlen(bank_names[i]));
+	replay_init(&r, banks, sizeof(banks) / sizeof(banks[0]));
+	memset(&t, 0, sizeof(t));
+
+	err = tpm__open(tcti, &tpm);
+	if (err)
+		goto out;
+	if (!epoch_dir) {
+		err = tpm_epoch(tpm, &reset, &restart);
+		if (err)
+			goto out;
+		if (log_epoch_dir(dir, sizeof(dir), log_dir, reset, restart)) {
+			pr_err("%s: log directory name too long", log_dir);
+			goto out;
+		}
+		epoch_dir = dir;
+	}
+	err = log_cursor__open(epoch_dir, &c);
+	if (err) {
+		pr_err("%s: %s (no log for the TPM's current epoch?)", epoch_dir, strerror(-err));
+		goto out;
+	}
+	while ((err = log_cursor_next(c, &e)) > 0) {
+		err = check_entry(&e, why);
+		if (err == -EBADMSG) {
+			printf("FAIL: segment %u, entry %u: %s\n", log_cursor_segment(c),
+			       log_cursor_index(c), why);
+			result = VERIFY_MISMATCH;
+			goto out;
+		}
+		err = err ?: replay_entry(&r, &e);
+		err = err ?: read_pcr(tpm, &r, &t, e.pcr);
+		if (err == -ERANGE) {
+			printf("FAIL: segment %u, entry %u: PCR %u does not exist\n",
+			       log_cursor_segment(c), log_cursor_index(c), e.pcr);
+			result = VERIFY_MISMATCH;
+			goto out;
+		}
+		if (err)
+			goto out;
+		entries++;
+		if (pcr_matches(&r, &t, e.pcr))
+			match[e.pcr] = (struct position){ true, log_cursor_segment(c),
+							  log_cursor_index(c), entries };
+	}
+	if (err < 0) {
+		printf("FAIL: %s\n", log_cursor_error(c));
+		result = VERIFY_MISMATCH;
+		goto out;
+	}
+	if (!entries) {
+		printf("FAIL: %s: the log has no entries\n", epoch_dir);
+		result = VERIFY_MISMATCH;
+		goto out;
+	}
+
+	for (uint32_t pcr = 0; pcr < TPM_PCR_COUNT; pcr++) {
+		if (!(r.used & (1u << pcr)))
+			continue;
+		if (pcr_matches(&r, &t, pcr)) {
+			printf("PCR %u: the log replays to the TPM value in", pcr);
+			for (uint32_t i = 0; i < t.nbanks[pcr]; i++)
+				printf(" %s", r.banks[t.index[pcr][i]]->name);
+			printf("\n");
+			continue;
+		}
+		bad++;
+		if (match[pcr].valid)
+			printf("FAIL: PCR %u: the TPM matches the log only up to segment %u, entry "
+			       "%u (entry %lu of %lu)\n",
+			       pcr, match[pcr].segment, match[pcr].index,
+			       (unsigned long)match[pcr].entry, (unsigned long)entries);
+		else
+			printf("FAIL: PCR %u: no prefix of the log replays to the TPM value\n", pcr);
+		report_pcr(&r, &t, pcr);
+	}
+	printf("%s: %lu entries in %u segment(s): %s\n", epoch_dir, (unsigned long)entries,
+	       log_cursor_segments(c), bad ? "FAILED" : "verified");
+	result = bad ? VERIFY_MISMATCH : VERIFY_OK;
+out:
+	log_cursor__free(c);
+	tpm__free(tpm);
+	return result;
+}
