@@ -8,7 +8,7 @@
 
 #define AGGREGATE_NAME "boot_aggregate"
 
-int epoch_check_tpm(const struct replay *r, struct tpm *tpm, uint32_t *bad_pcr)
+int epoch_check_tpm(struct replay *r, struct tpm *tpm, uint32_t *bad_pcr)
 {
 	uint8_t value[HASHALG_MAX_SIZE];
 	char want[2 * HASHALG_MAX_SIZE + 1], have[2 * HASHALG_MAX_SIZE + 1];
@@ -21,9 +21,9 @@ int epoch_check_tpm(const struct replay *r, struct tpm *tpm, uint32_t *bad_pcr)
 			err = tpm_pcr_read(tpm, pcr, r->banks[b], value);
 			if (err)
 				return err;
-			if (!memcmp(value, r->pcr[pcr][b], r->banks[b]->size))
+			if (replay_settle(r, pcr, b, value))
 				continue;
-			hex_encode(r->pcr[pcr][b], r->banks[b]->size, want);
+			hex_encode(replay_value(r, pcr, b), r->banks[b]->size, want);
 			hex_encode(value, r->banks[b]->size, have);
 			pr_err("PCR %u %s: log replays to %s, TPM has %s", pcr, r->banks[b]->name, want,
 			       have);
@@ -181,6 +181,7 @@ static int import_kernel_list(struct epoch *ep, struct tpm *tpm, struct buf *out
 	if (err == -EBADMSG)
 		pr_err("PCR 10 was extended by something other than kernel IMA; run bima on "
 		       "another PCR (--pcr)");
+	memcpy(ep->replay.padded, r.padded, sizeof(r.padded));
 	return err;
 }
 
@@ -242,6 +243,11 @@ int epoch_begin(struct epoch *ep, struct tpm *tpm, const char *log_dir, uint32_t
 	err = err ?: log__open(ep->dir, log);
 	if (err)
 		goto out;
+	for (size_t b = 0; b < nbanks; b++)
+		if (ep->replay.padded[b])
+			pr_notice("the kernel extends the %s bank with zero-padded SHA-1 digests (its "
+				  "crypto lacks %s); bima does the same in this epoch",
+				  banks[b]->name, banks[b]->name);
 	if (pcr == 10 && ep->kernel_ima) {
 		/* Already in the TPM: write and replay, no extend. */
 		err = log_append(*log, head.p, head.len);

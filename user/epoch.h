@@ -31,8 +31,11 @@ struct epoch {
 int epoch_begin(struct epoch *ep, struct tpm *tpm, const char *log_dir, uint32_t pcr,
 		struct log **log);
 
-/* Compare the replay with the TPM for every PCR the log touched; logs each difference. */
-int epoch_check_tpm(const struct replay *r, struct tpm *tpm, uint32_t *bad_pcr);
+/*
+ * Compare the replay with the TPM for every PCR the log touched, settling
+ * which banks are zero-padded SHA-1 (replay.h); logs each difference.
+ */
+int epoch_check_tpm(struct replay *r, struct tpm *tpm, uint32_t *bad_pcr);
 
 /* Write entries (an encoded list) to log, make them durable, then extend them. */
 int epoch_commit(struct epoch *ep, struct tpm *tpm, struct log *log, const struct buf *entries);

@@ -25,13 +25,13 @@ static int libbpf_msg(enum libbpf_print_level level, const char *fmt, va_list ap
 	char line[1024];
 	size_t n;
 
-	if (level == LIBBPF_DEBUG && msg_max_level < MSG_DEBUG)
+	if (level == LIBBPF_DEBUG && msg_verbosity < 2)
 		return 0;
 	vsnprintf(line, sizeof(line), fmt, ap);
 	n = strlen(line);
 	if (n && line[n - 1] == '\n')
 		line[n - 1] = '\0';
-	msg(level == LIBBPF_WARN ? MSG_WARN : MSG_DEBUG, "libbpf: %s", line);
+	msg(level == LIBBPF_WARN ? MSG_WARN : MSG_DEBUG, "%s", line); /* has "libbpf: " */
 	return 0;
 }
 

@@ -44,7 +44,7 @@ static const char run_usage[] =
 	"  --pcr N              PCR to extend, 0-23 (10: the log then starts with the kernel's\n"
 	"                       own IMA boot_aggregate and replays PCR 10 exactly)\n"
 	"  --ringbuf-size BYTES ring buffer size, a power of two of at least 4096 (4194304)\n"
-	"  -v, --verbose        print every measurement\n";
+	"  -v, --verbose        print every measurement; twice, also libbpf's detail\n";
 
 static const char log_usage[] =
 	"Usage: bima log [--log-dir DIR] [--epoch NAME]\n"
@@ -121,6 +121,7 @@ static int parse(int argc, char **argv, const char *help, const int *allowed, st
 		}
 		switch (opt) {
 		case 'v':
+			msg_verbosity++;
 			msg_max_level = MSG_DEBUG;
 			break;
 		case 'h':

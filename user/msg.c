@@ -6,6 +6,7 @@
 #include "msg.h"
 
 int msg_max_level = MSG_INFO;
+int msg_verbosity;
 
 void msg(int level, const char *fmt, ...)
 {

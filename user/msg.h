@@ -16,6 +16,8 @@ enum msg_level {
 
 /* Messages above this level are not shown; -v raises it. */
 extern int msg_max_level;
+/* How many times -v was given: 1 shows every measurement, 2 adds libbpf's detail. */
+extern int msg_verbosity;
 
 void msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -11,12 +11,27 @@ void replay_init(struct replay *r, const struct hashalg *const *banks, size_t nb
 	memcpy(r->banks, banks, r->nbanks * sizeof(banks[0]));
 }
 
+/* The zero-padded SHA-1 template hash (0xff... for a violation). */
+static void padded_digest(const struct template_entry *e, const struct hashalg *bank, uint8_t *out)
+{
+	if (template_is_violation(e)) {
+		memset(out, 0xff, bank->size);
+		return;
+	}
+	memset(out, 0, bank->size);
+	memcpy(out, e->digest, sizeof(e->digest));
+}
+
 int replay_digests(const struct replay *r, const struct template_entry *e, struct tpm_digest *d)
 {
 	int err;
 
 	for (size_t b = 0; b < r->nbanks; b++) {
 		d[b].alg = r->banks[b];
+		if (r->padded[b]) {
+			padded_digest(e, r->banks[b], d[b].value);
+			continue;
+		}
 		err = template_bank_digest(e, r->banks[b], d[b].value);
 		if (err)
 			return err;
@@ -26,15 +41,35 @@ int replay_digests(const struct replay *r, const struct template_entry *e, struc
 
 int replay_entry(struct replay *r, const struct template_entry *e)
 {
-	struct tpm_digest d[TPM_BANKS_MAX];
-	int err;
+	uint8_t digest[HASHALG_MAX_SIZE];
+	int err = 0;
 
 	if (e->pcr >= TPM_PCR_COUNT)
 		return -ERANGE;
-	err = replay_digests(r, e, d);
-	for (size_t b = 0; !err && b < r->nbanks; b++)
-		err = hashalg_extend(r->banks[b], r->pcr[e->pcr][b], d[b].value);
+	for (size_t b = 0; !err && b < r->nbanks; b++) {
+		err = template_bank_digest(e, r->banks[b], digest);
+		err = err ?: hashalg_extend(r->banks[b], r->pcr[e->pcr][b], digest);
+		padded_digest(e, r->banks[b], digest);
+		err = err ?: hashalg_extend(r->banks[b], r->pcr_padded[e->pcr][b], digest);
+	}
 	if (!err)
 		r->used |= 1u << e->pcr;
 	return err;
+}
+
+const uint8_t *replay_value(const struct replay *r, uint32_t pcr, size_t b)
+{
+	return r->padded[b] ? r->pcr_padded[pcr][b] : r->pcr[pcr][b];
+}
+
+bool replay_settle(struct replay *r, uint32_t pcr, size_t b, const uint8_t *tpm_value)
+{
+	size_t size = r->banks[b]->size;
+
+	if (!memcmp(replay_value(r, pcr, b), tpm_value, size))
+		return true;
+	if (r->padded[b] || memcmp(r->pcr_padded[pcr][b], tpm_value, size))
+		return false;
+	r->padded[b] = true;
+	return true;
 }

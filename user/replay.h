@@ -3,13 +3,23 @@
 #ifndef BIMA_REPLAY_H
 #define BIMA_REPLAY_H
 
+#include <stdbool.h>
+
 #include "template.h"
 #include "tpm.h"
 
+/*
+ * A kernel whose crypto lacks a bank's hash when IMA starts (Debian's 6.1
+ * and sha384/sha512, built as modules) extends that bank with the SHA-1
+ * template hash, zero-padded. Both ways are replayed for every bank; which
+ * one a bank uses is settled by comparing with the TPM (replay_settle).
+ */
 struct replay {
 	size_t nbanks;
 	const struct hashalg *banks[TPM_BANKS_MAX];
-	uint8_t pcr[TPM_PCR_COUNT][TPM_BANKS_MAX][HASHALG_MAX_SIZE];
+	bool padded[TPM_BANKS_MAX]; /* bank b takes the zero-padded SHA-1 template hash */
+	uint8_t pcr[TPM_PCR_COUNT][TPM_BANKS_MAX][HASHALG_MAX_SIZE];        /* bank's own hash */
+	uint8_t pcr_padded[TPM_PCR_COUNT][TPM_BANKS_MAX][HASHALG_MAX_SIZE]; /* padded SHA-1 */
 	uint32_t used; /* bit n set: PCR n was extended by some entry */
 };
 
@@ -19,5 +29,12 @@ void replay_init(struct replay *r, const struct hashalg *const *banks, size_t nb
 int replay_entry(struct replay *r, const struct template_entry *e);
 /* The digests that extending e adds, one per bank, for TPM2_PCR_Extend. */
 int replay_digests(const struct replay *r, const struct template_entry *e, struct tpm_digest *d);
+/* The replayed value of pcr in bank b, the way the bank is extended. */
+const uint8_t *replay_value(const struct replay *r, uint32_t pcr, size_t b);
+/*
+ * Compare bank b of pcr with the TPM's value; if only the zero-padded SHA-1
+ * way matches, mark the bank padded. Returns true on a match either way.
+ */
+bool replay_settle(struct replay *r, uint32_t pcr, size_t b, const uint8_t *tpm_value);
 
 #endif

@@ -48,14 +48,11 @@ static int read_pcr(struct tpm *tpm, const struct replay *r, struct tpm_values *
 	return err;
 }
 
-static bool pcr_matches(const struct replay *r, const struct tpm_values *t, uint32_t pcr)
+static bool pcr_matches(struct replay *r, const struct tpm_values *t, uint32_t pcr)
 {
-	for (uint32_t i = 0; i < t->nbanks[pcr]; i++) {
-		int b = t->index[pcr][i];
-
-		if (memcmp(r->pcr[pcr][b], t->value[pcr][i], r->banks[b]->size))
+	for (uint32_t i = 0; i < t->nbanks[pcr]; i++)
+		if (!replay_settle(r, pcr, t->index[pcr][i], t->value[pcr][i]))
 			return false;
-	}
 	return true;
 }
 
@@ -67,7 +64,7 @@ static void report_pcr(const struct replay *r, const struct tpm_values *t, uint3
 		int b = t->index[pcr][i];
 		size_t size = r->banks[b]->size;
 
-		hex_encode(r->pcr[pcr][b], size, want);
+		hex_encode(replay_value(r, pcr, b), size, want);
 		hex_encode(t->value[pcr][i], size, have);
 		printf("  PCR %u %-6s log %s\n  PCR %u %-6s TPM %s\n", pcr, r->banks[b]->name, want,
 		       pcr, r->banks[b]->name, have);
@@ -180,7 +177,8 @@ int verify_run(const char *log_dir, const char *epoch_dir, const char *tcti)
 		if (pcr_matches(&r, &t, pcr)) {
 			printf("PCR %u: the log replays to the TPM value in", pcr);
 			for (uint32_t i = 0; i < t.nbanks[pcr]; i++)
-				printf(" %s", r.banks[t.index[pcr][i]]->name);
+				printf(" %s%s", r.banks[t.index[pcr][i]]->name,
+				       r.padded[t.index[pcr][i]] ? " (zero-padded SHA-1)" : "");
 			printf("\n");
 			continue;
 		}

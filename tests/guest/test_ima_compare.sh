@@ -33,7 +33,11 @@ sleep 1
 stop_bima
 
 "$bima" log --log-dir "$work/log" >"$work/log.txt"
-check_grep "bima's PCR 11 log starts with its own boot_aggregate" '^11 [0-9a-f]{40} ima-ng sha256:[0-9a-f]{64} boot_aggregate$' <(head -1 "$work/log.txt")
+head -1 "$work/log.txt" >"$work/first.txt"
+check_grep "bima's PCR 11 log starts with its own boot_aggregate" '^11 [0-9a-f]{40} ima-ng sha256:[0-9a-f]{64} boot_aggregate$' "$work/first.txt"
+check_eq "bima's boot_aggregate digest equals the kernel's (PCRs 0-9, sha256)" \
+	"$(cut -d' ' -f4 "$work/first.txt")" \
+	"$(awk '$5 == "boot_aggregate" { print $4; exit }' /sys/kernel/security/ima/ascii_runtime_measurements)"
 for f in "$work/bin/true-c" "$work/bin/printf-d"; do
 	d=$(sha256 "$f")
 	check_grep "bima logged $(basename "$f") with its sha256sum" "^11 [0-9a-f]{40} ima-ng sha256:$d $f\$" "$work/log.txt"
