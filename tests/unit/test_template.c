@@ -8,8 +8,11 @@
  * hashed with Python's hashlib, independently of bima's code:
  *   d = b"sha256:\0" + sha256(b"abc"); n = b"/usr/bin/abc\0"
  *   data = le32(len(d)) + d + le32(len(n)) + n
- * The vector marked "kernel" is an entry that the Debian 6.12 guest kernel's
- * own IMA wrote (see kernel_vector below).
+ * The vector marked "kernel" is an entry that the guest kernel's own IMA
+ * wrote: Debian linux-image-6.12.117+deb12-amd64 booted by tools/vmtest with
+ * "ima_template=ima-ng", policy "measure func=BPRM_CHECK", after running
+ * /usr/bin/true in the guest's chroot at /mnt/root. The bytes were read from
+ * binary_runtime_measurements, the line from ascii_runtime_measurements.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -35,6 +38,15 @@ static const char abc_entry_hex[] =
 	"613235363a00ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad0d000000"
 	"2f7573722f62696e2f61626300";
 
+static const char kernel_entry_hex[] =
+	"0a000000876db44038e4d862b3a90af2dbe6218bea2b46d806000000696d612d6e6747000000280000007368"
+	"613235363a00c79bf44242829108e323378531f4ac839513ca1fba45efd6583643526e1e9fd21700000"
+	"02f6d6e742f726f6f742f7573722f62696e2f7472756500";
+static const char kernel_line[] =
+	"10 876db44038e4d862b3a90af2dbe6218bea2b46d8 ima-ng "
+	"sha256:c79bf44242829108e323378531f4ac839513ca1fba45efd6583643526e1e9fd2 "
+	"/mnt/root/usr/bin/true\n";
+
 static const struct hashalg *alg(const char *name)
 {
 	return hashalg_by_name(name, strlen(name));
@@ -58,6 +70,31 @@ static void test_encode_ng(void)
 	n = unhex(abc_entry_hex, want);
 	CHECK_EQ(entry.len, n, "encode: entry length (hand-built)");
 	CHECK_MEM(entry.p, want, n, "encode: entry bytes with sha1 template hash (hand-built)");
+	buf_free(&data);
+	buf_free(&entry);
+}
+
+static void test_kernel_vector(void)
+{
+	uint8_t want[256], digest[32];
+	struct buf data = {}, entry = {};
+	struct template_entry e;
+	char why[TEMPLATE_WHY_LEN], *text = NULL;
+	size_t n = unhex(kernel_entry_hex, want), used, text_len;
+	FILE *mem;
+
+	unhex("c79bf44242829108e323378531f4ac839513ca1fba45efd6583643526e1e9fd2", digest);
+	template_data_ng(&data, alg("sha256"), digest, "/mnt/root/usr/bin/true", NULL, 0);
+	template_encode(&entry, 10, "ima-ng", data.p, data.len, false);
+	CHECK_EQ(entry.len, n, "kernel vector: entry length equals the kernel's");
+	CHECK_MEM(entry.p, want, n, "kernel vector: entry bytes and sha1 template hash equal the kernel's");
+
+	CHECK_EQ(template_decode(want, n, &e, &used, why), 0, "kernel vector: decodes");
+	mem = open_memstream(&text, &text_len);
+	template_print_ascii(mem, &e, why);
+	fclose(mem);
+	CHECK_STR(text, kernel_line, "kernel vector: ASCII line equals the kernel's");
+	free(text);
 	buf_free(&data);
 	buf_free(&entry);
 }
@@ -200,6 +237,7 @@ static void test_bad_inputs(void)
 int main(void)
 {
 	test_encode_ng();
+	test_kernel_vector();
 	test_decode_and_ascii();
 	test_ascii_trailing_space();
 	test_replay();
