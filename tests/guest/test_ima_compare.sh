@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
-# Guest: with an IMA policy measuring BPRM_CHECK loaded, bima refuses PCR 10
-# (kernel IMA writes there) and runs on PCR 11. The digests bima logs are
-# the digests the kernel's own IMA list holds for the same files, and bima
-# verify accepts the PCR 11 log.
+# Guest: bima on PCR 10 stops when an IMA policy starts measuring into PCR
+# 10 under it. With that policy loaded, bima refuses PCR 10 at start and
+# runs on PCR 11. The digests bima logs are the digests the kernel's own
+# IMA list holds for the same files, and bima verify accepts the PCR 11 log.
+# A left-over pin directory is refused with a message.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib.sh"
@@ -15,9 +16,23 @@ unique_copy /usr/bin/true "$work/bin/true-c"
 unique_copy /usr/bin/printf "$work/bin/printf-d"
 chmod +x "$work/bin/"*
 
+mkdir /sys/fs/bpf/bima
+"$bima" run --log-dir "$work/pinned" --tcti "$tcti" >"$work/pinned.out" 2>&1
+check_eq "bima run over an existing pin directory exits 1" $? 1
+check_grep "and names the directory and the way out" '/sys/fs/bpf/bima exists.*rm -r /sys/fs/bpf/bima' "$work/pinned.out"
+rmdir /sys/fs/bpf/bima
+
+start_bima "$work/pcr10.out" --log-dir "$work/pcr10" --tcti "$tcti" || exit 1
 echo "measure func=BPRM_CHECK" >/sys/kernel/security/ima/policy
 check_eq "IMA policy measuring BPRM_CHECK loaded" $? 0
 /usr/bin/true # kernel IMA now adds to PCR 10
+deadline=$((SECONDS + 60))
+while kill -0 "$bima_pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
+wait "$bima_pid"
+check_eq "bima on PCR 10 stops with exit 1 when kernel IMA extends PCR 10" $? 1
+check_grep "and says why" 'kernel IMA added [0-9]+ entries to PCR 10' "$work/pcr10.out"
+check "and removes its pins" test ! -e /sys/fs/bpf/bima
+
 count=$(cat /sys/kernel/security/ima/runtime_measurements_count)
 check "kernel IMA list grew past boot_aggregate ($count entries)" test "$count" -gt 1
 
