@@ -5,6 +5,7 @@
 # make run        install, build and run bima here, or in the bundled guest
 # make deps       install the Debian packages for building, running, testing
 # make vmlinux    regenerate vmlinux/vmlinux.h from the reference guest kernel
+# make format     apply .clang-format to the C sources
 # make install    install bima into $(DESTDIR)$(PREFIX)/sbin
 # V=1 shows the full commands.
 
@@ -42,7 +43,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY: $(BPF_OBJS) $(SKELS)
-.PHONY: all clean deps test unit run install vmlinux
+.PHONY: all clean deps test unit run install vmlinux format
 
 all: bima
 
@@ -96,6 +97,9 @@ install: bima
 
 vmlinux:
 	$(Q)tools/make-vmlinux.sh vmlinux/vmlinux.h
+
+format:
+	$(Q)tools/check-format.sh --fix
 
 clean:
 	$(call msg,CLEAN,)

@@ -6,9 +6,9 @@
 #ifndef BIMA_H
 #define BIMA_H
 
-#define BIMA_DIGEST_MAX 64   /* largest digest bpf_ima_file_hash() writes (sha512) */
-#define BIMA_PATH_MAX 4096   /* PATH_MAX, including the terminating NUL */
-#define BIMA_COMM_LEN 16     /* TASK_COMM_LEN */
+#define BIMA_DIGEST_MAX 64 /* largest digest bpf_ima_file_hash() writes (sha512) */
+#define BIMA_PATH_MAX 4096 /* PATH_MAX, including the terminating NUL */
+#define BIMA_COMM_LEN 16   /* TASK_COMM_LEN */
 
 /* Which LSM hook produced a record; the name IMA gives the same check. */
 enum bima_hook {
@@ -27,35 +27,35 @@ enum bima_event_flags {
  * fixed part, so a short path costs a short record.
  */
 struct bima_event {
-	__u64 seq;        /* kernel sequence number: 0, 1, 2... since the programs were loaded;
+	__u64 seq;	  /* kernel sequence number: 0, 1, 2... since the programs were loaded;
 			   * a number never seen by the daemon was lost (see bima_stats) */
 	__u64 cgroup_id;  /* cgroup v2 id of the task (bpf_get_current_cgroup_id) */
-	__u64 mnt_ns;     /* inode number of the task's mount namespace */
-	__u64 ino;        /* inode number */
+	__u64 mnt_ns;	  /* inode number of the task's mount namespace */
+	__u64 ino;	  /* inode number */
 	__u64 i_version;  /* inode i_version counter; 0 where the filesystem keeps none */
 	__s64 ctime_sec;  /* inode change time, seconds */
 	__u32 ctime_nsec; /* inode change time, nanoseconds */
-	__u32 dev;        /* superblock s_dev, kernel encoding (major << 20 | minor) */
+	__u32 dev;	  /* superblock s_dev, kernel encoding (major << 20 | minor) */
 	__u32 generation; /* inode i_generation */
-	__u32 uid;        /* real uid of the task */
-	__u32 tgid;       /* process id */
-	__u32 pid;        /* thread id */
-	__u16 hook;       /* enum bima_hook */
-	__u16 flags;      /* enum bima_event_flags */
+	__u32 uid;	  /* real uid of the task */
+	__u32 tgid;	  /* process id */
+	__u32 pid;	  /* thread id */
+	__u16 hook;	  /* enum bima_hook */
+	__u16 flags;	  /* enum bima_event_flags */
 	__s32 hash_algo;  /* >= 0: the kernel's enum hash_algo of digest;
 			   * < 0: -errno returned by bpf_ima_file_hash() */
-	__u32 path_len;   /* bytes of path, including the terminating NUL */
-	__u32 reserved;   /* zero; keeps path at sizeof(struct bima_event) */
-	char comm[BIMA_COMM_LEN]; /* task command name */
+	__u32 path_len;	  /* bytes of path, including the terminating NUL */
+	__u32 reserved;	  /* zero; keeps path at sizeof(struct bima_event) */
+	char comm[BIMA_COMM_LEN];     /* task command name */
 	__u8 digest[BIMA_DIGEST_MAX]; /* file content digest, computed by the kernel;
 				       * its length follows from hash_algo */
-	char path[];      /* path_len bytes: bpf_d_path() of the file, NUL-terminated */
+	char path[];		      /* path_len bytes: bpf_d_path() of the file, NUL-terminated */
 };
 
 /* Value of the single entry of the bima_stats map, updated atomically. */
 struct bima_stats {
-	__u64 next_seq;    /* sequence number the next event gets */
-	__u64 dropped;     /* events whose ring-buffer reservation failed */
+	__u64 next_seq;	   /* sequence number the next event gets */
+	__u64 dropped;	   /* events whose ring-buffer reservation failed */
 	__u64 hash_errors; /* events whose bpf_ima_file_hash() call failed */
 };
 

@@ -210,8 +210,8 @@ int BPF_PROG(bima_bprm_check, struct linux_binprm *bprm, int ret)
 }
 
 SEC("lsm.s/mmap_file")
-int BPF_PROG(bima_mmap_file, struct file *file, unsigned long reqprot,
-	     unsigned long prot, unsigned long flags, int ret)
+int BPF_PROG(bima_mmap_file, struct file *file, unsigned long reqprot, unsigned long prot,
+	     unsigned long flags, int ret)
 {
 	if (ret != 0)
 		return ret;

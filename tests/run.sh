@@ -49,6 +49,7 @@ run_test() {
 	echo "$verdict $name ($(($(date +%s) - start)) s, exit $status)"
 }
 
+run_test "lint/clang-format" tools/check-format.sh
 for t in .output/tests/test_*; do
 	[ -x "$t" ] && run_test "unit/${t##*/}" "$t"
 done

@@ -31,11 +31,11 @@ struct collector {
 	struct tpm *tpm;
 	struct log *log;
 	struct loader *bpf;
-	struct buf batch;   /* encoded entries not yet written */
-	struct buf scratch; /* one entry's template data */
-	uint64_t received;  /* records taken from the ring buffer */
+	struct buf batch;     /* encoded entries not yet written */
+	struct buf scratch;   /* one entry's template data */
+	uint64_t received;    /* records taken from the ring buffer */
 	uint64_t lost_logged; /* losses already written to the log */
-	int err;            /* first error of the event callback */
+	int err;	      /* first error of the event callback */
 };
 
 static volatile sig_atomic_t stopping;
@@ -82,8 +82,10 @@ static int log_loss(struct collector *c, uint64_t count, const char *why)
 	c->scratch.len = 0;
 	err = hashalg_digest(sha256, text, n, digest);
 	err = err ?: template_data_ng(&c->scratch, sha256, digest, LOST_NAME, (uint8_t *)text, n);
-	return err ?: template_encode(&c->batch, c->ep.pcr, "ima-buf", c->scratch.p,
-				      c->scratch.len, false);
+	if (err)
+		return err;
+	return template_encode(&c->batch, c->ep.pcr, "ima-buf", c->scratch.p, c->scratch.len,
+			       false);
 }
 
 /* Log what the kernel dropped since the last look. */
@@ -127,8 +129,9 @@ static int entry_from_event(struct collector *c, const struct bima_event *ev)
 	}
 	c->scratch.len = 0;
 	err = template_data_ng(&c->scratch, alg, digest, path, NULL, 0);
-	return err ?: template_encode(&c->batch, c->ep.pcr, "ima-ng", c->scratch.p, c->scratch.len,
-				      false);
+	if (err)
+		return err;
+	return template_encode(&c->batch, c->ep.pcr, "ima-ng", c->scratch.p, c->scratch.len, false);
 }
 
 static int on_event(void *ctx, void *data, size_t size)

@@ -25,8 +25,8 @@ int epoch_check_tpm(struct replay *r, struct tpm *tpm, uint32_t *bad_pcr)
 				continue;
 			hex_encode(replay_value(r, pcr, b), r->banks[b]->size, want);
 			hex_encode(value, r->banks[b]->size, have);
-			pr_err("PCR %u %s: log replays to %s, TPM has %s", pcr, r->banks[b]->name, want,
-			       have);
+			pr_err("PCR %u %s: log replays to %s, TPM has %s", pcr, r->banks[b]->name,
+			       want, have);
 			if (!mismatches++)
 				*bad_pcr = pcr;
 		}
@@ -245,8 +245,8 @@ int epoch_begin(struct epoch *ep, struct tpm *tpm, const char *log_dir, uint32_t
 		goto out;
 	for (size_t b = 0; b < nbanks; b++)
 		if (ep->replay.padded[b])
-			pr_notice("the kernel extends the %s bank with zero-padded SHA-1 digests (its "
-				  "crypto lacks %s); bima does the same in this epoch",
+			pr_notice("the kernel extends the %s bank with zero-padded SHA-1 digests "
+				  "(its crypto lacks %s); bima does the same in this epoch",
 				  banks[b]->name, banks[b]->name);
 	if (pcr == 10 && ep->kernel_ima) {
 		/* Already in the TPM: write and replay, no extend. */

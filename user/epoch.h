@@ -17,10 +17,10 @@
 
 struct epoch {
 	char dir[LOG_PATH_MAX];
-	uint32_t pcr;              /* the PCR bima extends */
-	struct replay replay;      /* the PCRs as the log has them */
-	uint64_t entries;          /* entries in the epoch's log */
-	bool kernel_ima;           /* the kernel has IMA */
+	uint32_t pcr;		   /* the PCR bima extends */
+	struct replay replay;	   /* the PCRs as the log has them */
+	uint64_t entries;	   /* entries in the epoch's log */
+	bool kernel_ima;	   /* the kernel has IMA */
 	uint64_t kernel_ima_count; /* its entries when bima started, for the PCR 10 check */
 };
 

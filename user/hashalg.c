@@ -7,15 +7,17 @@
 #include "hashalg.h"
 
 /* Kernel ids from include/uapi/linux/hash_info.h, TPM ids from the TPM 2.0 spec part 2. */
+/* clang-format off */
 static const struct hashalg algs[] = {
-	{ "md5", 1, 0, 16 },
-	{ "sha1", 2, 0x0004, 20 },
-	{ "sha256", 4, 0x000b, 32 },
-	{ "sha384", 5, 0x000c, 48 },
-	{ "sha512", 6, 0x000d, 64 },
-	{ "sha224", 7, 0, 28 },
-	{ "sm3", 17, 0x0012, 32 },
+	{ "md5",    1,  0,      16 },
+	{ "sha1",   2,  0x0004, 20 },
+	{ "sha256", 4,  0x000b, 32 },
+	{ "sha384", 5,  0x000c, 48 },
+	{ "sha512", 6,  0x000d, 64 },
+	{ "sha224", 7,  0,      28 },
+	{ "sm3",    17, 0x0012, 32 },
 };
+/* clang-format on */
 
 const struct hashalg *hashalg_by_kernel_id(int id)
 {

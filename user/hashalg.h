@@ -10,9 +10,9 @@
 
 struct hashalg {
 	const char *name; /* IMA's name, as in "sha256:" of d-ng */
-	int kernel_id;    /* the kernel's enum hash_algo */
+	int kernel_id;	  /* the kernel's enum hash_algo */
 	uint16_t tpm_id;  /* TPM2_ALG_ID, 0 if no TPM bank uses it */
-	size_t size;      /* digest size in bytes */
+	size_t size;	  /* digest size in bytes */
 };
 
 const struct hashalg *hashalg_by_kernel_id(int id);

@@ -70,9 +70,18 @@ static int pin(const char *what, const char *name, int (*fn)(void *, const char 
 	return err;
 }
 
-static int pin_map(void *m, const char *p) { return bpf_map__pin(m, p); }
-static int pin_prog(void *p, const char *path) { return bpf_program__pin(p, path); }
-static int pin_link(void *l, const char *p) { return bpf_link__pin(l, p); }
+static int pin_map(void *m, const char *p)
+{
+	return bpf_map__pin(m, p);
+}
+static int pin_prog(void *p, const char *path)
+{
+	return bpf_program__pin(p, path);
+}
+static int pin_link(void *l, const char *p)
+{
+	return bpf_link__pin(l, p);
+}
 
 static int make_pin_dirs(void)
 {
@@ -108,14 +117,14 @@ static int pin_all(struct loader *l)
 	if (err)
 		return err;
 	l->pinned = true;
-	bpf_object__for_each_map(map, l->skel->obj) {
+	bpf_object__for_each_map (map, l->skel->obj) {
 		if (bpf_map__is_internal(map))
 			continue;
 		err = pin("maps", bpf_map__name(map), pin_map, map);
 		if (err)
 			return err;
 	}
-	bpf_object__for_each_program(prog, l->skel->obj) {
+	bpf_object__for_each_program (prog, l->skel->obj) {
 		err = pin("progs", bpf_program__name(prog), pin_prog, prog);
 		if (err)
 			return err;
@@ -134,12 +143,13 @@ static void unpin_all(struct loader *l)
 
 	if (!l->pinned)
 		return;
-	bpf_object__for_each_map(map, l->skel->obj)
+	bpf_object__for_each_map (map, l->skel->obj)
 		bpf_map__unpin(map, NULL);
-	bpf_object__for_each_program(prog, l->skel->obj) {
+	bpf_object__for_each_program (prog, l->skel->obj) {
 		char path[256];
 
-		snprintf(path, sizeof(path), "%s/progs/%s", LOADER_PIN_DIR, bpf_program__name(prog));
+		snprintf(path, sizeof(path), "%s/progs/%s", LOADER_PIN_DIR,
+			 bpf_program__name(prog));
 		bpf_program__unpin(prog, path);
 	}
 	if (l->skel->links.bima_bprm_check)

@@ -40,7 +40,8 @@ int log_latest_epoch(char *out, size_t len, const char *log_dir)
 	while ((de = readdir(d))) {
 		if (sscanf(de->d_name, "epoch-%u-%u", &reset, &restart) != 2)
 			continue;
-		if (!found || reset > best_reset || (reset == best_reset && restart > best_restart)) {
+		if (!found || reset > best_reset ||
+		    (reset == best_reset && restart > best_restart)) {
 			best_reset = reset;
 			best_restart = restart;
 			found = true;

@@ -39,7 +39,7 @@ static const char run_usage[] =
 	"the kernel hashes the file, bima appends an ima-ng entry to the log, makes it\n"
 	"durable, and only then extends PCR N in every active TPM bank.\n"
 	"\n"
-	"  --log-dir DIR        log directory, one subdirectory per TPM epoch (" DEFAULT_LOG_DIR ")\n"
+	"  --log-dir DIR        log directory, one directory per TPM epoch (" DEFAULT_LOG_DIR ")\n"
 	"  --tcti TCTI          TPM access, tpm2-tss TCTI string (" DEFAULT_TCTI ")\n"
 	"  --pcr N              PCR to extend, 0-23 (10: the log then starts with the kernel's\n"
 	"                       own IMA boot_aggregate and replays PCR 10 exactly)\n"
@@ -144,8 +144,10 @@ static int parse(int argc, char **argv, const char *help, const int *allowed, st
 			if (parse_ulong("--ringbuf-size", optarg, 1ul << 30, &a->ringbuf_size))
 				return -EINVAL;
 			if (a->ringbuf_size < 4096 || (a->ringbuf_size & (a->ringbuf_size - 1))) {
-				fprintf(stderr, "bima: --ringbuf-size: %lu is not a power of two "
-						"of at least 4096\n", a->ringbuf_size);
+				fprintf(stderr,
+					"bima: --ringbuf-size: %lu is not a power of two "
+					"of at least 4096\n",
+					a->ringbuf_size);
 				return -EINVAL;
 			}
 			break;

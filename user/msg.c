@@ -12,7 +12,7 @@ void msg(int level, const char *fmt, ...)
 {
 	static const char *const label[] = {
 		[MSG_ERR] = "error: ", [MSG_WARN] = "warning: ", [MSG_NOTICE] = "",
-		[MSG_INFO] = "", [MSG_DEBUG] = "debug: ",
+		[MSG_INFO] = "",       [MSG_DEBUG] = "debug: ",
 	};
 	va_list ap;
 

@@ -18,7 +18,7 @@ struct replay {
 	size_t nbanks;
 	const struct hashalg *banks[TPM_BANKS_MAX];
 	bool padded[TPM_BANKS_MAX]; /* bank b takes the zero-padded SHA-1 template hash */
-	uint8_t pcr[TPM_PCR_COUNT][TPM_BANKS_MAX][HASHALG_MAX_SIZE];        /* bank's own hash */
+	uint8_t pcr[TPM_PCR_COUNT][TPM_BANKS_MAX][HASHALG_MAX_SIZE];	    /* bank's own hash */
 	uint8_t pcr_padded[TPM_PCR_COUNT][TPM_BANKS_MAX][HASHALG_MAX_SIZE]; /* padded SHA-1 */
 	uint32_t used; /* bit n set: PCR n was extended by some entry */
 };

@@ -32,10 +32,10 @@
 #include "buf.h"
 #include "hashalg.h"
 
-#define TEMPLATE_NAME_MAX 15         /* IMA_TEMPLATE_NAME_LEN_MAX */
+#define TEMPLATE_NAME_MAX 15	     /* IMA_TEMPLATE_NAME_LEN_MAX */
 #define TEMPLATE_DATA_MAX (1u << 20) /* bima's bound on one entry's template data */
-#define TEMPLATE_DIGEST_SIZE 20      /* SHA-1 template hash kept in the list */
-#define TEMPLATE_WHY_LEN 160         /* room for a decoding error's reason */
+#define TEMPLATE_DIGEST_SIZE 20	     /* SHA-1 template hash kept in the list */
+#define TEMPLATE_WHY_LEN 160	     /* room for a decoding error's reason */
 
 /* One entry, decoded in place: data points into the buffer it came from. */
 struct template_entry {
@@ -49,10 +49,10 @@ struct template_entry {
 /* The fields of an ima-ng, ima-sig or ima-buf entry. */
 struct template_fields {
 	const struct hashalg *alg; /* algorithm of the d-ng digest */
-	const uint8_t *digest;     /* alg->size bytes */
-	const char *path;          /* n-ng, NUL-terminated */
-	uint32_t path_len;         /* with the NUL */
-	const uint8_t *extra;      /* sig (ima-sig) or buf (ima-buf); NULL for ima-ng */
+	const uint8_t *digest;	   /* alg->size bytes */
+	const char *path;	   /* n-ng, NUL-terminated */
+	uint32_t path_len;	   /* with the NUL */
+	const uint8_t *extra;	   /* sig (ima-sig) or buf (ima-buf); NULL for ima-ng */
 	uint32_t extra_len;
 };
 

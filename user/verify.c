@@ -93,8 +93,8 @@ static int check_entry(const struct template_entry *e, char *why)
 	if (err)
 		return err;
 	if (memcmp(sha1, e->digest, sizeof(sha1))) {
-		snprintf(why, TEMPLATE_WHY_LEN, "template hash does not match the template data (%s)",
-			 f.path);
+		snprintf(why, TEMPLATE_WHY_LEN,
+			 "template hash does not match the template data (%s)", f.path);
 		return -EBADMSG;
 	}
 	return 0;
@@ -189,7 +189,8 @@ int verify_run(const char *log_dir, const char *epoch_dir, const char *tcti)
 			       pcr, match[pcr].segment, match[pcr].index,
 			       (unsigned long)match[pcr].entry, (unsigned long)entries);
 		else
-			printf("FAIL: PCR %u: no prefix of the log replays to the TPM value\n", pcr);
+			printf("FAIL: PCR %u: no prefix of the log replays to the TPM value\n",
+			       pcr);
 		report_pcr(&r, &t, pcr);
 	}
 	printf("%s: %lu entries in %u segment(s): %s\n", epoch_dir, (unsigned long)entries,

@@ -5,7 +5,7 @@
 
 /* Exit codes of `bima verify`. */
 enum verify_result {
-	VERIFY_OK = 0,       /* the log replays to the TPM's PCR values */
+	VERIFY_OK = 0,	     /* the log replays to the TPM's PCR values */
 	VERIFY_MISMATCH = 1, /* the log is corrupt or does not match the TPM */
 	VERIFY_ERROR = 2,    /* could not verify: usage, I/O or TPM error */
 };

@@ -56,7 +56,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		data.len = 0;
-		template_data_ng(&data, sha256, violation ? (uint8_t[32]){} : digest, name, NULL, 0);
+		template_data_ng(&data, sha256, violation ? (uint8_t[32]){} : digest, name, NULL,
+				 0);
 		template_encode(&batch, ep.pcr, "ima-ng", data.p, data.len, violation);
 	}
 	err = epoch_commit(&ep, tpm, log, &batch);

@@ -12,17 +12,17 @@
 
 static int check_failures;
 
-#define CHECK(cond, name, fmt, ...)                                                     \
-	({                                                                              \
-		int ok_ = !!(cond);                                                     \
-		if (ok_)                                                                \
-			printf("ok - %s\n", name);                                      \
-		else {                                                                  \
-			printf("not ok - %s: " fmt " (%s:%d)\n", name, ##__VA_ARGS__,   \
-			       __FILE__, __LINE__);                                     \
-			check_failures++;                                               \
-		}                                                                       \
-		ok_;                                                                    \
+#define CHECK(cond, name, fmt, ...)                                                             \
+	({                                                                                      \
+		int ok_ = !!(cond);                                                             \
+		if (ok_)                                                                        \
+			printf("ok - %s\n", name);                                              \
+		else {                                                                          \
+			printf("not ok - %s: " fmt " (%s:%d)\n", name, ##__VA_ARGS__, __FILE__, \
+			       __LINE__);                                                       \
+			check_failures++;                                                       \
+		}                                                                               \
+		ok_;                                                                            \
 	})
 
 #define CHECK_EQ(a, b, name)                                                            \
@@ -34,13 +34,13 @@ static int check_failures;
 #define CHECK_STR(a, b, name)                                                           \
 	({                                                                              \
 		const char *a_ = (a), *b_ = (b);                                        \
-		CHECK(a_ && b_ && !strcmp(a_, b_), name, "\"%s\", expected \"%s\"",     \
+		CHECK((a_) && (b_) && !strcmp(a_, b_), name, "\"%s\", expected \"%s\"", \
 		      a_ ? a_ : "(null)", b_ ? b_ : "(null)");                          \
 	})
 
-#define CHECK_MEM(a, b, len, name)                                                      \
-	CHECK(!memcmp((a), (b), (len)), name, "%zu bytes of %s differ from %s",         \
-	      (size_t)(len), #a, #b)
+#define CHECK_MEM(a, b, len, name)                                                                 \
+	CHECK(!memcmp((a), (b), (len)), name, "%zu bytes of %s differ from %s", (size_t)(len), #a, \
+	      #b)
 
 #define CHECK_DONE() (check_failures ? 1 : 0)
 

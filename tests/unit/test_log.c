@@ -79,7 +79,8 @@ int main(void)
 	while ((err = log_cursor_next(c, &e)) > 0)
 		;
 	CHECK_EQ(err, -EBADMSG, "torn entry is an error");
-	CHECK(strstr(log_cursor_error(c), "(segment 2), entry 0 at byte 0: truncated template data"),
+	CHECK(strstr(log_cursor_error(c),
+		     "(segment 2), entry 0 at byte 0: truncated template data"),
 	      "error names segment, entry and reason", "\"%s\"", log_cursor_error(c));
 	log_cursor__free(c);
 

@@ -87,7 +87,8 @@ static void test_kernel_vector(void)
 	template_data_ng(&data, alg("sha256"), digest, "/mnt/root/usr/bin/true", NULL, 0);
 	template_encode(&entry, 10, "ima-ng", data.p, data.len, false);
 	CHECK_EQ(entry.len, n, "kernel vector: entry length equals the kernel's");
-	CHECK_MEM(entry.p, want, n, "kernel vector: entry bytes and sha1 template hash equal the kernel's");
+	CHECK_MEM(entry.p, want, n,
+		  "kernel vector: entry bytes and sha1 template hash equal the kernel's");
 
 	CHECK_EQ(template_decode(want, n, &e, &used, why), 0, "kernel vector: decodes");
 	mem = open_memstream(&text, &text_len);
@@ -165,14 +166,16 @@ static void test_replay(void)
 	template_decode(raw, n, &e, &used, why);
 	CHECK_EQ(replay_entry(&r, &e), 0, "replay: extend one entry");
 	unhex("13577235c6dee92522c0389db85166ff2c988499d750c10f79285da0b0422eea", want);
-	CHECK_MEM(r.pcr[10][1], want, 32, "replay: sha256 bank = sha256(0 || sha256(data)) (hand-built)");
+	CHECK_MEM(r.pcr[10][1], want, 32,
+		  "replay: sha256 bank = sha256(0 || sha256(data)) (hand-built)");
 
 	v = e;
 	memset(v.digest, 0, sizeof(v.digest)); /* a violation */
 	CHECK(template_is_violation(&v), "replay: zero template hash is a violation", "no");
 	CHECK_EQ(replay_entry(&r, &v), 0, "replay: extend a violation");
 	unhex("2dc89cd128275cae7f8da3884314b074359655a72539e572949fa70c4474ce68", want);
-	CHECK_MEM(r.pcr[10][1], want, 32, "replay: violation extends sha256 with 0xff (hand-built)");
+	CHECK_MEM(r.pcr[10][1], want, 32,
+		  "replay: violation extends sha256 with 0xff (hand-built)");
 	unhex("b9c6bf3fe6c4a98a5ce91da1d4831604db5e062b", want);
 	CHECK_MEM(r.pcr[10][0], want, 20, "replay: violation extends sha1 with 0xff (hand-built)");
 	CHECK_EQ(r.used, 1u << 10, "replay: only PCR 10 touched");
@@ -211,7 +214,8 @@ static void test_bad_inputs(void)
 
 	memcpy(bad, raw, n);
 	bad[34] = 0xff, bad[35] = 0xff, bad[36] = 0xff, bad[37] = 0x7f; /* data_len */
-	expect_bad(bad, n, "template data length 2147483647 exceeds", "bad input: oversized data length");
+	expect_bad(bad, n, "template data length 2147483647 exceeds",
+		   "bad input: oversized data length");
 
 	memcpy(bad, raw, n);
 	memcpy(bad + 28, "ima-xx", 6);
@@ -227,7 +231,8 @@ static void test_bad_inputs(void)
 
 	memcpy(bad, raw, n);
 	memcpy(bad + 42, "sha512", 6); /* a sha256-sized digest labelled sha512 */
-	expect_bad(bad, n, "sha512 digest of 32 bytes, expected 64", "bad input: digest size vs algorithm");
+	expect_bad(bad, n, "sha512 digest of 32 bytes, expected 64",
+		   "bad input: digest size vs algorithm");
 
 	memcpy(bad, raw, n);
 	memcpy(bad + 42, "whirl6", 6);
