@@ -37,10 +37,4 @@ say "bima verify --log-dir $logs"
 
 say "evmctl ima_measurement, with the TPM's PCRs"
 cat "$logs"/epoch-*/segment-*.bin >/tmp/list.bin
-for bank in sha1 sha256; do
-	for i in $(seq 0 23); do
-		read -r v <"/sys/class/tpm/tpm0/pcr-$bank/$i"
-		printf 'PCR-%02d: %s\n' "$i" "$v"
-	done >"/tmp/pcrs-$bank"
-done
-evmctl ima_measurement --pcrs sha1,/tmp/pcrs-sha1 --pcrs sha256,/tmp/pcrs-sha256 /tmp/list.bin
+tools/evmctl-verify.sh /tmp/list.bin

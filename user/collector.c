@@ -26,7 +26,6 @@ _Static_assert(offsetof(struct bima_event, path) == sizeof(struct bima_event),
 #define LOST_NAME "bima_lost_events"
 
 struct collector {
-	const struct collector_opts *opts;
 	struct epoch ep;
 	struct tpm *tpm;
 	struct log *log;
@@ -214,7 +213,7 @@ int collector_run(const struct collector_opts *opts)
 {
 	struct loader_opts lo = { .ringbuf_size = opts->ringbuf_size };
 	struct sigaction sa = { .sa_handler = on_signal };
-	struct collector c = { .opts = opts };
+	struct collector c = {};
 	struct ring_buffer *rb = NULL;
 	int err;
 
