@@ -6,6 +6,10 @@
 #ifndef BIMA_H
 #define BIMA_H
 
+#ifndef __VMLINUX_H__ /* the BPF side has these types from vmlinux.h */
+#include <linux/types.h>
+#endif
+
 #define BIMA_DIGEST_MAX 64 /* largest digest bpf_ima_file_hash() writes (sha512) */
 #define BIMA_PATH_MAX 4096 /* PATH_MAX, including the terminating NUL */
 #define BIMA_COMM_LEN 16   /* TASK_COMM_LEN */
@@ -59,10 +63,16 @@ struct bima_stats {
 	__u64 hash_errors; /* events whose bpf_ima_file_hash() call failed */
 };
 
+#define BIMA_OBJECT_ID_LEN 32
+
 /* Value of the single entry of the bima_config map, written by the daemon. */
 struct bima_config {
 	__u32 daemon_tgid; /* events from this process are not measured (no feedback) */
-	__u32 pad;
+	__u32 pad;	   /* zero */
+	/* sha256 of the BPF object that was loaded: a daemon adopts only pins of its build */
+	__u8 object_id[BIMA_OBJECT_ID_LEN];
+	/* bima_stats.dropped already recorded in the log: a new daemon records only new losses */
+	__u64 drops_logged;
 };
 
 #endif /* BIMA_H */

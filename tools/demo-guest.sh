@@ -24,8 +24,9 @@ bpftool prog show name bima_bprm_check
 say "ls -R /sys/fs/bpf/bima"
 ls -R /sys/fs/bpf/bima
 
-pkill -TERM -x bima
-while pgrep -x bima >/dev/null; do sleep 0.2; done
+say "bima stop --unload --log-dir $logs"
+./bima stop --unload --log-dir "$logs"
+sleep 0.5
 
 say "bima log --log-dir $logs | grep -v '\.so'   ($(./bima log --log-dir "$logs" | wc -l) entries)"
 ./bima log --log-dir "$logs" | grep -v '\.so'

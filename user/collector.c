@@ -1,8 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The event loop. Each poll of the ring buffer turns what it drained into
- * log entries, writes them with one fdatasync (group commit), and only then
- * extends the TPM with them.
+ * The event loop. Records read from the ring buffer become log entries;
+ * each round writes them with one fdatasync (group commit), then frees the
+ * records in the ring buffer, then extends the TPM.
+ *
+ * - A record is freed only when its entry is durable: a daemon killed at any
+ *   point leaves the rest in the ring buffer for the next one.
+ * - A write that fails (full disk, I/O error) is cut back; the records stay
+ *   in the ring buffer and the write is retried with backoff. Should the ring
+ *   buffer fill up meanwhile, the kernel counts what it drops, and the loss
+ *   is logged once writing works again.
+ * - A TPM that fails keeps its entries queued, durable in the log, and they
+ *   are extended, in order, when it answers again.
  */
 #include <errno.h>
 #include <signal.h>
@@ -10,31 +19,45 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <bpf/libbpf.h>
+#include <unistd.h>
 
 #include "collector.h"
 #include "epoch.h"
 #include "kernel_ima.h"
 #include "loader.h"
 #include "msg.h"
+#include "ringbuf.h"
 
 _Static_assert(offsetof(struct bima_event, path) == sizeof(struct bima_event),
 	       "a record's path starts right after its fixed part");
 
-#define POLL_MS 200
-#define BATCH_MAX (1u << 20) /* commit early when this many bytes are pending */
+#define POLL_MS 200		  /* longest wait for records: the commit latency bound */
+#define BATCH_RECORDS 4096	  /* records per group commit at most */
+#define UNEXTENDED_MAX (64 << 20) /* stop reading while this much waits for the TPM */
+#define BACKOFF_MAX_MS 30000
 #define LOST_NAME "bima_lost_events"
+
+/* Retry with a delay that doubles from POLL_MS up to BACKOFF_MAX_MS. */
+struct backoff {
+	long long next_ms; /* no retry before this time; 0 when all is well */
+	long long delay_ms;
+};
 
 struct collector {
 	struct epoch ep;
 	struct tpm *tpm;
 	struct log *log;
 	struct loader *bpf;
-	struct buf batch;     /* encoded entries not yet written */
-	struct buf scratch;   /* one entry's template data */
-	uint64_t received;    /* records taken from the ring buffer */
-	uint64_t lost_logged; /* losses already written to the log */
-	int err;	      /* first error of the event callback */
+	struct ringbuf *rb;
+	struct buf batch; /* entries for records read but not yet freed */
+	unsigned int batch_records;
+	uint64_t batch_drops;  /* bima_stats.dropped recorded by the batch */
+	struct buf scratch;    /* one entry's template data */
+	struct buf unextended; /* durable entries not yet (all) in the TPM */
+	size_t extended;       /* bytes of unextended already extended */
+	uint64_t logged;       /* records logged by this daemon */
+	uint64_t drops_logged; /* bima_stats.dropped recorded in the log */
+	struct backoff disk, tpm_retry;
 };
 
 static volatile sig_atomic_t stopping;
@@ -43,6 +66,27 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stopping = 1;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+static void backoff_fail(struct backoff *b)
+{
+	b->delay_ms = b->delay_ms ? b->delay_ms * 2 : POLL_MS;
+	if (b->delay_ms > BACKOFF_MAX_MS)
+		b->delay_ms = BACKOFF_MAX_MS;
+	b->next_ms = now_ms() + b->delay_ms;
+}
+
+static bool backoff_waiting(const struct backoff *b)
+{
+	return b->next_ms && now_ms() < b->next_ms;
 }
 
 static const char *hook_name(unsigned int hook)
@@ -55,14 +99,6 @@ static const char *hook_name(unsigned int hook)
 	default:
 		return "?";
 	}
-}
-
-static int commit(struct collector *c)
-{
-	int err = epoch_commit(&c->ep, c->tpm, c->log, &c->batch);
-
-	c->batch.len = 0;
-	return err;
 }
 
 /*
@@ -87,18 +123,16 @@ static int log_loss(struct collector *c, uint64_t count, const char *why)
 			       false);
 }
 
-/* Log what the kernel dropped since the last look. */
+/* Add to the batch what the kernel dropped and the log does not have yet. */
 static int account_drops(struct collector *c)
 {
 	struct bima_stats st;
 	int err = loader_stats(c->bpf, &st);
 
-	if (err)
+	if (err || st.dropped <= c->drops_logged)
 		return err;
-	if (st.dropped <= c->lost_logged)
-		return 0;
-	err = log_loss(c, st.dropped - c->lost_logged, "ring_buffer_full");
-	c->lost_logged = st.dropped;
+	err = log_loss(c, st.dropped - c->drops_logged, "ring_buffer_full");
+	c->batch_drops = st.dropped;
 	return err;
 }
 
@@ -133,24 +167,83 @@ static int entry_from_event(struct collector *c, const struct bima_event *ev)
 	return template_encode(&c->batch, c->ep.pcr, "ima-ng", c->scratch.p, c->scratch.len, false);
 }
 
-static int on_event(void *ctx, void *data, size_t size)
+static int on_record(void *ctx, const void *data, size_t size)
 {
 	struct collector *c = ctx;
 	const struct bima_event *ev = data;
+
+	c->batch_records++;
+	if (size < sizeof(*ev) || ev->path_len > size - sizeof(*ev) ||
+	    (ev->path_len && ev->path[ev->path_len - 1] != '\0'))
+		return log_loss(c, 1, "malformed_record");
+	return entry_from_event(c, ev);
+}
+
+/* Extend what is durable and not yet in the TPM; on failure, retry later. */
+static void extend_pending(struct collector *c)
+{
 	int err;
 
-	c->received++;
-	if (size < sizeof(*ev) || ev->path_len > size - sizeof(*ev) ||
-	    (ev->path_len && ev->path[ev->path_len - 1] != '\0')) {
-		err = log_loss(c, 1, "malformed_record");
-	} else {
-		err = entry_from_event(c, ev);
+	if (c->extended == c->unextended.len || backoff_waiting(&c->tpm_retry))
+		return;
+	err = epoch_extend(&c->ep, c->tpm, &c->unextended, &c->extended);
+	if (err) {
+		if (!c->tpm_retry.next_ms)
+			pr_err("TPM extend failed; %zu bytes of durable entries wait in order, "
+			       "retrying with backoff",
+			       c->unextended.len - c->extended);
+		backoff_fail(&c->tpm_retry);
+		return;
 	}
-	if (!err && c->batch.len >= BATCH_MAX)
-		err = commit(c);
-	if (err && !c->err)
-		c->err = err;
-	return err ? -1 : 0; /* a negative value stops ring_buffer__poll() */
+	if (c->tpm_retry.next_ms)
+		pr_notice("TPM extends work again; the log and the TPM agree");
+	c->tpm_retry = (struct backoff){};
+	c->unextended.len = c->extended = 0;
+}
+
+/*
+ * One round: read records into entries, add any new loss, write them all
+ * durably, free the records, and extend. Returns the records taken, or a
+ * negative error that stops the daemon.
+ */
+static int round_trip(struct collector *c, unsigned int max)
+{
+	int n, err;
+
+	c->batch.len = 0;
+	c->batch_records = 0;
+	c->batch_drops = c->drops_logged;
+	n = ringbuf_read(c->rb, on_record, c, max);
+	err = n < 0 ? n : account_drops(c);
+	if (err) {
+		pr_err("cannot build log entries: %s", strerror(-err));
+		return err;
+	}
+	if (!c->batch.len)
+		return 0;
+	if (epoch_write(c->log, &c->batch)) {
+		/* Nothing of it is in the log: read the same records again later. */
+		ringbuf_rewind(c->rb);
+		if (!c->disk.next_ms)
+			pr_err("records stay in the ring buffer until the log can be written "
+			       "again; retrying with backoff");
+		backoff_fail(&c->disk);
+		return 0;
+	}
+	if (c->disk.next_ms)
+		pr_notice("the log is writable again");
+	c->disk = (struct backoff){};
+	ringbuf_ack(c->rb);
+	c->logged += c->batch_records;
+	if (c->batch_drops != c->drops_logged) {
+		c->drops_logged = c->batch_drops;
+		loader_set_drops_logged(c->bpf, c->drops_logged);
+	}
+	err = buf_put(&c->unextended, c->batch.p, c->batch.len);
+	if (err)
+		return err;
+	extend_pending(c);
+	return c->batch_records;
 }
 
 /* On PCR 10, kernel IMA must not add to the PCR behind bima's back. */
@@ -168,53 +261,73 @@ static int check_kernel_ima(struct collector *c)
 	return -EBUSY;
 }
 
-static int loop(struct collector *c, struct ring_buffer *rb)
+static int loop(struct collector *c)
 {
 	time_t last_check = time(NULL);
-	int n, err = 0;
+	int n;
 
-	while (!stopping && !err) {
-		n = ring_buffer__poll(rb, POLL_MS);
-		if (n < 0 && n != -EINTR) {
-			err = c->err ?: n;
-			break;
+	while (!stopping) {
+		n = ringbuf_wait(c->rb, POLL_MS);
+		if (n < 0 && n != -EINTR)
+			return n;
+		extend_pending(c);
+		if (!backoff_waiting(&c->disk) &&
+		    c->unextended.len - c->extended < UNEXTENDED_MAX) {
+			n = round_trip(c, BATCH_RECORDS);
+			if (n < 0)
+				return n;
 		}
-		err = account_drops(c) ?: commit(c);
-		if (!err && time(NULL) != last_check) {
+		if (time(NULL) != last_check) {
 			last_check = time(NULL);
-			err = check_kernel_ima(c);
+			n = check_kernel_ima(c);
+			if (n < 0)
+				return n;
 		}
 	}
-	return err;
+	return 0;
 }
 
-/* Stop measuring, then take and record everything still queued. */
-static int drain(struct collector *c, struct ring_buffer *rb)
+/* Log everything the ring buffer holds now; with unload, stop measuring first. */
+static int drain(struct collector *c, bool unload)
 {
-	struct bima_stats st;
-	int n, err;
+	int n, err = 0;
 
-	loader_detach(c->bpf);
-	n = ring_buffer__consume(rb);
-	err = n < 0 ? (c->err ?: n) : 0;
-	err = err ?: account_drops(c);
-	err = err ?: loader_stats(c->bpf, &st);
-	/* Every sequence number handed out was received or counted as dropped. */
-	if (!err && st.next_seq > c->received + st.dropped)
-		err = log_loss(c, st.next_seq - c->received - st.dropped, "unaccounted");
-	err = err ?: commit(c);
-	if (!err)
-		pr_info("stopped: %lu measurements logged, %lu lost, log %s",
-			(unsigned long)c->received, (unsigned long)st.dropped, log_path(c->log));
+	if (unload) {
+		loader_unload(c->bpf);
+		usleep(100000); /* let programs that were running finish their records */
+	}
+	c->disk = (struct backoff){};
+	while ((n = round_trip(c, BATCH_RECORDS)) > 0 && !backoff_waiting(&c->disk))
+		;
+	if (n < 0)
+		err = n;
+	else if (ringbuf_pending(c->rb))
+		pr_err("the log cannot be written: %lu bytes of records stay in the ring "
+		       "buffer%s",
+		       (unsigned long)ringbuf_pending(c->rb),
+		       unload ? " and are lost with it" : " for the next bima run");
+	c->tpm_retry = (struct backoff){};
+	extend_pending(c);
+	if (c->extended != c->unextended.len) {
+		pr_err("%zu bytes of entries are in the log but not in the TPM; the next "
+		       "bima run extends them",
+		       c->unextended.len - c->extended);
+		err = err ?: -EIO;
+	}
+	pr_info("stopped: %lu records logged by this run, %lu lost in all, log %s",
+		(unsigned long)c->logged, (unsigned long)c->drops_logged, log_path(c->log));
+	if (!unload)
+		pr_info("the hooks stay attached and measure into the ring buffer; the next "
+			"`bima run` logs what queues up, `bima stop --unload` removes them");
 	return err;
 }
 
 int collector_run(const struct collector_opts *opts)
 {
-	struct loader_opts lo = { .ringbuf_size = opts->ringbuf_size };
+	struct loader_opts lo = { .ringbuf_size = opts->ringbuf_size, .adopt_only = opts->unload };
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct collector c = {};
-	struct ring_buffer *rb = NULL;
+	struct bima_config cfg;
 	int err;
 
 	sigaction(SIGINT, &sa, NULL);
@@ -222,27 +335,46 @@ int collector_run(const struct collector_opts *opts)
 
 	err = tpm__open(opts->tcti, &c.tpm);
 	err = err ?: epoch_begin(&c.ep, c.tpm, opts->log_dir, opts->pcr, &c.log);
-	err = err ?: loader__open(&lo, &c.bpf);
 	if (err)
 		goto out;
-	rb = ring_buffer__new(loader_events_fd(c.bpf), on_event, &c, NULL);
-	if (!rb) {
-		err = -errno;
-		pr_err("cannot open the ring buffer: %s", strerror(-err));
+	err = loader__open(&lo, &c.bpf);
+	if (err == -ENOENT && opts->unload) {
+		pr_info("nothing is pinned in %s: there is nothing to unload", LOADER_PIN_DIR);
+		err = 0;
+		goto out;
+	}
+	if (err)
+		goto out;
+	err = ringbuf__open(loader_events_fd(c.bpf), &c.rb);
+	if (err) {
+		pr_err("cannot map the ring buffer: %s", strerror(-err));
+		goto out;
+	}
+	err = loader_config(c.bpf, &cfg);
+	if (err)
+		goto out;
+	c.drops_logged = cfg.drops_logged;
+	if (loader_adopted(c.bpf))
+		pr_info("adopted the BPF objects pinned in %s; %lu bytes of records queued "
+			"while no daemon ran",
+			LOADER_PIN_DIR, (unsigned long)ringbuf_pending(c.rb));
+	if (opts->unload) {
+		err = drain(&c, true);
 		goto out;
 	}
 	pr_info("measuring exec (BPRM_CHECK) and executable mmap (MMAP_CHECK) into PCR %u; "
 		"log %s; BPF objects pinned in %s",
 		opts->pcr, log_path(c.log), LOADER_PIN_DIR);
 
-	err = loop(&c, rb);
-	err = drain(&c, rb) ?: err;
+	err = loop(&c);
+	err = drain(&c, false) ?: err;
 out:
-	ring_buffer__free(rb);
+	ringbuf__free(c.rb);
 	loader__free(c.bpf);
 	log__close(c.log);
 	tpm__free(c.tpm);
 	buf_free(&c.batch);
 	buf_free(&c.scratch);
+	buf_free(&c.unextended);
 	return err;
 }

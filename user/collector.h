@@ -3,6 +3,7 @@
 #ifndef BIMA_COLLECTOR_H
 #define BIMA_COLLECTOR_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct collector_opts {
@@ -10,9 +11,13 @@ struct collector_opts {
 	const char *tcti;
 	uint32_t pcr;
 	uint32_t ringbuf_size;
+	bool unload; /* adopt the pins, detach, log what is queued, remove the pins */
 };
 
-/* Run until SIGINT or SIGTERM; returns 0 after a clean stop. */
+/*
+ * Run until SIGINT or SIGTERM, leaving the hooks pinned and measuring;
+ * or, with unload, empty and remove them. Returns 0 after a clean stop.
+ */
 int collector_run(const struct collector_opts *opts);
 
 #endif

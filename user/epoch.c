@@ -54,34 +54,45 @@ static int replay_buf(struct replay *r, const struct buf *entries, uint64_t *cou
 	return 0;
 }
 
-int epoch_commit(struct epoch *ep, struct tpm *tpm, struct log *log, const struct buf *entries)
+int epoch_write(struct log *log, const struct buf *entries)
 {
-	struct tpm_digest d[TPM_BANKS_MAX];
-	struct template_entry e;
-	char why[TEMPLATE_WHY_LEN];
-	size_t off = 0, used;
 	int err;
 
 	if (!entries->len)
 		return 0;
 	err = log_append(log, entries->p, entries->len);
 	err = err ?: log_sync(log);
-	if (err) {
+	if (err)
 		pr_err("%s: cannot write log: %s", log_path(log), strerror(-err));
-		return err;
-	}
-	/* Durable: now, and only now, the TPM. */
-	while (off < entries->len) {
-		err = template_decode(entries->p + off, entries->len - off, &e, &used, why);
+	return err;
+}
+
+int epoch_extend(struct epoch *ep, struct tpm *tpm, const struct buf *entries, size_t *done)
+{
+	struct tpm_digest d[TPM_BANKS_MAX];
+	struct template_entry e;
+	char why[TEMPLATE_WHY_LEN];
+	size_t used;
+	int err;
+
+	while (*done < entries->len) {
+		err = template_decode(entries->p + *done, entries->len - *done, &e, &used, why);
 		err = err ?: replay_digests(&ep->replay, &e, d);
 		err = err ?: tpm_pcr_extend(tpm, e.pcr, d, ep->replay.nbanks);
 		err = err ?: replay_entry(&ep->replay, &e);
 		if (err)
 			return err;
-		off += used;
+		*done += used;
 		ep->entries++;
 	}
 	return 0;
+}
+
+int epoch_commit(struct epoch *ep, struct tpm *tpm, struct log *log, const struct buf *entries)
+{
+	size_t done = 0;
+
+	return epoch_write(log, entries) ?: epoch_extend(ep, tpm, entries, &done);
 }
 
 /* Continue an epoch whose log exists: it must replay to the TPM. */
@@ -250,10 +261,7 @@ int epoch_begin(struct epoch *ep, struct tpm *tpm, const char *log_dir, uint32_t
 				  banks[b]->name, banks[b]->name);
 	if (pcr == 10 && ep->kernel_ima) {
 		/* Already in the TPM: write and replay, no extend. */
-		err = log_append(*log, head.p, head.len);
-		err = err ?: log_sync(*log);
-		if (err)
-			pr_err("%s: cannot write log: %s", log_path(*log), strerror(-err));
+		err = epoch_write(*log, &head);
 		err = err ?: replay_buf(&ep->replay, &head, &ep->entries, why);
 		if (!err)
 			pr_info("new epoch %s: imported the kernel's boot_aggregate", ep->dir);

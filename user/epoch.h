@@ -37,7 +37,14 @@ int epoch_begin(struct epoch *ep, struct tpm *tpm, const char *log_dir, uint32_t
  */
 int epoch_check_tpm(struct replay *r, struct tpm *tpm, uint32_t *bad_pcr);
 
-/* Write entries (an encoded list) to log, make them durable, then extend them. */
+/* Append entries (an encoded list) to log and make them durable; errors are logged. */
+int epoch_write(struct log *log, const struct buf *entries);
+/*
+ * Extend durable entries into the TPM, from byte *done on; *done moves past
+ * each entry extended, so a failed call can be repeated.
+ */
+int epoch_extend(struct epoch *ep, struct tpm *tpm, const struct buf *entries, size_t *done);
+/* epoch_write(), then epoch_extend(): the log always before the TPM. */
 int epoch_commit(struct epoch *ep, struct tpm *tpm, struct log *log, const struct buf *entries);
 
 #endif

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,16 +9,22 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "hashalg.h"
 #include "loader.h"
 #include "measure.skel.h"
 #include "msg.h"
 
 #define BPF_FS_MAGIC 0xcafe4a11
 #define LSM_LIST "/sys/kernel/security/lsm"
+#define PIN(kind, name) LOADER_PIN_DIR "/" kind "/" name
+
+/* Pin kinds, in the order they are removed: links first, so nothing new arrives. */
+static const char *const pin_kinds[] = { "links", "progs", "maps" };
 
 struct loader {
-	struct measure_bpf *skel;
-	bool pinned;
+	struct measure_bpf *skel; /* NULL when the pins were adopted */
+	int events_fd, stats_fd, config_fd;
+	bool own_fds; /* the fds are ours to close (adopted), not the skeleton's */
 };
 
 static int libbpf_msg(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -58,145 +65,110 @@ static int check_bpf_lsm(void)
 	return -EOPNOTSUPP;
 }
 
-static int pin(const char *what, const char *name, int (*fn)(void *, const char *), void *obj)
+/* sha256 of this build's BPF object: adoption needs the same layout of everything. */
+static void object_id(uint8_t id[BIMA_OBJECT_ID_LEN])
 {
-	char path[256];
-	int err;
+	size_t size;
+	const void *elf = measure_bpf__elf_bytes(&size);
 
-	snprintf(path, sizeof(path), "%s/%s/%s", LOADER_PIN_DIR, what, name);
-	err = fn(obj, path);
+	hashalg_digest(hashalg_by_name("sha256", 6), elf, size, id);
+}
+
+static const char *short_id(const uint8_t *id, char *hex)
+{
+	hex_encode(id, 8, hex);
+	return hex;
+}
+
+/* Record this daemon's pid (not measured) and this build's object id. */
+static int write_config(int fd)
+{
+	struct bima_config cfg;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(fd, &zero, &cfg))
+		return -errno;
+	cfg.daemon_tgid = getpid();
+	object_id(cfg.object_id);
+	return bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY) ? -errno : 0;
+}
+
+static int pin(const char *kind, const char *name, int err)
+{
 	if (err)
-		pr_err("cannot pin %s: %s", path, strerror(-err));
+		pr_err("cannot pin %s/%s/%s: %s", LOADER_PIN_DIR, kind, name, strerror(-err));
 	return err;
 }
 
-static int pin_map(void *m, const char *p)
-{
-	return bpf_map__pin(m, p);
-}
-static int pin_prog(void *p, const char *path)
-{
-	return bpf_program__pin(p, path);
-}
-static int pin_link(void *l, const char *p)
-{
-	return bpf_link__pin(l, p);
-}
-
-static int make_pin_dirs(void)
+static int pin_all(struct loader *l)
 {
 	static const char *const dirs[] = { LOADER_PIN_DIR, LOADER_PIN_DIR "/maps",
 					    LOADER_PIN_DIR "/progs", LOADER_PIN_DIR "/links" };
-	struct statfs fs;
+	struct measure_bpf *s = l->skel;
+	struct bpf_program *prog;
+	struct bpf_map *map;
+	char path[256];
+	int err;
 
-	if (statfs("/sys/fs/bpf", &fs) || fs.f_type != BPF_FS_MAGIC) {
-		pr_err("/sys/fs/bpf is not a BPF filesystem: mount -t bpf bpf /sys/fs/bpf");
-		return -ENOENT;
-	}
-	if (!access(LOADER_PIN_DIR, F_OK)) {
-		pr_err("%s exists: another bima is running, or one stopped without cleaning "
-		       "up; if none runs, remove it (rm -r %s) and start again",
-		       LOADER_PIN_DIR, LOADER_PIN_DIR);
-		return -EEXIST;
-	}
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
 		if (mkdir(dirs[i], 0700)) {
 			pr_err("%s: %s", dirs[i], strerror(errno));
 			return -errno;
 		}
-	return 0;
-}
-
-static int pin_all(struct loader *l)
-{
-	struct bpf_program *prog;
-	struct bpf_map *map;
-	int err;
-
-	err = make_pin_dirs();
-	if (err)
-		return err;
-	l->pinned = true;
-	bpf_object__for_each_map (map, l->skel->obj) {
+	bpf_object__for_each_map (map, s->obj) {
 		if (bpf_map__is_internal(map))
 			continue;
-		err = pin("maps", bpf_map__name(map), pin_map, map);
+		snprintf(path, sizeof(path), "%s/maps/%s", LOADER_PIN_DIR, bpf_map__name(map));
+		err = pin("maps", bpf_map__name(map), bpf_map__pin(map, path));
 		if (err)
 			return err;
 	}
-	bpf_object__for_each_program (prog, l->skel->obj) {
-		err = pin("progs", bpf_program__name(prog), pin_prog, prog);
-		if (err)
-			return err;
-	}
-	err = pin("links", "bima_bprm_check", pin_link, l->skel->links.bima_bprm_check);
-	err = err ?: pin("links", "bima_mmap_file", pin_link, l->skel->links.bima_mmap_file);
-	return err;
-}
-
-static void unpin_all(struct loader *l)
-{
-	static const char *const dirs[] = { LOADER_PIN_DIR "/maps", LOADER_PIN_DIR "/progs",
-					    LOADER_PIN_DIR "/links", LOADER_PIN_DIR };
-	struct bpf_program *prog;
-	struct bpf_map *map;
-
-	if (!l->pinned)
-		return;
-	bpf_object__for_each_map (map, l->skel->obj)
-		bpf_map__unpin(map, NULL);
-	bpf_object__for_each_program (prog, l->skel->obj) {
-		char path[256];
-
+	bpf_object__for_each_program (prog, s->obj) {
 		snprintf(path, sizeof(path), "%s/progs/%s", LOADER_PIN_DIR,
 			 bpf_program__name(prog));
-		bpf_program__unpin(prog, path);
+		err = pin("progs", bpf_program__name(prog), bpf_program__pin(prog, path));
+		if (err)
+			return err;
 	}
-	if (l->skel->links.bima_bprm_check)
-		bpf_link__unpin(l->skel->links.bima_bprm_check);
-	if (l->skel->links.bima_mmap_file)
-		bpf_link__unpin(l->skel->links.bima_mmap_file);
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
-		rmdir(dirs[i]);
-	l->pinned = false;
+	err = pin("links", "bima_bprm_check",
+		  bpf_link__pin(s->links.bima_bprm_check, PIN("links", "bima_bprm_check")));
+	return err
+		       ?: pin("links", "bima_mmap_file",
+			      bpf_link__pin(s->links.bima_mmap_file,
+					    PIN("links", "bima_mmap_file")));
 }
 
-int loader__open(const struct loader_opts *opts, struct loader **out)
+static int load(struct loader *l, const struct loader_opts *opts)
 {
-	struct bima_config cfg = { .daemon_tgid = getpid() };
-	struct loader *l;
-	__u32 zero = 0;
 	int err;
 
-	libbpf_set_print(libbpf_msg);
 	err = check_bpf_lsm();
 	if (err)
 		return err;
-	l = calloc(1, sizeof(*l));
-	if (!l)
-		return -ENOMEM;
 	l->skel = measure_bpf__open();
 	if (!l->skel) {
 		err = -errno;
 		pr_err("cannot open the BPF object: %s", strerror(-err));
-		goto fail;
+		return err;
 	}
 	err = bpf_map__set_max_entries(l->skel->maps.bima_events, opts->ringbuf_size);
 	if (err) {
 		pr_err("ring buffer size %u: %s", opts->ringbuf_size, strerror(-err));
-		goto fail;
+		return err;
 	}
 	err = measure_bpf__load(l->skel);
 	if (err) {
-		pr_err("cannot load the BPF programs: %s (run with -v for the verifier log)",
+		pr_err("cannot load the BPF programs: %s (run with -vv for the verifier log)",
 		       strerror(-err));
-		goto fail;
+		return err;
 	}
-	err = bpf_map_update_elem(bpf_map__fd(l->skel->maps.bima_config), &zero, &cfg, BPF_ANY);
+	l->events_fd = bpf_map__fd(l->skel->maps.bima_events);
+	l->stats_fd = bpf_map__fd(l->skel->maps.bima_stats);
+	l->config_fd = bpf_map__fd(l->skel->maps.bima_config);
+	err = write_config(l->config_fd);
 	if (err) {
-		err = -errno;
 		pr_err("cannot configure the BPF programs: %s", strerror(-err));
-		goto fail;
+		return err;
 	}
 	err = measure_bpf__attach(l->skel);
 	if (err) {
@@ -204,45 +176,193 @@ int loader__open(const struct loader_opts *opts, struct loader **out)
 		       err == -EPERM ? " (this kernel refuses BPF trampolines; it cannot run "
 				       "BPF-LSM programs)"
 				     : "");
-		goto fail;
+		return err;
 	}
 	err = pin_all(l);
 	if (err)
-		goto fail;
-	*out = l;
-	return 0;
-fail:
-	loader__free(l);
+		loader_unload(l); /* a partial pin set would only confuse the next start */
 	return err;
 }
 
-void loader_detach(struct loader *l)
+/* Take over the objects a previous daemon pinned, if this build made them. */
+static int adopt(struct loader *l)
 {
-	unpin_all(l);
-	bpf_link__destroy(l->skel->links.bima_bprm_check);
-	bpf_link__destroy(l->skel->links.bima_mmap_file);
-	l->skel->links.bima_bprm_check = NULL;
-	l->skel->links.bima_mmap_file = NULL;
+	static const char *const links[] = { PIN("links", "bima_bprm_check"),
+					     PIN("links", "bima_mmap_file") };
+	uint8_t mine[BIMA_OBJECT_ID_LEN];
+	struct bpf_map_info info = {};
+	struct bima_config cfg;
+	__u32 len = sizeof(info), zero = 0;
+	char a[17], b[17];
+	int err;
+
+	l->own_fds = true;
+	l->events_fd = bpf_obj_get(PIN("maps", "bima_events"));
+	l->stats_fd = bpf_obj_get(PIN("maps", "bima_stats"));
+	l->config_fd = bpf_obj_get(PIN("maps", "bima_config"));
+	if (l->events_fd < 0 || l->stats_fd < 0 || l->config_fd < 0) {
+		pr_err("%s holds an incomplete set of bima's objects (a map is missing); "
+		       "remove it with `bima stop --unload --force` and start again",
+		       LOADER_PIN_DIR);
+		return -ENOENT;
+	}
+	object_id(mine);
+	if (bpf_obj_get_info_by_fd(l->config_fd, &info, &len) || info.value_size != sizeof(cfg) ||
+	    bpf_map_lookup_elem(l->config_fd, &zero, &cfg) ||
+	    memcmp(cfg.object_id, mine, sizeof(mine))) {
+		pr_err("the objects pinned in %s come from another bima build (BPF object %s, "
+		       "this build's is %s); they keep measuring, but this daemon cannot read "
+		       "their records. Run the bima that loaded them, or remove them with "
+		       "`bima stop --unload --force` (their queued records are then lost and "
+		       "counted) and start this one",
+		       LOADER_PIN_DIR,
+		       info.value_size == sizeof(cfg) ? short_id(cfg.object_id, a) : "unknown",
+		       short_id(mine, b));
+		return -ESTALE;
+	}
+	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++)
+		if (access(links[i], F_OK)) {
+			pr_err("%s is missing: that hook is not attached; remove the pins with "
+			       "`bima stop --unload` and start again",
+			       links[i]);
+			return -ENOENT;
+		}
+	err = write_config(l->config_fd);
+	if (err)
+		pr_err("cannot configure the BPF programs: %s", strerror(-err));
+	return err;
+}
+
+int loader__open(const struct loader_opts *opts, struct loader **out)
+{
+	struct statfs fs;
+	struct loader *l;
+	int err;
+
+	libbpf_set_print(libbpf_msg);
+	if (statfs("/sys/fs/bpf", &fs) || fs.f_type != BPF_FS_MAGIC) {
+		pr_err("/sys/fs/bpf is not a BPF filesystem: mount -t bpf bpf /sys/fs/bpf");
+		return -ENOENT;
+	}
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	l->events_fd = l->stats_fd = l->config_fd = -1;
+	if (!access(LOADER_PIN_DIR, F_OK))
+		err = adopt(l);
+	else if (opts->adopt_only)
+		err = -ENOENT;
+	else
+		err = load(l, opts);
+	if (err) {
+		loader__free(l);
+		return err;
+	}
+	*out = l;
+	return 0;
 }
 
 void loader__free(struct loader *l)
 {
 	if (!l)
 		return;
-	if (l->skel)
-		loader_detach(l);
-	measure_bpf__destroy(l->skel);
+	if (l->own_fds) {
+		if (l->events_fd >= 0)
+			close(l->events_fd);
+		if (l->stats_fd >= 0)
+			close(l->stats_fd);
+		if (l->config_fd >= 0)
+			close(l->config_fd);
+	}
+	measure_bpf__destroy(l->skel); /* the pinned links keep the hooks attached */
 	free(l);
+}
+
+void loader_unload(struct loader *l)
+{
+	char path[512];
+	struct dirent *de;
+	DIR *d;
+
+	/* Our own link fds would keep the hooks attached after the pins are gone. */
+	if (l && l->skel)
+		measure_bpf__detach(l->skel);
+	for (size_t i = 0; i < sizeof(pin_kinds) / sizeof(pin_kinds[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", LOADER_PIN_DIR, pin_kinds[i]);
+		d = opendir(path);
+		if (!d)
+			continue;
+		while ((de = readdir(d))) {
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "%s/%s/%s", LOADER_PIN_DIR, pin_kinds[i],
+				 de->d_name);
+			if (unlink(path))
+				pr_err("cannot remove %s: %s", path, strerror(errno));
+			else
+				pr_info("removed %s", path);
+		}
+		closedir(d);
+		snprintf(path, sizeof(path), "%s/%s", LOADER_PIN_DIR, pin_kinds[i]);
+		rmdir(path);
+	}
+	if (rmdir(LOADER_PIN_DIR) && errno != ENOENT)
+		pr_err("cannot remove %s: %s", LOADER_PIN_DIR, strerror(errno));
+}
+
+int loader_pinned_daemon(int *pid)
+{
+	/* Room for the value of any build; daemon_tgid comes first in all of them. */
+	union {
+		struct bima_config cfg;
+		uint8_t any[4096];
+	} v;
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), zero = 0;
+	int fd = bpf_obj_get(PIN("maps", "bima_config")), err = 0;
+
+	if (fd < 0)
+		return -ENOENT;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.value_size > sizeof(v) ||
+	    bpf_map_lookup_elem(fd, &zero, &v))
+		err = -EINVAL;
+	else
+		*pid = v.cfg.daemon_tgid;
+	close(fd);
+	return err;
+}
+
+bool loader_adopted(const struct loader *l)
+{
+	return !l->skel;
 }
 
 int loader_events_fd(const struct loader *l)
 {
-	return bpf_map__fd(l->skel->maps.bima_events);
+	return l->events_fd;
 }
 
 int loader_stats(const struct loader *l, struct bima_stats *st)
 {
 	__u32 zero = 0;
 
-	return bpf_map_lookup_elem(bpf_map__fd(l->skel->maps.bima_stats), &zero, st) ? -errno : 0;
+	return bpf_map_lookup_elem(l->stats_fd, &zero, st) ? -errno : 0;
+}
+
+int loader_config(const struct loader *l, struct bima_config *cfg)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(l->config_fd, &zero, cfg) ? -errno : 0;
+}
+
+int loader_set_drops_logged(const struct loader *l, uint64_t drops)
+{
+	struct bima_config cfg;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(l->config_fd, &zero, &cfg))
+		return -errno;
+	cfg.drops_logged = drops;
+	return bpf_map_update_elem(l->config_fd, &zero, &cfg, BPF_ANY) ? -errno : 0;
 }

@@ -2,10 +2,13 @@
 /*
  * The BPF side: load the measurement programs, attach them, and pin maps,
  * programs and links under LOADER_PIN_DIR so bpftool shows them by name.
+ * The pins outlive the daemon: measurement goes on into the ring buffer
+ * while no daemon runs, and the next daemon adopts the pins and drains it.
  */
 #ifndef BIMA_LOADER_H
 #define BIMA_LOADER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "../bpf/bima.h"
@@ -16,15 +19,26 @@ struct loader;
 
 struct loader_opts {
 	uint32_t ringbuf_size; /* bytes, a power of two and a multiple of the page size */
+	bool adopt_only;       /* do not load: fail with -ENOENT when nothing is pinned */
 };
 
-/* Load, attach and pin; errors are logged here, with what to do about them. */
+/*
+ * Adopt the pinned objects if there are any and they come from this build,
+ * else load, attach and pin. Errors are logged here, with what to do.
+ */
 int loader__open(const struct loader_opts *opts, struct loader **out);
-/* Detach the hooks and remove the pins (the maps live on until freed). */
-void loader_detach(struct loader *l);
+/* Let go of the objects; the pins, and so the measurement, stay. */
 void loader__free(struct loader *l);
+/* Detach the hooks and remove every pin, naming each; the maps live until freed. */
+void loader_unload(struct loader *l);
 
+bool loader_adopted(const struct loader *l);
+/* The pid of the daemon that last configured the pinned objects, or -ENOENT. */
+int loader_pinned_daemon(int *pid);
 int loader_events_fd(const struct loader *l);
 int loader_stats(const struct loader *l, struct bima_stats *st);
+int loader_config(const struct loader *l, struct bima_config *cfg);
+/* Remember, in the kernel, how many drops the log already records. */
+int loader_set_drops_logged(const struct loader *l, uint64_t drops);
 
 #endif

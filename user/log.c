@@ -18,6 +18,7 @@
 
 struct log {
 	int fd;
+	off_t durable; /* bytes made durable by log_sync(); nothing after it is trusted */
 	char path[LOG_PATH_MAX];
 };
 
@@ -188,6 +189,15 @@ const char *log_path(const struct log *l)
 	return l->path;
 }
 
+/* Cut off what a failed write or sync left after the durable part. */
+static int cut_back(struct log *l, int err)
+{
+	if (ftruncate(l->fd, l->durable) || fdatasync(l->fd))
+		pr_err("%s: cannot cut back to %lld bytes after a failed write: %s", l->path,
+		       (long long)l->durable, strerror(errno));
+	return err;
+}
+
 int log_append(struct log *l, const void *data, size_t len)
 {
 	const uint8_t *p = data;
@@ -198,7 +208,7 @@ int log_append(struct log *l, const void *data, size_t len)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return -errno;
+			return cut_back(l, -errno);
 		p += n;
 		len -= n;
 	}
@@ -207,7 +217,13 @@ int log_append(struct log *l, const void *data, size_t len)
 
 int log_sync(struct log *l)
 {
-	return fdatasync(l->fd) ? -errno : 0;
+	off_t end = lseek(l->fd, 0, SEEK_END);
+
+	/* After a failed fdatasync the state of the pages is unknown: rewrite them. */
+	if (end < 0 || fdatasync(l->fd))
+		return cut_back(l, -errno);
+	l->durable = end;
+	return 0;
 }
 
 struct log_cursor {

@@ -29,9 +29,13 @@ int log_latest_epoch(char *out, size_t len, const char *log_dir);
 int log__open(const char *epoch_dir, struct log **out);
 void log__close(struct log *l);
 const char *log_path(const struct log *l);
-/* Append bytes to the segment (not yet durable). */
+/*
+ * Append bytes to the segment (not yet durable). If the write fails (a full
+ * disk, an I/O error) the segment is cut back to its durable end, so a
+ * retry appends whole entries after whole entries.
+ */
 int log_append(struct log *l, const void *data, size_t len);
-/* Make everything appended so far durable (fdatasync). */
+/* Make everything appended so far durable (fdatasync); on failure, cut back likewise. */
 int log_sync(struct log *l);
 
 /*

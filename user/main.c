@@ -5,9 +5,12 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "collector.h"
+#include "loader.h"
 #include "log.h"
 #include "msg.h"
 #include "verify.h"
@@ -29,6 +32,7 @@ static const char usage[] =
 	"  run      load the BPF-LSM programs and collect measurements until SIGINT/SIGTERM\n"
 	"  log      print an epoch's log in IMA's ASCII format\n"
 	"  verify   replay an epoch's log and compare it with the TPM\n"
+	"  stop     stop the running daemon; with --unload also remove the BPF programs\n"
 	"  help     show this text; `bima COMMAND --help` shows a command's options\n"
 	"  version  print the version\n";
 
@@ -67,7 +71,22 @@ static const char verify_usage[] =
 	"  --tcti TCTI    TPM access (" DEFAULT_TCTI ")\n"
 	"  --epoch NAME   verify this epoch directory instead of the TPM's current one\n";
 
-enum { OPT_LOG_DIR = 256, OPT_TCTI, OPT_PCR, OPT_RINGBUF, OPT_EPOCH };
+static const char stop_usage[] =
+	"Usage: bima stop [--unload [--force]] [--log-dir DIR] [--tcti TCTI] [--pcr N]\n"
+	"\n"
+	"Stop the running bima daemon (SIGTERM) and wait for it. The BPF-LSM hooks stay\n"
+	"attached and keep measuring into the ring buffer; the next `bima run` logs what\n"
+	"queued up meanwhile.\n"
+	"\n"
+	"  --unload      then detach the hooks, log every record still queued (which needs\n"
+	"                the log and the TPM, as for `bima run`), and remove every pin in\n"
+	"                " LOADER_PIN_DIR ", naming each\n"
+	"  --force       with --unload: remove the pins without logging what is queued\n"
+	"                (for pins of another bima build or a broken pin set); queued\n"
+	"                records are lost, and no entry in the log says so\n"
+	"  --log-dir, --tcti, --pcr   as for `bima run`\n";
+
+enum { OPT_LOG_DIR = 256, OPT_TCTI, OPT_PCR, OPT_RINGBUF, OPT_EPOCH, OPT_UNLOAD, OPT_FORCE };
 
 static const struct option options[] = {
 	{ "log-dir", required_argument, NULL, OPT_LOG_DIR },
@@ -75,6 +94,8 @@ static const struct option options[] = {
 	{ "pcr", required_argument, NULL, OPT_PCR },
 	{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF },
 	{ "epoch", required_argument, NULL, OPT_EPOCH },
+	{ "unload", no_argument, NULL, OPT_UNLOAD },
+	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{},
@@ -86,6 +107,8 @@ struct args {
 	const char *epoch;
 	unsigned long pcr;
 	unsigned long ringbuf_size;
+	bool unload;
+	bool force;
 };
 
 static int parse_ulong(const char *opt, const char *s, unsigned long max, unsigned long *out)
@@ -106,7 +129,9 @@ static int parse(int argc, char **argv, const char *help, const int *allowed, st
 {
 	int opt;
 
-	*a = (struct args){ DEFAULT_LOG_DIR, DEFAULT_TCTI, NULL, 10, DEFAULT_RINGBUF };
+	*a =
+		(struct args){ DEFAULT_LOG_DIR, DEFAULT_TCTI, NULL, 10,
+			       DEFAULT_RINGBUF, false,	      false };
 	while ((opt = getopt_long(argc, argv, "vh", options, NULL)) != -1) {
 		bool ok = opt == 'v' || opt == 'h';
 
@@ -135,6 +160,12 @@ static int parse(int argc, char **argv, const char *help, const int *allowed, st
 			break;
 		case OPT_EPOCH:
 			a->epoch = optarg;
+			break;
+		case OPT_UNLOAD:
+			a->unload = true;
+			break;
+		case OPT_FORCE:
+			a->force = true;
 			break;
 		case OPT_PCR:
 			if (parse_ulong("--pcr", optarg, 23, &a->pcr))
@@ -170,7 +201,65 @@ static int cmd_run(int argc, char **argv)
 
 	if (err)
 		return err > 0 ? 0 : 2;
-	o = (struct collector_opts){ a.log_dir, a.tcti, a.pcr, a.ringbuf_size };
+	o = (struct collector_opts){ a.log_dir, a.tcti, a.pcr, a.ringbuf_size, false };
+	return collector_run(&o) ? 1 : 0;
+}
+
+/* SIGTERM the daemon named in the pinned config, if it runs, and wait for it. */
+static int stop_daemon(void)
+{
+	char path[64], comm[32] = "";
+	int pid, waited;
+	FILE *f;
+
+	if (loader_pinned_daemon(&pid) || pid <= 0 || pid == getpid())
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0; /* gone already */
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = '\0';
+	fclose(f);
+	if (strcmp(comm, "bima\n"))
+		return 0; /* the pid was reused */
+	if (kill(pid, SIGTERM)) {
+		pr_err("cannot stop bima (pid %d): %s", pid, strerror(errno));
+		return -errno;
+	}
+	for (waited = 0; !kill(pid, 0) && waited < 600; waited++)
+		usleep(50000);
+	if (!kill(pid, 0)) {
+		pr_err("bima (pid %d) did not stop within 30 s", pid);
+		return -ETIMEDOUT;
+	}
+	pr_info("stopped bima (pid %d)", pid);
+	return 0;
+}
+
+static int cmd_stop(int argc, char **argv)
+{
+	static const int allowed[] = { OPT_LOG_DIR, OPT_TCTI, OPT_PCR, OPT_UNLOAD, OPT_FORCE, 0 };
+	struct collector_opts o;
+	struct args a;
+	int err = parse(argc, argv, stop_usage, allowed, &a);
+
+	if (err)
+		return err > 0 ? 0 : 2;
+	if (a.force && !a.unload) {
+		fprintf(stderr, "bima: --force applies only with --unload\n");
+		return 2;
+	}
+	if (stop_daemon())
+		return 1;
+	if (!a.unload)
+		return 0;
+	if (a.force) {
+		pr_warn("removing the pins without logging the records still queued");
+		loader_unload(NULL);
+		return 0;
+	}
+	o = (struct collector_opts){ a.log_dir, a.tcti, a.pcr, DEFAULT_RINGBUF, true };
 	return collector_run(&o) ? 1 : 0;
 }
 
@@ -250,6 +339,8 @@ int main(int argc, char **argv)
 		return cmd_log(argc - 1, argv + 1);
 	if (!strcmp(cmd, "verify"))
 		return cmd_verify(argc - 1, argv + 1);
+	if (!strcmp(cmd, "stop"))
+		return cmd_stop(argc - 1, argv + 1);
 	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
 		printf("bima %s\n", BIMA_VERSION);
 		return 0;

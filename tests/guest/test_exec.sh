@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 # Guest: bima on PCR 10 with no IMA policy. Exec'd and PROT_EXEC-mapped files
-# are logged with their sha256sum; the log starts with the kernel's own
-# boot_aggregate; bima verify and evmctl accept the log against the TPM; a
-# flipped byte fails and is named; bpftool shows the pinned objects.
+# are logged with their sha256sum, also one exec'd while no daemon ran (the
+# pinned hooks queue it, the next daemon adopts them and logs it); the log
+# starts with the kernel's own boot_aggregate; bima verify and evmctl accept
+# the log against the TPM; a flipped byte fails and is named; bpftool shows
+# the pinned objects; `bima stop --unload` removes them.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib.sh"
@@ -14,6 +16,7 @@ logs=$work/log
 mkdir -p "$work/bin"
 unique_copy /usr/bin/true "$work/bin/true-a"
 unique_copy /usr/bin/echo "$work/bin/echo-b"
+unique_copy /usr/bin/true "$work/bin/true-down"
 unique_copy "$(ldconfig -p | awk '/libz.so.1 / { print $NF; exit }')" "$work/libz-copy.so"
 chmod +x "$work/bin/"*
 # Run every helper once first, so their own measurements happen now.
@@ -46,15 +49,26 @@ check "programs pinned under /sys/fs/bpf/bima/progs" test -e /sys/fs/bpf/bima/pr
 
 sleep 1
 stop_bima
-check_grep "bima reports no loss at exit" 'measurements logged, 0 lost' "$work/bima.out"
-check "pins removed at exit" test ! -e /sys/fs/bpf/bima
+check_grep "bima reports no loss at exit" 'records logged by this run, 0 lost in all' "$work/bima.out"
+check "the hooks stay pinned after SIGTERM" test -e /sys/fs/bpf/bima/links/bima_bprm_check
+
+"$work/bin/true-down" # measured into the ring buffer while no daemon runs
+start_bima "$work/bima2.out" --log-dir "$logs" --tcti "$tcti" || exit 1
+check_grep "the second daemon adopts the pinned objects" 'adopted the BPF objects pinned in /sys/fs/bpf/bima; [1-9][0-9]* bytes of records queued' "$work/bima2.out"
+check_grep "and continues the epoch's log" 'continuing epoch .*: [0-9]+ entries replay to the TPM' "$work/bima2.out"
+"$bima" stop --unload --log-dir "$logs" --tcti "$tcti" >"$work/stop.out" 2>&1
+check_eq "bima stop --unload exits 0" $? 0
+check_grep "it stopped the daemon" 'stopped bima \(pid [0-9]+\)' "$work/stop.out"
+check_grep "it names what it removed" 'removed /sys/fs/bpf/bima/links/bima_bprm_check' "$work/stop.out"
+check "no pins are left" test ! -e /sys/fs/bpf/bima
+check "the daemon is gone" test ! -e "/proc/$bima_pid"
 
 "$bima" log --log-dir "$logs" >"$work/log.txt"
 check_eq "first log line is the kernel's own boot_aggregate line" \
 	"$(head -1 "$work/log.txt")" "$(head -1 /sys/kernel/security/ima/ascii_runtime_measurements)"
 
 # (a) every executed file, and the mapped library, with its sha256sum
-for f in "$work/bin/true-a" "$work/bin/echo-b" "$work/libz-copy.so"; do
+for f in "$work/bin/true-a" "$work/bin/echo-b" "$work/libz-copy.so" "$work/bin/true-down"; do
 	check_grep "$(basename "$f") logged with its sha256sum" \
 		"^10 [0-9a-f]{40} ima-ng sha256:$(sha256 "$f") $f\$" "$work/log.txt"
 done
@@ -63,6 +77,7 @@ done
 "$bima" verify --log-dir "$logs" --tcti "$tcti" >"$work/verify.txt" 2>&1
 check_eq "bima verify exits 0" $? 0
 check_grep "bima verify: PCR 10 replays in sha1 and sha256" '^PCR 10: the log replays to the TPM value in sha1 sha256' "$work/verify.txt"
+check_grep "bima verify: three segments, one per daemon run and one for the unload" ' entries in 3 segment\(s\): verified' "$work/verify.txt"
 sed 's/^/    verify| /' "$work/verify.txt"
 
 # (d) evmctl, with the TPM's PCRs given per bank

@@ -4,7 +4,7 @@
 # 10 under it. With that policy loaded, bima refuses PCR 10 at start and
 # runs on PCR 11. The digests bima logs are the digests the kernel's own
 # IMA list holds for the same files, and bima verify accepts the PCR 11 log.
-# A left-over pin directory is refused with a message.
+# An incomplete pin set is refused with a message; --force removes pins.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib.sh"
@@ -18,8 +18,8 @@ chmod +x "$work/bin/"*
 
 mkdir /sys/fs/bpf/bima
 "$bima" run --log-dir "$work/pinned" --tcti "$tcti" >"$work/pinned.out" 2>&1
-check_eq "bima run over an existing pin directory exits 1" $? 1
-check_grep "and names the directory and the way out" '/sys/fs/bpf/bima exists.*rm -r /sys/fs/bpf/bima' "$work/pinned.out"
+check_eq "bima run over an incomplete pin set exits 1" $? 1
+check_grep "and names the directory and the way out" '/sys/fs/bpf/bima holds an incomplete set.*bima stop --unload --force' "$work/pinned.out"
 rmdir /sys/fs/bpf/bima
 
 start_bima "$work/pcr10.out" --log-dir "$work/pcr10" --tcti "$tcti" || exit 1
@@ -31,7 +31,10 @@ while kill -0 "$bima_pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.
 wait "$bima_pid"
 check_eq "bima on PCR 10 stops with exit 1 when kernel IMA extends PCR 10" $? 1
 check_grep "and says why" 'kernel IMA added [0-9]+ entries to PCR 10' "$work/pcr10.out"
-check "and removes its pins" test ! -e /sys/fs/bpf/bima
+"$bima" stop --unload --force >"$work/force.out" 2>&1
+check_eq "bima stop --unload --force exits 0" $? 0
+check_grep "and names each pin it removed" 'removed /sys/fs/bpf/bima/maps/bima_events' "$work/force.out"
+check "no pins are left" test ! -e /sys/fs/bpf/bima
 
 count=$(cat /sys/kernel/security/ima/runtime_measurements_count)
 check "kernel IMA list grew past boot_aggregate ($count entries)" test "$count" -gt 1

@@ -32,7 +32,7 @@ while read -r hex; do
 	n=${text#lost=}
 	lost_logged=$((lost_logged + ${n%% *}))
 done <"$work/losses"
-lost_counted=$(sed -n 's/.*measurements logged, \([0-9]*\) lost.*/\1/p' "$work/bima.out")
+lost_counted=$(sed -n 's/.*records logged by this run, \([0-9]*\) lost in all.*/\1/p' "$work/bima.out")
 check "the kernel counted dropped events ($lost_counted)" test "${lost_counted:-0}" -gt 0
 check_eq "the loss entries add up to the kernel's drop count" "$lost_logged" "$lost_counted"
 logged=$(grep -c " $work/bin/true-e\$" "$work/log.txt")

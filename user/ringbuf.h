@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * A BPF ring-buffer consumer that acknowledges records only when told to.
+ * libbpf's consumer frees each record as soon as its callback returns; bima
+ * frees records only once their log entries are durable, so a daemon that
+ * dies (even by SIGKILL) leaves every unlogged record in the ring buffer for
+ * the next daemon, and a failed write can be retried from the same records.
+ */
+#ifndef BIMA_RINGBUF_H
+#define BIMA_RINGBUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ringbuf;
+
+/* Called for each record; a negative return stops the read there. */
+typedef int (*ringbuf_fn)(void *ctx, const void *data, size_t size);
+
+int ringbuf__open(int map_fd, struct ringbuf **out);
+void ringbuf__free(struct ringbuf *rb);
+/* Wait up to timeout_ms for records the reader has not seen; >0 if there are some. */
+int ringbuf_wait(struct ringbuf *rb, int timeout_ms);
+/*
+ * Hand records not yet read to fn, at most max of them. Returns how many,
+ * or fn's negative value. The records stay in the ring buffer until ack.
+ */
+int ringbuf_read(struct ringbuf *rb, ringbuf_fn fn, void *ctx, unsigned int max);
+/* Free every record read so far: their entries are durable. */
+void ringbuf_ack(struct ringbuf *rb);
+/* Forget what was read since the last ack; the next read starts there again. */
+void ringbuf_rewind(struct ringbuf *rb);
+/* Bytes of records that were produced and not yet acknowledged. */
+uint64_t ringbuf_pending(const struct ringbuf *rb);
+
+#endif
