@@ -107,20 +107,12 @@ static const char *hook_name(unsigned int hook)
  */
 static int log_loss(struct collector *c, uint64_t count, const char *why)
 {
-	uint8_t digest[HASHALG_MAX_SIZE];
-	const struct hashalg *sha256 = hashalg_by_name("sha256", 6);
 	char text[128];
-	int n, err;
+	int n;
 
 	n = snprintf(text, sizeof(text), "lost=%lu reason=%s", (unsigned long)count, why);
 	pr_err("%lu measurement(s) lost: %s; recorded in the log", (unsigned long)count, why);
-	c->scratch.len = 0;
-	err = hashalg_digest(sha256, text, n, digest);
-	err = err ?: template_data_ng(&c->scratch, sha256, digest, LOST_NAME, (uint8_t *)text, n);
-	if (err)
-		return err;
-	return template_encode(&c->batch, c->ep.pcr, "ima-buf", c->scratch.p, c->scratch.len,
-			       false);
+	return template_encode_buf(&c->batch, c->ep.pcr, LOST_NAME, text, n);
 }
 
 /* Add to the batch what the kernel dropped and the log does not have yet. */

@@ -5,6 +5,7 @@
 #include "epoch.h"
 #include "kernel_ima.h"
 #include "msg.h"
+#include "recover.h"
 
 #define AGGREGATE_NAME "boot_aggregate"
 
@@ -95,39 +96,26 @@ int epoch_commit(struct epoch *ep, struct tpm *tpm, struct log *log, const struc
 	return epoch_write(log, entries) ?: epoch_extend(ep, tpm, entries, &done);
 }
 
-/* Continue an epoch whose log exists: it must replay to the TPM. */
-static int resume(struct epoch *ep, struct tpm *tpm)
+/* Continue an epoch that has a log: extend its durable tail, record what recovery found. */
+static int resume(struct epoch *ep, struct tpm *tpm, struct recovery *rec, struct log **log)
 {
-	struct log_cursor *c;
-	struct template_entry e;
-	uint32_t bad_pcr;
+	size_t done = 0;
 	int err;
 
-	err = log_cursor__open(ep->dir, &c);
-	if (err == -ENOENT)
-		return 0; /* a new epoch */
+	err = log__open(ep->dir, log);
+	if (err)
+		return err;
+	err = epoch_extend(ep, tpm, &rec->tail, &done);
 	if (err) {
-		pr_err("%s: cannot read log: %s", ep->dir, strerror(-err));
+		pr_err("%s: cannot extend the durable tail of the log: %s", ep->dir,
+		       strerror(-err));
 		return err;
 	}
-	while ((err = log_cursor_next(c, &e)) > 0) {
-		err = replay_entry(&ep->replay, &e);
-		if (err)
-			break;
-		ep->entries++;
-	}
-	if (err < 0)
-		pr_err("%s", log_cursor_error(c));
-	log_cursor__free(c);
-	if (err < 0)
-		return err;
-	if (!ep->entries)
-		return 0;
-	err = epoch_check_tpm(&ep->replay, tpm, &bad_pcr);
-	if (err == -EBADMSG)
-		pr_err("%s: the log of this TPM epoch does not match the TPM (PCR %u); "
-		       "bima does not yet reconcile them, move the directory aside to start over",
-		       ep->dir, bad_pcr);
+	err = epoch_commit(ep, tpm, *log, &rec->marks);
+	if (!err)
+		pr_info("continuing epoch %s: %lu entries, the TPM agrees with the log%s", ep->dir,
+			(unsigned long)ep->entries,
+			rec->marks.len ? " (with the recovery entries just written)" : "");
 	return err;
 }
 
@@ -200,6 +188,7 @@ int epoch_begin(struct epoch *ep, struct tpm *tpm, const char *log_dir, uint32_t
 		struct log **log)
 {
 	const struct hashalg *banks[TPM_BANKS_MAX];
+	struct recovery rec = {};
 	char why[TEMPLATE_WHY_LEN];
 	uint32_t reset, restart;
 	struct buf head = {};
@@ -207,6 +196,7 @@ int epoch_begin(struct epoch *ep, struct tpm *tpm, const char *log_dir, uint32_t
 	int err;
 
 	memset(ep, 0, sizeof(*ep));
+	*log = NULL;
 	ep->pcr = pcr;
 	err = tpm_banks(tpm, pcr, banks, &nbanks);
 	if (err)
@@ -226,15 +216,19 @@ int epoch_begin(struct epoch *ep, struct tpm *tpm, const char *log_dir, uint32_t
 	}
 	ep->kernel_ima = !kernel_ima_count(&ep->kernel_ima_count);
 
-	err = resume(ep, tpm);
-	if (err)
+	err = recover_epoch(ep, tpm, &rec);
+	if (err != -ENOENT) {
+		err = err ?: resume(ep, tpm, &rec, log);
+		recovery_free(&rec);
+		if (err) {
+			log__close(*log);
+			*log = NULL;
+		}
 		return err;
-	if (ep->entries) {
-		pr_info("continuing epoch %s: %lu entries replay to the TPM", ep->dir,
-			(unsigned long)ep->entries);
-		return log__open(ep->dir, log);
 	}
 
+	/* A new epoch: it begins with an aggregate. */
+	err = 0;
 	if (pcr == 10 && ep->kernel_ima) {
 		err = import_kernel_list(ep, tpm, &head);
 	} else {

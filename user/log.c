@@ -231,7 +231,8 @@ struct log_cursor {
 	unsigned int *segs, nsegs, cur; /* cur: index into segs of the mapped segment */
 	uint8_t *map;
 	size_t size, off;
-	unsigned int index; /* entries already returned from this segment */
+	unsigned int index;	   /* entries already returned from this segment */
+	size_t last_off, last_len; /* the entry last returned */
 	char error[2 * LOG_PATH_MAX];
 };
 
@@ -324,9 +325,36 @@ int log_cursor_next(struct log_cursor *c, struct template_entry *e)
 			 c->segs[c->cur], c->segs[c->cur], c->index, c->off, why);
 		return err;
 	}
+	c->last_off = c->off;
+	c->last_len = used;
 	c->off += used;
 	c->index++;
 	return 1;
+}
+
+void log_cursor_raw(const struct log_cursor *c, const uint8_t **p, size_t *len)
+{
+	*p = c->map + c->last_off;
+	*len = c->last_len;
+}
+
+size_t log_cursor_offset(const struct log_cursor *c)
+{
+	return c->off;
+}
+
+int log_cut_segment(const char *epoch_dir, unsigned int seg, size_t length)
+{
+	char path[LOG_PATH_MAX + 32];
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "%s/" SEGMENT_FMT, epoch_dir, seg);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || ftruncate(fd, length) || fsync(fd))
+		err = -errno;
+	if (fd >= 0)
+		close(fd);
+	return err;
 }
 
 const char *log_cursor_error(const struct log_cursor *c)

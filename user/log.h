@@ -52,5 +52,12 @@ unsigned int log_cursor_segment(const struct log_cursor *c);
 unsigned int log_cursor_index(const struct log_cursor *c);
 /* How many segments the epoch has. */
 unsigned int log_cursor_segments(const struct log_cursor *c);
+/* The bytes of the entry last returned. */
+void log_cursor_raw(const struct log_cursor *c, const uint8_t **p, size_t *len);
+/* After an error: the byte offset of the bad entry in its segment. */
+size_t log_cursor_offset(const struct log_cursor *c);
+
+/* Cut segment seg of epoch_dir to length bytes, durably (a torn tail). */
+int log_cut_segment(const char *epoch_dir, unsigned int seg, size_t length);
 
 #endif

@@ -62,14 +62,31 @@ const uint8_t *replay_value(const struct replay *r, uint32_t pcr, size_t b)
 	return r->padded[b] ? r->pcr_padded[pcr][b] : r->pcr[pcr][b];
 }
 
-bool replay_settle(struct replay *r, uint32_t pcr, size_t b, const uint8_t *tpm_value)
+bool replay_matches(const struct replay *r, uint32_t pcr, size_t b, const uint8_t *tpm_value)
 {
 	size_t size = r->banks[b]->size;
 
-	if (!memcmp(replay_value(r, pcr, b), tpm_value, size))
-		return true;
-	if (r->padded[b] || memcmp(r->pcr_padded[pcr][b], tpm_value, size))
+	return !memcmp(replay_value(r, pcr, b), tpm_value, size) ||
+	       (!r->padded[b] && !memcmp(r->pcr_padded[pcr][b], tpm_value, size));
+}
+
+bool replay_settle(struct replay *r, uint32_t pcr, size_t b, const uint8_t *tpm_value)
+{
+	if (!replay_matches(r, pcr, b, tpm_value))
 		return false;
-	r->padded[b] = true;
+	if (memcmp(replay_value(r, pcr, b), tpm_value, r->banks[b]->size))
+		r->padded[b] = true;
 	return true;
+}
+
+void replay_save(const struct replay *r, uint32_t pcr, struct replay_point *p)
+{
+	memcpy(p->pcr, r->pcr[pcr], sizeof(p->pcr));
+	memcpy(p->pcr_padded, r->pcr_padded[pcr], sizeof(p->pcr_padded));
+}
+
+void replay_restore(struct replay *r, uint32_t pcr, const struct replay_point *p)
+{
+	memcpy(r->pcr[pcr], p->pcr, sizeof(p->pcr));
+	memcpy(r->pcr_padded[pcr], p->pcr_padded, sizeof(p->pcr_padded));
 }

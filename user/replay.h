@@ -31,10 +31,21 @@ int replay_entry(struct replay *r, const struct template_entry *e);
 int replay_digests(const struct replay *r, const struct template_entry *e, struct tpm_digest *d);
 /* The replayed value of pcr in bank b, the way the bank is extended. */
 const uint8_t *replay_value(const struct replay *r, uint32_t pcr, size_t b);
+/* Whether bank b of pcr equals the TPM's value, either way while unsettled. */
+bool replay_matches(const struct replay *r, uint32_t pcr, size_t b, const uint8_t *tpm_value);
 /*
  * Compare bank b of pcr with the TPM's value; if only the zero-padded SHA-1
  * way matches, mark the bank padded. Returns true on a match either way.
  */
 bool replay_settle(struct replay *r, uint32_t pcr, size_t b, const uint8_t *tpm_value);
+
+/* One PCR's values in every bank, both ways: to go back to an earlier point. */
+struct replay_point {
+	uint8_t pcr[TPM_BANKS_MAX][HASHALG_MAX_SIZE];
+	uint8_t pcr_padded[TPM_BANKS_MAX][HASHALG_MAX_SIZE];
+};
+
+void replay_save(const struct replay *r, uint32_t pcr, struct replay_point *p);
+void replay_restore(struct replay *r, uint32_t pcr, const struct replay_point *p);
 
 #endif

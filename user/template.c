@@ -16,15 +16,36 @@ static const struct {
 	{ "ima-buf", 3 },
 };
 
+static int reason(int err, char *why, const char *fmt, va_list ap)
+{
+	vsnprintf(why, TEMPLATE_WHY_LEN, fmt, ap);
+	return err;
+}
+
+/* Corrupt: -EBADMSG, with the reason in why. */
 static int bad(char *why, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int bad(char *why, const char *fmt, ...)
 {
 	va_list ap;
+	int err;
 
 	va_start(ap, fmt);
-	vsnprintf(why, TEMPLATE_WHY_LEN, fmt, ap);
+	err = reason(-EBADMSG, why, fmt, ap);
 	va_end(ap);
-	return -EBADMSG;
+	return err;
+}
+
+/* The buffer ends inside the entry, as after a torn write: -EPIPE. */
+static int cut(char *why, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int cut(char *why, const char *fmt, ...)
+{
+	va_list ap;
+	int err;
+
+	va_start(ap, fmt);
+	err = reason(-EPIPE, why, fmt, ap);
+	va_end(ap);
+	return err;
 }
 
 int template_decode(const uint8_t *buf, size_t len, struct template_entry *e, size_t *used,
@@ -36,7 +57,7 @@ int template_decode(const uint8_t *buf, size_t len, struct template_entry *e, si
 	if (len == 0)
 		return -ENODATA;
 	if (len < 4 + TEMPLATE_DIGEST_SIZE + 4)
-		return bad(why, "truncated entry header: %zu bytes left, need %d", len,
+		return cut(why, "truncated entry header: %zu bytes left, need %d", len,
 			   4 + TEMPLATE_DIGEST_SIZE + 4);
 	e->pcr = get_u32_le(buf);
 	memcpy(e->digest, buf + 4, TEMPLATE_DIGEST_SIZE);
@@ -47,7 +68,7 @@ int template_decode(const uint8_t *buf, size_t len, struct template_entry *e, si
 		return bad(why, "template name length %u out of range 1..%d", name_len,
 			   TEMPLATE_NAME_MAX);
 	if (len - off < name_len + 4)
-		return bad(why, "truncated template name: %zu bytes left, need %u", len - off,
+		return cut(why, "truncated template name: %zu bytes left, need %u", len - off,
 			   name_len + 4);
 	memcpy(e->name, buf + off, name_len);
 	e->name[name_len] = '\0';
@@ -59,7 +80,7 @@ int template_decode(const uint8_t *buf, size_t len, struct template_entry *e, si
 	if (data_len > TEMPLATE_DATA_MAX)
 		return bad(why, "template data length %u exceeds %u", data_len, TEMPLATE_DATA_MAX);
 	if (len - off < data_len)
-		return bad(why, "truncated template data: %zu bytes left, length field says %u",
+		return cut(why, "truncated template data: %zu bytes left, length field says %u",
 			   len - off, data_len);
 	e->data = buf + off;
 	e->data_len = data_len;
@@ -176,6 +197,21 @@ int template_encode(struct buf *out, uint32_t pcr, const char *name, const uint8
 	err = err ?: buf_put(out, name, name_len);
 	err = err ?: buf_put_u32(out, data_len);
 	err = err ?: buf_put(out, data, data_len);
+	return err;
+}
+
+int template_encode_buf(struct buf *out, uint32_t pcr, const char *name, const void *data,
+			uint32_t len)
+{
+	const struct hashalg *sha256 = hashalg_by_name("sha256", 6);
+	uint8_t digest[HASHALG_MAX_SIZE];
+	struct buf fields = {};
+	int err;
+
+	err = hashalg_digest(sha256, data, len, digest);
+	err = err ?: template_data_ng(&fields, sha256, digest, name, data, len);
+	err = err ?: template_encode(out, pcr, "ima-buf", fields.p, fields.len, false);
+	buf_free(&fields);
 	return err;
 }
 

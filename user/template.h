@@ -58,7 +58,8 @@ struct template_fields {
 
 /*
  * Decode the entry at buf[0..len). Returns 0 and the entry's size in *used,
- * -ENODATA when len is 0, or -EBADMSG with the reason in why.
+ * -ENODATA when len is 0, -EPIPE when buf ends inside the entry (what a torn
+ * write leaves), or -EBADMSG for anything else; why says what and where.
  */
 int template_decode(const uint8_t *buf, size_t len, struct template_entry *e, size_t *used,
 		    char why[TEMPLATE_WHY_LEN]);
@@ -79,6 +80,13 @@ int template_data_ng(struct buf *out, const struct hashalg *alg, const uint8_t *
  */
 int template_encode(struct buf *out, uint32_t pcr, const char *name, const uint8_t *data,
 		    uint32_t data_len, bool violation);
+
+/*
+ * Append an ima-buf entry named name whose buffer is data (bima's own
+ * records: losses, recovery); its d-ng is the buffer's sha256, as IMA does.
+ */
+int template_encode_buf(struct buf *out, uint32_t pcr, const char *name, const void *data,
+			uint32_t len);
 
 /* One line of IMA's ASCII list: "PCR template-hash name field...". */
 int template_print_ascii(FILE *f, const struct template_entry *e, char why[TEMPLATE_WHY_LEN]);

@@ -5,9 +5,11 @@
  * paths given, through the daemon's own epoch, log and TPM code. Only the
  * BPF side is missing, which the host kernel cannot run.
  *
- *   writer TCTI LOG_DIR PCR PATH...
+ *   writer [--write-only] TCTI LOG_DIR PCR PATH...
  * Each PATH's sha256 digest is computed here from its contents; a PATH of
- * "violation:NAME" writes a violation entry (zero template hash).
+ * "violation:NAME" writes a violation entry (zero template hash). With
+ * --write-only the entries are made durable and not extended, as when a
+ * daemon dies between its fdatasync and its extends.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,11 +38,16 @@ int main(int argc, char **argv)
 	uint8_t digest[32] = {};
 	struct epoch ep;
 	struct tpm *tpm;
+	bool write_only = argc > 1 && !strcmp(argv[1], "--write-only");
 	struct log *log;
 	int err;
 
+	if (write_only) {
+		argv++;
+		argc--;
+	}
 	if (argc < 4) {
-		fprintf(stderr, "usage: writer TCTI LOG_DIR PCR PATH...\n");
+		fprintf(stderr, "usage: writer [--write-only] TCTI LOG_DIR PCR PATH...\n");
 		return 2;
 	}
 	err = tpm__open(argv[1], &tpm);
@@ -60,7 +67,7 @@ int main(int argc, char **argv)
 				 0);
 		template_encode(&batch, ep.pcr, "ima-ng", data.p, data.len, violation);
 	}
-	err = epoch_commit(&ep, tpm, log, &batch);
+	err = write_only ? epoch_write(log, &batch) : epoch_commit(&ep, tpm, log, &batch);
 	printf("%s %lu\n", log_path(log), (unsigned long)ep.entries);
 	log__close(log);
 	tpm__free(tpm);

@@ -184,8 +184,9 @@ static void test_replay(void)
 	CHECK_EQ(replay_entry(&r, &v), -ERANGE, "replay: PCR 24 is refused");
 }
 
-/* Decode raw and expect -EBADMSG with why containing needle. */
-static void expect_bad(const uint8_t *raw, size_t len, const char *needle, const char *name)
+/* Decode raw and expect error want with why containing needle. */
+static void expect_err(int want, const uint8_t *raw, size_t len, const char *needle,
+		       const char *name)
 {
 	struct template_entry e;
 	struct template_fields f;
@@ -195,18 +196,21 @@ static void expect_bad(const uint8_t *raw, size_t len, const char *needle, const
 
 	if (!err)
 		err = template_fields(&e, &f, why);
-	CHECK(err == -EBADMSG && strstr(why, needle), name, "err %d, reason \"%s\", want \"%s\"",
-	      err, why, needle);
+	CHECK(err == want && strstr(why, needle), name, "err %d, reason \"%s\", want %d \"%s\"",
+	      err, why, want, needle);
 }
+
+#define expect_bad(...) expect_err(-EBADMSG, __VA_ARGS__)
+#define expect_torn(...) expect_err(-EPIPE, __VA_ARGS__)
 
 static void test_bad_inputs(void)
 {
 	uint8_t raw[256], bad[256];
 	size_t n = unhex(abc_entry_hex, raw);
 
-	expect_bad(raw, 10, "truncated entry header", "bad input: truncated header");
-	expect_bad(raw, n - 1, "truncated template data", "bad input: truncated template data");
-	expect_bad(raw, 30, "truncated template name", "bad input: truncated template name");
+	expect_torn(raw, 10, "truncated entry header", "bad input: truncated header is torn");
+	expect_torn(raw, n - 1, "truncated template data", "bad input: truncated data is torn");
+	expect_torn(raw, 30, "truncated template name", "bad input: truncated name is torn");
 
 	memcpy(bad, raw, n);
 	bad[24] = 16; /* name length 16 > 15 */

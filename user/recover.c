@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Reconcile an epoch's log with the TPM; what is done and why is in recover.h. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "msg.h"
+#include "recover.h"
+
+#define TORN_NAME "bima_log_torn"
+#define INCONSISTENT_NAME "bima_log_inconsistent"
+
+struct scan {
+	uint8_t tpm[TPM_BANKS_MAX][HASHALG_MAX_SIZE]; /* the TPM's value of the PCR, per bank */
+	struct replay_point match; /* the replay where it last equalled the TPM */
+	uint64_t match_entries;	   /* entries up to that point */
+	bool matched;
+};
+
+static bool equals_tpm(const struct epoch *ep, const struct scan *s)
+{
+	for (size_t b = 0; b < ep->replay.nbanks; b++)
+		if (!replay_matches(&ep->replay, ep->pcr, b, s->tpm[b]))
+			return false;
+	return true;
+}
+
+static int mark(struct epoch *ep, struct recovery *rec, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int mark(struct epoch *ep, struct recovery *rec, const char *name, const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (n >= (int)sizeof(text))
+		n = sizeof(text) - 1;
+	return template_encode_buf(&rec->marks, ep->pcr, name, text, n);
+}
+
+/* The cursor stopped on a bad entry: cut a torn tail off, or record corruption. */
+static int bad_entry(struct epoch *ep, struct recovery *rec, struct log_cursor *c, int err)
+{
+	unsigned int seg = log_cursor_segment(c);
+	size_t off = log_cursor_offset(c), torn = 0;
+
+	if (err == -EPIPE && seg == log_cursor_segments(c)) {
+		char path[LOG_PATH_MAX + 32];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/segment-%06u.bin", ep->dir, seg);
+		f = fopen(path, "r");
+		if (f && !fseek(f, 0, SEEK_END))
+			torn = ftell(f) - off;
+		if (f)
+			fclose(f);
+		err = log_cut_segment(ep->dir, seg, off);
+		if (err) {
+			pr_err("%s: cannot cut the torn tail: %s", path, strerror(-err));
+			return err;
+		}
+		pr_warn("%s: cut a torn last entry of %zu bytes at byte %zu (a write that never "
+			"completed, so never extended); recorded in the log",
+			path, torn, off);
+		return mark(ep, rec, TORN_NAME, "segment=%u offset=%zu bytes=%zu", seg, off, torn);
+	}
+	pr_err("%s; the log cannot be replayed past it, recorded as inconsistent",
+	       log_cursor_error(c));
+	return mark(ep, rec, INCONSISTENT_NAME, "reason=corrupt_entry segment=%u offset=%zu", seg,
+		    off);
+}
+
+int recover_epoch(struct epoch *ep, struct tpm *tpm, struct recovery *rec)
+{
+	struct scan s = {};
+	struct log_cursor *c;
+	struct template_entry e;
+	const uint8_t *raw;
+	size_t raw_len;
+	uint64_t count = 0;
+	int err;
+
+	err = log_cursor__open(ep->dir, &c);
+	if (err == -ENOENT)
+		return err;
+	if (err) {
+		pr_err("%s: cannot read log: %s", ep->dir, strerror(-err));
+		return err;
+	}
+	for (size_t b = 0; b < ep->replay.nbanks; b++) {
+		err = tpm_pcr_read(tpm, ep->pcr, ep->replay.banks[b], s.tpm[b]);
+		if (err)
+			goto out;
+	}
+	s.matched = equals_tpm(ep, &s); /* before the first entry: a new epoch's zero */
+	replay_save(&ep->replay, ep->pcr, &s.match);
+
+	while ((err = log_cursor_next(c, &e)) > 0) {
+		if (e.pcr != ep->pcr) {
+			pr_err("%s: the log of this TPM epoch extends PCR %u, not PCR %u: run with "
+			       "--pcr %u, or give another --log-dir",
+			       ep->dir, e.pcr, ep->pcr, e.pcr);
+			err = -EINVAL;
+			goto out;
+		}
+		err = replay_entry(&ep->replay, &e);
+		if (err)
+			goto out;
+		count++;
+		log_cursor_raw(c, &raw, &raw_len);
+		err = buf_put(&rec->tail, raw, raw_len);
+		if (err)
+			goto out;
+		if (equals_tpm(ep, &s)) {
+			s.matched = true;
+			s.match_entries = count;
+			replay_save(&ep->replay, ep->pcr, &s.match);
+			rec->tail.len = 0;
+		}
+	}
+	if (err < 0) {
+		err = bad_entry(ep, rec, c, err);
+		if (err)
+			goto out;
+	}
+	if (!count) {
+		err = rec->marks.len ? 0 : -ENOENT;
+		goto out;
+	}
+	if (!s.matched) {
+		char want[2 * HASHALG_MAX_SIZE + 1], have[2 * HASHALG_MAX_SIZE + 1];
+		size_t b = ep->replay.nbanks - 1;
+
+		hex_encode(replay_value(&ep->replay, ep->pcr, b), ep->replay.banks[b]->size, want);
+		hex_encode(s.tpm[b], ep->replay.banks[b]->size, have);
+		pr_err("%s: the TPM's PCR %u matches no prefix of this epoch's log (%s: log %s, "
+		       "TPM %s); something else extended it, or the log was altered. Recorded as "
+		       "inconsistent: this epoch's log will not verify",
+		       ep->dir, ep->pcr, ep->replay.banks[b]->name, want, have);
+		err = mark(ep, rec, INCONSISTENT_NAME, "reason=tpm_mismatch pcr=%u entries=%lu",
+			   ep->pcr, (unsigned long)count);
+		ep->entries = count;
+		rec->tail.len = 0;
+		goto out;
+	}
+	/* The TPM has the log up to the last match: the rest is the tail to extend. */
+	replay_restore(&ep->replay, ep->pcr, &s.match);
+	for (size_t b = 0; b < ep->replay.nbanks; b++)
+		replay_settle(&ep->replay, ep->pcr, b, s.tpm[b]);
+	ep->entries = s.match_entries;
+	if (rec->tail.len)
+		pr_notice("%s: %lu entries are durable in the log but not in the TPM (a daemon "
+			  "stopped between its write and its extends); extending them",
+			  ep->dir, (unsigned long)(count - s.match_entries));
+	err = 0;
+out:
+	log_cursor__free(c);
+	return err;
+}
+
+void recovery_free(struct recovery *rec)
+{
+	buf_free(&rec->tail);
+	buf_free(&rec->marks);
+}

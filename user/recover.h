@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Reconcile the log of the TPM's current epoch with the TPM before a daemon
+ * continues it (after a stop, a crash or a kexec, since the PCRs persist):
+ *
+ * - the log replays to the TPM: continue;
+ * - the TPM equals the replay of a prefix of the log: the entries after it
+ *   are durable but were never extended (the daemon died between its
+ *   fdatasync and its extends); extend them, in order;
+ * - anything else: append a bima_log_inconsistent entry, extended like any
+ *   other, report it loudly, and continue; the log then never verifies
+ *   against this TPM epoch, and says why.
+ *
+ * A torn last entry (the tail of a write that never completed, so was never
+ * extended) is cut off the last segment, and a bima_log_torn entry records
+ * the segment, the offset and the bytes removed. Its records were never
+ * freed in the ring buffer, so they are logged again.
+ */
+#ifndef BIMA_RECOVER_H
+#define BIMA_RECOVER_H
+
+#include "epoch.h"
+
+struct recovery {
+	struct buf tail;  /* durable entries the TPM lacks, to extend in order */
+	struct buf marks; /* entries that record what recovery found, to append */
+};
+
+/*
+ * Read the epoch's log into ep->replay and ep->entries, and say in rec what
+ * must follow. -ENOENT when the epoch has no log yet. Errors are logged.
+ */
+int recover_epoch(struct epoch *ep, struct tpm *tpm, struct recovery *rec);
+void recovery_free(struct recovery *rec);
+
+#endif
