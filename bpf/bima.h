@@ -61,14 +61,31 @@ struct bima_stats {
 	__u64 next_seq;	   /* sequence number the next event gets */
 	__u64 dropped;	   /* events whose ring-buffer reservation failed */
 	__u64 hash_errors; /* events whose bpf_ima_file_hash() call failed */
+	__u64 denied;	   /* operations denied under BIMA_CFG_FAIL_CLOSED */
+};
+
+/* Flags in bima_config.flags. */
+enum bima_config_flags {
+	/*
+	 * Deny (-EPERM) an operation whose measurement cannot be recorded: the
+	 * ring buffer is full, or the daemon's heartbeat is older than grace_ns.
+	 * The bima program itself (exempt_dev, exempt_ino), exec'd or running,
+	 * is let through, so that a daemon can always be started again.
+	 */
+	BIMA_CFG_FAIL_CLOSED = 1 << 0,
 };
 
 #define BIMA_OBJECT_ID_LEN 32
 
 /* Value of the single entry of the bima_config map, written by the daemon. */
 struct bima_config {
-	__u32 daemon_tgid; /* events from this process are not measured (no feedback) */
-	__u32 pad;	   /* zero */
+	__u32 daemon_tgid;  /* events from this process are not measured (no feedback) */
+	__u32 flags;	    /* enum bima_config_flags */
+	__u64 heartbeat_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) of the daemon's last sign of life
+			     */
+	__u64 grace_ns;	    /* BIMA_CFG_FAIL_CLOSED: how long the daemon may be silent */
+	__u64 exempt_dev;   /* the bima program's inode: s_dev, kernel encoding */
+	__u64 exempt_ino;   /* and i_ino */
 	/* sha256 of the BPF object that was loaded: a daemon adopts only pins of its build */
 	__u8 object_id[BIMA_OBJECT_ID_LEN];
 	/* bima_stats.dropped already recorded in the log: a new daemon records only new losses */

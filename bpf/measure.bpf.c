@@ -11,13 +11,15 @@
 #include "bima.h"
 
 #define PROT_EXEC 0x4
+#define EPERM 1
 
 char LICENSE[] SEC("license") = "GPL";
 
 /*
  * Measurements for the daemon. When it is full, the reservation fails, the
- * event is counted in bima_stats.dropped, and its sequence number never
- * reaches the daemon, which logs the gap. Size set by the daemon (--ringbuf).
+ * event is counted in bima_stats.dropped (or, failing closed, denied), and
+ * its sequence number never reaches the daemon, which logs the loss. Size
+ * set by the daemon (--ringbuf-size).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -130,16 +132,31 @@ static __always_inline __u32 fill_path(struct file *file, struct scratch *s)
 	return n > 0 ? n : 0;
 }
 
-static __always_inline bool from_daemon(void)
+static __always_inline bool is_bima(const struct bima_config *cfg, struct inode *inode)
 {
-	__u32 zero = 0;
-	struct bima_config *cfg = bpf_map_lookup_elem(&bima_config, &zero);
-
-	return cfg && cfg->daemon_tgid == bpf_get_current_pid_tgid() >> 32;
+	return cfg->exempt_ino && BPF_CORE_READ(inode, i_ino) == cfg->exempt_ino &&
+	       BPF_CORE_READ(inode, i_sb, s_dev) == cfg->exempt_dev;
 }
 
-/* Copy the record into the ring buffer at its size; false if it must be rebuilt. */
-static __always_inline bool emit(struct scratch *s, __u64 gen, struct bima_stats *st)
+/*
+ * Whether an operation whose measurement cannot be recorded is denied: under
+ * BIMA_CFG_FAIL_CLOSED, unless the file is the bima program or the task runs
+ * it (its loader maps its libraries), so a daemon can always start again.
+ */
+static __always_inline bool fail_closed(const struct bima_config *cfg, struct file *file)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	if (!(cfg->flags & BIMA_CFG_FAIL_CLOSED))
+		return false;
+	return !is_bima(cfg, BPF_CORE_READ(file, f_inode)) &&
+	       !is_bima(cfg, BPF_CORE_READ(task, mm, exe_file, f_inode));
+}
+
+enum emit_result { EMITTED, RING_FULL, PREEMPTED };
+
+/* Copy the record into the ring buffer at its size. */
+static __always_inline enum emit_result emit(struct scratch *s, __u64 gen)
 {
 	__u32 size = sizeof(s->ev) + s->ev.path_len;
 	struct bpf_dynptr rec;
@@ -147,35 +164,43 @@ static __always_inline bool emit(struct scratch *s, __u64 gen, struct bima_stats
 	if (size > sizeof(s->rec))
 		size = sizeof(s->rec);
 	if (bpf_ringbuf_reserve_dynptr(&bima_events, size, 0, &rec)) {
-		__sync_fetch_and_add(&st->dropped, 1);
 		bpf_ringbuf_discard_dynptr(&rec, 0);
-		return true;
+		return RING_FULL;
 	}
 	bpf_dynptr_write(&rec, 0, s->rec, size, 0);
 	if (s->gen != gen) {
 		bpf_ringbuf_discard_dynptr(&rec, 0);
-		return false;
+		return PREEMPTED;
 	}
 	bpf_ringbuf_submit_dynptr(&rec, 0);
-	return true;
+	return EMITTED;
 }
 
-static __always_inline void measure_file(struct file *file, enum bima_hook hook)
+/* Measure file into the ring buffer; returns the hook's verdict, 0 or -EPERM. */
+static __always_inline int measure_file(struct file *file, enum bima_hook hook)
 {
 	__u8 digest[BIMA_DIGEST_MAX] = {};
+	struct bima_config *cfg;
 	struct bima_stats *st;
 	struct scratch *s;
+	bool closed;
 	__u32 zero = 0;
 	__u64 seq, gen;
 	long algo;
 	int i;
 
-	if (from_daemon())
-		return;
+	cfg = bpf_map_lookup_elem(&bima_config, &zero);
 	st = bpf_map_lookup_elem(&bima_stats, &zero);
 	s = bpf_map_lookup_elem(&bima_scratch, &zero);
-	if (!st || !s)
-		return;
+	if (!cfg || !st || !s)
+		return 0;
+	if (cfg->daemon_tgid == bpf_get_current_pid_tgid() >> 32)
+		return 0; /* no feedback from the daemon's own reads */
+	closed = fail_closed(cfg, file);
+	if (closed && bpf_ktime_get_ns() - cfg->heartbeat_ns > cfg->grace_ns) {
+		__sync_fetch_and_add(&st->denied, 1);
+		return -EPERM; /* the daemon is gone: nothing would record this */
+	}
 
 	/* The one call that sleeps: hash into the stack, before the scratch is touched. */
 	algo = bpf_ima_file_hash(file, digest, sizeof(digest));
@@ -193,11 +218,22 @@ static __always_inline void measure_file(struct file *file, enum bima_hook hook)
 		fill_task(&s->ev);
 		fill_inode(file, &s->ev);
 		s->ev.path_len = fill_path(file, s);
-		if (emit(s, gen, st))
-			return;
+		switch (emit(s, gen)) {
+		case EMITTED:
+			return 0;
+		case RING_FULL:
+			goto lost;
+		case PREEMPTED:
+			break; /* another measurement on this CPU reused the scratch */
+		}
 	}
-	/* Preempted by another measurement on this CPU every time. */
+lost:
+	if (closed) {
+		__sync_fetch_and_add(&st->denied, 1);
+		return -EPERM;
+	}
 	__sync_fetch_and_add(&st->dropped, 1);
+	return 0;
 }
 
 SEC("lsm.s/bprm_check_security")
@@ -205,8 +241,7 @@ int BPF_PROG(bima_bprm_check, struct linux_binprm *bprm, int ret)
 {
 	if (ret != 0)
 		return ret;
-	measure_file(bprm->file, BIMA_HOOK_BPRM_CHECK);
-	return 0;
+	return measure_file(bprm->file, BIMA_HOOK_BPRM_CHECK);
 }
 
 SEC("lsm.s/mmap_file")
@@ -217,6 +252,5 @@ int BPF_PROG(bima_mmap_file, struct file *file, unsigned long reqprot, unsigned 
 		return ret;
 	if (!file || !(prot & PROT_EXEC))
 		return 0;
-	measure_file(file, BIMA_HOOK_MMAP_CHECK);
-	return 0;
+	return measure_file(file, BIMA_HOOK_MMAP_CHECK);
 }

@@ -11,7 +11,10 @@
  *   buffer fill up meanwhile, the kernel counts what it drops, and the loss
  *   is logged once writing works again.
  * - A TPM that fails keeps its entries queued, durable in the log, and they
- *   are extended, in order, when it answers again.
+ *   are extended, in order, when it answers again, after a check that it
+ *   still holds what the log says (recover_rejoin).
+ * - Each loop renews the daemon's heartbeat in the kernel: under
+ *   --fail-closed the hooks deny what they cannot record once it is stale.
  */
 #include <errno.h>
 #include <signal.h>
@@ -26,6 +29,7 @@
 #include "kernel_ima.h"
 #include "loader.h"
 #include "msg.h"
+#include "recover.h"
 #include "ringbuf.h"
 
 _Static_assert(offsetof(struct bima_event, path) == sizeof(struct bima_event),
@@ -45,7 +49,8 @@ struct backoff {
 
 struct collector {
 	struct epoch ep;
-	struct tpm *tpm;
+	const char *tcti;
+	struct tpm *tpm; /* NULL after a failure, until it can be opened again */
 	struct log *log;
 	struct loader *bpf;
 	struct ringbuf *rb;
@@ -57,7 +62,11 @@ struct collector {
 	size_t extended;       /* bytes of unextended already extended */
 	uint64_t logged;       /* records logged by this daemon */
 	uint64_t drops_logged; /* bima_stats.dropped recorded in the log */
+	uint64_t denied;       /* bima_stats.denied already reported */
 	struct backoff disk, tpm_retry;
+	bool fail_closed;
+	uint32_t grace_ms;
+	bool reconcile; /* a rejoin read the log but could not queue what it found */
 };
 
 static volatile sig_atomic_t stopping;
@@ -115,12 +124,21 @@ static int log_loss(struct collector *c, uint64_t count, const char *why)
 	return template_encode_buf(&c->batch, c->ep.pcr, LOST_NAME, text, n);
 }
 
-/* Add to the batch what the kernel dropped and the log does not have yet. */
+/*
+ * Add to the batch what the kernel dropped and the log does not have yet;
+ * report operations denied for want of a record (--fail-closed).
+ */
 static int account_drops(struct collector *c)
 {
 	struct bima_stats st;
 	int err = loader_stats(c->bpf, &st);
 
+	if (!err && st.denied > c->denied) {
+		pr_warn("--fail-closed denied %lu operation(s) that could not be recorded "
+			"(%lu since the programs were loaded)",
+			(unsigned long)(st.denied - c->denied), (unsigned long)st.denied);
+		c->denied = st.denied;
+	}
 	if (err || st.dropped <= c->drops_logged)
 		return err;
 	err = log_loss(c, st.dropped - c->drops_logged, "ring_buffer_full");
@@ -171,26 +189,60 @@ static int on_record(void *ctx, const void *data, size_t size)
 	return entry_from_event(c, ev);
 }
 
-/* Extend what is durable and not yet in the TPM; on failure, retry later. */
-static void extend_pending(struct collector *c)
+/*
+ * A new connection to a TPM that failed: if it lost extends, or did some
+ * whose answer was lost, what it lacks is taken from the log (recover.h).
+ */
+static int rejoin(struct collector *c)
 {
+	struct recovery rec = {};
 	int err;
 
+	err = tpm__open(c->tcti, &c->tpm);
+	err = err ?: recover_rejoin(&c->ep, c->tpm, c->reconcile, &rec);
+	if (err > 0) {
+		c->unextended.len = c->extended = 0;
+		err = epoch_write(c->log, &rec.marks);
+		err = err ?: buf_put(&c->unextended, rec.tail.p, rec.tail.len);
+		err = err ?: buf_put(&c->unextended, rec.marks.p, rec.marks.len);
+		c->reconcile = err != 0; /* the next rejoin reads the log again */
+	}
+	recovery_free(&rec);
+	return err;
+}
+
+/*
+ * Extend what is durable and not yet in the TPM; on failure, retry later
+ * through a new connection (a restarted TPM, a resource manager that went
+ * away, leave the old one dead). Returns an error only when the daemon must
+ * stop: the TPM came back in another epoch.
+ */
+static int extend_pending(struct collector *c)
+{
+	int err = 0;
+
 	if (c->extended == c->unextended.len || backoff_waiting(&c->tpm_retry))
-		return;
-	err = epoch_extend(&c->ep, c->tpm, &c->unextended, &c->extended);
+		return 0;
+	if (!c->tpm)
+		err = rejoin(c);
+	if (err == -ESTALE)
+		return err;
+	err = err ?: epoch_extend(&c->ep, c->tpm, &c->unextended, &c->extended);
 	if (err) {
 		if (!c->tpm_retry.next_ms)
 			pr_err("TPM extend failed; %zu bytes of durable entries wait in order, "
 			       "retrying with backoff",
 			       c->unextended.len - c->extended);
 		backoff_fail(&c->tpm_retry);
-		return;
+		tpm__free(c->tpm);
+		c->tpm = NULL;
+		return 0;
 	}
 	if (c->tpm_retry.next_ms)
 		pr_notice("TPM extends work again; the log and the TPM agree");
 	c->tpm_retry = (struct backoff){};
 	c->unextended.len = c->extended = 0;
+	return 0;
 }
 
 /*
@@ -232,10 +284,8 @@ static int round_trip(struct collector *c, unsigned int max)
 		loader_set_drops_logged(c->bpf, c->drops_logged);
 	}
 	err = buf_put(&c->unextended, c->batch.p, c->batch.len);
-	if (err)
-		return err;
-	extend_pending(c);
-	return c->batch_records;
+	err = err ?: extend_pending(c);
+	return err ?: (int)c->batch_records;
 }
 
 /* On PCR 10, kernel IMA must not add to the PCR behind bima's back. */
@@ -262,7 +312,9 @@ static int loop(struct collector *c)
 		n = ringbuf_wait(c->rb, POLL_MS);
 		if (n < 0 && n != -EINTR)
 			return n;
-		extend_pending(c);
+		n = extend_pending(c) ?: loader_heartbeat(c->bpf);
+		if (n < 0)
+			return n;
 		if (!backoff_waiting(&c->disk) &&
 		    c->unextended.len - c->extended < UNEXTENDED_MAX) {
 			n = round_trip(c, BATCH_RECORDS);
@@ -299,7 +351,7 @@ static int drain(struct collector *c, bool unload)
 		       (unsigned long)ringbuf_pending(c->rb),
 		       unload ? " and are lost with it" : " for the next bima run");
 	c->tpm_retry = (struct backoff){};
-	extend_pending(c);
+	err = extend_pending(c) ?: err;
 	if (c->extended != c->unextended.len) {
 		pr_err("%zu bytes of entries are in the log but not in the TPM; the next "
 		       "bima run extends them",
@@ -311,14 +363,24 @@ static int drain(struct collector *c, bool unload)
 	if (!unload)
 		pr_info("the hooks stay attached and measure into the ring buffer; the next "
 			"`bima run` logs what queues up, `bima stop --unload` removes them");
+	if (!unload && c->fail_closed)
+		pr_warn("--fail-closed: from %u ms after this stop, or once the ring buffer "
+			"is full, the hooks deny every exec and executable mapping (except of "
+			"bima itself) until a daemon runs again",
+			c->grace_ms);
 	return err;
 }
 
 int collector_run(const struct collector_opts *opts)
 {
-	struct loader_opts lo = { .ringbuf_size = opts->ringbuf_size, .adopt_only = opts->unload };
+	struct loader_opts lo = { .ringbuf_size = opts->ringbuf_size,
+				  .adopt_only = opts->unload,
+				  .fail_closed = opts->fail_closed,
+				  .grace_ms = opts->grace_ms };
 	struct sigaction sa = { .sa_handler = on_signal };
-	struct collector c = {};
+	struct collector c = { .tcti = opts->tcti,
+			       .fail_closed = opts->fail_closed,
+			       .grace_ms = opts->grace_ms };
 	struct bima_config cfg;
 	int err;
 
@@ -357,6 +419,10 @@ int collector_run(const struct collector_opts *opts)
 	pr_info("measuring exec (BPRM_CHECK) and executable mmap (MMAP_CHECK) into PCR %u; "
 		"log %s; BPF objects pinned in %s",
 		opts->pcr, log_path(c.log), LOADER_PIN_DIR);
+	if (opts->fail_closed)
+		pr_notice("--fail-closed: an operation whose measurement cannot be recorded "
+			  "(ring buffer full, or no daemon for %u ms) is denied with EPERM",
+			  opts->grace_ms);
 
 	err = loop(&c);
 	err = drain(&c, false) ?: err;

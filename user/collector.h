@@ -11,7 +11,9 @@ struct collector_opts {
 	const char *tcti;
 	uint32_t pcr;
 	uint32_t ringbuf_size;
-	bool unload; /* adopt the pins, detach, log what is queued, remove the pins */
+	bool fail_closed;  /* the hooks deny what cannot be recorded */
+	uint32_t grace_ms; /* with fail_closed: how long the daemon may be absent */
+	bool unload;	   /* adopt the pins, detach, log what is queued, remove the pins */
 };
 
 /*

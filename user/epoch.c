@@ -190,7 +190,6 @@ int epoch_begin(struct epoch *ep, struct tpm *tpm, const char *log_dir, uint32_t
 	const struct hashalg *banks[TPM_BANKS_MAX];
 	struct recovery rec = {};
 	char why[TEMPLATE_WHY_LEN];
-	uint32_t reset, restart;
 	struct buf head = {};
 	size_t nbanks;
 	int err;
@@ -206,10 +205,10 @@ int epoch_begin(struct epoch *ep, struct tpm *tpm, const char *log_dir, uint32_t
 		return -ENOTSUP;
 	}
 	replay_init(&ep->replay, banks, nbanks);
-	err = tpm_epoch(tpm, &reset, &restart);
+	err = tpm_epoch(tpm, &ep->reset, &ep->restart);
 	if (err)
 		return err;
-	err = log_epoch_dir(ep->dir, sizeof(ep->dir), log_dir, reset, restart);
+	err = log_epoch_dir(ep->dir, sizeof(ep->dir), log_dir, ep->reset, ep->restart);
 	if (err) {
 		pr_err("%s: log directory name too long", log_dir);
 		return err;

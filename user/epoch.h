@@ -20,6 +20,7 @@ struct epoch {
 	uint32_t pcr;		   /* the PCR bima extends */
 	struct replay replay;	   /* the PCRs as the log has them */
 	uint64_t entries;	   /* entries in the epoch's log */
+	uint32_t reset, restart;   /* the TPM's counters: which epoch this is */
 	bool kernel_ima;	   /* the kernel has IMA */
 	uint64_t kernel_ima_count; /* its entries when bima started, for the PCR 10 check */
 };

@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/vfs.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -80,15 +82,35 @@ static const char *short_id(const uint8_t *id, char *hex)
 	return hex;
 }
 
-/* Record this daemon's pid (not measured) and this build's object id. */
-static int write_config(int fd)
+static __u64 monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts); /* the clock of bpf_ktime_get_ns() */
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/*
+ * Record this daemon's pid (not measured), this build's object id, and how
+ * it wants to fail; the bima program's inode is let through when failing
+ * closed. Updates only what the daemon owns; drops_logged is kept.
+ */
+static int write_config(int fd, const struct loader_opts *opts)
 {
 	struct bima_config cfg;
+	struct stat st;
 	__u32 zero = 0;
 
 	if (bpf_map_lookup_elem(fd, &zero, &cfg))
 		return -errno;
+	if (stat("/proc/self/exe", &st))
+		return -errno;
 	cfg.daemon_tgid = getpid();
+	cfg.flags = opts->fail_closed ? BIMA_CFG_FAIL_CLOSED : 0;
+	cfg.heartbeat_ns = monotonic_ns();
+	cfg.grace_ns = opts->grace_ms * 1000000ull;
+	cfg.exempt_dev = (__u64)major(st.st_dev) << 20 | minor(st.st_dev); /* MKDEV() */
+	cfg.exempt_ino = st.st_ino;
 	object_id(cfg.object_id);
 	return bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY) ? -errno : 0;
 }
@@ -165,7 +187,7 @@ static int load(struct loader *l, const struct loader_opts *opts)
 	l->events_fd = bpf_map__fd(l->skel->maps.bima_events);
 	l->stats_fd = bpf_map__fd(l->skel->maps.bima_stats);
 	l->config_fd = bpf_map__fd(l->skel->maps.bima_config);
-	err = write_config(l->config_fd);
+	err = write_config(l->config_fd, opts);
 	if (err) {
 		pr_err("cannot configure the BPF programs: %s", strerror(-err));
 		return err;
@@ -185,7 +207,7 @@ static int load(struct loader *l, const struct loader_opts *opts)
 }
 
 /* Take over the objects a previous daemon pinned, if this build made them. */
-static int adopt(struct loader *l)
+static int adopt(struct loader *l, const struct loader_opts *opts)
 {
 	static const char *const links[] = { PIN("links", "bima_bprm_check"),
 					     PIN("links", "bima_mmap_file") };
@@ -213,8 +235,8 @@ static int adopt(struct loader *l)
 		pr_err("the objects pinned in %s come from another bima build (BPF object %s, "
 		       "this build's is %s); they keep measuring, but this daemon cannot read "
 		       "their records. Run the bima that loaded them, or remove them with "
-		       "`bima stop --unload --force` (their queued records are then lost and "
-		       "counted) and start this one",
+		       "`bima stop --unload --force` (their queued records are then lost, and "
+		       "the log cannot say how many) and start this one",
 		       LOADER_PIN_DIR,
 		       info.value_size == sizeof(cfg) ? short_id(cfg.object_id, a) : "unknown",
 		       short_id(mine, b));
@@ -227,7 +249,7 @@ static int adopt(struct loader *l)
 			       links[i]);
 			return -ENOENT;
 		}
-	err = write_config(l->config_fd);
+	err = write_config(l->config_fd, opts);
 	if (err)
 		pr_err("cannot configure the BPF programs: %s", strerror(-err));
 	return err;
@@ -249,7 +271,7 @@ int loader__open(const struct loader_opts *opts, struct loader **out)
 		return -ENOMEM;
 	l->events_fd = l->stats_fd = l->config_fd = -1;
 	if (!access(LOADER_PIN_DIR, F_OK))
-		err = adopt(l);
+		err = adopt(l, opts);
 	else if (opts->adopt_only)
 		err = -ENOENT;
 	else
@@ -356,13 +378,26 @@ int loader_config(const struct loader *l, struct bima_config *cfg)
 	return bpf_map_lookup_elem(l->config_fd, &zero, cfg) ? -errno : 0;
 }
 
-int loader_set_drops_logged(const struct loader *l, uint64_t drops)
+/* Renew the daemon's sign of life (heartbeat_ns), and drops_logged if drops is given. */
+static int touch_config(const struct loader *l, const uint64_t *drops)
 {
 	struct bima_config cfg;
 	__u32 zero = 0;
 
 	if (bpf_map_lookup_elem(l->config_fd, &zero, &cfg))
 		return -errno;
-	cfg.drops_logged = drops;
+	if (drops)
+		cfg.drops_logged = *drops;
+	cfg.heartbeat_ns = monotonic_ns();
 	return bpf_map_update_elem(l->config_fd, &zero, &cfg, BPF_ANY) ? -errno : 0;
+}
+
+int loader_set_drops_logged(const struct loader *l, uint64_t drops)
+{
+	return touch_config(l, &drops);
+}
+
+int loader_heartbeat(const struct loader *l)
+{
+	return touch_config(l, NULL);
 }

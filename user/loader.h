@@ -20,6 +20,8 @@ struct loader;
 struct loader_opts {
 	uint32_t ringbuf_size; /* bytes, a power of two and a multiple of the page size */
 	bool adopt_only;       /* do not load: fail with -ENOENT when nothing is pinned */
+	bool fail_closed;      /* deny what cannot be recorded (BIMA_CFG_FAIL_CLOSED) */
+	uint32_t grace_ms;     /* with fail_closed: the daemon's longest silence */
 };
 
 /*
@@ -40,5 +42,7 @@ int loader_stats(const struct loader *l, struct bima_stats *st);
 int loader_config(const struct loader *l, struct bima_config *cfg);
 /* Remember, in the kernel, how many drops the log already records. */
 int loader_set_drops_logged(const struct loader *l, uint64_t drops);
+/* Tell the hooks the daemon is alive (bima_config.heartbeat_ns); so does the above. */
+int loader_heartbeat(const struct loader *l);
 
 #endif

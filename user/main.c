@@ -22,6 +22,7 @@
 #define DEFAULT_LOG_DIR "/var/lib/bima"
 #define DEFAULT_TCTI "device:/dev/tpmrm0"
 #define DEFAULT_RINGBUF (4u << 20)
+#define DEFAULT_GRACE_S 10
 
 static const char usage[] =
 	"Usage: bima COMMAND [OPTIONS]\n"
@@ -37,7 +38,8 @@ static const char usage[] =
 	"  version  print the version\n";
 
 static const char run_usage[] =
-	"Usage: bima run [--log-dir DIR] [--tcti TCTI] [--pcr N] [--ringbuf-size BYTES] [-v]\n"
+	"Usage: bima run [--log-dir DIR] [--tcti TCTI] [--pcr N] [--ringbuf-size BYTES]\n"
+	"                [--fail-closed [--grace SECONDS]] [-v]\n"
 	"\n"
 	"Measure every exec (BPRM_CHECK) and every executable file mapping (MMAP_CHECK):\n"
 	"the kernel hashes the file, bima appends an ima-ng entry to the log, makes it\n"
@@ -48,6 +50,14 @@ static const char run_usage[] =
 	"  --pcr N              PCR to extend, 0-23 (10: the log then starts with the kernel's\n"
 	"                       own IMA boot_aggregate and replays PCR 10 exactly)\n"
 	"  --ringbuf-size BYTES ring buffer size, a power of two of at least 4096 (4194304)\n"
+	"  --fail-closed        deny (EPERM) an exec or executable mapping whose measurement\n"
+	"                       cannot be recorded: the ring buffer is full, or no daemon has\n"
+	"                       shown a sign of life for --grace seconds. bima itself is let\n"
+	"                       through. Risk: a host whose daemon stops, or cannot keep up,\n"
+	"                       can run nothing new until a daemon runs again or\n"
+	"                       `bima stop --unload` removes the hooks\n"
+	"  --grace SECONDS      with --fail-closed: how long the daemon may be absent, 1-3600\n"
+	"                       (10)\n"
 	"  -v, --verbose        print every measurement; twice, also libbpf's detail\n";
 
 static const char log_usage[] =
@@ -86,13 +96,25 @@ static const char stop_usage[] =
 	"                records are lost, and no entry in the log says so\n"
 	"  --log-dir, --tcti, --pcr   as for `bima run`\n";
 
-enum { OPT_LOG_DIR = 256, OPT_TCTI, OPT_PCR, OPT_RINGBUF, OPT_EPOCH, OPT_UNLOAD, OPT_FORCE };
+enum {
+	OPT_LOG_DIR = 256,
+	OPT_TCTI,
+	OPT_PCR,
+	OPT_RINGBUF,
+	OPT_FAIL_CLOSED,
+	OPT_GRACE,
+	OPT_EPOCH,
+	OPT_UNLOAD,
+	OPT_FORCE,
+};
 
 static const struct option options[] = {
 	{ "log-dir", required_argument, NULL, OPT_LOG_DIR },
 	{ "tcti", required_argument, NULL, OPT_TCTI },
 	{ "pcr", required_argument, NULL, OPT_PCR },
 	{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF },
+	{ "fail-closed", no_argument, NULL, OPT_FAIL_CLOSED },
+	{ "grace", required_argument, NULL, OPT_GRACE },
 	{ "epoch", required_argument, NULL, OPT_EPOCH },
 	{ "unload", no_argument, NULL, OPT_UNLOAD },
 	{ "force", no_argument, NULL, OPT_FORCE },
@@ -107,6 +129,8 @@ struct args {
 	const char *epoch;
 	unsigned long pcr;
 	unsigned long ringbuf_size;
+	unsigned long grace; /* seconds; 0 when not given */
+	bool fail_closed;
 	bool unload;
 	bool force;
 };
@@ -129,9 +153,10 @@ static int parse(int argc, char **argv, const char *help, const int *allowed, st
 {
 	int opt;
 
-	*a =
-		(struct args){ DEFAULT_LOG_DIR, DEFAULT_TCTI, NULL, 10,
-			       DEFAULT_RINGBUF, false,	      false };
+	*a = (struct args){ .log_dir = DEFAULT_LOG_DIR,
+			    .tcti = DEFAULT_TCTI,
+			    .pcr = 10,
+			    .ringbuf_size = DEFAULT_RINGBUF };
 	while ((opt = getopt_long(argc, argv, "vh", options, NULL)) != -1) {
 		bool ok = opt == 'v' || opt == 'h';
 
@@ -167,6 +192,16 @@ static int parse(int argc, char **argv, const char *help, const int *allowed, st
 		case OPT_FORCE:
 			a->force = true;
 			break;
+		case OPT_FAIL_CLOSED:
+			a->fail_closed = true;
+			break;
+		case OPT_GRACE:
+			if (parse_ulong("--grace", optarg, 3600, &a->grace) || !a->grace) {
+				if (!a->grace)
+					fprintf(stderr, "bima: --grace: at least 1 second\n");
+				return -EINVAL;
+			}
+			break;
 		case OPT_PCR:
 			if (parse_ulong("--pcr", optarg, 23, &a->pcr))
 				return -EINVAL;
@@ -194,14 +229,24 @@ static int parse(int argc, char **argv, const char *help, const int *allowed, st
 
 static int cmd_run(int argc, char **argv)
 {
-	static const int allowed[] = { OPT_LOG_DIR, OPT_TCTI, OPT_PCR, OPT_RINGBUF, 0 };
+	static const int allowed[] = { OPT_LOG_DIR, OPT_TCTI,	     OPT_PCR, OPT_RINGBUF,
+				       OPT_GRACE,   OPT_FAIL_CLOSED, 0 };
 	struct collector_opts o;
 	struct args a;
 	int err = parse(argc, argv, run_usage, allowed, &a);
 
 	if (err)
 		return err > 0 ? 0 : 2;
-	o = (struct collector_opts){ a.log_dir, a.tcti, a.pcr, a.ringbuf_size, false };
+	if (a.grace && !a.fail_closed) {
+		fprintf(stderr, "bima: --grace applies only with --fail-closed\n");
+		return 2;
+	}
+	o = (struct collector_opts){ .log_dir = a.log_dir,
+				     .tcti = a.tcti,
+				     .pcr = a.pcr,
+				     .ringbuf_size = a.ringbuf_size,
+				     .fail_closed = a.fail_closed,
+				     .grace_ms = (a.grace ?: DEFAULT_GRACE_S) * 1000 };
 	return collector_run(&o) ? 1 : 0;
 }
 
@@ -259,7 +304,11 @@ static int cmd_stop(int argc, char **argv)
 		loader_unload(NULL);
 		return 0;
 	}
-	o = (struct collector_opts){ a.log_dir, a.tcti, a.pcr, DEFAULT_RINGBUF, true };
+	o = (struct collector_opts){ .log_dir = a.log_dir,
+				     .tcti = a.tcti,
+				     .pcr = a.pcr,
+				     .ringbuf_size = DEFAULT_RINGBUF,
+				     .unload = true };
 	return collector_run(&o) ? 1 : 0;
 }
 

@@ -153,13 +153,56 @@ int recover_epoch(struct epoch *ep, struct tpm *tpm, struct recovery *rec)
 		replay_settle(&ep->replay, ep->pcr, b, s.tpm[b]);
 	ep->entries = s.match_entries;
 	if (rec->tail.len)
-		pr_notice("%s: %lu entries are durable in the log but not in the TPM (a daemon "
-			  "stopped between its write and its extends); extending them",
+		pr_notice("%s: %lu entries are durable in the log but not in the TPM (the "
+			  "daemon or the TPM stopped between their write and their extends); "
+			  "extending them",
 			  ep->dir, (unsigned long)(count - s.match_entries));
 	err = 0;
 out:
 	log_cursor__free(c);
 	return err;
+}
+
+int recover_rejoin(struct epoch *ep, struct tpm *tpm, bool force, struct recovery *rec)
+{
+	uint8_t value[HASHALG_MAX_SIZE];
+	uint32_t reset, restart;
+	struct epoch fresh;
+	bool same = !force;
+	int err;
+
+	err = tpm_epoch(tpm, &reset, &restart);
+	if (err)
+		return err;
+	if (reset != ep->reset || restart != ep->restart) {
+		pr_err("the TPM's epoch changed while bima ran (reset count %u -> %u, restart "
+		       "count %u -> %u): its PCRs no longer hold %s; stopping. Records not yet "
+		       "logged stay in the ring buffer for the next bima run, which begins the "
+		       "new epoch's log",
+		       ep->reset, reset, ep->restart, restart, ep->dir);
+		return -ESTALE;
+	}
+	for (size_t b = 0; b < ep->replay.nbanks; b++) {
+		err = tpm_pcr_read(tpm, ep->pcr, ep->replay.banks[b], value);
+		if (err)
+			return err;
+		same = same && replay_matches(&ep->replay, ep->pcr, b, value);
+	}
+	if (same)
+		return 0;
+	if (!force)
+		pr_warn("%s: PCR %u is not where bima left it before the TPM failed; reconciling "
+			"the TPM with the log, as at start",
+			ep->dir, ep->pcr);
+	/* On failure ep stays as it was, to be compared again on the next try. */
+	fresh = *ep;
+	replay_init(&fresh.replay, ep->replay.banks, ep->replay.nbanks);
+	fresh.entries = 0;
+	err = recover_epoch(&fresh, tpm, rec);
+	if (err)
+		return err;
+	*ep = fresh;
+	return 1;
 }
 
 void recovery_free(struct recovery *rec)

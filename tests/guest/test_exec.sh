@@ -55,7 +55,7 @@ check "the hooks stay pinned after SIGTERM" test -e /sys/fs/bpf/bima/links/bima_
 "$work/bin/true-down" # measured into the ring buffer while no daemon runs
 start_bima "$work/bima2.out" --log-dir "$logs" --tcti "$tcti" || exit 1
 check_grep "the second daemon adopts the pinned objects" 'adopted the BPF objects pinned in /sys/fs/bpf/bima; [1-9][0-9]* bytes of records queued' "$work/bima2.out"
-check_grep "and continues the epoch's log" 'continuing epoch .*: [0-9]+ entries replay to the TPM' "$work/bima2.out"
+check_grep "and continues the epoch's log" 'continuing epoch .*: [0-9]+ entries, the TPM agrees with the log' "$work/bima2.out"
 "$bima" stop --unload --log-dir "$logs" --tcti "$tcti" >"$work/stop.out" 2>&1
 check_eq "bima stop --unload exits 0" $? 0
 check_grep "it stopped the daemon" 'stopped bima \(pid [0-9]+\)' "$work/stop.out"

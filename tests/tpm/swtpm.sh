@@ -6,6 +6,7 @@
 
 swtpm_dir=$(mktemp -d /tmp/bima-swtpm.XXXXXX)
 swtpm_pid=
+swtpm_port=
 mkdir "$swtpm_dir/tpm"
 
 swtpm_stop() {
@@ -14,28 +15,33 @@ swtpm_stop() {
 }
 trap 'swtpm_stop; rm -rf "$swtpm_dir"' EXIT
 
+# swtpm_launch PORT FLAGS: run swtpm on PORT (control on PORT+1) and wait
+# until it answers; fails if it exits or does not answer within 5 s.
+swtpm_launch() {
+	swtpm socket --tpm2 --tpmstate dir="$swtpm_dir/tpm" \
+		--server type=tcp,port="$1",bindaddr=127.0.0.1 \
+		--ctrl type=tcp,port=$(($1 + 1)),bindaddr=127.0.0.1 \
+		--flags "$2" 2>"$swtpm_dir/tpm/err" &
+	swtpm_pid=$!
+	for _ in $(seq 50); do
+		kill -0 "$swtpm_pid" 2>/dev/null || break
+		if tpm2_getcap -T "swtpm:port=$1" properties-fixed >/dev/null 2>&1; then
+			swtpm_port=$1
+			TCTI="swtpm:port=$1"
+			return 0
+		fi
+		sleep 0.1
+	done
+	swtpm_stop
+	return 1
+}
+
 swtpm_start() {
-	local port tries=0
+	local tries=0
 	command -v swtpm >/dev/null || skip "swtpm is not installed (make deps)"
 	while [ $tries -lt 20 ]; do
-		port=$((20000 + RANDOM % 20000))
 		tries=$((tries + 1))
-		swtpm socket --tpm2 --tpmstate dir="$swtpm_dir/tpm" \
-			--server type=tcp,port="$port",bindaddr=127.0.0.1 \
-			--ctrl type=tcp,port=$((port + 1)),bindaddr=127.0.0.1 \
-			--flags not-need-init,startup-clear 2>"$swtpm_dir/tpm/err" &
-		swtpm_pid=$!
-		for _ in $(seq 50); do
-			if ! kill -0 "$swtpm_pid" 2>/dev/null; then break; fi
-			if tpm2_getcap -T "swtpm:port=$port" properties-fixed >/dev/null 2>&1; then
-				TCTI="swtpm:port=$port"
-				return 0
-			fi
-			sleep 0.1
-		done
-		kill "$swtpm_pid" 2>/dev/null
-		wait "$swtpm_pid" 2>/dev/null
-		swtpm_pid=
+		swtpm_launch $((20000 + RANDOM % 20000)) not-need-init,startup-clear && return 0
 	done
 	echo "swtpm did not start: $(cat "$swtpm_dir/tpm/err")" >&2
 	return 1
@@ -46,4 +52,19 @@ swtpm_start() {
 swtpm_restart() {
 	swtpm_stop
 	swtpm_start
+}
+
+# swtpm_pause, then swtpm_resume: the TPM goes away mid-run and comes back
+# where it was (its volatile state saved and restored, as when a vTPM's VM
+# migrates): the same port, the same epoch, the same PCR values.
+swtpm_pause() {
+	swtpm_ioctl --tcp "127.0.0.1:$((swtpm_port + 1))" -v &&
+		swtpm_ioctl --tcp "127.0.0.1:$((swtpm_port + 1))" -s &&
+		wait "$swtpm_pid" 2>/dev/null
+	swtpm_pid=
+}
+
+swtpm_resume() {
+	swtpm_launch "$swtpm_port" not-need-init ||
+		{ echo "swtpm did not resume: $(cat "$swtpm_dir/tpm/err")" >&2; return 1; }
 }

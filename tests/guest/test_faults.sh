@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Guest: faults without loss. The log's filesystem fills up (ENOSPC): the
+# records wait in the ring buffer, and are logged when space returns. The
+# TPM goes away (a private swtpm, stopped mid-run and restarted with its
+# state): entries stay durable in the log, and are extended, in order, when
+# it comes back. Afterwards every executable run during the faults is in
+# the log, nothing is lost, and verify passes.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/lib.sh"
+. "$top/tests/guest/guest.sh"
+. "$top/tests/tpm/swtpm.sh"
+
+work=/tmp/fault-test
+small=$work/small
+mkdir -p "$work/bin" "$small"
+mount -t tmpfs -o size=512k tmpfs "$small"
+for set in f g h; do
+	for i in 1 2 3 4 5; do unique_copy /usr/bin/true "$work/bin/$set-$i"; done
+done
+chmod +x "$work/bin/"*
+runset() { for i in 1 2 3 4 5; do "$work/bin/$1-$i"; done; }
+
+# wait_for PATTERN FILE SECONDS
+wait_for() {
+	local deadline=$((SECONDS + $3))
+	until grep -q "$1" "$2"; do
+		[ $SECONDS -ge $deadline ] && return 1
+		sleep 0.2
+	done
+}
+
+# The kernel's TPM cannot be stopped and restarted; a private one can.
+# PCR 11: the private TPM holds no boot_aggregate of the kernel's.
+swtpm_start || exit 1
+start_bima "$work/bima.out" --log-dir "$small/log" --tcti "$TCTI" --pcr 11 || exit 1
+runset f
+
+# 1. The log's filesystem fills up.
+dd if=/dev/zero of="$small/fill" bs=4k 2>/dev/null
+runset g
+check "a full disk is reported" wait_for 'cannot write log: No space left on device' "$work/bima.out" 20
+check_grep "the records are kept in the ring buffer" 'records stay in the ring buffer until the log can be written' "$work/bima.out"
+check "the daemon keeps running" kill -0 "$bima_pid"
+rm "$small/fill"
+check "writing resumes once space returns" wait_for 'the log is writable again' "$work/bima.out" 40
+
+# 2. The TPM goes away.
+swtpm_pause
+runset h
+check "a missing TPM is reported" wait_for 'TPM extend failed' "$work/bima.out" 20
+"$bima" log --log-dir "$small/log" >"$work/log-during.txt"
+check_grep "entries are durable in the log while the TPM is away" " $work/bin/h-5\$" "$work/log-during.txt"
+swtpm_resume || exit 1
+check "extends resume, in order, when the TPM is back" wait_for 'TPM extends work again' "$work/bima.out" 60
+
+stop_bima
+"$bima" stop --unload --log-dir "$small/log" --tcti "$TCTI" >/dev/null 2>&1
+"$bima" log --log-dir "$small/log" >"$work/log.txt"
+missing=0
+for f in "$work"/bin/*; do
+	grep -q "sha256:$(sha256 "$f") $f\$" "$work/log.txt" || { missing=$((missing + 1)); echo "    missing: $f"; }
+done
+check_eq "every executable run before and during the faults is logged" "$missing" 0
+check_eq "no loss entry" "$(grep -c ' bima_lost_events ' "$work/log.txt")" 0
+"$bima" verify --log-dir "$small/log" --tcti "$TCTI" >"$work/verify.txt" 2>&1
+check_eq "bima verify accepts the log after both faults" $? 0
+sed 's/^/    verify| /' "$work/verify.txt"
+grep -v 'debug' "$work/bima.out" | sed 's/^/    bima| /'
+done_testing
