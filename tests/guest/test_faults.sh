@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Guest: faults without loss. The log's filesystem fills up (ENOSPC): the
 # records wait in the ring buffer, and are logged when space returns. The
-# TPM goes away (a private swtpm, stopped mid-run and restarted with its
-# state): entries stay durable in the log, and are extended, in order, when
-# it comes back. Afterwards every executable run during the faults is in
-# the log, nothing is lost, and verify passes.
+# TPM goes away (a private swtpm, stopped mid-run and restarted from the
+# state it saved a little earlier, so the extends of set h are lost with
+# it): entries stay durable in the log; when it comes back, bima finds its
+# PCR behind the log and extends what it lacks, in order. Afterwards every
+# executable run during the faults is in the log, nothing is lost, and
+# verify passes.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib.sh"
@@ -16,7 +18,7 @@ work=/tmp/fault-test
 small=$work/small
 mkdir -p "$work/bin" "$small"
 mount -t tmpfs -o size=512k tmpfs "$small"
-for set in f g h; do
+for set in f g h i; do
 	for i in 1 2 3 4 5; do unique_copy /usr/bin/true "$work/bin/$set-$i"; done
 done
 chmod +x "$work/bin/"*
@@ -47,13 +49,18 @@ rm "$small/fill"
 check "writing resumes once space returns" wait_for 'the log is writable again' "$work/bima.out" 40
 
 # 2. The TPM goes away.
-swtpm_pause
+swtpm_save
 runset h
+sleep 1 # set h is extended, into a state the TPM will not come back with
+swtpm_halt
+runset i
 check "a missing TPM is reported" wait_for 'TPM extend failed' "$work/bima.out" 20
 "$bima" log --log-dir "$small/log" >"$work/log-during.txt"
-check_grep "entries are durable in the log while the TPM is away" " $work/bin/h-5\$" "$work/log-during.txt"
+check_grep "entries are durable in the log while the TPM is away" " $work/bin/i-5\$" "$work/log-during.txt"
 swtpm_resume || exit 1
 check "extends resume, in order, when the TPM is back" wait_for 'TPM extends work again' "$work/bima.out" 60
+check_grep "the TPM's lost extends were noticed" 'PCR 11 is not where bima left it before the TPM failed' "$work/bima.out"
+check_grep "and taken again from the log" 'entries are durable in the log but not in the TPM' "$work/bima.out"
 
 stop_bima
 "$bima" stop --unload --log-dir "$small/log" --tcti "$TCTI" >/dev/null 2>&1

@@ -54,14 +54,22 @@ swtpm_restart() {
 	swtpm_start
 }
 
-# swtpm_pause, then swtpm_resume: the TPM goes away mid-run and comes back
-# where it was (its volatile state saved and restored, as when a vTPM's VM
-# migrates): the same port, the same epoch, the same PCR values.
-swtpm_pause() {
-	swtpm_ioctl --tcp "127.0.0.1:$((swtpm_port + 1))" -v &&
-		swtpm_ioctl --tcp "127.0.0.1:$((swtpm_port + 1))" -s &&
-		wait "$swtpm_pid" 2>/dev/null
+# The TPM goes away mid-run and comes back where it was, as a vTPM does when
+# its VM migrates: swtpm_save stores its volatile state, swtpm_halt stops
+# it, and swtpm_resume starts it again on the same port from that state
+# (the same epoch, and the PCR values as saved: extends after the save are
+# lost). swtpm_pause is the two first at once.
+swtpm_save() {
+	swtpm_ioctl --tcp "127.0.0.1:$((swtpm_port + 1))" -v
+}
+
+swtpm_halt() {
+	swtpm_ioctl --tcp "127.0.0.1:$((swtpm_port + 1))" -s && wait "$swtpm_pid" 2>/dev/null
 	swtpm_pid=
+}
+
+swtpm_pause() {
+	swtpm_save && swtpm_halt
 }
 
 swtpm_resume() {
