@@ -197,7 +197,8 @@ static __always_inline int measure_file(struct file *file, enum bima_hook hook)
 	if (cfg->daemon_tgid == bpf_get_current_pid_tgid() >> 32)
 		return 0; /* no feedback from the daemon's own reads */
 	closed = fail_closed(cfg, file);
-	if (closed && bpf_ktime_get_ns() - cfg->heartbeat_ns > cfg->grace_ns) {
+	/* Signed: a heartbeat written after bpf_ktime_get_ns() is read is not stale. */
+	if (closed && (__s64)(bpf_ktime_get_ns() - cfg->heartbeat_ns) > (__s64)cfg->grace_ns) {
 		__sync_fetch_and_add(&st->denied, 1);
 		return -EPERM; /* the daemon is gone: nothing would record this */
 	}
