@@ -36,9 +36,9 @@ int recover_epoch(struct epoch *ep, struct tpm *tpm, struct recovery *rec);
  * check that it is in the same epoch and holds what ep->replay says. If it
  * does not (extends lost with it, or done though their answer was lost),
  * or if force is set, reconcile as at start: recover_epoch() from the log.
- * Returns 0 when the
- * TPM is where bima left it, 1 when rec says what must follow, -ESTALE when
- * the TPM's epoch changed, another negative error if the TPM failed again.
+ * Returns 0 when the TPM is where bima left it, 1 when rec says what must
+ * follow, -ESTALE when the TPM's epoch changed, another negative error if
+ * the TPM failed again. On an error ep is unchanged.
  */
 int recover_rejoin(struct epoch *ep, struct tpm *tpm, bool force, struct recovery *rec);
 void recovery_free(struct recovery *rec);
