@@ -16,8 +16,13 @@
 
 /* Which LSM hook produced a record; the name IMA gives the same check. */
 enum bima_hook {
-	BIMA_HOOK_BPRM_CHECK = 1, /* bprm_check_security: exec (IMA BPRM_CHECK) */
-	BIMA_HOOK_MMAP_CHECK = 2, /* mmap_file with PROT_EXEC (IMA MMAP_CHECK) */
+	BIMA_HOOK_BPRM_CHECK = 1,	     /* bprm_check_security: exec (IMA BPRM_CHECK) */
+	BIMA_HOOK_MMAP_CHECK = 2,	     /* mmap_file with PROT_EXEC (IMA MMAP_CHECK) */
+	BIMA_HOOK_MODULE_CHECK = 3,	     /* kernel_read_file: a module (finit_module) */
+	BIMA_HOOK_FIRMWARE_CHECK = 4,	     /* kernel_read_file: firmware */
+	BIMA_HOOK_KEXEC_KERNEL_CHECK = 5,    /* kernel_read_file: kexec_file_load's kernel */
+	BIMA_HOOK_KEXEC_INITRAMFS_CHECK = 6, /* kernel_read_file: and its initramfs */
+	BIMA_HOOK_POLICY_CHECK = 7,	     /* kernel_read_file: an IMA policy file */
 };
 
 /* Flags in bima_event.flags. */

@@ -255,3 +255,36 @@ int BPF_PROG(bima_mmap_file, struct file *file, unsigned long reqprot, unsigned 
 		return 0;
 	return measure_file(file, BIMA_HOOK_MMAP_CHECK);
 }
+
+/* Files the kernel reads itself; the file names the reason, as in IMA. */
+SEC("lsm.s/kernel_read_file")
+int BPF_PROG(bima_kernel_read_file, struct file *file, enum kernel_read_file_id id, bool contents,
+	     int ret)
+{
+	enum bima_hook hook;
+
+	if (ret != 0)
+		return ret;
+	switch (id) {
+	case READING_MODULE:
+		hook = BIMA_HOOK_MODULE_CHECK;
+		break;
+	case READING_FIRMWARE:
+		hook = BIMA_HOOK_FIRMWARE_CHECK;
+		break;
+	case READING_KEXEC_IMAGE:
+		hook = BIMA_HOOK_KEXEC_KERNEL_CHECK;
+		break;
+	case READING_KEXEC_INITRAMFS:
+		hook = BIMA_HOOK_KEXEC_INITRAMFS_CHECK;
+		break;
+	case READING_POLICY:
+		hook = BIMA_HOOK_POLICY_CHECK;
+		break;
+	default:
+		return 0; /* X.509 certificates and what a newer kernel adds: not measured */
+	}
+	if (!file)
+		return 0;
+	return measure_file(file, hook);
+}

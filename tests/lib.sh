@@ -27,6 +27,9 @@ check_grep() {
 	fi
 }
 
+# ere STRING: STRING quoted for a literal match inside an extended regex
+ere() { printf '%s' "$1" | sed 's/[][\.*^$+?(){}|]/\\&/g'; }
+
 # skip REASON: a test that cannot run here says why and exits 77
 skip() { echo "skip - $*"; exit 77; }
 

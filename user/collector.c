@@ -105,6 +105,16 @@ static const char *hook_name(unsigned int hook)
 		return "BPRM_CHECK";
 	case BIMA_HOOK_MMAP_CHECK:
 		return "MMAP_CHECK";
+	case BIMA_HOOK_MODULE_CHECK:
+		return "MODULE_CHECK";
+	case BIMA_HOOK_FIRMWARE_CHECK:
+		return "FIRMWARE_CHECK";
+	case BIMA_HOOK_KEXEC_KERNEL_CHECK:
+		return "KEXEC_KERNEL_CHECK";
+	case BIMA_HOOK_KEXEC_INITRAMFS_CHECK:
+		return "KEXEC_INITRAMFS_CHECK";
+	case BIMA_HOOK_POLICY_CHECK:
+		return "POLICY_CHECK";
 	default:
 		return "?";
 	}
@@ -382,6 +392,7 @@ int collector_run(const struct collector_opts *opts)
 			       .fail_closed = opts->fail_closed,
 			       .grace_ms = opts->grace_ms };
 	struct bima_config cfg;
+	char hooks[512];
 	int err;
 
 	sigaction(SIGINT, &sa, NULL);
@@ -416,9 +427,9 @@ int collector_run(const struct collector_opts *opts)
 		err = drain(&c, true);
 		goto out;
 	}
-	pr_info("measuring exec (BPRM_CHECK) and executable mmap (MMAP_CHECK) into PCR %u; "
-		"log %s; BPF objects pinned in %s",
-		opts->pcr, log_path(c.log), LOADER_PIN_DIR);
+	loader_describe(hooks, sizeof(hooks));
+	pr_info("measuring %s into PCR %u; log %s; BPF objects pinned in %s", hooks, opts->pcr,
+		log_path(c.log), LOADER_PIN_DIR);
 	if (opts->fail_closed)
 		pr_notice("--fail-closed: an operation whose measurement cannot be recorded "
 			  "(ring buffer full, or no daemon for %u ms) is denied with EPERM",

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "hashalg.h"
@@ -22,6 +23,26 @@
 
 /* Pin kinds, in the order they are removed: links first, so nothing new arrives. */
 static const char *const pin_kinds[] = { "links", "progs", "maps" };
+
+/*
+ * The LSM hooks, one program each, named as its pin and its link. A kernel
+ * without an optional hook (no bpf_lsm_<hook> in its BTF) runs without it.
+ */
+static const struct hook {
+	const char *prog;
+	const char *lsm;
+	const char *what; /* what it measures, with IMA's func names */
+	bool required;
+} hooks[] = {
+	{ "bima_bprm_check", "bprm_check_security", "exec (BPRM_CHECK)", true },
+	{ "bima_mmap_file", "mmap_file", "executable mmap (MMAP_CHECK)", true },
+	{ "bima_kernel_read_file", "kernel_read_file",
+	  "kernel file reads (MODULE_CHECK, FIRMWARE_CHECK, KEXEC_KERNEL_CHECK, "
+	  "KEXEC_INITRAMFS_CHECK, POLICY_CHECK)",
+	  false },
+};
+
+#define N_HOOKS (sizeof(hooks) / sizeof(hooks[0]))
 
 struct loader {
 	struct measure_bpf *skel; /* NULL when the pins were adopted */
@@ -146,18 +167,57 @@ static int pin_all(struct loader *l)
 			return err;
 	}
 	bpf_object__for_each_program (prog, s->obj) {
+		if (!bpf_program__autoload(prog))
+			continue;
 		snprintf(path, sizeof(path), "%s/progs/%s", LOADER_PIN_DIR,
 			 bpf_program__name(prog));
 		err = pin("progs", bpf_program__name(prog), bpf_program__pin(prog, path));
 		if (err)
 			return err;
 	}
-	err = pin("links", "bima_bprm_check",
-		  bpf_link__pin(s->links.bima_bprm_check, PIN("links", "bima_bprm_check")));
-	return err
-		       ?: pin("links", "bima_mmap_file",
-			      bpf_link__pin(s->links.bima_mmap_file,
-					    PIN("links", "bima_mmap_file")));
+	for (int i = 0; i < s->skeleton->prog_cnt; i++) {
+		const struct bpf_prog_skeleton *p = &s->skeleton->progs[i];
+
+		if (!*p->link)
+			continue;
+		snprintf(path, sizeof(path), "%s/links/%s", LOADER_PIN_DIR, p->name);
+		err = pin("links", p->name, bpf_link__pin(*p->link, path));
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* Switch off the optional hooks this kernel lacks; fail if it lacks a required one. */
+static int select_hooks(struct measure_bpf *s)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	char fn[64];
+	int err = 0;
+
+	if (!vmlinux) {
+		pr_err("cannot read the kernel's BTF (/sys/kernel/btf/vmlinux): %s; bima needs "
+		       "CONFIG_DEBUG_INFO_BTF",
+		       strerror(errno));
+		return -errno;
+	}
+	for (size_t i = 0; i < N_HOOKS; i++) {
+		snprintf(fn, sizeof(fn), "bpf_lsm_%s", hooks[i].lsm);
+		if (btf__find_by_name_kind(vmlinux, fn, BTF_KIND_FUNC) > 0)
+			continue;
+		if (hooks[i].required) {
+			pr_err("this kernel has no %s LSM hook for BPF: bima cannot measure %s",
+			       hooks[i].lsm, hooks[i].what);
+			err = -ENOTSUP;
+			break;
+		}
+		pr_warn("this kernel has no %s LSM hook for BPF: %s are not measured", hooks[i].lsm,
+			hooks[i].what);
+		bpf_program__set_autoload(bpf_object__find_program_by_name(s->obj, hooks[i].prog),
+					  false);
+	}
+	btf__free(vmlinux);
+	return err;
 }
 
 static int load(struct loader *l, const struct loader_opts *opts)
@@ -173,6 +233,9 @@ static int load(struct loader *l, const struct loader_opts *opts)
 		pr_err("cannot open the BPF object: %s", strerror(-err));
 		return err;
 	}
+	err = select_hooks(l->skel);
+	if (err)
+		return err;
 	err = bpf_map__set_max_entries(l->skel->maps.bima_events, opts->ringbuf_size);
 	if (err) {
 		pr_err("ring buffer size %u: %s", opts->ringbuf_size, strerror(-err));
@@ -209,9 +272,8 @@ static int load(struct loader *l, const struct loader_opts *opts)
 /* Take over the objects a previous daemon pinned, if this build made them. */
 static int adopt(struct loader *l, const struct loader_opts *opts)
 {
-	static const char *const links[] = { PIN("links", "bima_bprm_check"),
-					     PIN("links", "bima_mmap_file") };
 	uint8_t mine[BIMA_OBJECT_ID_LEN];
+	char link[256];
 	struct bpf_map_info info = {};
 	struct bima_config cfg;
 	__u32 len = sizeof(info), zero = 0;
@@ -242,13 +304,15 @@ static int adopt(struct loader *l, const struct loader_opts *opts)
 		       short_id(mine, b));
 		return -ESTALE;
 	}
-	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++)
-		if (access(links[i], F_OK)) {
+	for (size_t i = 0; i < N_HOOKS; i++) {
+		snprintf(link, sizeof(link), "%s/links/%s", LOADER_PIN_DIR, hooks[i].prog);
+		if (hooks[i].required && access(link, F_OK)) {
 			pr_err("%s is missing: that hook is not attached; remove the pins with "
 			       "`bima stop --unload` and start again",
-			       links[i]);
+			       link);
 			return -ENOENT;
 		}
+	}
 	err = write_config(l->config_fd, opts);
 	if (err)
 		pr_err("cannot configure the BPF programs: %s", strerror(-err));
@@ -362,6 +426,20 @@ bool loader_adopted(const struct loader *l)
 int loader_events_fd(const struct loader *l)
 {
 	return l->events_fd;
+}
+
+void loader_describe(char *buf, size_t size)
+{
+	char link[256];
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < N_HOOKS; i++) {
+		snprintf(link, sizeof(link), "%s/links/%s", LOADER_PIN_DIR, hooks[i].prog);
+		if (!access(link, F_OK) && len < size)
+			len += snprintf(buf + len, size - len, "%s%s", len ? ", " : "",
+					hooks[i].what);
+	}
 }
 
 int loader_stats(const struct loader *l, struct bima_stats *st)

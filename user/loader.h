@@ -9,6 +9,7 @@
 #define BIMA_LOADER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../bpf/bima.h"
@@ -37,6 +38,8 @@ void loader_unload(struct loader *l);
 bool loader_adopted(const struct loader *l);
 /* The pid of the daemon that last configured the pinned objects, or -ENOENT. */
 int loader_pinned_daemon(int *pid);
+/* The attached hooks (their pinned links), as "exec (BPRM_CHECK), ..." */
+void loader_describe(char *buf, size_t size);
 int loader_events_fd(const struct loader *l);
 int loader_stats(const struct loader *l, struct bima_stats *st);
 int loader_config(const struct loader *l, struct bima_config *cfg);

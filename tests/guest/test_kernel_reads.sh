@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Guest: files the kernel reads itself are measured under IMA's func names.
+# A module loaded with insmod (finit_module) is logged as MODULE_CHECK, and
+# a kernel and initramfs loaded with `kexec -s -l` (kexec_file_load, not
+# executed) as KEXEC_KERNEL_CHECK and KEXEC_INITRAMFS_CHECK, each with its
+# sha256sum; the log verifies against the TPM.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/lib.sh"
+. "$top/tests/guest/guest.sh"
+
+work=/tmp/kread-test
+cache=$top/.cache/vmtest/$VMTEST_KERNEL
+kernel=$(readlink -f "$cache/vmlinuz") # measured under the name it resolves to
+initrd=$cache/initrd.cpio.gz
+mkdir -p "$work"
+command -v kexec >/dev/null || skip "kexec-tools is not installed (make deps)"
+ko=$(find "$cache/root/lib/modules" -name 'dummy.ko*' | head -n1)
+[ -n "$ko" ] || skip "the guest kernel has no dummy module"
+case $ko in
+*.xz) xz -dc "$ko" >"$work/dummy.ko" ;;
+*.zst) zstd -qdc "$ko" >"$work/dummy.ko" ;;
+*) cp "$ko" "$work/dummy.ko" ;;
+esac
+
+start_bima "$work/bima.out" -v --log-dir "$work/log" --tcti "$tcti" || exit 1
+check_grep "the kernel_read_file hook is active" 'measuring .*kernel file reads \(MODULE_CHECK' "$work/bima.out"
+insmod "$work/dummy.ko"
+check_eq "insmod of the dummy module exits 0" $? 0
+rmmod dummy
+kexec -s -l "$kernel" --initrd="$initrd" --append="console=ttyS0"
+check_eq "kexec -s -l (load only) exits 0" $? 0
+kexec -s -u
+sleep 1
+stop_bima
+
+check_grep "the module is measured as MODULE_CHECK" \
+	"MODULE_CHECK .* sha256:$(sha256 "$work/dummy.ko") $(ere "$work/dummy.ko")\$" "$work/bima.out"
+check_grep "the kexec kernel as KEXEC_KERNEL_CHECK" \
+	"KEXEC_KERNEL_CHECK .* sha256:$(sha256 "$kernel") $(ere "$kernel")\$" "$work/bima.out"
+check_grep "the kexec initramfs as KEXEC_INITRAMFS_CHECK" \
+	"KEXEC_INITRAMFS_CHECK .* sha256:$(sha256 "$initrd") $(ere "$initrd")\$" "$work/bima.out"
+"$bima" log --log-dir "$work/log" >"$work/log.txt"
+for f in "$work/dummy.ko" "$kernel" "$initrd"; do
+	check_grep "the log has ${f##*/} with its sha256sum" " ima-ng sha256:$(sha256 "$f") $(ere "$f")\$" "$work/log.txt"
+done
+"$bima" verify --log-dir "$work/log" --tcti "$tcti" >"$work/verify.txt" 2>&1
+check_eq "bima verify accepts the log" $? 0
+sed 's/^/    verify| /' "$work/verify.txt"
+grep -E 'measuring|(MODULE|KEXEC_[A-Z]*)_CHECK ' "$work/bima.out" | sed 's/^/    bima| /'
+"$bima" stop --unload --log-dir "$work/log" --tcti "$tcti" >/dev/null 2>&1
+done_testing
