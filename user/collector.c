@@ -40,6 +40,8 @@ _Static_assert(offsetof(struct bima_event, path) == sizeof(struct bima_event),
 #define UNEXTENDED_MAX (64 << 20) /* stop reading while this much waits for the TPM */
 #define BACKOFF_MAX_MS 30000
 #define LOST_NAME "bima_lost_events"
+#define KEXEC_NAME "kexec_execute"
+#define KEXEC_LOADED "/sys/kernel/kexec_loaded"
 
 /* Retry with a delay that doubles from POLL_MS up to BACKOFF_MAX_MS. */
 struct backoff {
@@ -341,6 +343,36 @@ static int loop(struct collector *c)
 	return 0;
 }
 
+/*
+ * A daemon stopped while a kexec image is loaded (`systemctl kexec` stops
+ * services before the jump) writes a kexec_execute entry: the log says
+ * where the next kernel, which keeps the PCRs, takes over this epoch.
+ */
+static int mark_kexec(struct collector *c)
+{
+	static const char text[] = "kexec_loaded=1";
+	int loaded = 0, err;
+	FILE *f;
+
+	f = fopen(KEXEC_LOADED, "r");
+	if (f) {
+		if (fscanf(f, "%d", &loaded) != 1)
+			loaded = 0;
+		fclose(f);
+	}
+	if (!loaded)
+		return 0;
+	c->batch.len = 0;
+	err = template_encode_buf(&c->batch, c->ep.pcr, KEXEC_NAME, text, sizeof(text) - 1);
+	err = err ?: epoch_write(c->log, &c->batch);
+	err = err ?: buf_put(&c->unextended, c->batch.p, c->batch.len);
+	if (!err)
+		pr_info("a kexec image is loaded: logged a %s entry; the next kernel keeps the "
+			"PCRs and continues epoch %s",
+			KEXEC_NAME, c->ep.dir);
+	return err;
+}
+
 /* Log everything the ring buffer holds now; with unload, stop measuring first. */
 static int drain(struct collector *c, bool unload)
 {
@@ -360,6 +392,8 @@ static int drain(struct collector *c, bool unload)
 		       "buffer%s",
 		       (unsigned long)ringbuf_pending(c->rb),
 		       unload ? " and are lost with it" : " for the next bima run");
+	if (!unload)
+		err = mark_kexec(c) ?: err;
 	c->tpm_retry = (struct backoff){};
 	err = extend_pending(c) ?: err;
 	if (c->extended != c->unextended.len) {

@@ -111,7 +111,9 @@ static int resume(struct epoch *ep, struct tpm *tpm, struct recovery *rec, struc
 		       strerror(-err));
 		return err;
 	}
-	err = epoch_commit(ep, tpm, *log, &rec->marks);
+	/* The kernel's entries recovery found in the TPM after the log: write, no extend. */
+	err = epoch_write(*log, &rec->imported);
+	err = err ?: epoch_commit(ep, tpm, *log, &rec->marks);
 	if (!err)
 		pr_info("continuing epoch %s: %lu entries, the TPM agrees with the log%s", ep->dir,
 			(unsigned long)ep->entries,

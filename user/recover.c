@@ -3,8 +3,10 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "kernel_ima.h"
 #include "msg.h"
 #include "recover.h"
 
@@ -18,12 +20,67 @@ struct scan {
 	bool matched;
 };
 
-static bool equals_tpm(const struct epoch *ep, const struct scan *s)
+static bool replay_equals_tpm(const struct replay *r, uint32_t pcr, const struct scan *s)
 {
-	for (size_t b = 0; b < ep->replay.nbanks; b++)
-		if (!replay_matches(&ep->replay, ep->pcr, b, s->tpm[b]))
+	for (size_t b = 0; b < r->nbanks; b++)
+		if (!replay_matches(r, pcr, b, s->tpm[b]))
 			return false;
 	return true;
+}
+
+static bool equals_tpm(const struct epoch *ep, const struct scan *s)
+{
+	return replay_equals_tpm(&ep->replay, ep->pcr, s);
+}
+
+/*
+ * The TPM holds the whole log and then the last entries of the kernel's IMA
+ * list (a kexec'd kernel's boot_aggregate): find the shortest such tail and
+ * put it in rec->imported, with ep->replay past it. -ENOENT if none fits.
+ */
+static int import_kernel_tail(struct epoch *ep, const struct scan *s, struct recovery *rec)
+{
+	struct replay *r = malloc(sizeof(*r));
+	char why[TEMPLATE_WHY_LEN];
+	struct template_entry e;
+	struct buf list = {}, offs = {}; /* offs: each entry's offset in list */
+	size_t off, used, n = 0;
+	int err;
+
+	err = r ? kernel_ima_read(&list) : -ENOMEM;
+	for (off = 0; !err && off < list.len; off += used, n++) {
+		err = template_decode(list.p + off, list.len - off, &e, &used, why);
+		err = err ?: e.pcr == ep->pcr ? 0 : -ENOENT; /* only PCR 10 entries fit */
+		err = err ?: buf_put(&offs, &off, sizeof(off));
+	}
+	for (size_t k = 1; !err && k <= n; k++) { /* the last k entries, fewest first */
+		size_t start = ((const size_t *)offs.p)[n - k];
+
+		*r = ep->replay;
+		for (off = start; !err && off < list.len; off += used) {
+			err = template_decode(list.p + off, list.len - off, &e, &used, why);
+			err = err ?: replay_entry(r, &e);
+		}
+		if (err || !replay_equals_tpm(r, ep->pcr, s))
+			continue;
+		err = buf_put(&rec->imported, list.p + start, list.len - start);
+		if (err)
+			break;
+		ep->replay = *r;
+		ep->entries += k;
+		for (size_t b = 0; b < r->nbanks; b++)
+			replay_settle(&ep->replay, ep->pcr, b, s->tpm[b]);
+		pr_notice("%s: PCR %u holds the log and then the kernel's last %zu IMA entries (a "
+			  "kexec: the new kernel's boot_aggregate); importing them into the log",
+			  ep->dir, ep->pcr, k);
+		goto out;
+	}
+	err = err ?: -ENOENT;
+out:
+	free(r);
+	buf_free(&list);
+	buf_free(&offs);
+	return err;
 }
 
 static int mark(struct epoch *ep, struct recovery *rec, const char *name, const char *fmt, ...)
@@ -131,6 +188,14 @@ int recover_epoch(struct epoch *ep, struct tpm *tpm, struct recovery *rec)
 		err = rec->marks.len ? 0 : -ENOENT;
 		goto out;
 	}
+	if (!s.matched && ep->pcr == 10 && ep->kernel_ima && !rec->marks.len) {
+		ep->entries = count;
+		if (!import_kernel_tail(ep, &s, rec)) {
+			rec->tail.len = 0;
+			err = 0;
+			goto out;
+		}
+	}
 	if (!s.matched) {
 		char want[2 * HASHALG_MAX_SIZE + 1], have[2 * HASHALG_MAX_SIZE + 1];
 		size_t b = ep->replay.nbanks - 1;
@@ -208,5 +273,6 @@ int recover_rejoin(struct epoch *ep, struct tpm *tpm, bool force, struct recover
 void recovery_free(struct recovery *rec)
 {
 	buf_free(&rec->tail);
+	buf_free(&rec->imported);
 	buf_free(&rec->marks);
 }

@@ -11,6 +11,11 @@
  *   other, report it loudly, and continue; the log then never verifies
  *   against this TPM epoch, and says why.
  *
+ * After a kexec the PCRs persist and the new kernel's IMA extends PCR 10
+ * with its own boot_aggregate: on PCR 10, a TPM that holds the whole log
+ * followed by the last entries of the kernel's IMA list has them imported
+ * into the log (written, not extended), and the epoch goes on.
+ *
  * A torn last entry (the tail of a write that never completed, so was never
  * extended) is cut off the last segment, and a bima_log_torn entry records
  * the segment, the offset and the bytes removed. Its records were never
@@ -22,8 +27,9 @@
 #include "epoch.h"
 
 struct recovery {
-	struct buf tail;  /* durable entries the TPM lacks, to extend in order */
-	struct buf marks; /* entries that record what recovery found, to append */
+	struct buf tail;     /* durable entries the TPM lacks, to extend in order */
+	struct buf imported; /* the kernel's entries the TPM has after the log, to write */
+	struct buf marks;    /* entries that record what recovery found, to append */
 };
 
 /*
