@@ -16,10 +16,9 @@
 char LICENSE[] SEC("license") = "GPL";
 
 /*
- * Measurements for the daemon. When it is full, the reservation fails, the
- * event is counted in bima_stats.dropped (or, failing closed, denied), and
- * its sequence number never reaches the daemon, which logs the loss. Size
- * set by the daemon (--ringbuf-size).
+ * Measurements for the daemon. When it is full, the reservation fails and
+ * the event is counted in bima_stats.dropped (or, failing closed, denied);
+ * the daemon logs the loss. Size set by the daemon (--ringbuf-size).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -155,8 +154,17 @@ static __always_inline bool fail_closed(const struct bima_config *cfg, struct fi
 
 enum emit_result { EMITTED, RING_FULL, PREEMPTED };
 
-/* Copy the record into the ring buffer at its size. */
-static __always_inline enum emit_result emit(struct scratch *s, __u64 gen)
+#define NO_SEQ (~0ULL)
+
+/*
+ * Copy the record into the ring buffer at its size. The sequence number is
+ * taken once room is reserved, and kept if the record must be built again:
+ * the numbers in the ring buffer have no gaps but for a record lost after
+ * that (counted in bima_stats.dropped), so a number missing from the log and
+ * not counted lost was taken out of the ring buffer by something else.
+ */
+static __always_inline enum emit_result emit(struct scratch *s, __u64 gen, struct bima_stats *st,
+					     __u64 *seq)
 {
 	__u32 size = sizeof(s->ev) + s->ev.path_len;
 	struct bpf_dynptr rec;
@@ -167,6 +175,9 @@ static __always_inline enum emit_result emit(struct scratch *s, __u64 gen)
 		bpf_ringbuf_discard_dynptr(&rec, 0);
 		return RING_FULL;
 	}
+	if (*seq == NO_SEQ)
+		*seq = __sync_fetch_and_add(&st->next_seq, 1);
+	s->ev.seq = *seq;
 	bpf_dynptr_write(&rec, 0, s->rec, size, 0);
 	if (s->gen != gen) {
 		bpf_ringbuf_discard_dynptr(&rec, 0);
@@ -185,7 +196,7 @@ static __always_inline int measure_file(struct file *file, enum bima_hook hook)
 	struct scratch *s;
 	bool closed;
 	__u32 zero = 0;
-	__u64 seq, gen;
+	__u64 seq = NO_SEQ, gen;
 	long algo;
 	int i;
 
@@ -207,19 +218,17 @@ static __always_inline int measure_file(struct file *file, enum bima_hook hook)
 	algo = bpf_ima_file_hash(file, digest, sizeof(digest));
 	if (algo < 0)
 		__sync_fetch_and_add(&st->hash_errors, 1);
-	seq = __sync_fetch_and_add(&st->next_seq, 1);
 
 	for (i = 0; i < SCRATCH_RETRIES; i++) {
 		gen = __sync_add_and_fetch(&s->gen, 1);
 		__builtin_memset(&s->ev, 0, sizeof(s->ev));
-		s->ev.seq = seq;
 		s->ev.hook = hook;
 		s->ev.hash_algo = algo;
 		__builtin_memcpy(s->ev.digest, digest, sizeof(digest));
 		fill_task(&s->ev);
 		fill_inode(file, &s->ev);
 		s->ev.path_len = fill_path(file, s);
-		switch (emit(s, gen)) {
+		switch (emit(s, gen, st, &seq)) {
 		case EMITTED:
 			return 0;
 		case RING_FULL:

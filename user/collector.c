@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The event loop. Records read from the ring buffer become log entries;
- * each round writes them with one fdatasync (group commit), then frees the
- * records in the ring buffer, then extends the TPM.
+ * The event loop. Records read from the ring buffer become log entries,
+ * followed by a bima_seq entry with their kernel sequence numbers and by
+ * any loss entry; each round writes them with one fdatasync (group commit),
+ * then frees the records in the ring buffer, then extends the TPM.
  *
  * - A record is freed only when its entry is durable: a daemon killed at any
  *   point leaves the rest in the ring buffer for the next one.
@@ -31,6 +32,7 @@
 #include "msg.h"
 #include "recover.h"
 #include "ringbuf.h"
+#include "seqset.h"
 
 _Static_assert(offsetof(struct bima_event, path) == sizeof(struct bima_event),
 	       "a record's path starts right after its fixed part");
@@ -40,6 +42,8 @@ _Static_assert(offsetof(struct bima_event, path) == sizeof(struct bima_event),
 #define UNEXTENDED_MAX (64 << 20) /* stop reading while this much waits for the TPM */
 #define BACKOFF_MAX_MS 30000
 #define LOST_NAME "bima_lost_events"
+#define SEQ_NAME "bima_seq"
+#define SEQ_TEXT_MAX 2048 /* bytes of ranges per bima_seq entry */
 #define KEXEC_NAME "kexec_execute"
 #define KEXEC_LOADED "/sys/kernel/kexec_loaded"
 
@@ -58,13 +62,15 @@ struct collector {
 	struct ringbuf *rb;
 	struct buf batch; /* entries for records read but not yet freed */
 	unsigned int batch_records;
-	uint64_t batch_drops;  /* bima_stats.dropped recorded by the batch */
-	struct buf scratch;    /* one entry's template data */
-	struct buf unextended; /* durable entries not yet (all) in the TPM */
-	size_t extended;       /* bytes of unextended already extended */
-	uint64_t logged;       /* records logged by this daemon */
-	uint64_t drops_logged; /* bima_stats.dropped recorded in the log */
-	uint64_t denied;       /* bima_stats.denied already reported */
+	uint64_t batch_drops;		  /* bima_stats.dropped recorded by the batch */
+	struct buf scratch;		  /* one entry's template data */
+	struct seqset seqs;		  /* the batch's kernel sequence numbers */
+	char load_id[LOADER_LOAD_ID_LEN]; /* the numbers start at 0 with each load */
+	struct buf unextended;		  /* durable entries not yet (all) in the TPM */
+	size_t extended;		  /* bytes of unextended already extended */
+	uint64_t logged;		  /* records logged by this daemon */
+	uint64_t drops_logged;		  /* bima_stats.dropped recorded in the log */
+	uint64_t denied;		  /* bima_stats.denied already reported */
 	struct backoff disk, tpm_retry;
 	bool fail_closed;
 	uint32_t grace_ms;
@@ -131,7 +137,8 @@ static int log_loss(struct collector *c, uint64_t count, const char *why)
 	char text[128];
 	int n;
 
-	n = snprintf(text, sizeof(text), "lost=%lu reason=%s", (unsigned long)count, why);
+	n = snprintf(text, sizeof(text), "lost=%lu reason=%s load=%s", (unsigned long)count, why,
+		     c->load_id);
 	pr_err("%lu measurement(s) lost: %s; recorded in the log", (unsigned long)count, why);
 	return template_encode_buf(&c->batch, c->ep.pcr, LOST_NAME, text, n);
 }
@@ -198,7 +205,34 @@ static int on_record(void *ctx, const void *data, size_t size)
 	if (size < sizeof(*ev) || ev->path_len > size - sizeof(*ev) ||
 	    (ev->path_len && ev->path[ev->path_len - 1] != '\0'))
 		return log_loss(c, 1, "malformed_record");
-	return entry_from_event(c, ev);
+	return seqset_add(&c->seqs, ev->seq, ev->seq) ?: entry_from_event(c, ev);
+}
+
+/*
+ * After the batch's records, bima_seq entries with their sequence numbers:
+ * "load=L seq=12-40,42". With the loss entries they let a verifier see that
+ * no record was taken from the ring buffer without being logged.
+ */
+static int log_seqs(struct collector *c)
+{
+	struct buf text = {};
+	size_t next = 0;
+	int err = 0;
+
+	seqset_merge(&c->seqs);
+	while (!err && next < seqset_ranges(&c->seqs)) {
+		char head[48];
+		int n = snprintf(head, sizeof(head), "load=%s seq=", c->load_id);
+
+		text.len = 0;
+		err = buf_put(&text, head, n);
+		err = err ?: seqset_format(&c->seqs, &next, &text, SEQ_TEXT_MAX);
+		err = err
+			      ?: template_encode_buf(&c->batch, c->ep.pcr, SEQ_NAME,
+						     (const char *)text.p, text.len);
+	}
+	buf_free(&text);
+	return err;
 }
 
 /*
@@ -269,8 +303,10 @@ static int round_trip(struct collector *c, unsigned int max)
 	c->batch.len = 0;
 	c->batch_records = 0;
 	c->batch_drops = c->drops_logged;
+	c->seqs.ranges.len = 0;
 	n = ringbuf_read(c->rb, on_record, c, max);
-	err = n < 0 ? n : account_drops(c);
+	err = n < 0 ? n : log_seqs(c);
+	err = err ?: account_drops(c);
 	if (err) {
 		pr_err("cannot build log entries: %s", strerror(-err));
 		return err;
@@ -453,6 +489,7 @@ int collector_run(const struct collector_opts *opts)
 	if (err)
 		goto out;
 	c.drops_logged = cfg.drops_logged;
+	loader_load_id(c.bpf, c.load_id, sizeof(c.load_id));
 	if (loader_adopted(c.bpf))
 		pr_info("adopted the BPF objects pinned in %s; %lu bytes of records queued "
 			"while no daemon ran",
@@ -479,5 +516,6 @@ out:
 	buf_free(&c.batch);
 	buf_free(&c.scratch);
 	buf_free(&c.unextended);
+	seqset_free(&c.seqs);
 	return err;
 }

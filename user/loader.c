@@ -428,6 +428,24 @@ int loader_events_fd(const struct loader *l)
 	return l->events_fd;
 }
 
+void loader_load_id(const struct loader *l, char *buf, size_t size)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char boot[40] = "";
+	FILE *f;
+
+	if (bpf_obj_get_info_by_fd(l->events_fd, &info, &len))
+		info.id = 0;
+	f = fopen("/proc/sys/kernel/random/boot_id", "r");
+	if (f) {
+		if (!fgets(boot, sizeof(boot), f))
+			boot[0] = '\0';
+		fclose(f);
+	}
+	snprintf(buf, size, "%u-%.8s", info.id, boot);
+}
+
 void loader_describe(char *buf, size_t size)
 {
 	char link[256];

@@ -41,6 +41,13 @@ int loader_pinned_daemon(int *pid);
 /* The attached hooks (their pinned links), as "exec (BPRM_CHECK), ..." */
 void loader_describe(char *buf, size_t size);
 int loader_events_fd(const struct loader *l);
+/*
+ * Which load of the BPF programs this is, as "MAPID-BOOT": the ring
+ * buffer's map id and the start of the kernel's boot id (a kexec'd kernel
+ * numbers its maps from 1 again). Sequence numbers start at 0 with each load.
+ */
+#define LOADER_LOAD_ID_LEN 24
+void loader_load_id(const struct loader *l, char *buf, size_t size);
 int loader_stats(const struct loader *l, struct bima_stats *st);
 int loader_config(const struct loader *l, struct bima_config *cfg);
 /* Remember, in the kernel, how many drops the log already records. */

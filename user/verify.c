@@ -11,6 +11,7 @@
 #include "log.h"
 #include "msg.h"
 #include "replay.h"
+#include "seqset.h"
 #include "verify.h"
 
 /* Every bank a TPM may have; verify compares those the TPM allocates. */
@@ -100,12 +101,167 @@ static int check_entry(const struct template_entry *e, char *why)
 	return 0;
 }
 
+#define LOADS_MAX 64
+
+/* One load of the BPF programs: the sequence numbers logged, and the losses. */
+struct load {
+	char id[32];
+	struct seqset seqs;
+	uint64_t lost;
+};
+
+/* What the log itself records that went wrong or happened: told after the verdict. */
+struct notes {
+	uint64_t lost, loss_entries; /* events lost, and the bima_lost_events entries saying so */
+	uint64_t unhashed;	     /* measurements whose file the kernel could not hash */
+	uint64_t violations, torn, inconsistent, kexecs;
+	struct load loads[LOADS_MAX];
+	size_t nloads;
+	bool bad_seq; /* a bima_seq entry could not be read, or too many loads */
+};
+
+static struct load *find_load(struct notes *n, const char *id)
+{
+	for (size_t i = 0; i < n->nloads; i++)
+		if (!strcmp(n->loads[i].id, id))
+			return &n->loads[i];
+	if (n->nloads == LOADS_MAX) {
+		n->bad_seq = true;
+		return NULL;
+	}
+	snprintf(n->loads[n->nloads].id, sizeof(n->loads[0].id), "%s", id);
+	return &n->loads[n->nloads++];
+}
+
+/* "load=L seq=RANGES" */
+static void note_seqs(struct notes *n, const char *text, size_t len)
+{
+	char head[64], id[32];
+	int at = 0;
+	struct load *l;
+
+	/* The buffer is not NUL-terminated: scan a bounded copy of its head. */
+	snprintf(head, sizeof(head), "%.*s", (int)len, text);
+	if (sscanf(head, "load=%31s seq=%n", id, &at) != 1 || !at || !(l = find_load(n, id)) ||
+	    seqset_parse(&l->seqs, text + at, len - at))
+		n->bad_seq = true;
+}
+
+static void note_entry(const struct template_entry *e, struct notes *n)
+{
+	static const uint8_t zero[HASHALG_MAX_SIZE];
+	char why[TEMPLATE_WHY_LEN], text[128];
+	struct template_fields f;
+	unsigned long long count;
+	char load[32];
+	struct load *l;
+	const char *at;
+
+	if (template_is_violation(e)) {
+		n->violations++;
+		return;
+	}
+	if (template_fields(e, &f, why))
+		return;
+	if (!f.extra) {
+		n->unhashed += !memcmp(f.digest, zero, f.alg->size);
+		return;
+	}
+	if (!strcmp(f.path, "bima_seq")) {
+		note_seqs(n, (const char *)f.extra, f.extra_len);
+		return;
+	}
+	snprintf(text, sizeof(text), "%.*s", (int)f.extra_len, (const char *)f.extra);
+	if (!strcmp(f.path, "bima_lost_events") && sscanf(text, "lost=%llu", &count) == 1) {
+		n->lost += count;
+		n->loss_entries++;
+		at = strstr(text, " load=");
+		if (at && sscanf(at, " load=%31s", load) == 1 && (l = find_load(n, load)))
+			l->lost += count;
+	}
+	n->torn += !strcmp(f.path, "bima_log_torn");
+	n->inconsistent += !strcmp(f.path, "bima_log_inconsistent");
+	n->kexecs += !strcmp(f.path, "kexec_execute");
+}
+
+/*
+ * Per load, the numbers 0..max must all be logged, but for as many as were
+ * counted lost: one more is a record that left the ring buffer unlogged (or
+ * is still on its way, on a live system).
+ */
+static void print_seq_notes(struct notes *n)
+{
+	uint64_t records = 0;
+	bool whole = !n->bad_seq;
+
+	if (n->bad_seq)
+		printf("note: a bima_seq entry could not be read; sequence numbers are not "
+		       "checked in full\n");
+	for (size_t i = 0; i < n->nloads; i++) {
+		struct load *l = &n->loads[i];
+		uint64_t missing;
+
+		seqset_merge(&l->seqs);
+		if (!seqset_ranges(&l->seqs))
+			continue;
+		missing = seqset_max(&l->seqs) + 1 - l->seqs.covered;
+		records += l->seqs.covered;
+		if (missing > l->lost) {
+			whole = false;
+			printf("note: load %s: %llu sequence number(s) up to %llu neither logged "
+			       "nor counted lost (taken from the ring buffer by something else, or "
+			       "still on their way)\n",
+			       l->id, (unsigned long long)(missing - l->lost),
+			       (unsigned long long)seqset_max(&l->seqs));
+		}
+		if (l->seqs.repeated)
+			printf("note: load %s: %llu record(s) logged twice (a daemon stopped after "
+			       "writing them, before it freed them)\n",
+			       l->id, (unsigned long long)l->seqs.repeated);
+	}
+	if (n->nloads && whole)
+		printf("note: %llu kernel record(s) in %zu load(s): every sequence number logged "
+		       "or counted lost\n",
+		       (unsigned long long)records, n->nloads);
+	for (size_t i = 0; i < n->nloads; i++)
+		seqset_free(&n->loads[i].seqs);
+}
+
+static void print_notes(struct notes *n)
+{
+	if (n->lost)
+		printf("note: %llu measurement(s) lost, recorded in %llu bima_lost_events "
+		       "entr%s\n",
+		       (unsigned long long)n->lost, (unsigned long long)n->loss_entries,
+		       n->loss_entries == 1 ? "y" : "ies");
+	if (n->unhashed)
+		printf("note: %llu file(s) the kernel could not hash, logged with an all-zero "
+		       "digest\n",
+		       (unsigned long long)n->unhashed);
+	if (n->violations)
+		printf("note: %llu violation entr%s (zero template hash)\n",
+		       (unsigned long long)n->violations, n->violations == 1 ? "y" : "ies");
+	if (n->torn)
+		printf("note: %llu torn entr%s cut at a daemon start (bima_log_torn)\n",
+		       (unsigned long long)n->torn, n->torn == 1 ? "y" : "ies");
+	if (n->inconsistent)
+		printf("note: %llu bima_log_inconsistent entr%s: a daemon found the TPM and the "
+		       "log apart\n",
+		       (unsigned long long)n->inconsistent, n->inconsistent == 1 ? "y" : "ies");
+	if (n->kexecs)
+		printf("note: %llu kexec%s into a kernel that continued this epoch "
+		       "(kexec_execute)\n",
+		       (unsigned long long)n->kexecs, n->kexecs == 1 ? "" : "s");
+	print_seq_notes(n);
+}
+
 int verify_run(const char *log_dir, const char *epoch_dir, const char *tcti)
 {
 	const struct hashalg *banks[sizeof(bank_names) / sizeof(bank_names[0])];
 	static struct tpm_values t;
 	static struct replay r;
 	struct position match[TPM_PCR_COUNT] = {};
+	static struct notes notes;
 	char dir[LOG_PATH_MAX], why[TEMPLATE_WHY_LEN];
 	struct log_cursor *c = NULL;
 	struct template_entry e;
@@ -118,6 +274,7 @@ int verify_run(const char *log_dir, const char *epoch_dir, const char *tcti)
 		banks[i] = hashalg_by_name(bank_names[i], strlen(bank_names[i]));
 	replay_init(&r, banks, sizeof(banks) / sizeof(banks[0]));
 	memset(&t, 0, sizeof(t));
+	memset(&notes, 0, sizeof(notes));
 
 	err = tpm__open(tcti, &tpm);
 	if (err)
@@ -156,6 +313,7 @@ int verify_run(const char *log_dir, const char *epoch_dir, const char *tcti)
 		if (err)
 			goto out;
 		entries++;
+		note_entry(&e, &notes);
 		if (pcr_matches(&r, &t, e.pcr))
 			match[e.pcr] = (struct position){ true, log_cursor_segment(c),
 							  log_cursor_index(c), entries };
@@ -195,6 +353,7 @@ int verify_run(const char *log_dir, const char *epoch_dir, const char *tcti)
 	}
 	printf("%s: %lu entries in %u segment(s): %s\n", epoch_dir, (unsigned long)entries,
 	       log_cursor_segments(c), bad ? "FAILED" : "verified");
+	print_notes(&notes);
 	result = bad ? VERIFY_MISMATCH : VERIFY_OK;
 out:
 	log_cursor__free(c);

@@ -63,6 +63,11 @@ check_eq "the log: boot_aggregate, before, the kexec kernel, kexec_execute, the 
 	"$order" "boot_aggregate before kernel kexec_execute boot_aggregate after "
 "$bima" verify --log-dir "$logs" --tcti "$tcti" >"$state/verify.txt" 2>&1
 check_eq "bima verify accepts the log across the kexec" $? 0
+check_grep "and notes the kexec" '^note: 1 kexec into a kernel that continued this epoch' \
+	"$state/verify.txt"
+check_grep "and two loads of the BPF programs, one per kernel, each without a gap" \
+	'kernel record\(s\) in 2 load\(s\): every sequence number logged or counted lost' \
+	"$state/verify.txt"
 sed 's/^/    verify| /' "$state/verify.txt"
 cat "$logs"/epoch-*/segment-*.bin >"$state/list.bin"
 "$top/tools/evmctl-verify.sh" "$state/list.bin" >"$state/evmctl.txt" 2>&1

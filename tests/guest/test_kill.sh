@@ -5,7 +5,8 @@
 # (sometimes while it is still starting or recovering) and started again;
 # each new daemon adopts the pins, recovers the log and drains the queue.
 # Afterwards every executable is in the log with its sha256sum, no loss is
-# recorded, and bima verify accepts the log against the TPM.
+# recorded, the kernel's sequence numbers in the log (bima_seq entries) run
+# without a gap, and bima verify accepts the log against the TPM.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib.sh"
@@ -73,5 +74,9 @@ grep -h 'durable in the log but not in the TPM\|torn' "$work"/run-*.out | sed 's
 
 "$bima" verify --log-dir "$logs" --tcti "$tcti" >"$work/verify.txt" 2>&1
 check_eq "bima verify accepts the log after $kills SIGKILLs" $? 0
+check_grep "every kernel sequence number is in the log, or counted lost" \
+	'^note: [1-9][0-9]* kernel record\(s\) in 1 load\(s\): every sequence number logged or counted lost' \
+	"$work/verify.txt"
+check "no gap in the sequence numbers" test "$(grep -c 'neither logged nor counted lost' "$work/verify.txt")" -eq 0
 sed 's/^/    verify| /' "$work/verify.txt"
 done_testing

@@ -40,6 +40,11 @@ check "some of the 60 execs were logged ($logged entries)" test "$logged" -gt 0
 
 "$bima" verify --log-dir "$work/log" --tcti "$tcti" >"$work/verify.txt" 2>&1
 check_eq "the log with its loss entries verifies against the TPM" $? 0
+check_grep "bima verify notes the loss, with the kernel's count" \
+	"^note: $lost_counted measurement\\(s\\) lost, recorded in [0-9]+ bima_lost_events entr" \
+	"$work/verify.txt"
+check_grep "and that the sequence numbers it has are whole, but for the losses" \
+	'every sequence number logged or counted lost' "$work/verify.txt"
 sed 's/^/    verify| /' "$work/verify.txt"
 grep -v 'debug' "$work/bima.out" | sed 's/^/    bima| /'
 done_testing

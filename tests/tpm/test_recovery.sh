@@ -50,6 +50,7 @@ check_eq "the segment is cut back to its last whole entry" "$(stat -c %s "$last"
 check_grep "a bima_log_torn entry records where and how much" "^11 [0-9a-f]{40} ima-buf sha256:[0-9a-f]{64} bima_log_torn $(printf 'segment=%d offset=%d bytes=40' "$((10#${last: -10:6}))" "$size" | od -An -tx1 | tr -d ' \n')\$" "$out"
 "$bima" verify --log-dir "$logs" --tcti "$TCTI" >"$out" 2>&1
 check_eq "bima verify passes after the torn tail was cut" $? 0
+check_grep "and notes the torn entry" '^note: 1 torn entry cut at a daemon start' "$out"
 check "and the independent replay agrees" replays_to_tpm
 
 # 3. Another PCR for the same epoch is refused.
@@ -65,6 +66,7 @@ check_grep "the mismatch is reported loudly" "matches no prefix of this epoch's 
 check_grep "a bima_log_inconsistent entry is in the log" " bima_log_inconsistent $(printf 'reason=tpm_mismatch' | od -An -tx1 | tr -d ' \n')" "$out"
 "$bima" verify --log-dir "$logs" --tcti "$TCTI" >"$out" 2>&1
 check_eq "bima verify fails on that epoch (exit 1)" $? 1
+check_grep "and notes the bima_log_inconsistent entry" '^note: 1 bima_log_inconsistent entry' "$out"
 
 # 5. A TPM reset (swtpm restarted without a saved state) is a new epoch.
 swtpm_restart || exit 1

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Sequence-number sets: the text a bima_seq entry holds, written from the
+ * numbers of a round in any order and read back by bima verify; merging
+ * counts what is covered and what was added twice; malformed text is refused.
+ */
+#include "check.h"
+#include "seqset.h"
+
+static void format_all(struct seqset *s, char *out, size_t size, size_t max)
+{
+	struct buf b = {};
+	size_t next = 0;
+
+	seqset_format(s, &next, &b, max);
+	snprintf(out, size, "%.*s|%zu", (int)b.len, (const char *)b.p, next);
+	buf_free(&b);
+}
+
+int main(void)
+{
+	static const uint64_t round[] = { 7, 3, 4, 5, 12, 9, 8, 0 };
+	struct seqset s = {}, r = {};
+	char text[128];
+
+	for (size_t i = 0; i < sizeof(round) / sizeof(round[0]); i++)
+		seqset_add(&s, round[i], round[i]);
+	seqset_merge(&s);
+	format_all(&s, text, sizeof(text), 1024);
+	CHECK_STR(text, "0,3-5,7-9,12|4", "a round's numbers, out of order, become sorted ranges");
+	CHECK_EQ(s.covered, 8, "eight numbers covered");
+	CHECK_EQ(s.repeated, 0, "none twice");
+	CHECK_EQ(seqset_max(&s), 12, "the highest is 12");
+
+	format_all(&s, text, sizeof(text), 5);
+	CHECK_STR(text, "0,3-5|2", "a text is cut between ranges at its size limit");
+
+	CHECK_EQ(seqset_parse(&r, "0,3-5,7-9,12", 12), 0, "the text reads back");
+	CHECK_EQ(seqset_parse(&r, "4-8,20", 6), 0, "a second entry, overlapping the first");
+	seqset_merge(&r);
+	format_all(&r, text, sizeof(text), 1024);
+	CHECK_STR(text, "0,3-9,12,20|4", "ranges from several entries merge");
+	CHECK_EQ(r.covered, 10, "ten numbers covered");
+	CHECK_EQ(r.repeated, 4, "4, 5, 7 and 8 were added twice");
+	CHECK_EQ(seqset_max(&r) + 1 - r.covered, 11, "eleven numbers up to 20 missing");
+
+	CHECK_EQ(seqset_parse(&r, "", 0), 0, "empty text adds nothing");
+	CHECK_EQ(seqset_parse(&r, "1,", 2), -EINVAL, "a trailing comma is refused");
+	CHECK_EQ(seqset_parse(&r, "5-", 2), -EINVAL, "a range without an end is refused");
+	CHECK_EQ(seqset_parse(&r, "9-3", 3), -EINVAL, "a range that runs backwards is refused");
+	CHECK_EQ(seqset_parse(&r, "a", 1), -EINVAL, "a letter is refused");
+	CHECK_EQ(seqset_parse(&r, "1;2", 3), -EINVAL, "another separator is refused");
+	seqset_free(&s);
+	seqset_free(&r);
+	return CHECK_DONE();
+}
