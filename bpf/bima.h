@@ -23,6 +23,7 @@ enum bima_hook {
 	BIMA_HOOK_KEXEC_KERNEL_CHECK = 5,    /* kernel_read_file: kexec_file_load's kernel */
 	BIMA_HOOK_KEXEC_INITRAMFS_CHECK = 6, /* kernel_read_file: and its initramfs */
 	BIMA_HOOK_POLICY_CHECK = 7,	     /* kernel_read_file: an IMA policy file */
+	BIMA_HOOK_FILE_CHECK = 8,	     /* file_open (IMA FILE_CHECK): policy only, for now */
 };
 
 /* Flags in bima_event.flags. */
@@ -36,8 +37,8 @@ enum bima_event_flags {
  * fixed part, so a short path costs a short record.
  */
 struct bima_event {
-	__u64 seq;	  /* kernel sequence number: 0, 1, 2... since the programs were loaded;
-			   * a number never seen by the daemon was lost (see bima_stats) */
+	__u64 seq;	  /* kernel sequence number: 0, 1, 2... since the programs were loaded,
+			   * taken when the record is reserved in the ring buffer */
 	__u64 cgroup_id;  /* cgroup v2 id of the task (bpf_get_current_cgroup_id) */
 	__u64 mnt_ns;	  /* inode number of the task's mount namespace */
 	__u64 ino;	  /* inode number */
@@ -63,7 +64,7 @@ struct bima_event {
 
 /* Value of the single entry of the bima_stats map, updated atomically. */
 struct bima_stats {
-	__u64 next_seq;	   /* sequence number the next event gets */
+	__u64 next_seq;	   /* sequence number the next record gets */
 	__u64 dropped;	   /* events whose ring-buffer reservation failed */
 	__u64 hash_errors; /* events whose bpf_ima_file_hash() call failed */
 	__u64 denied;	   /* operations denied under BIMA_CFG_FAIL_CLOSED */
@@ -78,6 +79,63 @@ enum bima_config_flags {
 	 * is let through, so that a daemon can always be started again.
 	 */
 	BIMA_CFG_FAIL_CLOSED = 1 << 0,
+};
+
+/*
+ * The measurement policy, compiled from IMA's policy language by the daemon
+ * (user/policy.c): an array of rules, evaluated in order, the first match
+ * deciding, as in IMA.
+ */
+#define BIMA_RULES_MAX 64
+
+enum bima_action {
+	BIMA_MEASURE = 1,
+	BIMA_DONT_MEASURE = 2,
+};
+
+/* Which conditions a rule has, in bima_rule.flags. */
+enum bima_rule_flags {
+	BIMA_RULE_FUNC = 1 << 0,
+	BIMA_RULE_MASK = 1 << 1,   /* mask=: the access mask equals it */
+	BIMA_RULE_INMASK = 1 << 2, /* mask=^: the access mask contains it */
+	BIMA_RULE_UID = 1 << 3,
+	BIMA_RULE_EUID = 1 << 4,
+	BIMA_RULE_FOWNER = 1 << 5,
+	BIMA_RULE_FGROUP = 1 << 6,
+	BIMA_RULE_FSMAGIC = 1 << 7,
+	BIMA_RULE_FSUUID = 1 << 8,
+	BIMA_RULE_PCR = 1 << 9,
+	BIMA_RULE_CGROUP = 1 << 10, /* bima's own: the task is in a cgroup subtree */
+};
+
+/* The access mask, as the kernel's MAY_* bits. */
+enum bima_may {
+	BIMA_MAY_EXEC = 0x1,
+	BIMA_MAY_WRITE = 0x2,
+	BIMA_MAY_READ = 0x4,
+	BIMA_MAY_APPEND = 0x8,
+};
+
+/* How an id is compared with the rule's: uid=, uid< or uid>. */
+enum bima_rule_op {
+	BIMA_OP_EQ = 0,
+	BIMA_OP_LT = 1,
+	BIMA_OP_GT = 2,
+};
+
+struct bima_rule {
+	__u8 action; /* enum bima_action */
+	__u8 func;   /* enum bima_hook, with BIMA_RULE_FUNC */
+	__u16 flags; /* enum bima_rule_flags */
+	__u32 mask;  /* enum bima_may bits */
+	__u32 uid, euid, fowner, fgroup;
+	__u8 uid_op, euid_op, fowner_op, fgroup_op; /* enum bima_rule_op */
+	__u32 pcr;
+	__u64 fsmagic;
+	__u8 fsuuid[16];
+	__u64 cgroup_id;    /* the subtree's top cgroup: its inode number in cgroup2 */
+	__u32 cgroup_level; /* and its depth below the cgroup2 root */
+	__u32 reserved;
 };
 
 #define BIMA_OBJECT_ID_LEN 32

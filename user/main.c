@@ -13,6 +13,7 @@
 #include "loader.h"
 #include "log.h"
 #include "msg.h"
+#include "policy.h"
 #include "verify.h"
 
 #ifndef BIMA_VERSION
@@ -34,6 +35,7 @@ static const char usage[] =
 	"  log      print an epoch's log in IMA's ASCII format\n"
 	"  verify   replay an epoch's log and compare it with the TPM\n"
 	"  stop     stop the running daemon; with --unload also remove the BPF programs\n"
+	"  policy   check a measurement policy, or print the built-in one\n"
 	"  help     show this text; `bima COMMAND --help` shows a command's options\n"
 	"  version  print the version\n";
 
@@ -78,6 +80,8 @@ static const char verify_usage[] =
 	"Check each entry's template hash, replay the log of the TPM's current epoch in\n"
 	"every bank, and compare with the TPM's PCRs. Exit status: 0 verified, 1 the log is\n"
 	"corrupt or does not match the TPM (the first bad entry is named), 2 could not verify.\n"
+	"Then \"note:\" lines tell what the log records: lost measurements, unhashed files,\n"
+	"violations, torn or inconsistent entries, kexecs.\n"
 	"\n"
 	"  --log-dir DIR  log directory (" DEFAULT_LOG_DIR ")\n"
 	"  --tcti TCTI    TPM access (" DEFAULT_TCTI ")\n"
@@ -97,6 +101,20 @@ static const char stop_usage[] =
 	"                (for pins of another bima build or a broken pin set); queued\n"
 	"                records are lost, and no entry in the log says so\n"
 	"  --log-dir, --tcti, --pcr   as for `bima run`\n";
+
+static const char policy_usage[] =
+	"Usage: bima policy check FILE\n"
+	"       bima policy default\n"
+	"\n"
+	"check    compile FILE, a policy in IMA's policy language (measure, dont_measure;\n"
+	"         func=, mask=, uid=, euid=, fowner=, fgroup= with =, < or >; fsmagic=,\n"
+	"         fsuuid=, pcr=; and bima's cgroup=), and print the compiled rules. Every\n"
+	"         error is printed as FILE:LINE:COLUMN: reason. Exit status: 0 valid,\n"
+	"         1 errors, 2 the file cannot be read.\n"
+	"default  print the built-in policy, IMA's ima_policy=tcb\n"
+	"\n"
+	"The daemon does not enforce a policy yet: it measures every exec, executable\n"
+	"mapping and kernel file read.\n";
 
 enum {
 	OPT_LOG_DIR = 256,
@@ -379,6 +397,48 @@ static int cmd_verify(int argc, char **argv)
 	return verify_run(a.log_dir, a.epoch ? dir : NULL, a.tcti);
 }
 
+static int cmd_policy(int argc, char **argv)
+{
+	struct policy p;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	int errors;
+
+	if (argc == 2 && !strcmp(argv[1], "default")) {
+		fputs(policy_default, stdout);
+		return 0;
+	}
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs(policy_usage, stdout);
+		return 0;
+	}
+	if (argc != 3 || strcmp(argv[1], "check")) {
+		fputs(policy_usage, stderr);
+		return 2;
+	}
+	f = fopen(argv[2], "r");
+	if (!f || getdelim(&text, &len, '\0', f) < 0) {
+		pr_err("%s: %s", argv[2], f && !ferror(f) ? "empty file" : strerror(errno));
+		if (f)
+			fclose(f);
+		free(text);
+		return 2;
+	}
+	fclose(f);
+	errors = policy_compile(&p, text, argv[2], POLICY_CGROUP_ROOT, stderr);
+	free(text);
+	if (errors) {
+		fprintf(stderr, "%s: %d error(s)\n", argv[2], errors);
+		policy_free(&p);
+		return 1;
+	}
+	policy_print(&p, stdout);
+	printf("%s: %zu rule(s) of at most %d\n", argv[2], p.nrules, BIMA_RULES_MAX);
+	policy_free(&p);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "help";
@@ -392,6 +452,8 @@ int main(int argc, char **argv)
 		return cmd_verify(argc - 1, argv + 1);
 	if (!strcmp(cmd, "stop"))
 		return cmd_stop(argc - 1, argv + 1);
+	if (!strcmp(cmd, "policy"))
+		return cmd_policy(argc - 1, argv + 1);
 	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
 		printf("bima %s\n", BIMA_VERSION);
 		return 0;

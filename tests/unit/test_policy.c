@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The policy language: every condition compiles to the rule bpf/bima.h
+ * describes; the built-in policy is IMA's tcb policy; each kind of bad line
+ * is refused with its line, column and reason; cgroup= takes the cgroup
+ * directory's inode number and depth (a real directory stands in for the
+ * cgroup2 root).
+ */
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "check.h"
+#include "policy.h"
+
+static char errors[4096];
+
+/* Compile text; errors go to the errors buffer. */
+static int compile(struct policy *p, const char *text, const char *root)
+{
+	FILE *err = fmemopen(errors, sizeof(errors), "w");
+	int n;
+
+	n = policy_compile(p, text, "test.policy", root, err);
+	fclose(err);
+	return n;
+}
+
+static void bad(const char *text, const char *want, const char *name)
+{
+	struct policy p;
+	int n = compile(&p, text, "/nonexistent");
+
+	CHECK(n == 1 && strstr(errors, want), name, "%d error(s): \"%s\", expected \"%s\"", n,
+	      errors, want);
+	policy_free(&p);
+}
+
+int main(void)
+{
+	char root[] = "/tmp/bima-test-cgroup-XXXXXX", sub[128], text[256];
+	struct bima_rule *r;
+	struct policy p;
+	struct stat st;
+	char *out, *many;
+	size_t len;
+	FILE *f;
+
+	CHECK_EQ(compile(&p,
+			 "measure func=FILE_CHECK mask=^MAY_READ uid>999 euid<5 fowner=0 "
+			 "fgroup=7 fsmagic=0x1021994 pcr=11 "
+			 "fsuuid=0123abcd-4567-89ab-cdef-0123456789AB\n",
+			 "/"),
+		 0, "a rule with every condition compiles");
+	r = &p.rules[0];
+	CHECK_EQ(p.nrules, 1, "one rule");
+	CHECK_EQ(r->action, BIMA_MEASURE, "measure");
+	CHECK_EQ(r->func, BIMA_HOOK_FILE_CHECK, "func=FILE_CHECK");
+	CHECK_EQ(r->mask, BIMA_MAY_READ, "mask MAY_READ");
+	CHECK(r->flags & BIMA_RULE_INMASK && !(r->flags & BIMA_RULE_MASK), "^ means contains", "");
+	CHECK(r->uid == 999 && r->uid_op == BIMA_OP_GT, "uid>999", "%u %u", r->uid, r->uid_op);
+	CHECK(r->euid == 5 && r->euid_op == BIMA_OP_LT, "euid<5", "%u %u", r->euid, r->euid_op);
+	CHECK(r->fowner == 0 && r->fowner_op == BIMA_OP_EQ, "fowner=0", "");
+	CHECK_EQ(r->fgroup, 7, "fgroup=7");
+	CHECK_EQ(r->fsmagic, 0x1021994, "fsmagic in hex");
+	CHECK_EQ(r->pcr, 11, "pcr=11");
+	CHECK(r->fsuuid[0] == 0x01 && r->fsuuid[4] == 0x45 && r->fsuuid[15] == 0xab,
+	      "fsuuid bytes in order", "%02x %02x %02x", r->fsuuid[0], r->fsuuid[4], r->fsuuid[15]);
+	f = open_memstream(&out, &len);
+	policy_print(&p, f);
+	fclose(f);
+	CHECK_STR(out,
+		  " 1: measure func=FILE_CHECK mask=^MAY_READ uid>999 euid<5 fowner=0 fgroup=7 "
+		  "fsmagic=0x1021994 fsuuid=0123abcd-4567-89ab-cdef-0123456789ab pcr=11\n",
+		  "the compiled rule prints back in the policy language");
+	free(out);
+	policy_free(&p);
+
+	CHECK_EQ(compile(&p, policy_default, "/"), 0, "the built-in policy compiles");
+	CHECK_EQ(p.nrules, 20, "13 dont_measure and 7 measure rules");
+	CHECK(p.rules[3].func == BIMA_HOOK_FILE_CHECK && p.rules[3].fsmagic == 0x1021994,
+	      "tmpfs is skipped for FILE_CHECK only", "");
+	CHECK(p.rules[13].func == BIMA_HOOK_MMAP_CHECK && p.rules[13].mask == BIMA_MAY_EXEC,
+	      "then MMAP_CHECK mask=MAY_EXEC is measured", "");
+	policy_free(&p);
+
+	CHECK_EQ(compile(&p, "# comment\n\n  \t\ndont_measure func=FILE_MMAP # trailing\n", "/"), 0,
+		 "comments, blank lines and IMA's old func names");
+	CHECK(p.nrules == 1 && p.rules[0].func == BIMA_HOOK_MMAP_CHECK, "FILE_MMAP is MMAP_CHECK",
+	      "");
+	policy_free(&p);
+
+	bad("measure func=FOO\n", "test.policy:1:14: func=FOO: no such func", "an unknown func");
+	bad("measure func=KEXEC_CMDLINE\n", "1:14: func=KEXEC_CMDLINE: IMA has it, bima does not",
+	    "an IMA func bima does not measure");
+	bad("\nappraise func=BPRM_CHECK\n", "test.policy:2:1: \"appraise\": bima only measures",
+	    "an appraise rule");
+	bad("mesure func=BPRM_CHECK\n", "1:1: \"mesure\" is not an action", "a misspelt action");
+	bad("measure mask=MAY_RAED\n", "1:14: mask=MAY_RAED: not one of", "a misspelt mask");
+	bad("measure uid=root\n", "1:13: uid=: \"root\" is not a numeric id", "a uid by name");
+	bad("measure fsmagic=0xzz\n", "1:17: fsmagic=0xzz: not a hexadecimal", "a bad fsmagic");
+	bad("measure fsuuid=1234\n", "1:16: fsuuid=1234: not a UUID", "a short fsuuid");
+	bad("measure pcr=24\n", "1:13: pcr=24: not a PCR number", "a PCR past 23");
+	bad("measure func<BPRM_CHECK\n", "1:9: func takes '=', not '<'", "< on func");
+	bad("measure func=BPRM_CHECK func=MMAP_CHECK\n", "1:25: func is given twice",
+	    "a key given twice");
+	bad("measure obj_type=bin_t\n", "1:9: obj_type= is IMA's, and not supported",
+	    "an LSM condition");
+	bad("measure colour=red\n", "1:9: unknown key \"colour\"", "an unknown key");
+	bad("measure func\n", "1:9: \"func\" is not a condition", "a key without a value");
+	bad("measure cgroup=/no/such\n", "1:16: cgroup=/no/such: no such cgroup",
+	    "a cgroup that does not exist");
+	bad("measure cgroup=relative\n", "1:16: cgroup=: \"relative\" is not an absolute",
+	    "a relative cgroup path");
+
+	many = malloc((BIMA_RULES_MAX + 1) * 32);
+	many[0] = '\0';
+	for (int i = 0; i <= BIMA_RULES_MAX; i++)
+		strcat(many, "measure func=BPRM_CHECK\n");
+	CHECK_EQ(compile(&p, many, "/"), 1, "one rule too many is one error");
+	CHECK(strstr(errors, "test.policy:65:1: more than 64 rules") != NULL, "it names the line",
+	      "%s", errors);
+	policy_free(&p);
+	free(many);
+
+	if (!mkdtemp(root))
+		return 1;
+	snprintf(sub, sizeof(sub), "%s/kubepods.slice", root);
+	mkdir(sub, 0700);
+	snprintf(sub, sizeof(sub), "%s/kubepods.slice/pod1", root);
+	mkdir(sub, 0700);
+	stat(sub, &st);
+	CHECK_EQ(compile(&p, "measure cgroup=/kubepods.slice/pod1\n", root), 0,
+		 "cgroup= of an existing cgroup compiles");
+	CHECK_EQ(p.rules[0].cgroup_id, st.st_ino, "its id is the directory's inode number");
+	CHECK_EQ(p.rules[0].cgroup_level, 2, "two levels below the root");
+	policy_free(&p);
+	snprintf(text, sizeof(text), "rm -rf '%s'", root);
+	if (system(text))
+		return 1;
+	return CHECK_DONE();
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * bima's measurement policy: IMA's policy language (measure, dont_measure;
+ * func=, mask=, uid=, euid=, fowner=, fgroup= with =, < and >; fsmagic=,
+ * fsuuid=, pcr=) plus cgroup=, compiled into struct bima_rule (bpf/bima.h),
+ * the first matching rule deciding, as in IMA.
+ */
+#ifndef BIMA_POLICY_H
+#define BIMA_POLICY_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "../bpf/bima.h"
+
+#define POLICY_CGROUP_ROOT "/sys/fs/cgroup"
+
+struct policy {
+	struct bima_rule rules[BIMA_RULES_MAX];
+	char *cgroups[BIMA_RULES_MAX]; /* each rule's cgroup= path as written, or NULL */
+	size_t nrules;
+};
+
+/* The built-in policy, equivalent to IMA's ima_policy=tcb, as policy text. */
+extern const char policy_default[];
+
+/*
+ * Compile policy text. Each error is printed to err as "NAME:LINE:COLUMN:
+ * reason", and all are reported; returns the number of errors (0: p is
+ * ready), or a negative errno. cgroup= paths are taken under cgroup_root.
+ */
+int policy_compile(struct policy *p, const char *text, const char *name, const char *cgroup_root,
+		   FILE *err);
+/* Print the compiled rules, one per line, in the policy language. */
+void policy_print(const struct policy *p, FILE *out);
+void policy_free(struct policy *p);
+
+#endif
