@@ -28,8 +28,8 @@ say "bima stop --unload --log-dir $logs"
 ./bima stop --unload --log-dir "$logs"
 sleep 0.5
 
-say "bima log --log-dir $logs | grep -v '\.so'   ($(./bima log --log-dir "$logs" | wc -l) entries)"
-./bima log --log-dir "$logs" | grep -v '\.so'
+say "bima log --log-dir $logs | grep -v -e '\.so' -e ' bima_seq '   ($(./bima log --log-dir "$logs" | wc -l) entries)"
+./bima log --log-dir "$logs" | grep -v -e '\.so' -e ' bima_seq '
 say "sha256sum /tmp/hello.sh /usr/bin/ls"
 sha256sum /tmp/hello.sh /usr/bin/ls
 
