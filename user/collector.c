@@ -14,8 +14,8 @@
  * - A TPM that fails keeps its entries queued, durable in the log, and they
  *   are extended, in order, when it answers again, after a check that it
  *   still holds what the log says (recover_rejoin).
- * - Each loop renews the daemon's heartbeat in the kernel: under
- *   --fail-closed the hooks deny what they cannot record once it is stale.
+ * - Under --fail-closed each loop renews the daemon's heartbeat in the
+ *   kernel: the hooks deny what they cannot record once it is stale.
  */
 #include <errno.h>
 #include <signal.h>
@@ -30,6 +30,7 @@
 #include "kernel_ima.h"
 #include "loader.h"
 #include "msg.h"
+#include "policy.h"
 #include "recover.h"
 #include "ringbuf.h"
 #include "seqset.h"
@@ -108,24 +109,9 @@ static bool backoff_waiting(const struct backoff *b)
 
 static const char *hook_name(unsigned int hook)
 {
-	switch (hook) {
-	case BIMA_HOOK_BPRM_CHECK:
-		return "BPRM_CHECK";
-	case BIMA_HOOK_MMAP_CHECK:
-		return "MMAP_CHECK";
-	case BIMA_HOOK_MODULE_CHECK:
-		return "MODULE_CHECK";
-	case BIMA_HOOK_FIRMWARE_CHECK:
-		return "FIRMWARE_CHECK";
-	case BIMA_HOOK_KEXEC_KERNEL_CHECK:
-		return "KEXEC_KERNEL_CHECK";
-	case BIMA_HOOK_KEXEC_INITRAMFS_CHECK:
-		return "KEXEC_INITRAMFS_CHECK";
-	case BIMA_HOOK_POLICY_CHECK:
-		return "POLICY_CHECK";
-	default:
-		return "?";
-	}
+	const char *name = policy_func_name(hook);
+
+	return name ? name : "?";
 }
 
 /*
@@ -360,7 +346,9 @@ static int loop(struct collector *c)
 		n = ringbuf_wait(c->rb, POLL_MS);
 		if (n < 0 && n != -EINTR)
 			return n;
-		n = extend_pending(c) ?: loader_heartbeat(c->bpf);
+		n = extend_pending(c);
+		/* Only a daemon that fails closed has hooks that look at its heartbeat. */
+		n = n ?: c->fail_closed ? loader_heartbeat(c->bpf) : 0;
 		if (n < 0)
 			return n;
 		if (!backoff_waiting(&c->disk) &&

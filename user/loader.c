@@ -44,6 +44,15 @@ static const struct hook {
 
 #define N_HOOKS (sizeof(hooks) / sizeof(hooks[0]))
 
+/* Whether the hook's link is pinned, so the hook is attached. */
+static bool hook_pinned(const struct hook *h)
+{
+	char link[256];
+
+	snprintf(link, sizeof(link), "%s/links/%s", LOADER_PIN_DIR, h->prog);
+	return !access(link, F_OK);
+}
+
 struct loader {
 	struct measure_bpf *skel; /* NULL when the pins were adopted */
 	int events_fd, stats_fd, config_fd;
@@ -273,7 +282,6 @@ static int load(struct loader *l, const struct loader_opts *opts)
 static int adopt(struct loader *l, const struct loader_opts *opts)
 {
 	uint8_t mine[BIMA_OBJECT_ID_LEN];
-	char link[256];
 	struct bpf_map_info info = {};
 	struct bima_config cfg;
 	__u32 len = sizeof(info), zero = 0;
@@ -304,15 +312,13 @@ static int adopt(struct loader *l, const struct loader_opts *opts)
 		       short_id(mine, b));
 		return -ESTALE;
 	}
-	for (size_t i = 0; i < N_HOOKS; i++) {
-		snprintf(link, sizeof(link), "%s/links/%s", LOADER_PIN_DIR, hooks[i].prog);
-		if (hooks[i].required && access(link, F_OK)) {
-			pr_err("%s is missing: that hook is not attached; remove the pins with "
-			       "`bima stop --unload` and start again",
-			       link);
+	for (size_t i = 0; i < N_HOOKS; i++)
+		if (hooks[i].required && !hook_pinned(&hooks[i])) {
+			pr_err("%s/links/%s is missing: that hook is not attached; remove the "
+			       "pins with `bima stop --unload` and start again",
+			       LOADER_PIN_DIR, hooks[i].prog);
 			return -ENOENT;
 		}
-	}
 	err = write_config(l->config_fd, opts);
 	if (err)
 		pr_err("cannot configure the BPF programs: %s", strerror(-err));
@@ -448,16 +454,13 @@ void loader_load_id(const struct loader *l, char *buf, size_t size)
 
 void loader_describe(char *buf, size_t size)
 {
-	char link[256];
 	size_t len = 0;
 
 	buf[0] = '\0';
-	for (size_t i = 0; i < N_HOOKS; i++) {
-		snprintf(link, sizeof(link), "%s/links/%s", LOADER_PIN_DIR, hooks[i].prog);
-		if (!access(link, F_OK) && len < size)
+	for (size_t i = 0; i < N_HOOKS; i++)
+		if (hook_pinned(&hooks[i]) && len < size)
 			len += snprintf(buf + len, size - len, "%s%s", len ? ", " : "",
 					hooks[i].what);
-	}
 }
 
 int loader_stats(const struct loader *l, struct bima_stats *st)

@@ -81,7 +81,8 @@ static const char verify_usage[] =
 	"every bank, and compare with the TPM's PCRs. Exit status: 0 verified, 1 the log is\n"
 	"corrupt or does not match the TPM (the first bad entry is named), 2 could not verify.\n"
 	"Then \"note:\" lines tell what the log records: lost measurements, unhashed files,\n"
-	"violations, torn or inconsistent entries, kexecs.\n"
+	"violations, torn or inconsistent entries, kexecs, and whether every kernel\n"
+	"sequence number is logged or counted lost.\n"
 	"\n"
 	"  --log-dir DIR  log directory (" DEFAULT_LOG_DIR ")\n"
 	"  --tcti TCTI    TPM access (" DEFAULT_TCTI ")\n"
@@ -216,9 +217,10 @@ static int parse(int argc, char **argv, const char *help, const int *allowed, st
 			a->fail_closed = true;
 			break;
 		case OPT_GRACE:
-			if (parse_ulong("--grace", optarg, 3600, &a->grace) || !a->grace) {
-				if (!a->grace)
-					fprintf(stderr, "bima: --grace: at least 1 second\n");
+			if (parse_ulong("--grace", optarg, 3600, &a->grace))
+				return -EINVAL;
+			if (!a->grace) {
+				fprintf(stderr, "bima: --grace: at least 1 second\n");
 				return -EINVAL;
 			}
 			break;

@@ -34,6 +34,7 @@ const char policy_default[] =
 	"measure func=FIRMWARE_CHECK\n"
 	"measure func=POLICY_CHECK\n";
 
+/* IMA's func names; a hook's first name is the one bima prints. */
 static const struct {
 	const char *name;
 	int hook; /* 0: IMA has it, bima does not measure it */
@@ -382,6 +383,14 @@ int policy_compile(struct policy *p, const char *text, const char *name, const c
 	return c.errors;
 }
 
+const char *policy_func_name(unsigned int hook)
+{
+	for (size_t f = 0; f < ARRAY_LEN(funcs); f++)
+		if (funcs[f].hook && funcs[f].hook == (int)hook)
+			return funcs[f].name;
+	return NULL;
+}
+
 static void print_id(FILE *out, const char *key, uint8_t op, uint32_t id)
 {
 	fprintf(out, " %s%c%" PRIu32, key,
@@ -399,11 +408,7 @@ void policy_print(const struct policy *p, FILE *out)
 		fprintf(out, "%2zu: %s", i + 1,
 			r->action == BIMA_MEASURE ? "measure" : "dont_measure");
 		if (r->flags & BIMA_RULE_FUNC)
-			for (size_t f = 0; f < ARRAY_LEN(funcs); f++)
-				if (funcs[f].hook == r->func) {
-					fprintf(out, " func=%s", funcs[f].name);
-					break;
-				}
+			fprintf(out, " func=%s", policy_func_name(r->func));
 		if (r->flags & (BIMA_RULE_MASK | BIMA_RULE_INMASK))
 			for (size_t m = 0; m < ARRAY_LEN(mays); m++)
 				if (mays[m].bit == r->mask)

@@ -31,6 +31,8 @@ extern const char policy_default[];
  */
 int policy_compile(struct policy *p, const char *text, const char *name, const char *cgroup_root,
 		   FILE *err);
+/* IMA's func name for an enum bima_hook, such as "BPRM_CHECK"; NULL if none. */
+const char *policy_func_name(unsigned int hook);
 /* Print the compiled rules, one per line, in the policy language. */
 void policy_print(const struct policy *p, FILE *out);
 void policy_free(struct policy *p);
