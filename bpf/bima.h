@@ -23,12 +23,21 @@ enum bima_hook {
 	BIMA_HOOK_KEXEC_KERNEL_CHECK = 5,    /* kernel_read_file: kexec_file_load's kernel */
 	BIMA_HOOK_KEXEC_INITRAMFS_CHECK = 6, /* kernel_read_file: and its initramfs */
 	BIMA_HOOK_POLICY_CHECK = 7,	     /* kernel_read_file: an IMA policy file */
-	BIMA_HOOK_FILE_CHECK = 8,	     /* file_open (IMA FILE_CHECK): policy only, for now */
+	BIMA_HOOK_FILE_CHECK = 8,	     /* file_open (IMA FILE_CHECK) */
+	BIMA_HOOK_BPF_CHECK = 9,	     /* bpf_prog: a BPF program's fd (bima's own) */
+	/* Not a hook: a record saying which policy came into force (bima_policy_switch). */
+	BIMA_REC_POLICY = 32,
 };
+
+#define BIMA_POLICY_NAME "bima_policy" /* the path of a BIMA_REC_POLICY record */
+#define BIMA_KERNEL_SHA256 4	       /* the kernel's HASH_ALGO_SHA256 */
 
 /* Flags in bima_event.flags. */
 enum bima_event_flags {
 	BIMA_EV_PATH_DENTRY = 1 << 0, /* bpf_d_path failed: path is the dentry name only */
+	/* Violations, as IMA's: no digest; logged as a zero digest, extended as 0xff... */
+	BIMA_EV_TOMTOU = 1 << 1,       /* measured for reading while open for writing */
+	BIMA_EV_OPEN_WRITERS = 1 << 2, /* opened for writing while open, and measured */
 };
 
 /*
@@ -68,6 +77,25 @@ struct bima_stats {
 	__u64 dropped;	   /* events whose ring-buffer reservation failed */
 	__u64 hash_errors; /* events whose bpf_ima_file_hash() call failed */
 	__u64 denied;	   /* operations denied under BIMA_CFG_FAIL_CLOSED */
+	__u64 policy_gen;  /* policy switches so far: bima_policy slot policy_gen & 1 is in force */
+	__u64 cache_hits;  /* measurements skipped: the file is unchanged since it was measured */
+	__u64 violations;  /* ToMToU and open_writers records */
+};
+
+/*
+ * The re-measurement cache: the state of a file when it was last measured,
+ * in BPF inode storage (the bima_inodes map). A file whose state is the
+ * same is not hashed again. See "The re-measurement cache" in the README.
+ */
+struct bima_inode {
+	__u64 i_version; /* the change cookie, without its "queried" bit; 0: none */
+	__s64 ctime_sec;
+	__s64 mtime_sec;
+	__s64 size;
+	__u32 ctime_nsec;
+	__u32 mtime_nsec;
+	__u32 measured; /* 1: measured in this state; cleared when a writer closes the file */
+	__u32 reserved;
 };
 
 /* Flags in bima_config.flags. */
@@ -86,7 +114,7 @@ enum bima_config_flags {
  * (user/policy.c): an array of rules, evaluated in order, the first match
  * deciding, as in IMA.
  */
-#define BIMA_RULES_MAX 64
+#define BIMA_RULES_MAX 64 /* a power of two: BPF indexes rules with a mask */
 
 enum bima_action {
 	BIMA_MEASURE = 1,
@@ -106,6 +134,8 @@ enum bima_rule_flags {
 	BIMA_RULE_FSUUID = 1 << 8,
 	BIMA_RULE_PCR = 1 << 9,
 	BIMA_RULE_CGROUP = 1 << 10, /* bima's own: the task is in a cgroup subtree */
+	/* The conditions on a file, which never match where there is none (BPF_CHECK) */
+	BIMA_RULE_FILE = BIMA_RULE_FOWNER | BIMA_RULE_FGROUP | BIMA_RULE_FSMAGIC | BIMA_RULE_FSUUID,
 };
 
 /* The access mask, as the kernel's MAY_* bits. */
@@ -138,6 +168,23 @@ struct bima_rule {
 	__u32 reserved;
 };
 
+/*
+ * One slot of the bima_policy map. The slot not in force is written from
+ * userspace, then bima_policy_switch puts it in force; a hook that sees
+ * policy_gen change while it evaluates evaluates again.
+ */
+struct bima_policy {
+	__u32 nrules;
+	__u32 reserved;
+	__u8 digest[32]; /* sha256 of the policy text */
+	struct bima_rule rules[BIMA_RULES_MAX];
+};
+
+/* The context of BPF_PROG_RUN of bima_policy_switch. */
+struct bima_policy_switch {
+	__u64 gen; /* in: the policy_gen the caller read; slot (gen + 1) & 1 holds the new policy */
+};
+
 #define BIMA_OBJECT_ID_LEN 32
 
 /* Value of the single entry of the bima_config map, written by the daemon. */
@@ -153,6 +200,8 @@ struct bima_config {
 	__u8 object_id[BIMA_OBJECT_ID_LEN];
 	/* bima_stats.dropped already recorded in the log: a new daemon records only new losses */
 	__u64 drops_logged;
+	__u32 pcr; /* the PCR the daemon extends: a policy's pcr= must name it */
+	__u32 reserved;
 };
 
 #endif /* BIMA_H */

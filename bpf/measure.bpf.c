@@ -12,6 +12,19 @@
 
 #define PROT_EXEC 0x4
 #define EPERM 1
+#define EAGAIN 11
+#define ENOSPC 28
+#define CAP_SETUID 7
+#define S_IFMT 00170000
+#define S_IFREG 0100000
+#define FMODE_WRITE 0x2
+#define SB_I_VERSION (1 << 23)		     /* super_block.s_flags */
+#define SB_I_IMA_UNVERIFIABLE_SIGNATURE 0x20 /* super_block.s_iflags */
+#define I_VERSION_QUERIED_SHIFT 1
+#define BPF_TAG_SIZE 8
+#define BPF_OBJ_NAME_LEN 16
+#define ENOENT 2
+#define LOAD_NAME_MAX 32
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -42,6 +55,32 @@ struct {
 } bima_config SEC(".maps");
 
 /*
+ * The measurement policy: two slots, bima_stats.policy_gen & 1 in force.
+ * Written from userspace (the idle slot only) and switched by
+ * bima_policy_switch, which logs the switch.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct bima_policy);
+} bima_policy SEC(".maps");
+
+/*
+ * The re-measurement cache: one struct bima_inode per measured inode, freed
+ * with the inode. Its memory is bounded by the kernel's inode cache: an
+ * inode the kernel evicts takes its entry along, and the file is measured
+ * again when it comes back (the daemon does not log the same entry twice).
+ * When an entry cannot be allocated, the file is measured every time.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_INODE_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct bima_inode);
+} bima_inodes SEC(".maps");
+
+/*
  * Per-CPU place to build a record before it is copied into the ring buffer
  * at its real size. Sleepable programs do not migrate but can be preempted,
  * and another program run on the same CPU may then reuse the buffer: gen
@@ -64,32 +103,49 @@ struct {
 
 #define SCRATCH_RETRIES 4
 
-/* Linux 6.1 keeps the change time in one timespec64 (before 6.6). */
+/* Linux 6.1 keeps the times in timespec64s (ctime until 6.6, mtime until 6.7). */
 struct inode___old {
 	struct timespec64 i_ctime;
+	struct timespec64 i_mtime;
 } __attribute__((preserve_access_index));
 
-/* Linux 6.6 to 6.10 named it __i_ctime. */
+/* Then __i_ctime and __i_mtime, until 6.11 split them into seconds and nanoseconds. */
 struct inode___v66 {
 	struct timespec64 __i_ctime;
+	struct timespec64 __i_mtime;
 } __attribute__((preserve_access_index));
 
-static __always_inline void read_ctime(struct inode *inode, struct bima_event *ev)
+/* The nanoseconds without the flag bits multigrain timestamps keep above them. */
+#define NSEC_MASK ((1u << 30) - 1)
+
+/* The inode's change and modification times into st. */
+static __always_inline void read_times(struct inode *inode, struct bima_inode *st)
 {
+	struct inode___v66 *v66 = (void *)inode;
+	struct inode___old *old = (void *)inode;
+
 	if (bpf_core_field_exists(inode->i_ctime_sec)) {
-		ev->ctime_sec = BPF_CORE_READ(inode, i_ctime_sec);
-		ev->ctime_nsec = BPF_CORE_READ(inode, i_ctime_nsec);
-	} else if (bpf_core_field_exists(struct inode___v66, __i_ctime)) {
-		struct inode___v66 *in = (void *)inode;
-
-		ev->ctime_sec = BPF_CORE_READ(in, __i_ctime.tv_sec);
-		ev->ctime_nsec = BPF_CORE_READ(in, __i_ctime.tv_nsec);
+		st->ctime_sec = BPF_CORE_READ(inode, i_ctime_sec);
+		st->ctime_nsec = BPF_CORE_READ(inode, i_ctime_nsec);
+	} else if (bpf_core_field_exists(v66->__i_ctime)) {
+		st->ctime_sec = BPF_CORE_READ(v66, __i_ctime.tv_sec);
+		st->ctime_nsec = BPF_CORE_READ(v66, __i_ctime.tv_nsec);
 	} else {
-		struct inode___old *in = (void *)inode;
-
-		ev->ctime_sec = BPF_CORE_READ(in, i_ctime.tv_sec);
-		ev->ctime_nsec = BPF_CORE_READ(in, i_ctime.tv_nsec);
+		st->ctime_sec = BPF_CORE_READ(old, i_ctime.tv_sec);
+		st->ctime_nsec = BPF_CORE_READ(old, i_ctime.tv_nsec);
 	}
+	if (bpf_core_field_exists(inode->i_mtime_sec)) {
+		st->mtime_sec = BPF_CORE_READ(inode, i_mtime_sec);
+		st->mtime_nsec = BPF_CORE_READ(inode, i_mtime_nsec);
+	} else if (bpf_core_field_exists(v66->__i_mtime)) {
+		st->mtime_sec = BPF_CORE_READ(v66, __i_mtime.tv_sec);
+		st->mtime_nsec = BPF_CORE_READ(v66, __i_mtime.tv_nsec);
+	} else {
+		st->mtime_sec = BPF_CORE_READ(old, i_mtime.tv_sec);
+		st->mtime_nsec = BPF_CORE_READ(old, i_mtime.tv_nsec);
+	}
+	st->ctime_nsec &= NSEC_MASK;
+	st->mtime_nsec &= NSEC_MASK;
 }
 
 static __always_inline void fill_task(struct bima_event *ev)
@@ -105,7 +161,8 @@ static __always_inline void fill_task(struct bima_event *ev)
 	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 }
 
-static __always_inline void fill_inode(struct file *file, struct bima_event *ev)
+static __always_inline void fill_inode(struct file *file, const struct bima_inode *now,
+				       struct bima_event *ev)
 {
 	struct inode *inode = BPF_CORE_READ(file, f_inode);
 
@@ -113,7 +170,8 @@ static __always_inline void fill_inode(struct file *file, struct bima_event *ev)
 	ev->dev = BPF_CORE_READ(inode, i_sb, s_dev);
 	ev->generation = BPF_CORE_READ(inode, i_generation);
 	ev->i_version = BPF_CORE_READ(inode, i_version.counter);
-	read_ctime(inode, ev);
+	ev->ctime_sec = now->ctime_sec;
+	ev->ctime_nsec = now->ctime_nsec;
 }
 
 /* Path of the file into s->path; returns its length with the NUL. */
@@ -152,6 +210,126 @@ static __always_inline bool fail_closed(const struct bima_config *cfg, struct fi
 	       !is_bima(cfg, BPF_CORE_READ(task, mm, exe_file, f_inode));
 }
 
+/* What a rule is matched against: the operation, the task and the file. */
+struct subject {
+	struct bima_policy *policy;
+	__u32 hook, mask;
+	__u32 uid, euid, suid, fowner, fgroup;
+	bool cap_setuid;
+	__u64 fsmagic;
+	__u64 fsuuid[2];
+	bool file;  /* false: the file conditions cannot match (BPF_CHECK) */
+	int action; /* the first matching rule's, or 0 */
+};
+
+static __always_inline bool id_match(__u32 id, __u8 op, __u32 want)
+{
+	switch (op) {
+	case BIMA_OP_LT:
+		return id < want;
+	case BIMA_OP_GT:
+		return id > want;
+	default:
+		return id == want;
+	}
+}
+
+static bool rule_matches(const struct bima_rule *r, const struct subject *sj)
+{
+	__u64 uuid[2];
+
+	if ((r->flags & BIMA_RULE_FUNC) && r->func != sj->hook)
+		return false;
+	if (!sj->file && (r->flags & BIMA_RULE_FILE))
+		return false;
+	if ((r->flags & BIMA_RULE_MASK) && r->mask != sj->mask)
+		return false;
+	if ((r->flags & BIMA_RULE_INMASK) && !(r->mask & sj->mask))
+		return false;
+	if ((r->flags & BIMA_RULE_UID) && !id_match(sj->uid, r->uid_op, r->uid))
+		return false;
+	/* As IMA: a task that may change its uid matches by its saved and real uid too. */
+	if ((r->flags & BIMA_RULE_EUID) && !id_match(sj->euid, r->euid_op, r->euid) &&
+	    !(sj->cap_setuid &&
+	      (id_match(sj->suid, r->euid_op, r->euid) || id_match(sj->uid, r->euid_op, r->euid))))
+		return false;
+	if ((r->flags & BIMA_RULE_FOWNER) && !id_match(sj->fowner, r->fowner_op, r->fowner))
+		return false;
+	if ((r->flags & BIMA_RULE_FGROUP) && !id_match(sj->fgroup, r->fgroup_op, r->fgroup))
+		return false;
+	if ((r->flags & BIMA_RULE_FSMAGIC) && r->fsmagic != sj->fsmagic)
+		return false;
+	if (r->flags & BIMA_RULE_FSUUID) {
+		__builtin_memcpy(uuid, r->fsuuid, sizeof(uuid));
+		if (uuid[0] != sj->fsuuid[0] || uuid[1] != sj->fsuuid[1])
+			return false;
+	}
+	if ((r->flags & BIMA_RULE_CGROUP) &&
+	    bpf_get_current_ancestor_cgroup_id(r->cgroup_level) != r->cgroup_id)
+		return false;
+	return true;
+}
+
+static long match_rule(__u32 i, void *ctx)
+{
+	struct subject *sj = ctx;
+	struct bima_rule *r;
+
+	if (i >= sj->policy->nrules)
+		return 1;
+	barrier_var(i); /* keep the mask below, the bound the verifier sees */
+	r = &sj->policy->rules[i & (BIMA_RULES_MAX - 1)];
+	if (!rule_matches(r, sj))
+		return 0;
+	sj->action = r->action;
+	return 1; /* the first match decides */
+}
+
+#define POLICY_RETRIES 4
+
+/*
+ * Whether the policy in force measures this operation. An evaluation that
+ * keeps meeting policy switches measures: better one entry too many.
+ */
+static __always_inline bool policy_measures(struct inode *inode, enum bima_hook hook, __u32 mask,
+					    struct bima_stats *st)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	const struct cred *cred = BPF_CORE_READ(task, cred);
+	struct super_block *sb = BPF_CORE_READ(inode, i_sb);
+	struct subject sj = {
+		.hook = hook,
+		.mask = mask,
+		.uid = BPF_CORE_READ(cred, uid.val),
+		.euid = BPF_CORE_READ(cred, euid.val),
+		.suid = BPF_CORE_READ(cred, suid.val),
+		.fowner = BPF_CORE_READ(inode, i_uid.val),
+		.fgroup = BPF_CORE_READ(inode, i_gid.val),
+		.fsmagic = BPF_CORE_READ(sb, s_magic),
+		.file = inode != NULL,
+	};
+	__u32 caps = 0, slot;
+	__u64 gen;
+	int i;
+
+	/* kernel_cap_t is u32[2] before Linux 6.3 and a u64 since: bit 7 is in the first word. */
+	bpf_probe_read_kernel(&caps, sizeof(caps), &cred->cap_effective);
+	sj.cap_setuid = caps & (1u << CAP_SETUID);
+	bpf_probe_read_kernel(sj.fsuuid, sizeof(sj.fsuuid), &sb->s_uuid);
+	for (i = 0; i < POLICY_RETRIES; i++) {
+		gen = __sync_fetch_and_add(&st->policy_gen, 0);
+		slot = gen & 1;
+		sj.policy = bpf_map_lookup_elem(&bima_policy, &slot);
+		if (!sj.policy)
+			return true;
+		sj.action = 0;
+		bpf_loop(BIMA_RULES_MAX, match_rule, &sj, 0);
+		if (__sync_fetch_and_add(&st->policy_gen, 0) == gen)
+			return sj.action == BIMA_MEASURE;
+	}
+	return true;
+}
+
 enum emit_result { EMITTED, RING_FULL, PREEMPTED };
 
 #define NO_SEQ (~0ULL)
@@ -187,57 +365,102 @@ static __always_inline enum emit_result emit(struct scratch *s, __u64 gen, struc
 	return EMITTED;
 }
 
-/* Measure file into the ring buffer; returns the hook's verdict, 0 or -EPERM. */
-static __always_inline int measure_file(struct file *file, enum bima_hook hook)
+/*
+ * Whether the filesystem can tell bima that a file changed: by its change
+ * cookie (i_version) with the times, by the times and size alone, or not
+ * at all (the file is measured every time, as IMA does for them).
+ */
+static __always_inline bool cacheable(struct super_block *sb)
 {
-	__u8 digest[BIMA_DIGEST_MAX] = {};
-	struct bima_config *cfg;
-	struct bima_stats *st;
-	struct scratch *s;
-	bool closed;
-	__u32 zero = 0;
-	__u64 seq = NO_SEQ, gen;
-	long algo;
-	int i;
-
-	cfg = bpf_map_lookup_elem(&bima_config, &zero);
-	st = bpf_map_lookup_elem(&bima_stats, &zero);
-	s = bpf_map_lookup_elem(&bima_scratch, &zero);
-	if (!cfg || !st || !s)
-		return 0;
-	if (cfg->daemon_tgid == bpf_get_current_pid_tgid() >> 32)
-		return 0; /* no feedback from the daemon's own reads */
-	closed = fail_closed(cfg, file);
-	/* Signed: a heartbeat written after bpf_ktime_get_ns() is read is not stale. */
-	if (closed && (__s64)(bpf_ktime_get_ns() - cfg->heartbeat_ns) > (__s64)cfg->grace_ns) {
-		__sync_fetch_and_add(&st->denied, 1);
-		return -EPERM; /* the daemon is gone: nothing would record this */
+	switch (BPF_CORE_READ(sb, s_magic)) {
+	case 0x65735546: /* fuse: the server changes files behind the kernel's back */
+	case 0x794c7630: /* overlayfs: the change is in a lower or upper inode */
+	case 0x01021997: /* 9p */
+	case 0x6969:	 /* nfs */
+	case 0xfe534d42: /* smb3 */
+	case 0xff534d42: /* cifs */
+	case 0x00c36400: /* ceph */
+		return false;
 	}
+	return !(BPF_CORE_READ(sb, s_iflags) & SB_I_IMA_UNVERIFIABLE_SIGNATURE);
+}
 
-	/* The one call that sleeps: hash into the stack, before the scratch is touched. */
-	algo = bpf_ima_file_hash(file, digest, sizeof(digest));
-	if (algo < 0)
-		__sync_fetch_and_add(&st->hash_errors, 1);
+/* The file's state now, as the cache compares it. */
+static __always_inline void read_state(struct inode *inode, struct bima_inode *now)
+{
+	if (BPF_CORE_READ(inode, i_sb, s_flags) & SB_I_VERSION)
+		now->i_version = BPF_CORE_READ(inode, i_version.counter) >> I_VERSION_QUERIED_SHIFT;
+	now->size = BPF_CORE_READ(inode, i_size);
+	read_times(inode, now);
+}
+
+static __always_inline bool same_state(const struct bima_inode *a, const struct bima_inode *b)
+{
+	return a->i_version == b->i_version && a->size == b->size && a->ctime_sec == b->ctime_sec &&
+	       a->ctime_nsec == b->ctime_nsec && a->mtime_sec == b->mtime_sec &&
+	       a->mtime_nsec == b->mtime_nsec;
+}
+
+static __always_inline int atomic_read_int(const atomic_t *v)
+{
+	int n = 0;
+
+	bpf_probe_read_kernel(&n, sizeof(n), &v->counter);
+	return n;
+}
+
+/* What a record holds besides the task. */
+struct what {
+	__u16 hook;  /* enum bima_hook */
+	__u16 flags; /* enum bima_event_flags */
+	long algo;
+	const __u8 *digest; /* BIMA_DIGEST_MAX bytes */
+	struct file *file;  /* the file, or NULL */
+	const struct bima_inode *now;
+	struct bpf_prog *prog; /* or the BPF program, or NULL */
+	const char *name;      /* or what the kernel loaded from memory */
+};
+
+/* Build the record and copy it into the ring buffer; EMITTED or RING_FULL. */
+static __always_inline enum emit_result record(struct scratch *s, struct bima_stats *st,
+					       const struct what *w)
+{
+	enum emit_result r;
+	__u64 seq = NO_SEQ, gen;
+	long n;
+	int i;
 
 	for (i = 0; i < SCRATCH_RETRIES; i++) {
 		gen = __sync_add_and_fetch(&s->gen, 1);
 		__builtin_memset(&s->ev, 0, sizeof(s->ev));
-		s->ev.hook = hook;
-		s->ev.hash_algo = algo;
-		__builtin_memcpy(s->ev.digest, digest, sizeof(digest));
+		s->ev.hook = w->hook;
+		s->ev.flags = w->flags;
+		s->ev.hash_algo = w->algo;
+		__builtin_memcpy(s->ev.digest, w->digest, BIMA_DIGEST_MAX);
 		fill_task(&s->ev);
-		fill_inode(file, &s->ev);
-		s->ev.path_len = fill_path(file, s);
-		switch (emit(s, gen, st, &seq)) {
-		case EMITTED:
-			return 0;
-		case RING_FULL:
-			goto lost;
-		case PREEMPTED:
-			break; /* another measurement on this CPU reused the scratch */
+		if (w->file) {
+			fill_inode(w->file, w->now, &s->ev);
+			s->ev.path_len = fill_path(w->file, s);
+		} else if (w->prog) {
+			struct bpf_prog *prog = w->prog; /* CO-RE relocates kernel types only */
+
+			n = bpf_probe_read_kernel_str(s->ev.path, BPF_OBJ_NAME_LEN,
+						      BPF_CORE_READ(prog, aux, name));
+			s->ev.path_len = n > 0 ? n : 0;
+		} else {
+			n = bpf_probe_read_kernel_str(s->ev.path, LOAD_NAME_MAX, w->name);
+			s->ev.path_len = n > 0 ? n : 0;
 		}
+		r = emit(s, gen, st, &seq);
+		if (r != PREEMPTED) /* else another measurement on this CPU reused the scratch */
+			return r;
 	}
-lost:
+	return RING_FULL;
+}
+
+/* The verdict on what could not be recorded: denied when failing closed, else counted lost. */
+static __always_inline int lost(struct bima_stats *st, bool closed)
+{
 	if (closed) {
 		__sync_fetch_and_add(&st->denied, 1);
 		return -EPERM;
@@ -246,12 +469,121 @@ lost:
 	return 0;
 }
 
+/* Failing closed, whether the daemon is gone: nothing would record the operation. */
+static __always_inline bool daemon_gone(const struct bima_config *cfg, struct bima_stats *st,
+					bool closed)
+{
+	/* Signed: a heartbeat written after bpf_ktime_get_ns() is read is not stale. */
+	if (!closed || (__s64)(bpf_ktime_get_ns() - cfg->heartbeat_ns) <= (__s64)cfg->grace_ns)
+		return false;
+	__sync_fetch_and_add(&st->denied, 1);
+	return true;
+}
+
+/*
+ * Measure file into the ring buffer if the policy says so and the file
+ * changed since it was measured, mask being the access (MAY_*) as IMA's
+ * rules see it; with violation, a violation record without a digest
+ * instead. Returns the hook's verdict, 0 or -EPERM.
+ */
+static __always_inline int measure_file(struct file *file, enum bima_hook hook, __u32 mask,
+					__u16 violation)
+{
+	__u8 digest[BIMA_DIGEST_MAX] = {};
+	struct inode *inode = file->f_inode;
+	struct bima_inode now = {}, *cached = NULL;
+	struct what w = {
+		.hook = hook, .flags = violation, .digest = digest, .file = file, .now = &now
+	};
+	struct bima_config *cfg;
+	struct bima_stats *st;
+	struct scratch *s;
+	bool closed;
+	__u32 zero = 0;
+
+	cfg = bpf_map_lookup_elem(&bima_config, &zero);
+	st = bpf_map_lookup_elem(&bima_stats, &zero);
+	s = bpf_map_lookup_elem(&bima_scratch, &zero);
+	if (!cfg || !st || !s || !inode)
+		return 0;
+	if (cfg->daemon_tgid == bpf_get_current_pid_tgid() >> 32)
+		return 0; /* no feedback from the daemon's own reads */
+	if ((BPF_CORE_READ(inode, i_mode) & S_IFMT) != S_IFREG)
+		return 0;	 /* as IMA: regular files only */
+	read_state(inode, &now); /* the record's state too */
+	if (!violation) {
+		if (!policy_measures(inode, hook, mask, st))
+			return 0;
+		if (cacheable(BPF_CORE_READ(inode, i_sb))) {
+			cached = bpf_inode_storage_get(&bima_inodes, inode, 0,
+						       BPF_LOCAL_STORAGE_GET_F_CREATE);
+			if (cached && cached->measured && same_state(cached, &now)) {
+				__sync_fetch_and_add(&st->cache_hits, 1);
+				return 0;
+			}
+		}
+	}
+	closed = fail_closed(cfg, file);
+	if (daemon_gone(cfg, st, closed))
+		return -EPERM;
+
+	if (violation) {
+		__sync_fetch_and_add(&st->violations, 1);
+		w.algo = BIMA_KERNEL_SHA256; /* IMA's zero digest is of its hash algorithm */
+	} else {
+		/* The one call that sleeps: hash into the stack, before the scratch is touched. */
+		w.algo = bpf_ima_file_hash(file, digest, sizeof(digest));
+		if (w.algo < 0)
+			__sync_fetch_and_add(&st->hash_errors, 1);
+	}
+	if (record(s, st, &w) != EMITTED)
+		return lost(st, closed);
+	/* The state read before hashing: a change meanwhile is seen next time. */
+	if (cached && !violation && w.algo >= 0) {
+		now.measured = 1;
+		*cached = now;
+	}
+	return 0;
+}
+
+/*
+ * IMA's read/write violations, for an open or executable mapping: read
+ * while another opens it for writing (ToMToU) when this access is measured,
+ * or opened for writing while it is open for reading and was measured
+ * (open_writers). Each is a record of its own, before the measurement.
+ */
+static __always_inline int check_violations(struct file *file, enum bima_hook hook, __u32 mask)
+{
+	struct inode *inode = file->f_inode;
+	struct bima_config *cfg;
+	struct bima_stats *st;
+	struct bima_inode *cached;
+	__u32 zero = 0;
+
+	cfg = bpf_map_lookup_elem(&bima_config, &zero);
+	st = bpf_map_lookup_elem(&bima_stats, &zero);
+	if (!cfg || !st || !inode || cfg->daemon_tgid == bpf_get_current_pid_tgid() >> 32)
+		return 0;
+	if (BPF_CORE_READ(file, f_mode) & FMODE_WRITE) {
+		if (!bpf_core_field_exists(inode->i_readcount) ||
+		    !atomic_read_int(&inode->i_readcount))
+			return 0;
+		cached = bpf_inode_storage_get(&bima_inodes, inode, 0, 0);
+		if (!cached || !cached->measured)
+			return 0;
+		return measure_file(file, hook, mask, BIMA_EV_OPEN_WRITERS);
+	}
+	if (atomic_read_int(&inode->i_writecount) > 0 && policy_measures(inode, hook, mask, st))
+		return measure_file(file, hook, mask, BIMA_EV_TOMTOU);
+	return 0;
+}
+
 SEC("lsm.s/bprm_check_security")
 int BPF_PROG(bima_bprm_check, struct linux_binprm *bprm, int ret)
 {
 	if (ret != 0)
 		return ret;
-	return measure_file(bprm->file, BIMA_HOOK_BPRM_CHECK);
+	return measure_file(bprm->file, BIMA_HOOK_BPRM_CHECK, BIMA_MAY_EXEC, 0);
 }
 
 SEC("lsm.s/mmap_file")
@@ -262,7 +594,8 @@ int BPF_PROG(bima_mmap_file, struct file *file, unsigned long reqprot, unsigned 
 		return ret;
 	if (!file || !(prot & PROT_EXEC))
 		return 0;
-	return measure_file(file, BIMA_HOOK_MMAP_CHECK);
+	ret = check_violations(file, BIMA_HOOK_MMAP_CHECK, BIMA_MAY_EXEC);
+	return ret ?: measure_file(file, BIMA_HOOK_MMAP_CHECK, BIMA_MAY_EXEC, 0);
 }
 
 /* Files the kernel reads itself; the file names the reason, as in IMA. */
@@ -295,5 +628,175 @@ int BPF_PROG(bima_kernel_read_file, struct file *file, enum kernel_read_file_id 
 	}
 	if (!file)
 		return 0;
-	return measure_file(file, hook);
+	return measure_file(file, hook, BIMA_MAY_READ, 0);
+}
+
+/*
+ * FILE_CHECK, where IMA has it: after the open is complete (the file can be
+ * read only then), with the open's access mask. Linux 6.9 and later.
+ */
+SEC("lsm.s/file_post_open")
+int BPF_PROG(bima_file_post_open, struct file *file, int mask, int ret)
+{
+	if (ret != 0)
+		return ret;
+	mask &= BIMA_MAY_EXEC | BIMA_MAY_WRITE | BIMA_MAY_READ | BIMA_MAY_APPEND;
+	ret = check_violations(file, BIMA_HOOK_FILE_CHECK, mask);
+	return ret ?: measure_file(file, BIMA_HOOK_FILE_CHECK, mask, 0);
+}
+
+/*
+ * What the kernel loads from memory, where there is no file to hash: a
+ * module from init_module(), a kexec_load() image, firmware handed over by
+ * userspace, an IMA policy written as data. Each is logged with a zero
+ * digest under the name of its source, so a verifier sees a load it cannot
+ * check (IMA measures some of these buffers; BPF cannot hash them).
+ */
+SEC("lsm/kernel_load_data")
+int BPF_PROG(bima_kernel_load_data, enum kernel_load_data_id id, bool contents, int ret)
+{
+	__u8 digest[BIMA_DIGEST_MAX] = {};
+	struct what w = { .algo = -ENOENT, .digest = digest };
+	struct bima_config *cfg;
+	struct bima_stats *st;
+	struct scratch *s;
+	__u32 zero = 0;
+	bool closed;
+
+	if (ret != 0)
+		return ret;
+	switch (id) {
+	case LOADING_MODULE:
+		w.hook = BIMA_HOOK_MODULE_CHECK;
+		w.name = "<init_module>";
+		break;
+	case LOADING_FIRMWARE:
+		w.hook = BIMA_HOOK_FIRMWARE_CHECK;
+		w.name = "<firmware data>";
+		break;
+	case LOADING_KEXEC_IMAGE:
+		w.hook = BIMA_HOOK_KEXEC_KERNEL_CHECK;
+		w.name = "<kexec_load>";
+		break;
+	case LOADING_POLICY:
+		w.hook = BIMA_HOOK_POLICY_CHECK;
+		w.name = "<policy data>";
+		break;
+	default:
+		return 0;
+	}
+	cfg = bpf_map_lookup_elem(&bima_config, &zero);
+	st = bpf_map_lookup_elem(&bima_stats, &zero);
+	s = bpf_map_lookup_elem(&bima_scratch, &zero);
+	if (!cfg || !st || !s || !policy_measures(NULL, w.hook, BIMA_MAY_READ, st))
+		return 0;
+	closed = fail_closed(cfg, NULL);
+	if (daemon_gone(cfg, st, closed))
+		return -EPERM;
+	__sync_fetch_and_add(&st->hash_errors, 1);
+	return record(s, st, &w) == EMITTED ? 0 : lost(st, closed);
+}
+
+/* Programs already recorded, by id: a program is logged once, not at each new fd of it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u8);
+} bima_progs_seen SEC(".maps");
+
+/*
+ * BPF program loads (bima's BPF_CHECK; IMA has none): the kernel makes an
+ * fd for a program it loaded, or found by id or pin. The record holds the
+ * program's tag (the sha1-based digest of its instructions, as bpftool
+ * shows it) in digest and its name in path.
+ */
+SEC("lsm/bpf_prog")
+int BPF_PROG(bima_bpf_prog, struct bpf_prog *prog, int ret)
+{
+	__u8 digest[BIMA_DIGEST_MAX] = {};
+	struct what w = { .hook = BIMA_HOOK_BPF_CHECK, .digest = digest, .prog = prog };
+	struct bima_config *cfg;
+	struct bima_stats *st;
+	struct scratch *s;
+	__u32 zero = 0, id;
+	__u8 one = 1;
+	bool closed;
+
+	if (ret != 0)
+		return ret;
+	cfg = bpf_map_lookup_elem(&bima_config, &zero);
+	st = bpf_map_lookup_elem(&bima_stats, &zero);
+	s = bpf_map_lookup_elem(&bima_scratch, &zero);
+	if (!cfg || !st || !s || cfg->daemon_tgid == bpf_get_current_pid_tgid() >> 32)
+		return 0;
+	id = BPF_CORE_READ(prog, aux, id);
+	if (bpf_map_lookup_elem(&bima_progs_seen, &id) ||
+	    !policy_measures(NULL, BIMA_HOOK_BPF_CHECK, 0, st))
+		return 0;
+	closed = fail_closed(cfg, NULL);
+	if (daemon_gone(cfg, st, closed))
+		return -EPERM;
+	bpf_probe_read_kernel(digest, BPF_TAG_SIZE, &prog->tag);
+	if (record(s, st, &w) != EMITTED)
+		return lost(st, closed);
+	bpf_map_update_elem(&bima_progs_seen, &id, &one, BPF_ANY);
+	return 0;
+}
+
+/* A writer closes the file: what the cache knows of it may be stale. */
+SEC("lsm/file_free_security")
+int BPF_PROG(bima_file_free, struct file *file)
+{
+	struct bima_inode *cached;
+
+	if (!(BPF_CORE_READ(file, f_mode) & FMODE_WRITE))
+		return 0;
+	cached = bpf_inode_storage_get(&bima_inodes, file->f_inode, 0, 0);
+	if (cached)
+		cached->measured = 0;
+	return 0;
+}
+
+/*
+ * Put the policy in the idle slot in force, and log that it did: a record
+ * named BIMA_POLICY_NAME carrying the policy's digest, in sequence with the
+ * measurements. Run by BPF_PROG_RUN (`bima policy load`, or the daemon at
+ * load). Fails with -EAGAIN when another switch came first, and with
+ * -ENOSPC, switching nothing, when the ring buffer has no room for the record.
+ */
+SEC("syscall")
+int bima_policy_switch(struct bima_policy_switch *ctx)
+{
+	__u64 gen = ctx->gen;
+	__u32 zero = 0, slot = (gen + 1) & 1;
+	struct bima_policy *p;
+	struct bima_stats *st;
+	struct bima_event *ev;
+
+	st = bpf_map_lookup_elem(&bima_stats, &zero);
+	p = bpf_map_lookup_elem(&bima_policy, &slot);
+	if (!st || !p)
+		return -EAGAIN;
+	ev = bpf_ringbuf_reserve(&bima_events, sizeof(*ev) + sizeof(BIMA_POLICY_NAME), 0);
+	if (!ev)
+		return -ENOSPC;
+	if (__sync_val_compare_and_swap(&st->policy_gen, gen, gen + 1) != gen) {
+		bpf_ringbuf_discard(ev, 0);
+		return -EAGAIN;
+	}
+	__builtin_memset(ev, 0, sizeof(*ev));
+	ev->seq = __sync_fetch_and_add(&st->next_seq, 1);
+	ev->hook = BIMA_REC_POLICY;
+	ev->hash_algo = BIMA_KERNEL_SHA256;
+	ev->tgid = bpf_get_current_pid_tgid() >> 32;
+	ev->pid = (__u32)bpf_get_current_pid_tgid();
+	ev->uid = (__u32)bpf_get_current_uid_gid();
+	ev->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	__builtin_memcpy(ev->digest, p->digest, sizeof(p->digest));
+	ev->path_len = sizeof(BIMA_POLICY_NAME);
+	__builtin_memcpy(ev->path, BIMA_POLICY_NAME, sizeof(BIMA_POLICY_NAME));
+	bpf_ringbuf_submit(ev, 0);
+	return 0;
 }

@@ -34,6 +34,7 @@
 #include "recover.h"
 #include "ringbuf.h"
 #include "seqset.h"
+#include "uhash.h"
 
 _Static_assert(offsetof(struct bima_event, path) == sizeof(struct bima_event),
 	       "a record's path starts right after its fixed part");
@@ -46,6 +47,7 @@ _Static_assert(offsetof(struct bima_event, path) == sizeof(struct bima_event),
 #define SEQ_NAME "bima_seq"
 #define SEQ_TEXT_MAX 2048 /* bytes of ranges per bima_seq entry */
 #define KEXEC_NAME "kexec_execute"
+#define BPF_PROG_NAME "bpf_prog"
 #define KEXEC_LOADED "/sys/kernel/kexec_loaded"
 
 /* Retry with a delay that doubles from POLL_MS up to BACKOFF_MAX_MS. */
@@ -66,6 +68,9 @@ struct collector {
 	uint64_t batch_drops;		  /* bima_stats.dropped recorded by the batch */
 	struct buf scratch;		  /* one entry's template data */
 	struct seqset seqs;		  /* the batch's kernel sequence numbers */
+	struct digestset batch_logged;	  /* template digests of the batch's measurements */
+	uint64_t batch_repeats, repeats;  /* measurements the log has already: not logged */
+	bool uhash_told;		  /* the first userspace hash was announced */
 	char load_id[LOADER_LOAD_ID_LEN]; /* the numbers start at 0 with each load */
 	struct buf unextended;		  /* durable entries not yet (all) in the TPM */
 	size_t extended;		  /* bytes of unextended already extended */
@@ -109,7 +114,7 @@ static bool backoff_waiting(const struct backoff *b)
 
 static const char *hook_name(unsigned int hook)
 {
-	const char *name = policy_func_name(hook);
+	const char *name = hook == BIMA_REC_POLICY ? "POLICY_SWITCH" : policy_func_name(hook);
 
 	return name ? name : "?";
 }
@@ -151,35 +156,124 @@ static int account_drops(struct collector *c)
 	return err;
 }
 
+/*
+ * Whether the log (or the batch) has this entry already: as IMA, bima does
+ * not log the same template digest twice in an epoch. A file measured again
+ * with the same content and path (the cache forgot it) is such an entry.
+ */
+static bool repeated(struct collector *c)
+{
+	uint8_t d[TEMPLATE_DIGEST_SIZE];
+
+	hashalg_digest(hashalg_by_name("sha1", 4), c->scratch.p, c->scratch.len, d);
+	if (digestset_has(&c->ep.logged, d) || digestset_add(&c->batch_logged, d) == 0) {
+		c->batch_repeats++;
+		return true;
+	}
+	return false; /* an allocation failure logs it again: nothing is lost */
+}
+
+/*
+ * A BPF program's entry: ima-buf named "bpf_prog" whose buffer is the
+ * measured content, "tag=TAG name=NAME", and whose d-ng is its sha256.
+ */
+static int log_bpf_prog(struct collector *c, const struct bima_event *ev)
+{
+	const struct hashalg *sha256 = hashalg_by_name("sha256", 6);
+	uint8_t d[HASHALG_MAX_SIZE];
+	char tag[2 * 8 + 1], text[64];
+	int n, err;
+
+	hex_encode(ev->digest, 8, tag);
+	n = snprintf(text, sizeof(text), "tag=%s name=%.16s", tag, ev->path_len ? ev->path : "");
+	pr_debug("#%lu BPF_CHECK pid %u (%.16s) %s", (unsigned long)ev->seq, ev->tgid, ev->comm,
+		 text);
+	hashalg_digest(sha256, text, n, d);
+	c->scratch.len = 0;
+	err = template_data_ng(&c->scratch, sha256, d, BPF_PROG_NAME, (const uint8_t *)text, n);
+	if (err || repeated(c))
+		return err;
+	return template_encode(&c->batch, c->ep.pcr, "ima-buf", c->scratch.p, c->scratch.len,
+			       false);
+}
+
+/*
+ * The mark before an entry whose file bima hashed itself (uhash.h): an
+ * ima-buf entry whose buffer names the record, "seq=N hook=H".
+ */
+static int log_uhash_mark(struct collector *c, const struct bima_event *ev)
+{
+	char text[96];
+	int n = snprintf(text, sizeof(text), "seq=%lu hook=%s load=%s", (unsigned long)ev->seq,
+			 hook_name(ev->hook), c->load_id);
+
+	return template_encode_buf(&c->batch, c->ep.pcr, UHASH_NAME, text, n);
+}
+
 static int entry_from_event(struct collector *c, const struct bima_event *ev)
 {
 	static const uint8_t zero[HASHALG_MAX_SIZE];
 	const struct hashalg *alg = NULL;
 	const uint8_t *digest = ev->digest;
 	const char *path = ev->path_len ? ev->path : "<unknown>";
+	bool violation = ev->flags & (BIMA_EV_TOMTOU | BIMA_EV_OPEN_WRITERS), uhashed = false;
+	uint8_t udigest[HASHALG_MAX_SIZE];
+	char why[UHASH_WHY_LEN];
 	int err;
 
+	if (ev->hook == BIMA_HOOK_BPF_CHECK)
+		return log_bpf_prog(c, ev);
 	if (ev->hash_algo >= 0)
 		alg = hashalg_by_kernel_id(ev->hash_algo);
-	if (!alg) {
+	if (violation) {
+		/* IMA's violation entry: a zero digest, extended as all 0xff. */
+		pr_warn("%s violation: %s %s by pid %u (%.16s); logged",
+			ev->flags & BIMA_EV_TOMTOU ? "ToMToU" : "open_writers", hook_name(ev->hook),
+			path, ev->tgid, ev->comm);
+		digest = zero;
+	} else if (!alg && uhash_applies(ev)) {
+		alg = hashalg_by_name("sha256", 6); /* IMA's default */
+		uhashed = !uhash_file(ev, alg, udigest, why);
+		digest = uhashed ? udigest : zero;
+		if (uhashed && !c->uhash_told)
+			pr_notice("files the kernel cannot hash (%s: %s) are hashed here, in "
+				  "userspace, and marked so in the log (%s entries)",
+				  path, strerror(-ev->hash_algo), UHASH_NAME);
+		c->uhash_told |= uhashed;
+		if (!uhashed)
+			pr_warn("%s %s: not hashed (kernel: %s; userspace: %s)",
+				hook_name(ev->hook), path, strerror(-ev->hash_algo), why);
+	} else if (!alg) {
 		/* An entry with a zero digest: the file was seen but not measured. */
 		pr_warn("%s %s: not hashed (%s)", hook_name(ev->hook), path,
 			ev->hash_algo < 0 ? strerror(-ev->hash_algo) : "unknown hash algorithm");
-		alg = hashalg_by_name("sha256", 6);
 		digest = zero;
 	}
-	if (msg_max_level >= MSG_DEBUG) {
+	if (!alg)
+		alg = hashalg_by_name("sha256", 6);
+	if (ev->hook == BIMA_REC_POLICY || msg_max_level >= MSG_DEBUG) {
 		char hex[2 * HASHALG_MAX_SIZE + 1];
 
 		hex_encode(digest, alg->size, hex);
-		pr_debug("#%lu %s pid %u (%.16s) %s:%s %s", (unsigned long)ev->seq,
-			 hook_name(ev->hook), ev->tgid, ev->comm, alg->name, hex, path);
+		if (ev->hook == BIMA_REC_POLICY)
+			pr_info("#%lu: the policy sha256:%s came into force (put by pid %u, %.16s)",
+				(unsigned long)ev->seq, hex, ev->tgid, ev->comm);
+		else
+			pr_debug("#%lu %s pid %u (%.16s) %s:%s %s", (unsigned long)ev->seq,
+				 hook_name(ev->hook), ev->tgid, ev->comm, alg->name, hex, path);
 	}
 	c->scratch.len = 0;
 	err = template_data_ng(&c->scratch, alg, digest, path, NULL, 0);
 	if (err)
 		return err;
-	return template_encode(&c->batch, c->ep.pcr, "ima-ng", c->scratch.p, c->scratch.len, false);
+	/* Only measurements: a policy put in force again is logged again. */
+	if (!violation && ev->hook != BIMA_REC_POLICY && repeated(c))
+		return 0;
+	if (uhashed)
+		err = log_uhash_mark(c, ev);
+	return err
+		       ?: template_encode(&c->batch, c->ep.pcr, "ima-ng", c->scratch.p,
+					  c->scratch.len, violation);
 }
 
 static int on_record(void *ctx, const void *data, size_t size)
@@ -290,6 +384,8 @@ static int round_trip(struct collector *c, unsigned int max)
 	c->batch_records = 0;
 	c->batch_drops = c->drops_logged;
 	c->seqs.ranges.len = 0;
+	c->batch_repeats = 0;
+	digestset_clear(&c->batch_logged);
 	n = ringbuf_read(c->rb, on_record, c, max);
 	err = n < 0 ? n : log_seqs(c);
 	err = err ?: account_drops(c);
@@ -313,6 +409,8 @@ static int round_trip(struct collector *c, unsigned int max)
 	c->disk = (struct backoff){};
 	ringbuf_ack(c->rb);
 	c->logged += c->batch_records;
+	c->repeats += c->batch_repeats;
+	digestset_merge(&c->ep.logged, &c->batch_logged);
 	if (c->batch_drops != c->drops_logged) {
 		c->drops_logged = c->batch_drops;
 		loader_set_drops_logged(c->bpf, c->drops_logged);
@@ -428,6 +526,11 @@ static int drain(struct collector *c, bool unload)
 	}
 	pr_info("stopped: %lu records logged by this run, %lu lost in all, log %s",
 		(unsigned long)c->logged, (unsigned long)c->drops_logged, log_path(c->log));
+	if (c->repeats)
+		pr_info("%lu of these records repeated an entry the log has: their sequence "
+			"numbers "
+			"are logged, the entries not again",
+			(unsigned long)c->repeats);
 	if (!unload)
 		pr_info("the hooks stay attached and measure into the ring buffer; the next "
 			"`bima run` logs what queues up, `bima stop --unload` removes them");
@@ -439,12 +542,27 @@ static int drain(struct collector *c, bool unload)
 	return err;
 }
 
+/* Say which policy is in force, which the log records as a bima_policy entry. */
+static void report_policy(struct collector *c)
+{
+	static struct bima_policy pol;
+	char hex[65];
+
+	if (loader_policy(c->bpf, &pol))
+		return;
+	hex_encode(pol.digest, sizeof(pol.digest), hex);
+	pr_info("policy in force: %u rule(s), sha256:%s", pol.nrules, hex);
+}
+
 int collector_run(const struct collector_opts *opts)
 {
 	struct loader_opts lo = { .ringbuf_size = opts->ringbuf_size,
 				  .adopt_only = opts->unload,
 				  .fail_closed = opts->fail_closed,
-				  .grace_ms = opts->grace_ms };
+				  .grace_ms = opts->grace_ms,
+				  .pcr = opts->pcr,
+				  .policy = opts->policy,
+				  .policy_given = opts->policy_given };
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct collector c = { .tcti = opts->tcti,
 			       .fail_closed = opts->fail_closed,
@@ -489,6 +607,14 @@ int collector_run(const struct collector_opts *opts)
 	loader_describe(hooks, sizeof(hooks));
 	pr_info("measuring %s into PCR %u; log %s; BPF objects pinned in %s", hooks, opts->pcr,
 		log_path(c.log), LOADER_PIN_DIR);
+	report_policy(&c);
+	if (!uhash_kernel_has_ima())
+		pr_warn("this kernel has no IMA (no /sys/kernel/security/ima): it cannot hash "
+			"files "
+			"for bima, so bima hashes them in userspace, by path, checking that the "
+			"file is the one the kernel saw; such entries are marked %s in the log, "
+			"and a verifier may refuse them (bima verify --reject-userspace-hashes)",
+			UHASH_NAME);
 	if (opts->fail_closed)
 		pr_notice("--fail-closed: an operation whose measurement cannot be recorded "
 			  "(ring buffer full, or no daemon for %u ms) is denied with EPERM",
@@ -505,5 +631,7 @@ out:
 	buf_free(&c.scratch);
 	buf_free(&c.unextended);
 	seqset_free(&c.seqs);
+	digestset_free(&c.batch_logged);
+	digestset_free(&c.ep.logged);
 	return err;
 }

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../bpf/bima.h"
+
 struct collector_opts {
 	const char *log_dir;
 	const char *tcti;
@@ -14,6 +16,9 @@ struct collector_opts {
 	bool fail_closed;  /* the hooks deny what cannot be recorded */
 	uint32_t grace_ms; /* with fail_closed: how long the daemon may be absent */
 	bool unload;	   /* adopt the pins, detach, log what is queued, remove the pins */
+	/* The policy for a new load; with policy_given, also put in force over adopted pins. */
+	const struct bima_policy *policy;
+	bool policy_given;
 };
 
 /*

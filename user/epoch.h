@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 
+#include "digestset.h"
 #include "log.h"
 #include "replay.h"
 #include "tpm.h"
@@ -23,6 +24,7 @@ struct epoch {
 	uint32_t reset, restart;   /* the TPM's counters: which epoch this is */
 	bool kernel_ima;	   /* the kernel has IMA */
 	uint64_t kernel_ima_count; /* its entries when bima started, for the PCR 10 check */
+	struct digestset logged;   /* template digests the log holds, read at recovery */
 };
 
 /*

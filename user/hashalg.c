@@ -2,6 +2,7 @@
 /* Hash algorithms under their three names: kernel, TPM and OpenSSL. */
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 #include <openssl/evp.h>
 
 #include "hashalg.h"
@@ -51,6 +52,33 @@ int hashalg_digest(const struct hashalg *alg, const void *data, size_t len, uint
 	if (!md || !EVP_Digest(data, len, out, &n, md, NULL) || n != alg->size)
 		return -EINVAL;
 	return 0;
+}
+
+int hashalg_fd(const struct hashalg *alg, int fd, uint8_t *out)
+{
+	const EVP_MD *md = EVP_get_digestbyname(alg->name);
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	static uint8_t buf[1 << 16];
+	unsigned int n = 0;
+	ssize_t got;
+	int err = 0;
+
+	if (!md || !ctx || !EVP_DigestInit_ex(ctx, md, NULL)) {
+		EVP_MD_CTX_free(ctx);
+		return -EINVAL;
+	}
+	while ((got = read(fd, buf, sizeof(buf))) != 0) {
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0 || !EVP_DigestUpdate(ctx, buf, got)) {
+			err = got < 0 ? -errno : -EINVAL;
+			break;
+		}
+	}
+	if (!err && (!EVP_DigestFinal_ex(ctx, out, &n) || n != alg->size))
+		err = -EINVAL;
+	EVP_MD_CTX_free(ctx);
+	return err;
 }
 
 int hashalg_extend(const struct hashalg *alg, uint8_t *pcr, const uint8_t *digest)

@@ -21,6 +21,8 @@ const struct hashalg *hashalg_by_name(const char *name, size_t len);
 
 /* out = H(data); returns 0 or -EINVAL if OpenSSL lacks the algorithm. */
 int hashalg_digest(const struct hashalg *alg, const void *data, size_t len, uint8_t *out);
+/* out = H(what fd reads to its end); -errno of a failed read. */
+int hashalg_fd(const struct hashalg *alg, int fd, uint8_t *out);
 /* pcr = H(pcr || digest), both alg->size bytes. */
 int hashalg_extend(const struct hashalg *alg, uint8_t *pcr, const uint8_t *digest);
 

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#define _GNU_SOURCE /* vasprintf */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/vfs.h>
@@ -31,7 +34,7 @@ static const char *const pin_kinds[] = { "links", "progs", "maps" };
 static const struct hook {
 	const char *prog;
 	const char *lsm;
-	const char *what; /* what it measures, with IMA's func names */
+	const char *what; /* what it measures, with IMA's func names; NULL: nothing */
 	bool required;
 } hooks[] = {
 	{ "bima_bprm_check", "bprm_check_security", "exec (BPRM_CHECK)", true },
@@ -40,6 +43,12 @@ static const struct hook {
 	  "kernel file reads (MODULE_CHECK, FIRMWARE_CHECK, KEXEC_KERNEL_CHECK, "
 	  "KEXEC_INITRAMFS_CHECK, POLICY_CHECK)",
 	  false },
+	{ "bima_kernel_load_data", "kernel_load_data",
+	  "kernel loads from memory (init_module, kexec_load, ...: logged unhashed)", false },
+	{ "bima_file_post_open", "file_post_open", "opens (FILE_CHECK)", false },
+	{ "bima_bpf_prog", "bpf_prog", "BPF programs (BPF_CHECK)", false },
+	/* Not a measurement: a writer's close makes the re-measurement cache forget the file. */
+	{ "bima_file_free", "file_free_security", NULL, true },
 };
 
 #define N_HOOKS (sizeof(hooks) / sizeof(hooks[0]))
@@ -55,22 +64,24 @@ static bool hook_pinned(const struct hook *h)
 
 struct loader {
 	struct measure_bpf *skel; /* NULL when the pins were adopted */
-	int events_fd, stats_fd, config_fd;
+	int events_fd, stats_fd, config_fd, policy_fd, switch_fd;
 	bool own_fds; /* the fds are ours to close (adopted), not the skeleton's */
 };
 
 static int libbpf_msg(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	char line[1024];
-	size_t n;
+	char *line = NULL; /* whole: a verifier log is one message of many lines */
+	int n;
 
 	if (level == LIBBPF_DEBUG && msg_verbosity < 2)
 		return 0;
-	vsnprintf(line, sizeof(line), fmt, ap);
-	n = strlen(line);
+	n = vasprintf(&line, fmt, ap);
+	if (n < 0)
+		return 0;
 	if (n && line[n - 1] == '\n')
 		line[n - 1] = '\0';
 	msg(level == LIBBPF_WARN ? MSG_WARN : MSG_DEBUG, "%s", line); /* has "libbpf: " */
+	free(line);
 	return 0;
 }
 
@@ -139,10 +150,43 @@ static int write_config(int fd, const struct loader_opts *opts)
 	cfg.flags = opts->fail_closed ? BIMA_CFG_FAIL_CLOSED : 0;
 	cfg.heartbeat_ns = monotonic_ns();
 	cfg.grace_ns = opts->grace_ms * 1000000ull;
+	cfg.pcr = opts->pcr;
 	cfg.exempt_dev = (__u64)major(st.st_dev) << 20 | minor(st.st_dev); /* MKDEV() */
 	cfg.exempt_ino = st.st_ino;
 	object_id(cfg.object_id);
 	return bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY) ? -errno : 0;
+}
+
+/*
+ * Write pol into the policy map's idle slot, then run bima_policy_switch to
+ * put it in force, which logs the switch. Callers on pinned objects hold
+ * the pin directory's lock, so no other switch writes the slot meanwhile.
+ */
+static int switch_policy(int stats_fd, int policy_fd, int switch_fd, const struct bima_policy *pol)
+{
+	struct bima_policy_switch ctx;
+	LIBBPF_OPTS(bpf_test_run_opts, run, .ctx_in = &ctx, .ctx_size_in = sizeof(ctx));
+	struct bima_stats st;
+	__u32 zero = 0, slot;
+
+	if (bpf_map_lookup_elem(stats_fd, &zero, &st))
+		return -errno;
+	ctx.gen = st.policy_gen;
+	slot = (ctx.gen + 1) & 1;
+	if (bpf_map_update_elem(policy_fd, &slot, pol, BPF_ANY) ||
+	    bpf_prog_test_run_opts(switch_fd, &run))
+		return -errno;
+	return (int)run.retval;
+}
+
+static int policy_error(int err)
+{
+	pr_err("cannot put the policy in force: %s%s", strerror(-err),
+	       err == -ENOSPC	? " (the ring buffer has no room for the record of the change; "
+				  "nothing changed, try again when a daemon has drained it)"
+	       : err == -EAGAIN ? " (another policy was put in force at the same time)"
+				: "");
+	return err;
 }
 
 static int pin(const char *kind, const char *name, int err)
@@ -215,8 +259,9 @@ static int select_hooks(struct measure_bpf *s)
 		if (btf__find_by_name_kind(vmlinux, fn, BTF_KIND_FUNC) > 0)
 			continue;
 		if (hooks[i].required) {
-			pr_err("this kernel has no %s LSM hook for BPF: bima cannot measure %s",
-			       hooks[i].lsm, hooks[i].what);
+			pr_err("this kernel has no %s LSM hook for BPF: bima cannot %s%s",
+			       hooks[i].lsm, hooks[i].what ? "measure " : "track writes",
+			       hooks[i].what ?: "");
 			err = -ENOTSUP;
 			break;
 		}
@@ -259,11 +304,17 @@ static int load(struct loader *l, const struct loader_opts *opts)
 	l->events_fd = bpf_map__fd(l->skel->maps.bima_events);
 	l->stats_fd = bpf_map__fd(l->skel->maps.bima_stats);
 	l->config_fd = bpf_map__fd(l->skel->maps.bima_config);
+	l->policy_fd = bpf_map__fd(l->skel->maps.bima_policy);
+	l->switch_fd = bpf_program__fd(l->skel->progs.bima_policy_switch);
 	err = write_config(l->config_fd, opts);
 	if (err) {
 		pr_err("cannot configure the BPF programs: %s", strerror(-err));
 		return err;
 	}
+	/* Before the hooks attach: the policy's record is the first, sequence number 0. */
+	err = switch_policy(l->stats_fd, l->policy_fd, l->switch_fd, opts->policy);
+	if (err)
+		return policy_error(err);
 	err = measure_bpf__attach(l->skel);
 	if (err) {
 		pr_err("cannot attach the BPF-LSM programs: %s%s", strerror(-err),
@@ -278,40 +329,74 @@ static int load(struct loader *l, const struct loader_opts *opts)
 	return err;
 }
 
-/* Take over the objects a previous daemon pinned, if this build made them. */
-static int adopt(struct loader *l, const struct loader_opts *opts)
+/* Hold the pin directory's lock (policy switches) until the fd is closed. */
+static int lock_pins(void)
+{
+	int fd = open(LOADER_PIN_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0 || flock(fd, LOCK_EX)) {
+		pr_err("cannot lock %s: %s", LOADER_PIN_DIR, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+/*
+ * Read the pinned configuration, if this build pinned it: the same BPF
+ * object, so the same layout of every record and map. -ESTALE otherwise.
+ */
+static int pinned_config(int config_fd, struct bima_config *cfg)
 {
 	uint8_t mine[BIMA_OBJECT_ID_LEN];
 	struct bpf_map_info info = {};
-	struct bima_config cfg;
 	__u32 len = sizeof(info), zero = 0;
 	char a[17], b[17];
-	int err;
 
+	object_id(mine);
+	if (!bpf_obj_get_info_by_fd(config_fd, &info, &len) && info.value_size == sizeof(*cfg) &&
+	    !bpf_map_lookup_elem(config_fd, &zero, cfg) &&
+	    !memcmp(cfg->object_id, mine, sizeof(mine)))
+		return 0;
+	pr_err("the objects pinned in %s come from another bima build (BPF object %s, "
+	       "this build's is %s); they keep measuring, but this bima cannot read "
+	       "their records. Run the bima that loaded them, or remove them with "
+	       "`bima stop --unload --force` (their queued records are then lost, and "
+	       "the log cannot say how many) and start this one",
+	       LOADER_PIN_DIR,
+	       info.value_size == sizeof(*cfg) ? short_id(cfg->object_id, a) : "unknown",
+	       short_id(mine, b));
+	return -ESTALE;
+}
+
+/* Open the pins of a complete set. */
+static int open_pins(struct loader *l)
+{
 	l->own_fds = true;
 	l->events_fd = bpf_obj_get(PIN("maps", "bima_events"));
 	l->stats_fd = bpf_obj_get(PIN("maps", "bima_stats"));
 	l->config_fd = bpf_obj_get(PIN("maps", "bima_config"));
-	if (l->events_fd < 0 || l->stats_fd < 0 || l->config_fd < 0) {
-		pr_err("%s holds an incomplete set of bima's objects (a map is missing); "
-		       "remove it with `bima stop --unload --force` and start again",
-		       LOADER_PIN_DIR);
-		return -ENOENT;
-	}
-	object_id(mine);
-	if (bpf_obj_get_info_by_fd(l->config_fd, &info, &len) || info.value_size != sizeof(cfg) ||
-	    bpf_map_lookup_elem(l->config_fd, &zero, &cfg) ||
-	    memcmp(cfg.object_id, mine, sizeof(mine))) {
-		pr_err("the objects pinned in %s come from another bima build (BPF object %s, "
-		       "this build's is %s); they keep measuring, but this daemon cannot read "
-		       "their records. Run the bima that loaded them, or remove them with "
-		       "`bima stop --unload --force` (their queued records are then lost, and "
-		       "the log cannot say how many) and start this one",
-		       LOADER_PIN_DIR,
-		       info.value_size == sizeof(cfg) ? short_id(cfg.object_id, a) : "unknown",
-		       short_id(mine, b));
-		return -ESTALE;
-	}
+	l->policy_fd = bpf_obj_get(PIN("maps", "bima_policy"));
+	l->switch_fd = bpf_obj_get(PIN("progs", "bima_policy_switch"));
+	if (l->events_fd >= 0 && l->stats_fd >= 0 && l->config_fd >= 0 && l->policy_fd >= 0 &&
+	    l->switch_fd >= 0)
+		return 0;
+	pr_err("%s holds an incomplete set of bima's objects (%s); remove it with `bima stop "
+	       "--unload --force` and start again",
+	       LOADER_PIN_DIR, strerror(errno));
+	return -ENOENT;
+}
+
+/* Take over the objects a previous daemon pinned, if this build made them. */
+static int adopt(struct loader *l, const struct loader_opts *opts)
+{
+	struct bima_config cfg;
+	int err;
+
+	err = open_pins(l) ?: pinned_config(l->config_fd, &cfg);
+	if (err)
+		return err;
 	for (size_t i = 0; i < N_HOOKS; i++)
 		if (hooks[i].required && !hook_pinned(&hooks[i])) {
 			pr_err("%s/links/%s is missing: that hook is not attached; remove the "
@@ -320,9 +405,31 @@ static int adopt(struct loader *l, const struct loader_opts *opts)
 			return -ENOENT;
 		}
 	err = write_config(l->config_fd, opts);
-	if (err)
+	if (err) {
 		pr_err("cannot configure the BPF programs: %s", strerror(-err));
-	return err;
+		return err;
+	}
+	if (opts->policy_given) {
+		int lock = lock_pins();
+
+		err = lock < 0 ? lock
+			       : switch_policy(l->stats_fd, l->policy_fd, l->switch_fd,
+					       opts->policy);
+		if (lock >= 0)
+			close(lock);
+		if (err)
+			return policy_error(err);
+	}
+	return 0;
+}
+
+static struct loader *loader_alloc(void)
+{
+	struct loader *l = calloc(1, sizeof(*l));
+
+	if (l)
+		l->events_fd = l->stats_fd = l->config_fd = l->policy_fd = l->switch_fd = -1;
+	return l;
 }
 
 int loader__open(const struct loader_opts *opts, struct loader **out)
@@ -336,10 +443,9 @@ int loader__open(const struct loader_opts *opts, struct loader **out)
 		pr_err("/sys/fs/bpf is not a BPF filesystem: mount -t bpf bpf /sys/fs/bpf");
 		return -ENOENT;
 	}
-	l = calloc(1, sizeof(*l));
+	l = loader_alloc();
 	if (!l)
 		return -ENOMEM;
-	l->events_fd = l->stats_fd = l->config_fd = -1;
 	if (!access(LOADER_PIN_DIR, F_OK))
 		err = adopt(l, opts);
 	else if (opts->adopt_only)
@@ -365,6 +471,10 @@ void loader__free(struct loader *l)
 			close(l->stats_fd);
 		if (l->config_fd >= 0)
 			close(l->config_fd);
+		if (l->policy_fd >= 0)
+			close(l->policy_fd);
+		if (l->switch_fd >= 0)
+			close(l->switch_fd);
 	}
 	measure_bpf__destroy(l->skel); /* the pinned links keep the hooks attached */
 	free(l);
@@ -400,6 +510,48 @@ void loader_unload(struct loader *l)
 	}
 	if (rmdir(LOADER_PIN_DIR) && errno != ENOENT)
 		pr_err("cannot remove %s: %s", LOADER_PIN_DIR, strerror(errno));
+}
+
+int loader_pinned_config(struct bima_config *cfg)
+{
+	int fd = bpf_obj_get(PIN("maps", "bima_config")), err;
+
+	if (fd < 0)
+		return -ENOENT;
+	err = pinned_config(fd, cfg);
+	close(fd);
+	return err;
+}
+
+int loader_pinned_policy(const struct bima_policy *pol)
+{
+	struct loader *l = loader_alloc();
+	struct bima_config cfg;
+	int lock, err;
+
+	if (!l)
+		return -ENOMEM;
+	lock = lock_pins();
+	err = lock < 0 ? lock : open_pins(l) ?: pinned_config(l->config_fd, &cfg);
+	if (!err) {
+		err = switch_policy(l->stats_fd, l->policy_fd, l->switch_fd, pol);
+		if (err)
+			policy_error(err);
+	}
+	if (lock >= 0)
+		close(lock);
+	loader__free(l);
+	return err;
+}
+
+int loader_policy(const struct loader *l, struct bima_policy *pol)
+{
+	struct bima_stats st;
+	__u32 slot;
+	int err = loader_stats(l, &st);
+
+	slot = st.policy_gen & 1;
+	return err ?: bpf_map_lookup_elem(l->policy_fd, &slot, pol) ? -errno : 0;
 }
 
 int loader_pinned_daemon(int *pid)
@@ -458,7 +610,7 @@ void loader_describe(char *buf, size_t size)
 
 	buf[0] = '\0';
 	for (size_t i = 0; i < N_HOOKS; i++)
-		if (hook_pinned(&hooks[i]) && len < size)
+		if (hooks[i].what && hook_pinned(&hooks[i]) && len < size)
 			len += snprintf(buf + len, size - len, "%s%s", len ? ", " : "",
 					hooks[i].what);
 }

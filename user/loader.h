@@ -23,6 +23,10 @@ struct loader_opts {
 	bool adopt_only;       /* do not load: fail with -ENOENT when nothing is pinned */
 	bool fail_closed;      /* deny what cannot be recorded (BIMA_CFG_FAIL_CLOSED) */
 	uint32_t grace_ms;     /* with fail_closed: the daemon's longest silence */
+	uint32_t pcr;	       /* the PCR the daemon extends (bima_config.pcr) */
+	/* Put in force at load; when adopting, only if policy_given, else the pinned one stays. */
+	const struct bima_policy *policy;
+	bool policy_given;
 };
 
 /*
@@ -38,6 +42,18 @@ void loader_unload(struct loader *l);
 bool loader_adopted(const struct loader *l);
 /* The pid of the daemon that last configured the pinned objects, or -ENOENT. */
 int loader_pinned_daemon(int *pid);
+/*
+ * The configuration of the pinned objects: -ENOENT when nothing is pinned,
+ * -ESTALE (reported) when another build pinned them.
+ */
+int loader_pinned_config(struct bima_config *cfg);
+/*
+ * Put a policy in force in the pinned objects (`bima policy load`). The
+ * switch is itself a record in the ring buffer, which a daemon logs.
+ */
+int loader_pinned_policy(const struct bima_policy *pol);
+/* The policy in force. */
+int loader_policy(const struct loader *l, struct bima_policy *pol);
 /* The attached hooks (their pinned links), as "exec (BPRM_CHECK), ..." */
 void loader_describe(char *buf, size_t size);
 int loader_events_fd(const struct loader *l);

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "msg.h"
 #include "policy.h"
+#include "template.h"
 #include "verify.h"
 
 #ifndef BIMA_VERSION
@@ -35,24 +36,27 @@ static const char usage[] =
 	"  log      print an epoch's log in IMA's ASCII format\n"
 	"  verify   replay an epoch's log and compare it with the TPM\n"
 	"  stop     stop the running daemon; with --unload also remove the BPF programs\n"
-	"  policy   check a measurement policy, or print the built-in one\n"
+	"  policy   check a measurement policy, put one in force, or print the built-in one\n"
 	"  help     show this text; `bima COMMAND --help` shows a command's options\n"
 	"  version  print the version\n";
 
 static const char run_usage[] =
-	"Usage: bima run [--log-dir DIR] [--tcti TCTI] [--pcr N] [--ringbuf-size BYTES]\n"
-	"                [--fail-closed [--grace SECONDS]] [-v]\n"
+	"Usage: bima run [--log-dir DIR] [--tcti TCTI] [--pcr N] [--policy FILE]\n"
+	"                [--ringbuf-size BYTES] [--fail-closed [--grace SECONDS]] [-v]\n"
 	"\n"
-	"Measure every exec (BPRM_CHECK), every executable file mapping (MMAP_CHECK) and\n"
-	"the files the kernel reads (MODULE_CHECK, FIRMWARE_CHECK, KEXEC_KERNEL_CHECK,\n"
-	"KEXEC_INITRAMFS_CHECK, POLICY_CHECK): the kernel hashes the file, bima appends an\n"
-	"ima-ng entry to the log, makes it durable, and only then extends PCR N in every\n"
-	"active TPM bank.\n"
+	"Measure what the policy selects among execs (BPRM_CHECK), executable file\n"
+	"mappings (MMAP_CHECK) and the files the kernel reads (MODULE_CHECK,\n"
+	"FIRMWARE_CHECK, KEXEC_KERNEL_CHECK, KEXEC_INITRAMFS_CHECK, POLICY_CHECK): the\n"
+	"kernel hashes the file, bima appends an ima-ng entry to the log, makes it\n"
+	"durable, and only then extends PCR N in every active TPM bank.\n"
 	"\n"
 	"  --log-dir DIR        log directory, one directory per TPM epoch (" DEFAULT_LOG_DIR ")\n"
 	"  --tcti TCTI          TPM access, tpm2-tss TCTI string (" DEFAULT_TCTI ")\n"
 	"  --pcr N              PCR to extend, 0-23 (10: the log then starts with the kernel's\n"
 	"                       own IMA boot_aggregate and replays PCR 10 exactly)\n"
+	"  --policy FILE        the measurement policy (see `bima policy --help`); without\n"
+	"                       it, a new load uses the built-in one (`bima policy default`)\n"
+	"                       and a daemon that adopts pinned programs keeps theirs\n"
 	"  --ringbuf-size BYTES ring buffer size, a power of two of at least 4096 (4194304)\n"
 	"  --fail-closed        deny (EPERM) an exec or executable mapping whose measurement\n"
 	"                       cannot be recorded: the ring buffer is full, or no daemon has\n"
@@ -76,17 +80,21 @@ static const char log_usage[] =
 
 static const char verify_usage[] =
 	"Usage: bima verify [--log-dir DIR] [--tcti TCTI] [--epoch NAME]\n"
+	"                   [--reject-userspace-hashes]\n"
 	"\n"
 	"Check each entry's template hash, replay the log of the TPM's current epoch in\n"
 	"every bank, and compare with the TPM's PCRs. Exit status: 0 verified, 1 the log is\n"
 	"corrupt or does not match the TPM (the first bad entry is named), 2 could not verify.\n"
 	"Then \"note:\" lines tell what the log records: lost measurements, unhashed files,\n"
-	"violations, torn or inconsistent entries, kexecs, and whether every kernel\n"
-	"sequence number is logged or counted lost.\n"
+	"violations, files hashed in userspace, torn or inconsistent entries, kexecs, and\n"
+	"whether every kernel sequence number is logged or counted lost.\n"
 	"\n"
 	"  --log-dir DIR  log directory (" DEFAULT_LOG_DIR ")\n"
 	"  --tcti TCTI    TPM access (" DEFAULT_TCTI ")\n"
-	"  --epoch NAME   verify this epoch directory instead of the TPM's current one\n";
+	"  --epoch NAME   verify this epoch directory instead of the TPM's current one\n"
+	"  --reject-userspace-hashes\n"
+	"                 fail (1) if bima hashed any file in userspace because the kernel\n"
+	"                 could not (a bima_userspace_hash entry precedes each)\n";
 
 static const char stop_usage[] =
 	"Usage: bima stop [--unload [--force]] [--log-dir DIR] [--tcti TCTI] [--pcr N]\n"
@@ -105,17 +113,23 @@ static const char stop_usage[] =
 
 static const char policy_usage[] =
 	"Usage: bima policy check FILE\n"
+	"       bima policy load FILE\n"
 	"       bima policy default\n"
 	"\n"
 	"check    compile FILE, a policy in IMA's policy language (measure, dont_measure;\n"
 	"         func=, mask=, uid=, euid=, fowner=, fgroup= with =, < or >; fsmagic=,\n"
 	"         fsuuid=, pcr=; and bima's cgroup=), and print the compiled rules. Every\n"
-	"         error is printed as FILE:LINE:COLUMN: reason. Exit status: 0 valid,\n"
-	"         1 errors, 2 the file cannot be read.\n"
-	"default  print the built-in policy, IMA's ima_policy=tcb\n"
+	"         error is printed as FILE:LINE:COLUMN: reason\n"
+	"load     compile FILE and put it in force in the running BPF programs, replacing\n"
+	"         the policy in force at once; the log records the change as an entry\n"
+	"         named bima_policy whose digest is FILE's sha256. A policy whose pcr=\n"
+	"         is not the PCR bima extends is refused\n"
+	"default  print the built-in policy: IMA's ima_policy=tcb, plus the kexec rules\n"
+	"         IMA's architecture policy adds under secure boot\n"
 	"\n"
-	"The daemon does not enforce a policy yet: it measures every exec, executable\n"
-	"mapping and kernel file read.\n";
+	"The kernel evaluates the rules in order and the first that matches decides, as\n"
+	"in IMA; what no rule matches is not measured. Exit status: 0 done, 1 errors in\n"
+	"FILE or the policy could not be put in force, 2 FILE cannot be read.\n";
 
 enum {
 	OPT_LOG_DIR = 256,
@@ -127,6 +141,8 @@ enum {
 	OPT_EPOCH,
 	OPT_UNLOAD,
 	OPT_FORCE,
+	OPT_POLICY,
+	OPT_REJECT_UHASH,
 };
 
 static const struct option options[] = {
@@ -139,6 +155,8 @@ static const struct option options[] = {
 	{ "epoch", required_argument, NULL, OPT_EPOCH },
 	{ "unload", no_argument, NULL, OPT_UNLOAD },
 	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "policy", required_argument, NULL, OPT_POLICY },
+	{ "reject-userspace-hashes", no_argument, NULL, OPT_REJECT_UHASH },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{},
@@ -148,12 +166,14 @@ struct args {
 	const char *log_dir;
 	const char *tcti;
 	const char *epoch;
+	const char *policy;
 	unsigned long pcr;
 	unsigned long ringbuf_size;
 	unsigned long grace; /* seconds; 0 when not given */
 	bool fail_closed;
 	bool unload;
 	bool force;
+	bool reject_uhash;
 };
 
 static int parse_ulong(const char *opt, const char *s, unsigned long max, unsigned long *out)
@@ -207,11 +227,17 @@ static int parse(int argc, char **argv, const char *help, const int *allowed, st
 		case OPT_EPOCH:
 			a->epoch = optarg;
 			break;
+		case OPT_POLICY:
+			a->policy = optarg;
+			break;
 		case OPT_UNLOAD:
 			a->unload = true;
 			break;
 		case OPT_FORCE:
 			a->force = true;
+			break;
+		case OPT_REJECT_UHASH:
+			a->reject_uhash = true;
 			break;
 		case OPT_FAIL_CLOSED:
 			a->fail_closed = true;
@@ -251,8 +277,9 @@ static int parse(int argc, char **argv, const char *help, const int *allowed, st
 
 static int cmd_run(int argc, char **argv)
 {
-	static const int allowed[] = { OPT_LOG_DIR, OPT_TCTI,	     OPT_PCR, OPT_RINGBUF,
-				       OPT_GRACE,   OPT_FAIL_CLOSED, 0 };
+	static const int allowed[] = { OPT_LOG_DIR, OPT_TCTI,	     OPT_PCR,	 OPT_RINGBUF,
+				       OPT_GRACE,   OPT_FAIL_CLOSED, OPT_POLICY, 0 };
+	static struct policy p;
 	struct collector_opts o;
 	struct args a;
 	int err = parse(argc, argv, run_usage, allowed, &a);
@@ -263,12 +290,23 @@ static int cmd_run(int argc, char **argv)
 		fprintf(stderr, "bima: --grace applies only with --fail-closed\n");
 		return 2;
 	}
+	err = policy_read(&p, a.policy);
+	if (err > 0)
+		fprintf(stderr, "bima: policy %s: %d error(s); nothing was started\n", a.policy,
+			err);
+	if (!err && policy_check_pcr(&p, a.policy ?: "built-in", a.pcr))
+		err = 1;
+	policy_free(&p);
+	if (err)
+		return 2;
 	o = (struct collector_opts){ .log_dir = a.log_dir,
 				     .tcti = a.tcti,
 				     .pcr = a.pcr,
 				     .ringbuf_size = a.ringbuf_size,
 				     .fail_closed = a.fail_closed,
-				     .grace_ms = (a.grace ?: DEFAULT_GRACE_S) * 1000 };
+				     .grace_ms = (a.grace ?: DEFAULT_GRACE_S) * 1000,
+				     .policy = &p.map,
+				     .policy_given = a.policy };
 	return collector_run(&o) ? 1 : 0;
 }
 
@@ -387,7 +425,7 @@ static int cmd_log(int argc, char **argv)
 
 static int cmd_verify(int argc, char **argv)
 {
-	static const int allowed[] = { OPT_LOG_DIR, OPT_TCTI, OPT_EPOCH, 0 };
+	static const int allowed[] = { OPT_LOG_DIR, OPT_TCTI, OPT_EPOCH, OPT_REJECT_UHASH, 0 };
 	char dir[LOG_PATH_MAX];
 	struct args a;
 	int err = parse(argc, argv, verify_usage, allowed, &a);
@@ -396,49 +434,64 @@ static int cmd_verify(int argc, char **argv)
 		return err > 0 ? 0 : VERIFY_ERROR;
 	if (a.epoch && pick_epoch(&a, dir, sizeof(dir)))
 		return VERIFY_ERROR;
-	return verify_run(a.log_dir, a.epoch ? dir : NULL, a.tcti);
+	return verify_run(a.log_dir, a.epoch ? dir : NULL, a.tcti, a.reject_uhash);
+}
+
+/* `bima policy load`: put FILE in force in the pinned programs. */
+static int policy_load(struct policy *p, const char *path)
+{
+	struct bima_config cfg;
+	char hex[65];
+	int err, pid;
+
+	err = loader_pinned_config(&cfg);
+	if (err == -ENOENT)
+		pr_err("nothing is pinned in %s: no bima programs run; start them with `bima run "
+		       "--policy %s`",
+		       LOADER_PIN_DIR, path);
+	if (err || policy_check_pcr(p, path, cfg.pcr) || loader_pinned_policy(&p->map))
+		return 1;
+	hex_encode(p->map.digest, sizeof(p->map.digest), hex);
+	pr_info("policy %s (%zu rule(s), sha256:%s) is now in force", path, p->nrules, hex);
+	if (loader_pinned_daemon(&pid) || pid <= 0 || kill(pid, 0))
+		pr_warn("no bima daemon runs: the record of the change waits in the ring buffer "
+			"for the next `bima run` to log it");
+	return 0;
 }
 
 static int cmd_policy(int argc, char **argv)
 {
-	struct policy p;
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f;
-	int errors;
+	const char *sub = argc > 1 ? argv[1] : "";
+	static struct policy p;
+	int err;
 
-	if (argc == 2 && !strcmp(argv[1], "default")) {
+	if (argc == 2 && !strcmp(sub, "default")) {
 		fputs(policy_default, stdout);
 		return 0;
 	}
-	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+	if (argc == 2 && (!strcmp(sub, "--help") || !strcmp(sub, "-h"))) {
 		fputs(policy_usage, stdout);
 		return 0;
 	}
-	if (argc != 3 || strcmp(argv[1], "check")) {
+	if (argc != 3 || (strcmp(sub, "check") && strcmp(sub, "load"))) {
 		fputs(policy_usage, stderr);
 		return 2;
 	}
-	f = fopen(argv[2], "r");
-	if (!f || getdelim(&text, &len, '\0', f) < 0) {
-		pr_err("%s: %s", argv[2], f && !ferror(f) ? "empty file" : strerror(errno));
-		if (f)
-			fclose(f);
-		free(text);
+	err = policy_read(&p, argv[2]);
+	if (err < 0)
 		return 2;
+	if (err > 0) {
+		fprintf(stderr, "%s: %d error(s)%s\n", argv[2], err,
+			!strcmp(sub, "load") ? "; the policy in force stays" : "");
+		err = 1;
+	} else if (!strcmp(sub, "check")) {
+		policy_print(&p, stdout);
+		printf("%s: %zu rule(s) of at most %d\n", argv[2], p.nrules, BIMA_RULES_MAX);
+	} else {
+		err = policy_load(&p, argv[2]);
 	}
-	fclose(f);
-	errors = policy_compile(&p, text, argv[2], POLICY_CGROUP_ROOT, stderr);
-	free(text);
-	if (errors) {
-		fprintf(stderr, "%s: %d error(s)\n", argv[2], errors);
-		policy_free(&p);
-		return 1;
-	}
-	policy_print(&p, stdout);
-	printf("%s: %zu rule(s) of at most %d\n", argv[2], p.nrules, BIMA_RULES_MAX);
 	policy_free(&p);
-	return 0;
+	return err;
 }
 
 int main(int argc, char **argv)

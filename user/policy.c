@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "hashalg.h"
 #include "policy.h"
 
 /* IMA's tcb policy (ima_policy=tcb) as of Linux 6.12, in its own language. */
@@ -32,7 +33,12 @@ const char policy_default[] =
 	"measure func=FILE_CHECK mask=^MAY_READ uid=0\n"
 	"measure func=MODULE_CHECK\n"
 	"measure func=FIRMWARE_CHECK\n"
-	"measure func=POLICY_CHECK\n";
+	"measure func=POLICY_CHECK\n"
+	"# and what IMA's architecture policy adds under secure boot\n"
+	"measure func=KEXEC_KERNEL_CHECK\n"
+	"measure func=KEXEC_INITRAMFS_CHECK\n"
+	"# and bima's own: every BPF program\n"
+	"measure func=BPF_CHECK\n";
 
 /* IMA's func names; a hook's first name is the one bima prints. */
 static const struct {
@@ -49,6 +55,7 @@ static const struct {
 	{ "KEXEC_KERNEL_CHECK", BIMA_HOOK_KEXEC_KERNEL_CHECK },
 	{ "KEXEC_INITRAMFS_CHECK", BIMA_HOOK_KEXEC_INITRAMFS_CHECK },
 	{ "POLICY_CHECK", BIMA_HOOK_POLICY_CHECK },
+	{ "BPF_CHECK", BIMA_HOOK_BPF_CHECK }, /* bima's own */
 	{ "MMAP_CHECK_REQPROT", 0 },
 	{ "CREDS_CHECK", 0 },
 	{ "KEXEC_CMDLINE", 0 },
@@ -373,6 +380,7 @@ int policy_compile(struct policy *p, const char *text, const char *name, const c
 				free(cgroup);
 			} else {
 				p->cgroups[p->nrules] = cgroup;
+				p->lines[p->nrules] = c.line;
 				p->rules[p->nrules++] = r;
 				cgroup = NULL;
 			}
@@ -381,6 +389,58 @@ int policy_compile(struct policy *p, const char *text, const char *name, const c
 		s = *end ? end + 1 : end;
 	}
 	return c.errors;
+}
+
+int policy_read(struct policy *p, const char *path)
+{
+	const char *name = path ?: "built-in policy";
+	char *text = NULL;
+	size_t len = 0;
+	ssize_t n = 0;
+	int errors;
+	FILE *f;
+
+	if (path) {
+		f = fopen(path, "r");
+		n = f ? getdelim(&text, &len, '\0', f) : -1;
+		if (n <= 0) {
+			int err = n == 0 || (f && !ferror(f)) ? -ENODATA : -errno;
+
+			fprintf(stderr, "bima: policy %s: %s\n", path,
+				err == -ENODATA ? "empty file" : strerror(-err));
+			if (f)
+				fclose(f);
+			free(text);
+			return err;
+		}
+		fclose(f);
+	}
+	errors = policy_compile(p, text ?: policy_default, name, POLICY_CGROUP_ROOT, stderr);
+	if (!errors) {
+		const char *t = text ?: policy_default;
+
+		p->map.nrules = p->nrules;
+		memcpy(p->map.rules, p->rules, sizeof(p->rules));
+		hashalg_digest(hashalg_by_name("sha256", 6), t, text ? (size_t)n : strlen(t),
+			       p->map.digest);
+	}
+	free(text);
+	return errors;
+}
+
+int policy_check_pcr(const struct policy *p, const char *name, uint32_t pcr)
+{
+	int bad = 0;
+
+	for (size_t i = 0; i < p->nrules; i++)
+		if ((p->rules[i].flags & BIMA_RULE_PCR) && p->rules[i].pcr != pcr) {
+			fprintf(stderr,
+				"bima: policy %s:%u: pcr=%u, but bima extends PCR %u: one log "
+				"replays one PCR; remove pcr= or restart bima with --pcr %u\n",
+				name, p->lines[i], p->rules[i].pcr, pcr, p->rules[i].pcr);
+			bad++;
+		}
+	return bad;
 }
 
 const char *policy_func_name(unsigned int hook)

@@ -9,6 +9,7 @@
 #define BIMA_POLICY_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "../bpf/bima.h"
@@ -17,11 +18,16 @@
 
 struct policy {
 	struct bima_rule rules[BIMA_RULES_MAX];
-	char *cgroups[BIMA_RULES_MAX]; /* each rule's cgroup= path as written, or NULL */
+	char *cgroups[BIMA_RULES_MAX];	    /* each rule's cgroup= path as written, or NULL */
+	unsigned int lines[BIMA_RULES_MAX]; /* each rule's line in the text */
 	size_t nrules;
+	struct bima_policy map; /* the rules and the text's sha256, for the bima_policy map */
 };
 
-/* The built-in policy, equivalent to IMA's ima_policy=tcb, as policy text. */
+/*
+ * The built-in policy as policy text: IMA's ima_policy=tcb, the kexec rules
+ * IMA's architecture policy adds on a secure-boot machine, and BPF_CHECK.
+ */
 extern const char policy_default[];
 
 /*
@@ -31,6 +37,14 @@ extern const char policy_default[];
  */
 int policy_compile(struct policy *p, const char *text, const char *name, const char *cgroup_root,
 		   FILE *err);
+/*
+ * Read and compile the policy file path, or the built-in policy when path
+ * is NULL, and fill p->map. Errors are printed as policy_compile's; returns
+ * their number, or -errno (reported) when the file cannot be read.
+ */
+int policy_read(struct policy *p, const char *path);
+/* Name each rule whose pcr= is not pcr; returns how many there are. */
+int policy_check_pcr(const struct policy *p, const char *name, uint32_t pcr);
 /* IMA's func name for an enum bima_hook, such as "BPRM_CHECK"; NULL if none. */
 const char *policy_func_name(unsigned int hook);
 /* Print the compiled rules, one per line, in the policy language. */

@@ -168,6 +168,8 @@ int recover_epoch(struct epoch *ep, struct tpm *tpm, struct recovery *rec)
 		if (err)
 			goto out;
 		count++;
+		if (!template_is_violation(&e) && digestset_add(&ep->logged, e.digest) < 0)
+			pr_warn("out of memory: entries already logged may be logged again");
 		log_cursor_raw(c, &raw, &raw_len);
 		err = buf_put(&rec->tail, raw, raw_len);
 		if (err)

@@ -12,6 +12,7 @@
 #include "msg.h"
 #include "replay.h"
 #include "seqset.h"
+#include "uhash.h"
 #include "verify.h"
 
 /* Every bank a TPM may have; verify compares those the TPM allocates. */
@@ -115,6 +116,8 @@ struct notes {
 	uint64_t lost, loss_entries; /* events lost, and the bima_lost_events entries saying so */
 	uint64_t unhashed;	     /* measurements whose file the kernel could not hash */
 	uint64_t violations, torn, inconsistent, kexecs;
+	uint64_t uhashed; /* entries hashed in userspace (UHASH_NAME marks) */
+	unsigned int uhash_segment, uhash_index; /* where the first mark is */
 	struct load loads[LOADS_MAX];
 	size_t nloads;
 	bool bad_seq; /* a bima_seq entry could not be read, or too many loads */
@@ -182,6 +185,7 @@ static void note_entry(const struct template_entry *e, struct notes *n)
 	n->torn += !strcmp(f.path, "bima_log_torn");
 	n->inconsistent += !strcmp(f.path, "bima_log_inconsistent");
 	n->kexecs += !strcmp(f.path, "kexec_execute");
+	n->uhashed += !strcmp(f.path, UHASH_NAME);
 }
 
 /*
@@ -238,6 +242,10 @@ static void print_notes(struct notes *n)
 		printf("note: %llu file(s) the kernel could not hash, logged with an all-zero "
 		       "digest\n",
 		       (unsigned long long)n->unhashed);
+	if (n->uhashed)
+		printf("note: %llu file(s) hashed in userspace, not by the kernel (each after a "
+		       "%s entry)\n",
+		       (unsigned long long)n->uhashed, UHASH_NAME);
 	if (n->violations)
 		printf("note: %llu violation entr%s (zero template hash)\n",
 		       (unsigned long long)n->violations, n->violations == 1 ? "y" : "ies");
@@ -255,7 +263,7 @@ static void print_notes(struct notes *n)
 	print_seq_notes(n);
 }
 
-int verify_run(const char *log_dir, const char *epoch_dir, const char *tcti)
+int verify_run(const char *log_dir, const char *epoch_dir, const char *tcti, bool reject_uhash)
 {
 	const struct hashalg *banks[sizeof(bank_names) / sizeof(bank_names[0])];
 	static struct tpm_values t;
@@ -314,6 +322,10 @@ int verify_run(const char *log_dir, const char *epoch_dir, const char *tcti)
 			goto out;
 		entries++;
 		note_entry(&e, &notes);
+		if (notes.uhashed == 1 && !notes.uhash_segment) {
+			notes.uhash_segment = log_cursor_segment(c);
+			notes.uhash_index = log_cursor_index(c);
+		}
 		if (pcr_matches(&r, &t, e.pcr))
 			match[e.pcr] = (struct position){ true, log_cursor_segment(c),
 							  log_cursor_index(c), entries };
@@ -355,6 +367,12 @@ int verify_run(const char *log_dir, const char *epoch_dir, const char *tcti)
 	       log_cursor_segments(c), bad ? "FAILED" : "verified");
 	print_notes(&notes);
 	result = bad ? VERIFY_MISMATCH : VERIFY_OK;
+	if (reject_uhash && notes.uhashed) {
+		printf("FAIL: segment %u, entry %u: the next entry was hashed in userspace, not "
+		       "by the kernel (%s), and --reject-userspace-hashes refuses it\n",
+		       notes.uhash_segment, notes.uhash_index, UHASH_NAME);
+		result = VERIFY_MISMATCH;
+	}
 out:
 	log_cursor__free(c);
 	tpm__free(tpm);

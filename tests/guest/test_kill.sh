@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 # Guest: SIGKILL at random points loses nothing. During an exec storm over
-# 80 distinct executables, the daemon is killed with SIGKILL 50 times
-# (sometimes while it is still starting or recovering) and started again;
-# each new daemon adopts the pins, recovers the log and drains the queue.
-# Afterwards every executable is in the log with its sha256sum, no loss is
-# recorded, the kernel's sequence numbers in the log (bima_seq entries) run
-# without a gap, and bima verify accepts the log against the TPM.
+# 80 distinct executables and an open storm that writes and reads new files
+# as root, the daemon is killed with SIGKILL 50 times (sometimes while it is
+# still starting or recovering) and started again; each new daemon adopts
+# the pins, recovers the log and drains the queue. Afterwards every
+# executable, and (where the kernel measures opens) every file read, is in
+# the log with its sha256sum, no loss is recorded, the kernel's sequence
+# numbers in the log (bima_seq entries) run without a gap, and bima verify
+# accepts the log against the TPM.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib.sh"
@@ -15,13 +17,17 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 work=/tmp/kill-test
 logs=$work/log
 files=80 kills=50
-mkdir -p "$work/bin"
+mkdir -p "$work/bin" "$work/open"
 for i in $(seq $files); do
 	unique_copy /usr/bin/true "$work/bin/t-$i"
 done
 chmod +x "$work/bin/"*
+# The built-in policy does not measure opens on tmpfs; this one does.
+printf '%s\n' 'measure func=BPRM_CHECK mask=MAY_EXEC' 'measure func=MMAP_CHECK mask=MAY_EXEC' \
+	'measure func=FILE_CHECK mask=^MAY_READ uid=0' >"$work/policy"
 
-start_bima "$work/bima.out" --log-dir "$logs" --tcti "$tcti" || exit 1
+start_bima "$work/bima.out" --policy "$work/policy" --log-dir "$logs" --tcti "$tcti" || exit 1
+opens=$(grep -cE 'measuring .*opens \(FILE_CHECK\)' "$work/bima.out")
 
 storm() {
 	while :; do
@@ -31,6 +37,16 @@ storm() {
 }
 storm &
 storm_pid=$!
+open_storm() {
+	local n=0
+	until [ -e "$work/storm-stop" ]; do
+		n=$((n + 1))
+		echo "open $n $$" >"$work/open/o-$n"
+		cat "$work/open/o-$n" >/dev/null
+	done
+}
+open_storm &
+open_storm_pid=$!
 
 started=0 early=0
 for k in $(seq $kills); do
@@ -55,7 +71,7 @@ for k in $(seq $kills); do
 done
 ok "$kills SIGKILLs ($early of them possibly during start-up), $started restarts measured"
 touch "$work/storm-stop"
-wait "$storm_pid"
+wait "$storm_pid" "$open_storm_pid"
 
 "$bima" stop --unload --log-dir "$logs" --tcti "$tcti" >"$work/stop.out" 2>&1
 check_eq "bima stop --unload after the storm exits 0" $? 0
@@ -67,6 +83,14 @@ for i in $(seq $files); do
 	grep -q "sha256:$(sha256 "$work/bin/t-$i") $work/bin/t-$i\$" "$work/log.txt" || missing=$((missing + 1))
 done
 check_eq "every one of the $files executables is in the log with its sha256sum" "$missing" 0
+if [ "$opens" = 1 ]; then
+	(cd "$work/open" && sha256sum o-*) >"$work/opened.txt"
+	missing=$(awk -v dir="$work/open/" 'NR == FNR { if ($3 == "ima-ng") seen[$4 " " $5] = 1; next }
+		!(("sha256:" $1 " " dir $2) in seen) { n++ } END { print n + 0 }' "$work/log.txt" "$work/opened.txt")
+	check_eq "every one of the $(wc -l <"$work/opened.txt") files read is in the log with its sha256sum" "$missing" 0
+else
+	ok "# this kernel does not measure opens (no file_post_open): the open storm only loads it"
+fi
 check_eq "no loss entry" "$(grep -c ' bima_lost_events ' "$work/log.txt")" 0
 check_eq "no inconsistency entry" "$(grep -c ' bima_log_inconsistent ' "$work/log.txt")" 0
 echo "    $(wc -l <"$work/log.txt") entries, $(ls "$logs"/epoch-*/ | wc -l) segments, $(grep -c ' bima_log_torn ' "$work/log.txt") torn tails cut"

@@ -76,11 +76,14 @@ int main(void)
 	policy_free(&p);
 
 	CHECK_EQ(compile(&p, policy_default, "/"), 0, "the built-in policy compiles");
-	CHECK_EQ(p.nrules, 20, "13 dont_measure and 7 measure rules");
+	CHECK_EQ(p.nrules, 23, "13 dont_measure and 7 measure rules of tcb, 2 kexec, BPF_CHECK");
 	CHECK(p.rules[3].func == BIMA_HOOK_FILE_CHECK && p.rules[3].fsmagic == 0x1021994,
 	      "tmpfs is skipped for FILE_CHECK only", "");
 	CHECK(p.rules[13].func == BIMA_HOOK_MMAP_CHECK && p.rules[13].mask == BIMA_MAY_EXEC,
 	      "then MMAP_CHECK mask=MAY_EXEC is measured", "");
+	CHECK(p.rules[21].func == BIMA_HOOK_KEXEC_INITRAMFS_CHECK &&
+		      p.rules[21].flags == BIMA_RULE_FUNC,
+	      "the last rule measures every KEXEC_INITRAMFS_CHECK", "");
 	policy_free(&p);
 
 	CHECK_EQ(compile(&p, "# comment\n\n  \t\ndont_measure func=FILE_MMAP # trailing\n", "/"), 0,

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Guest: the re-measurement cache, FILE_CHECK and IMA's violations.
+# A program run three times is hashed once; changed, it is hashed again,
+# once for two runs; changed back, it is hashed again but not logged twice
+# (the same template digest). true on the 9p root, whose changes the
+# kernel cannot see, is hashed at every exec and logged once. Where the
+# kernel has file_post_open (6.9 and later), the same holds for a file root
+# reads (FILE_CHECK), and reading a file open for writing logs a ToMToU
+# violation, opening for writing a file open for reading and measured logs
+# open_writers; bima verify counts the violations. Older kernels say that
+# opens are not measured.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/lib.sh"
+. "$top/tests/guest/guest.sh"
+
+work=/tmp/cache-test # tmpfs: its times and size tell a change
+mkdir -p "$work"
+cat >"$work/policy" <<'EOF2'
+dont_measure func=MMAP_CHECK
+measure func=BPRM_CHECK
+measure func=FILE_CHECK mask=^MAY_READ uid=0
+EOF2
+prog=$work/prog
+unique_copy /bin/true "$work/prog.v1"
+cp "$work/prog.v1" "$prog"
+f=$work/data
+echo "version 1 $$" >"$f"
+d1=$(sha256 "$f")
+true9p=$(readlink -f /bin/true) # on the 9p root
+
+start_bima "$work/bima.out" -v --policy "$work/policy" --log-dir "$work/log" --tcti "$tcti" || exit 1
+for i in 1 2 3; do "$prog"; done
+echo changed >>"$prog"
+p2=$(sha256 "$prog") # FILE_CHECK hashes it here, where opens are measured
+for i in 1 2; do "$prog"; done
+cp "$work/prog.v1" "$prog"
+"$prog"
+for i in 1 2 3; do "$true9p"; done
+
+if grep -qE 'measuring .*opens \(FILE_CHECK\)' "$work/bima.out"; then
+	opens=1
+	for i in 1 2 3 4 5; do cat "$f" >/dev/null; done
+	echo "version 2" >>"$f"
+	d2=$(sha256 "$f") # sha256sum's own open is measured, before the reads below
+	for i in 1 2 3; do cat "$f" >/dev/null; done
+	echo "version 1 $$" >"$f"
+	cat "$f" >/dev/null
+	exec 3>>"$work/written"
+	cat "$work/written" >/dev/null # ToMToU: read while fd 3 writes
+	exec 3>&-
+	echo read >"$work/read"
+	exec 4<"$work/read"      # open for reading, measured
+	echo more >>"$work/read" # open_writers
+	exec 4<&-
+else
+	opens=0
+fi
+sleep 1
+stop_bima
+
+hashed() { grep -cE "debug: #[0-9]+ $1 .* sha256:$2 $(ere "$3")\$" "$work/bima.out"; }
+"$bima" log --log-dir "$work/log" >"$work/log.txt"
+logged() { grep -cE " ima-ng sha256:$1 $(ere "$2")\$" "$work/log.txt"; }
+p1=$(sha256 "$work/prog.v1")
+check_eq "three runs, then one after it changed back: hashed twice" "$(hashed BPRM_CHECK "$p1" "$prog")" 2
+check_eq "  and logged once (the same entry)" "$(logged "$p1" "$prog")" 1
+check_eq "changed: hashed again, once for two runs" "$(hashed '[A-Z]+_CHECK' "$p2" "$prog")" 1
+check_eq "  and logged" "$(logged "$p2" "$prog")" 1
+check_eq "$true9p on 9p run three times: hashed three times" \
+	"$(hashed BPRM_CHECK "$(sha256 "$true9p")" "$true9p")" 3
+check_eq "  and logged once" "$(logged "$(sha256 "$true9p")" "$true9p")" 1
+check_grep "bima says how many repeats it did not log" 'repeated an entry the log has' "$work/bima.out"
+if [ "$opens" = 1 ]; then
+	check_eq "five reads, then one after it changed back: hashed twice" "$(hashed FILE_CHECK "$d1" "$f")" 2
+	check_eq "  and logged once" "$(logged "$d1" "$f")" 1
+	check_eq "changed: hashed again, once for four reads" "$(hashed FILE_CHECK "$d2" "$f")" 1
+	check_eq "  and logged" "$(logged "$d2" "$f")" 1
+	check_grep "bima reports the ToMToU violation" "ToMToU violation: FILE_CHECK $(ere "$work/written")" "$work/bima.out"
+	check_grep "and the open_writers violation" "open_writers violation: FILE_CHECK $(ere "$work/read")" "$work/bima.out"
+	check_grep "the ToMToU entry has a zero digest" \
+		"^10 0{40} ima-ng sha256:0{64} $(ere "$work/written")\$" "$work/log.txt"
+	check_grep "and so has the open_writers entry" \
+		"^10 0{40} ima-ng sha256:0{64} $(ere "$work/read")\$" "$work/log.txt"
+else
+	check_grep "without file_post_open, bima says opens are not measured" \
+		'no file_post_open LSM hook for BPF: opens \(FILE_CHECK\) are not measured' "$work/bima.out"
+fi
+"$bima" verify --log-dir "$work/log" --tcti "$tcti" >"$work/verify.txt" 2>&1
+check_eq "bima verify accepts the log" $? 0
+# The test's own greps of bima.out while bima writes it are ToMToU violations too.
+violations=$(grep -c ' violation: ' "$work/bima.out")
+if [ "$violations" -gt 0 ]; then
+	check_grep "bima verify counts the $violations violations bima reported" \
+		"^note: $violations violation entr" "$work/verify.txt"
+fi
+sed 's/^/    verify| /' "$work/verify.txt"
+grep -E "$(ere "$work")|$(ere "$true9p")|stopped|hook" "$work/bima.out" | sed 's/^/    bima| /'
+"$bima" stop --unload --log-dir "$work/log" --tcti "$tcti" >/dev/null 2>&1
+done_testing

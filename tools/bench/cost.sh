@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# What measuring costs, side by side in one guest: the same workload with no
+# measurement, with bima, and with the kernel's own IMA, under the same
+# policy (every exec, every executable mapping, every file root reads).
+# The workload: execs of one program, and reads of files that do not change
+# (both cached by bima and IMA after the first time), then reads of files
+# rewritten before each read (hashed every time by both).
+#
+#   tools/bench/cost.sh [--kernel 6.12|6.1] [ROUNDS]   (default 6.12, 500)
+#
+# Prints the time of each workload and its ratio to no measurement. The
+# absolute times mean little under emulation; the ratios, taken in one
+# boot, are the result. IMA goes last: its policy cannot be removed.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+if [ "${VMTEST:-}" != 1 ]; then
+	kernel=6.12
+	if [ "${1:-}" = --kernel ]; then
+		kernel=$2
+		shift 2
+	fi
+	[ -x "$top/bima" ] || make -C "$top" >/dev/null
+	BIMA_BENCH_ROUNDS=${1:-500} exec "$top/tools/vmtest/vmtest.sh" --kernel "$kernel" "$0"
+fi
+
+rounds=${BIMA_BENCH_ROUNDS:-500}
+work=/tmp/bench
+mkdir -p "$work/files"
+cp /usr/bin/true "$work/prog"
+for i in $(seq 20); do head -c 65536 /dev/urandom >"$work/files/f$i"; done
+policy='measure func=BPRM_CHECK mask=MAY_EXEC
+measure func=MMAP_CHECK mask=MAY_EXEC
+measure func=FILE_CHECK mask=^MAY_READ uid=0'
+
+ms() { date +%s%3N; }
+workload() {
+	local t0 t1 t2 t3 i f
+	t0=$(ms)
+	for i in $(seq "$rounds"); do "$work/prog"; done
+	t1=$(ms)
+	for i in $(seq "$rounds"); do
+		for f in "$work"/files/f1 "$work"/files/f2 "$work"/files/f3 "$work"/files/f4; do
+			read -r -n 1 _ <"$f"
+		done
+	done
+	t2=$(ms)
+	for i in $(seq "$rounds"); do
+		echo "round $i" >"$work/files/changing"
+		read -r _ <"$work/files/changing"
+	done
+	t3=$(ms)
+	echo "$((t1 - t0)) $((t2 - t1)) $((t3 - t2))"
+}
+
+workload >/dev/null # warm the page cache
+none=$(workload)
+
+echo "$policy" >"$work/bima.policy"
+"$top/bima" run --policy "$work/bima.policy" --log-dir "$work/log" >"$work/bima.out" 2>&1 &
+pid=$!
+until grep -q 'measuring exec' "$work/bima.out"; do sleep 0.2; done
+bima=$(workload)
+kill -TERM "$pid"
+wait "$pid"
+"$top/bima" stop --unload --log-dir "$work/log" >/dev/null 2>&1
+opens=$(grep -c 'opens (FILE_CHECK)' "$work/bima.out")
+
+if echo "$policy" >/sys/kernel/security/ima/policy 2>"$work/ima.err"; then
+	ima=$(workload)
+else
+	ima="- - -"
+fi
+
+row() { # NAME INDEX
+	local n b i
+	n=$(cut -d' ' -f"$2" <<<"$none")
+	b=$(cut -d' ' -f"$2" <<<"$bima")
+	i=$(cut -d' ' -f"$2" <<<"$ima")
+	awk -v name="$1" -v n="$n" -v b="$b" -v i="$i" 'BEGIN {
+		printf "| %s | %d ms | %d ms (%.2f) | %s |\n", name, n, b, b / n,
+			i == "-" ? "-" : sprintf("%d ms (%.2f)", i, i / n) }'
+}
+echo "Linux $(uname -r), $rounds rounds; FILE_CHECK measured by bima: $([ "$opens" -gt 0 ] && echo yes || echo 'no (no file_post_open)')"
+echo
+echo "| workload | no measurement | bima (ratio) | kernel IMA (ratio) |"
+echo "| --- | --- | --- | --- |"
+row "exec of one program" 1
+row "reads of 4 unchanged files" 2
+row "a file rewritten, then read" 3
