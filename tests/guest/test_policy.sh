@@ -7,7 +7,9 @@
 # exec) takes over in the running daemon, is logged before what it
 # measures, and root's execs are logged from then on. A policy with a
 # syntax error is refused with FILE:LINE: and leaves P2 in force; one with
-# another pcr= is refused; the log verifies against the TPM.
+# another pcr= is refused. P3 measures execs in one cgroup (cgroup=) but not
+# of uid 1000's files on tmpfs (fsmagic=, fowner=). The log verifies
+# against the TPM.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib.sh"
@@ -16,7 +18,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 work=/tmp/policy-test
 logs=$work/log
 mkdir -p "$work/bin"
-for x in a b c d; do unique_copy /bin/true "$work/bin/true-$x"; done
+for x in a b c d e f g; do unique_copy /bin/true "$work/bin/true-$x"; done
 chmod +x "$work/bin/"*
 chown 1000 "$work/bin/true-a"
 printf '%s\n' 'dont_measure func=MMAP_CHECK' 'measure func=BPRM_CHECK fowner=1000' >"$work/p1.policy"
@@ -62,6 +64,21 @@ check_grep "the error names bad.policy:1:" 'bad\.policy:1:[0-9]+' "$work/load3.e
 status=$?
 check "bima policy load of a pcr=11 policy exits non-zero (status $status)" test "$status" -ne 0
 check_grep "the refusal mentions pcr" 'pcr' "$work/load4.err"
+
+# 5. cgroup= and fsmagic= are evaluated in the kernel: P3 measures execs in
+# the cgroup /bima-test only, and not those of uid 1000's files on tmpfs.
+mountpoint -q /sys/fs/cgroup || mount -t cgroup2 cgroup2 /sys/fs/cgroup
+mkdir -p /sys/fs/cgroup/bima-test
+printf '%s\n' 'dont_measure func=BPRM_CHECK fsmagic=0x1021994 fowner=1000' \
+	'measure func=BPRM_CHECK cgroup=/bima-test' >"$work/p3.policy"
+"$bima" policy load "$work/p3.policy" >"$work/load5.out" 2>&1
+check_eq "bima policy load P3 (cgroup=, fsmagic=) exits 0" $? 0
+in_cgroup() { sh -c 'echo $$ >/sys/fs/cgroup/bima-test/cgroup.procs && exec "$0"' "$1"; }
+chown 1000 "$work/bin/true-g"
+in_cgroup "$work/bin/true-e"
+check_eq "true-e runs in the cgroup bima-test" $? 0
+"$work/bin/true-f"
+in_cgroup "$work/bin/true-g"
 sleep 1
 stop_bima
 
@@ -77,7 +94,14 @@ check_grep "after the bad policy, true-d is still logged (P2 in force)" \
 check "the refused policies are not logged" test "$(grep -cE \
 	"sha256:($(sha256 "$work/bad.policy")|$(sha256 "$work/pcr11.policy")) " "$work/log.txt")" -eq 0
 
-# 5. The log verifies against the TPM.
+check_grep "P3: true-e, run in the cgroup, is logged" \
+	" ima-ng sha256:$(sha256 "$work/bin/true-e") $(ere "$work/bin/true-e")\$" "$work/log.txt"
+check "P3: true-f, run outside it, is not" \
+	test "$(grep -c "sha256:$(sha256 "$work/bin/true-f") " "$work/log.txt")" -eq 0
+check "P3: true-g, uid 1000's on tmpfs, run in it, is not (fsmagic=, fowner=)" \
+	test "$(grep -c "sha256:$(sha256 "$work/bin/true-g") " "$work/log.txt")" -eq 0
+
+# 6. The log verifies against the TPM.
 "$bima" verify --log-dir "$logs" --tcti "$tcti" >"$work/verify.txt" 2>&1
 check_eq "bima verify accepts the log" $? 0
 sed 's/^/    verify| /' "$work/verify.txt"
