@@ -498,7 +498,7 @@ static __always_inline int measure_file(struct file *file, enum bima_hook hook, 
 	struct bima_config *cfg;
 	struct bima_stats *st;
 	struct scratch *s;
-	bool closed;
+	bool closed, cache;
 	__u32 zero = 0;
 
 	cfg = bpf_map_lookup_elem(&bima_config, &zero);
@@ -512,16 +512,21 @@ static __always_inline int measure_file(struct file *file, enum bima_hook hook, 
 		return 0;	 /* as IMA: regular files only */
 	read_state(inode, &now); /* the record's state too */
 	if (!violation) {
+		/*
+		 * The cache first, the cheaper test: a file measured and unchanged
+		 * needs no record, whatever the policy says now.
+		 */
+		cache = cacheable(BPF_CORE_READ(inode, i_sb));
+		cached = cache ? bpf_inode_storage_get(&bima_inodes, inode, 0, 0) : NULL;
+		if (cached && cached->measured && same_state(cached, &now)) {
+			__sync_fetch_and_add(&st->cache_hits, 1);
+			return 0;
+		}
 		if (!policy_measures(inode, hook, mask, st))
 			return 0;
-		if (cacheable(BPF_CORE_READ(inode, i_sb))) {
+		if (cache && !cached)
 			cached = bpf_inode_storage_get(&bima_inodes, inode, 0,
 						       BPF_LOCAL_STORAGE_GET_F_CREATE);
-			if (cached && cached->measured && same_state(cached, &now)) {
-				__sync_fetch_and_add(&st->cache_hits, 1);
-				return 0;
-			}
-		}
 	}
 	closed = fail_closed(cfg, file);
 	if (daemon_gone(cfg, st, closed))

@@ -7,8 +7,8 @@ cd "$(dirname "$0")/.." || exit 1
 logs=/tmp/bima-demo
 say() { printf '\n### %s\n' "$*"; }
 
-say "bima run -v --log-dir $logs   (each exec is shown as it is logged; mmaps are logged too)"
-./bima run -v --log-dir "$logs" 2>&1 | grep -v 'MMAP_CHECK' &
+say "bima run -v --log-dir $logs   (each exec is shown as it is logged; opens and mmaps are logged too)"
+./bima run -v --log-dir "$logs" 2>&1 | grep -v -e 'MMAP_CHECK' -e 'FILE_CHECK' &
 until [ -e /sys/fs/bpf/bima/links/bima_mmap_file ]; do sleep 0.2; done
 sleep 0.5
 
