@@ -536,7 +536,7 @@ static int drain(struct collector *c, bool unload)
 			"`bima run` logs what queues up, `bima stop --unload` removes them");
 	if (!unload && c->fail_closed)
 		pr_warn("--fail-closed: from %u ms after this stop, or once the ring buffer "
-			"is full, the hooks deny every exec and executable mapping (except of "
+			"is full, the hooks deny every operation the policy measures (but for "
 			"bima itself) until a daemon runs again",
 			c->grace_ms);
 	return err;

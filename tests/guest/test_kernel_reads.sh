@@ -5,7 +5,8 @@
 # sha256sum, the same module loaded from memory (init_module) as an unhashed
 # MODULE_CHECK entry named <init_module>, and a kernel and initramfs loaded
 # with `kexec -s -l` (kexec_file_load, not executed) as KEXEC_KERNEL_CHECK
-# and KEXEC_INITRAMFS_CHECK with their sha256sums. A BPF program the kernel
+# and KEXEC_INITRAMFS_CHECK, and an IMA policy written by path as
+# POLICY_CHECK, with their sha256sums. A BPF program the kernel
 # hands an fd for (bpftool looking it up by id) is logged as BPF_CHECK, an
 # ima-buf entry whose buffer is "tag=TAG name=NAME" with bpftool's tag. The
 # log verifies against the TPM.
@@ -43,6 +44,10 @@ rmmod dummy
 kexec -s -l "$kernel" --initrd="$initrd" --append="console=ttyS0"
 check_eq "kexec -s -l (load only) exits 0" $? 0
 kexec -s -u
+# An IMA policy loaded by path (it only skips procfs: kernel IMA adds nothing to PCR 10).
+echo 'dont_measure fsmagic=0x9fa0' >"$work/ima.policy"
+echo "$work/ima.policy" >/sys/kernel/security/ima/policy
+check_eq "an IMA policy loaded by path is taken" $? 0
 tag=$(bpftool prog show name bima_mmap_file | sed -n 's/.* tag \([0-9a-f]*\) .*/\1/p')
 check "bpftool shows bima_mmap_file's tag ($tag)" test -n "$tag"
 sleep 1
@@ -54,6 +59,8 @@ check_grep "the module from memory as MODULE_CHECK, unhashed" \
 	"MODULE_CHECK <init_module>: not hashed" "$work/bima.out"
 check_grep "the kexec kernel as KEXEC_KERNEL_CHECK" \
 	"KEXEC_KERNEL_CHECK .* sha256:$(sha256 "$kernel") $(ere "$kernel")\$" "$work/bima.out"
+check_grep "the IMA policy file as POLICY_CHECK" \
+	"POLICY_CHECK .* sha256:$(sha256 "$work/ima.policy") $(ere "$work/ima.policy")\$" "$work/bima.out"
 check_grep "the kexec initramfs as KEXEC_INITRAMFS_CHECK" \
 	"KEXEC_INITRAMFS_CHECK .* sha256:$(sha256 "$initrd") $(ere "$initrd")\$" "$work/bima.out"
 "$bima" log --log-dir "$work/log" >"$work/log.txt"
