@@ -54,23 +54,46 @@ static int same_file(int fd, const struct bima_event *ev, char *why)
 	return 0;
 }
 
+/*
+ * Open the record's path for reading, but only once it is known to be the
+ * record's file: an O_PATH descriptor first, which opens nothing (a device
+ * or FIFO put at the path would have side effects), then the same inode
+ * again, for reading, through /proc/self/fd.
+ */
+static int open_file(const struct bima_event *ev, char *why)
+{
+	char proc[32];
+	int path_fd, fd, err;
+
+	path_fd = open(ev->path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (path_fd < 0) {
+		err = -errno;
+		snprintf(why, UHASH_WHY_LEN, "open: %s", strerror(-err));
+		return err;
+	}
+	err = same_file(path_fd, ev, why);
+	if (!err) {
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", path_fd);
+		fd = open(proc, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+		err = fd < 0 ? -errno : 0;
+		if (err)
+			snprintf(why, UHASH_WHY_LEN, "open: %s", strerror(-err));
+	}
+	close(path_fd);
+	return err ?: fd;
+}
+
 int uhash_file(const struct bima_event *ev, const struct hashalg *alg, uint8_t *digest,
 	       char why[UHASH_WHY_LEN])
 {
 	int fd, err;
 
-	fd = open(ev->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		snprintf(why, UHASH_WHY_LEN, "open: %s", strerror(-err));
-		return err;
-	}
-	err = same_file(fd, ev, why);
-	if (!err) {
-		err = hashalg_fd(alg, fd, digest);
-		if (err)
-			snprintf(why, UHASH_WHY_LEN, "read: %s", strerror(-err));
-	}
+	fd = open_file(ev, why);
+	if (fd < 0)
+		return fd;
+	err = hashalg_fd(alg, fd, digest);
+	if (err)
+		snprintf(why, UHASH_WHY_LEN, "read: %s", strerror(-err));
 	/* A change while hashing moves the change time: check it again. */
 	err = err ?: same_file(fd, ev, why);
 	close(fd);
