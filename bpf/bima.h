@@ -185,6 +185,29 @@ struct bima_policy_switch {
 	__u64 gen; /* in: the policy_gen the caller read; slot (gen + 1) & 1 holds the new policy */
 };
 
+/*
+ * Snapshot anchors: what the kernel keeps of the log. At each snapshot the
+ * daemon logs a snapshot_aggregate entry, extends it, closes the segment,
+ * and has bima_anchor_add record an anchor; the bima_anchors map keeps the
+ * last BIMA_ANCHORS_MAX, slot id % BIMA_ANCHORS_MAX. The map is frozen,
+ * read-only from the syscall side: only bima_anchor_add writes it, which
+ * takes ids only upwards, and seq from the kernel's own counter.
+ */
+#define BIMA_ANCHORS_MAX 16
+#define BIMA_ANCHOR_BANKS 4
+
+struct bima_anchor {
+	__u64 id;      /* 1, 2, 3... in this load of the programs; 0: an empty slot */
+	__u64 seq;     /* bima_stats.next_seq when the anchor was recorded */
+	__u64 entries; /* the epoch's log entries, the snapshot_aggregate entry included */
+	__u32 segment; /* the segment the snapshot closed */
+	__u32 pcr;     /* the PCR bima extends */
+	__u16 bank_alg[BIMA_ANCHOR_BANKS];     /* TPM algorithm ids of pcr_value; 0: unused */
+	__u8 pcr_value[BIMA_ANCHOR_BANKS][64]; /* the PCR after the snapshot entry, per bank */
+	__u8 segment_sha256[32]; /* the closed segment's bytes but the snapshot entry */
+	__u8 quote_sha256[32];	 /* a TPM quote over the PCR; zero: none taken */
+};
+
 #define BIMA_OBJECT_ID_LEN 32
 
 /* Value of the single entry of the bima_config map, written by the daemon. */

@@ -24,6 +24,7 @@
 #define BPF_TAG_SIZE 8
 #define BPF_OBJ_NAME_LEN 16
 #define ENOENT 2
+#define EINVAL 22
 #define LOAD_NAME_MAX 32
 
 char LICENSE[] SEC("license") = "GPL";
@@ -803,5 +804,56 @@ int bima_policy_switch(struct bima_policy_switch *ctx)
 	ev->path_len = sizeof(BIMA_POLICY_NAME);
 	__builtin_memcpy(ev->path, BIMA_POLICY_NAME, sizeof(BIMA_POLICY_NAME));
 	bpf_ringbuf_submit(ev, 0);
+	return 0;
+}
+
+/*
+ * The last BIMA_ANCHORS_MAX snapshot anchors (bima.h). The loader freezes
+ * the map (BPF_MAP_FREEZE): no fd writes it, however it was obtained, and
+ * only bima_anchor_add does.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, BIMA_ANCHORS_MAX);
+	__type(key, __u32);
+	__type(value, struct bima_anchor);
+} bima_anchors SEC(".maps");
+
+static long highest_anchor(__u32 i, void *ctx)
+{
+	struct bima_anchor *a = bpf_map_lookup_elem(&bima_anchors, &i);
+	__u64 *highest = ctx;
+
+	if (a && a->id > *highest)
+		*highest = a->id;
+	return 0;
+}
+
+/*
+ * Record a snapshot anchor (BPF_PROG_RUN, by the daemon after it extended
+ * the snapshot_aggregate entry). ctx->id, the id the entry names, must be
+ * above every id the map holds (a log that outlived a reload of the
+ * programs goes on from its own): ids only go up, and -EINVAL refuses
+ * anything else. The sequence number is the kernel's own, whatever ctx says.
+ */
+SEC("syscall")
+int bima_anchor_add(struct bima_anchor *ctx)
+{
+	__u64 highest = 0, id = ctx->id;
+	__u32 zero = 0, slot;
+	struct bima_anchor *a;
+	struct bima_stats *st;
+
+	bpf_loop(BIMA_ANCHORS_MAX, highest_anchor, &highest, 0);
+	if (id <= highest)
+		return -EINVAL;
+	slot = id % BIMA_ANCHORS_MAX;
+	a = bpf_map_lookup_elem(&bima_anchors, &slot);
+	st = bpf_map_lookup_elem(&bima_stats, &zero);
+	if (!a || !st)
+		return -EINVAL;
+	bpf_probe_read_kernel(a, sizeof(*a), ctx);
+	a->id = id;
+	a->seq = st->next_seq;
 	return 0;
 }

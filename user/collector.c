@@ -34,6 +34,7 @@
 #include "recover.h"
 #include "ringbuf.h"
 #include "seqset.h"
+#include "snapshot.h"
 #include "uhash.h"
 
 _Static_assert(offsetof(struct bima_event, path) == sizeof(struct bima_event),
@@ -65,12 +66,18 @@ struct collector {
 	struct ringbuf *rb;
 	struct buf batch; /* entries for records read but not yet freed */
 	unsigned int batch_records;
-	uint64_t batch_drops;		  /* bima_stats.dropped recorded by the batch */
-	struct buf scratch;		  /* one entry's template data */
-	struct seqset seqs;		  /* the batch's kernel sequence numbers */
-	struct digestset batch_logged;	  /* template digests of the batch's measurements */
-	uint64_t batch_repeats, repeats;  /* measurements the log has already: not logged */
-	bool uhash_told;		  /* the first userspace hash was announced */
+	uint64_t batch_drops;		 /* bima_stats.dropped recorded by the batch */
+	struct buf scratch;		 /* one entry's template data */
+	struct seqset seqs;		 /* the batch's kernel sequence numbers */
+	struct digestset batch_logged;	 /* template digests of the batch's measurements */
+	uint64_t batch_repeats, repeats; /* measurements the log has already: not logged */
+	bool uhash_told;		 /* the first userspace hash was announced */
+	struct snapshot snap;		 /* a snapshot logged, its anchor not yet recorded */
+	bool snap_pending;
+	uint64_t snap_entries;	    /* the settings: every so many entries */
+	uint32_t snap_interval;	    /* or seconds */
+	uint64_t snap_last_entries; /* ep.entries at the last snapshot */
+	time_t snap_last_time;
 	char load_id[LOADER_LOAD_ID_LEN]; /* the numbers start at 0 with each load */
 	struct buf unextended;		  /* durable entries not yet (all) in the TPM */
 	size_t extended;		  /* bytes of unextended already extended */
@@ -83,12 +90,14 @@ struct collector {
 	bool reconcile; /* a rejoin read the log but could not queue what it found */
 };
 
-static volatile sig_atomic_t stopping;
+static volatile sig_atomic_t stopping, snapshot_asked;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stopping = 1;
+	if (sig == SIGUSR1)
+		snapshot_asked = 1; /* `bima snapshot` */
+	else
+		stopping = 1;
 }
 
 static long long now_ms(void)
@@ -435,6 +444,109 @@ static int check_kernel_ima(struct collector *c)
 	return -EBUSY;
 }
 
+/* Whether to take a snapshot now: asked for, or enough entries or time since the last. */
+static bool snapshot_due(struct collector *c)
+{
+	if (c->snap_pending)
+		return false;
+	if (snapshot_asked)
+		return true;
+	if (c->snap_entries && c->ep.entries - c->snap_last_entries >= c->snap_entries)
+		return true;
+	return c->snap_interval && time(NULL) - c->snap_last_time >= c->snap_interval;
+}
+
+/*
+ * A snapshot, first half: log a snapshot_aggregate entry (snapshot.h) and
+ * have it extended. Only with nothing waiting for the TPM, so that the PCR
+ * values it holds are the TPM's. The second half waits for its extend.
+ */
+static int start_snapshot(struct collector *c)
+{
+	struct snapshot *s = &c->snap;
+	struct bima_anchor last;
+	struct bima_stats st;
+	struct buf text = {};
+	int err;
+
+	if (c->extended != c->unextended.len || !c->tpm)
+		return 0; /* the TPM is behind: later */
+	snapshot_asked = 0;
+	memset(s, 0, sizeof(*s));
+	err = loader_last_anchor(c->bpf, &last) ?: loader_stats(c->bpf, &st);
+	err = err ?: snapshot_file_sha256(log_path(c->log), s->segment_sha256);
+	if (err) {
+		pr_err("snapshot: %s; not taken", strerror(-err));
+		return 0;
+	}
+	s->id = (last.id > c->ep.last_snapshot ? last.id : c->ep.last_snapshot) + 1;
+	s->prev = c->ep.last_snapshot;
+	s->entries = c->ep.entries;
+	s->seq = st.next_seq;
+	s->segment = log_segment(c->log);
+	s->pcr = c->ep.pcr;
+	s->nbanks =
+		c->ep.replay.nbanks < BIMA_ANCHOR_BANKS ? c->ep.replay.nbanks : BIMA_ANCHOR_BANKS;
+	for (size_t b = 0; b < s->nbanks; b++) {
+		s->banks[b] = c->ep.replay.banks[b];
+		memcpy(s->pcr_value[b], replay_value(&c->ep.replay, s->pcr, b), s->banks[b]->size);
+	}
+	c->batch.len = 0;
+	err = snapshot_format(s, &text);
+	err = err ?: template_encode_buf(&c->batch, c->ep.pcr, SNAPSHOT_NAME, text.p, text.len);
+	buf_free(&text);
+	if (!err && epoch_write(c->log, &c->batch)) {
+		pr_err("snapshot: the log cannot be written; not taken");
+		return 0;
+	}
+	err = err ?: buf_put(&c->unextended, c->batch.p, c->batch.len);
+	if (err)
+		return err;
+	c->ep.last_snapshot = s->id;
+	c->snap_pending = true;
+	c->snap_last_entries = c->ep.entries + 1;
+	c->snap_last_time = time(NULL);
+	return extend_pending(c);
+}
+
+/*
+ * The second half, once the snapshot entry is in the TPM: close its
+ * segment for good, start the next, and have the kernel record the anchor.
+ */
+static int finish_snapshot(struct collector *c)
+{
+	struct bima_anchor a = { .id = c->snap.id,
+				 .entries = c->ep.entries,
+				 .segment = c->snap.segment,
+				 .pcr = c->snap.pcr };
+	struct log *next;
+	int err;
+
+	if (c->extended != c->unextended.len)
+		return 0;
+	c->snap_pending = false;
+	memcpy(a.segment_sha256, c->snap.segment_sha256, sizeof(a.segment_sha256));
+	for (size_t b = 0; b < c->snap.nbanks; b++) {
+		a.bank_alg[b] = c->snap.banks[b]->tpm_id;
+		memcpy(a.pcr_value[b], replay_value(&c->ep.replay, a.pcr, b),
+		       c->snap.banks[b]->size);
+	}
+	err = log_seal(c->log) ?: log__open(c->ep.dir, &next);
+	if (err)
+		return err; /* no segment to write to: stop, the next start opens one */
+	log__close(c->log);
+	c->log = next;
+	err = loader_add_anchor(c->bpf, &a);
+	if (err)
+		pr_err("snapshot %lu: the kernel did not record its anchor: %s",
+		       (unsigned long)a.id, strerror(-err));
+	else
+		pr_info("snapshot %lu: segment %u closed, the kernel holds its anchor; new "
+			"segment %s",
+			(unsigned long)a.id, a.segment, log_path(c->log));
+	return 0;
+}
+
 static int loop(struct collector *c)
 {
 	time_t last_check = time(NULL);
@@ -461,6 +573,10 @@ static int loop(struct collector *c)
 			if (n < 0)
 				return n;
 		}
+		n = snapshot_due(c) ? start_snapshot(c) : 0;
+		n = n ?: c->snap_pending ? finish_snapshot(c) : 0;
+		if (n < 0)
+			return n;
 	}
 	return 0;
 }
@@ -566,18 +682,23 @@ int collector_run(const struct collector_opts *opts)
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct collector c = { .tcti = opts->tcti,
 			       .fail_closed = opts->fail_closed,
-			       .grace_ms = opts->grace_ms };
+			       .grace_ms = opts->grace_ms,
+			       .snap_entries = opts->snapshot_entries,
+			       .snap_interval = opts->snapshot_interval,
+			       .snap_last_time = time(NULL) };
 	struct bima_config cfg;
 	char hooks[512];
 	int err;
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 
 	err = tpm__open(opts->tcti, &c.tpm);
 	err = err ?: epoch_begin(&c.ep, c.tpm, opts->log_dir, opts->pcr, &c.log);
 	if (err)
 		goto out;
+	c.snap_last_entries = c.ep.entries; /* the next snapshot counts from this start */
 	err = loader__open(&lo, &c.bpf);
 	if (err == -ENOENT && opts->unload) {
 		pr_info("nothing is pinned in %s: there is nothing to unload", LOADER_PIN_DIR);

@@ -19,6 +19,8 @@ struct collector_opts {
 	/* The policy for a new load; with policy_given, also put in force over adopted pins. */
 	const struct bima_policy *policy;
 	bool policy_given;
+	uint64_t snapshot_entries;  /* take a snapshot every this many entries; 0: never */
+	uint32_t snapshot_interval; /* and every this many seconds; 0: never */
 };
 
 /*

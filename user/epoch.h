@@ -25,6 +25,7 @@ struct epoch {
 	bool kernel_ima;	   /* the kernel has IMA */
 	uint64_t kernel_ima_count; /* its entries when bima started, for the PCR 10 check */
 	struct digestset logged;   /* template digests the log holds, read at recovery */
+	uint64_t last_snapshot;	   /* the id of the log's last snapshot_aggregate entry, or 0 */
 };
 
 /*

@@ -64,7 +64,7 @@ static bool hook_pinned(const struct hook *h)
 
 struct loader {
 	struct measure_bpf *skel; /* NULL when the pins were adopted */
-	int events_fd, stats_fd, config_fd, policy_fd, switch_fd;
+	int events_fd, stats_fd, config_fd, policy_fd, switch_fd, anchors_fd, anchor_fd;
 	bool own_fds; /* the fds are ours to close (adopted), not the skeleton's */
 };
 
@@ -306,6 +306,13 @@ static int load(struct loader *l, const struct loader_opts *opts)
 	l->config_fd = bpf_map__fd(l->skel->maps.bima_config);
 	l->policy_fd = bpf_map__fd(l->skel->maps.bima_policy);
 	l->switch_fd = bpf_program__fd(l->skel->progs.bima_policy_switch);
+	l->anchors_fd = bpf_map__fd(l->skel->maps.bima_anchors);
+	l->anchor_fd = bpf_program__fd(l->skel->progs.bima_anchor_add);
+	if (bpf_map_freeze(l->anchors_fd)) {
+		err = -errno;
+		pr_err("cannot freeze the bima_anchors map: %s", strerror(-err));
+		return err;
+	}
 	err = write_config(l->config_fd, opts);
 	if (err) {
 		pr_err("cannot configure the BPF programs: %s", strerror(-err));
@@ -379,8 +386,10 @@ static int open_pins(struct loader *l)
 	l->config_fd = bpf_obj_get(PIN("maps", "bima_config"));
 	l->policy_fd = bpf_obj_get(PIN("maps", "bima_policy"));
 	l->switch_fd = bpf_obj_get(PIN("progs", "bima_policy_switch"));
+	l->anchors_fd = bpf_obj_get(PIN("maps", "bima_anchors"));
+	l->anchor_fd = bpf_obj_get(PIN("progs", "bima_anchor_add"));
 	if (l->events_fd >= 0 && l->stats_fd >= 0 && l->config_fd >= 0 && l->policy_fd >= 0 &&
-	    l->switch_fd >= 0)
+	    l->switch_fd >= 0 && l->anchors_fd >= 0 && l->anchor_fd >= 0)
 		return 0;
 	pr_err("%s holds an incomplete set of bima's objects (%s); remove it with `bima stop "
 	       "--unload --force` and start again",
@@ -428,7 +437,8 @@ static struct loader *loader_alloc(void)
 	struct loader *l = calloc(1, sizeof(*l));
 
 	if (l)
-		l->events_fd = l->stats_fd = l->config_fd = l->policy_fd = l->switch_fd = -1;
+		l->events_fd = l->stats_fd = l->config_fd = l->policy_fd = l->switch_fd =
+			l->anchors_fd = l->anchor_fd = -1;
 	return l;
 }
 
@@ -475,6 +485,10 @@ void loader__free(struct loader *l)
 			close(l->policy_fd);
 		if (l->switch_fd >= 0)
 			close(l->switch_fd);
+		if (l->anchors_fd >= 0)
+			close(l->anchors_fd);
+		if (l->anchor_fd >= 0)
+			close(l->anchor_fd);
 	}
 	measure_bpf__destroy(l->skel); /* the pinned links keep the hooks attached */
 	free(l);
@@ -651,4 +665,43 @@ int loader_set_drops_logged(const struct loader *l, uint64_t drops)
 int loader_heartbeat(const struct loader *l)
 {
 	return touch_config(l, NULL);
+}
+
+static int last_anchor(int fd, struct bima_anchor *last)
+{
+	struct bima_anchor a;
+
+	memset(last, 0, sizeof(*last));
+	for (__u32 i = 0; i < BIMA_ANCHORS_MAX; i++) {
+		if (bpf_map_lookup_elem(fd, &i, &a))
+			return -errno;
+		if (a.id > last->id)
+			*last = a;
+	}
+	return 0;
+}
+
+int loader_last_anchor(const struct loader *l, struct bima_anchor *last)
+{
+	return last_anchor(l->anchors_fd, last);
+}
+
+int loader_add_anchor(const struct loader *l, const struct bima_anchor *a)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, run, .ctx_in = a, .ctx_size_in = sizeof(*a));
+
+	if (bpf_prog_test_run_opts(l->anchor_fd, &run))
+		return -errno;
+	return (int)run.retval;
+}
+
+int loader_pinned_last_anchor(struct bima_anchor *last)
+{
+	int fd = bpf_obj_get(PIN("maps", "bima_anchors")), err;
+
+	if (fd < 0)
+		return -ENOENT;
+	err = last_anchor(fd, last);
+	close(fd);
+	return err;
 }

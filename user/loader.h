@@ -71,4 +71,10 @@ int loader_set_drops_logged(const struct loader *l, uint64_t drops);
 /* Tell the hooks the daemon is alive (bima_config.heartbeat_ns); so does the above. */
 int loader_heartbeat(const struct loader *l);
 
+/* The anchor with the highest id (id 0: none yet). */
+int loader_last_anchor(const struct loader *l, struct bima_anchor *last);
+int loader_pinned_last_anchor(struct bima_anchor *last);
+/* Record a snapshot anchor; a->id must be above every id held (-EINVAL otherwise). */
+int loader_add_anchor(const struct loader *l, const struct bima_anchor *a);
+
 #endif

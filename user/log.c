@@ -19,6 +19,7 @@
 struct log {
 	int fd;
 	off_t durable; /* bytes made durable by log_sync(); nothing after it is trusted */
+	unsigned int segment;
 	char path[LOG_PATH_MAX];
 };
 
@@ -153,6 +154,7 @@ int log__open(const char *epoch_dir, struct log **out)
 		free(l);
 		return -ENAMETOOLONG;
 	}
+	l->segment = next;
 	l->fd = open(l->path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
 	if (l->fd < 0) {
 		err = -errno;
@@ -187,6 +189,22 @@ void log__close(struct log *l)
 const char *log_path(const struct log *l)
 {
 	return l->path;
+}
+
+unsigned int log_segment(const struct log *l)
+{
+	return l->segment;
+}
+
+int log_seal(struct log *l)
+{
+	int err = log_sync(l);
+
+	if (!err && fchmod(l->fd, 0400))
+		err = -errno;
+	if (err)
+		pr_err("%s: cannot close the segment: %s", l->path, strerror(-err));
+	return err;
 }
 
 /* Cut off what a failed write or sync left after the durable part. */

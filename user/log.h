@@ -29,6 +29,10 @@ int log_latest_epoch(char *out, size_t len, const char *log_dir);
 int log__open(const char *epoch_dir, struct log **out);
 void log__close(struct log *l);
 const char *log_path(const struct log *l);
+/* The number of the segment being written. */
+unsigned int log_segment(const struct log *l);
+/* Close the segment for good (a snapshot): durable and read-only; log__close() it next. */
+int log_seal(struct log *l);
 /*
  * Append bytes to the segment (not yet durable). If the write fails (a full
  * disk, an I/O error) the segment is cut back to its durable end, so a

@@ -25,6 +25,10 @@
 #define DEFAULT_TCTI "device:/dev/tpmrm0"
 #define DEFAULT_RINGBUF (4u << 20)
 #define DEFAULT_GRACE_S 10
+#define DEFAULT_SNAP_ENTRIES 100000
+#define DEFAULT_SNAP_ENTRIES_S "100000"
+#define DEFAULT_SNAP_INTERVAL 3600
+#define DEFAULT_SNAP_INTERVAL_S "3600"
 
 static const char usage[] =
 	"Usage: bima COMMAND [OPTIONS]\n"
@@ -36,13 +40,15 @@ static const char usage[] =
 	"  log      print an epoch's log in IMA's ASCII format\n"
 	"  verify   replay an epoch's log and compare it with the TPM\n"
 	"  stop     stop the running daemon; with --unload also remove the BPF programs\n"
+	"  snapshot have the running daemon take a snapshot now\n"
 	"  policy   check a measurement policy, put one in force, or print the built-in one\n"
 	"  help     show this text; `bima COMMAND --help` shows a command's options\n"
 	"  version  print the version\n";
 
 static const char run_usage[] =
 	"Usage: bima run [--log-dir DIR] [--tcti TCTI] [--pcr N] [--policy FILE]\n"
-	"                [--ringbuf-size BYTES] [--fail-closed [--grace SECONDS]] [-v]\n"
+	"                [--ringbuf-size BYTES] [--fail-closed [--grace SECONDS]]\n"
+	"                [--snapshot-entries N] [--snapshot-interval SECONDS] [-v]\n"
 	"\n"
 	"Measure what the policy selects among execs (BPRM_CHECK), executable file\n"
 	"mappings (MMAP_CHECK), opens (FILE_CHECK, Linux 6.9 and later), the files the\n"
@@ -67,6 +73,14 @@ static const char run_usage[] =
 	"                       `bima stop --unload` removes the hooks\n"
 	"  --grace SECONDS      with --fail-closed: how long the daemon may be absent, 1-3600\n"
 	"                       (10)\n"
+	"  --snapshot-entries N take a snapshot every N log entries; 0: never "
+	"(" DEFAULT_SNAP_ENTRIES_S ")\n"
+	"  --snapshot-interval SECONDS\n"
+	"                       and every so many seconds; 0: never (" DEFAULT_SNAP_INTERVAL_S
+	").\n"
+	"                       A snapshot logs a snapshot_aggregate entry, closes the\n"
+	"                       segment and has the kernel keep an anchor; `bima snapshot`\n"
+	"                       takes one now\n"
 	"  -v, --verbose        print every measurement; twice, also libbpf's detail\n";
 
 static const char log_usage[] =
@@ -144,6 +158,8 @@ enum {
 	OPT_FORCE,
 	OPT_POLICY,
 	OPT_REJECT_UHASH,
+	OPT_SNAP_ENTRIES,
+	OPT_SNAP_INTERVAL,
 };
 
 static const struct option options[] = {
@@ -158,6 +174,8 @@ static const struct option options[] = {
 	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "policy", required_argument, NULL, OPT_POLICY },
 	{ "reject-userspace-hashes", no_argument, NULL, OPT_REJECT_UHASH },
+	{ "snapshot-entries", required_argument, NULL, OPT_SNAP_ENTRIES },
+	{ "snapshot-interval", required_argument, NULL, OPT_SNAP_INTERVAL },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{},
@@ -171,6 +189,7 @@ struct args {
 	unsigned long pcr;
 	unsigned long ringbuf_size;
 	unsigned long grace; /* seconds; 0 when not given */
+	unsigned long snap_entries, snap_interval;
 	bool fail_closed;
 	bool unload;
 	bool force;
@@ -198,7 +217,9 @@ static int parse(int argc, char **argv, const char *help, const int *allowed, st
 	*a = (struct args){ .log_dir = DEFAULT_LOG_DIR,
 			    .tcti = DEFAULT_TCTI,
 			    .pcr = 10,
-			    .ringbuf_size = DEFAULT_RINGBUF };
+			    .ringbuf_size = DEFAULT_RINGBUF,
+			    .snap_entries = DEFAULT_SNAP_ENTRIES,
+			    .snap_interval = DEFAULT_SNAP_INTERVAL };
 	while ((opt = getopt_long(argc, argv, "vh", options, NULL)) != -1) {
 		bool ok = opt == 'v' || opt == 'h';
 
@@ -255,6 +276,15 @@ static int parse(int argc, char **argv, const char *help, const int *allowed, st
 			if (parse_ulong("--pcr", optarg, 23, &a->pcr))
 				return -EINVAL;
 			break;
+		case OPT_SNAP_ENTRIES:
+			if (parse_ulong("--snapshot-entries", optarg, 1ul << 40, &a->snap_entries))
+				return -EINVAL;
+			break;
+		case OPT_SNAP_INTERVAL:
+			if (parse_ulong("--snapshot-interval", optarg, 30 * 86400,
+					&a->snap_interval))
+				return -EINVAL;
+			break;
 		case OPT_RINGBUF:
 			if (parse_ulong("--ringbuf-size", optarg, 1ul << 30, &a->ringbuf_size))
 				return -EINVAL;
@@ -278,8 +308,10 @@ static int parse(int argc, char **argv, const char *help, const int *allowed, st
 
 static int cmd_run(int argc, char **argv)
 {
-	static const int allowed[] = { OPT_LOG_DIR, OPT_TCTI,	     OPT_PCR,	 OPT_RINGBUF,
-				       OPT_GRACE,   OPT_FAIL_CLOSED, OPT_POLICY, 0 };
+	static const int allowed[] = {
+		OPT_LOG_DIR,	 OPT_TCTI,   OPT_PCR,	       OPT_RINGBUF,	  OPT_GRACE,
+		OPT_FAIL_CLOSED, OPT_POLICY, OPT_SNAP_ENTRIES, OPT_SNAP_INTERVAL, 0
+	};
 	static struct policy p;
 	struct collector_opts o;
 	struct args a;
@@ -307,16 +339,18 @@ static int cmd_run(int argc, char **argv)
 				     .fail_closed = a.fail_closed,
 				     .grace_ms = (a.grace ?: DEFAULT_GRACE_S) * 1000,
 				     .policy = &p.map,
-				     .policy_given = a.policy };
+				     .policy_given = a.policy,
+				     .snapshot_entries = a.snap_entries,
+				     .snapshot_interval = a.snap_interval };
 	return collector_run(&o) ? 1 : 0;
 }
 
-/* SIGTERM the daemon named in the pinned config, if it runs, and wait for it. */
-static int stop_daemon(void)
+/* The pid of the running daemon named in the pinned config, or 0. */
+static int running_daemon(void)
 {
 	char path[64], comm[32] = "";
-	int pid, waited;
 	FILE *f;
+	int pid;
 
 	if (loader_pinned_daemon(&pid) || pid <= 0 || pid == getpid())
 		return 0;
@@ -327,8 +361,16 @@ static int stop_daemon(void)
 	if (!fgets(comm, sizeof(comm), f))
 		comm[0] = '\0';
 	fclose(f);
-	if (strcmp(comm, "bima\n"))
-		return 0; /* the pid was reused */
+	return strcmp(comm, "bima\n") ? 0 : pid; /* else the pid was reused */
+}
+
+/* SIGTERM the running daemon, if any, and wait for it. */
+static int stop_daemon(void)
+{
+	int pid = running_daemon(), waited;
+
+	if (!pid)
+		return 0;
 	if (kill(pid, SIGTERM)) {
 		pr_err("cannot stop bima (pid %d): %s", pid, strerror(errno));
 		return -errno;
@@ -371,6 +413,60 @@ static int cmd_stop(int argc, char **argv)
 				     .ringbuf_size = DEFAULT_RINGBUF,
 				     .unload = true };
 	return collector_run(&o) ? 1 : 0;
+}
+
+static const char snapshot_usage[] =
+	"Usage: bima snapshot\n"
+	"\n"
+	"Have the running daemon take a snapshot now: it logs a snapshot_aggregate entry\n"
+	"(the PCR values, the entry count, the kernel sequence number, the digest of the\n"
+	"segment it closes, the previous snapshot's id), extends it, closes the segment\n"
+	"read-only, starts the next, and has the kernel keep the anchor in the\n"
+	"bima_anchors map. Waits for the anchor and prints it. Exit status: 0 taken,\n"
+	"1 no daemon runs or no anchor came within 30 seconds.\n";
+
+static int cmd_snapshot(int argc, char **argv)
+{
+	struct bima_anchor before, now = {};
+	char hex[2 * HASHALG_MAX_SIZE + 1];
+	int pid, waited;
+
+	if (argc > 1) {
+		bool help = !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h");
+
+		fputs(snapshot_usage, help ? stdout : stderr);
+		return help ? 0 : 2;
+	}
+	pid = running_daemon();
+	if (!pid || loader_pinned_last_anchor(&before)) {
+		pr_err("no bima daemon runs: start one with `bima run`");
+		return 1;
+	}
+	if (kill(pid, SIGUSR1)) {
+		pr_err("cannot signal bima (pid %d): %s", pid, strerror(errno));
+		return 1;
+	}
+	for (waited = 0; waited < 300; waited++) {
+		usleep(100000);
+		if (!loader_pinned_last_anchor(&now) && now.id > before.id)
+			break;
+	}
+	if (now.id <= before.id) {
+		pr_err("bima (pid %d) recorded no anchor within 30 s (is its TPM answering?)", pid);
+		return 1;
+	}
+	printf("snapshot %llu: %llu entries, segment %u closed, kernel sequence number %llu\n",
+	       (unsigned long long)now.id, (unsigned long long)now.entries, now.segment,
+	       (unsigned long long)now.seq);
+	for (int b = 0; b < BIMA_ANCHOR_BANKS && now.bank_alg[b]; b++) {
+		const struct hashalg *alg = hashalg_by_tpm_id(now.bank_alg[b]);
+
+		if (!alg)
+			continue;
+		hex_encode(now.pcr_value[b], alg->size, hex);
+		printf("  PCR %u %s: %s\n", now.pcr, alg->name, hex);
+	}
+	return 0;
 }
 
 /* The epoch directory named by --epoch, or the newest one. */
@@ -510,6 +606,8 @@ int main(int argc, char **argv)
 		return cmd_stop(argc - 1, argv + 1);
 	if (!strcmp(cmd, "policy"))
 		return cmd_policy(argc - 1, argv + 1);
+	if (!strcmp(cmd, "snapshot"))
+		return cmd_snapshot(argc - 1, argv + 1);
 	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
 		printf("bima %s\n", BIMA_VERSION);
 		return 0;

@@ -9,6 +9,7 @@
 #include "kernel_ima.h"
 #include "msg.h"
 #include "recover.h"
+#include "snapshot.h"
 
 #define TORN_NAME "bima_log_torn"
 #define INCONSISTENT_NAME "bima_log_inconsistent"
@@ -100,6 +101,18 @@ static int mark(struct epoch *ep, struct recovery *rec, const char *name, const 
 }
 
 /* The cursor stopped on a bad entry: cut a torn tail off, or record corruption. */
+/* Remember the epoch's last snapshot id: the next one goes above it. */
+static void note_snapshot(struct epoch *ep, const struct template_entry *e)
+{
+	char why[TEMPLATE_WHY_LEN];
+	struct template_fields f;
+	struct snapshot s;
+
+	if (!template_fields(e, &f, why) && f.extra && !strcmp(f.path, SNAPSHOT_NAME) &&
+	    !snapshot_parse((const char *)f.extra, f.extra_len, &s) && s.id > ep->last_snapshot)
+		ep->last_snapshot = s.id;
+}
+
 static int bad_entry(struct epoch *ep, struct recovery *rec, struct log_cursor *c, int err)
 {
 	unsigned int seg = log_cursor_segment(c);
@@ -170,6 +183,7 @@ int recover_epoch(struct epoch *ep, struct tpm *tpm, struct recovery *rec)
 		count++;
 		if (!template_is_violation(&e) && digestset_add(&ep->logged, e.digest) < 0)
 			pr_warn("out of memory: entries already logged may be logged again");
+		note_snapshot(ep, &e);
 		log_cursor_raw(c, &raw, &raw_len);
 		err = buf_put(&rec->tail, raw, raw_len);
 		if (err)

@@ -12,6 +12,7 @@
 #include "msg.h"
 #include "replay.h"
 #include "seqset.h"
+#include "snapshot.h"
 #include "uhash.h"
 #include "verify.h"
 
@@ -79,6 +80,79 @@ struct position {
 	unsigned int segment, index;
 	uint64_t entry;
 };
+
+/* Where the chain of snapshots is, while the log is read (snapshot.h). */
+struct chain {
+	uint64_t last_id, count;
+	unsigned int segment; /* the segment being read, and where its bytes start */
+	const uint8_t *segment_start;
+};
+
+/*
+ * Check a snapshot_aggregate entry against the log before it: the id above
+ * the last, prev naming it, the entry count, the segment's digest, and the
+ * PCR values the replay has (r, before this entry). -EBADMSG with why.
+ */
+static int check_snapshot(const struct template_entry *e, struct log_cursor *c,
+			  const struct replay *r, uint64_t entries, struct chain *ch, char *why)
+{
+	const uint8_t *raw;
+	struct template_fields f;
+	uint8_t digest[32];
+	struct snapshot s;
+	size_t len;
+
+	if (log_cursor_segment(c) != ch->segment) {
+		log_cursor_raw(c, &ch->segment_start, &len);
+		ch->segment = log_cursor_segment(c);
+	}
+	if (template_fields(e, &f, why) || !f.extra || strcmp(f.path, SNAPSHOT_NAME))
+		return 0;
+	if (snapshot_parse((const char *)f.extra, f.extra_len, &s)) {
+		snprintf(why, TEMPLATE_WHY_LEN, "a %s entry that cannot be read", SNAPSHOT_NAME);
+		return -EBADMSG;
+	}
+	if (s.id <= ch->last_id || s.prev != ch->last_id) {
+		snprintf(why, TEMPLATE_WHY_LEN,
+			 "snapshot %llu follows snapshot %llu but names %llu as its previous: the "
+			 "chain of snapshots is broken",
+			 (unsigned long long)s.id, (unsigned long long)ch->last_id,
+			 (unsigned long long)s.prev);
+		return -EBADMSG;
+	}
+	if (s.entries != entries) {
+		snprintf(why, TEMPLATE_WHY_LEN,
+			 "snapshot %llu counts %llu entries before it, the log has %llu",
+			 (unsigned long long)s.id, (unsigned long long)s.entries,
+			 (unsigned long long)entries);
+		return -EBADMSG;
+	}
+	log_cursor_raw(c, &raw, &len);
+	hashalg_digest(hashalg_by_name("sha256", 6), ch->segment_start, raw - ch->segment_start,
+		       digest);
+	if (s.segment != ch->segment || memcmp(digest, s.segment_sha256, sizeof(digest))) {
+		snprintf(why, TEMPLATE_WHY_LEN,
+			 "snapshot %llu: segment %u before it is not the segment %u it took the "
+			 "digest of",
+			 (unsigned long long)s.id, ch->segment, s.segment);
+		return -EBADMSG;
+	}
+	/* A bank not yet settled may be extended either way (replay.h): either value will do. */
+	for (size_t b = 0; b < s.nbanks; b++)
+		for (size_t i = 0; i < r->nbanks && s.pcr < TPM_PCR_COUNT; i++)
+			if (r->banks[i] == s.banks[b] &&
+			    memcmp(r->pcr[s.pcr][i], s.pcr_value[b], s.banks[b]->size) &&
+			    memcmp(r->pcr_padded[s.pcr][i], s.pcr_value[b], s.banks[b]->size)) {
+				snprintf(why, TEMPLATE_WHY_LEN,
+					 "snapshot %llu: PCR %u in %s is not what the log before "
+					 "it replays to",
+					 (unsigned long long)s.id, s.pcr, s.banks[b]->name);
+				return -EBADMSG;
+			}
+	ch->last_id = s.id;
+	ch->count++;
+	return 0;
+}
 
 static int check_entry(const struct template_entry *e, char *why)
 {
@@ -276,6 +350,7 @@ int verify_run(const char *log_dir, const char *epoch_dir, const char *tcti, boo
 	struct tpm *tpm = NULL;
 	uint32_t reset, restart;
 	uint64_t entries = 0;
+	struct chain chain = {};
 	int err, result = VERIFY_ERROR, bad = 0;
 
 	for (size_t i = 0; i < sizeof(banks) / sizeof(banks[0]); i++)
@@ -304,6 +379,7 @@ int verify_run(const char *log_dir, const char *epoch_dir, const char *tcti, boo
 	}
 	while ((err = log_cursor_next(c, &e)) > 0) {
 		err = check_entry(&e, why);
+		err = err ?: check_snapshot(&e, c, &r, entries, &chain, why);
 		if (err == -EBADMSG) {
 			printf("FAIL: segment %u, entry %u: %s\n", log_cursor_segment(c),
 			       log_cursor_index(c), why);
@@ -366,6 +442,10 @@ int verify_run(const char *log_dir, const char *epoch_dir, const char *tcti, boo
 	printf("%s: %lu entries in %u segment(s): %s\n", epoch_dir, (unsigned long)entries,
 	       log_cursor_segments(c), bad ? "FAILED" : "verified");
 	print_notes(&notes);
+	if (chain.count)
+		printf("note: %llu snapshot(s), up to id %llu: each names the one before, counts "
+		       "the entries and PCR values before it, and the digest of its segment\n",
+		       (unsigned long long)chain.count, (unsigned long long)chain.last_id);
 	result = bad ? VERIFY_MISMATCH : VERIFY_OK;
 	if (reject_uhash && notes.uhashed) {
 		printf("FAIL: segment %u, entry %u: the next entry was hashed in userspace, not "

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Guest: snapshots and the anchors the kernel keeps. `bima snapshot`, twice
+# during a run, logs snapshot_aggregate entries 1 and 2, closes their
+# segments read-only and starts new ones; bpftool dumps both anchors from
+# the bima_anchors map, field by field, and cannot write the map. bima
+# verify checks the chain (ids, counts, segment digests, PCR values) and
+# the log against the TPM. Without a daemon, bima snapshot fails.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/lib.sh"
+. "$top/tests/guest/guest.sh"
+
+work=/tmp/snapshot-test
+logs=$work/log
+mkdir -p "$work"
+for x in a b c; do unique_copy /usr/bin/true "$work/true-$x"; done
+
+"$bima" snapshot >"$work/none.out" 2>&1
+check_eq "bima snapshot without a daemon exits 1" $? 1
+start_bima "$work/bima.out" --log-dir "$logs" --tcti "$tcti" || exit 1
+"$work/true-a"
+"$bima" snapshot >"$work/snap1.out" 2>&1
+check_eq "bima snapshot exits 0" $? 0
+check_grep "it prints anchor 1" '^snapshot 1: [0-9]+ entries, segment 1 closed' "$work/snap1.out"
+"$work/true-b"
+"$bima" snapshot >"$work/snap2.out" 2>&1
+check_grep "a second one prints anchor 2" '^snapshot 2: [0-9]+ entries, segment 2 closed' "$work/snap2.out"
+"$work/true-c"
+bpftool map dump name bima_anchors >"$work/dump.txt" 2>&1
+check_grep "bpftool dumps anchor 1 through BTF" '"id": 1,' "$work/dump.txt"
+check_grep "and anchor 2, with its segment" '"segment": 2,' "$work/dump.txt"
+zeros=$(printf '0 %.0s' $(seq 360)) # sizeof(struct bima_anchor)
+# shellcheck disable=SC2086 # one byte a word
+bpftool map update name bima_anchors key 3 0 0 0 value $zeros >"$work/update.txt" 2>&1
+check "bpftool cannot write an anchor (the map is read-only to syscalls)" test $? -ne 0
+sed 's/^/    bpftool| /' "$work/update.txt"
+sleep 1
+stop_bima
+
+epoch=$(ls -d "$logs"/epoch-*)
+check_eq "three segments: two closed by the snapshots" "$(ls "$epoch" | wc -l)" 3
+check_eq "the closed ones are read-only" "$(stat -c %a "$epoch"/segment-000001.bin "$epoch"/segment-000002.bin | sort -u)" 400
+"$bima" log --log-dir "$logs" >"$work/log.txt"
+check_eq "the log has two snapshot_aggregate entries" "$(grep -c ' ima-buf sha256:[0-9a-f]* snapshot_aggregate ' "$work/log.txt")" 2
+for x in a b c; do
+	check_grep "true-$x is logged" " sha256:$(sha256 "$work/true-$x") $(ere "$work/true-$x")\$" "$work/log.txt"
+done
+"$bima" verify --log-dir "$logs" --tcti "$tcti" >"$work/verify.txt" 2>&1
+check_eq "bima verify accepts the log" $? 0
+check_grep "and checks the chain of snapshots" '^note: 2 snapshot\(s\), up to id 2' "$work/verify.txt"
+sed 's/^/    verify| /' "$work/verify.txt"
+sed 's/^/    snapshot| /' "$work/snap2.out"
+grep -E 'snapshot' "$work/bima.out" | sed 's/^/    bima| /'
+sed -n '1,40p' "$work/dump.txt" | sed 's/^/    dump| /'
+"$bima" stop --unload --log-dir "$logs" --tcti "$tcti" >/dev/null 2>&1
+done_testing

@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The snapshot_aggregate buffer: what the daemon writes reads back the
+ * same, and text that is not one is refused.
+ */
+#include "check.h"
+#include "snapshot.h"
+
+int main(void)
+{
+	struct snapshot s = {
+		.id = 7, .prev = 6, .entries = 1234, .seq = 99, .segment = 3, .pcr = 10
+	};
+	struct snapshot r;
+	struct buf text = {};
+	char head[128];
+
+	s.nbanks = 2;
+	s.banks[0] = hashalg_by_name("sha1", 4);
+	s.banks[1] = hashalg_by_name("sha256", 6);
+	for (int i = 0; i < 64; i++) {
+		s.pcr_value[0][i] = i;
+		s.pcr_value[1][i] = 255 - i;
+	}
+	memset(s.segment_sha256, 0xab, sizeof(s.segment_sha256));
+	CHECK_EQ(snapshot_format(&s, &text), 0, "a snapshot formats");
+	snprintf(head, sizeof(head), "%.*s", 60, (const char *)text.p);
+	CHECK_STR(head, "id=7 prev=6 entries=1234 seq=99 segment=3 segment_sha256=aba",
+		  "the text starts with its numbers");
+	CHECK_EQ(snapshot_parse((const char *)text.p, text.len, &r), 0, "and parses back");
+	CHECK(r.id == 7 && r.prev == 6 && r.entries == 1234 && r.seq == 99 && r.segment == 3 &&
+		      r.pcr == 10,
+	      "with the same numbers", "id %llu prev %llu", (unsigned long long)r.id,
+	      (unsigned long long)r.prev);
+	CHECK(r.nbanks == 2 && r.banks[0] == s.banks[0] && r.banks[1] == s.banks[1] &&
+		      !memcmp(r.pcr_value[0], s.pcr_value[0], 20) &&
+		      !memcmp(r.pcr_value[1], s.pcr_value[1], 32) &&
+		      !memcmp(r.segment_sha256, s.segment_sha256, 32),
+	      "the same banks, PCR values and segment digest", "%zu banks", r.nbanks);
+
+	CHECK_EQ(snapshot_parse("load=1 seq=2", 12, &r), -EINVAL, "a bima_seq buffer is refused");
+	text.len -= 2; /* cut the last hex digits of the sha256 bank */
+	CHECK_EQ(snapshot_parse((const char *)text.p, text.len, &r), -EINVAL,
+		 "a PCR value of the wrong length is refused");
+	CHECK_EQ(snapshot_parse("id=1 prev=0 entries=1 seq=1 segment=1 segment_sha256=ab pcr=10",
+				61, &r),
+		 -EINVAL, "a short segment digest is refused");
+	CHECK_EQ(snapshot_parse(
+			 "id=1 prev=0 entries=1 seq=1 segment=1 segment_sha256="
+			 "abababababababababababababababababababababababababababababababab pcr=10 "
+			 "md5=00",
+			 strlen("id=1 prev=0 entries=1 seq=1 segment=1 segment_sha256="
+				"abababababababababababababababababababababababababababababababab "
+				"pcr=10 md5=00"),
+			 &r),
+		 -EINVAL, "an unknown bank is refused");
+	buf_free(&text);
+	return CHECK_DONE();
+}

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "snapshot.h"
+
+int snapshot_format(const struct snapshot *s, struct buf *out)
+{
+	char line[2 * HASHALG_MAX_SIZE + 256], hex[2 * HASHALG_MAX_SIZE + 1];
+	int n, err;
+
+	hex_encode(s->segment_sha256, sizeof(s->segment_sha256), hex);
+	n = snprintf(line, sizeof(line),
+		     "id=%" PRIu64 " prev=%" PRIu64 " entries=%" PRIu64 " seq=%" PRIu64
+		     " segment=%" PRIu32 " segment_sha256=%s pcr=%" PRIu32,
+		     s->id, s->prev, s->entries, s->seq, s->segment, hex, s->pcr);
+	err = buf_put(out, line, n);
+	for (size_t b = 0; !err && b < s->nbanks; b++) {
+		hex_encode(s->pcr_value[b], s->banks[b]->size, hex);
+		n = snprintf(line, sizeof(line), " %s=%s", s->banks[b]->name, hex);
+		err = buf_put(out, line, n);
+	}
+	return err;
+}
+
+static int unhex(const char *hex, size_t len, uint8_t *out)
+{
+	for (size_t i = 0; i < len / 2; i++) {
+		unsigned int byte;
+
+		if (sscanf(hex + 2 * i, "%2x", &byte) != 1)
+			return -EINVAL;
+		out[i] = byte;
+	}
+	return len % 2 ? -EINVAL : 0;
+}
+
+int snapshot_parse(const char *text, size_t len, struct snapshot *s)
+{
+	char copy[1024], seg[65];
+	int at = 0;
+
+	if (len >= sizeof(copy))
+		return -EINVAL;
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	memset(s, 0, sizeof(*s));
+	if (sscanf(copy,
+		   "id=%" SCNu64 " prev=%" SCNu64 " entries=%" SCNu64 " seq=%" SCNu64
+		   " segment=%" SCNu32 " segment_sha256=%64[0-9a-f] pcr=%" SCNu32 "%n",
+		   &s->id, &s->prev, &s->entries, &s->seq, &s->segment, seg, &s->pcr, &at) != 7 ||
+	    !at || strlen(seg) != 64 || unhex(seg, 64, s->segment_sha256))
+		return -EINVAL;
+	for (char *tok = strtok(copy + at, " "); tok; tok = strtok(NULL, " ")) {
+		char *eq = strchr(tok, '=');
+		const struct hashalg *alg = eq ? hashalg_by_name(tok, eq - tok) : NULL;
+
+		if (!alg || s->nbanks == BIMA_ANCHOR_BANKS || strlen(eq + 1) != 2 * alg->size ||
+		    unhex(eq + 1, 2 * alg->size, s->pcr_value[s->nbanks]))
+			return -EINVAL;
+		s->banks[s->nbanks++] = alg;
+	}
+	return 0;
+}
+
+int snapshot_file_sha256(const char *path, uint8_t out[32])
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err;
+
+	if (fd < 0)
+		return -errno;
+	err = hashalg_fd(hashalg_by_name("sha256", 6), fd, out);
+	close(fd);
+	return err;
+}
