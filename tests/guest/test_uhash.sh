@@ -44,7 +44,7 @@ entry=$(grep -nE " ima-ng sha256:$(sha256 "$work/direct") $(ere "$work/direct")\
 check "the O_DIRECT-mapped file is logged with its sha256sum (line ${entry:-none})" test -n "$entry"
 mark=$(sed -n "$((${entry:-1} - 1))p" "$work/log.txt")
 check "a bima_userspace_hash mark comes right before it" grep -q ' ima-buf sha256:[0-9a-f]* bima_userspace_hash ' <<<"$mark"
-text=$(awk '{print $NF}' <<<"$mark" | xxd -r -p)
+text=$(python3 -c 'import sys; print(bytes.fromhex(sys.argv[1]).decode())' "$(awk '{print $NF}' <<<"$mark")")
 check "the mark names the record: $text" grep -qE '^seq=[0-9]+ hook=MMAP_CHECK load=' <<<"$text"
 check_grep "a file replaced before the daemon reads its record is not hashed, and why" \
 	"MMAP_CHECK $(ere "$work/gone"): not hashed \\(kernel: Operation not supported; userspace: the path now names another file\\)" \
