@@ -8,7 +8,9 @@
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
+#include "ak.h"
 #include "collector.h"
 #include "hashalg.h"
 #include "loader.h"
@@ -41,6 +43,8 @@ static const char usage[] =
 	"  verify   replay an epoch's log and compare it with the TPM\n"
 	"  stop     stop the running daemon; with --unload also remove the BPF programs\n"
 	"  snapshot have the running daemon take a snapshot now\n"
+	"  ak       export the attestation key's public key (PEM)\n"
+	"  quote    have the TPM quote the PCR with the attestation key\n"
 	"  policy   check a measurement policy, put one in force, or print the built-in one\n"
 	"  help     show this text; `bima COMMAND --help` shows a command's options\n"
 	"  version  print the version\n";
@@ -160,6 +164,8 @@ enum {
 	OPT_REJECT_UHASH,
 	OPT_SNAP_ENTRIES,
 	OPT_SNAP_INTERVAL,
+	OPT_NONCE,
+	OPT_OUT,
 };
 
 static const struct option options[] = {
@@ -176,6 +182,8 @@ static const struct option options[] = {
 	{ "reject-userspace-hashes", no_argument, NULL, OPT_REJECT_UHASH },
 	{ "snapshot-entries", required_argument, NULL, OPT_SNAP_ENTRIES },
 	{ "snapshot-interval", required_argument, NULL, OPT_SNAP_INTERVAL },
+	{ "nonce", required_argument, NULL, OPT_NONCE },
+	{ "out", required_argument, NULL, OPT_OUT },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{},
@@ -186,6 +194,7 @@ struct args {
 	const char *tcti;
 	const char *epoch;
 	const char *policy;
+	const char *nonce, *out;
 	unsigned long pcr;
 	unsigned long ringbuf_size;
 	unsigned long grace; /* seconds; 0 when not given */
@@ -251,6 +260,12 @@ static int parse(int argc, char **argv, const char *help, const int *allowed, st
 			break;
 		case OPT_POLICY:
 			a->policy = optarg;
+			break;
+		case OPT_NONCE:
+			a->nonce = optarg;
+			break;
+		case OPT_OUT:
+			a->out = optarg;
 			break;
 		case OPT_UNLOAD:
 			a->unload = true;
@@ -469,6 +484,105 @@ static int cmd_snapshot(int argc, char **argv)
 	return 0;
 }
 
+static const char ak_usage[] =
+	"Usage: bima ak export [--log-dir DIR] [--tcti TCTI]\n"
+	"\n"
+	"Print the attestation key's public key as PEM. The key (ECC P-256, ECDSA with\n"
+	"SHA-256, restricted signing, under the owner hierarchy's storage primary) is\n"
+	"created in DIR (ak.pub, ak.priv) on first use and loaded from there after.\n";
+
+static const char quote_usage[] =
+	"Usage: bima quote --nonce HEX --out PREFIX [--log-dir DIR] [--tcti TCTI] [--pcr N]\n"
+	"\n"
+	"Have the TPM quote PCR N (10) in every bank with the attestation key, over the\n"
+	"nonce: writes PREFIX.attest (the TPMS_ATTEST the TPM signed) and PREFIX.sig (the\n"
+	"ECDSA signature, DER), which `openssl dgst -sha256 -verify ak.pem -signature\n"
+	"PREFIX.sig PREFIX.attest` checks.\n";
+
+static int open_ak(const struct args *a, struct tpm **tpm, struct tpm_ak *ak)
+{
+	int err = tpm__open(a->tcti, tpm);
+
+	if (!err && mkdir(a->log_dir, 0700) && errno != EEXIST)
+		err = -errno;
+	return err ?: ak_load_or_create(*tpm, a->log_dir, ak);
+}
+
+static int cmd_ak(int argc, char **argv)
+{
+	static const int allowed[] = { OPT_LOG_DIR, OPT_TCTI, 0 };
+	struct tpm *tpm = NULL;
+	struct tpm_ak ak;
+	struct args a;
+	int err;
+
+	if (argc < 2 || strcmp(argv[1], "export")) {
+		bool help = argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
+
+		fputs(ak_usage, help ? stdout : stderr);
+		return help ? 0 : 2;
+	}
+	err = parse(argc - 1, argv + 1, ak_usage, allowed, &a);
+	if (err)
+		return err > 0 ? 0 : 2;
+	err = open_ak(&a, &tpm, &ak) ?: ak_write_pem(&ak, stdout);
+	tpm__free(tpm);
+	return err ? 1 : 0;
+}
+
+static int write_file(const char *prefix, const char *ext, const void *p, size_t len)
+{
+	char path[4096];
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof(path), "%s.%s", prefix, ext);
+	f = fopen(path, "wb");
+	ok = f && fwrite(p, 1, len, f) == len;
+	if (f && fclose(f))
+		ok = 0;
+	if (!ok)
+		pr_err("%s: %s", path, strerror(errno));
+	return ok ? 0 : -EIO;
+}
+
+static int cmd_quote(int argc, char **argv)
+{
+	static const int allowed[] = { OPT_LOG_DIR, OPT_TCTI, OPT_PCR, OPT_NONCE, OPT_OUT, 0 };
+	const struct hashalg *banks[TPM_BANKS_MAX];
+	uint8_t nonce[64], der[80];
+	struct tpm *tpm = NULL;
+	struct tpm_quote q;
+	struct tpm_ak ak;
+	struct args a;
+	size_t nbanks, nlen;
+	int err, n;
+
+	err = parse(argc, argv, quote_usage, allowed, &a);
+	if (err)
+		return err > 0 ? 0 : 2;
+	nlen = a.nonce ? strlen(a.nonce) / 2 : 0;
+	for (size_t i = 0; i < nlen && nlen <= sizeof(nonce); i++)
+		if (sscanf(a.nonce + 2 * i, "%2hhx", &nonce[i]) != 1)
+			nlen = 0;
+	if (!a.out || !nlen || nlen > sizeof(nonce) || strlen(a.nonce) % 2) {
+		fprintf(stderr, "bima: quote needs --out and --nonce, 1 to 64 bytes in hex\n");
+		return 2;
+	}
+	err = open_ak(&a, &tpm, &ak) ?: tpm_banks(tpm, a.pcr, banks, &nbanks);
+	err = err ?: tpm_quote(tpm, &ak, nonce, nlen, a.pcr, banks, nbanks, &q);
+	n = err ? 0 : ak_signature_der(&q, der, sizeof(der));
+	err = err ?: n < 0 ? n : 0;
+	err = err ?: write_file(a.out, "attest", q.attest, q.attest_len);
+	err = err ?: write_file(a.out, "sig", der, n);
+	err = err ?: ak_verify(&ak, &q);
+	if (!err)
+		pr_info("quoted PCR %lu in %zu bank(s): %s.attest, %s.sig; the signature verifies",
+			a.pcr, nbanks, a.out, a.out);
+	tpm__free(tpm);
+	return err ? 1 : 0;
+}
+
 /* The epoch directory named by --epoch, or the newest one. */
 static int pick_epoch(const struct args *a, char *dir, size_t len)
 {
@@ -608,6 +722,10 @@ int main(int argc, char **argv)
 		return cmd_policy(argc - 1, argv + 1);
 	if (!strcmp(cmd, "snapshot"))
 		return cmd_snapshot(argc - 1, argv + 1);
+	if (!strcmp(cmd, "ak"))
+		return cmd_ak(argc - 1, argv + 1);
+	if (!strcmp(cmd, "quote"))
+		return cmd_quote(argc - 1, argv + 1);
 	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
 		printf("bima %s\n", BIMA_VERSION);
 		return 0;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <tss2/tss2_esys.h>
+#include <tss2/tss2_mu.h>
 #include <tss2/tss2_rc.h>
 #include <tss2/tss2_tctildr.h>
 
@@ -139,4 +140,165 @@ int tpm_epoch(struct tpm *tpm, uint32_t *reset_count, uint32_t *restart_count)
 	*restart_count = t->clockInfo.restartCount;
 	free(t);
 	return 0;
+}
+
+static const TPM2B_PUBLIC srk_template = {
+	.publicArea = {
+		.type = TPM2_ALG_ECC,
+		.nameAlg = TPM2_ALG_SHA256,
+		.objectAttributes = TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT |
+				    TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+				    TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH |
+				    TPMA_OBJECT_NODA,
+		.parameters.eccDetail = {
+			.symmetric = { .algorithm = TPM2_ALG_AES,
+				       .keyBits.aes = 128,
+				       .mode.aes = TPM2_ALG_CFB },
+			.scheme.scheme = TPM2_ALG_NULL,
+			.curveID = TPM2_ECC_NIST_P256,
+			.kdf.scheme = TPM2_ALG_NULL,
+		},
+	},
+};
+
+static const TPM2B_PUBLIC ak_template = {
+	.publicArea = {
+		.type = TPM2_ALG_ECC,
+		.nameAlg = TPM2_ALG_SHA256,
+		.objectAttributes = TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT |
+				    TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+				    TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH |
+				    TPMA_OBJECT_NODA,
+		.parameters.eccDetail = {
+			.symmetric.algorithm = TPM2_ALG_NULL,
+			.scheme = { .scheme = TPM2_ALG_ECDSA,
+				    .details.ecdsa.hashAlg = TPM2_ALG_SHA256 },
+			.curveID = TPM2_ECC_NIST_P256,
+			.kdf.scheme = TPM2_ALG_NULL,
+		},
+	},
+};
+
+/* The storage primary, a transient object to flush after use. */
+static int srk(struct tpm *tpm, ESYS_TR *handle)
+{
+	const TPM2B_SENSITIVE_CREATE sensitive = {};
+	const TPM2B_DATA outside = {};
+	const TPML_PCR_SELECTION creation_pcr = {};
+	TSS2_RC rc;
+
+	rc = Esys_CreatePrimary(tpm->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+				ESYS_TR_NONE, &sensitive, &srk_template, &outside, &creation_pcr,
+				handle, NULL, NULL, NULL, NULL);
+	return rc == TSS2_RC_SUCCESS ? 0 : tpm_fail("Esys_CreatePrimary", rc);
+}
+
+int tpm_ak_create(struct tpm *tpm, struct tpm_ak *ak)
+{
+	const TPM2B_SENSITIVE_CREATE sensitive = {};
+	const TPM2B_DATA outside = {};
+	const TPML_PCR_SELECTION creation_pcr = {};
+	TPM2B_PRIVATE *priv = NULL;
+	TPM2B_PUBLIC *pub = NULL;
+	ESYS_TR parent;
+	TSS2_RC rc;
+	int err;
+
+	err = srk(tpm, &parent);
+	if (err)
+		return err;
+	rc = Esys_Create(tpm->esys, parent, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
+			 &sensitive, &ak_template, &outside, &creation_pcr, &priv, &pub, NULL, NULL,
+			 NULL);
+	Esys_FlushContext(tpm->esys, parent);
+	if (rc != TSS2_RC_SUCCESS)
+		return tpm_fail("Esys_Create", rc);
+	ak->pub_len = ak->priv_len = 0;
+	if (Tss2_MU_TPM2B_PUBLIC_Marshal(pub, ak->pub, sizeof(ak->pub), &ak->pub_len) ||
+	    Tss2_MU_TPM2B_PRIVATE_Marshal(priv, ak->priv, sizeof(ak->priv), &ak->priv_len))
+		err = -EOVERFLOW;
+	free(pub);
+	free(priv);
+	return err;
+}
+
+static int ak_unmarshal(const struct tpm_ak *ak, TPM2B_PUBLIC *pub, TPM2B_PRIVATE *priv)
+{
+	size_t off = 0;
+
+	memset(pub, 0, sizeof(*pub));
+	if (Tss2_MU_TPM2B_PUBLIC_Unmarshal(ak->pub, ak->pub_len, &off, pub))
+		return -EBADMSG;
+	off = 0;
+	if (priv && Tss2_MU_TPM2B_PRIVATE_Unmarshal(ak->priv, ak->priv_len, &off, priv))
+		return -EBADMSG;
+	return 0;
+}
+
+int tpm_ak_point(const struct tpm_ak *ak, uint8_t x[32], uint8_t y[32])
+{
+	TPM2B_PUBLIC pub;
+	const TPMS_ECC_POINT *p = &pub.publicArea.unique.ecc;
+
+	if (ak_unmarshal(ak, &pub, NULL) || pub.publicArea.type != TPM2_ALG_ECC ||
+	    p->x.size != 32 || p->y.size != 32)
+		return -EBADMSG;
+	memcpy(x, p->x.buffer, 32);
+	memcpy(y, p->y.buffer, 32);
+	return 0;
+}
+
+int tpm_quote(struct tpm *tpm, const struct tpm_ak *ak, const uint8_t *nonce, size_t nonce_len,
+	      uint32_t pcr, const struct hashalg *const *banks, size_t nbanks, struct tpm_quote *q)
+{
+	const TPMT_SIG_SCHEME scheme = { .scheme = TPM2_ALG_NULL };
+	TPML_PCR_SELECTION sel = { .count = nbanks };
+	TPMT_SIGNATURE *sig = NULL;
+	TPM2B_ATTEST *quoted = NULL;
+	TPM2B_DATA qualifying = { .size = nonce_len };
+	TPM2B_PRIVATE priv;
+	TPM2B_PUBLIC pub;
+	ESYS_TR parent, key;
+	TSS2_RC rc;
+	int err;
+
+	if (nonce_len > sizeof(qualifying.buffer) || nbanks > TPM2_NUM_PCR_BANKS ||
+	    pcr >= TPM_PCR_COUNT)
+		return -EINVAL;
+	memcpy(qualifying.buffer, nonce, nonce_len);
+	for (size_t b = 0; b < nbanks; b++) {
+		sel.pcrSelections[b].hash = banks[b]->tpm_id;
+		sel.pcrSelections[b].sizeofSelect = 3;
+		sel.pcrSelections[b].pcrSelect[pcr / 8] = 1 << (pcr % 8);
+	}
+	err = ak_unmarshal(ak, &pub, &priv) ?: srk(tpm, &parent);
+	if (err)
+		return err;
+	rc = Esys_Load(tpm->esys, parent, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &priv, &pub,
+		       &key);
+	Esys_FlushContext(tpm->esys, parent);
+	if (rc != TSS2_RC_SUCCESS)
+		return tpm_fail("Esys_Load", rc);
+	rc = Esys_Quote(tpm->esys, key, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &qualifying,
+			&scheme, &sel, &quoted, &sig);
+	Esys_FlushContext(tpm->esys, key);
+	if (rc != TSS2_RC_SUCCESS)
+		return tpm_fail("Esys_Quote", rc);
+	if (quoted->size > sizeof(q->attest) || sig->sigAlg != TPM2_ALG_ECDSA ||
+	    sig->signature.ecdsa.signatureR.size > 32 ||
+	    sig->signature.ecdsa.signatureS.size > 32) {
+		err = -EBADMSG;
+	} else {
+		const TPMS_SIGNATURE_ECC *e = &sig->signature.ecdsa;
+
+		memcpy(q->attest, quoted->attestationData, quoted->size);
+		q->attest_len = quoted->size;
+		memset(q->r, 0, 32);
+		memset(q->s, 0, 32);
+		memcpy(q->r + 32 - e->signatureR.size, e->signatureR.buffer, e->signatureR.size);
+		memcpy(q->s + 32 - e->signatureS.size, e->signatureS.buffer, e->signatureS.size);
+	}
+	free(quoted);
+	free(sig);
+	return err;
 }

@@ -30,4 +30,30 @@ int tpm_pcr_extend(struct tpm *tpm, uint32_t pcr, const struct tpm_digest *d, si
 /* TPM2_ReadClock's reset and restart counts: the TPM epoch. */
 int tpm_epoch(struct tpm *tpm, uint32_t *reset_count, uint32_t *restart_count);
 
+/*
+ * The attestation key: ECC P-256, ECDSA with SHA-256, restricted signing,
+ * a child of the owner hierarchy's storage primary (ECC P-256, made anew
+ * from the same template each time, so the same key). Kept as its public
+ * and private blobs (TPM2B_PUBLIC and TPM2B_PRIVATE, marshaled).
+ */
+#define TPM_BLOB_MAX 1024
+struct tpm_ak {
+	uint8_t pub[TPM_BLOB_MAX], priv[TPM_BLOB_MAX];
+	size_t pub_len, priv_len;
+};
+
+/* A TPM2_Quote: the TPMS_ATTEST it signed (marshaled) and the ECDSA signature. */
+struct tpm_quote {
+	uint8_t attest[TPM_BLOB_MAX];
+	size_t attest_len;
+	uint8_t r[32], s[32];
+};
+
+int tpm_ak_create(struct tpm *tpm, struct tpm_ak *ak);
+/* The AK's public point, from its blob. */
+int tpm_ak_point(const struct tpm_ak *ak, uint8_t x[32], uint8_t y[32]);
+/* Quote pcr in the given banks with the AK, over nonce (at most 64 bytes). */
+int tpm_quote(struct tpm *tpm, const struct tpm_ak *ak, const uint8_t *nonce, size_t nonce_len,
+	      uint32_t pcr, const struct hashalg *const *banks, size_t nbanks, struct tpm_quote *q);
+
 #endif

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# On a real (software) TPM: the attestation key is created once and kept
+# (the same public key the second time); `bima ak export` writes it as PEM;
+# `bima quote` has the TPM quote PCR 10 over a nonce, and OpenSSL verifies
+# the signature with that PEM, finds the nonce in what was signed, and
+# refuses the quote once a byte of it changes.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/lib.sh"
+. "$top/tests/tpm/swtpm.sh"
+swtpm_start || exit 1
+
+bima=$top/bima
+state=$swtpm_dir/state
+out=$swtpm_dir
+
+"$bima" ak export --log-dir "$state" --tcti "$TCTI" >"$out/ak.pem" 2>"$out/ak.err"
+check_eq "bima ak export exits 0" $? 0
+check_grep "it writes a PEM public key" '^-----BEGIN PUBLIC KEY-----$' "$out/ak.pem"
+check_grep "an ECC P-256 key" 'prime256v1|P-256' <(openssl pkey -pubin -in "$out/ak.pem" -noout -text 2>&1)
+check "the key's blobs are kept in the state directory" test -s "$state/ak.pub" -a -s "$state/ak.priv"
+"$bima" ak export --log-dir "$state" --tcti "$TCTI" >"$out/ak2.pem" 2>/dev/null
+check "a second export loads the same key" cmp -s "$out/ak.pem" "$out/ak2.pem"
+
+nonce=0123456789abcdef0011223344556677
+"$bima" quote --nonce "$nonce" --out "$out/q" --log-dir "$state" --tcti "$TCTI" >"$out/quote.out" 2>&1
+check_eq "bima quote exits 0" $? 0
+openssl dgst -sha256 -verify "$out/ak.pem" -signature "$out/q.sig" "$out/q.attest" >"$out/v1" 2>&1
+check_grep "OpenSSL verifies the quote with the exported key" '^Verified OK$' "$out/v1"
+check "the signed TPMS_ATTEST is a quote (TPM_GENERATED, TPM_ST_ATTEST_QUOTE)" \
+	grep -q '^ff5443478018' <(od -An -tx1 "$out/q.attest" | tr -d ' \n')
+check "and holds the nonce" grep -q "$nonce" <(od -An -tx1 "$out/q.attest" | tr -d ' \n')
+printf 'x' | dd of="$out/q.attest" bs=1 seek=40 conv=notrunc 2>/dev/null
+openssl dgst -sha256 -verify "$out/ak.pem" -signature "$out/q.sig" "$out/q.attest" >"$out/v2" 2>&1
+check_grep "a changed byte fails verification" '^Verification failure' "$out/v2"
+"$bima" quote --nonce xyz --out "$out/bad" --log-dir "$state" --tcti "$TCTI" >"$out/bad.out" 2>&1
+check_eq "a nonce that is not hex is refused (2)" $? 2
+sed 's/^/    | /' "$out/quote.out" "$out/ak.err"
+swtpm_stop
+done_testing

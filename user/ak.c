@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <openssl/core_names.h>
+#include <openssl/ecdsa.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <openssl/pem.h>
+
+#include "ak.h"
+#include "msg.h"
+
+static int read_blob(const char *dir, const char *name, uint8_t *buf, size_t *len)
+{
+	char path[4096];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, TPM_BLOB_MAX);
+	close(fd);
+	if (n <= 0 || n == TPM_BLOB_MAX)
+		return -EBADMSG;
+	*len = n;
+	return 0;
+}
+
+/* Write name durably: a temporary file, fsync, rename, fsync of the directory. */
+static int write_blob(const char *dir, const char *name, const uint8_t *buf, size_t len)
+{
+	char tmp[4096], path[4096];
+	int fd, dfd, err = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, buf, len) != (ssize_t)len || fsync(fd))
+		err = -errno ?: -EIO;
+	close(fd);
+	if (!err && rename(tmp, path))
+		err = -errno;
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (!err && (dfd < 0 || fsync(dfd)))
+		err = -errno;
+	if (dfd >= 0)
+		close(dfd);
+	return err;
+}
+
+int ak_load_or_create(struct tpm *tpm, const char *dir, struct tpm_ak *ak)
+{
+	int err = read_blob(dir, AK_PUB, ak->pub, &ak->pub_len);
+
+	err = err ?: read_blob(dir, AK_PRIV, ak->priv, &ak->priv_len);
+	if (!err)
+		return 0;
+	if (err != -ENOENT) {
+		pr_err("%s/%s: %s", dir, AK_PUB, strerror(-err));
+		return err;
+	}
+	err = tpm_ak_create(tpm, ak);
+	err = err ?: write_blob(dir, AK_PRIV, ak->priv, ak->priv_len);
+	err = err ?: write_blob(dir, AK_PUB, ak->pub, ak->pub_len);
+	if (err)
+		pr_err("%s: cannot create the attestation key: %s", dir, strerror(-err));
+	else
+		pr_info("created the attestation key in %s (%s, %s)", dir, AK_PUB, AK_PRIV);
+	return err;
+}
+
+static EVP_PKEY *ak_pkey(const struct tpm_ak *ak)
+{
+	uint8_t point[65] = { 0x04 }; /* uncompressed: 04 || x || y */
+	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+	OSSL_PARAM *params = NULL;
+	EVP_PKEY *pkey = NULL;
+
+	if (!tpm_ak_point(ak, point + 1, point + 33) && bld && ctx &&
+	    OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) &&
+	    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof(point)) &&
+	    (params = OSSL_PARAM_BLD_to_param(bld)) && EVP_PKEY_fromdata_init(ctx) > 0)
+		EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	EVP_PKEY_CTX_free(ctx);
+	return pkey;
+}
+
+int ak_write_pem(const struct tpm_ak *ak, FILE *out)
+{
+	EVP_PKEY *pkey = ak_pkey(ak);
+	int ok = pkey && PEM_write_PUBKEY(out, pkey);
+
+	EVP_PKEY_free(pkey);
+	return ok ? 0 : -EBADMSG;
+}
+
+int ak_signature_der(const struct tpm_quote *q, uint8_t *out, size_t size)
+{
+	ECDSA_SIG *sig = ECDSA_SIG_new();
+	BIGNUM *r = BN_bin2bn(q->r, 32, NULL), *s = BN_bin2bn(q->s, 32, NULL);
+	unsigned char *p = out;
+	int n = -EBADMSG;
+
+	if (sig && r && s && ECDSA_SIG_set0(sig, r, s)) {
+		r = s = NULL; /* sig owns them */
+		if ((size_t)i2d_ECDSA_SIG(sig, NULL) <= size)
+			n = i2d_ECDSA_SIG(sig, &p);
+	}
+	BN_free(r);
+	BN_free(s);
+	ECDSA_SIG_free(sig);
+	return n;
+}
+
+int ak_verify(const struct tpm_ak *ak, const struct tpm_quote *q)
+{
+	EVP_PKEY *pkey = ak_pkey(ak);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	uint8_t der[80];
+	int n = ak_signature_der(q, der, sizeof(der)), ok = 0;
+
+	if (pkey && md && n > 0 && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pkey) > 0)
+		ok = EVP_DigestVerify(md, der, n, q->attest, q->attest_len) == 1;
+	EVP_MD_CTX_free(md);
+	EVP_PKEY_free(pkey);
+	return ok ? 0 : -EBADMSG;
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The attestation key in the state directory, and what OpenSSL does with
+ * it: the public key as PEM, and the check of a quote's signature.
+ */
+#ifndef BIMA_AK_H
+#define BIMA_AK_H
+
+#include <stdio.h>
+
+#include "tpm.h"
+
+#define AK_PUB "ak.pub"	  /* TPM2B_PUBLIC, marshaled */
+#define AK_PRIV "ak.priv" /* TPM2B_PRIVATE, marshaled: only this TPM can load it */
+
+/* Load the AK from dir, or create it there on first use. */
+int ak_load_or_create(struct tpm *tpm, const char *dir, struct tpm_ak *ak);
+/* Write the AK's public key as PEM (SubjectPublicKeyInfo). */
+int ak_write_pem(const struct tpm_ak *ak, FILE *out);
+/* The quote's signature as DER (ECDSA-Sig-Value), for OpenSSL; returns its length. */
+int ak_signature_der(const struct tpm_quote *q, uint8_t *out, size_t size);
+/* Whether the AK signed the quote: 0, or -EBADMSG. */
+int ak_verify(const struct tpm_ak *ak, const struct tpm_quote *q);
+
+#endif
