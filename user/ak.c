@@ -11,7 +11,64 @@
 #include <openssl/pem.h>
 
 #include "ak.h"
+#include "hashalg.h"
 #include "msg.h"
+
+static int read_blob(const char *dir, const char *name, uint8_t *buf, size_t *len);
+static int write_blob(const char *dir, const char *name, const uint8_t *buf, size_t len);
+
+static void quote_digest(const struct tpm_quote *q, const uint8_t *der, int n, uint8_t sha256[32])
+{
+	uint8_t both[TPM_BLOB_MAX + 80];
+
+	memcpy(both, q->attest, q->attest_len);
+	memcpy(both + q->attest_len, der, n);
+	hashalg_digest(hashalg_by_name("sha256", 6), both, q->attest_len + n, sha256);
+}
+
+int ak_save_quote(const char *dir, uint64_t id, const struct tpm_quote *q, uint8_t sha256[32])
+{
+	char name[64];
+	uint8_t der[80];
+	int n = ak_signature_der(q, der, sizeof(der)), err;
+
+	if (n < 0)
+		return n;
+	snprintf(name, sizeof(name), "quote-%llu.attest", (unsigned long long)id);
+	err = write_blob(dir, name, q->attest, q->attest_len);
+	snprintf(name, sizeof(name), "quote-%llu.sig", (unsigned long long)id);
+	err = err ?: write_blob(dir, name, der, n);
+	if (!err)
+		quote_digest(q, der, n, sha256);
+	return err;
+}
+
+int ak_load_quote(const char *dir, uint64_t id, struct tpm_quote *q, uint8_t sha256[32])
+{
+	uint8_t der[TPM_BLOB_MAX];
+	const unsigned char *p = der;
+	const BIGNUM *r, *s;
+	ECDSA_SIG *sig;
+	char name[64];
+	size_t n;
+	int err;
+
+	snprintf(name, sizeof(name), "quote-%llu.attest", (unsigned long long)id);
+	err = read_blob(dir, name, q->attest, &q->attest_len);
+	snprintf(name, sizeof(name), "quote-%llu.sig", (unsigned long long)id);
+	err = err ?: read_blob(dir, name, der, &n);
+	if (err)
+		return err;
+	sig = d2i_ECDSA_SIG(NULL, &p, n);
+	if (!sig)
+		return -EBADMSG;
+	ECDSA_SIG_get0(sig, &r, &s);
+	err = BN_bn2binpad(r, q->r, 32) == 32 && BN_bn2binpad(s, q->s, 32) == 32 ? 0 : -EBADMSG;
+	ECDSA_SIG_free(sig);
+	if (!err)
+		quote_digest(q, der, n, sha256);
+	return err;
+}
 
 static int read_blob(const char *dir, const char *name, uint8_t *buf, size_t *len)
 {
@@ -55,11 +112,17 @@ static int write_blob(const char *dir, const char *name, const uint8_t *buf, siz
 	return err;
 }
 
-int ak_load_or_create(struct tpm *tpm, const char *dir, struct tpm_ak *ak)
+int ak_load(const char *dir, struct tpm_ak *ak)
 {
 	int err = read_blob(dir, AK_PUB, ak->pub, &ak->pub_len);
 
-	err = err ?: read_blob(dir, AK_PRIV, ak->priv, &ak->priv_len);
+	return err ?: read_blob(dir, AK_PRIV, ak->priv, &ak->priv_len);
+}
+
+int ak_load_or_create(struct tpm *tpm, const char *dir, struct tpm_ak *ak)
+{
+	int err = ak_load(dir, ak);
+
 	if (!err)
 		return 0;
 	if (err != -ENOENT) {

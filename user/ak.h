@@ -15,6 +15,15 @@
 
 /* Load the AK from dir, or create it there on first use. */
 int ak_load_or_create(struct tpm *tpm, const char *dir, struct tpm_ak *ak);
+/* Load the AK from dir; -ENOENT if there is none. No TPM needed. */
+int ak_load(const char *dir, struct tpm_ak *ak);
+/*
+ * A snapshot's quote, kept beside its segments: quote-ID.attest (the
+ * TPMS_ATTEST) and quote-ID.sig (DER). sha256 gets the digest of the two,
+ * attest then signature, which the kernel's anchor holds.
+ */
+int ak_save_quote(const char *dir, uint64_t id, const struct tpm_quote *q, uint8_t sha256[32]);
+int ak_load_quote(const char *dir, uint64_t id, struct tpm_quote *q, uint8_t sha256[32]);
 /* Write the AK's public key as PEM (SubjectPublicKeyInfo). */
 int ak_write_pem(const struct tpm_ak *ak, FILE *out);
 /* The quote's signature as DER (ECDSA-Sig-Value), for OpenSSL; returns its length. */

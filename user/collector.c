@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ak.h"
 #include "collector.h"
 #include "epoch.h"
 #include "kernel_ima.h"
@@ -73,6 +74,9 @@ struct collector {
 	uint64_t batch_repeats, repeats; /* measurements the log has already: not logged */
 	bool uhash_told;		 /* the first userspace hash was announced */
 	struct snapshot snap;		 /* a snapshot logged, its anchor not yet recorded */
+	uint8_t snap_nonce[32];		 /* the sha256 of its text: the nonce of its quote */
+	struct tpm_ak ak;		 /* the attestation key, for the quotes of snapshots */
+	bool ak_ok;
 	bool snap_pending;
 	uint64_t snap_entries;	    /* the settings: every so many entries */
 	uint32_t snap_interval;	    /* or seconds */
@@ -493,6 +497,7 @@ static int start_snapshot(struct collector *c)
 	}
 	c->batch.len = 0;
 	err = snapshot_format(s, &text);
+	err = err ?: hashalg_digest(hashalg_by_name("sha256", 6), text.p, text.len, c->snap_nonce);
 	err = err ?: template_encode_buf(&c->batch, c->ep.pcr, SNAPSHOT_NAME, text.p, text.len);
 	buf_free(&text);
 	if (!err && epoch_write(c->log, &c->batch)) {
@@ -510,8 +515,29 @@ static int start_snapshot(struct collector *c)
 }
 
 /*
- * The second half, once the snapshot entry is in the TPM: close its
- * segment for good, start the next, and have the kernel record the anchor.
+ * The quote of a snapshot: PCR pcr in its banks, over the sha256 of the
+ * snapshot's text, kept as quote-ID.attest and quote-ID.sig in the epoch
+ * directory; the anchor gets the digest of the two.
+ */
+static bool quote_snapshot(struct collector *c, struct bima_anchor *a)
+{
+	struct tpm_quote q;
+	int err = -ENOKEY;
+
+	if (c->ak_ok && c->tpm)
+		err = tpm_quote(c->tpm, &c->ak, c->snap_nonce, sizeof(c->snap_nonce), a->pcr,
+				c->snap.banks, c->snap.nbanks, &q);
+	err = err ?: ak_save_quote(c->ep.dir, a->id, &q, a->quote_sha256);
+	if (err)
+		pr_warn("snapshot %lu: no quote (%s); its anchor holds none", (unsigned long)a->id,
+			strerror(-err));
+	return !err;
+}
+
+/*
+ * The second half, once the snapshot entry is in the TPM: quote the PCR,
+ * close the segment for good, start the next, and have the kernel record
+ * the anchor.
  */
 static int finish_snapshot(struct collector *c)
 {
@@ -520,6 +546,7 @@ static int finish_snapshot(struct collector *c)
 				 .segment = c->snap.segment,
 				 .pcr = c->snap.pcr };
 	struct log *next;
+	bool quoted;
 	int err;
 
 	if (c->extended != c->unextended.len)
@@ -531,6 +558,7 @@ static int finish_snapshot(struct collector *c)
 		memcpy(a.pcr_value[b], replay_value(&c->ep.replay, a.pcr, b),
 		       c->snap.banks[b]->size);
 	}
+	quoted = quote_snapshot(c, &a);
 	err = log_seal(c->log) ?: log__open(c->ep.dir, &next);
 	if (err)
 		return err; /* no segment to write to: stop, the next start opens one */
@@ -541,9 +569,10 @@ static int finish_snapshot(struct collector *c)
 		pr_err("snapshot %lu: the kernel did not record its anchor: %s",
 		       (unsigned long)a.id, strerror(-err));
 	else
-		pr_info("snapshot %lu: segment %u closed, the kernel holds its anchor; new "
+		pr_info("snapshot %lu: %s, segment %u closed, the kernel holds its anchor; new "
 			"segment %s",
-			(unsigned long)a.id, a.segment, log_path(c->log));
+			(unsigned long)a.id, quoted ? "quoted" : "not quoted", a.segment,
+			log_path(c->log));
 	return 0;
 }
 
@@ -699,6 +728,7 @@ int collector_run(const struct collector_opts *opts)
 	if (err)
 		goto out;
 	c.snap_last_entries = c.ep.entries; /* the next snapshot counts from this start */
+	c.ak_ok = !opts->unload && !ak_load_or_create(c.tpm, opts->log_dir, &c.ak);
 	err = loader__open(&lo, &c.bpf);
 	if (err == -ENOENT && opts->unload) {
 		pr_info("nothing is pinned in %s: there is nothing to unload", LOADER_PIN_DIR);

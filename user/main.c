@@ -488,7 +488,8 @@ static const char ak_usage[] =
 	"Usage: bima ak export [--log-dir DIR] [--tcti TCTI]\n"
 	"\n"
 	"Print the attestation key's public key as PEM. The key (ECC P-256, ECDSA with\n"
-	"SHA-256, restricted signing, under the owner hierarchy's storage primary) is\n"
+	"SHA-256, restricted signing, under a storage primary of the endorsement\n"
+	"hierarchy, so that its quotes show the TPM's reset and restart counts) is\n"
 	"created in DIR (ak.pub, ak.priv) on first use and loaded from there after.\n";
 
 static const char quote_usage[] =

@@ -179,7 +179,12 @@ static const TPM2B_PUBLIC ak_template = {
 	},
 };
 
-/* The storage primary, a transient object to flush after use. */
+/*
+ * The AK's parent: a storage primary in the endorsement hierarchy, not the
+ * owner's, because a TPM obfuscates the reset and restart counts in what
+ * keys of the owner hierarchy sign, and a verifier needs them in the clear.
+ * A transient object, the same key each time; flush it after use.
+ */
 static int srk(struct tpm *tpm, ESYS_TR *handle)
 {
 	const TPM2B_SENSITIVE_CREATE sensitive = {};
@@ -187,7 +192,7 @@ static int srk(struct tpm *tpm, ESYS_TR *handle)
 	const TPML_PCR_SELECTION creation_pcr = {};
 	TSS2_RC rc;
 
-	rc = Esys_CreatePrimary(tpm->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+	rc = Esys_CreatePrimary(tpm->esys, ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD, ESYS_TR_NONE,
 				ESYS_TR_NONE, &sensitive, &srk_template, &outside, &creation_pcr,
 				handle, NULL, NULL, NULL, NULL);
 	return rc == TSS2_RC_SUCCESS ? 0 : tpm_fail("Esys_CreatePrimary", rc);
@@ -301,4 +306,36 @@ int tpm_quote(struct tpm *tpm, const struct tpm_ak *ak, const uint8_t *nonce, si
 	free(quoted);
 	free(sig);
 	return err;
+}
+
+int tpm_quote_info(const uint8_t *attest, size_t len, struct tpm_quote_info *qi)
+{
+	const TPML_PCR_SELECTION *sel;
+	TPMS_ATTEST a;
+	size_t off = 0;
+
+	memset(qi, 0, sizeof(*qi));
+	if (Tss2_MU_TPMS_ATTEST_Unmarshal(attest, len, &off, &a) || off != len ||
+	    a.magic != TPM2_GENERATED_VALUE || a.type != TPM2_ST_ATTEST_QUOTE ||
+	    a.extraData.size > sizeof(qi->extra) ||
+	    a.attested.quote.pcrDigest.size > sizeof(qi->pcr_digest))
+		return -EBADMSG;
+	memcpy(qi->extra, a.extraData.buffer, a.extraData.size);
+	qi->extra_len = a.extraData.size;
+	qi->reset = a.clockInfo.resetCount;
+	qi->restart = a.clockInfo.restartCount;
+	sel = &a.attested.quote.pcrSelect;
+	for (UINT32 i = 0; i < sel->count && qi->nbanks < TPM_BANKS_MAX; i++) {
+		uint32_t mask = 0;
+
+		for (int b = 0; b < sel->pcrSelections[i].sizeofSelect && b < 3; b++)
+			mask |= (uint32_t)sel->pcrSelections[i].pcrSelect[b] << (8 * b);
+		if (qi->nbanks && mask != qi->pcr_mask)
+			return -EBADMSG; /* bima quotes the same PCRs in every bank */
+		qi->pcr_mask = mask;
+		qi->bank_alg[qi->nbanks++] = sel->pcrSelections[i].hash;
+	}
+	memcpy(qi->pcr_digest, a.attested.quote.pcrDigest.buffer, a.attested.quote.pcrDigest.size);
+	qi->pcr_digest_len = a.attested.quote.pcrDigest.size;
+	return 0;
 }

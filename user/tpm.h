@@ -32,9 +32,10 @@ int tpm_epoch(struct tpm *tpm, uint32_t *reset_count, uint32_t *restart_count);
 
 /*
  * The attestation key: ECC P-256, ECDSA with SHA-256, restricted signing,
- * a child of the owner hierarchy's storage primary (ECC P-256, made anew
- * from the same template each time, so the same key). Kept as its public
- * and private blobs (TPM2B_PUBLIC and TPM2B_PRIVATE, marshaled).
+ * a child of a storage primary in the endorsement hierarchy (ECC P-256,
+ * made anew from the same template each time, so the same key; see srk()
+ * for why not the owner's). Kept as its public and private blobs
+ * (TPM2B_PUBLIC and TPM2B_PRIVATE, marshaled).
  */
 #define TPM_BLOB_MAX 1024
 struct tpm_ak {
@@ -49,6 +50,20 @@ struct tpm_quote {
 	uint8_t r[32], s[32];
 };
 
+/* What a quote's TPMS_ATTEST says. */
+struct tpm_quote_info {
+	uint8_t extra[64]; /* the nonce */
+	size_t extra_len;
+	uint32_t reset, restart;	  /* the TPM's counters: its epoch */
+	uint16_t bank_alg[TPM_BANKS_MAX]; /* the banks quoted, in order */
+	size_t nbanks;
+	uint32_t pcr_mask;	/* the PCRs quoted (the same in every bank) */
+	uint8_t pcr_digest[64]; /* the hash of their values */
+	size_t pcr_digest_len;
+};
+
+/* Read a quote's TPMS_ATTEST; -EBADMSG if it is not one. */
+int tpm_quote_info(const uint8_t *attest, size_t len, struct tpm_quote_info *qi);
 int tpm_ak_create(struct tpm *tpm, struct tpm_ak *ak);
 /* The AK's public point, from its blob. */
 int tpm_ak_point(const struct tpm_ak *ak, uint8_t x[32], uint8_t y[32]);

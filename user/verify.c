@@ -12,6 +12,7 @@
 #include "msg.h"
 #include "replay.h"
 #include "seqset.h"
+#include "ak.h"
 #include "snapshot.h"
 #include "uhash.h"
 #include "verify.h"
@@ -83,7 +84,10 @@ struct position {
 
 /* Where the chain of snapshots is, while the log is read (snapshot.h). */
 struct chain {
-	uint64_t last_id, count;
+	uint64_t last_id, count, quoted;
+	bool quote_due;	   /* the last snapshot's quote is checked after its entry */
+	uint8_t nonce[32]; /* its text's sha256 */
+	uint32_t pcr;
 	unsigned int segment; /* the segment being read, and where its bytes start */
 	const uint8_t *segment_start;
 };
@@ -151,6 +155,90 @@ static int check_snapshot(const struct template_entry *e, struct log_cursor *c,
 			}
 	ch->last_id = s.id;
 	ch->count++;
+	ch->quote_due = true;
+	ch->pcr = s.pcr;
+	hashalg_digest(hashalg_by_name("sha256", 6), f.extra, f.extra_len, ch->nonce);
+	return 0;
+}
+
+/* Whether the quote's PCR digest is that of the replayed values, each bank either way. */
+static bool pcr_digest_matches(const struct replay *r, uint32_t pcr,
+			       const struct tpm_quote_info *qi)
+{
+	const struct hashalg *sha256 = hashalg_by_name("sha256", 6);
+	size_t idx[TPM_BANKS_MAX], n = 0;
+	uint8_t buf[TPM_BANKS_MAX * HASHALG_MAX_SIZE], d[32];
+
+	for (size_t b = 0; b < qi->nbanks; b++)
+		for (size_t i = 0; i < r->nbanks; i++)
+			if (r->banks[i]->tpm_id == qi->bank_alg[b])
+				idx[n++] = i;
+	if (n != qi->nbanks || qi->pcr_mask != 1u << pcr || qi->pcr_digest_len != 32)
+		return false;
+	for (unsigned int way = 0; way < 1u << n; way++) {
+		size_t len = 0;
+
+		for (size_t b = 0; b < n; b++) {
+			const uint8_t *v =
+				way & (1u << b) ? r->pcr_padded[pcr][idx[b]] : r->pcr[pcr][idx[b]];
+
+			memcpy(buf + len, v, r->banks[idx[b]]->size);
+			len += r->banks[idx[b]]->size;
+		}
+		hashalg_digest(sha256, buf, len, d);
+		if (!memcmp(d, qi->pcr_digest, 32))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Check the quote of the snapshot just replayed (quote-ID.attest and .sig in
+ * the epoch directory, the AK in the log directory): the AK's signature,
+ * the nonce (the snapshot text's sha256), the TPM's epoch, and the PCR
+ * values after the snapshot entry. A snapshot without a quote is noted.
+ */
+static int check_quote(struct chain *ch, const struct replay *r, const char *log_dir,
+		       const char *epoch_dir, char *why)
+{
+	struct tpm_quote_info qi;
+	struct tpm_quote q;
+	struct tpm_ak ak;
+	uint8_t digest[32];
+	unsigned int reset, restart;
+	const char *base = strrchr(epoch_dir, '/');
+
+	ch->quote_due = false;
+	if (ak_load_quote(epoch_dir, ch->last_id, &q, digest) || ak_load(log_dir, &ak))
+		return 0;
+	if (ak_verify(&ak, &q) || tpm_quote_info(q.attest, q.attest_len, &qi)) {
+		snprintf(why, TEMPLATE_WHY_LEN,
+			 "snapshot %llu: quote-%llu.attest is not signed by the attestation key",
+			 (unsigned long long)ch->last_id, (unsigned long long)ch->last_id);
+		return -EBADMSG;
+	}
+	if (qi.extra_len != 32 || memcmp(qi.extra, ch->nonce, 32)) {
+		snprintf(why, TEMPLATE_WHY_LEN,
+			 "snapshot %llu: its quote is over another nonce (a quote of another "
+			 "snapshot, or replayed)",
+			 (unsigned long long)ch->last_id);
+		return -EBADMSG;
+	}
+	if (sscanf(base ? base + 1 : epoch_dir, "epoch-%u-%u", &reset, &restart) == 2 &&
+	    (qi.reset != reset || qi.restart != restart)) {
+		snprintf(why, TEMPLATE_WHY_LEN,
+			 "snapshot %llu: its quote was taken in TPM epoch %u-%u, not this one",
+			 (unsigned long long)ch->last_id, qi.reset, qi.restart);
+		return -EBADMSG;
+	}
+	if (!pcr_digest_matches(r, ch->pcr, &qi)) {
+		snprintf(why, TEMPLATE_WHY_LEN,
+			 "snapshot %llu: the PCR values its quote signs are not what the log "
+			 "replays to",
+			 (unsigned long long)ch->last_id);
+		return -EBADMSG;
+	}
+	ch->quoted++;
 	return 0;
 }
 
@@ -387,6 +475,13 @@ int verify_run(const char *log_dir, const char *epoch_dir, const char *tcti, boo
 			goto out;
 		}
 		err = err ?: replay_entry(&r, &e);
+		err = err ?: chain.quote_due ? check_quote(&chain, &r, log_dir, epoch_dir, why) : 0;
+		if (err == -EBADMSG) {
+			printf("FAIL: segment %u, entry %u: %s\n", log_cursor_segment(c),
+			       log_cursor_index(c), why);
+			result = VERIFY_MISMATCH;
+			goto out;
+		}
 		err = err ?: read_pcr(tpm, &r, &t, e.pcr);
 		if (err == -ERANGE) {
 			printf("FAIL: segment %u, entry %u: PCR %u does not exist\n",
@@ -444,8 +539,10 @@ int verify_run(const char *log_dir, const char *epoch_dir, const char *tcti, boo
 	print_notes(&notes);
 	if (chain.count)
 		printf("note: %llu snapshot(s), up to id %llu: each names the one before, counts "
-		       "the entries and PCR values before it, and the digest of its segment\n",
-		       (unsigned long long)chain.count, (unsigned long long)chain.last_id);
+		       "the entries and PCR values before it, and the digest of its segment; "
+		       "%llu quote(s) verified with the attestation key\n",
+		       (unsigned long long)chain.count, (unsigned long long)chain.last_id,
+		       (unsigned long long)chain.quoted);
 	result = bad ? VERIFY_MISMATCH : VERIFY_OK;
 	if (reject_uhash && notes.uhashed) {
 		printf("FAIL: segment %u, entry %u: the next entry was hashed in userspace, not "

@@ -5,7 +5,10 @@
 # segments read-only and starts new ones; bpftool dumps both anchors from
 # the bima_anchors map, field by field, and cannot write the map. bima
 # verify checks the chain (ids, counts, segment digests, PCR values) and
-# the log against the TPM. Without a daemon, bima snapshot fails.
+# the log against the TPM, and each snapshot's quote (signature, nonce,
+# TPM epoch, PCR digest); OpenSSL verifies a quote with `bima ak export`'s
+# key; one snapshot's quote put in place of another's is refused. Without a
+# daemon, bima snapshot fails.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib.sh"
@@ -39,7 +42,7 @@ sleep 1
 stop_bima
 
 epoch=$(ls -d "$logs"/epoch-*)
-check_eq "three segments: two closed by the snapshots" "$(ls "$epoch" | wc -l)" 3
+check_eq "three segments: two closed by the snapshots" "$(ls "$epoch"/segment-* | wc -l)" 3
 check_eq "the closed ones are read-only" "$(stat -c %a "$epoch"/segment-000001.bin "$epoch"/segment-000002.bin | sort -u)" 400
 "$bima" log --log-dir "$logs" >"$work/log.txt"
 check_eq "the log has two snapshot_aggregate entries" "$(grep -c ' ima-buf sha256:[0-9a-f]* snapshot_aggregate ' "$work/log.txt")" 2
@@ -48,7 +51,17 @@ for x in a b c; do
 done
 "$bima" verify --log-dir "$logs" --tcti "$tcti" >"$work/verify.txt" 2>&1
 check_eq "bima verify accepts the log" $? 0
-check_grep "and checks the chain of snapshots" '^note: 2 snapshot\(s\), up to id 2' "$work/verify.txt"
+check_grep "and checks the chain of snapshots and their quotes" \
+	'^note: 2 snapshot\(s\), up to id 2: .*; 2 quote\(s\) verified with the attestation key' "$work/verify.txt"
+"$bima" ak export --log-dir "$logs" --tcti "$tcti" >"$work/ak.pem" 2>/dev/null
+openssl dgst -sha256 -verify "$work/ak.pem" -signature "$epoch/quote-2.sig" "$epoch/quote-2.attest" >"$work/openssl.txt" 2>&1
+check_grep "OpenSSL verifies snapshot 2's quote with the exported key" '^Verified OK$' "$work/openssl.txt"
+cp -r "$logs" "$work/forged"
+cp "$epoch/quote-1.attest" "$work/forged/${epoch##*/}/quote-2.attest"
+cp "$epoch/quote-1.sig" "$work/forged/${epoch##*/}/quote-2.sig"
+"$bima" verify --log-dir "$work/forged" --epoch "${epoch##*/}" --tcti "$tcti" >"$work/forged.txt" 2>&1
+check_eq "bima verify refuses snapshot 1's quote as snapshot 2's" $? 1
+check_grep "naming the cause" 'snapshot 2: its quote is over another nonce' "$work/forged.txt"
 sed 's/^/    verify| /' "$work/verify.txt"
 sed 's/^/    snapshot| /' "$work/snap2.out"
 grep -E 'snapshot' "$work/bima.out" | sed 's/^/    bima| /'
