@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Kernel memory against measurements, in one guest: bima first, then the
+# kernel's own IMA, each measuring the same workload (root reads N files
+# that each exist once: a new inode, a new measurement, then deleted).
+# Prints, after each checkpoint, how much the kernel's slab (/proc/meminfo
+# Slab, and its unreclaimable part) grew since the start of the phase, and
+# the length of IMA's in-kernel list.
+#
+#   tools/bench/memory.sh [--kernel 6.12|6.1] [CHECKPOINTS]   (6.12, "10000 100000")
+#
+# FILE_CHECK needs Linux 6.9 (file_post_open), so use 6.12.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+if [ "${VMTEST:-}" != 1 ]; then
+	kernel=6.12
+	if [ "${1:-}" = --kernel ]; then
+		kernel=$2
+		shift 2
+	fi
+	[ -x "$top/bima" ] || make -C "$top" >/dev/null
+	BIMA_BENCH_POINTS=${1:-10000 100000} exec "$top/tools/vmtest/vmtest.sh" --timeout 3600 --kernel "$kernel" "$0"
+fi
+
+points=${BIMA_BENCH_POINTS:-10000 100000}
+work=/tmp/bench-mem
+mkdir -p "$work/files"
+policy='measure func=FILE_CHECK mask=^MAY_READ uid=0'
+
+kb() { awk -v k="$1:" '$1 == k { print $2 }' /proc/meminfo; }
+ima_count() { cat /sys/kernel/security/ima/runtime_measurements_count; }
+# reads FROM TO: root reads files FROM..TO-1, each new, then deletes it
+reads() {
+	python3 - "$work/files" "$1" "$2" <<'PY'
+import os, sys
+d, a, b = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+for i in range(a, b):
+    p = os.path.join(d, "f%d" % i)
+    with open(p, "w") as f:
+        f.write("file %d\n" % i)
+    with open(p) as f:
+        f.read()
+    os.unlink(p)
+PY
+}
+settle() { sync; echo 2 >/proc/sys/vm/drop_caches; sleep 1; }
+phase() { # NAME: run the checkpoints, print a row each
+	local name=$1 done=0 slab0 sunr0 n
+	settle
+	slab0=$(kb Slab) sunr0=$(kb SUnreclaim)
+	for n in $points; do
+		reads "$done" "$n"
+		done=$n
+		[ "$name" = bima ] && sleep 2 # let the daemon drain
+		settle
+		printf '| %s | %d | %+d kB | %+d kB | %d |\n' "$name" "$n" $(($(kb Slab) - slab0)) \
+			$(($(kb SUnreclaim) - sunr0)) "$(ima_count)"
+	done
+}
+
+echo "$policy" >"$work/policy"
+"$top/bima" run --policy "$work/policy" --log-dir "$work/log" --snapshot-entries 0 \
+	>"$work/bima.out" 2>&1 &
+pid=$!
+until grep -q 'measuring exec' "$work/bima.out"; do sleep 0.2; done
+echo "Linux $(uname -r): kernel slab growth while root reads N new files"
+echo
+echo "| measured by | N | Slab | SUnreclaim | IMA list entries |"
+echo "| --- | --- | --- | --- | --- |"
+phase bima
+kill -TERM "$pid"
+wait "$pid"
+logged=$("$top/bima" log --log-dir "$work/log" | grep -c " $work/files/")
+"$top/bima" stop --unload --log-dir "$work/log" >/dev/null 2>&1
+rm -rf "$work/files" && mkdir -p "$work/files"
+echo "$policy" >/sys/kernel/security/ima/policy
+phase "kernel IMA"
+echo
+echo "bima logged $logged of the files (on disk: $(du -sh "$work/log" | cut -f1))."
