@@ -44,19 +44,39 @@ const struct hashalg *hashalg_by_name(const char *name, size_t len)
 	return NULL;
 }
 
+/*
+ * The algorithm's OpenSSL implementation, fetched once: looking it up on
+ * every call costs more than hashing a log entry (OpenSSL 3 takes locks to
+ * find it). bima is single-threaded.
+ */
+static EVP_MD *md_of(const struct hashalg *alg)
+{
+	static EVP_MD *mds[sizeof(algs) / sizeof(algs[0])];
+	size_t i = alg - algs;
+
+	if (!mds[i])
+		mds[i] = EVP_MD_fetch(NULL, alg->name, NULL);
+	return mds[i];
+}
+
 int hashalg_digest(const struct hashalg *alg, const void *data, size_t len, uint8_t *out)
 {
-	const EVP_MD *md = EVP_get_digestbyname(alg->name);
+	static EVP_MD_CTX *ctx;
+	EVP_MD *md = md_of(alg);
 	unsigned int n;
 
-	if (!md || !EVP_Digest(data, len, out, &n, md, NULL) || n != alg->size)
+	if (!ctx)
+		ctx = EVP_MD_CTX_new();
+	if (!md || !ctx || !EVP_DigestInit_ex2(ctx, md, NULL) ||
+	    !EVP_DigestUpdate(ctx, data, len) || !EVP_DigestFinal_ex(ctx, out, &n) ||
+	    n != alg->size)
 		return -EINVAL;
 	return 0;
 }
 
 int hashalg_fd(const struct hashalg *alg, int fd, uint8_t *out)
 {
-	const EVP_MD *md = EVP_get_digestbyname(alg->name);
+	const EVP_MD *md = md_of(alg);
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	static uint8_t buf[1 << 16];
 	unsigned int n = 0;
