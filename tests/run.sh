@@ -56,6 +56,9 @@ done
 for t in tests/tpm/test_*.sh; do
 	run_test "tpm/$(basename "$t" .sh)" "$t"
 done
+for c in $(tests/tpm/tamper.sh --list); do
+	run_test "tamper/$c" tests/tpm/tamper.sh "$c"
+done
 for k in $kernels; do
 	for t in tests/guest/test_*.sh; do
 		run_test "guest/$(basename "$t" .sh)@$k" tools/vmtest/vmtest.sh --kernel "$k" "$t"

@@ -12,10 +12,10 @@
 
 #include "ak.h"
 #include "hashalg.h"
+#include "log.h"
 #include "msg.h"
 
-static int read_blob(const char *dir, const char *name, uint8_t *buf, size_t *len);
-static int write_blob(const char *dir, const char *name, const uint8_t *buf, size_t len);
+static int read_blob(const char *path, uint8_t *buf, size_t *len);
 
 static void quote_digest(const struct tpm_quote *q, const uint8_t *der, int n, uint8_t sha256[32])
 {
@@ -35,28 +35,28 @@ int ak_save_quote(const char *dir, uint64_t id, const struct tpm_quote *q, uint8
 	if (n < 0)
 		return n;
 	snprintf(name, sizeof(name), "quote-%llu.attest", (unsigned long long)id);
-	err = write_blob(dir, name, q->attest, q->attest_len);
+	err = log_write_file(dir, name, q->attest, q->attest_len);
 	snprintf(name, sizeof(name), "quote-%llu.sig", (unsigned long long)id);
-	err = err ?: write_blob(dir, name, der, n);
+	err = err ?: log_write_file(dir, name, der, n);
 	if (!err)
 		quote_digest(q, der, n, sha256);
 	return err;
 }
 
-int ak_load_quote(const char *dir, uint64_t id, struct tpm_quote *q, uint8_t sha256[32])
+int ak_read_quote(const char *prefix, struct tpm_quote *q, uint8_t sha256[32])
 {
 	uint8_t der[TPM_BLOB_MAX];
 	const unsigned char *p = der;
 	const BIGNUM *r, *s;
 	ECDSA_SIG *sig;
-	char name[64];
+	char name[4096];
 	size_t n;
 	int err;
 
-	snprintf(name, sizeof(name), "quote-%llu.attest", (unsigned long long)id);
-	err = read_blob(dir, name, q->attest, &q->attest_len);
-	snprintf(name, sizeof(name), "quote-%llu.sig", (unsigned long long)id);
-	err = err ?: read_blob(dir, name, der, &n);
+	snprintf(name, sizeof(name), "%s.attest", prefix);
+	err = read_blob(name, q->attest, &q->attest_len);
+	snprintf(name, sizeof(name), "%s.sig", prefix);
+	err = err ?: read_blob(name, der, &n);
 	if (err)
 		return err;
 	sig = d2i_ECDSA_SIG(NULL, &p, n);
@@ -70,13 +70,19 @@ int ak_load_quote(const char *dir, uint64_t id, struct tpm_quote *q, uint8_t sha
 	return err;
 }
 
-static int read_blob(const char *dir, const char *name, uint8_t *buf, size_t *len)
+int ak_load_quote(const char *dir, uint64_t id, struct tpm_quote *q, uint8_t sha256[32])
 {
-	char path[4096];
+	char prefix[4096];
+
+	snprintf(prefix, sizeof(prefix), "%s/quote-%llu", dir, (unsigned long long)id);
+	return ak_read_quote(prefix, q, sha256);
+}
+
+static int read_blob(const char *path, uint8_t *buf, size_t *len)
+{
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -88,35 +94,15 @@ static int read_blob(const char *dir, const char *name, uint8_t *buf, size_t *le
 	return 0;
 }
 
-/* Write name durably: a temporary file, fsync, rename, fsync of the directory. */
-static int write_blob(const char *dir, const char *name, const uint8_t *buf, size_t len)
-{
-	char tmp[4096], path[4096];
-	int fd, dfd, err = 0;
-
-	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name);
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, buf, len) != (ssize_t)len || fsync(fd))
-		err = -errno ?: -EIO;
-	close(fd);
-	if (!err && rename(tmp, path))
-		err = -errno;
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (!err && (dfd < 0 || fsync(dfd)))
-		err = -errno;
-	if (dfd >= 0)
-		close(dfd);
-	return err;
-}
-
 int ak_load(const char *dir, struct tpm_ak *ak)
 {
-	int err = read_blob(dir, AK_PUB, ak->pub, &ak->pub_len);
+	char path[4096];
+	int err;
 
-	return err ?: read_blob(dir, AK_PRIV, ak->priv, &ak->priv_len);
+	snprintf(path, sizeof(path), "%s/%s", dir, AK_PUB);
+	err = read_blob(path, ak->pub, &ak->pub_len);
+	snprintf(path, sizeof(path), "%s/%s", dir, AK_PRIV);
+	return err ?: read_blob(path, ak->priv, &ak->priv_len);
 }
 
 int ak_load_or_create(struct tpm *tpm, const char *dir, struct tpm_ak *ak)
@@ -130,8 +116,8 @@ int ak_load_or_create(struct tpm *tpm, const char *dir, struct tpm_ak *ak)
 		return err;
 	}
 	err = tpm_ak_create(tpm, ak);
-	err = err ?: write_blob(dir, AK_PRIV, ak->priv, ak->priv_len);
-	err = err ?: write_blob(dir, AK_PUB, ak->pub, ak->pub_len);
+	err = err ?: log_write_file(dir, AK_PRIV, ak->priv, ak->priv_len);
+	err = err ?: log_write_file(dir, AK_PUB, ak->pub, ak->pub_len);
 	if (err)
 		pr_err("%s: cannot create the attestation key: %s", dir, strerror(-err));
 	else
@@ -139,7 +125,7 @@ int ak_load_or_create(struct tpm *tpm, const char *dir, struct tpm_ak *ak)
 	return err;
 }
 
-static EVP_PKEY *ak_pkey(const struct tpm_ak *ak)
+EVP_PKEY *ak_public(const struct tpm_ak *ak)
 {
 	uint8_t point[65] = { 0x04 }; /* uncompressed: 04 || x || y */
 	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
@@ -160,7 +146,7 @@ static EVP_PKEY *ak_pkey(const struct tpm_ak *ak)
 
 int ak_write_pem(const struct tpm_ak *ak, FILE *out)
 {
-	EVP_PKEY *pkey = ak_pkey(ak);
+	EVP_PKEY *pkey = ak_public(ak);
 	int ok = pkey && PEM_write_PUBKEY(out, pkey);
 
 	EVP_PKEY_free(pkey);
@@ -185,16 +171,33 @@ int ak_signature_der(const struct tpm_quote *q, uint8_t *out, size_t size)
 	return n;
 }
 
-int ak_verify(const struct tpm_ak *ak, const struct tpm_quote *q)
+EVP_PKEY *ak_read_pem(const char *path)
 {
-	EVP_PKEY *pkey = ak_pkey(ak);
+	FILE *f = fopen(path, "r");
+	EVP_PKEY *pkey = f ? PEM_read_PUBKEY(f, NULL, NULL, NULL) : NULL;
+
+	if (f)
+		fclose(f);
+	return pkey;
+}
+
+int ak_verify_key(EVP_PKEY *key, const struct tpm_quote *q)
+{
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	uint8_t der[80];
 	int n = ak_signature_der(q, der, sizeof(der)), ok = 0;
 
-	if (pkey && md && n > 0 && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pkey) > 0)
+	if (key && md && n > 0 && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key) > 0)
 		ok = EVP_DigestVerify(md, der, n, q->attest, q->attest_len) == 1;
 	EVP_MD_CTX_free(md);
-	EVP_PKEY_free(pkey);
 	return ok ? 0 : -EBADMSG;
+}
+
+int ak_verify(const struct tpm_ak *ak, const struct tpm_quote *q)
+{
+	EVP_PKEY *pkey = ak_public(ak);
+	int err = ak_verify_key(pkey, q);
+
+	EVP_PKEY_free(pkey);
+	return err;
 }

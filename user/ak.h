@@ -7,6 +7,7 @@
 #define BIMA_AK_H
 
 #include <stdio.h>
+#include <openssl/evp.h>
 
 #include "tpm.h"
 
@@ -24,11 +25,17 @@ int ak_load(const char *dir, struct tpm_ak *ak);
  */
 int ak_save_quote(const char *dir, uint64_t id, const struct tpm_quote *q, uint8_t sha256[32]);
 int ak_load_quote(const char *dir, uint64_t id, struct tpm_quote *q, uint8_t sha256[32]);
+/* The same from PREFIX.attest and PREFIX.sig. */
+int ak_read_quote(const char *prefix, struct tpm_quote *q, uint8_t sha256[32]);
 /* Write the AK's public key as PEM (SubjectPublicKeyInfo). */
 int ak_write_pem(const struct tpm_ak *ak, FILE *out);
 /* The quote's signature as DER (ECDSA-Sig-Value), for OpenSSL; returns its length. */
 int ak_signature_der(const struct tpm_quote *q, uint8_t *out, size_t size);
 /* Whether the AK signed the quote: 0, or -EBADMSG. */
 int ak_verify(const struct tpm_ak *ak, const struct tpm_quote *q);
+/* The AK's public key, from its blob or from a PEM file (NULL if unreadable); EVP_PKEY_free it. */
+EVP_PKEY *ak_public(const struct tpm_ak *ak);
+EVP_PKEY *ak_read_pem(const char *path);
+int ak_verify_key(EVP_PKEY *key, const struct tpm_quote *q);
 
 #endif

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "ak.h"
+#include "anchor.h"
 #include "collector.h"
 #include "epoch.h"
 #include "kernel_ima.h"
@@ -74,14 +75,17 @@ struct collector {
 	uint64_t batch_repeats, repeats; /* measurements the log has already: not logged */
 	bool uhash_told;		 /* the first userspace hash was announced */
 	struct snapshot snap;		 /* a snapshot logged, its anchor not yet recorded */
-	uint8_t snap_nonce[32];		 /* the sha256 of its text: the nonce of its quote */
+	struct buf snap_entry;		 /* and its entry */
 	struct tpm_ak ak;		 /* the attestation key, for the quotes of snapshots */
 	bool ak_ok;
-	bool snap_pending;
+	bool snap_pending;	    /* its entry is not yet in the TPM, or not quoted */
+	size_t snap_end;	    /* where it ends in unextended: extends stop there */
 	uint64_t snap_entries;	    /* the settings: every so many entries */
 	uint32_t snap_interval;	    /* or seconds */
 	uint64_t snap_last_entries; /* ep.entries at the last snapshot */
 	time_t snap_last_time;
+	enum retention retention; /* what becomes of segments before a quoted anchor */
+	unsigned int retention_anchors;
 	char load_id[LOADER_LOAD_ID_LEN]; /* the numbers start at 0 with each load */
 	struct buf unextended;		  /* durable entries not yet (all) in the TPM */
 	size_t extended;		  /* bytes of unextended already extended */
@@ -339,6 +343,13 @@ static int rejoin(struct collector *c)
 
 	err = tpm__open(c->tcti, &c->tpm);
 	err = err ?: recover_rejoin(&c->ep, c->tpm, c->reconcile, &rec);
+	if (err > 0 && c->snap_pending) {
+		/* Queued anew from the log: where the snapshot ends in it is not known. */
+		pr_warn("snapshot %llu: the TPM was reconciled with the log before it held the "
+			"snapshot: no quote, no anchor",
+			(unsigned long long)c->snap.id);
+		c->snap_pending = false;
+	}
 	if (err > 0) {
 		c->unextended.len = c->extended = 0;
 		err = epoch_write(c->log, &rec.marks);
@@ -350,6 +361,16 @@ static int rejoin(struct collector *c)
 	return err;
 }
 
+/* What may be extended now: the queue, up to a snapshot that waits for its quote. */
+static struct buf extendable(const struct collector *c)
+{
+	struct buf upto = c->unextended;
+
+	if (c->snap_pending)
+		upto.len = c->snap_end;
+	return upto;
+}
+
 /*
  * Extend what is durable and not yet in the TPM; on failure, retry later
  * through a new connection (a restarted TPM, a resource manager that went
@@ -358,15 +379,17 @@ static int rejoin(struct collector *c)
  */
 static int extend_pending(struct collector *c)
 {
+	struct buf upto = extendable(c);
 	int err = 0;
 
-	if (c->extended == c->unextended.len || backoff_waiting(&c->tpm_retry))
+	if (c->extended == upto.len || backoff_waiting(&c->tpm_retry))
 		return 0;
 	if (!c->tpm)
 		err = rejoin(c);
 	if (err == -ESTALE)
 		return err;
-	err = err ?: epoch_extend(&c->ep, c->tpm, &c->unextended, &c->extended);
+	upto = extendable(c); /* a rejoin may have queued anew */
+	err = err ?: epoch_extend(&c->ep, c->tpm, &upto, &c->extended);
 	if (err) {
 		if (!c->tpm_retry.next_ms)
 			pr_err("TPM extend failed; %zu bytes of durable entries wait in order, "
@@ -380,7 +403,8 @@ static int extend_pending(struct collector *c)
 	if (c->tpm_retry.next_ms)
 		pr_notice("TPM extends work again; the log and the TPM agree");
 	c->tpm_retry = (struct backoff){};
-	c->unextended.len = c->extended = 0;
+	if (c->extended == c->unextended.len)
+		c->unextended.len = c->extended = c->snap_end = 0;
 	return 0;
 }
 
@@ -461,53 +485,39 @@ static bool snapshot_due(struct collector *c)
 }
 
 /*
- * A snapshot, first half: log a snapshot_aggregate entry (snapshot.h) and
+ * A snapshot, first half: log a snapshot_aggregate entry (anchor.h) and
  * have it extended. Only with nothing waiting for the TPM, so that the PCR
  * values it holds are the TPM's. The second half waits for its extend.
  */
 static int start_snapshot(struct collector *c)
 {
-	struct snapshot *s = &c->snap;
 	struct bima_anchor last;
 	struct bima_stats st;
-	struct buf text = {};
+	uint64_t id;
 	int err;
 
 	if (c->extended != c->unextended.len || !c->tpm)
 		return 0; /* the TPM is behind: later */
 	snapshot_asked = 0;
-	memset(s, 0, sizeof(*s));
 	err = loader_last_anchor(c->bpf, &last) ?: loader_stats(c->bpf, &st);
-	err = err ?: snapshot_file_sha256(log_path(c->log), s->segment_sha256);
 	if (err) {
 		pr_err("snapshot: %s; not taken", strerror(-err));
 		return 0;
 	}
-	s->id = (last.id > c->ep.last_snapshot ? last.id : c->ep.last_snapshot) + 1;
-	s->prev = c->ep.last_snapshot;
-	s->entries = c->ep.entries;
-	s->seq = st.next_seq;
-	s->segment = log_segment(c->log);
-	s->pcr = c->ep.pcr;
-	s->nbanks =
-		c->ep.replay.nbanks < BIMA_ANCHOR_BANKS ? c->ep.replay.nbanks : BIMA_ANCHOR_BANKS;
-	for (size_t b = 0; b < s->nbanks; b++) {
-		s->banks[b] = c->ep.replay.banks[b];
-		memcpy(s->pcr_value[b], replay_value(&c->ep.replay, s->pcr, b), s->banks[b]->size);
-	}
-	c->batch.len = 0;
-	err = snapshot_format(s, &text);
-	err = err ?: hashalg_digest(hashalg_by_name("sha256", 6), text.p, text.len, c->snap_nonce);
-	err = err ?: template_encode_buf(&c->batch, c->ep.pcr, SNAPSHOT_NAME, text.p, text.len);
-	buf_free(&text);
-	if (!err && epoch_write(c->log, &c->batch)) {
+	id = (last.id > c->ep.last_snapshot ? last.id : c->ep.last_snapshot) + 1;
+	c->snap_entry.len = 0;
+	if (anchor_begin(&c->ep, c->log, id, st.next_seq, &c->snap, &c->snap_entry))
+		return 0;
+	if (epoch_write(c->log, &c->snap_entry)) {
 		pr_err("snapshot: the log cannot be written; not taken");
 		return 0;
 	}
-	err = err ?: buf_put(&c->unextended, c->batch.p, c->batch.len);
+	err = buf_put(&c->unextended, c->snap_entry.p, c->snap_entry.len);
+	err = err ?: anchor_close(&c->ep, &c->snap, &c->snap_entry, &c->log);
 	if (err)
 		return err;
-	c->ep.last_snapshot = s->id;
+	c->snap_end = c->unextended.len;
+	c->ep.last_snapshot = id;
 	c->snap_pending = true;
 	c->snap_last_entries = c->ep.entries + 1;
 	c->snap_last_time = time(NULL);
@@ -515,65 +525,26 @@ static int start_snapshot(struct collector *c)
 }
 
 /*
- * The quote of a snapshot: PCR pcr in its banks, over the sha256 of the
- * snapshot's text, kept as quote-ID.attest and quote-ID.sig in the epoch
- * directory; the anchor gets the digest of the two.
- */
-static bool quote_snapshot(struct collector *c, struct bima_anchor *a)
-{
-	struct tpm_quote q;
-	int err = -ENOKEY;
-
-	if (c->ak_ok && c->tpm)
-		err = tpm_quote(c->tpm, &c->ak, c->snap_nonce, sizeof(c->snap_nonce), a->pcr,
-				c->snap.banks, c->snap.nbanks, &q);
-	err = err ?: ak_save_quote(c->ep.dir, a->id, &q, a->quote_sha256);
-	if (err)
-		pr_warn("snapshot %lu: no quote (%s); its anchor holds none", (unsigned long)a->id,
-			strerror(-err));
-	return !err;
-}
-
-/*
- * The second half, once the snapshot entry is in the TPM: quote the PCR,
- * close the segment for good, start the next, and have the kernel record
- * the anchor.
+ * The second half, once the TPM holds the snapshot entry and nothing after
+ * it (entries that came meanwhile wait in the next segment): quote it, have
+ * the kernel record the anchor, apply the retention setting, and go on
+ * extending.
  */
 static int finish_snapshot(struct collector *c)
 {
-	struct bima_anchor a = { .id = c->snap.id,
-				 .entries = c->ep.entries,
-				 .segment = c->snap.segment,
-				 .pcr = c->snap.pcr };
-	struct log *next;
-	bool quoted;
+	struct bima_anchor a;
 	int err;
 
-	if (c->extended != c->unextended.len)
+	if (c->extended != c->snap_end)
 		return 0;
 	c->snap_pending = false;
-	memcpy(a.segment_sha256, c->snap.segment_sha256, sizeof(a.segment_sha256));
-	for (size_t b = 0; b < c->snap.nbanks; b++) {
-		a.bank_alg[b] = c->snap.banks[b]->tpm_id;
-		memcpy(a.pcr_value[b], replay_value(&c->ep.replay, a.pcr, b),
-		       c->snap.banks[b]->size);
-	}
-	quoted = quote_snapshot(c, &a);
-	err = log_seal(c->log) ?: log__open(c->ep.dir, &next);
-	if (err)
-		return err; /* no segment to write to: stop, the next start opens one */
-	log__close(c->log);
-	c->log = next;
+	anchor_quote(&c->ep, c->tpm, c->ak_ok ? &c->ak : NULL, &c->snap, &a);
 	err = loader_add_anchor(c->bpf, &a);
 	if (err)
 		pr_err("snapshot %lu: the kernel did not record its anchor: %s",
 		       (unsigned long)a.id, strerror(-err));
-	else
-		pr_info("snapshot %lu: %s, segment %u closed, the kernel holds its anchor; new "
-			"segment %s",
-			(unsigned long)a.id, quoted ? "quoted" : "not quoted", a.segment,
-			log_path(c->log));
-	return 0;
+	anchor_retain(c->ep.dir, c->retention, c->retention_anchors);
+	return extend_pending(c);
 }
 
 static int loop(struct collector *c)
@@ -663,6 +634,8 @@ static int drain(struct collector *c, bool unload)
 		err = mark_kexec(c) ?: err;
 	c->tpm_retry = (struct backoff){};
 	err = extend_pending(c) ?: err;
+	if (c->snap_pending)
+		err = finish_snapshot(c) ?: err; /* and extends what follows it */
 	if (c->extended != c->unextended.len) {
 		pr_err("%zu bytes of entries are in the log but not in the TPM; the next "
 		       "bima run extends them",
@@ -714,7 +687,9 @@ int collector_run(const struct collector_opts *opts)
 			       .grace_ms = opts->grace_ms,
 			       .snap_entries = opts->snapshot_entries,
 			       .snap_interval = opts->snapshot_interval,
-			       .snap_last_time = time(NULL) };
+			       .snap_last_time = time(NULL),
+			       .retention = opts->retention,
+			       .retention_anchors = opts->retention_anchors };
 	struct bima_config cfg;
 	char hooks[512];
 	int err;
@@ -781,6 +756,7 @@ out:
 	buf_free(&c.batch);
 	buf_free(&c.scratch);
 	buf_free(&c.unextended);
+	buf_free(&c.snap_entry);
 	seqset_free(&c.seqs);
 	digestset_free(&c.batch_logged);
 	digestset_free(&c.ep.logged);

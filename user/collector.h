@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "../bpf/bima.h"
+#include "anchor.h"
 
 struct collector_opts {
 	const char *log_dir;
@@ -19,8 +20,10 @@ struct collector_opts {
 	/* The policy for a new load; with policy_given, also put in force over adopted pins. */
 	const struct bima_policy *policy;
 	bool policy_given;
-	uint64_t snapshot_entries;  /* take a snapshot every this many entries; 0: never */
-	uint32_t snapshot_interval; /* and every this many seconds; 0: never */
+	uint64_t snapshot_entries;	/* take a snapshot every this many entries; 0: never */
+	uint32_t snapshot_interval;	/* and every this many seconds; 0: never */
+	enum retention retention;	/* segments before a quoted anchor: anchor.h */
+	unsigned int retention_anchors; /* the newest quoted anchors whose segments stay */
 };
 
 /*

@@ -695,6 +695,19 @@ int loader_add_anchor(const struct loader *l, const struct bima_anchor *a)
 	return (int)run.retval;
 }
 
+int loader_pinned_anchors(struct bima_anchor out[BIMA_ANCHORS_MAX])
+{
+	int fd = bpf_obj_get(PIN("maps", "bima_anchors")), err = 0;
+
+	if (fd < 0)
+		return -ENOENT;
+	for (__u32 i = 0; !err && i < BIMA_ANCHORS_MAX; i++)
+		if (bpf_map_lookup_elem(fd, &i, &out[i]))
+			err = -errno;
+	close(fd);
+	return err;
+}
+
 int loader_pinned_last_anchor(struct bima_anchor *last)
 {
 	int fd = bpf_obj_get(PIN("maps", "bima_anchors")), err;

@@ -74,6 +74,8 @@ int loader_heartbeat(const struct loader *l);
 /* The anchor with the highest id (id 0: none yet). */
 int loader_last_anchor(const struct loader *l, struct bima_anchor *last);
 int loader_pinned_last_anchor(struct bima_anchor *last);
+/* Every slot of the pinned bima_anchors map (id 0: empty); -ENOENT if nothing is pinned. */
+int loader_pinned_anchors(struct bima_anchor out[BIMA_ANCHORS_MAX]);
 /* Record a snapshot anchor; a->id must be above every id held (-EINVAL otherwise). */
 int loader_add_anchor(const struct loader *l, const struct bima_anchor *a);
 

@@ -11,10 +11,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include "log.h"
 #include "msg.h"
-
-#define SEGMENT_FMT "segment-%06u.bin"
+#include "snapshot.h"
 
 struct log {
 	int fd;
@@ -55,6 +56,17 @@ int log_latest_epoch(char *out, size_t len, const char *log_dir)
 	return log_epoch_dir(out, len, log_dir, best_reset, best_restart);
 }
 
+static int sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), err = 0;
+
+	if (fd < 0 || fsync(fd))
+		err = -errno;
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
 /* mkdir -p, then fsync the parent so the new directory survives a crash. */
 static int make_dir(const char *dir)
 {
@@ -89,43 +101,83 @@ sync_parent:
 	return err;
 }
 
-/* Segment numbers present in dir, sorted; *n of them. */
-static int list_segments(const char *dir, unsigned int **out, unsigned int *n)
+/* Whether a name is a segment's, and its number; *gz for a compressed one. */
+static bool segment_name(const char *name, unsigned int *num, bool *gz)
+{
+	size_t len = strlen(name);
+	char tail;
+
+	if (sscanf(name, "segment-%u.bi%c", num, &tail) != 2 || tail != 'n')
+		return false;
+	*gz = len == strlen("segment-000000.bin.gz") && !strcmp(name + len - 3, ".gz");
+	return len == strlen("segment-000000.bin") || *gz;
+}
+
+/*
+ * Segment numbers present in dir, sorted; *n of them. gz, when not NULL,
+ * gets a bit per segment: only its compressed form is there (a segment in
+ * both forms is being compressed: the plain one counts).
+ */
+static int list_segments(const char *dir, unsigned int **out, unsigned int *n, uint8_t **gz)
 {
 	unsigned int *nums = NULL, cap = 0, count = 0, num;
+	uint8_t *flags = NULL;
 	struct dirent *de;
 	DIR *d = opendir(dir);
-	char tail;
+	bool z;
 
 	if (!d)
 		return -errno;
 	while ((de = readdir(d))) {
-		if (sscanf(de->d_name, "segment-%u.bi%c", &num, &tail) != 2 || tail != 'n' ||
-		    strlen(de->d_name) != strlen("segment-000000.bin"))
-			continue;
-		if (count == cap) {
-			unsigned int *p = realloc(nums, (cap = cap ? 2 * cap : 16) * sizeof(*nums));
+		unsigned int at;
 
-			if (!p) {
-				free(nums);
-				closedir(d);
-				return -ENOMEM;
+		if (!segment_name(de->d_name, &num, &z))
+			continue;
+		for (at = 0; at < count && nums[at] != num; at++)
+			;
+		if (at == count) {
+			if (count == cap) {
+				unsigned int *p =
+					realloc(nums, (cap = cap ? 2 * cap : 16) * sizeof(*nums));
+				uint8_t *f = p ? realloc(flags, cap) : NULL;
+
+				if (p)
+					nums = p;
+				if (!f) {
+					free(nums);
+					free(flags);
+					closedir(d);
+					return -ENOMEM;
+				}
+				flags = f;
 			}
-			nums = p;
+			nums[count] = num;
+			flags[count++] = z;
+		} else {
+			flags[at] &= z;
 		}
-		nums[count++] = num;
 	}
 	closedir(d);
 	for (unsigned int i = 1; i < count; i++) /* insertion sort: segments are few */
 		for (unsigned int j = i; j > 0 && nums[j - 1] > nums[j]; j--) {
+			uint8_t f = flags[j];
+
 			num = nums[j];
 			nums[j] = nums[j - 1];
 			nums[j - 1] = num;
+			flags[j] = flags[j - 1];
+			flags[j - 1] = f;
 		}
 	*out = nums;
 	*n = count;
+	if (gz)
+		*gz = flags;
+	else
+		free(flags);
 	return 0;
 }
+
+static unsigned int anchored_segment(const char *dir);
 
 int log__open(const char *epoch_dir, struct log **out)
 {
@@ -138,12 +190,13 @@ int log__open(const char *epoch_dir, struct log **out)
 		pr_err("%s: cannot create log directory: %s", epoch_dir, strerror(-err));
 		return err;
 	}
-	err = list_segments(epoch_dir, &nums, &n);
+	err = list_segments(epoch_dir, &nums, &n, NULL);
 	if (err) {
 		pr_err("%s: cannot list segments: %s", epoch_dir, strerror(-err));
 		return err;
 	}
-	next = n ? nums[n - 1] + 1 : 1;
+	/* With every segment removed by retention, the numbers go on after the last anchor's. */
+	next = n ? nums[n - 1] + 1 : anchored_segment(epoch_dir) + 1;
 	free(nums);
 
 	l = calloc(1, sizeof(*l));
@@ -246,15 +299,169 @@ int log_sync(struct log *l)
 
 struct log_cursor {
 	char dir[LOG_PATH_MAX];
-	unsigned int *segs, nsegs, cur; /* cur: index into segs of the mapped segment */
-	uint8_t *map;
+	unsigned int *segs, nsegs, cur; /* cur: index into segs of the loaded segment */
+	uint8_t *gz;			/* per segment: read from segment-N.bin.gz */
+	uint8_t *map;			/* the segment's bytes: mapped, or read (gz) */
+	bool mapped;
 	size_t size, off;
 	unsigned int index;	   /* entries already returned from this segment */
 	size_t last_off, last_len; /* the entry last returned */
+	struct buf anchor;	   /* the anchor entry it starts from, if any */
+	struct snapshot start;
+	int state; /* 0: the anchor entry is next, 1: segments, -errno: fails so */
 	char error[2 * LOG_PATH_MAX];
 };
 
-int log_cursor__open(const char *epoch_dir, struct log_cursor **out)
+int log_anchor_path(char *out, size_t len, const char *epoch_dir, uint64_t id)
+{
+	int n = snprintf(out, len, "%s/" LOG_ANCHOR_FMT, epoch_dir, (unsigned long long)id);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int log_read_file(const char *path, struct buf *b)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	b->len = 0;
+	do {
+		err = buf_reserve(b, 1 << 16);
+		n = err ? 0 : read(fd, b->p + b->len, b->cap - b->len);
+		if (n < 0)
+			err = -errno;
+		else
+			b->len += n;
+	} while (!err && n > 0);
+	close(fd);
+	return err;
+}
+
+int log_anchor_read(const char *epoch_dir, uint64_t id, struct buf *entry, struct snapshot *s)
+{
+	char path[LOG_PATH_MAX + 32], why[TEMPLATE_WHY_LEN];
+	struct template_entry e;
+	struct template_fields f;
+	size_t used;
+	int err;
+
+	if (log_anchor_path(path, sizeof(path), epoch_dir, id))
+		return -ENAMETOOLONG;
+	err = log_read_file(path, entry);
+	if (err)
+		return err;
+	if (template_decode(entry->p, entry->len, &e, &used, why) || used != entry->len ||
+	    template_fields(&e, &f, why) || !f.extra || strcmp(f.path, SNAPSHOT_NAME) ||
+	    snapshot_parse((const char *)f.extra, f.extra_len, s) || s->id != id)
+		return -EBADMSG;
+	return 0;
+}
+
+/* Every anchor file's id under dir, calling fn until it returns non-zero. */
+static int each_anchor(const char *dir, int (*fn)(uint64_t id, void *arg), void *arg)
+{
+	unsigned long long id;
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	char tail;
+	int ret = 0;
+
+	if (!d)
+		return -errno;
+	while (!ret && (de = readdir(d)))
+		if (sscanf(de->d_name, "anchor-%llu.bi%c", &id, &tail) == 2 && tail == 'n')
+			ret = fn(id, arg);
+	closedir(d);
+	return ret;
+}
+
+struct last_anchor {
+	const char *dir;
+	unsigned int segment;
+	struct buf entry;
+};
+
+static int note_anchor(uint64_t id, void *arg)
+{
+	struct last_anchor *la = arg;
+	struct snapshot s;
+
+	if (!log_anchor_read(la->dir, id, &la->entry, &s) && s.segment > la->segment)
+		la->segment = s.segment;
+	return 0;
+}
+
+/* The highest segment an anchor file of dir closes, or 0. */
+static unsigned int anchored_segment(const char *dir)
+{
+	struct last_anchor la = { .dir = dir };
+
+	each_anchor(dir, note_anchor, &la);
+	buf_free(&la.entry);
+	return la.segment;
+}
+
+struct find_anchor {
+	struct log_cursor *c;
+	unsigned int segment;
+};
+
+static int anchor_closing(uint64_t id, void *arg)
+{
+	struct find_anchor *fa = arg;
+
+	return !log_anchor_read(fa->c->dir, id, &fa->c->anchor, &fa->c->start) &&
+	       fa->c->start.segment == fa->segment;
+}
+
+/* Where the cursor starts: at anchor since, or where the epoch's segments start. */
+static int find_start(struct log_cursor *c, uint64_t since)
+{
+	struct find_anchor fa = { c, c->nsegs ? c->segs[0] - 1 : 0 };
+	unsigned int first;
+	int err;
+
+	if (since) {
+		err = log_anchor_read(c->dir, since, &c->anchor, &c->start);
+		if (err) {
+			snprintf(c->error, sizeof(c->error), "%s/" LOG_ANCHOR_FMT ": %s", c->dir,
+				 (unsigned long long)since,
+				 err == -ENOENT	   ? "no such anchor (snapshot ID not taken, or "
+						     "its anchor file removed)"
+				 : err == -EBADMSG ? "not the snapshot_aggregate entry of that "
+						     "snapshot"
+						   : strerror(-err));
+			return -EBADMSG;
+		}
+		first = c->start.segment + 1;
+		while (c->nsegs && c->segs[0] < first) { /* the segments it summarises */
+			memmove(c->segs, c->segs + 1, --c->nsegs * sizeof(*c->segs));
+			memmove(c->gz, c->gz + 1, c->nsegs);
+		}
+		if (c->nsegs && c->segs[0] != first) {
+			snprintf(c->error, sizeof(c->error),
+				 "%s: segment %u, after the one anchor %llu closes, is missing",
+				 c->dir, first, (unsigned long long)since);
+			return -EBADMSG;
+		}
+		return 0;
+	}
+	if (!c->nsegs || c->segs[0] == 1) {
+		c->state = 1;
+		return 0;
+	}
+	if (each_anchor(c->dir, anchor_closing, &fa) == 1)
+		return 0;
+	snprintf(c->error, sizeof(c->error),
+		 "%s: segments 1 to %u are missing and no anchor file holds the snapshot that "
+		 "closed segment %u: the log cannot be replayed",
+		 c->dir, fa.segment, fa.segment);
+	return -EBADMSG;
+}
+
+int log_cursor__open(const char *epoch_dir, uint64_t since, struct log_cursor **out)
 {
 	struct log_cursor *c = calloc(1, sizeof(*c));
 	int err;
@@ -262,11 +469,13 @@ int log_cursor__open(const char *epoch_dir, struct log_cursor **out)
 	if (!c)
 		return -ENOMEM;
 	snprintf(c->dir, sizeof(c->dir), "%s", epoch_dir);
-	err = list_segments(epoch_dir, &c->segs, &c->nsegs);
-	if (err) {
-		free(c);
+	err = list_segments(epoch_dir, &c->segs, &c->nsegs, &c->gz);
+	err = err ?: find_start(c, since);
+	if (err == -ENOENT || err == -ENOMEM || err == -ENOTDIR) {
+		log_cursor__free(c);
 		return err;
 	}
+	c->state = err ?: c->state; /* a bad start is told by the first log_cursor_next() */
 	c->cur = (unsigned int)-1;
 	*out = c;
 	return 0;
@@ -274,8 +483,10 @@ int log_cursor__open(const char *epoch_dir, struct log_cursor **out)
 
 static void unmap(struct log_cursor *c)
 {
-	if (c->map && c->size)
+	if (c->map && c->mapped)
 		munmap(c->map, c->size);
+	else
+		free(c->map);
 	c->map = NULL;
 	c->size = c->off = 0;
 }
@@ -286,35 +497,73 @@ void log_cursor__free(struct log_cursor *c)
 		return;
 	unmap(c);
 	free(c->segs);
+	free(c->gz);
+	buf_free(&c->anchor);
 	free(c);
+}
+
+/* A compressed segment, read whole into memory. */
+static int read_gz(struct log_cursor *c, const char *path)
+{
+	gzFile z = gzopen(path, "rb");
+	struct buf b = {};
+	int n = 0, err = z ? 0 : -errno ?: -ENOMEM;
+
+	while (!err && (err = buf_reserve(&b, 1 << 20)) == 0) {
+		n = gzread(z, b.p + b.len, b.cap - b.len);
+		if (n <= 0)
+			break;
+		b.len += n;
+	}
+	/* A cut or corrupt file: a read error, or a stream that does not end (gzclose says). */
+	if (!err && n < 0)
+		err = -EBADMSG;
+	if (z && gzclose(z) != Z_OK && !err)
+		err = -EBADMSG;
+	if (err) {
+		buf_free(&b);
+		return err;
+	}
+	c->map = b.p;
+	c->size = b.len;
+	c->mapped = false;
+	return 0;
 }
 
 static int map_segment(struct log_cursor *c)
 {
 	char path[LOG_PATH_MAX + 32];
 	struct stat st;
-	int fd, err = 0;
+	int fd = -1, err = 0;
 
-	snprintf(path, sizeof(path), "%s/" SEGMENT_FMT, c->dir, c->segs[c->cur]);
+	c->off = 0;
+	c->index = 0;
+	snprintf(path, sizeof(path), "%s/" SEGMENT_FMT "%s", c->dir, c->segs[c->cur],
+		 c->gz[c->cur] ? ".gz" : "");
+	if (c->gz[c->cur]) {
+		err = read_gz(c, path);
+		goto out;
+	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st)) {
 		err = -errno;
-		snprintf(c->error, sizeof(c->error), "%s: %s", path, strerror(-err));
 		goto out;
 	}
 	c->size = st.st_size;
-	c->off = 0;
-	c->index = 0;
 	if (c->size) {
 		c->map = mmap(NULL, c->size, PROT_READ, MAP_PRIVATE, fd, 0);
+		c->mapped = true;
 		if (c->map == MAP_FAILED) {
 			err = -errno;
 			c->map = NULL;
 			c->size = 0;
-			snprintf(c->error, sizeof(c->error), "%s: %s", path, strerror(-err));
 		}
 	}
 out:
+	if (err)
+		snprintf(c->error, sizeof(c->error), "%s: %s", path,
+			 err == -EBADMSG ? "cannot be decompressed (cut or corrupt)"
+					 : strerror(-err));
 	if (fd >= 0)
 		close(fd);
 	return err;
@@ -326,11 +575,27 @@ int log_cursor_next(struct log_cursor *c, struct template_entry *e)
 	size_t used;
 	int err;
 
+	if (c->state < 0)
+		return c->state;
+	if (c->state == 0) { /* the anchor entry, read and checked at open */
+		c->state = 1;
+		template_decode(c->anchor.p, c->anchor.len, e, &used, why);
+		return 1;
+	}
 	while (c->cur == (unsigned int)-1 || c->off == c->size) {
 		unmap(c);
 		if (++c->cur >= c->nsegs) {
 			c->cur = c->nsegs;
 			return 0;
+		}
+		if (c->cur && c->segs[c->cur] != c->segs[c->cur - 1] + 1) {
+			snprintf(c->error, sizeof(c->error),
+				 "%s: segment %u is missing (segments %u and %u are there): "
+				 "a segment was removed",
+				 c->dir, c->segs[c->cur - 1] + 1, c->segs[c->cur - 1],
+				 c->segs[c->cur]);
+			c->cur--;
+			return c->state = -EBADMSG;
 		}
 		err = map_segment(c);
 		if (err)
@@ -350,8 +615,23 @@ int log_cursor_next(struct log_cursor *c, struct template_entry *e)
 	return 1;
 }
 
+const struct snapshot *log_cursor_start(const struct log_cursor *c)
+{
+	return c->anchor.len ? &c->start : NULL;
+}
+
+bool log_cursor_at_anchor(const struct log_cursor *c)
+{
+	return c->anchor.len && c->cur == (unsigned int)-1;
+}
+
 void log_cursor_raw(const struct log_cursor *c, const uint8_t **p, size_t *len)
 {
+	if (log_cursor_at_anchor(c)) {
+		*p = c->anchor.p;
+		*len = c->anchor.len;
+		return;
+	}
 	*p = c->map + c->last_off;
 	*len = c->last_len;
 }
@@ -359,6 +639,99 @@ void log_cursor_raw(const struct log_cursor *c, const uint8_t **p, size_t *len)
 size_t log_cursor_offset(const struct log_cursor *c)
 {
 	return c->off;
+}
+
+int log_write_file(const char *epoch_dir, const char *name, const void *data, size_t len)
+{
+	char tmp[LOG_PATH_MAX + 64], path[LOG_PATH_MAX + 64];
+	int fd, err = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", epoch_dir, name);
+	snprintf(path, sizeof(path), "%s/%s", epoch_dir, name);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0400);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, data, len) != (ssize_t)len || fsync(fd))
+		err = errno ? -errno : -EIO;
+	close(fd);
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	return err ?: sync_dir(epoch_dir);
+}
+
+static int collect_anchor(uint64_t id, void *arg)
+{
+	struct buf *ids = arg;
+
+	return buf_put(ids, &id, sizeof(id)) ? -ENOMEM : 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int log_anchors(const char *epoch_dir, struct buf *ids)
+{
+	int err;
+
+	ids->len = 0;
+	err = each_anchor(epoch_dir, collect_anchor, ids);
+	if (!err)
+		qsort(ids->p, ids->len / sizeof(uint64_t), sizeof(uint64_t), cmp_u64);
+	return err;
+}
+
+int log_compress_segment(const char *epoch_dir, unsigned int seg)
+{
+	char path[LOG_PATH_MAX + 32], tmp[LOG_PATH_MAX + 40], gz[LOG_PATH_MAX + 40];
+	uint8_t chunk[1 << 16];
+	gzFile z = NULL;
+	ssize_t n = 0;
+	int in, out = -1, err = 0;
+
+	snprintf(path, sizeof(path), "%s/" SEGMENT_FMT, epoch_dir, seg);
+	snprintf(gz, sizeof(gz), "%s.gz", path);
+	snprintf(tmp, sizeof(tmp), "%s/." SEGMENT_FMT ".gz.tmp", epoch_dir, seg);
+	in = open(path, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return -errno;
+	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0400);
+	if (out < 0 || !(z = gzdopen(dup(out), "wb6")))
+		err = -errno ?: -ENOMEM;
+	while (!err && (n = read(in, chunk, sizeof(chunk))) > 0)
+		if (gzwrite(z, chunk, n) != n)
+			err = -EIO;
+	if (!err && n < 0)
+		err = -errno;
+	if (z && gzclose(z) != Z_OK && !err)
+		err = -EIO;
+	if (!err && fsync(out))
+		err = -errno;
+	close(in);
+	if (out >= 0)
+		close(out);
+	/* The compressed copy is durable under its name before the plain one goes. */
+	if (!err && rename(tmp, gz))
+		err = -errno;
+	err = err ?: sync_dir(epoch_dir);
+	if (!err && unlink(path))
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	return err ?: sync_dir(epoch_dir);
+}
+
+int log_remove_file(const char *epoch_dir, const char *name)
+{
+	char path[LOG_PATH_MAX + 64];
+
+	snprintf(path, sizeof(path), "%s/%s", epoch_dir, name);
+	return unlink(path) ? -errno : 0;
 }
 
 int log_cut_segment(const char *epoch_dir, unsigned int seg, size_t length)
@@ -382,6 +755,8 @@ const char *log_cursor_error(const struct log_cursor *c)
 
 unsigned int log_cursor_segment(const struct log_cursor *c)
 {
+	if (log_cursor_at_anchor(c))
+		return c->start.segment;
 	return c->cur < c->nsegs ? c->segs[c->cur] : 0;
 }
 
@@ -393,4 +768,9 @@ unsigned int log_cursor_index(const struct log_cursor *c)
 unsigned int log_cursor_segments(const struct log_cursor *c)
 {
 	return c->nsegs;
+}
+
+unsigned int log_cursor_last_segment(const struct log_cursor *c)
+{
+	return c->nsegs ? c->segs[c->nsegs - 1] : 0;
 }

@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 
 #include "ak.h"
+#include "anchor.h"
+#include "bundle.h"
 #include "collector.h"
 #include "hashalg.h"
 #include "loader.h"
@@ -52,7 +54,8 @@ static const char usage[] =
 static const char run_usage[] =
 	"Usage: bima run [--log-dir DIR] [--tcti TCTI] [--pcr N] [--policy FILE]\n"
 	"                [--ringbuf-size BYTES] [--fail-closed [--grace SECONDS]]\n"
-	"                [--snapshot-entries N] [--snapshot-interval SECONDS] [-v]\n"
+	"                [--snapshot-entries N] [--snapshot-interval SECONDS]\n"
+	"                [--retention keep|compress|remove [--retention-anchors N]] [-v]\n"
 	"\n"
 	"Measure what the policy selects among execs (BPRM_CHECK), executable file\n"
 	"mappings (MMAP_CHECK), opens (FILE_CHECK, Linux 6.9 and later), the files the\n"
@@ -82,9 +85,19 @@ static const char run_usage[] =
 	"  --snapshot-interval SECONDS\n"
 	"                       and every so many seconds; 0: never (" DEFAULT_SNAP_INTERVAL_S
 	").\n"
-	"                       A snapshot logs a snapshot_aggregate entry, closes the\n"
-	"                       segment and has the kernel keep an anchor; `bima snapshot`\n"
-	"                       takes one now\n"
+	"                       A snapshot logs a snapshot_aggregate entry, has the TPM\n"
+	"                       quote it, closes the segment and has the kernel keep an\n"
+	"                       anchor; `bima snapshot` takes one now\n"
+	"  --retention keep|compress|remove\n"
+	"                       after each snapshot, what becomes of the segments up to\n"
+	"                       the one closed by the newest quoted anchor (or the N-th\n"
+	"                       newest, --retention-anchors N): kept as they are (keep,\n"
+	"                       the default), gzip-compressed in place (the log still\n"
+	"                       verifies from its start), or removed with the older\n"
+	"                       anchors (it verifies from that anchor on)\n"
+	"  --retention-anchors N\n"
+	"                       how many of the newest quoted anchors keep the segments\n"
+	"                       after them as written, 1-1000 (1)\n"
 	"  -v, --verbose        print every measurement; twice, also libbpf's detail\n";
 
 static const char log_usage[] =
@@ -98,22 +111,43 @@ static const char log_usage[] =
 	"  --epoch NAME   epoch directory to print\n";
 
 static const char verify_usage[] =
-	"Usage: bima verify [--log-dir DIR] [--tcti TCTI] [--epoch NAME]\n"
+	"Usage: bima verify [--log-dir DIR] [--tcti TCTI] [--epoch NAME] [--since ID]\n"
 	"                   [--reject-userspace-hashes]\n"
+	"       bima verify --quote PREFIX --ak FILE --nonce HEX [--log-dir DIR] [--since ID]\n"
 	"\n"
-	"Check each entry's template hash, replay the log of the TPM's current epoch in\n"
-	"every bank, and compare with the TPM's PCRs. Exit status: 0 verified, 1 the log is\n"
-	"corrupt or does not match the TPM (the first bad entry is named), 2 could not verify.\n"
+	"Check each entry's template hash and each snapshot against the log before it\n"
+	"(its id, the previous one it names, its TPM epoch, the entries it counts, the\n"
+	"digests of the segment it closes, the PCR values) and its quote (the attestation\n"
+	"key's signature, the nonce, the TPM epoch and clock, the PCR digest). Then replay\n"
+	"the log in every bank and compare it with the TPM's PCRs, or, with --quote and no\n"
+	"TPM at all, with the PCR digest of a quote that `bima quote` made. A log that runs\n"
+	"ahead of the TPM or the quote (a prefix of it matches: the rest came later) is\n"
+	"accepted, and said so. The log is read from the start of the epoch or, where\n"
+	"retention removed the segments before, from the oldest anchor left.\n"
+	"\n"
+	"Exit status: 0 verified, 1 the log is corrupt, altered or does not match (the\n"
+	"first bad entry, and the cause where the log tells it, are named), 2 could not\n"
+	"verify (usage, no log, no TPM, an unreadable quote or key).\n"
 	"Then \"note:\" lines tell what the log records: lost measurements, unhashed files,\n"
-	"violations, files hashed in userspace, torn or inconsistent entries, kexecs, and\n"
-	"whether every kernel sequence number is logged or counted lost.\n"
+	"violations, files hashed in userspace, torn or inconsistent entries, kexecs,\n"
+	"whether every kernel sequence number is logged or counted lost, the snapshots\n"
+	"and quotes checked, and the anchor it started from.\n"
 	"\n"
-	"  --log-dir DIR  log directory (" DEFAULT_LOG_DIR ")\n"
-	"  --tcti TCTI    TPM access (" DEFAULT_TCTI ")\n"
-	"  --epoch NAME   verify this epoch directory instead of the TPM's current one\n"
+	"  --log-dir DIR   log directory (" DEFAULT_LOG_DIR "), or the directory `bima quote`\n"
+	"                  wrote\n"
+	"  --tcti TCTI     TPM access (" DEFAULT_TCTI ")\n"
+	"  --epoch NAME    verify this epoch directory instead of the TPM's (or the quote's)\n"
+	"  --since ID      start from anchor ID (its snapshot_aggregate entry, kept as\n"
+	"                  anchor-ID.bin), whose quote must verify: the entries before it\n"
+	"                  are not checked\n"
+	"  --quote PREFIX  compare with the quote in PREFIX.attest and PREFIX.sig instead of\n"
+	"                  the TPM; the epoch is the quote's\n"
+	"  --ak FILE       the attestation key's public key, PEM (`bima ak export`), for\n"
+	"                  every quote; needed with --quote, else the log directory's key\n"
+	"  --nonce HEX     with --quote: the nonce the quote must be over, 1 to 64 bytes\n"
 	"  --reject-userspace-hashes\n"
-	"                 fail (1) if bima hashed any file in userspace because the kernel\n"
-	"                 could not (a bima_userspace_hash entry precedes each)\n";
+	"                  fail (1) if bima hashed any file in userspace because the kernel\n"
+	"                  could not (a bima_userspace_hash entry precedes each)\n";
 
 static const char stop_usage[] =
 	"Usage: bima stop [--unload [--force]] [--log-dir DIR] [--tcti TCTI] [--pcr N]\n"
@@ -166,6 +200,11 @@ enum {
 	OPT_SNAP_INTERVAL,
 	OPT_NONCE,
 	OPT_OUT,
+	OPT_QUOTE,
+	OPT_AK,
+	OPT_SINCE,
+	OPT_RETENTION,
+	OPT_RETENTION_ANCHORS,
 };
 
 static const struct option options[] = {
@@ -184,6 +223,11 @@ static const struct option options[] = {
 	{ "snapshot-interval", required_argument, NULL, OPT_SNAP_INTERVAL },
 	{ "nonce", required_argument, NULL, OPT_NONCE },
 	{ "out", required_argument, NULL, OPT_OUT },
+	{ "quote", required_argument, NULL, OPT_QUOTE },
+	{ "ak", required_argument, NULL, OPT_AK },
+	{ "since", required_argument, NULL, OPT_SINCE },
+	{ "retention", required_argument, NULL, OPT_RETENTION },
+	{ "retention-anchors", required_argument, NULL, OPT_RETENTION_ANCHORS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{},
@@ -195,6 +239,10 @@ struct args {
 	const char *epoch;
 	const char *policy;
 	const char *nonce, *out;
+	const char *quote, *ak;
+	unsigned long since;
+	enum retention retention;
+	unsigned long retention_anchors;
 	unsigned long pcr;
 	unsigned long ringbuf_size;
 	unsigned long grace; /* seconds; 0 when not given */
@@ -228,7 +276,8 @@ static int parse(int argc, char **argv, const char *help, const int *allowed, st
 			    .pcr = 10,
 			    .ringbuf_size = DEFAULT_RINGBUF,
 			    .snap_entries = DEFAULT_SNAP_ENTRIES,
-			    .snap_interval = DEFAULT_SNAP_INTERVAL };
+			    .snap_interval = DEFAULT_SNAP_INTERVAL,
+			    .retention_anchors = 1 };
 	while ((opt = getopt_long(argc, argv, "vh", options, NULL)) != -1) {
 		bool ok = opt == 'v' || opt == 'h';
 
@@ -266,6 +315,37 @@ static int parse(int argc, char **argv, const char *help, const int *allowed, st
 			break;
 		case OPT_OUT:
 			a->out = optarg;
+			break;
+		case OPT_QUOTE:
+			a->quote = optarg;
+			break;
+		case OPT_AK:
+			a->ak = optarg;
+			break;
+		case OPT_SINCE:
+			if (parse_ulong("--since", optarg, ~0ul, &a->since))
+				return -EINVAL;
+			if (!a->since) {
+				fprintf(stderr, "bima: --since: anchor ids start at 1\n");
+				return -EINVAL;
+			}
+			break;
+		case OPT_RETENTION:
+			if (anchor_retention_parse(optarg, &a->retention)) {
+				fprintf(stderr,
+					"bima: --retention: \"%s\" is not keep, compress or "
+					"remove\n",
+					optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_RETENTION_ANCHORS:
+			if (parse_ulong("--retention-anchors", optarg, 1000, &a->retention_anchors))
+				return -EINVAL;
+			if (!a->retention_anchors) {
+				fprintf(stderr, "bima: --retention-anchors: at least 1\n");
+				return -EINVAL;
+			}
 			break;
 		case OPT_UNLOAD:
 			a->unload = true;
@@ -323,10 +403,18 @@ static int parse(int argc, char **argv, const char *help, const int *allowed, st
 
 static int cmd_run(int argc, char **argv)
 {
-	static const int allowed[] = {
-		OPT_LOG_DIR,	 OPT_TCTI,   OPT_PCR,	       OPT_RINGBUF,	  OPT_GRACE,
-		OPT_FAIL_CLOSED, OPT_POLICY, OPT_SNAP_ENTRIES, OPT_SNAP_INTERVAL, 0
-	};
+	static const int allowed[] = { OPT_LOG_DIR,
+				       OPT_TCTI,
+				       OPT_PCR,
+				       OPT_RINGBUF,
+				       OPT_GRACE,
+				       OPT_FAIL_CLOSED,
+				       OPT_POLICY,
+				       OPT_SNAP_ENTRIES,
+				       OPT_SNAP_INTERVAL,
+				       OPT_RETENTION,
+				       OPT_RETENTION_ANCHORS,
+				       0 };
 	static struct policy p;
 	struct collector_opts o;
 	struct args a;
@@ -356,7 +444,9 @@ static int cmd_run(int argc, char **argv)
 				     .policy = &p.map,
 				     .policy_given = a.policy,
 				     .snapshot_entries = a.snap_entries,
-				     .snapshot_interval = a.snap_interval };
+				     .snapshot_interval = a.snap_interval,
+				     .retention = a.retention,
+				     .retention_anchors = a.retention_anchors };
 	return collector_run(&o) ? 1 : 0;
 }
 
@@ -493,12 +583,22 @@ static const char ak_usage[] =
 	"created in DIR (ak.pub, ak.priv) on first use and loaded from there after.\n";
 
 static const char quote_usage[] =
-	"Usage: bima quote --nonce HEX --out PREFIX [--log-dir DIR] [--tcti TCTI] [--pcr N]\n"
+	"Usage: bima quote --nonce HEX --out DIR [--since ID] [--log-dir DIR] [--tcti TCTI]\n"
+	"                  [--pcr N]\n"
 	"\n"
-	"Have the TPM quote PCR N (10) in every bank with the attestation key, over the\n"
-	"nonce: writes PREFIX.attest (the TPMS_ATTEST the TPM signed) and PREFIX.sig (the\n"
-	"ECDSA signature, DER), which `openssl dgst -sha256 -verify ak.pem -signature\n"
-	"PREFIX.sig PREFIX.attest` checks.\n";
+	"For a remote verifier: have the TPM quote PCR N (10) in every bank with the\n"
+	"attestation key over the nonce (1 to 64 bytes), then copy the log of the TPM's\n"
+	"epoch, from anchor ID or all of it, into DIR:\n"
+	"\n"
+	"  DIR/quote.attest   the TPMS_ATTEST the TPM signed\n"
+	"  DIR/quote.sig      the ECDSA signature, DER: `openssl dgst -sha256 -verify\n"
+	"                     ak.pem -signature DIR/quote.sig DIR/quote.attest` checks it\n"
+	"  DIR/epoch-R-S/     the segments after the one anchor ID closes, and the\n"
+	"                     anchors and quotes of the snapshots from ID on\n"
+	"\n"
+	"The log is copied after the quote, so it may run ahead of it, never behind.\n"
+	"`bima verify --log-dir DIR --quote DIR/quote --ak ak.pem --nonce HEX` checks it\n"
+	"on any machine, with no TPM. Exit status: 0 written, 1 failed, 2 usage.\n";
 
 static int open_ak(const struct args *a, struct tpm **tpm, struct tpm_ak *ak)
 {
@@ -531,55 +631,66 @@ static int cmd_ak(int argc, char **argv)
 	return err ? 1 : 0;
 }
 
-static int write_file(const char *prefix, const char *ext, const void *p, size_t len)
+/* A nonce: 1 to 64 bytes in hex. */
+static int parse_nonce(const char *hex, uint8_t *out, size_t *len)
 {
-	char path[4096];
-	FILE *f;
-	int ok;
+	size_t n = hex ? strlen(hex) : 0;
 
-	snprintf(path, sizeof(path), "%s.%s", prefix, ext);
-	f = fopen(path, "wb");
-	ok = f && fwrite(p, 1, len, f) == len;
-	if (f && fclose(f))
-		ok = 0;
-	if (!ok)
-		pr_err("%s: %s", path, strerror(errno));
-	return ok ? 0 : -EIO;
+	*len = n / 2;
+	for (size_t i = 0; i < *len && n <= 128; i++)
+		if (sscanf(hex + 2 * i, "%2hhx", &out[i]) != 1 ||
+		    !strchr("0123456789abcdefABCDEF", hex[2 * i + 1]))
+			*len = 0;
+	if (!*len || n % 2 || n > 128) {
+		fprintf(stderr, "bima: --nonce: 1 to 64 bytes in hex, not \"%s\"\n", hex ?: "");
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static int cmd_quote(int argc, char **argv)
 {
-	static const int allowed[] = { OPT_LOG_DIR, OPT_TCTI, OPT_PCR, OPT_NONCE, OPT_OUT, 0 };
+	static const int allowed[] = { OPT_LOG_DIR, OPT_TCTI,  OPT_PCR, OPT_NONCE,
+				       OPT_OUT,	    OPT_SINCE, 0 };
 	const struct hashalg *banks[TPM_BANKS_MAX];
-	uint8_t nonce[64], der[80];
+	char dir[LOG_PATH_MAX];
+	uint8_t nonce[64];
 	struct tpm *tpm = NULL;
 	struct tpm_quote q;
 	struct tpm_ak ak;
 	struct args a;
+	uint32_t reset, restart;
 	size_t nbanks, nlen;
-	int err, n;
+	int err;
 
 	err = parse(argc, argv, quote_usage, allowed, &a);
 	if (err)
 		return err > 0 ? 0 : 2;
-	nlen = a.nonce ? strlen(a.nonce) / 2 : 0;
-	for (size_t i = 0; i < nlen && nlen <= sizeof(nonce); i++)
-		if (sscanf(a.nonce + 2 * i, "%2hhx", &nonce[i]) != 1)
-			nlen = 0;
-	if (!a.out || !nlen || nlen > sizeof(nonce) || strlen(a.nonce) % 2) {
-		fprintf(stderr, "bima: quote needs --out and --nonce, 1 to 64 bytes in hex\n");
+	if (parse_nonce(a.nonce, nonce, &nlen))
+		return 2;
+	if (!a.out) {
+		fprintf(stderr, "bima: quote needs --out DIR\n");
 		return 2;
 	}
 	err = open_ak(&a, &tpm, &ak) ?: tpm_banks(tpm, a.pcr, banks, &nbanks);
+	err = err ?: tpm_epoch(tpm, &reset, &restart);
+	err = err ?: log_epoch_dir(dir, sizeof(dir), a.log_dir, reset, restart);
+	if (!err && access(dir, F_OK)) {
+		pr_err("%s: no log of the TPM's epoch: nothing a quote could vouch for", dir);
+		err = -ENOENT;
+	}
 	err = err ?: tpm_quote(tpm, &ak, nonce, nlen, a.pcr, banks, nbanks, &q);
-	n = err ? 0 : ak_signature_der(&q, der, sizeof(der));
-	err = err ?: n < 0 ? n : 0;
-	err = err ?: write_file(a.out, "attest", q.attest, q.attest_len);
-	err = err ?: write_file(a.out, "sig", der, n);
-	err = err ?: ak_verify(&ak, &q);
-	if (!err)
-		pr_info("quoted PCR %lu in %zu bank(s): %s.attest, %s.sig; the signature verifies",
-			a.pcr, nbanks, a.out, a.out);
+	err = err ?: ak_verify(&ak, &q) ?: bundle_write_quote(a.out, &q);
+	/* The log after the quote: it may run ahead of the quote, never behind it. */
+	err = err ?: bundle_write_log(dir, a.since, a.out);
+	if (!err && a.since)
+		pr_info("quoted PCR %lu in %zu bank(s): %s/quote.attest, quote.sig, and the log "
+			"of %s from anchor %lu",
+			a.pcr, nbanks, a.out, strrchr(dir, '/') + 1, a.since);
+	else if (!err)
+		pr_info("quoted PCR %lu in %zu bank(s): %s/quote.attest, quote.sig, and the log "
+			"of %s",
+			a.pcr, nbanks, a.out, strrchr(dir, '/') + 1);
 	tpm__free(tpm);
 	return err ? 1 : 0;
 }
@@ -616,7 +727,7 @@ static int cmd_log(int argc, char **argv)
 		return err > 0 ? 0 : 2;
 	if (pick_epoch(&a, dir, sizeof(dir)))
 		return 2;
-	err = log_cursor__open(dir, &c);
+	err = log_cursor__open(dir, 0, &c);
 	if (err) {
 		pr_err("%s: %s", dir, strerror(-err));
 		return 2;
@@ -637,8 +748,11 @@ static int cmd_log(int argc, char **argv)
 
 static int cmd_verify(int argc, char **argv)
 {
-	static const int allowed[] = { OPT_LOG_DIR, OPT_TCTI, OPT_EPOCH, OPT_REJECT_UHASH, 0 };
+	static const int allowed[] = { OPT_LOG_DIR,	 OPT_TCTI,  OPT_EPOCH,
+				       OPT_REJECT_UHASH, OPT_QUOTE, OPT_AK,
+				       OPT_NONCE,	 OPT_SINCE, 0 };
 	char dir[LOG_PATH_MAX];
+	struct verify_opts o = {};
 	struct args a;
 	int err = parse(argc, argv, verify_usage, allowed, &a);
 
@@ -646,7 +760,21 @@ static int cmd_verify(int argc, char **argv)
 		return err > 0 ? 0 : VERIFY_ERROR;
 	if (a.epoch && pick_epoch(&a, dir, sizeof(dir)))
 		return VERIFY_ERROR;
-	return verify_run(a.log_dir, a.epoch ? dir : NULL, a.tcti, a.reject_uhash);
+	if (!a.quote != !a.nonce) {
+		fprintf(stderr, "bima: --quote and --nonce go together: a quote is checked "
+				"against the nonce the verifier chose\n");
+		return VERIFY_ERROR;
+	}
+	if (a.nonce && parse_nonce(a.nonce, o.nonce, &o.nonce_len))
+		return VERIFY_ERROR;
+	o.log_dir = a.log_dir;
+	o.epoch_dir = a.epoch ? dir : NULL;
+	o.tcti = a.tcti;
+	o.quote = a.quote;
+	o.ak_pem = a.ak;
+	o.since = a.since;
+	o.reject_uhash = a.reject_uhash;
+	return verify_run(&o);
 }
 
 /* `bima policy load`: put FILE in force in the pinned programs. */

@@ -118,7 +118,7 @@ static int bad_entry(struct epoch *ep, struct recovery *rec, struct log_cursor *
 	unsigned int seg = log_cursor_segment(c);
 	size_t off = log_cursor_offset(c), torn = 0;
 
-	if (err == -EPIPE && seg == log_cursor_segments(c)) {
+	if (err == -EPIPE && seg == log_cursor_last_segment(c)) {
 		char path[LOG_PATH_MAX + 32];
 		FILE *f;
 
@@ -146,6 +146,7 @@ static int bad_entry(struct epoch *ep, struct recovery *rec, struct log_cursor *
 
 int recover_epoch(struct epoch *ep, struct tpm *tpm, struct recovery *rec)
 {
+	const struct snapshot *start;
 	struct scan s = {};
 	struct log_cursor *c;
 	struct template_entry e;
@@ -154,7 +155,7 @@ int recover_epoch(struct epoch *ep, struct tpm *tpm, struct recovery *rec)
 	uint64_t count = 0;
 	int err;
 
-	err = log_cursor__open(ep->dir, &c);
+	err = log_cursor__open(ep->dir, 0, &c);
 	if (err == -ENOENT)
 		return err;
 	if (err) {
@@ -165,6 +166,15 @@ int recover_epoch(struct epoch *ep, struct tpm *tpm, struct recovery *rec)
 		err = tpm_pcr_read(tpm, ep->pcr, ep->replay.banks[b], s.tpm[b]);
 		if (err)
 			goto out;
+	}
+	if ((start = log_cursor_start(c))) {
+		/* Retention removed the segments before this anchor: replay from its values. */
+		for (size_t b = 0; b < start->nbanks; b++)
+			replay_set(&ep->replay, start->pcr, start->banks[b], start->pcr_value[b]);
+		count = start->entries;
+		pr_info("%s: the log starts at anchor %llu (entry %llu); the segments before it "
+			"were removed by retention",
+			ep->dir, (unsigned long long)start->id, (unsigned long long)count);
 	}
 	s.matched = equals_tpm(ep, &s); /* before the first entry: a new epoch's zero */
 	replay_save(&ep->replay, ep->pcr, &s.match);

@@ -11,6 +11,16 @@ void replay_init(struct replay *r, const struct hashalg *const *banks, size_t nb
 	memcpy(r->banks, banks, r->nbanks * sizeof(banks[0]));
 }
 
+void replay_set(struct replay *r, uint32_t pcr, const struct hashalg *bank, const uint8_t *value)
+{
+	for (size_t b = 0; b < r->nbanks && pcr < TPM_PCR_COUNT; b++)
+		if (r->banks[b] == bank) {
+			memcpy(r->pcr[pcr][b], value, bank->size);
+			memcpy(r->pcr_padded[pcr][b], value, bank->size);
+			r->used |= 1u << pcr;
+		}
+}
+
 /* The zero-padded SHA-1 template hash (0xff... for a violation). */
 static void padded_digest(const struct template_entry *e, const struct hashalg *bank, uint8_t *out)
 {

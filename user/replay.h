@@ -25,6 +25,11 @@ struct replay {
 
 /* Start every PCR of every bank at zero. */
 void replay_init(struct replay *r, const struct hashalg *const *banks, size_t nbanks);
+/*
+ * Start pcr of bank at value, both ways: the log is replayed from an anchor
+ * (a snapshot_aggregate entry's values) instead of from zero.
+ */
+void replay_set(struct replay *r, uint32_t pcr, const struct hashalg *bank, const uint8_t *value);
 /* Extend e into its PCR in every bank; -ERANGE for a PCR number past 23. */
 int replay_entry(struct replay *r, const struct template_entry *e);
 /* The digests that extending e adds, one per bank, for TPM2_PCR_Extend. */

@@ -3,14 +3,18 @@
  * Snapshots. A snapshot is an ima-buf entry named snapshot_aggregate whose
  * buffer is ASCII text:
  *
- *   id=2 prev=1 entries=1234 seq=5678 segment=3 segment_sha256=HEX pcr=10 sha1=HEX sha256=HEX ...
+ *   id=2 prev=1 epoch=3-0 entries=1234 seq=5678 segment=3 segment_sha256=HEX
+ *   segment_xor=HEX pcr=10 sha1=HEX sha256=HEX ...        (one line)
  *
  * id: this snapshot's, above every earlier one (and every anchor the kernel
  * holds); prev: the id of the epoch's previous snapshot, 0 for the first;
- * entries: the epoch's log entries before this one; seq: the kernel's
- * sequence counter when it was taken; segment and segment_sha256: the
- * segment it closes, and the sha256 of that segment's bytes before this
- * entry; then the PCR and its value in each bank before this entry.
+ * epoch: the TPM's reset and restart counts; entries: the epoch's log
+ * entries before this one; seq: the kernel's sequence counter when it was
+ * taken; segment, segment_sha256 and segment_xor: the segment it closes,
+ * the sha256 of that segment's bytes before this entry, and the XOR of
+ * those entries' template hashes (the same in any order: it tells
+ * reordered entries from changed ones); then the PCR and its value in each
+ * bank before this entry.
  * After it is extended, the segment is closed and the kernel records the
  * anchor (bima_anchor in bpf/bima.h), with the PCR values after it.
  */
@@ -23,13 +27,16 @@
 #include "../bpf/bima.h"
 #include "buf.h"
 #include "hashalg.h"
+#include "template.h"
 
 #define SNAPSHOT_NAME "snapshot_aggregate"
 
 struct snapshot {
 	uint64_t id, prev, entries, seq;
+	uint32_t reset, restart; /* the TPM epoch */
 	uint32_t segment, pcr;
 	uint8_t segment_sha256[32];
+	uint8_t segment_xor[TEMPLATE_DIGEST_SIZE];
 	size_t nbanks;
 	const struct hashalg *banks[BIMA_ANCHOR_BANKS];
 	uint8_t pcr_value[BIMA_ANCHOR_BANKS][HASHALG_MAX_SIZE];
@@ -38,7 +45,11 @@ struct snapshot {
 int snapshot_format(const struct snapshot *s, struct buf *out);
 /* Parse a snapshot_aggregate buffer; -EINVAL if it is not one. */
 int snapshot_parse(const char *text, size_t len, struct snapshot *s);
-/* The sha256 of a file's bytes. */
-int snapshot_file_sha256(const char *path, uint8_t out[32]);
+/*
+ * The digests of a segment's bytes that a snapshot holds: their sha256 and
+ * the XOR of their entries' template hashes. -EBADMSG if an entry is bad.
+ */
+int snapshot_segment_digests(const uint8_t *p, size_t len, uint8_t sha256[32],
+			     uint8_t hashes_xor[TEMPLATE_DIGEST_SIZE]);
 
 #endif

@@ -324,6 +324,7 @@ int tpm_quote_info(const uint8_t *attest, size_t len, struct tpm_quote_info *qi)
 	qi->extra_len = a.extraData.size;
 	qi->reset = a.clockInfo.resetCount;
 	qi->restart = a.clockInfo.restartCount;
+	qi->clock = a.clockInfo.clock;
 	sel = &a.attested.quote.pcrSelect;
 	for (UINT32 i = 0; i < sel->count && qi->nbanks < TPM_BANKS_MAX; i++) {
 		uint32_t mask = 0;

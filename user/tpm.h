@@ -55,6 +55,7 @@ struct tpm_quote_info {
 	uint8_t extra[64]; /* the nonce */
 	size_t extra_len;
 	uint32_t reset, restart;	  /* the TPM's counters: its epoch */
+	uint64_t clock;			  /* the TPM's clock, ms: only goes up in an epoch */
 	uint16_t bank_alg[TPM_BANKS_MAX]; /* the banks quoted, in order */
 	size_t nbanks;
 	uint32_t pcr_mask;	/* the PCRs quoted (the same in every bank) */

@@ -1,18 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Replay every entry of an epoch for every bank the TPM has, check each
- * entry's SHA-1 template hash against its data, and compare the result with
- * the TPM. The first problem is named by segment and entry.
+ * Replay an epoch's log for every bank, from its start or from an anchor;
+ * check each entry's SHA-1 template hash against its data, each snapshot
+ * against the log before it and its quote against the attestation key;
+ * then compare the replay with the TPM's PCRs, or with a quote's PCR
+ * digest. The first problem is named by segment and entry, and its cause
+ * where the log tells it.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "ak.h"
+#include "digestset.h"
+#include "loader.h"
 #include "log.h"
 #include "msg.h"
 #include "replay.h"
 #include "seqset.h"
-#include "ak.h"
 #include "snapshot.h"
 #include "uhash.h"
 #include "verify.h"
@@ -25,6 +31,15 @@ struct tpm_values {
 	int index[TPM_PCR_COUNT][TPM_BANKS_MAX]; /* into replay.banks */
 	uint8_t value[TPM_PCR_COUNT][TPM_BANKS_MAX][HASHALG_MAX_SIZE];
 	uint32_t read; /* bit n: PCR n read */
+};
+
+/* What the log is compared with: the TPM's PCRs, or a quote of them. */
+struct reference {
+	struct tpm *tpm; /* NULL with a quote */
+	struct tpm_values t;
+	struct tpm_quote_info qi; /* the quote's, when tpm is NULL */
+	EVP_PKEY *ak;		  /* checks the quotes, the snapshots' too; may be NULL */
+	int way; /* bit b: bank b of the replay takes padded SHA-1 (replay.h); -1: unknown */
 };
 
 /* The TPM's values of pcr in every bank both it and the replay have. */
@@ -75,99 +90,18 @@ static void report_pcr(const struct replay *r, const struct tpm_values *t, uint3
 	}
 }
 
-/* Where the log last agreed with the TPM for a PCR. */
-struct position {
-	bool valid;
-	unsigned int segment, index;
-	uint64_t entry;
-};
-
-/* Where the chain of snapshots is, while the log is read (snapshot.h). */
-struct chain {
-	uint64_t last_id, count, quoted;
-	bool quote_due;	   /* the last snapshot's quote is checked after its entry */
-	uint8_t nonce[32]; /* its text's sha256 */
-	uint32_t pcr;
-	unsigned int segment; /* the segment being read, and where its bytes start */
-	const uint8_t *segment_start;
-};
-
 /*
- * Check a snapshot_aggregate entry against the log before it: the id above
- * the last, prev naming it, the entry count, the segment's digest, and the
- * PCR values the replay has (r, before this entry). -EBADMSG with why.
+ * Whether a quote's PCR digest is that of the replayed values. While it is
+ * not known which banks the kernel extends with padded SHA-1, every way is
+ * tried; the first quote that matches settles it (*way).
  */
-static int check_snapshot(const struct template_entry *e, struct log_cursor *c,
-			  const struct replay *r, uint64_t entries, struct chain *ch, char *why)
-{
-	const uint8_t *raw;
-	struct template_fields f;
-	uint8_t digest[32];
-	struct snapshot s;
-	size_t len;
-
-	if (log_cursor_segment(c) != ch->segment) {
-		log_cursor_raw(c, &ch->segment_start, &len);
-		ch->segment = log_cursor_segment(c);
-	}
-	if (template_fields(e, &f, why) || !f.extra || strcmp(f.path, SNAPSHOT_NAME))
-		return 0;
-	if (snapshot_parse((const char *)f.extra, f.extra_len, &s)) {
-		snprintf(why, TEMPLATE_WHY_LEN, "a %s entry that cannot be read", SNAPSHOT_NAME);
-		return -EBADMSG;
-	}
-	if (s.id <= ch->last_id || s.prev != ch->last_id) {
-		snprintf(why, TEMPLATE_WHY_LEN,
-			 "snapshot %llu follows snapshot %llu but names %llu as its previous: the "
-			 "chain of snapshots is broken",
-			 (unsigned long long)s.id, (unsigned long long)ch->last_id,
-			 (unsigned long long)s.prev);
-		return -EBADMSG;
-	}
-	if (s.entries != entries) {
-		snprintf(why, TEMPLATE_WHY_LEN,
-			 "snapshot %llu counts %llu entries before it, the log has %llu",
-			 (unsigned long long)s.id, (unsigned long long)s.entries,
-			 (unsigned long long)entries);
-		return -EBADMSG;
-	}
-	log_cursor_raw(c, &raw, &len);
-	hashalg_digest(hashalg_by_name("sha256", 6), ch->segment_start, raw - ch->segment_start,
-		       digest);
-	if (s.segment != ch->segment || memcmp(digest, s.segment_sha256, sizeof(digest))) {
-		snprintf(why, TEMPLATE_WHY_LEN,
-			 "snapshot %llu: segment %u before it is not the segment %u it took the "
-			 "digest of",
-			 (unsigned long long)s.id, ch->segment, s.segment);
-		return -EBADMSG;
-	}
-	/* A bank not yet settled may be extended either way (replay.h): either value will do. */
-	for (size_t b = 0; b < s.nbanks; b++)
-		for (size_t i = 0; i < r->nbanks && s.pcr < TPM_PCR_COUNT; i++)
-			if (r->banks[i] == s.banks[b] &&
-			    memcmp(r->pcr[s.pcr][i], s.pcr_value[b], s.banks[b]->size) &&
-			    memcmp(r->pcr_padded[s.pcr][i], s.pcr_value[b], s.banks[b]->size)) {
-				snprintf(why, TEMPLATE_WHY_LEN,
-					 "snapshot %llu: PCR %u in %s is not what the log before "
-					 "it replays to",
-					 (unsigned long long)s.id, s.pcr, s.banks[b]->name);
-				return -EBADMSG;
-			}
-	ch->last_id = s.id;
-	ch->count++;
-	ch->quote_due = true;
-	ch->pcr = s.pcr;
-	hashalg_digest(hashalg_by_name("sha256", 6), f.extra, f.extra_len, ch->nonce);
-	return 0;
-}
-
-/* Whether the quote's PCR digest is that of the replayed values, each bank either way. */
 static bool pcr_digest_matches(const struct replay *r, uint32_t pcr,
-			       const struct tpm_quote_info *qi)
+			       const struct tpm_quote_info *qi, int *way)
 {
 	const struct hashalg *sha256 = hashalg_by_name("sha256", 6);
 	size_t idx[TPM_BANKS_MAX], n = 0;
 	uint8_t buf[TPM_BANKS_MAX * HASHALG_MAX_SIZE], d[32];
+	unsigned int paddable = 0;
 
 	for (size_t b = 0; b < qi->nbanks; b++)
 		for (size_t i = 0; i < r->nbanks; i++)
@@ -175,93 +109,339 @@ static bool pcr_digest_matches(const struct replay *r, uint32_t pcr,
 				idx[n++] = i;
 	if (n != qi->nbanks || qi->pcr_mask != 1u << pcr || qi->pcr_digest_len != 32)
 		return false;
-	for (unsigned int way = 0; way < 1u << n; way++) {
+	/* Only a bank the quote covers and wider than SHA-1 can be padded: try no other way. */
+	for (size_t b = 0; b < n; b++)
+		if (r->banks[idx[b]]->size > TEMPLATE_DIGEST_SIZE)
+			paddable |= 1u << idx[b];
+	for (unsigned int w = 0; w < 1u << r->nbanks; w++) {
 		size_t len = 0;
 
+		if ((w & ~paddable) || (*way >= 0 && w != (unsigned int)*way))
+			continue;
 		for (size_t b = 0; b < n; b++) {
-			const uint8_t *v =
-				way & (1u << b) ? r->pcr_padded[pcr][idx[b]] : r->pcr[pcr][idx[b]];
+			const uint8_t *v = w & (1u << idx[b]) ? r->pcr_padded[pcr][idx[b]]
+							      : r->pcr[pcr][idx[b]];
 
 			memcpy(buf + len, v, r->banks[idx[b]]->size);
 			len += r->banks[idx[b]]->size;
 		}
 		hashalg_digest(sha256, buf, len, d);
-		if (!memcmp(d, qi->pcr_digest, 32))
+		if (!memcmp(d, qi->pcr_digest, 32)) {
+			*way = w;
 			return true;
+		}
 	}
 	return false;
 }
 
+/* Whether the replay of pcr is the reference's value now. */
+static bool ref_matches(struct reference *ref, struct replay *r, uint32_t pcr)
+{
+	return ref->tpm ? pcr_matches(r, &ref->t, pcr)
+			: pcr_digest_matches(r, pcr, &ref->qi, &ref->way);
+}
+
+/* Where the log last agreed with the reference for a PCR. */
+struct position {
+	bool valid;
+	unsigned int segment, index;
+	uint64_t entry;
+	uint64_t clock; /* of the last snapshot quote before it */
+};
+
+/* Where the chain of snapshots is, while the log is read (snapshot.h). */
+struct chain {
+	uint64_t last_id, count, quoted;
+	uint32_t reset, restart; /* the epoch of the directory */
+	bool quote_due;		 /* the last snapshot's quote is checked after its entry */
+	bool anchor;		 /* the last snapshot is the anchor the log starts from */
+	uint8_t nonce[32];	 /* its text's sha256 */
+	uint32_t pcr;
+	uint64_t clock;	      /* the TPM's clock in the last snapshot's quote */
+	unsigned int segment; /* the segment being read, and where its bytes start */
+	const uint8_t *segment_start;
+	uint8_t hashes_xor[TEMPLATE_DIGEST_SIZE]; /* of its template hashes so far */
+};
+
+/* Entries seen, for what a failure may be caused by: one entry twice. */
+struct seen {
+	struct digestset digests;
+	bool duplicate;
+	unsigned int segment, index; /* the first entry that repeats one before it */
+};
+
+/* Follow the segments, for the digests a snapshot holds of the segment it closes. */
+static void follow_segment(struct log_cursor *c, struct chain *ch)
+{
+	size_t len;
+
+	if (log_cursor_segment(c) != ch->segment || log_cursor_at_anchor(c)) {
+		log_cursor_raw(c, &ch->segment_start, &len);
+		ch->segment = log_cursor_segment(c);
+		memset(ch->hashes_xor, 0, sizeof(ch->hashes_xor));
+	}
+}
+
+#define WHY_LEN 512 /* room for a reason, and what caused it */
+#define WHY(...) snprintf(why, WHY_LEN, __VA_ARGS__)
+
 /*
- * Check the quote of the snapshot just replayed (quote-ID.attest and .sig in
- * the epoch directory, the AK in the log directory): the AK's signature,
- * the nonce (the snapshot text's sha256), the TPM's epoch, and the PCR
- * values after the snapshot entry. A snapshot without a quote is noted.
+ * Check a snapshot_aggregate entry against the log before it: the id above
+ * the last, prev naming it, the epoch, the entry count, the segment's
+ * digests, and the PCR values the replay has (r, before this entry). The
+ * entry the log starts from (an anchor) is the start of the chain, taken as
+ * it is: its quote vouches for it. -EBADMSG with why.
  */
-static int check_quote(struct chain *ch, const struct replay *r, const char *log_dir,
+static int check_snapshot(const struct template_fields *f, struct log_cursor *c,
+			  const struct replay *r, uint64_t entries, struct chain *ch, char *why)
+{
+	const uint8_t *raw;
+	uint8_t digest[32];
+	struct snapshot s;
+	size_t len;
+
+	ch->anchor = log_cursor_at_anchor(c);
+	if (!f->extra || strcmp(f->path, SNAPSHOT_NAME))
+		return 0;
+	if (snapshot_parse((const char *)f->extra, f->extra_len, &s)) {
+		WHY("a %s entry that cannot be read", SNAPSHOT_NAME);
+		return -EBADMSG;
+	}
+	if (!ch->anchor && (s.id <= ch->last_id || s.prev != ch->last_id)) {
+		if (s.prev > ch->last_id)
+			WHY("snapshot %llu names snapshot %llu as its previous, but the chain "
+			    "before "
+			    "it ends at snapshot %llu: a gap in the chain of snapshots (a segment "
+			    "or entries removed)",
+			    (unsigned long long)s.id, (unsigned long long)s.prev,
+			    (unsigned long long)ch->last_id);
+		else
+			WHY("snapshot %llu (previous %llu) follows snapshot %llu: the chain of "
+			    "snapshots is broken (entries or a segment repeated or reordered)",
+			    (unsigned long long)s.id, (unsigned long long)s.prev,
+			    (unsigned long long)ch->last_id);
+		return -EBADMSG;
+	}
+	if (ch->reset != (uint32_t)-1 && (s.reset != ch->reset || s.restart != ch->restart)) {
+		WHY("snapshot %llu was taken in TPM epoch %u-%u, not in this epoch %u-%u: a "
+		    "segment from another epoch spliced in",
+		    (unsigned long long)s.id, s.reset, s.restart, ch->reset, ch->restart);
+		return -EBADMSG;
+	}
+	if (!ch->anchor) {
+		if (s.entries != entries) {
+			WHY("snapshot %llu counts %llu entries before it, the log has %llu: %llu "
+			    "entr%s %s",
+			    (unsigned long long)s.id, (unsigned long long)s.entries,
+			    (unsigned long long)entries,
+			    (unsigned long long)(s.entries > entries ? s.entries - entries
+								     : entries - s.entries),
+			    s.entries - entries == 1 || entries - s.entries == 1 ? "y" : "ies",
+			    s.entries > entries ? "deleted" : "added (or duplicated)");
+			return -EBADMSG;
+		}
+		log_cursor_raw(c, &raw, &len);
+		hashalg_digest(hashalg_by_name("sha256", 6), ch->segment_start,
+			       raw - ch->segment_start, digest);
+		if (s.segment != ch->segment) {
+			WHY("snapshot %llu closes segment %u, but it is in segment %u",
+			    (unsigned long long)s.id, s.segment, ch->segment);
+			return -EBADMSG;
+		}
+		if (memcmp(digest, s.segment_sha256, sizeof(digest))) {
+			bool same = !memcmp(ch->hashes_xor, s.segment_xor, sizeof(ch->hashes_xor));
+
+			WHY("snapshot %llu: segment %u is not the one it took the digest of: %s",
+			    (unsigned long long)s.id, ch->segment,
+			    same ? "the same entries, in another order (entries reordered)"
+				 : "an entry in it was replaced by another well-formed one");
+			return -EBADMSG;
+		}
+		/* A bank not yet settled may be extended either way (replay.h). */
+		for (size_t b = 0; b < s.nbanks; b++)
+			for (size_t i = 0; i < r->nbanks && s.pcr < TPM_PCR_COUNT; i++)
+				if (r->banks[i] == s.banks[b] &&
+				    memcmp(r->pcr[s.pcr][i], s.pcr_value[b], s.banks[b]->size) &&
+				    memcmp(r->pcr_padded[s.pcr][i], s.pcr_value[b],
+					   s.banks[b]->size)) {
+					WHY("snapshot %llu: PCR %u in %s is not what the log "
+					    "before "
+					    "it replays to",
+					    (unsigned long long)s.id, s.pcr, s.banks[b]->name);
+					return -EBADMSG;
+				}
+	}
+	ch->last_id = s.id;
+	ch->count++;
+	ch->quote_due = true;
+	ch->pcr = s.pcr;
+	hashalg_digest(hashalg_by_name("sha256", 6), f->extra, f->extra_len, ch->nonce);
+	return 0;
+}
+
+/* A quote's signature, by the attestation key, and what it says; -EBADMSG if unsigned. */
+static int read_quote(EVP_PKEY *ak, const struct tpm_quote *q, struct tpm_quote_info *qi)
+{
+	return ak_verify_key(ak, q) || tpm_quote_info(q->attest, q->attest_len, qi) ? -EBADMSG : 0;
+}
+
+/*
+ * Check the quote of the snapshot just replayed (quote-ID.attest and .sig
+ * in the epoch directory): the AK's signature, the nonce (the snapshot
+ * text's sha256), the TPM's epoch, its clock after the last one, and the
+ * PCR values after the snapshot entry. A snapshot without a quote is
+ * noted, but the anchor the log starts from must have one.
+ */
+static int check_quote(struct chain *ch, struct reference *ref, const struct replay *r,
 		       const char *epoch_dir, char *why)
 {
+	unsigned long long id = ch->last_id;
 	struct tpm_quote_info qi;
 	struct tpm_quote q;
-	struct tpm_ak ak;
 	uint8_t digest[32];
-	unsigned int reset, restart;
-	const char *base = strrchr(epoch_dir, '/');
 
 	ch->quote_due = false;
-	if (ak_load_quote(epoch_dir, ch->last_id, &q, digest) || ak_load(log_dir, &ak))
-		return 0;
-	if (ak_verify(&ak, &q) || tpm_quote_info(q.attest, q.attest_len, &qi)) {
-		snprintf(why, TEMPLATE_WHY_LEN,
-			 "snapshot %llu: quote-%llu.attest is not signed by the attestation key",
-			 (unsigned long long)ch->last_id, (unsigned long long)ch->last_id);
+	if (!ref->ak || ak_load_quote(epoch_dir, id, &q, digest)) {
+		if (!ch->anchor)
+			return 0;
+		WHY("the log starts at anchor %llu, whose quote (quote-%llu.attest) %s: the PCR "
+		    "values it starts from are not vouched for by the TPM",
+		    id, id,
+		    ref->ak ? "is not there" : "cannot be checked without the attestation key");
+		return ref->ak ? -EBADMSG : -ENOKEY;
+	}
+	if (read_quote(ref->ak, &q, &qi)) {
+		WHY("snapshot %llu: quote-%llu.attest is not signed by the attestation key", id,
+		    id);
 		return -EBADMSG;
 	}
 	if (qi.extra_len != 32 || memcmp(qi.extra, ch->nonce, 32)) {
-		snprintf(why, TEMPLATE_WHY_LEN,
-			 "snapshot %llu: its quote is over another nonce (a quote of another "
-			 "snapshot, or replayed)",
-			 (unsigned long long)ch->last_id);
+		WHY("snapshot %llu: its quote is over another nonce (a quote of another snapshot, "
+		    "or replayed)",
+		    id);
 		return -EBADMSG;
 	}
-	if (sscanf(base ? base + 1 : epoch_dir, "epoch-%u-%u", &reset, &restart) == 2 &&
-	    (qi.reset != reset || qi.restart != restart)) {
-		snprintf(why, TEMPLATE_WHY_LEN,
-			 "snapshot %llu: its quote was taken in TPM epoch %u-%u, not this one",
-			 (unsigned long long)ch->last_id, qi.reset, qi.restart);
+	if (ch->reset != (uint32_t)-1 && (qi.reset != ch->reset || qi.restart != ch->restart)) {
+		WHY("snapshot %llu: its quote was taken in TPM epoch %u-%u, not this one", id,
+		    qi.reset, qi.restart);
 		return -EBADMSG;
 	}
-	if (!pcr_digest_matches(r, ch->pcr, &qi)) {
-		snprintf(why, TEMPLATE_WHY_LEN,
-			 "snapshot %llu: the PCR values its quote signs are not what the log "
-			 "replays to",
-			 (unsigned long long)ch->last_id);
+	if (qi.clock < ch->clock) {
+		WHY("snapshot %llu: its quote's TPM clock (%llu ms) is before the previous "
+		    "snapshot's (%llu ms): a quote replayed from earlier",
+		    id, (unsigned long long)qi.clock, (unsigned long long)ch->clock);
 		return -EBADMSG;
 	}
+	if (!pcr_digest_matches(r, ch->pcr, &qi, &ref->way)) {
+		WHY("snapshot %llu: the PCR values its quote signs are not what the log replays "
+		    "to",
+		    id);
+		return -EBADMSG;
+	}
+	ch->clock = qi.clock;
 	ch->quoted++;
 	return 0;
 }
 
-static int check_entry(const struct template_entry *e, char *why)
+/* The kernel's anchors (bima_anchors), when the log is the running daemon's. */
+struct kernel_anchors {
+	struct bima_anchor slot[BIMA_ANCHORS_MAX];
+	bool seen[BIMA_ANCHORS_MAX];
+	bool have;
+	uint64_t first, agreed; /* the log's first snapshot id; anchors that agree with it */
+};
+
+/*
+ * The snapshot just checked against the kernel's anchor of the same id, if
+ * the kernel still holds it: the entries up to it, its segment and PCR, the
+ * PCR values after it, and its quote's digest.
+ */
+static int check_kernel_anchor(struct kernel_anchors *ka, const struct chain *ch,
+			       const struct replay *r, uint64_t entries, const char *epoch_dir,
+			       char *why)
+{
+	const struct bima_anchor *a = NULL;
+	struct tpm_quote q;
+	uint8_t digest[32];
+	const char *what = NULL;
+
+	ka->first = ka->first ?: ch->last_id;
+	for (int i = 0; ka->have && i < BIMA_ANCHORS_MAX; i++)
+		if (ka->slot[i].id == ch->last_id) {
+			a = &ka->slot[i];
+			ka->seen[i] = true;
+		}
+	if (!a)
+		return 0;
+	if (a->entries != entries || a->segment != ch->segment || a->pcr != ch->pcr)
+		what = "entry count, segment or PCR";
+	for (int b = 0; !what && b < BIMA_ANCHOR_BANKS && a->bank_alg[b]; b++)
+		for (size_t i = 0; i < r->nbanks; i++)
+			if (r->banks[i]->tpm_id == a->bank_alg[b] && a->pcr < TPM_PCR_COUNT &&
+			    memcmp(r->pcr[a->pcr][i], a->pcr_value[b], r->banks[i]->size) &&
+			    memcmp(r->pcr_padded[a->pcr][i], a->pcr_value[b], r->banks[i]->size))
+				what = "PCR values";
+	if (!what && !ak_load_quote(epoch_dir, a->id, &q, digest) &&
+	    memcmp(digest, a->quote_sha256, sizeof(digest)))
+		what = "quote";
+	if (what) {
+		WHY("snapshot %llu: the kernel's anchor %llu holds another %s: the log's snapshot "
+		    "or its quote was altered",
+		    (unsigned long long)ch->last_id, (unsigned long long)a->id, what);
+		return -EBADMSG;
+	}
+	ka->agreed++;
+	return 0;
+}
+
+/* An anchor the kernel holds within the log's chain that the log lacks. */
+static const struct bima_anchor *missing_anchor(const struct kernel_anchors *ka,
+						const struct chain *ch)
+{
+	for (int i = 0; ka->have && ka->first && i < BIMA_ANCHORS_MAX; i++) {
+		const struct bima_anchor *a = &ka->slot[i];
+
+		if (!ka->seen[i] && a->id >= ka->first && a->id <= ch->last_id)
+			return a;
+	}
+	return NULL;
+}
+
+static int check_entry(const struct template_entry *e, const struct template_fields *f, char *why)
 {
 	uint8_t sha1[TEMPLATE_DIGEST_SIZE];
-	struct template_fields f;
 	int err;
 
-	err = template_fields(e, &f, why);
-	if (err)
-		return err;
 	if (template_is_violation(e))
 		return 0;
 	err = hashalg_digest(hashalg_by_name("sha1", 4), e->data, e->data_len, sha1);
 	if (err)
 		return err;
 	if (memcmp(sha1, e->digest, sizeof(sha1))) {
-		snprintf(why, TEMPLATE_WHY_LEN,
-			 "template hash does not match the template data (%s)", f.path);
+		WHY("template hash does not match the template data (%s): the entry's digest, "
+		    "name or template hash was altered",
+		    f->path);
 		return -EBADMSG;
 	}
 	return 0;
+}
+
+/* Remember the first entry that repeats an earlier one: bima logs an entry once an epoch. */
+static void note_seen(struct seen *s, const struct template_entry *e, struct log_cursor *c)
+{
+	if (template_is_violation(e) || s->duplicate || digestset_add(&s->digests, e->digest))
+		return;
+	s->duplicate = true;
+	s->segment = log_cursor_segment(c);
+	s->index = log_cursor_index(c);
+}
+
+static void print_cause(const struct seen *s)
+{
+	if (s->duplicate)
+		printf("cause: segment %u, entry %u repeats an entry before it (the same template "
+		       "hash), which bima never logs: a duplicated entry\n",
+		       s->segment, s->index);
 }
 
 #define LOADS_MAX 64
@@ -282,7 +462,8 @@ struct notes {
 	unsigned int uhash_segment, uhash_index; /* where the first mark is */
 	struct load loads[LOADS_MAX];
 	size_t nloads;
-	bool bad_seq; /* a bima_seq entry could not be read, or too many loads */
+	bool bad_seq;	  /* a bima_seq entry could not be read, or too many loads */
+	bool from_anchor; /* the log is read from an anchor: the numbers before are not */
 };
 
 static struct load *find_load(struct notes *n, const char *id)
@@ -312,11 +493,12 @@ static void note_seqs(struct notes *n, const char *text, size_t len)
 		n->bad_seq = true;
 }
 
-static void note_entry(const struct template_entry *e, struct notes *n)
+static void note_entry(const struct template_entry *e, const struct template_fields *fp,
+		       struct notes *n)
 {
 	static const uint8_t zero[HASHALG_MAX_SIZE];
-	char why[TEMPLATE_WHY_LEN], text[128];
-	struct template_fields f;
+	const struct template_fields f = *fp;
+	char text[128];
 	unsigned long long count;
 	char load[32];
 	struct load *l;
@@ -326,8 +508,6 @@ static void note_entry(const struct template_entry *e, struct notes *n)
 		n->violations++;
 		return;
 	}
-	if (template_fields(e, &f, why))
-		return;
 	if (!f.extra) {
 		n->unhashed += !memcmp(f.digest, zero, f.alg->size);
 		return;
@@ -365,20 +545,22 @@ static void print_seq_notes(struct notes *n)
 		       "checked in full\n");
 	for (size_t i = 0; i < n->nloads; i++) {
 		struct load *l = &n->loads[i];
-		uint64_t missing;
+		uint64_t missing, low;
 
 		seqset_merge(&l->seqs);
 		if (!seqset_ranges(&l->seqs))
 			continue;
-		missing = seqset_max(&l->seqs) + 1 - l->seqs.covered;
+		/* From an anchor, the numbers below the first one logged were logged before it. */
+		low = n->from_anchor ? ((const uint64_t *)l->seqs.ranges.p)[0] : 0;
+		missing = seqset_max(&l->seqs) + 1 - low - l->seqs.covered;
 		records += l->seqs.covered;
 		if (missing > l->lost) {
 			whole = false;
-			printf("note: load %s: %llu sequence number(s) up to %llu neither logged "
-			       "nor counted lost (taken from the ring buffer by something else, or "
-			       "still on their way)\n",
+			printf("note: load %s: %llu sequence number(s) from %llu to %llu neither "
+			       "logged nor counted lost (taken from the ring buffer by something "
+			       "else, or still on their way)\n",
 			       l->id, (unsigned long long)(missing - l->lost),
-			       (unsigned long long)seqset_max(&l->seqs));
+			       (unsigned long long)low, (unsigned long long)seqset_max(&l->seqs));
 		}
 		if (l->seqs.repeated)
 			printf("note: load %s: %llu record(s) logged twice (a daemon stopped after "
@@ -425,117 +607,250 @@ static void print_notes(struct notes *n)
 	print_seq_notes(n);
 }
 
-int verify_run(const char *log_dir, const char *epoch_dir, const char *tcti, bool reject_uhash)
+/* The reference: the quote given, checked, or the TPM. Prints what it is. */
+static int open_reference(const struct verify_opts *o, struct reference *ref, char *dir, size_t len,
+			  const char **epoch_dir)
+{
+	struct tpm_ak key;
+	struct tpm_quote q;
+	uint8_t digest[32];
+	uint32_t reset, restart;
+	int err;
+
+	ref->way = -1;
+	if (o->ak_pem) {
+		ref->ak = ak_read_pem(o->ak_pem);
+		if (!ref->ak) {
+			pr_err("%s: not a PEM public key", o->ak_pem);
+			return VERIFY_ERROR;
+		}
+	} else if (!ak_load(o->log_dir, &key)) {
+		ref->ak = ak_public(&key);
+	}
+	if (!o->quote) {
+		err = tpm__open(o->tcti, &ref->tpm);
+		err = err ?: tpm_epoch(ref->tpm, &reset, &restart);
+		if (err)
+			return VERIFY_ERROR;
+	} else {
+		err = ak_read_quote(o->quote, &q, digest);
+		if (err) {
+			pr_err("%s.attest, %s.sig: %s", o->quote, o->quote,
+			       err == -EBADMSG ? "not a quote and its signature" : strerror(-err));
+			return VERIFY_ERROR;
+		}
+		if (!ref->ak) {
+			pr_err("checking a quote needs the attestation key: --ak FILE (`bima ak "
+			       "export` on the host)");
+			return VERIFY_ERROR;
+		}
+		if (read_quote(ref->ak, &q, &ref->qi)) {
+			printf("FAIL: %s: the quote is not signed by the attestation key%s%s (a "
+			       "quote of another TPM, or altered)\n",
+			       o->quote, o->ak_pem ? " in " : "", o->ak_pem ?: "");
+			return VERIFY_MISMATCH;
+		}
+		if (ref->qi.extra_len != o->nonce_len ||
+		    memcmp(ref->qi.extra, o->nonce, o->nonce_len)) {
+			printf("FAIL: %s: the quote is over another nonce than the one given: an "
+			       "old "
+			       "quote replayed, or one made for another verifier\n",
+			       o->quote);
+			return VERIFY_MISMATCH;
+		}
+		reset = ref->qi.reset;
+		restart = ref->qi.restart;
+		printf("quote: signed by the attestation key, over the nonce given, TPM epoch "
+		       "%u-%u, clock %llu ms\n",
+		       reset, restart, (unsigned long long)ref->qi.clock);
+	}
+	if (!*epoch_dir) {
+		if (log_epoch_dir(dir, len, o->log_dir, reset, restart)) {
+			pr_err("%s: log directory name too long", o->log_dir);
+			return VERIFY_ERROR;
+		}
+		*epoch_dir = dir;
+	}
+	return VERIFY_OK;
+}
+
+int verify_run(const struct verify_opts *o)
 {
 	const struct hashalg *banks[sizeof(bank_names) / sizeof(bank_names[0])];
-	static struct tpm_values t;
+	static struct reference ref;
 	static struct replay r;
 	struct position match[TPM_PCR_COUNT] = {};
 	static struct notes notes;
-	char dir[LOG_PATH_MAX], why[TEMPLATE_WHY_LEN];
+	static struct seen seen;
+	static struct kernel_anchors ka;
+	const struct bima_anchor *lacking;
+	uint64_t snapshots;
+	char dir[LOG_PATH_MAX], why[WHY_LEN];
+	const char *epoch_dir = o->epoch_dir, *base;
+	const struct snapshot *start = NULL;
 	struct log_cursor *c = NULL;
+	struct template_fields f;
 	struct template_entry e;
-	struct tpm *tpm = NULL;
-	uint32_t reset, restart;
-	uint64_t entries = 0;
-	struct chain chain = {};
-	int err, result = VERIFY_ERROR, bad = 0;
+	uint64_t entries = 0, first = 0;
+	struct chain chain = { .reset = (uint32_t)-1 };
+	int err, result, bad = 0;
 
 	for (size_t i = 0; i < sizeof(banks) / sizeof(banks[0]); i++)
 		banks[i] = hashalg_by_name(bank_names[i], strlen(bank_names[i]));
 	replay_init(&r, banks, sizeof(banks) / sizeof(banks[0]));
-	memset(&t, 0, sizeof(t));
+	memset(&ref, 0, sizeof(ref));
 	memset(&notes, 0, sizeof(notes));
+	memset(&seen, 0, sizeof(seen));
+	memset(&ka, 0, sizeof(ka));
 
-	err = tpm__open(tcti, &tpm);
-	if (err)
+	result = open_reference(o, &ref, dir, sizeof(dir), &epoch_dir);
+	if (result != VERIFY_OK)
 		goto out;
-	if (!epoch_dir) {
-		err = tpm_epoch(tpm, &reset, &restart);
-		if (err)
-			goto out;
-		if (log_epoch_dir(dir, sizeof(dir), log_dir, reset, restart)) {
-			pr_err("%s: log directory name too long", log_dir);
-			goto out;
-		}
-		epoch_dir = dir;
+	result = VERIFY_ERROR;
+	/* The kernel's anchors are those of the running daemon's log: the TPM's epoch. */
+	ka.have = ref.tpm && !o->epoch_dir && !loader_pinned_anchors(ka.slot);
+	base = strrchr(epoch_dir, '/');
+	if (sscanf(base ? base + 1 : epoch_dir, "epoch-%u-%u", &chain.reset, &chain.restart) != 2)
+		chain.reset = (uint32_t)-1;
+	if (!ref.tpm && chain.reset != (uint32_t)-1 &&
+	    (chain.reset != ref.qi.reset || chain.restart != ref.qi.restart)) {
+		printf("FAIL: %s: the quote was taken in TPM epoch %u-%u, not in this log's\n",
+		       epoch_dir, ref.qi.reset, ref.qi.restart);
+		result = VERIFY_MISMATCH;
+		goto out;
 	}
-	err = log_cursor__open(epoch_dir, &c);
+	err = log_cursor__open(epoch_dir, o->since, &c);
 	if (err) {
-		pr_err("%s: %s (no log for the TPM's current epoch?)", epoch_dir, strerror(-err));
+		pr_err("%s: %s (no log for %s epoch?)", epoch_dir, strerror(-err),
+		       ref.tpm ? "the TPM's current" : "the quote's");
 		goto out;
+	}
+	if ((start = log_cursor_start(c))) {
+		for (size_t b = 0; b < start->nbanks; b++)
+			replay_set(&r, start->pcr, start->banks[b], start->pcr_value[b]);
+		entries = first = start->entries;
+		chain.last_id = start->prev;
+		notes.from_anchor = true;
 	}
 	while ((err = log_cursor_next(c, &e)) > 0) {
-		err = check_entry(&e, why);
-		err = err ?: check_snapshot(&e, c, &r, entries, &chain, why);
-		if (err == -EBADMSG) {
-			printf("FAIL: segment %u, entry %u: %s\n", log_cursor_segment(c),
-			       log_cursor_index(c), why);
-			result = VERIFY_MISMATCH;
-			goto out;
-		}
+		follow_segment(c, &chain);
+		snapshots = chain.count;
+		err = template_fields(&e, &f, why);
+		err = err ?: check_entry(&e, &f, why);
+		err = err ?: check_snapshot(&f, c, &r, entries, &chain, why);
 		err = err ?: replay_entry(&r, &e);
-		err = err ?: chain.quote_due ? check_quote(&chain, &r, log_dir, epoch_dir, why) : 0;
-		if (err == -EBADMSG) {
-			printf("FAIL: segment %u, entry %u: %s\n", log_cursor_segment(c),
-			       log_cursor_index(c), why);
-			result = VERIFY_MISMATCH;
+		err = err ?: chain.quote_due ? check_quote(&chain, &ref, &r, epoch_dir, why) : 0;
+		if (!err && chain.count != snapshots)
+			err = check_kernel_anchor(&ka, &chain, &r, entries + 1, epoch_dir, why);
+		if (err == -EBADMSG || err == -ENOKEY) {
+			printf("FAIL: %s %u, entry %u: %s\n",
+			       log_cursor_at_anchor(c) ? "anchor of segment" : "segment",
+			       log_cursor_segment(c), log_cursor_index(c), why);
+			print_cause(&seen);
+			result = err == -ENOKEY ? VERIFY_ERROR : VERIFY_MISMATCH;
 			goto out;
 		}
-		err = err ?: read_pcr(tpm, &r, &t, e.pcr);
 		if (err == -ERANGE) {
 			printf("FAIL: segment %u, entry %u: PCR %u does not exist\n",
 			       log_cursor_segment(c), log_cursor_index(c), e.pcr);
 			result = VERIFY_MISMATCH;
 			goto out;
 		}
+		err = err ?: ref.tpm ? read_pcr(ref.tpm, &r, &ref.t, e.pcr) : 0;
 		if (err)
 			goto out;
+		for (int i = 0; i < TEMPLATE_DIGEST_SIZE; i++)
+			chain.hashes_xor[i] ^= e.digest[i];
 		entries++;
-		note_entry(&e, &notes);
+		note_entry(&e, &f, &notes);
+		note_seen(&seen, &e, c);
 		if (notes.uhashed == 1 && !notes.uhash_segment) {
 			notes.uhash_segment = log_cursor_segment(c);
 			notes.uhash_index = log_cursor_index(c);
 		}
-		if (pcr_matches(&r, &t, e.pcr))
-			match[e.pcr] = (struct position){ true, log_cursor_segment(c),
-							  log_cursor_index(c), entries };
+		if (ref_matches(&ref, &r, e.pcr))
+			match[e.pcr] =
+				(struct position){ true, log_cursor_segment(c), log_cursor_index(c),
+						   entries, chain.clock };
 	}
 	if (err < 0) {
 		printf("FAIL: %s\n", log_cursor_error(c));
+		print_cause(&seen);
 		result = VERIFY_MISMATCH;
 		goto out;
 	}
-	if (!entries) {
+	if (entries == first) {
 		printf("FAIL: %s: the log has no entries\n", epoch_dir);
+		result = VERIFY_MISMATCH;
+		goto out;
+	}
+	if ((lacking = missing_anchor(&ka, &chain))) {
+		printf("FAIL: the kernel holds anchor %llu (segment %u, %llu entries), which the "
+		       "log does not have: its snapshot was removed from the log\n",
+		       (unsigned long long)lacking->id, lacking->segment,
+		       (unsigned long long)lacking->entries);
 		result = VERIFY_MISMATCH;
 		goto out;
 	}
 
 	for (uint32_t pcr = 0; pcr < TPM_PCR_COUNT; pcr++) {
+		const char *what = ref.tpm ? "the TPM value" : "the quote";
+
 		if (!(r.used & (1u << pcr)))
 			continue;
-		if (pcr_matches(&r, &t, pcr)) {
-			printf("PCR %u: the log replays to the TPM value in", pcr);
-			for (uint32_t i = 0; i < t.nbanks[pcr]; i++)
-				printf(" %s%s", r.banks[t.index[pcr][i]]->name,
-				       r.padded[t.index[pcr][i]] ? " (zero-padded SHA-1)" : "");
-			printf("\n");
+		if (!match[pcr].valid) {
+			bad++;
+			printf("FAIL: PCR %u: no prefix of the log replays to %s\n", pcr, what);
+			if (ref.tpm)
+				report_pcr(&r, &ref.t, pcr);
+			print_cause(&seen);
 			continue;
 		}
-		bad++;
-		if (match[pcr].valid)
-			printf("FAIL: PCR %u: the TPM matches the log only up to segment %u, entry "
-			       "%u (entry %lu of %lu)\n",
-			       pcr, match[pcr].segment, match[pcr].index,
-			       (unsigned long)match[pcr].entry, (unsigned long)entries);
-		else
-			printf("FAIL: PCR %u: no prefix of the log replays to the TPM value\n",
-			       pcr);
-		report_pcr(&r, &t, pcr);
+		if (!ref.tpm && match[pcr].clock > ref.qi.clock) {
+			bad++;
+			printf("FAIL: PCR %u: the quote's TPM clock (%llu ms) is before that of a "
+			       "snapshot's quote it would cover (%llu ms): a quote replayed from "
+			       "earlier\n",
+			       pcr, (unsigned long long)ref.qi.clock,
+			       (unsigned long long)match[pcr].clock);
+			continue;
+		}
+		if (match[pcr].entry == entries) {
+			printf("PCR %u: the log replays to %s in", pcr, what);
+		} else {
+			printf("PCR %u: the log runs ahead of %s by %llu entr%s: up to segment %u, "
+			       "entry %u (entry %llu of %llu) it replays to it; the rest was "
+			       "logged "
+			       "after it, and nothing vouches for it yet. Replays to it in",
+			       pcr, what, (unsigned long long)(entries - match[pcr].entry),
+			       entries - match[pcr].entry == 1 ? "y" : "ies", match[pcr].segment,
+			       match[pcr].index, (unsigned long long)match[pcr].entry,
+			       (unsigned long long)entries);
+		}
+		for (size_t b = 0; b < r.nbanks; b++) {
+			bool quoted = false,
+			     padded = ref.tpm ? r.padded[b] : ref.way >= 0 && (ref.way & (1 << b));
+
+			for (uint32_t i = 0; ref.tpm && i < ref.t.nbanks[pcr]; i++)
+				quoted |= ref.t.index[pcr][i] == (int)b;
+			for (size_t i = 0; !ref.tpm && i < ref.qi.nbanks; i++)
+				quoted |= ref.qi.bank_alg[i] == r.banks[b]->tpm_id;
+			if (quoted)
+				printf(" %s%s", r.banks[b]->name,
+				       padded ? " (zero-padded SHA-1)" : "");
+		}
+		printf("\n");
 	}
-	printf("%s: %lu entries in %u segment(s): %s\n", epoch_dir, (unsigned long)entries,
-	       log_cursor_segments(c), bad ? "FAILED" : "verified");
+	printf("%s: %llu entr%s in %u segment(s)%s: %s\n", epoch_dir,
+	       (unsigned long long)(entries - first), entries - first == 1 ? "y" : "ies",
+	       log_cursor_segments(c), start ? " from its anchor" : "",
+	       bad ? "FAILED" : "verified");
+	if (start)
+		printf("note: verified from anchor %llu (entry %llu, which closed segment %u): the "
+		       "%llu entries before it are not checked here; its quote vouches for the PCR "
+		       "values it starts from\n",
+		       (unsigned long long)start->id, (unsigned long long)start->entries,
+		       start->segment, (unsigned long long)start->entries);
 	print_notes(&notes);
 	if (chain.count)
 		printf("note: %llu snapshot(s), up to id %llu: each names the one before, counts "
@@ -543,8 +858,13 @@ int verify_run(const char *log_dir, const char *epoch_dir, const char *tcti, boo
 		       "%llu quote(s) verified with the attestation key\n",
 		       (unsigned long long)chain.count, (unsigned long long)chain.last_id,
 		       (unsigned long long)chain.quoted);
+	if (ka.agreed)
+		printf("note: the kernel's bima_anchors map holds %llu of these snapshots' "
+		       "anchors, "
+		       "and each agrees with the log\n",
+		       (unsigned long long)ka.agreed);
 	result = bad ? VERIFY_MISMATCH : VERIFY_OK;
-	if (reject_uhash && notes.uhashed) {
+	if (o->reject_uhash && notes.uhashed) {
 		printf("FAIL: segment %u, entry %u: the next entry was hashed in userspace, not "
 		       "by the kernel (%s), and --reject-userspace-hashes refuses it\n",
 		       notes.uhash_segment, notes.uhash_index, UHASH_NAME);
@@ -552,6 +872,8 @@ int verify_run(const char *log_dir, const char *epoch_dir, const char *tcti, boo
 	}
 out:
 	log_cursor__free(c);
-	tpm__free(tpm);
+	tpm__free(ref.tpm);
+	EVP_PKEY_free(ref.ak);
+	digestset_free(&seen.digests);
 	return result;
 }

@@ -5,9 +5,12 @@
 # TPM goes away (a private swtpm, stopped mid-run and restarted from the
 # state it saved a little earlier, so the extends of set h are lost with
 # it): entries stay durable in the log; when it comes back, bima finds its
-# PCR behind the log and extends what it lacks, in order. Afterwards every
-# executable run during the faults is in the log, nothing is lost, and
-# verify passes.
+# PCR behind the log and extends what it lacks, in order. A snapshot taken
+# just as the TPM goes away waits for it, while what comes meanwhile is
+# logged in the next segment; once the TPM is back the snapshot is quoted
+# at its own place in the log. Afterwards every executable run during the
+# faults is in the log, nothing is lost, and verify passes, snapshot and
+# quote included.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib.sh"
@@ -18,7 +21,7 @@ work=/tmp/fault-test
 small=$work/small
 mkdir -p "$work/bin" "$small"
 mount -t tmpfs -o size=512k tmpfs "$small"
-for set in f g h i; do
+for set in f g h i j; do
 	for i in 1 2 3 4 5; do unique_copy /usr/bin/true "$work/bin/$set-$i"; done
 done
 chmod +x "$work/bin/"*
@@ -62,6 +65,22 @@ check "extends resume, in order, when the TPM is back" wait_for 'TPM extends wor
 check_grep "the TPM's lost extends were noticed" 'PCR 11 is not where bima left it before the TPM failed' "$work/bima.out"
 check_grep "and taken again from the log" 'entries are durable in the log but not in the TPM' "$work/bima.out"
 
+# 3. A snapshot as the TPM goes away (saved and stopped at once: no extend is lost).
+swtpm_pause
+"$bima" snapshot >"$work/snapshot.out" 2>&1 &
+snap_pid=$!
+check "the snapshot waits for the TPM" wait_for 'TPM extend failed' "$work/bima.out" 20
+runset j
+"$bima" log --log-dir "$small/log" >"$work/log-snap.txt"
+check_grep "what comes meanwhile is logged" " $work/bin/j-5\$" "$work/log-snap.txt"
+segs=$(ls "$small"/log/epoch-*/segment-*.bin)
+check_grep "in the segment after the snapshot's" "$(ere "$work/bin/j-5")" <(cat $(echo "$segs" | tail -n 1))
+swtpm_resume || exit 1
+wait "$snap_pid"
+check_eq "once the TPM is back, the snapshot is taken (bima snapshot exits 0)" $? 0
+check_grep "and the kernel holds its anchor" '^snapshot 1: ' "$work/snapshot.out"
+check_grep "quoted" 'snapshot 1: quoted' "$work/bima.out"
+
 stop_bima
 "$bima" stop --unload --log-dir "$small/log" --tcti "$TCTI" >/dev/null 2>&1
 "$bima" log --log-dir "$small/log" >"$work/log.txt"
@@ -72,7 +91,8 @@ done
 check_eq "every executable run before and during the faults is logged" "$missing" 0
 check_eq "no loss entry" "$(grep -c ' bima_lost_events ' "$work/log.txt")" 0
 "$bima" verify --log-dir "$small/log" --tcti "$TCTI" >"$work/verify.txt" 2>&1
-check_eq "bima verify accepts the log after both faults" $? 0
+check_eq "bima verify accepts the log after the faults" $? 0
+check_grep "with the snapshot's quote at its place" '^note: 1 snapshot\(s\), up to id 1: .*; 1 quote\(s\) verified' "$work/verify.txt"
 sed 's/^/    verify| /' "$work/verify.txt"
 grep -v 'debug' "$work/bima.out" | sed 's/^/    bima| /'
 done_testing

@@ -5,10 +5,15 @@
 # segments read-only and starts new ones; bpftool dumps both anchors from
 # the bima_anchors map, field by field, and cannot write the map. bima
 # verify checks the chain (ids, counts, segment digests, PCR values) and
-# the log against the TPM, and each snapshot's quote (signature, nonce,
-# TPM epoch, PCR digest); OpenSSL verifies a quote with `bima ak export`'s
-# key; one snapshot's quote put in place of another's is refused. Without a
-# daemon, bima snapshot fails.
+# the log against the TPM, each snapshot's quote (signature, nonce, TPM
+# epoch, PCR digest) and the kernel's anchor; OpenSSL verifies a quote with
+# `bima ak export`'s key; one snapshot's quote put in place of another's is
+# refused. Without a
+# daemon, bima snapshot fails. `bima quote --since 1` hands over a quote
+# and the log from anchor 1, which verifies offline against the exported
+# key. A daemon run with --retention remove removes each snapshot's
+# segments once it holds the next anchor, and the log still verifies, from
+# that anchor, and is continued from it.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib.sh"
@@ -53,6 +58,8 @@ done
 check_eq "bima verify accepts the log" $? 0
 check_grep "and checks the chain of snapshots and their quotes" \
 	'^note: 2 snapshot\(s\), up to id 2: .*; 2 quote\(s\) verified with the attestation key' "$work/verify.txt"
+check_grep "and the kernel's two anchors against the log" \
+	"^note: the kernel's bima_anchors map holds 2 of these snapshots' anchors, and each agrees" "$work/verify.txt"
 "$bima" ak export --log-dir "$logs" --tcti "$tcti" >"$work/ak.pem" 2>/dev/null
 openssl dgst -sha256 -verify "$work/ak.pem" -signature "$epoch/quote-2.sig" "$epoch/quote-2.attest" >"$work/openssl.txt" 2>&1
 check_grep "OpenSSL verifies snapshot 2's quote with the exported key" '^Verified OK$' "$work/openssl.txt"
@@ -66,5 +73,31 @@ sed 's/^/    verify| /' "$work/verify.txt"
 sed 's/^/    snapshot| /' "$work/snap2.out"
 grep -E 'snapshot' "$work/bima.out" | sed 's/^/    bima| /'
 sed -n '1,40p' "$work/dump.txt" | sed 's/^/    dump| /'
-"$bima" stop --unload --log-dir "$logs" --tcti "$tcti" >/dev/null 2>&1
+
+"$bima" quote --log-dir "$logs" --tcti "$tcti" --nonce 0123abcd --since 1 --out "$work/bundle" >"$work/quote.txt" 2>&1
+check_eq "bima quote --since 1 exits 0" $? 0
+check_eq "it hands over the segments after anchor 1's" "$(cd "$work/bundle/${epoch##*/}" && echo segment-*)" \
+	"segment-000002.bin segment-000003.bin"
+"$bima" verify --log-dir "$work/bundle" --quote "$work/bundle/quote" --ak "$work/ak.pem" --nonce 0123abcd \
+	>"$work/offline.txt" 2>&1
+check_eq "which verifies offline with the exported key (0)" $? 0
+check_grep "from anchor 1" '^note: verified from anchor 1 ' "$work/offline.txt"
+check_grep "against the quote (or ahead of it)" '^PCR 10: the log (replays to|runs ahead of) the quote' "$work/offline.txt"
+sed 's/^/    offline| /' "$work/offline.txt"
+
+start_bima "$work/bima2.out" --log-dir "$logs" --tcti "$tcti" --retention remove || exit 1
+"$bima" snapshot >/dev/null 2>&1
+check_eq "with --retention remove, a snapshot is taken (3)" $? 0
+"$work/true-a"
+"$bima" snapshot >/dev/null 2>&1
+stop_bima
+check_eq "only anchor 4, its quote and the segment after it stay" "$(cd "$epoch" && echo *)" \
+	"anchor-4.bin quote-4.attest quote-4.sig segment-000006.bin"
+"$bima" verify --log-dir "$logs" --tcti "$tcti" >"$work/retained.txt" 2>&1
+check_eq "the log verifies against the TPM from there" $? 0
+check_grep "saying so" '^note: verified from anchor 4 ' "$work/retained.txt"
+sed 's/^/    retained| /' "$work/retained.txt"
+"$bima" stop --unload --log-dir "$logs" --tcti "$tcti" >"$work/unload.txt" 2>&1
+check_eq "and a start continues it (bima stop --unload logs what is queued)" $? 0
+grep -E 'anchor|continuing' "$work/unload.txt" | sed 's/^/    unload| /'
 done_testing

@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # On a real (software) TPM: the attestation key is created once and kept
 # (the same public key the second time); `bima ak export` writes it as PEM;
-# `bima quote` has the TPM quote PCR 10 over a nonce, and OpenSSL verifies
-# the signature with that PEM, finds the nonce in what was signed, and
-# refuses the quote once a byte of it changes.
+# `bima quote` has the TPM quote PCR 10 over a nonce and hands it over with
+# the log, and OpenSSL verifies the signature with that PEM, finds the
+# nonce in what was signed, and refuses the quote once a byte of it
+# changes. Without a log to go with it, no quote is made.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib.sh"
@@ -24,8 +25,17 @@ check "the key's blobs are kept in the state directory" test -s "$state/ak.pub" 
 check "a second export loads the same key" cmp -s "$out/ak.pem" "$out/ak2.pem"
 
 nonce=0123456789abcdef0011223344556677
+"$bima" quote --nonce "$nonce" --out "$out/none" --log-dir "$state" --tcti "$TCTI" >"$out/none.out" 2>&1
+check_eq "bima quote without a log exits 1" $? 1
+check_grep "saying why" "no log of the TPM's epoch" "$out/none.out"
+"$top/.output/tests/tpm-writer" "$TCTI" "$state" 10 /bin/true >/dev/null 2>&1
 "$bima" quote --nonce "$nonce" --out "$out/q" --log-dir "$state" --tcti "$TCTI" >"$out/quote.out" 2>&1
 check_eq "bima quote exits 0" $? 0
+check "it writes the quote and the log" test -s "$out/q/quote.attest" -a -s "$out/q/quote.sig" -a \
+	-s "$out/q/epoch-1-0/segment-000001.bin"
+check "the log as it is" cmp -s "$out/q/epoch-1-0/segment-000001.bin" "$state/epoch-1-0/segment-000001.bin"
+mv "$out/q/quote.attest" "$out/q.attest"
+mv "$out/q/quote.sig" "$out/q.sig"
 openssl dgst -sha256 -verify "$out/ak.pem" -signature "$out/q.sig" "$out/q.attest" >"$out/v1" 2>&1
 check_grep "OpenSSL verifies the quote with the exported key" '^Verified OK$' "$out/v1"
 check "the signed TPMS_ATTEST is a quote (TPM_GENERATED, TPM_ST_ATTEST_QUOTE)" \

@@ -5,16 +5,23 @@
  * paths given, through the daemon's own epoch, log and TPM code. Only the
  * BPF side is missing, which the host kernel cannot run.
  *
- *   writer [--write-only] TCTI LOG_DIR PCR PATH...
- * Each PATH's sha256 digest is computed here from its contents; a PATH of
- * "violation:NAME" writes a violation entry (zero template hash). With
- * --write-only the entries are made durable and not extended, as when a
- * daemon dies between its fdatasync and its extends.
+ *   writer [--write-only] TCTI LOG_DIR PCR ARG...
+ * Each ARG is a path, whose sha256 digest is computed here from its
+ * contents, or one of:
+ *   violation:NAME     a violation entry (zero template hash)
+ *   count:N            N entries for made-up files /bench/N/I (a benchmark)
+ *   snapshot           commit what is before, then take a snapshot as the
+ *                      daemon does (anchor.h), quoted with the AK in LOG_DIR
+ *   retain:MODE:N      apply retention MODE with N anchors (anchor.h)
+ * With --write-only the entries are made durable and not extended, as when
+ * a daemon dies between its fdatasync and its extends.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ak.h"
+#include "anchor.h"
 #include "epoch.h"
 #include "msg.h"
 
@@ -29,6 +36,32 @@ static int file_sha256(const char *path, uint8_t *digest)
 	n = fread(data, 1, sizeof(data), f);
 	fclose(f);
 	return hashalg_digest(hashalg_by_name("sha256", 6), data, n, digest);
+}
+
+/* Commit the batch, then snapshot the log as the daemon does. */
+static int snapshot(struct epoch *ep, struct tpm *tpm, const char *log_dir, struct log **log,
+		    struct buf *batch)
+{
+	struct buf entry = {};
+	struct bima_anchor a;
+	struct snapshot s;
+	struct tpm_ak ak;
+	size_t done = 0;
+	int err;
+
+	err = epoch_commit(ep, tpm, *log, batch);
+	batch->len = 0;
+	err = err ?: ak_load_or_create(tpm, log_dir, &ak);
+	err = err ?: anchor_begin(ep, *log, ep->last_snapshot + 1, 0, &s, &entry);
+	err = err ?: epoch_write(*log, &entry);
+	if (!err)
+		ep->last_snapshot = s.id;
+	err = err ?: anchor_close(ep, &s, &entry, log);
+	err = err ?: epoch_extend(ep, tpm, &entry, &done);
+	if (!err)
+		anchor_quote(ep, tpm, &ak, &s, &a);
+	buf_free(&entry);
+	return err;
 }
 
 int main(int argc, char **argv)
@@ -54,9 +87,31 @@ int main(int argc, char **argv)
 	err = err ?: epoch_begin(&ep, tpm, argv[2], atoi(argv[3]), &log);
 	if (err)
 		return 1;
-	for (int i = 4; i < argc; i++) {
+	for (int i = 4; !err && i < argc; i++) {
 		bool violation = !strncmp(argv[i], "violation:", 10);
 		const char *name = violation ? argv[i] + 10 : argv[i];
+		char mode[16], path[64];
+		enum retention r;
+		unsigned int n;
+
+		if (!strcmp(argv[i], "snapshot")) {
+			err = snapshot(&ep, tpm, argv[2], &log, &batch);
+			continue;
+		}
+		if (sscanf(argv[i], "retain:%15[a-z]:%u", mode, &n) == 2) {
+			err = anchor_retention_parse(mode, &r) ?: anchor_retain(ep.dir, r, n);
+			continue;
+		}
+		if (sscanf(argv[i], "count:%u", &n) == 1) {
+			for (unsigned int k = 0; k < n; k++) {
+				snprintf(path, sizeof(path), "/bench/%d/%u", i, k);
+				hashalg_digest(sha256, path, strlen(path), digest);
+				data.len = 0;
+				template_data_ng(&data, sha256, digest, path, NULL, 0);
+				template_encode(&batch, ep.pcr, "ima-ng", data.p, data.len, false);
+			}
+			continue;
+		}
 
 		if (!violation && file_sha256(name, digest)) {
 			fprintf(stderr, "writer: %s: cannot hash\n", name);
@@ -67,7 +122,8 @@ int main(int argc, char **argv)
 				 0);
 		template_encode(&batch, ep.pcr, "ima-ng", data.p, data.len, violation);
 	}
-	err = write_only ? epoch_write(log, &batch) : epoch_commit(&ep, tpm, log, &batch);
+	if (!err)
+		err = write_only ? epoch_write(log, &batch) : epoch_commit(&ep, tpm, log, &batch);
 	printf("%s %lu\n", log_path(log), (unsigned long)ep.entries);
 	log__close(log);
 	tpm__free(tpm);

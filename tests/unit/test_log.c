@@ -58,7 +58,7 @@ int main(void)
 	CHECK_EQ(log_latest_epoch(latest, sizeof(latest), tmpl), 0, "latest epoch found");
 	CHECK_STR(latest, dir, "latest epoch is the only one");
 
-	CHECK_EQ(log_cursor__open(dir, &c), 0, "cursor opens");
+	CHECK_EQ(log_cursor__open(dir, 0, &c), 0, "cursor opens");
 	while ((err = log_cursor_next(c, &e)) > 0) {
 		template_fields(&e, &f, why);
 		if (n < 3)
@@ -75,7 +75,7 @@ int main(void)
 	fd = open(latest, O_RDWR);
 	CHECK_EQ(ftruncate(fd, lseek(fd, 0, SEEK_END) - 1), 0, "truncate segment 2");
 	close(fd);
-	log_cursor__open(dir, &c);
+	log_cursor__open(dir, 0, &c);
 	while ((err = log_cursor_next(c, &e)) > 0)
 		;
 	CHECK_EQ(err, -EPIPE, "torn entry is reported as torn (-EPIPE)");
@@ -83,6 +83,53 @@ int main(void)
 	CHECK(strstr(log_cursor_error(c),
 		     "(segment 2), entry 0 at byte 0: truncated template data"),
 	      "error names segment, entry and reason", "\"%s\"", log_cursor_error(c));
+	log_cursor__free(c);
+
+	/* Segment 1 compressed, as retention leaves it: read the same. */
+	snprintf(latest, sizeof(latest),
+		 "cd '%s' && cp segment-000001.bin keep && gzip segment-000001.bin", dir);
+	CHECK_EQ(system(latest), 0, "gzip segment 1");
+	n = 0;
+	log_cursor__open(dir, 0, &c);
+	while ((err = log_cursor_next(c, &e)) > 0)
+		n++;
+	CHECK(n == 2 && log_cursor_segment(c) == 2, "a compressed segment is read as it was",
+	      "%d entries, up to segment %u", n, log_cursor_segment(c));
+	log_cursor__free(c);
+	snprintf(latest, sizeof(latest), "%s/segment-000001.bin.gz", dir);
+	fd = open(latest, O_RDWR);
+	CHECK_EQ(ftruncate(fd, lseek(fd, 0, SEEK_END) - 9), 0, "cut the compressed segment");
+	close(fd);
+	log_cursor__open(dir, 0, &c);
+	err = log_cursor_next(c, &e);
+	CHECK(err == -EBADMSG && strstr(log_cursor_error(c), "cannot be decompressed"),
+	      "a cut compressed segment is named", "%d \"%s\"", err, log_cursor_error(c));
+	log_cursor__free(c);
+
+	/* Segments 1 and 3 with 2 gone: the gap is an error, named. */
+	snprintf(latest, sizeof(latest),
+		 "cd '%s' && rm segment-000001.bin.gz && mv keep segment-000001.bin", dir);
+	if (system(latest))
+		return 1;
+	CHECK_EQ(log__open(dir, &l), 0, "third segment created");
+	log__close(l);
+	snprintf(latest, sizeof(latest), "%s/segment-000002.bin", dir);
+	unlink(latest);
+	log_cursor__open(dir, 0, &c);
+	while ((err = log_cursor_next(c, &e)) > 0)
+		;
+	CHECK(err == -EBADMSG && strstr(log_cursor_error(c), "segment 2 is missing"),
+	      "a missing segment is named", "%d \"%s\"", err, log_cursor_error(c));
+	log_cursor__free(c);
+
+	/* No segment 1 and no anchor file: the start is missing, named. */
+	snprintf(latest, sizeof(latest), "%s/segment-000001.bin", dir);
+	unlink(latest);
+	log_cursor__open(dir, 0, &c);
+	err = log_cursor_next(c, &e);
+	CHECK(err == -EBADMSG && strstr(log_cursor_error(c), "segments 1 to 2 are missing"),
+	      "a log without its start or an anchor is named", "%d \"%s\"", err,
+	      log_cursor_error(c));
 	log_cursor__free(c);
 
 	snprintf(latest, sizeof(latest), "rm -rf '%s'", tmpl);

@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# The tamper corpus: one case per run, each an attack on a log that a
+# remote verifier checks offline (`bima quote` bundle, `bima verify --quote
+# --ak --nonce`), on a real (software) TPM. Every case must be refused with
+# exit status 1 and a message that names the cause.
+#
+#   tests/tpm/tamper.sh --list     the cases
+#   tests/tpm/tamper.sh CASE       run one (tests/run.sh runs each)
+#
+# The log: segment 1 = boot_aggregate f1 f2 f3 snapshot-1, segment 2 = f4
+# f5 f6 snapshot-2, segment 3 = f7 f8 snapshot-3, segment 4 = f9. The
+# anchor map forged with bpftool is in tests/guest/test_snapshot.sh (it
+# needs the kernel).
+set -u
+cases="intact hash digest name buf truncated deleted duplicated reordered spliced
+chain-gap segment-removed anchor-forged quote-nonce quote-key quote-replayed
+snapshot-quote-replayed"
+if [ "${1:-}" = --list ]; then
+	echo $cases
+	exit 0
+fi
+case=${1:?usage: tamper.sh --list | CASE}
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/lib.sh"
+. "$top/tests/tpm/swtpm.sh"
+swtpm_start || exit 1
+
+bima=$top/bima
+writer=$top/.output/tests/tpm-writer
+tamper=$top/tests/tpm/tamper.py
+w=$swtpm_dir
+nonce=5eed0f0123456789
+mkdir -p "$w/files"
+for i in 1 2 3 4 5 6 7 8 9; do echo "file $i" >"$w/files/f$i"; done
+f() { for i; do printf '%s ' "$w/files/f$i"; done; }
+
+# build LOG_DIR: the log above, in the TPM's current epoch
+build() {
+	# shellcheck disable=SC2046 # one path a word
+	"$writer" "$TCTI" "$1" 11 $(f 1 2 3) snapshot $(f 4 5 6) snapshot $(f 7 8) snapshot $(f 9) \
+		>/dev/null 2>"$w/writer.err" || { cat "$w/writer.err"; exit 1; }
+}
+build "$w/log"
+"$bima" ak export --log-dir "$w/log" --tcti "$TCTI" >"$w/ak.pem" 2>/dev/null
+"$bima" quote --log-dir "$w/log" --tcti "$TCTI" --pcr 11 --nonce "$nonce" --out "$w/b" \
+	>/dev/null 2>&1 || { echo "bima quote failed"; exit 1; }
+seg() { echo "$w/b/epoch-1-0/segment-00000$1.bin"; }
+verify() { "$bima" verify --log-dir "$w/b" --quote "$w/b/quote" --ak "$w/ak.pem" --nonce "$nonce" "$@" >"$w/out" 2>&1; }
+
+# refused PATTERN: the tampered log fails (1), with a line matching PATTERN
+refused() {
+	verify "${@:2}"
+	check_eq "$case: bima verify refuses the log (exit 1)" $? 1
+	check_grep "$case: and names the cause" "$1" "$w/out"
+	sed 's/^/    | /' "$w/out"
+}
+
+case $case in
+intact)
+	verify
+	check_eq "the log as bima quote sent it verifies offline" $? 0
+	check_grep "against the quote" '^PCR 11: the log replays to the quote in sha1 sha256' "$w/out"
+	check_grep "with its three snapshots and their quotes" \
+		'^note: 3 snapshot\(s\), up to id 3: .*; 3 quote\(s\) verified' "$w/out"
+	sed 's/^/    | /' "$w/out"
+	;;
+hash)
+	"$tamper" flip "$(seg 2)" 0 hash
+	refused "^FAIL: segment 2, entry 0: template hash does not match the template data \($(ere "$w/files/f4")\)"
+	;;
+digest)
+	"$tamper" flip "$(seg 2)" 1 digest
+	refused "^FAIL: segment 2, entry 1: template hash does not match the template data \($(ere "$w/files/f5")\): the entry's digest, name or template hash was altered"
+	;;
+name)
+	"$tamper" flip "$(seg 2)" 2 name
+	refused "^FAIL: segment 2, entry 2: template hash does not match the template data \(.$(ere "${w#/}/files/f6")\)"
+	;;
+buf)
+	"$tamper" flip "$(seg 2)" 3 buf
+	refused '^FAIL: segment 2, entry 3: template hash does not match the template data \(snapshot_aggregate\)'
+	;;
+truncated)
+	truncate -s -7 "$(seg 2)"
+	refused '^FAIL: .*segment-000002.bin \(segment 2\), entry 3 at byte [0-9]+: truncated'
+	;;
+deleted)
+	"$tamper" delete "$(seg 2)" 1
+	refused '^FAIL: segment 2, entry 2: snapshot 2 counts 8 entries before it, the log has 7: 1 entry deleted$'
+	;;
+duplicated)
+	"$tamper" dup "$(seg 2)" 1
+	refused '^FAIL: segment 2, entry 4: snapshot 2 counts 8 entries before it, the log has 9: 1 entry added \(or duplicated\)$'
+	check_grep "and which entry repeats" '^cause: segment 2, entry 2 repeats an entry before it .*: a duplicated entry$' "$w/out"
+	;;
+reordered)
+	"$tamper" swap "$(seg 2)" 0
+	refused '^FAIL: segment 2, entry 3: snapshot 2: segment 2 is not the one it took the digest of: the same entries, in another order \(entries reordered\)$'
+	;;
+spliced)
+	swtpm_restart || exit 1 # a TPM reset: epoch 2-0, with a log of its own
+	build "$w/other"
+	cp "$w/other/epoch-2-0/segment-000002.bin" "$(seg 2)"
+	refused '^FAIL: segment 2, entry 3: snapshot 2 was taken in TPM epoch 2-0, not in this epoch 1-0: a segment from another epoch spliced in$'
+	;;
+chain-gap)
+	"$tamper" delete "$(seg 2)" 3 # snapshot 2's entry
+	refused '^FAIL: segment 3, entry 2: snapshot 3 names snapshot 2 as its previous, but the chain before it ends at snapshot 1: a gap in the chain of snapshots'
+	;;
+segment-removed)
+	rm "$(seg 2)"
+	refused '^FAIL: .*: segment 2 is missing \(segments 1 and 3 are there\): a segment was removed$'
+	;;
+anchor-forged)
+	"$tamper" forge "$w/b/epoch-1-0/anchor-2.bin" 0
+	refused '^FAIL: anchor of segment 2, entry 0: snapshot 2: its quote is over another nonce' --since 2
+	;;
+quote-nonce)
+	nonce=5eed0f0123456788
+	refused '^FAIL: .*/quote: the quote is over another nonce than the one given'
+	;;
+quote-key)
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$w/other.key" 2>/dev/null
+	openssl pkey -in "$w/other.key" -pubout -out "$w/ak.pem" 2>/dev/null
+	refused "^FAIL: .*/quote: the quote is not signed by the attestation key in $(ere "$w/ak.pem")"
+	;;
+quote-replayed)
+	# The answer to an earlier challenge, sent again with a newer log.
+	"$writer" "$TCTI" "$w/log" 11 /bin/true >/dev/null 2>&1
+	mv "$w/b" "$w/old"
+	"$bima" quote --log-dir "$w/log" --tcti "$TCTI" --pcr 11 --nonce 0badc0de --out "$w/b" >/dev/null 2>&1
+	cp "$w/old/quote.attest" "$w/old/quote.sig" "$w/b/"
+	nonce=0badc0de
+	refused 'the quote is over another nonce than the one given: an old quote replayed'
+	;;
+snapshot-quote-replayed)
+	cp "$w/b/epoch-1-0/quote-1.attest" "$w/b/epoch-1-0/quote-2.attest"
+	cp "$w/b/epoch-1-0/quote-1.sig" "$w/b/epoch-1-0/quote-2.sig"
+	refused '^FAIL: segment 2, entry 3: snapshot 2: its quote is over another nonce \(a quote of another snapshot, or replayed\)$'
+	;;
+*)
+	echo "unknown case $case (tamper.sh --list)"
+	exit 2
+	;;
+esac
+swtpm_stop
+done_testing
