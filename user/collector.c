@@ -352,7 +352,7 @@ static int rejoin(struct collector *c)
 	}
 	if (err > 0) {
 		c->unextended.len = c->extended = 0;
-		err = epoch_write(c->log, &rec.marks);
+		err = epoch_write(&c->ep, c->log, &rec.marks);
 		err = err ?: buf_put(&c->unextended, rec.tail.p, rec.tail.len);
 		err = err ?: buf_put(&c->unextended, rec.marks.p, rec.marks.len);
 		c->reconcile = err != 0; /* the next rejoin reads the log again */
@@ -432,7 +432,7 @@ static int round_trip(struct collector *c, unsigned int max)
 	}
 	if (!c->batch.len)
 		return 0;
-	if (epoch_write(c->log, &c->batch)) {
+	if (epoch_write(&c->ep, c->log, &c->batch)) {
 		/* Nothing of it is in the log: read the same records again later. */
 		ringbuf_rewind(c->rb);
 		if (!c->disk.next_ms)
@@ -508,7 +508,7 @@ static int start_snapshot(struct collector *c)
 	c->snap_entry.len = 0;
 	if (anchor_begin(&c->ep, c->log, id, st.next_seq, &c->snap, &c->snap_entry))
 		return 0;
-	if (epoch_write(c->log, &c->snap_entry)) {
+	if (epoch_write(&c->ep, c->log, &c->snap_entry)) {
 		pr_err("snapshot: the log cannot be written; not taken");
 		return 0;
 	}
@@ -602,7 +602,7 @@ static int mark_kexec(struct collector *c)
 		return 0;
 	c->batch.len = 0;
 	err = template_encode_buf(&c->batch, c->ep.pcr, KEXEC_NAME, text, sizeof(text) - 1);
-	err = err ?: epoch_write(c->log, &c->batch);
+	err = err ?: epoch_write(&c->ep, c->log, &c->batch);
 	err = err ?: buf_put(&c->unextended, c->batch.p, c->batch.len);
 	if (!err)
 		pr_info("a kexec image is loaded: logged a %s entry; the next kernel keeps the "
@@ -699,7 +699,7 @@ int collector_run(const struct collector_opts *opts)
 	sigaction(SIGUSR1, &sa, NULL);
 
 	err = tpm__open(opts->tcti, &c.tpm);
-	err = err ?: epoch_begin(&c.ep, c.tpm, opts->log_dir, opts->pcr, &c.log);
+	err = err ?: epoch_begin(&c.ep, c.tpm, opts->log_dir, opts->pcr, opts->ascii_link, &c.log);
 	if (err)
 		goto out;
 	c.snap_last_entries = c.ep.entries; /* the next snapshot counts from this start */
@@ -757,6 +757,7 @@ out:
 	buf_free(&c.scratch);
 	buf_free(&c.unextended);
 	buf_free(&c.snap_entry);
+	epoch_end(&c.ep);
 	seqset_free(&c.seqs);
 	digestset_free(&c.batch_logged);
 	digestset_free(&c.ep.logged);

@@ -24,6 +24,7 @@ struct collector_opts {
 	uint32_t snapshot_interval;	/* and every this many seconds; 0: never */
 	enum retention retention;	/* segments before a quoted anchor: anchor.h */
 	unsigned int retention_anchors; /* the newest quoted anchors whose segments stay */
+	const char *ascii_link;		/* keep the epoch's ASCII list, linked here; or NULL */
 };
 
 /*

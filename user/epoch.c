@@ -55,14 +55,26 @@ static int replay_buf(struct replay *r, const struct buf *entries, uint64_t *cou
 	return 0;
 }
 
-int epoch_write(struct log *log, const struct buf *entries)
+int epoch_write(struct epoch *ep, struct log *log, const struct buf *entries)
 {
+	off_t lines = ep->ascii ? ascii_size(ep->ascii) : 0;
 	int err;
 
 	if (!entries->len)
 		return 0;
+	if (ep->ascii) {
+		err = ascii_append(ep->ascii, entries);
+		if (err) {
+			pr_err("%s: cannot write: %s", ascii_path(ep->ascii), strerror(-err));
+			return err;
+		}
+	}
 	err = log_append(log, entries->p, entries->len);
 	err = err ?: log_sync(log);
+	/* Their lines go too: the entries are written again, or never. */
+	if (err && ep->ascii && ascii_cut_back(ep->ascii, lines))
+		pr_err("%s: cannot cut back the lines of entries the log could not take",
+		       ascii_path(ep->ascii));
 	if (err)
 		pr_err("%s: cannot write log: %s", log_path(log), strerror(-err));
 	return err;
@@ -93,7 +105,7 @@ int epoch_commit(struct epoch *ep, struct tpm *tpm, struct log *log, const struc
 {
 	size_t done = 0;
 
-	return epoch_write(log, entries) ?: epoch_extend(ep, tpm, entries, &done);
+	return epoch_write(ep, log, entries) ?: epoch_extend(ep, tpm, entries, &done);
 }
 
 /* Continue an epoch that has a log: extend its durable tail, record what recovery found. */
@@ -112,7 +124,7 @@ static int resume(struct epoch *ep, struct tpm *tpm, struct recovery *rec, struc
 		return err;
 	}
 	/* The kernel's entries recovery found in the TPM after the log: write, no extend. */
-	err = epoch_write(*log, &rec->imported);
+	err = epoch_write(ep, *log, &rec->imported);
 	err = err ?: epoch_commit(ep, tpm, *log, &rec->marks);
 	if (!err)
 		pr_info("continuing epoch %s: %lu entries, the TPM agrees with the log%s", ep->dir,
@@ -186,8 +198,14 @@ static int import_kernel_list(struct epoch *ep, struct tpm *tpm, struct buf *out
 	return err;
 }
 
+void epoch_end(struct epoch *ep)
+{
+	ascii__close(ep->ascii);
+	ep->ascii = NULL;
+}
+
 int epoch_begin(struct epoch *ep, struct tpm *tpm, const char *log_dir, uint32_t pcr,
-		struct log **log)
+		const char *ascii_link, struct log **log)
 {
 	const struct hashalg *banks[TPM_BANKS_MAX];
 	struct recovery rec = {};
@@ -216,8 +234,20 @@ int epoch_begin(struct epoch *ep, struct tpm *tpm, const char *log_dir, uint32_t
 		return err;
 	}
 	ep->kernel_ima = !kernel_ima_count(&ep->kernel_ima_count);
+	if (ascii_link) {
+		err = log_make_dir(ep->dir);
+		err = err ?: ascii__open(ep->dir, ascii_link, &ep->ascii);
+		if (err)
+			return err;
+	}
 
 	err = recover_epoch(ep, tpm, &rec);
+	/* The ASCII list holds what the binary log holds, before any of it is extended. */
+	if (ep->ascii && (!err || err == -ENOENT) && ascii_reconcile(ep->ascii, ep->dir)) {
+		pr_err("%s: the ASCII list cannot be made to match the log; this run keeps none",
+		       ascii_path(ep->ascii));
+		epoch_end(ep);
+	}
 	if (err != -ENOENT) {
 		err = err ?: resume(ep, tpm, &rec, log);
 		recovery_free(&rec);
@@ -256,7 +286,7 @@ int epoch_begin(struct epoch *ep, struct tpm *tpm, const char *log_dir, uint32_t
 				  banks[b]->name, banks[b]->name);
 	if (pcr == 10 && ep->kernel_ima) {
 		/* Already in the TPM: write and replay, no extend. */
-		err = epoch_write(*log, &head);
+		err = epoch_write(ep, *log, &head);
 		err = err ?: replay_buf(&ep->replay, &head, &ep->entries, why);
 		if (!err)
 			pr_info("new epoch %s: imported the kernel's boot_aggregate", ep->dir);

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 
+#include "ascii.h"
 #include "digestset.h"
 #include "log.h"
 #include "replay.h"
@@ -26,14 +27,18 @@ struct epoch {
 	uint64_t kernel_ima_count; /* its entries when bima started, for the PCR 10 check */
 	struct digestset logged;   /* template digests the log holds, read at recovery */
 	uint64_t last_snapshot;	   /* the id of the log's last snapshot_aggregate entry, or 0 */
+	struct ascii *ascii;	   /* the live ASCII list, or NULL (ascii.h) */
 };
 
 /*
  * Find the TPM's epoch under log_dir, check or start its log, and open a
- * new segment in *log for what follows. Errors are logged here.
+ * new segment in *log for what follows. With ascii_link, also keep the
+ * epoch's ASCII list, linked there (ascii.h). Errors are logged here.
  */
 int epoch_begin(struct epoch *ep, struct tpm *tpm, const char *log_dir, uint32_t pcr,
-		struct log **log);
+		const char *ascii_link, struct log **log);
+/* Close what epoch_begin() opened but the log. */
+void epoch_end(struct epoch *ep);
 
 /*
  * Compare the replay with the TPM for every PCR the log touched, settling
@@ -41,8 +46,11 @@ int epoch_begin(struct epoch *ep, struct tpm *tpm, const char *log_dir, uint32_t
  */
 int epoch_check_tpm(struct replay *r, struct tpm *tpm, uint32_t *bad_pcr);
 
-/* Append entries (an encoded list) to log and make them durable; errors are logged. */
-int epoch_write(struct log *log, const struct buf *entries);
+/*
+ * Append entries (an encoded list) to the ASCII list, if any, and then to
+ * log, and make them durable; errors are logged.
+ */
+int epoch_write(struct epoch *ep, struct log *log, const struct buf *entries);
 /*
  * Extend durable entries into the TPM, from byte *done on; *done moves past
  * each entry extended, so a failed call can be repeated.

@@ -68,7 +68,7 @@ static int sync_dir(const char *dir)
 }
 
 /* mkdir -p, then fsync the parent so the new directory survives a crash. */
-static int make_dir(const char *dir)
+int log_make_dir(const char *dir)
 {
 	char parent[LOG_PATH_MAX], *slash;
 	int fd, err;
@@ -85,7 +85,7 @@ static int make_dir(const char *dir)
 	if (!slash || slash == parent)
 		return -ENOENT;
 	*slash = '\0';
-	err = make_dir(parent);
+	err = log_make_dir(parent);
 	if (err)
 		return err;
 	if (mkdir(dir, 0700) && errno != EEXIST)
@@ -185,7 +185,7 @@ int log__open(const char *epoch_dir, struct log **out)
 	struct log *l;
 	int err, dfd;
 
-	err = make_dir(epoch_dir);
+	err = log_make_dir(epoch_dir);
 	if (err) {
 		pr_err("%s: cannot create log directory: %s", epoch_dir, strerror(-err));
 		return err;

@@ -36,6 +36,8 @@ int log_epoch_dir(char *out, size_t len, const char *log_dir, uint32_t reset, ui
 /* The newest epoch under log_dir, by reset and then restart count; -ENOENT if none. */
 int log_latest_epoch(char *out, size_t len, const char *log_dir);
 
+/* mkdir -p, durably. */
+int log_make_dir(const char *dir);
 /* Create the epoch directory if needed and start its next segment. */
 int log__open(const char *epoch_dir, struct log **out);
 void log__close(struct log *l);

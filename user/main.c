@@ -12,9 +12,11 @@
 
 #include "ak.h"
 #include "anchor.h"
+#include "ascii.h"
 #include "bundle.h"
 #include "collector.h"
 #include "hashalg.h"
+#include "keylime.h"
 #include "loader.h"
 #include "log.h"
 #include "msg.h"
@@ -46,7 +48,8 @@ static const char usage[] =
 	"  stop     stop the running daemon; with --unload also remove the BPF programs\n"
 	"  snapshot have the running daemon take a snapshot now\n"
 	"  ak       export the attestation key's public key (PEM)\n"
-	"  quote    have the TPM quote the PCR with the attestation key\n"
+	"  quote    have the TPM quote the PCR, and hand it over with the log\n"
+	"  keylime  check what a Keylime agent on this host needs\n"
 	"  policy   check a measurement policy, put one in force, or print the built-in one\n"
 	"  help     show this text; `bima COMMAND --help` shows a command's options\n"
 	"  version  print the version\n";
@@ -55,7 +58,8 @@ static const char run_usage[] =
 	"Usage: bima run [--log-dir DIR] [--tcti TCTI] [--pcr N] [--policy FILE]\n"
 	"                [--ringbuf-size BYTES] [--fail-closed [--grace SECONDS]]\n"
 	"                [--snapshot-entries N] [--snapshot-interval SECONDS]\n"
-	"                [--retention keep|compress|remove [--retention-anchors N]] [-v]\n"
+	"                [--retention keep|compress|remove [--retention-anchors N]]\n"
+	"                [--ascii PATH|none] [-v]\n"
 	"\n"
 	"Measure what the policy selects among execs (BPRM_CHECK), executable file\n"
 	"mappings (MMAP_CHECK), opens (FILE_CHECK, Linux 6.9 and later), the files the\n"
@@ -95,6 +99,11 @@ static const char run_usage[] =
 	"                       the default), gzip-compressed in place (the log still\n"
 	"                       verifies from its start), or removed with the older\n"
 	"                       anchors (it verifies from that anchor on)\n"
+	"  --ascii PATH|none    keep the epoch's ASCII list (ascii_runtime_measurements,\n"
+	"                       what the kernel would print for the log's entries) in its\n"
+	"                       directory, each entry's line durable before its extend, and\n"
+	"                       link PATH to it, for a Keylime agent's ima_ml_path;\n"
+	"                       on PCR 10 by default (" ASCII_DEFAULT_LINK "), else none\n"
 	"  --retention-anchors N\n"
 	"                       how many of the newest quoted anchors keep the segments\n"
 	"                       after them as written, 1-1000 (1)\n"
@@ -151,6 +160,7 @@ static const char verify_usage[] =
 
 static const char stop_usage[] =
 	"Usage: bima stop [--unload [--force]] [--log-dir DIR] [--tcti TCTI] [--pcr N]\n"
+	"                 [--ascii PATH|none]\n"
 	"\n"
 	"Stop the running bima daemon (SIGTERM) and wait for it. The BPF-LSM hooks stay\n"
 	"attached and keep measuring into the ring buffer; the next `bima run` logs what\n"
@@ -162,7 +172,7 @@ static const char stop_usage[] =
 	"  --force       with --unload: remove the pins without logging what is queued\n"
 	"                (for pins of another bima build or a broken pin set); queued\n"
 	"                records are lost, and no entry in the log says so\n"
-	"  --log-dir, --tcti, --pcr   as for `bima run`\n";
+	"  --log-dir, --tcti, --pcr, --ascii   as for `bima run`\n";
 
 static const char policy_usage[] =
 	"Usage: bima policy check FILE\n"
@@ -205,6 +215,7 @@ enum {
 	OPT_SINCE,
 	OPT_RETENTION,
 	OPT_RETENTION_ANCHORS,
+	OPT_ASCII,
 };
 
 static const struct option options[] = {
@@ -228,6 +239,7 @@ static const struct option options[] = {
 	{ "since", required_argument, NULL, OPT_SINCE },
 	{ "retention", required_argument, NULL, OPT_RETENTION },
 	{ "retention-anchors", required_argument, NULL, OPT_RETENTION_ANCHORS },
+	{ "ascii", required_argument, NULL, OPT_ASCII },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{},
@@ -240,6 +252,7 @@ struct args {
 	const char *policy;
 	const char *nonce, *out;
 	const char *quote, *ak;
+	const char *ascii; /* --ascii, or NULL when not given */
 	unsigned long since;
 	enum retention retention;
 	unsigned long retention_anchors;
@@ -322,6 +335,13 @@ static int parse(int argc, char **argv, const char *help, const int *allowed, st
 		case OPT_AK:
 			a->ak = optarg;
 			break;
+		case OPT_ASCII:
+			if (optarg[0] != '/' && strcmp(optarg, "none")) {
+				fprintf(stderr, "bima: --ascii: an absolute path, or none\n");
+				return -EINVAL;
+			}
+			a->ascii = optarg;
+			break;
 		case OPT_SINCE:
 			if (parse_ulong("--since", optarg, ~0ul, &a->since))
 				return -EINVAL;
@@ -401,6 +421,14 @@ static int parse(int argc, char **argv, const char *help, const int *allowed, st
 	return 0;
 }
 
+/* Where the epoch's ASCII list is linked: --ascii, by default only on PCR 10. */
+static const char *ascii_link(const struct args *a)
+{
+	if (a->ascii)
+		return strcmp(a->ascii, "none") ? a->ascii : NULL;
+	return a->pcr == 10 ? ASCII_DEFAULT_LINK : NULL;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	static const int allowed[] = { OPT_LOG_DIR,
@@ -414,6 +442,7 @@ static int cmd_run(int argc, char **argv)
 				       OPT_SNAP_INTERVAL,
 				       OPT_RETENTION,
 				       OPT_RETENTION_ANCHORS,
+				       OPT_ASCII,
 				       0 };
 	static struct policy p;
 	struct collector_opts o;
@@ -446,7 +475,8 @@ static int cmd_run(int argc, char **argv)
 				     .snapshot_entries = a.snap_entries,
 				     .snapshot_interval = a.snap_interval,
 				     .retention = a.retention,
-				     .retention_anchors = a.retention_anchors };
+				     .retention_anchors = a.retention_anchors,
+				     .ascii_link = ascii_link(&a) };
 	return collector_run(&o) ? 1 : 0;
 }
 
@@ -492,7 +522,8 @@ static int stop_daemon(void)
 
 static int cmd_stop(int argc, char **argv)
 {
-	static const int allowed[] = { OPT_LOG_DIR, OPT_TCTI, OPT_PCR, OPT_UNLOAD, OPT_FORCE, 0 };
+	static const int allowed[] = { OPT_LOG_DIR, OPT_TCTI,  OPT_PCR, OPT_UNLOAD,
+				       OPT_FORCE,   OPT_ASCII, 0 };
 	struct collector_opts o;
 	struct args a;
 	int err = parse(argc, argv, stop_usage, allowed, &a);
@@ -516,7 +547,8 @@ static int cmd_stop(int argc, char **argv)
 				     .tcti = a.tcti,
 				     .pcr = a.pcr,
 				     .ringbuf_size = DEFAULT_RINGBUF,
-				     .unload = true };
+				     .unload = true,
+				     .ascii_link = ascii_link(&a) };
 	return collector_run(&o) ? 1 : 0;
 }
 
@@ -777,6 +809,35 @@ static int cmd_verify(int argc, char **argv)
 	return verify_run(&o);
 }
 
+static const char keylime_usage[] =
+	"Usage: bima keylime check [--ascii PATH] [--log-dir DIR] [--tcti TCTI]\n"
+	"\n"
+	"Check what a Keylime agent on this host needs, an item a line (\"ok:\" or\n"
+	"\"FAIL:\"): PATH (" ASCII_DEFAULT_LINK ") is the ASCII list of the TPM's\n"
+	"epoch; bima extends PCR 10; kernel IMA adds nothing after its boot_aggregate,\n"
+	"which is the list's first line; the banks bima extends. Then print the\n"
+	"ima_ml_path line for the agent's configuration. Exit status: 0 all ok, 1 an item\n"
+	"is not, 2 usage or no TPM.\n";
+
+static int cmd_keylime(int argc, char **argv)
+{
+	static const int allowed[] = { OPT_LOG_DIR, OPT_TCTI, OPT_ASCII, 0 };
+	struct args a;
+	int err;
+
+	if (argc < 2 || strcmp(argv[1], "check")) {
+		bool help = argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
+
+		fputs(keylime_usage, help ? stdout : stderr);
+		return help ? 0 : 2;
+	}
+	err = parse(argc - 1, argv + 1, keylime_usage, allowed, &a);
+	if (err)
+		return err > 0 ? 0 : 2;
+	return keylime_check(a.log_dir, a.tcti,
+			     a.ascii && strcmp(a.ascii, "none") ? a.ascii : ASCII_DEFAULT_LINK);
+}
+
 /* `bima policy load`: put FILE in force in the pinned programs. */
 static int policy_load(struct policy *p, const char *path)
 {
@@ -855,6 +916,8 @@ int main(int argc, char **argv)
 		return cmd_ak(argc - 1, argv + 1);
 	if (!strcmp(cmd, "quote"))
 		return cmd_quote(argc - 1, argv + 1);
+	if (!strcmp(cmd, "keylime"))
+		return cmd_keylime(argc - 1, argv + 1);
 	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
 		printf("bima %s\n", BIMA_VERSION);
 		return 0;

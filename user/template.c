@@ -158,18 +158,76 @@ int template_bank_digest(const struct template_entry *e, const struct hashalg *b
 	return hashalg_digest(bank, e->data, e->data_len, out);
 }
 
+/* The length of the valid UTF-8 sequence at p (at most len bytes), or 0. */
+static size_t utf8_len(const uint8_t *p, size_t len)
+{
+	size_t n = p[0] < 0x80			  ? 1
+		   : p[0] >= 0xc2 && p[0] <= 0xdf ? 2
+		   : p[0] >= 0xe0 && p[0] <= 0xef ? 3
+		   : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4
+						  : 0;
+	uint8_t lo = 0x80, hi = 0xbf; /* the second byte's range: no overlong, no surrogate */
+
+	if (!n || n > len)
+		return 0;
+	if (p[0] == 0xe0)
+		lo = 0xa0;
+	else if (p[0] == 0xed)
+		hi = 0x9f;
+	else if (p[0] == 0xf0)
+		lo = 0x90;
+	else if (p[0] == 0xf4)
+		hi = 0x8f;
+	for (size_t i = 1; i < n; i++, lo = 0x80, hi = 0xbf)
+		if (p[i] < lo || p[i] > hi)
+			return 0;
+	return n;
+}
+
+int template_name(struct buf *out, const char *path)
+{
+	const uint8_t *p = (const uint8_t *)path;
+	size_t len = strlen(path), n;
+	int err = 0;
+
+	for (size_t i = 0; !err && i < len; i += n) {
+		char esc[5];
+
+		n = utf8_len(p + i, len - i);
+		if (p[i] == ' ') {
+			err = buf_put(out, "_", 1);
+		} else if (!n || p[i] < 0x20 || p[i] == 0x7f) {
+			snprintf(esc, sizeof(esc), "\\%03o", p[i]);
+			err = buf_put(out, esc, 4);
+			n = 1;
+		} else {
+			err = buf_put(out, p + i, n);
+		}
+	}
+	return err ?: buf_put(out, "", 1);
+}
+
 int template_data_ng(struct buf *out, const struct hashalg *alg, const uint8_t *digest,
 		     const char *path, const uint8_t *buf, uint32_t buf_len)
 {
-	size_t algo_len = strlen(alg->name), path_len = strlen(path) + 1;
+	size_t algo_len = strlen(alg->name), at;
 	int err;
 
 	err = buf_put_u32(out, algo_len + 2 + alg->size);
 	err = err ?: buf_put(out, alg->name, algo_len);
 	err = err ?: buf_put(out, ":", 2); /* ':' and its NUL */
 	err = err ?: buf_put(out, digest, alg->size);
-	err = err ?: buf_put_u32(out, path_len);
-	err = err ?: buf_put(out, path, path_len);
+	at = out->len;
+	err = err ?: buf_put_u32(out, 0); /* the name's length, once it is known */
+	err = err ?: template_name(out, path);
+	if (!err) {
+		uint32_t n = out->len - at - 4;
+
+		out->p[at] = n;
+		out->p[at + 1] = n >> 8;
+		out->p[at + 2] = n >> 16;
+		out->p[at + 3] = n >> 24;
+	}
 	if (buf) {
 		err = err ?: buf_put_u32(out, buf_len);
 		err = err ?: buf_put(out, buf, buf_len);
@@ -215,31 +273,52 @@ int template_encode_buf(struct buf *out, uint32_t pcr, const char *name, const v
 	return err;
 }
 
-static void print_hex(FILE *f, const uint8_t *p, size_t len)
+static int put_hex(struct buf *out, const uint8_t *p, size_t len)
 {
-	for (size_t i = 0; i < len; i++)
-		fprintf(f, "%02x", p[i]);
+	int err = buf_reserve(out, 2 * len + 1);
+
+	if (!err) {
+		hex_encode(p, len, (char *)out->p + out->len);
+		out->len += 2 * len;
+	}
+	return err;
 }
 
-int template_print_ascii(FILE *f, const struct template_entry *e, char why[TEMPLATE_WHY_LEN])
+int template_format_ascii(struct buf *out, const struct template_entry *e,
+			  char why[TEMPLATE_WHY_LEN])
 {
 	struct template_fields fl;
+	char pcr[16];
 	int err;
 
 	err = template_fields(e, &fl, why);
 	if (err)
 		return err;
 	/* The PCR as a plain number: Keylime's parser rejects the kernel's " 9". */
-	fprintf(f, "%u ", e->pcr);
-	print_hex(f, e->digest, sizeof(e->digest));
-	fprintf(f, " %s %s:", e->name, fl.alg->name);
-	print_hex(f, fl.digest, fl.alg->size);
-	fprintf(f, " %s", fl.path);
-	if (fl.extra) {
-		/* An empty last field keeps its separator, as the kernel prints it. */
-		fputc(' ', f);
-		print_hex(f, fl.extra, fl.extra_len);
-	}
-	fputc('\n', f);
-	return 0;
+	snprintf(pcr, sizeof(pcr), "%u ", e->pcr);
+	err = buf_put(out, pcr, strlen(pcr));
+	err = err ?: put_hex(out, e->digest, sizeof(e->digest));
+	err = err ?: buf_put(out, " ", 1);
+	err = err ?: buf_put(out, e->name, strlen(e->name));
+	err = err ?: buf_put(out, " ", 1);
+	err = err ?: buf_put(out, fl.alg->name, strlen(fl.alg->name));
+	err = err ?: buf_put(out, ":", 1);
+	err = err ?: put_hex(out, fl.digest, fl.alg->size);
+	err = err ?: buf_put(out, " ", 1);
+	err = err ?: buf_put(out, fl.path, strlen(fl.path)); /* to its first NUL, as "%s" */
+	/* An empty last field keeps its separator, as the kernel prints it. */
+	if (fl.extra)
+		err = err ?: buf_put(out, " ", 1) ?: put_hex(out, fl.extra, fl.extra_len);
+	return err ?: buf_put(out, "\n", 1);
+}
+
+int template_print_ascii(FILE *f, const struct template_entry *e, char why[TEMPLATE_WHY_LEN])
+{
+	struct buf line = {};
+	int err = template_format_ascii(&line, e, why);
+
+	if (!err && fwrite(line.p, 1, line.len, f) != line.len)
+		err = -EIO;
+	buf_free(&line);
+	return err;
 }

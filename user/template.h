@@ -71,7 +71,16 @@ bool template_is_violation(const struct template_entry *e);
 /* The digest extended into a bank: H(data), or all 0xff for a violation. */
 int template_bank_digest(const struct template_entry *e, const struct hashalg *bank, uint8_t *out);
 
-/* Append ima-ng template data (d-ng, n-ng), or ima-buf's when buf is not NULL. */
+/*
+ * Append a name as the n-ng field holds it, with its NUL: as the kernel
+ * stores it, a space becomes '_'; the bytes the kernel would leave raw and
+ * that break IMA's ASCII list or its readers (a control byte such as a
+ * newline, DEL, a byte that is not part of valid UTF-8) become "\ooo",
+ * octal. Any other byte, '\' included, stays as it is.
+ */
+int template_name(struct buf *out, const char *path);
+/* Append ima-ng template data (d-ng, n-ng: the name by template_name()), or ima-buf's when buf is
+ * not NULL. */
 int template_data_ng(struct buf *out, const struct hashalg *alg, const uint8_t *digest,
 		     const char *path, const uint8_t *buf, uint32_t buf_len);
 /*
@@ -88,7 +97,10 @@ int template_encode(struct buf *out, uint32_t pcr, const char *name, const uint8
 int template_encode_buf(struct buf *out, uint32_t pcr, const char *name, const void *data,
 			uint32_t len);
 
-/* One line of IMA's ASCII list: "PCR template-hash name field...". */
+/* One line of IMA's ASCII list: "PCR template-hash name field...\n", appended to out. */
+int template_format_ascii(struct buf *out, const struct template_entry *e,
+			  char why[TEMPLATE_WHY_LEN]);
+/* The same, written to f. */
 int template_print_ascii(FILE *f, const struct template_entry *e, char why[TEMPLATE_WHY_LEN]);
 
 #endif

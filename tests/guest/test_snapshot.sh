@@ -13,7 +13,8 @@
 # and the log from anchor 1, which verifies offline against the exported
 # key. A daemon run with --retention remove removes each snapshot's
 # segments once it holds the next anchor, and the log still verifies, from
-# that anchor, and is continued from it.
+# that anchor, and is continued from it; the ASCII list for Keylime stays
+# whole, a line for every entry from the epoch's start.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib.sh"
@@ -91,11 +92,17 @@ check_eq "with --retention remove, a snapshot is taken (3)" $? 0
 "$work/true-a"
 "$bima" snapshot >/dev/null 2>&1
 stop_bima
-check_eq "only anchor 4, its quote and the segment after it stay" "$(cd "$epoch" && echo *)" \
-	"anchor-4.bin quote-4.attest quote-4.sig segment-000006.bin"
+check_eq "only anchor 4, its quote and the segment after it stay, with the ASCII list" \
+	"$(cd "$epoch" && echo *)" \
+	"anchor-4.bin ascii_runtime_measurements quote-4.attest quote-4.sig segment-000006.bin"
 "$bima" verify --log-dir "$logs" --tcti "$tcti" >"$work/retained.txt" 2>&1
 check_eq "the log verifies against the TPM from there" $? 0
 check_grep "saying so" '^note: verified from anchor 4 ' "$work/retained.txt"
+check "the ASCII list still starts with the kernel's boot_aggregate line" \
+	cmp -s <(head -n 1 "$epoch/ascii_runtime_measurements") <(head -n 1 /sys/kernel/security/ima/ascii_runtime_measurements)
+check_eq "and holds a line for every entry of the epoch" "$(wc -l <"$epoch/ascii_runtime_measurements")" \
+	"$(($(sed -n 's/.*(entry \([0-9]*\), which closed.*/\1/p' "$work/retained.txt") + \
+		$(sed -n 's/.*: \([0-9]*\) entr[a-z]* in .* from its anchor.*/\1/p' "$work/retained.txt")))"
 sed 's/^/    retained| /' "$work/retained.txt"
 "$bima" stop --unload --log-dir "$logs" --tcti "$tcti" >"$work/unload.txt" 2>&1
 check_eq "and a start continues it (bima stop --unload logs what is queued)" $? 0

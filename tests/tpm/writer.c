@@ -14,7 +14,8 @@
  *                      daemon does (anchor.h), quoted with the AK in LOG_DIR
  *   retain:MODE:N      apply retention MODE with N anchors (anchor.h)
  * With --write-only the entries are made durable and not extended, as when
- * a daemon dies between its fdatasync and its extends.
+ * a daemon dies between its fdatasync and its extends. With BIMA_ASCII_LINK
+ * set, the epoch's ASCII list is kept too, linked there (ascii.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,7 +54,7 @@ static int snapshot(struct epoch *ep, struct tpm *tpm, const char *log_dir, stru
 	batch->len = 0;
 	err = err ?: ak_load_or_create(tpm, log_dir, &ak);
 	err = err ?: anchor_begin(ep, *log, ep->last_snapshot + 1, 0, &s, &entry);
-	err = err ?: epoch_write(*log, &entry);
+	err = err ?: epoch_write(ep, *log, &entry);
 	if (!err)
 		ep->last_snapshot = s.id;
 	err = err ?: anchor_close(ep, &s, &entry, log);
@@ -71,6 +72,7 @@ int main(int argc, char **argv)
 	uint8_t digest[32] = {};
 	struct epoch ep;
 	struct tpm *tpm;
+	const char *ascii = getenv("BIMA_ASCII_LINK"); /* keep the ASCII list, linked there */
 	bool write_only = argc > 1 && !strcmp(argv[1], "--write-only");
 	struct log *log;
 	int err;
@@ -84,7 +86,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	err = tpm__open(argv[1], &tpm);
-	err = err ?: epoch_begin(&ep, tpm, argv[2], atoi(argv[3]), &log);
+	err = err ?: epoch_begin(&ep, tpm, argv[2], atoi(argv[3]), ascii, &log);
 	if (err)
 		return 1;
 	for (int i = 4; !err && i < argc; i++) {
@@ -123,9 +125,11 @@ int main(int argc, char **argv)
 		template_encode(&batch, ep.pcr, "ima-ng", data.p, data.len, violation);
 	}
 	if (!err)
-		err = write_only ? epoch_write(log, &batch) : epoch_commit(&ep, tpm, log, &batch);
+		err = write_only ? epoch_write(&ep, log, &batch)
+				 : epoch_commit(&ep, tpm, log, &batch);
 	printf("%s %lu\n", log_path(log), (unsigned long)ep.entries);
 	log__close(log);
+	epoch_end(&ep);
 	tpm__free(tpm);
 	buf_free(&batch);
 	buf_free(&data);

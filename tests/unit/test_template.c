@@ -243,8 +243,43 @@ static void test_bad_inputs(void)
 	expect_bad(bad, n, "unknown hash algorithm", "bad input: unknown hash algorithm");
 }
 
+/* The n-ng name as the kernel stores it, and what bima escapes besides. */
+static void check_name(const char *path, const char *want, const char *what)
+{
+	struct buf b = {};
+
+	template_name(&b, path);
+	CHECK(b.len == strlen(want) + 1 && !memcmp(b.p, want, b.len), what, "\"%.*s\"", (int)b.len,
+	      (const char *)b.p);
+	buf_free(&b);
+}
+
+static void test_names(void)
+{
+	static char longpath[4001];
+
+	check_name("/usr/bin/abc", "/usr/bin/abc", "name: a plain path as it is");
+	check_name("/tmp/a b", "/tmp/a_b", "name: a space becomes '_', as the kernel stores it");
+	check_name("/tmp/a\nb", "/tmp/a\\012b", "name: a newline becomes \\012");
+	check_name("/tmp/\t\x7f", "/tmp/\\011\\177", "name: a tab and DEL are escaped");
+	check_name("/tmp/\xff\xfe", "/tmp/\\377\\376",
+		   "name: bytes that are not UTF-8 are escaped");
+	check_name("/tmp/\xc0\xaf", "/tmp/\\300\\257",
+		   "name: an overlong UTF-8 sequence is escaped");
+	check_name("/tmp/\xed\xa0\x80", "/tmp/\\355\\240\\200",
+		   "name: a UTF-16 surrogate is escaped");
+	check_name("/tmp/\xe2\x82", "/tmp/\\342\\202", "name: a cut UTF-8 sequence is escaped");
+	check_name("/tmp/caf\xc3\xa9 \xf0\x9f\x94\x92", "/tmp/caf\xc3\xa9_\xf0\x9f\x94\x92",
+		   "name: valid UTF-8 stays as it is");
+	check_name("/tmp/a\\b", "/tmp/a\\b", "name: a backslash stays as it is");
+	memset(longpath, 'x', sizeof(longpath) - 1);
+	longpath[0] = '/';
+	check_name(longpath, longpath, "name: 4000 bytes are kept whole");
+}
+
 int main(void)
 {
+	test_names();
 	test_encode_ng();
 	test_kernel_vector();
 	test_decode_and_ascii();
