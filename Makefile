@@ -17,7 +17,7 @@ PKG_CONFIG ?= pkg-config
 PREFIX ?= /usr/local
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
-PKGS := libbpf tss2-esys tss2-mu tss2-tctildr tss2-rc libcrypto zlib
+PKGS := libbpf tss2-esys tss2-mu tss2-tctildr tss2-rc libcrypto zlib json-c
 CFLAGS ?= -g -O2
 CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror -I$(OUTPUT) -Ibpf \
 	  $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "msg.h"
 #include "policy.h"
+#include "runtime_policy.h"
 #include "verify.h"
 
 #ifndef BIMA_VERSION
@@ -121,7 +122,7 @@ static const char log_usage[] =
 
 static const char verify_usage[] =
 	"Usage: bima verify [--log-dir DIR] [--tcti TCTI] [--epoch NAME] [--since ID]\n"
-	"                   [--reject-userspace-hashes]\n"
+	"                   [--reject-userspace-hashes] [--runtime-policy FILE]\n"
 	"       bima verify --quote PREFIX --ak FILE --nonce HEX [--log-dir DIR] [--since ID]\n"
 	"\n"
 	"Check each entry's template hash and each snapshot against the log before it\n"
@@ -154,6 +155,10 @@ static const char verify_usage[] =
 	"  --ak FILE       the attestation key's public key, PEM (`bima ak export`), for\n"
 	"                  every quote; needed with --quote, else the log directory's key\n"
 	"  --nonce HEX     with --quote: the nonce the quote must be over, 1 to 64 bytes\n"
+	"  --runtime-policy FILE\n"
+	"                  fail (1) unless every entry passes FILE, a Keylime runtime policy\n"
+	"                  (`bima policy export-keylime`): its name matches an exclude, or\n"
+	"                  its digest is among those FILE allows for its name\n"
 	"  --reject-userspace-hashes\n"
 	"                  fail (1) if bima hashed any file in userspace because the kernel\n"
 	"                  could not (a bima_userspace_hash entry precedes each)\n";
@@ -178,6 +183,8 @@ static const char policy_usage[] =
 	"Usage: bima policy check FILE\n"
 	"       bima policy load FILE\n"
 	"       bima policy default\n"
+	"       bima policy export-keylime (--tree DIR... | --log) [--exclude REGEX...]\n"
+	"                                  [--log-dir DIR] [--epoch NAME]\n"
 	"\n"
 	"check    compile FILE, a policy in IMA's policy language (measure, dont_measure;\n"
 	"         func=, mask=, uid=, euid=, fowner=, fgroup= with =, < or >; fsmagic=,\n"
@@ -189,6 +196,13 @@ static const char policy_usage[] =
 	"         is not the PCR bima extends is refused\n"
 	"default  print the built-in policy: IMA's ima_policy=tcb, the kexec rules IMA's\n"
 	"         architecture policy adds under secure boot, and BPF_CHECK\n"
+	"export-keylime\n"
+	"         print a Keylime runtime policy (JSON) that allows the sha256 of every\n"
+	"         regular file under each DIR (mounts not crossed), or every entry of the\n"
+	"         newest epoch's log (--log, or --epoch) but those recording a fault; it\n"
+	"         excludes bima's bookkeeping entries (bima_seq, snapshot_aggregate) and\n"
+	"         each REGEX (matched at the start of a name, as Keylime does). Exit\n"
+	"         status: 0 printed, 1 a tree or the log cannot be read, 2 usage\n"
 	"\n"
 	"The kernel evaluates the rules in order and the first that matches decides, as\n"
 	"in IMA; what no rule matches is not measured. Exit status: 0 done, 1 errors in\n"
@@ -216,6 +230,7 @@ enum {
 	OPT_RETENTION,
 	OPT_RETENTION_ANCHORS,
 	OPT_ASCII,
+	OPT_RUNTIME_POLICY,
 };
 
 static const struct option options[] = {
@@ -240,6 +255,7 @@ static const struct option options[] = {
 	{ "retention", required_argument, NULL, OPT_RETENTION },
 	{ "retention-anchors", required_argument, NULL, OPT_RETENTION_ANCHORS },
 	{ "ascii", required_argument, NULL, OPT_ASCII },
+	{ "runtime-policy", required_argument, NULL, OPT_RUNTIME_POLICY },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{},
@@ -253,6 +269,7 @@ struct args {
 	const char *nonce, *out;
 	const char *quote, *ak;
 	const char *ascii; /* --ascii, or NULL when not given */
+	const char *runtime_policy;
 	unsigned long since;
 	enum retention retention;
 	unsigned long retention_anchors;
@@ -334,6 +351,9 @@ static int parse(int argc, char **argv, const char *help, const int *allowed, st
 			break;
 		case OPT_AK:
 			a->ak = optarg;
+			break;
+		case OPT_RUNTIME_POLICY:
+			a->runtime_policy = optarg;
 			break;
 		case OPT_ASCII:
 			if (optarg[0] != '/' && strcmp(optarg, "none")) {
@@ -780,9 +800,9 @@ static int cmd_log(int argc, char **argv)
 
 static int cmd_verify(int argc, char **argv)
 {
-	static const int allowed[] = { OPT_LOG_DIR,	 OPT_TCTI,  OPT_EPOCH,
-				       OPT_REJECT_UHASH, OPT_QUOTE, OPT_AK,
-				       OPT_NONCE,	 OPT_SINCE, 0 };
+	static const int allowed[] = { OPT_LOG_DIR,	   OPT_TCTI, OPT_EPOCH, OPT_REJECT_UHASH,
+				       OPT_QUOTE,	   OPT_AK,   OPT_NONCE, OPT_SINCE,
+				       OPT_RUNTIME_POLICY, 0 };
 	char dir[LOG_PATH_MAX];
 	struct verify_opts o = {};
 	struct args a;
@@ -806,6 +826,7 @@ static int cmd_verify(int argc, char **argv)
 	o.ak_pem = a.ak;
 	o.since = a.since;
 	o.reject_uhash = a.reject_uhash;
+	o.runtime_policy = a.runtime_policy;
 	return verify_run(&o);
 }
 
@@ -860,12 +881,69 @@ static int policy_load(struct policy *p, const char *path)
 	return 0;
 }
 
+/*
+ * `bima policy export-keylime`: its own options, for they repeat:
+ * --tree DIR... --log --exclude REGEX... --log-dir DIR --epoch NAME
+ */
+static int policy_export(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "tree", required_argument, NULL, 't' },
+		{ "log", no_argument, NULL, 'l' },
+		{ "exclude", required_argument, NULL, 'x' },
+		{ "log-dir", required_argument, NULL, 'd' },
+		{ "epoch", required_argument, NULL, 'e' },
+		{},
+	};
+	struct runtime_policy_out *o = NULL;
+	struct args a = { .log_dir = DEFAULT_LOG_DIR };
+	char dir[LOG_PATH_MAX];
+	bool from_log = false, trees = false;
+	int opt, err;
+
+	err = runtime_policy_out__new(&o);
+	optind = 1;
+	while (!err && (opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 't':
+			trees = true;
+			err = runtime_policy_out_tree(o, optarg);
+			break;
+		case 'l':
+			from_log = true;
+			break;
+		case 'x':
+			err = runtime_policy_out_exclude(o, optarg);
+			break;
+		case 'd':
+			a.log_dir = optarg;
+			break;
+		case 'e':
+			a.epoch = optarg;
+			break;
+		default:
+			err = -EINVAL;
+		}
+	}
+	if (!err && (optind < argc || (!trees && !from_log))) {
+		fputs(policy_usage, stderr);
+		err = -EINVAL;
+	}
+	if (!err && from_log)
+		err = pick_epoch(&a, dir, sizeof(dir)) ?: runtime_policy_out_log(o, dir);
+	err = err ?: runtime_policy_out_print(o, stdout);
+	runtime_policy_out__free(o);
+	return err == -EINVAL ? 2 : err ? 1 : 0;
+}
+
 static int cmd_policy(int argc, char **argv)
 {
 	const char *sub = argc > 1 ? argv[1] : "";
 	static struct policy p;
 	int err;
 
+	if (argc >= 2 && !strcmp(sub, "export-keylime"))
+		return policy_export(argc - 1, argv + 1);
 	if (argc == 2 && !strcmp(sub, "default")) {
 		fputs(policy_default, stdout);
 		return 0;

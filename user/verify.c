@@ -18,6 +18,7 @@
 #include "log.h"
 #include "msg.h"
 #include "replay.h"
+#include "runtime_policy.h"
 #include "seqset.h"
 #include "snapshot.h"
 #include "uhash.h"
@@ -607,6 +608,34 @@ static void print_notes(struct notes *n)
 	print_seq_notes(n);
 }
 
+#define POLICY_FAILS_SHOWN 20
+
+/* The entries checked against a runtime policy. */
+struct policy_count {
+	uint64_t allowed, excluded, failed;
+};
+
+/* Check an entry against the runtime policy; the first failures are printed. */
+static void check_policy(const struct runtime_policy *p, const struct template_entry *e,
+			 const struct template_fields *f, struct log_cursor *c,
+			 struct policy_count *n)
+{
+	enum runtime_verdict v = runtime_policy_check(p, e, f);
+	char hex[2 * HASHALG_MAX_SIZE + 1];
+
+	n->allowed += v == RUNTIME_ALLOWED;
+	n->excluded += v == RUNTIME_EXCLUDED;
+	if (v == RUNTIME_ALLOWED || v == RUNTIME_EXCLUDED || n->failed++ >= POLICY_FAILS_SHOWN)
+		return;
+	hex_encode(f->digest, f->alg->size, hex);
+	printf("FAIL: segment %u, entry %u: %s %s:%s: %s\n", log_cursor_segment(c),
+	       log_cursor_index(c), f->path, f->alg->name, hex,
+	       v == RUNTIME_UNKNOWN
+		       ? "the runtime policy has no digests for this name, and no "
+			 "exclude matches it"
+		       : "not among the digests the runtime policy allows for this name");
+}
+
 /* The reference: the quote given, checked, or the TPM. Prints what it is. */
 static int open_reference(const struct verify_opts *o, struct reference *ref, char *dir, size_t len,
 			  const char **epoch_dir)
@@ -683,6 +712,8 @@ int verify_run(const struct verify_opts *o)
 	static struct notes notes;
 	static struct seen seen;
 	static struct kernel_anchors ka;
+	struct runtime_policy *policy = NULL;
+	struct policy_count counted = {};
 	const struct bima_anchor *lacking;
 	uint64_t snapshots;
 	char dir[LOG_PATH_MAX], why[WHY_LEN];
@@ -693,7 +724,7 @@ int verify_run(const struct verify_opts *o)
 	struct template_entry e;
 	uint64_t entries = 0, first = 0;
 	struct chain chain = { .reset = (uint32_t)-1 };
-	int err, result, bad = 0;
+	int err, result = VERIFY_ERROR, bad = 0;
 
 	for (size_t i = 0; i < sizeof(banks) / sizeof(banks[0]); i++)
 		banks[i] = hashalg_by_name(bank_names[i], strlen(bank_names[i]));
@@ -703,6 +734,8 @@ int verify_run(const struct verify_opts *o)
 	memset(&seen, 0, sizeof(seen));
 	memset(&ka, 0, sizeof(ka));
 
+	if (o->runtime_policy && runtime_policy_read(o->runtime_policy, &policy))
+		goto out;
 	result = open_reference(o, &ref, dir, sizeof(dir), &epoch_dir);
 	if (result != VERIFY_OK)
 		goto out;
@@ -764,6 +797,8 @@ int verify_run(const struct verify_opts *o)
 		entries++;
 		note_entry(&e, &f, &notes);
 		note_seen(&seen, &e, c);
+		if (policy)
+			check_policy(policy, &e, &f, c, &counted);
 		if (notes.uhashed == 1 && !notes.uhash_segment) {
 			notes.uhash_segment = log_cursor_segment(c);
 			notes.uhash_index = log_cursor_index(c);
@@ -864,6 +899,18 @@ int verify_run(const struct verify_opts *o)
 		       "and each agrees with the log\n",
 		       (unsigned long long)ka.agreed);
 	result = bad ? VERIFY_MISMATCH : VERIFY_OK;
+	if (policy) {
+		if (counted.failed > POLICY_FAILS_SHOWN)
+			printf("FAIL: and %llu more entries the runtime policy does not allow\n",
+			       (unsigned long long)(counted.failed - POLICY_FAILS_SHOWN));
+		printf("%s: runtime policy %s: %llu entries allowed, %llu excluded, %llu not "
+		       "allowed\n",
+		       counted.failed ? "FAIL" : "ok", o->runtime_policy,
+		       (unsigned long long)counted.allowed, (unsigned long long)counted.excluded,
+		       (unsigned long long)counted.failed);
+		if (counted.failed)
+			result = VERIFY_MISMATCH;
+	}
 	if (o->reject_uhash && notes.uhashed) {
 		printf("FAIL: segment %u, entry %u: the next entry was hashed in userspace, not "
 		       "by the kernel (%s), and --reject-userspace-hashes refuses it\n",
@@ -874,6 +921,7 @@ out:
 	log_cursor__free(c);
 	tpm__free(ref.tpm);
 	EVP_PKEY_free(ref.ak);
+	runtime_policy_free(policy);
 	digestset_free(&seen.digests);
 	return result;
 }

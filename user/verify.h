@@ -28,6 +28,7 @@ struct verify_opts {
 	size_t nonce_len;
 	uint64_t since;	   /* start from this anchor; 0: from the start, or the oldest anchor */
 	bool reject_uhash; /* a log with entries hashed in userspace (uhash.h) fails */
+	const char *runtime_policy; /* a Keylime runtime policy every entry must pass */
 };
 
 int verify_run(const struct verify_opts *o);

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Keylime runtime policies, on a real (software) TPM: `bima policy
+# export-keylime` writes one from a log and from a directory tree (names
+# as the log stores them: a space as '_'), with bima's bookkeeping entries
+# excluded, and each is valid as Keylime's schema wants it (bare lowercase
+# hex digests, generator 3, log_hash_alg sha1). `bima verify
+# --runtime-policy` accepts a log whose entries are all allowed or
+# excluded, and names each entry that is not: a file whose digest changed,
+# a file the policy does not know, and a violation, which a policy made
+# from a log never allows. A file that is not a policy is refused (2).
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/lib.sh"
+. "$top/tests/tpm/swtpm.sh"
+swtpm_start || exit 1
+
+bima=$top/bima
+writer=$top/.output/tests/tpm-writer
+w=$swtpm_dir
+log=$w/log
+tree=$w/tree
+mkdir -p "$tree/bin" "$tree/etc"
+cp /bin/true /bin/ls "$tree/bin/"
+cp /bin/cat "$tree/bin/c at"
+echo "setting" >"$tree/etc/conf"
+verify() { "$bima" verify --log-dir "$log" --tcti "$TCTI" --runtime-policy "$@" >"$w/out" 2>&1; }
+
+"$writer" "$TCTI" "$log" 11 "$tree/bin/true" "$tree/bin/ls" snapshot "$tree/bin/c at" >/dev/null 2>&1
+"$bima" policy export-keylime --log --log-dir "$log" >"$w/log.json" 2>"$w/export.err"
+check_eq "a policy is made from the log (0)" $? 0
+check "valid as Keylime's schema wants it" python3 - "$w/log.json" <<'PY'
+import json, re, sys
+p = json.load(open(sys.argv[1]))
+assert p["meta"]["version"] == 1 and p["meta"]["generator"] == 3 and p["release"] == 0
+assert p["ima"] == {"ignored_keyrings": [], "log_hash_alg": "sha1", "dm_policy": None}
+assert p["keyrings"] == {} and p["verification-keys"] == ""
+for table in (p["digests"], p["ima-buf"]):
+    for name, hexes in table.items():
+        assert hexes and all(re.fullmatch("[0-9a-f]{40,128}", h) for h in hexes), name
+assert "boot_aggregate" in p["digests"]
+PY
+check_grep "it holds each file's digest under the name the log has" \
+	"\"$(ere "$tree/bin/c_at")\":\\[ *\$" "$w/log.json"
+check_grep "and excludes bima's bookkeeping entries" '"bima_seq\$"' "$w/log.json"
+verify "$w/log.json"
+check_eq "the log passes the policy made from it (0)" $? 0
+check_grep "every entry allowed or excluded" '^ok: runtime policy .*: 4 entries allowed, 1 excluded, 0 not allowed$' "$w/out"
+
+"$bima" policy export-keylime --tree "$tree" --exclude 'boot_aggregate$' >"$w/tree.json" 2>"$w/export.err"
+check_eq "a policy is made from a tree (0)" $? 0
+check_grep "with the name as the log stores it (a space as '_')" "\"$(ere "$tree/bin/c_at")\"" "$w/tree.json"
+check_grep "with every regular file of the tree" "\"$(ere "$tree/etc/conf")\"" "$w/tree.json"
+verify "$w/tree.json"
+check_eq "the log passes the tree's policy (0)" $? 0
+check_grep "boot_aggregate and the bookkeeping excluded" '^ok: runtime policy .*: 3 entries allowed, 2 excluded, 0 not allowed$' "$w/out"
+
+cp /bin/echo "$tree/bin/true" # changed after the policy was made
+"$writer" "$TCTI" "$log" 11 "$tree/bin/true" /bin/dd violation:/tmp/written-while-open >/dev/null 2>&1
+verify "$w/tree.json"
+check_eq "a log with entries the policy does not allow fails (1)" $? 1
+check_grep "a changed file is named, with its digest" \
+	"^FAIL: segment 3, entry 0: $(ere "$tree/bin/true") sha256:$(sha256sum "$tree/bin/true" | cut -d' ' -f1): not among the digests the runtime policy allows for this name\$" "$w/out"
+check_grep "an unknown file is named" \
+	"^FAIL: segment 3, entry 1: /bin/dd sha256:[0-9a-f]{64}: the runtime policy has no digests for this name" "$w/out"
+check_grep "and counted" '^FAIL: runtime policy .*: 3 entries allowed, 2 excluded, 3 not allowed$' "$w/out"
+sed 's/^/    | /' "$w/out"
+"$bima" policy export-keylime --log --log-dir "$log" >"$w/log2.json" 2>"$w/export.err"
+check_grep "a policy made from a log leaves its violation out, and says so" 'written-while-open records a violation; it stays out of the policy' "$w/export.err"
+verify "$w/log2.json"
+check_grep "so the violation fails it" '^FAIL: segment 3, entry 2: /tmp/written-while-open sha256:0{64}: the runtime policy has no digests' "$w/out"
+
+echo '{"meta": {"version": 1}, "digests": {"/x": ["SHA256:AB"]}}' >"$w/bad.json"
+verify "$w/bad.json"
+check_eq "a file that is not a runtime policy is refused (2)" $? 2
+check_grep "saying what it lacks" 'a runtime policy needs digests, excludes, keyrings, ima and ima-buf' "$w/out"
+sed 's/"excludes":\[/"excludes":["(?=x)",/' "$w/log.json" >"$w/re.json"
+verify "$w/re.json"
+check_eq "an exclude POSIX cannot read is refused (2), not ignored" $? 2
+check_grep "naming it" 'excludes: .*POSIX extended expressions' "$w/out"
+swtpm_stop
+done_testing
