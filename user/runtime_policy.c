@@ -294,14 +294,21 @@ static int walk(const char *path, const struct stat *st, int type, struct FTW *f
 
 int runtime_policy_out_tree(struct runtime_policy_out *o, const char *dir)
 {
+	char *abs = realpath(dir, NULL); /* names are absolute, as in the log */
 	int err;
 
-	walking = o;
-	err = nftw(dir, walk, 64, FTW_PHYS | FTW_MOUNT);
-	walking = NULL;
-	if (err < 0) {
+	if (!abs) {
 		pr_err("%s: %s", dir, strerror(errno));
 		return -errno;
+	}
+	walking = o;
+	err = nftw(abs, walk, 64, FTW_PHYS | FTW_MOUNT);
+	free(abs);
+	walking = NULL;
+	if (err < 0) {
+		err = -errno;
+		pr_err("%s: %s", dir, strerror(-err));
+		return err;
 	}
 	return err ? -ENOMEM : 0;
 }

@@ -51,6 +51,9 @@ check_grep "every entry allowed or excluded" '^ok: runtime policy .*: 4 entries 
 check_eq "a policy is made from a tree (0)" $? 0
 check_grep "with the name as the log stores it (a space as '_')" "\"$(ere "$tree/bin/c_at")\"" "$w/tree.json"
 check_grep "with every regular file of the tree" "\"$(ere "$tree/etc/conf")\"" "$w/tree.json"
+(cd "$w" && "$bima" policy export-keylime --tree tree) >"$w/relative.json" 2>/dev/null
+check_grep "a tree given as a relative path is named absolutely, as the log names files" \
+	"\"$(ere "$tree/etc/conf")\"" "$w/relative.json"
 verify "$w/tree.json"
 check_eq "the log passes the tree's policy (0)" $? 0
 check_grep "boot_aggregate and the bookkeeping excluded" '^ok: runtime policy .*: 3 entries allowed, 2 excluded, 0 not allowed$' "$w/out"
