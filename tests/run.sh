@@ -56,6 +56,9 @@ done
 for t in tests/tpm/test_*.sh; do
 	run_test "tpm/$(basename "$t" .sh)" "$t"
 done
+for t in tests/deploy/test_*.sh; do
+	run_test "deploy/$(basename "$t" .sh)" "$t"
+done
 for c in $(tests/tpm/tamper.sh --list); do
 	run_test "tamper/$c" tests/tpm/tamper.sh "$c"
 done
