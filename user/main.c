@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* bima: command-line dispatch only. */
+#define _GNU_SOURCE /* asprintf */
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
@@ -15,6 +16,7 @@
 #include "ascii.h"
 #include "bundle.h"
 #include "collector.h"
+#include "config.h"
 #include "hashalg.h"
 #include "keylime.h"
 #include "loader.h"
@@ -53,7 +55,13 @@ static const char usage[] =
 	"  keylime  check what a Keylime agent on this host needs\n"
 	"  policy   check a measurement policy, put one in force, or print the built-in one\n"
 	"  help     show this text; `bima COMMAND --help` shows a command's options\n"
-	"  version  print the version\n";
+	"  version  print the version\n"
+	"\n"
+	"A command that takes options reads " CONFIG_DEFAULT " first, if it exists, or the\n"
+	"file of --config FILE given as its first option (--config none: no file). Its\n"
+	"lines are \"key = value\", a key one of bima run's long options (yes or no for\n"
+	"one without a value); a command takes the keys it has options for, and its\n"
+	"command line has the last word.\n";
 
 static const char run_usage[] =
 	"Usage: bima run [--log-dir DIR] [--tcti TCTI] [--pcr N] [--policy FILE]\n"
@@ -297,7 +305,7 @@ static int parse_ulong(const char *opt, const char *s, unsigned long max, unsign
 }
 
 /* Parse the options; `allowed` lists the OPT_* a command takes. Returns 1 for --help. */
-static int parse(int argc, char **argv, const char *help, const int *allowed, struct args *a)
+static int parse_args(int argc, char **argv, const char *help, const int *allowed, struct args *a)
 {
 	int opt;
 
@@ -447,6 +455,117 @@ static const char *ascii_link(const struct args *a)
 	if (a->ascii)
 		return strcmp(a->ascii, "none") ? a->ascii : NULL;
 	return a->pcr == 10 ? ASCII_DEFAULT_LINK : NULL;
+}
+
+#define CONFIG_MAX 64 /* settings in a configuration file */
+
+/* The settings of a configuration file, as "--key=value" arguments. */
+struct config {
+	const char *path;
+	char *args[CONFIG_MAX];
+	int n;
+};
+
+static int config_setting(const char *key, const char *value, unsigned int line, void *arg)
+{
+	static const int every[] = { OPT_LOG_DIR,
+				     OPT_TCTI,
+				     OPT_PCR,
+				     OPT_RINGBUF,
+				     OPT_FAIL_CLOSED,
+				     OPT_GRACE,
+				     OPT_POLICY,
+				     OPT_SNAP_ENTRIES,
+				     OPT_SNAP_INTERVAL,
+				     OPT_RETENTION,
+				     OPT_RETENTION_ANCHORS,
+				     OPT_ASCII,
+				     0 };
+	struct config *c = arg;
+	const struct option *o;
+	struct args scratch;
+	char *check[2] = { "bima", NULL };
+	bool flag;
+
+	for (o = options; o->name && strcmp(o->name, key); o++)
+		;
+	for (const int *p = every; o->name && *p; p++)
+		if (*p == o->val)
+			goto known;
+	fprintf(stderr, "bima: %s:%u: unknown key \"%s\" (the keys are bima run's long options)\n",
+		c->path, line, key);
+	return -EINVAL;
+known:
+	flag = o->has_arg == no_argument;
+	if (flag && strcmp(value, "yes") && strcmp(value, "no")) {
+		fprintf(stderr, "bima: %s:%u: %s takes yes or no, not \"%s\"\n", c->path, line, key,
+			value);
+		return -EINVAL;
+	}
+	if (flag && !strcmp(value, "no"))
+		return 0;
+	if (c->n == CONFIG_MAX) {
+		fprintf(stderr, "bima: %s:%u: more than %d settings\n", c->path, line, CONFIG_MAX);
+		return -EINVAL;
+	}
+	if (flag ? asprintf(&c->args[c->n], "--%s", key) < 0
+		 : asprintf(&c->args[c->n], "--%s=%s", key, value) < 0)
+		return -ENOMEM;
+	/* The value as the option takes it: checked here, so that the line is named. */
+	check[1] = c->args[c->n++];
+	optind = 0;
+	if (parse_args(2, check, "", every, &scratch)) {
+		fprintf(stderr, "bima: %s:%u: the setting above is refused\n", c->path, line);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Parse a command's options after the settings of the configuration file
+ * (--config FILE, or /etc/bima/bima.conf if it exists), which apply where
+ * the command takes them; the command line has the last word. Returns 1
+ * for --help.
+ */
+static int parse(int argc, char **argv, const char *help, const int *allowed, struct args *a)
+{
+	struct config c = { .path = CONFIG_DEFAULT };
+	char *merged[CONFIG_MAX + 64];
+	int n = 0, err, rest = 1;
+
+	if (argc > 2 && !strcmp(argv[1], "--config")) {
+		c.path = argv[2];
+		rest = 3;
+	}
+	if (argc - rest > 63) {
+		fprintf(stderr, "bima: too many arguments\n");
+		return -EINVAL;
+	}
+	err = strcmp(c.path, "none") ? config_read(c.path, config_setting, &c) : 0;
+	if (err == -ENOENT && rest == 1)
+		err = 0; /* no configuration file: the defaults */
+	else if (err == -ENOENT)
+		fprintf(stderr, "bima: --config %s: no such file\n", c.path);
+	merged[n++] = argv[0];
+	for (int i = 0; i < c.n; i++) {
+		const char *eq = strchr(c.args[i], '=');
+		size_t len = eq ? (size_t)(eq - c.args[i] - 2) : strlen(c.args[i] + 2);
+		bool taken = false;
+
+		/* A setting applies to a command that takes the option. */
+		for (const struct option *o = options; o->name; o++)
+			if (strlen(o->name) == len && !strncmp(o->name, c.args[i] + 2, len))
+				for (const int *p = allowed; *p; p++)
+					taken |= *p == o->val;
+		if (taken)
+			merged[n++] = c.args[i];
+	}
+	for (int i = rest; i < argc; i++)
+		merged[n++] = argv[i];
+	merged[n] = NULL;
+	optind = 0;
+	/* The settings stay allocated: what parse_args() sets points into them. */
+	return err ?: parse_args(n, merged, help, allowed, a);
 }
 
 static int cmd_run(int argc, char **argv)

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# The configuration file: its settings apply to every command that takes
+# them (bima verify takes the log directory and the TPM from it, and leaves
+# bima run's keys alone), the command line has the last word, and a bad
+# line (an unknown key, a value the option refuses, no "=") is refused
+# with its file and line, before anything runs.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/lib.sh"
+. "$top/tests/tpm/swtpm.sh"
+swtpm_start || exit 1
+
+bima=$top/bima
+w=$swtpm_dir
+"$top/.output/tests/tpm-writer" "$TCTI" "$w/log" 11 /bin/true >/dev/null 2>&1
+cat >"$w/bima.conf" <<CONF
+# bima's settings
+log-dir = $w/log     # where the log is
+tcti = $TCTI
+pcr = 11
+snapshot-entries = 1000
+fail-closed = no
+CONF
+"$bima" verify --config "$w/bima.conf" >"$w/out" 2>&1
+check_eq "bima verify takes the log directory and the TPM from the file (0)" $? 0
+check_grep "the log of that directory" "^$(ere "$w/log")/epoch-1-0: 2 entries in 1 segment\\(s\\): verified\$" "$w/out"
+"$bima" verify --config "$w/bima.conf" --log-dir "$w/nowhere" >"$w/out" 2>&1
+check_eq "the command line has the last word (2: no log there)" $? 2
+check_grep "naming its directory" "$(ere "$w/nowhere")" "$w/out"
+
+refused() { # NAME LINE PATTERN
+	printf '%s\n' "$2" >"$w/bad.conf"
+	"$bima" run --config "$w/bad.conf" >"$w/bad.out" 2>&1
+	check_eq "$1: refused (2)" $? 2
+	check_grep "$1: with its file and line" "$3" "$w/bad.out"
+}
+refused "an unknown key" "colour = red" "bad.conf:1: unknown key \"colour\""
+refused "a value the option refuses" "pcr = 24" "bad.conf:1: the setting above is refused"
+refused "a line without =" "pcr 11" "bad.conf:1: \"pcr 11\" is not \"key = value\""
+refused "a flag that is not yes or no" "fail-closed = maybe" "bad.conf:1: fail-closed takes yes or no"
+"$bima" run --config "$w/missing.conf" >"$w/bad.out" 2>&1
+check_eq "a --config file that does not exist is refused (2)" $? 2
+check_grep "named" 'missing.conf: no such file' "$w/bad.out"
+check "nothing was pinned by the refused runs" test ! -e /sys/fs/bpf/bima
+swtpm_stop
+done_testing
