@@ -780,6 +780,25 @@ static int open_ak(const struct args *a, struct tpm **tpm, struct tpm_ak *ak)
 	return err ?: ak_load_or_create(*tpm, a->log_dir, ak);
 }
 
+/*
+ * `bima COMMAND SUB [OPTIONS]` with one subcommand SUB: the exit status for
+ * usage or --help, or -1 to go on with the options in *a.
+ */
+static int parse_sub(int argc, char **argv, const char *sub, const char *usage, const int *allowed,
+		     struct args *a)
+{
+	int err;
+
+	if (argc < 2 || strcmp(argv[1], sub)) {
+		bool help = argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
+
+		fputs(usage, help ? stdout : stderr);
+		return help ? 0 : 2;
+	}
+	err = parse(argc - 1, argv + 1, usage, allowed, a);
+	return err ? (err > 0 ? 0 : 2) : -1;
+}
+
 static int cmd_ak(int argc, char **argv)
 {
 	static const int allowed[] = { OPT_LOG_DIR, OPT_TCTI, 0 };
@@ -788,15 +807,9 @@ static int cmd_ak(int argc, char **argv)
 	struct args a;
 	int err;
 
-	if (argc < 2 || strcmp(argv[1], "export")) {
-		bool help = argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
-
-		fputs(ak_usage, help ? stdout : stderr);
-		return help ? 0 : 2;
-	}
-	err = parse(argc - 1, argv + 1, ak_usage, allowed, &a);
-	if (err)
-		return err > 0 ? 0 : 2;
+	err = parse_sub(argc, argv, "export", ak_usage, allowed, &a);
+	if (err >= 0)
+		return err;
 	err = open_ak(&a, &tpm, &ak) ?: ak_write_pem(&ak, stdout);
 	tpm__free(tpm);
 	return err ? 1 : 0;
@@ -965,15 +978,9 @@ static int cmd_keylime(int argc, char **argv)
 	struct args a;
 	int err;
 
-	if (argc < 2 || strcmp(argv[1], "check")) {
-		bool help = argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
-
-		fputs(keylime_usage, help ? stdout : stderr);
-		return help ? 0 : 2;
-	}
-	err = parse(argc - 1, argv + 1, keylime_usage, allowed, &a);
-	if (err)
-		return err > 0 ? 0 : 2;
+	err = parse_sub(argc, argv, "check", keylime_usage, allowed, &a);
+	if (err >= 0)
+		return err;
 	return keylime_check(a.log_dir, a.tcti,
 			     a.ascii && strcmp(a.ascii, "none") ? a.ascii : ASCII_DEFAULT_LINK);
 }
