@@ -8,6 +8,7 @@
 # rewritten before each read (hashed every time by both).
 #
 #   tools/bench/cost.sh [--kernel 6.12|6.1] [ROUNDS]   (default 6.12, 500)
+#   BIMA_RUN_OPTS="--ascii none" tools/bench/cost.sh ...   more options for bima run
 #
 # Prints the time of each workload and its ratio to no measurement (the
 # mean of a run before and one after bima's). The absolute times mean little
@@ -63,7 +64,8 @@ workload >/dev/null # warm the page cache
 none1=$(workload)
 
 echo "$policy" >"$work/bima.policy"
-"$top/bima" run --policy "$work/bima.policy" --log-dir "$work/log" >"$work/bima.out" 2>&1 &
+# shellcheck disable=SC2086 # BIMA_RUN_OPTS: more options, a word each
+"$top/bima" run --policy "$work/bima.policy" --log-dir "$work/log" ${BIMA_RUN_OPTS:-} >"$work/bima.out" 2>&1 &
 pid=$!
 until grep -q 'measuring exec' "$work/bima.out"; do sleep 0.2; done
 bima=$(workload)
