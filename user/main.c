@@ -293,14 +293,16 @@ struct args {
 	bool reject_uhash;
 };
 
-static int parse_ulong(const char *opt, const char *s, unsigned long max, unsigned long *out)
+/* A number of min..max; an error names the option and the range. */
+static int parse_ulong(const char *opt, const char *s, unsigned long min, unsigned long max,
+		       unsigned long *out)
 {
 	char *end;
 
 	errno = 0;
 	*out = strtoul(s, &end, 0);
-	if (errno || end == s || *end || *s == '-' || *out > max) {
-		fprintf(stderr, "bima: %s: invalid value \"%s\" (0..%lu)\n", opt, s, max);
+	if (errno || end == s || *end || *s == '-' || *out < min || *out > max) {
+		fprintf(stderr, "bima: %s: invalid value \"%s\" (%lu..%lu)\n", opt, s, min, max);
 		return -EINVAL;
 	}
 	return 0;
@@ -373,12 +375,8 @@ static int parse_args(int argc, char **argv, const char *help, const int *allowe
 			a->ascii = optarg;
 			break;
 		case OPT_SINCE:
-			if (parse_ulong("--since", optarg, ~0ul, &a->since))
+			if (parse_ulong("--since", optarg, 1, ~0ul, &a->since))
 				return -EINVAL;
-			if (!a->since) {
-				fprintf(stderr, "bima: --since: anchor ids start at 1\n");
-				return -EINVAL;
-			}
 			break;
 		case OPT_RETENTION:
 			if (anchor_retention_parse(optarg, &a->retention)) {
@@ -390,12 +388,9 @@ static int parse_args(int argc, char **argv, const char *help, const int *allowe
 			}
 			break;
 		case OPT_RETENTION_ANCHORS:
-			if (parse_ulong("--retention-anchors", optarg, 1000, &a->retention_anchors))
+			if (parse_ulong("--retention-anchors", optarg, 1, 1000,
+					&a->retention_anchors))
 				return -EINVAL;
-			if (!a->retention_anchors) {
-				fprintf(stderr, "bima: --retention-anchors: at least 1\n");
-				return -EINVAL;
-			}
 			break;
 		case OPT_UNLOAD:
 			a->unload = true;
@@ -410,28 +405,25 @@ static int parse_args(int argc, char **argv, const char *help, const int *allowe
 			a->fail_closed = true;
 			break;
 		case OPT_GRACE:
-			if (parse_ulong("--grace", optarg, 3600, &a->grace))
+			if (parse_ulong("--grace", optarg, 1, 3600, &a->grace))
 				return -EINVAL;
-			if (!a->grace) {
-				fprintf(stderr, "bima: --grace: at least 1 second\n");
-				return -EINVAL;
-			}
 			break;
 		case OPT_PCR:
-			if (parse_ulong("--pcr", optarg, 23, &a->pcr))
+			if (parse_ulong("--pcr", optarg, 0, 23, &a->pcr))
 				return -EINVAL;
 			break;
 		case OPT_SNAP_ENTRIES:
-			if (parse_ulong("--snapshot-entries", optarg, 1ul << 40, &a->snap_entries))
+			if (parse_ulong("--snapshot-entries", optarg, 0, 1ul << 40,
+					&a->snap_entries))
 				return -EINVAL;
 			break;
 		case OPT_SNAP_INTERVAL:
-			if (parse_ulong("--snapshot-interval", optarg, 30 * 86400,
+			if (parse_ulong("--snapshot-interval", optarg, 0, 30 * 86400,
 					&a->snap_interval))
 				return -EINVAL;
 			break;
 		case OPT_RINGBUF:
-			if (parse_ulong("--ringbuf-size", optarg, 1ul << 30, &a->ringbuf_size))
+			if (parse_ulong("--ringbuf-size", optarg, 0, 1ul << 30, &a->ringbuf_size))
 				return -EINVAL;
 			if (a->ringbuf_size < 4096 || (a->ringbuf_size & (a->ringbuf_size - 1))) {
 				fprintf(stderr,
