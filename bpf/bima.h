@@ -27,7 +27,18 @@ enum bima_hook {
 	BIMA_HOOK_BPF_CHECK = 9,	     /* bpf_prog: a BPF program's fd (bima's own) */
 	/* Not a hook: a record saying which policy came into force (bima_policy_switch). */
 	BIMA_REC_POLICY = 32,
+	/*
+	 * Not measurements, and without a sequence number (seq is 0): a cgroup v2
+	 * cgroup was made (path: its path below the cgroup2 root) or removed. In
+	 * ring-buffer order, the daemon sees a cgroup made before any measurement
+	 * in it and removed after the last, so it names the cgroup of each entry
+	 * even when the cgroup is gone by the time it reads the record.
+	 */
+	BIMA_REC_CGROUP_MKDIR = 33,
+	BIMA_REC_CGROUP_RMDIR = 34,
 };
+
+#define BIMA_CGROUP_PATH_MAX 1024 /* bytes of a cgroup path a BIMA_REC_CGROUP_* record holds */
 
 #define BIMA_POLICY_NAME "bima_policy" /* the path of a BIMA_REC_POLICY record */
 #define BIMA_KERNEL_SHA256 4	       /* the kernel's HASH_ALGO_SHA256 */
@@ -38,6 +49,8 @@ enum bima_event_flags {
 	/* Violations, as IMA's: no digest; logged as a zero digest, extended as 0xff... */
 	BIMA_EV_TOMTOU = 1 << 1,       /* measured for reading while open for writing */
 	BIMA_EV_OPEN_WRITERS = 1 << 2, /* opened for writing while open, and measured */
+	BIMA_EV_PATH_CUT = 1 << 3,     /* BIMA_REC_CGROUP_MKDIR: the path was longer than
+					* BIMA_CGROUP_PATH_MAX - 1 and is cut */
 };
 
 /*

@@ -765,6 +765,53 @@ int BPF_PROG(bima_file_free, struct file *file)
 }
 
 /*
+ * Attribution: a cgroup v2 cgroup made or removed, so that the daemon can
+ * name the cgroup (and the container) of a measurement even after the
+ * cgroup is gone (bima.h). cgroup v1 hierarchies (hierarchy_id other than
+ * 0) are not the task's cgroup of bpf_get_current_cgroup_id(). A record
+ * the ring buffer has no room for is only a name the daemon then looks up
+ * itself; it takes no sequence number and is not counted lost.
+ */
+static __always_inline int cgroup_record(struct cgroup *cgrp, const char *path, __u16 type)
+{
+	__u32 size = sizeof(struct bima_event) + (path ? BIMA_CGROUP_PATH_MAX : 0);
+	struct bima_event *ev;
+	long n;
+
+	if (BPF_CORE_READ(cgrp, root, hierarchy_id) != 0)
+		return 0;
+	ev = bpf_ringbuf_reserve(&bima_events, size, 0);
+	if (!ev)
+		return 0;
+	__builtin_memset(ev, 0, sizeof(*ev));
+	ev->hook = type;
+	ev->cgroup_id = BPF_CORE_READ(cgrp, kn, id);
+	ev->tgid = bpf_get_current_pid_tgid() >> 32;
+	ev->pid = (__u32)bpf_get_current_pid_tgid();
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	if (path) {
+		n = bpf_probe_read_kernel_str(ev->path, BIMA_CGROUP_PATH_MAX, path);
+		ev->path_len = n > 0 ? n : 0;
+		if (n == BIMA_CGROUP_PATH_MAX)
+			ev->flags = BIMA_EV_PATH_CUT;
+	}
+	bpf_ringbuf_submit(ev, 0);
+	return 0;
+}
+
+SEC("tp_btf/cgroup_mkdir")
+int BPF_PROG(bima_cgroup_mkdir, struct cgroup *cgrp, const char *path)
+{
+	return cgroup_record(cgrp, path, BIMA_REC_CGROUP_MKDIR);
+}
+
+SEC("tp_btf/cgroup_rmdir")
+int BPF_PROG(bima_cgroup_rmdir, struct cgroup *cgrp, const char *path)
+{
+	return cgroup_record(cgrp, NULL, BIMA_REC_CGROUP_RMDIR);
+}
+
+/*
  * Put the policy in the idle slot in force, and log that it did: a record
  * named BIMA_POLICY_NAME carrying the policy's digest, in sequence with the
  * measurements. Run by BPF_PROG_RUN (`bima policy load`, or the daemon at

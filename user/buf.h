@@ -51,9 +51,19 @@ static inline int buf_put_u32(struct buf *b, uint32_t v)
 	return buf_put(b, le, 4);
 }
 
+static inline int buf_put_u64(struct buf *b, uint64_t v)
+{
+	return buf_put_u32(b, (uint32_t)v) ?: buf_put_u32(b, (uint32_t)(v >> 32));
+}
+
 static inline uint32_t get_u32_le(const uint8_t *p)
 {
 	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t get_u64_le(const uint8_t *p)
+{
+	return get_u32_le(p) | (uint64_t)get_u32_le(p + 4) << 32;
 }
 
 static inline void buf_free(struct buf *b)

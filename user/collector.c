@@ -28,6 +28,7 @@
 #include "ak.h"
 #include "anchor.h"
 #include "collector.h"
+#include "container.h"
 #include "epoch.h"
 #include "kernel_ima.h"
 #include "loader.h"
@@ -74,9 +75,15 @@ struct collector {
 	struct digestset batch_logged;	 /* template digests of the batch's measurements */
 	uint64_t batch_repeats, repeats; /* measurements the log has already: not logged */
 	bool uhash_told;		 /* the first userspace hash was announced */
-	struct snapshot snap;		 /* a snapshot logged, its anchor not yet recorded */
-	struct buf snap_entry;		 /* and its entry */
-	struct tpm_ak ak;		 /* the attestation key, for the quotes of snapshots */
+	struct cgroups *cgroups;	 /* cgroup id -> path and container */
+	bool ct_template;		 /* file entries are bima-ct; else ima-ng and marks */
+	struct attribution mark;	 /* ima-ng: the segment's last bima_container mark */
+	bool marked, batch_marked;	 /* whether there is one; at the batch's start */
+	struct attribution batch_mark;
+	struct buf key;	       /* ima-ng: what repeated() compares */
+	struct snapshot snap;  /* a snapshot logged, its anchor not yet recorded */
+	struct buf snap_entry; /* and its entry */
+	struct tpm_ak ak;      /* the attestation key, for the quotes of snapshots */
 	bool ak_ok;
 	bool snap_pending;	    /* its entry is not yet in the TPM, or not quoted */
 	size_t snap_end;	    /* where it ends in unextended: extends stop there */
@@ -178,11 +185,25 @@ static int account_drops(struct collector *c)
  * not log the same template digest twice in an epoch. A file measured again
  * with the same content and path (the cache forgot it) is such an entry.
  */
-static bool repeated(struct collector *c)
+/*
+ * Whether the entry in scratch is in the log already. For an ima-ng entry
+ * with attribution a, the key is its template data and the cgroup and
+ * mount namespace: a file measured in another container is logged again,
+ * after its mark (bima-ct entries hold them in the template data).
+ */
+static bool repeated(struct collector *c, const struct attribution *a)
 {
 	uint8_t d[TEMPLATE_DIGEST_SIZE];
+	struct buf *key = &c->scratch;
 
-	hashalg_digest(hashalg_by_name("sha1", 4), c->scratch.p, c->scratch.len, d);
+	if (a && !c->ct_template) {
+		c->key.len = 0;
+		if (buf_put(&c->key, c->scratch.p, c->scratch.len) ||
+		    buf_put_u64(&c->key, a->cgroup_id) || buf_put_u64(&c->key, a->mnt_ns))
+			return false;
+		key = &c->key;
+	}
+	hashalg_digest(hashalg_by_name("sha1", 4), key->p, key->len, d);
 	if (digestset_has(&c->ep.logged, d) || digestset_add(&c->batch_logged, d) == 0) {
 		c->batch_repeats++;
 		return true;
@@ -208,7 +229,7 @@ static int log_bpf_prog(struct collector *c, const struct bima_event *ev)
 	hashalg_digest(sha256, text, n, d);
 	c->scratch.len = 0;
 	err = template_data_ng(&c->scratch, sha256, d, BPF_PROG_NAME, (const uint8_t *)text, n);
-	if (err || repeated(c))
+	if (err || repeated(c, NULL))
 		return err;
 	return template_encode(&c->batch, c->ep.pcr, "ima-buf", c->scratch.p, c->scratch.len,
 			       false);
@@ -227,8 +248,34 @@ static int log_uhash_mark(struct collector *c, const struct bima_event *ev)
 	return template_encode_buf(&c->batch, c->ep.pcr, UHASH_NAME, text, n);
 }
 
+/*
+ * ima-ng logs: a bima_container mark before an entry whose cgroup or mount
+ * namespace is not the last mark's in this segment. The mark applies to
+ * the entries after it, up to the next mark or the end of the segment.
+ */
+static int log_container_mark(struct collector *c, const struct attribution *a)
+{
+	struct buf text = {};
+	int err;
+
+	if (c->marked && c->mark.cgroup_id == a->cgroup_id && c->mark.mnt_ns == a->mnt_ns)
+		return 0;
+	err = container_mark_format(&text, a);
+	err = err
+		      ?: template_encode_buf(&c->batch, c->ep.pcr, CONTAINER_MARK_NAME,
+					     (const char *)text.p, text.len);
+	buf_free(&text);
+	if (!err) {
+		c->mark = *a;
+		c->mark.cgroup = ""; /* only the ids are compared */
+		c->marked = true;
+	}
+	return err;
+}
+
 static int entry_from_event(struct collector *c, const struct bima_event *ev)
 {
+	struct attribution a = { .mnt_ns = ev->mnt_ns };
 	static const uint8_t zero[HASHALG_MAX_SIZE];
 	const struct hashalg *alg = NULL;
 	const uint8_t *digest = ev->digest;
@@ -279,17 +326,22 @@ static int entry_from_event(struct collector *c, const struct bima_event *ev)
 			pr_debug("#%lu %s pid %u (%.16s) %s:%s %s", (unsigned long)ev->seq,
 				 hook_name(ev->hook), ev->tgid, ev->comm, alg->name, hex, path);
 	}
+	cgroups_lookup(c->cgroups, ev->cgroup_id, &a);
 	c->scratch.len = 0;
-	err = template_data_ng(&c->scratch, alg, digest, path, NULL, 0);
+	err = c->ct_template ? template_data_ct(&c->scratch, alg, digest, path, &a)
+			     : template_data_ng(&c->scratch, alg, digest, path, NULL, 0);
 	if (err)
 		return err;
 	/* Only measurements: a policy put in force again is logged again. */
-	if (!violation && ev->hook != BIMA_REC_POLICY && repeated(c))
+	if (!violation && ev->hook != BIMA_REC_POLICY && repeated(c, &a))
 		return 0;
 	if (uhashed)
 		err = log_uhash_mark(c, ev);
+	if (!c->ct_template)
+		err = err ?: log_container_mark(c, &a);
 	return err
-		       ?: template_encode(&c->batch, c->ep.pcr, "ima-ng", c->scratch.p,
+		       ?: template_encode(&c->batch, c->ep.pcr,
+					  c->ct_template ? TEMPLATE_CT : "ima-ng", c->scratch.p,
 					  c->scratch.len, violation);
 }
 
@@ -297,10 +349,21 @@ static int on_record(void *ctx, const void *data, size_t size)
 {
 	struct collector *c = ctx;
 	const struct bima_event *ev = data;
+	bool malformed = size < sizeof(*ev) || ev->path_len > size - sizeof(*ev) ||
+			 (ev->path_len && ev->path[ev->path_len - 1] != '\0');
 
+	if (!malformed && ev->hook == BIMA_REC_CGROUP_MKDIR) {
+		/* A path that is cut is no name: it is looked up instead. */
+		if (ev->path_len && !(ev->flags & BIMA_EV_PATH_CUT))
+			cgroups_made(c->cgroups, ev->cgroup_id, ev->path);
+		return 0;
+	}
+	if (!malformed && ev->hook == BIMA_REC_CGROUP_RMDIR) {
+		cgroups_removed(c->cgroups, ev->cgroup_id);
+		return 0;
+	}
 	c->batch_records++;
-	if (size < sizeof(*ev) || ev->path_len > size - sizeof(*ev) ||
-	    (ev->path_len && ev->path[ev->path_len - 1] != '\0'))
+	if (malformed)
 		return log_loss(c, 1, "malformed_record");
 	return seqset_add(&c->seqs, ev->seq, ev->seq) ?: entry_from_event(c, ev);
 }
@@ -422,6 +485,8 @@ static int round_trip(struct collector *c, unsigned int max)
 	c->batch_drops = c->drops_logged;
 	c->seqs.ranges.len = 0;
 	c->batch_repeats = 0;
+	c->batch_marked = c->marked;
+	c->batch_mark = c->mark;
 	digestset_clear(&c->batch_logged);
 	n = ringbuf_read(c->rb, on_record, c, max);
 	err = n < 0 ? n : log_seqs(c);
@@ -435,6 +500,8 @@ static int round_trip(struct collector *c, unsigned int max)
 	if (epoch_write(&c->ep, c->log, &c->batch)) {
 		/* Nothing of it is in the log: read the same records again later. */
 		ringbuf_rewind(c->rb);
+		c->marked = c->batch_marked;
+		c->mark = c->batch_mark;
 		if (!c->disk.next_ms)
 			pr_err("records stay in the ring buffer until the log can be written "
 			       "again; retrying with backoff");
@@ -517,6 +584,7 @@ static int start_snapshot(struct collector *c)
 	if (err)
 		return err;
 	c->snap_end = c->unextended.len;
+	c->marked = false; /* the next segment starts without a mark */
 	c->ep.last_snapshot = id;
 	c->snap_pending = true;
 	c->snap_last_entries = c->ep.entries + 1;
@@ -689,7 +757,8 @@ int collector_run(const struct collector_opts *opts)
 			       .snap_interval = opts->snapshot_interval,
 			       .snap_last_time = time(NULL),
 			       .retention = opts->retention,
-			       .retention_anchors = opts->retention_anchors };
+			       .retention_anchors = opts->retention_anchors,
+			       .ct_template = opts->ct_template };
 	struct bima_config cfg;
 	char hooks[512];
 	int err;
@@ -698,7 +767,8 @@ int collector_run(const struct collector_opts *opts)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
 
-	err = tpm__open(opts->tcti, &c.tpm);
+	err = cgroups__new(&c.cgroups);
+	err = err ?: tpm__open(opts->tcti, &c.tpm);
 	err = err ?: epoch_begin(&c.ep, c.tpm, opts->log_dir, opts->pcr, opts->ascii_link, &c.log);
 	if (err)
 		goto out;
@@ -734,6 +804,11 @@ int collector_run(const struct collector_opts *opts)
 	pr_info("measuring %s into PCR %u; log %s; BPF objects pinned in %s", hooks, opts->pcr,
 		log_path(c.log), LOADER_PIN_DIR);
 	report_policy(&c);
+	pr_info("file entries are %s",
+		c.ct_template ? TEMPLATE_CT
+			", with the cgroup, mount namespace and container under the template hash"
+			      : "ima-ng; their cgroup, mount namespace and container are "
+				"in " CONTAINER_MARK_NAME " entries before them");
 	if (!uhash_kernel_has_ima())
 		pr_warn("this kernel has no IMA (no /sys/kernel/security/ima): it cannot hash "
 			"files "
@@ -755,6 +830,8 @@ out:
 	tpm__free(c.tpm);
 	buf_free(&c.batch);
 	buf_free(&c.scratch);
+	buf_free(&c.key);
+	cgroups__free(c.cgroups);
 	buf_free(&c.unextended);
 	buf_free(&c.snap_entry);
 	epoch_end(&c.ep);

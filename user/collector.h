@@ -25,6 +25,7 @@ struct collector_opts {
 	enum retention retention;	/* segments before a quoted anchor: anchor.h */
 	unsigned int retention_anchors; /* the newest quoted anchors whose segments stay */
 	const char *ascii_link;		/* keep the epoch's ASCII list, linked here; or NULL */
+	bool ct_template; /* file entries in bima-ct (template.h); else ima-ng with marks */
 };
 
 /*

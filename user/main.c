@@ -16,6 +16,7 @@
 #include "ascii.h"
 #include "bundle.h"
 #include "collector.h"
+#include "container.h"
 #include "config.h"
 #include "hashalg.h"
 #include "keylime.h"
@@ -25,6 +26,7 @@
 #include "policy.h"
 #include "runtime_policy.h"
 #include "verify.h"
+#include "views.h"
 
 #ifndef BIMA_VERSION
 #define BIMA_VERSION "0.1.0"
@@ -70,14 +72,15 @@ static const char run_usage[] =
 	"                [--ringbuf-size BYTES] [--fail-closed [--grace SECONDS]]\n"
 	"                [--snapshot-entries N] [--snapshot-interval SECONDS]\n"
 	"                [--retention keep|compress|remove [--retention-anchors N]]\n"
-	"                [--ascii PATH|none] [-v]\n"
+	"                [--ascii PATH|none] [--template auto|ima-ng|" TEMPLATE_CT "] [-v]\n"
 	"\n"
 	"Measure what the policy selects among execs (BPRM_CHECK), executable file\n"
 	"mappings (MMAP_CHECK), opens (FILE_CHECK, Linux 6.9 and later), the files the\n"
 	"kernel reads (MODULE_CHECK, FIRMWARE_CHECK, KEXEC_KERNEL_CHECK,\n"
 	"KEXEC_INITRAMFS_CHECK, POLICY_CHECK) and BPF programs (BPF_CHECK): the kernel\n"
-	"hashes the file, once until it changes, bima appends an ima-ng entry to the log,\n"
-	"makes it durable, and only then extends PCR N in every active TPM bank.\n"
+	"hashes the file, once until it changes, bima appends an entry to the log, makes\n"
+	"it durable, and only then extends PCR N in every active TPM bank. Each entry\n"
+	"names the task's cgroup, mount namespace and container, under the TPM's cover.\n"
 	"\n"
 	"  --log-dir DIR        log directory, one directory per TPM epoch (" DEFAULT_LOG_DIR ")\n"
 	"  --tcti TCTI          TPM access, tpm2-tss TCTI string (" DEFAULT_TCTI ")\n"
@@ -118,21 +121,40 @@ static const char run_usage[] =
 	"  --retention-anchors N\n"
 	"                       how many of the newest quoted anchors keep the segments\n"
 	"                       after them as written, 1-1000 (1)\n"
+	"  --template auto|ima-ng|" TEMPLATE_CT "\n"
+	"                       the file entries' template: " TEMPLATE_CT
+	" holds the cgroup, mount\n"
+	"                       namespace and container in the entry itself; ima-ng, which\n"
+	"                       Keylime and IMA's tools parse, is preceded by an ima-buf\n"
+	"                       " CONTAINER_MARK_NAME " entry whenever they change. auto\n"
+	"                       (the default): ima-ng where the ASCII list is kept (PCR 10,\n"
+	"                       or --ascii), else " TEMPLATE_CT "\n"
 	"  -v, --verbose        print every measurement; twice, also libbpf's detail\n";
 
 static const char log_usage[] =
-	"Usage: bima log [--log-dir DIR] [--epoch NAME]\n"
+	"Usage: bima log [--log-dir DIR] [--epoch NAME] [--container ID] [--json]\n"
 	"\n"
 	"Print the log of the newest TPM epoch (or of --epoch, a directory name such as\n"
-	"epoch-0-0) as \"PCR template-hash template-name algo:digest path\" lines.\n"
-	"Exits 1 at the first corrupt entry, after the entries before it.\n"
+	"epoch-0-0) as \"PCR template-hash template-name algo:digest path\" lines, as\n"
+	"IMA's ASCII list has them; " TEMPLATE_CT " entries go on with \"cgroup-id mnt-ns\n"
+	"runtime container cgroup-path\" (\"-\" for an empty one). The log is not\n"
+	"checked against the TPM here (`bima verify` does). Exits 1 at the first corrupt\n"
+	"entry, after the entries before it.\n"
 	"\n"
-	"  --log-dir DIR  log directory (" DEFAULT_LOG_DIR ")\n"
-	"  --epoch NAME   epoch directory to print\n";
+	"  --log-dir DIR   log directory (" DEFAULT_LOG_DIR ")\n"
+	"  --epoch NAME    epoch directory to print\n"
+	"  --container ID  only the file entries of this container: a prefix of its id,\n"
+	"                  RUNTIME:PREFIX (docker, containerd, cri, cri-o, podman, nspawn),\n"
+	"                  or host for those of no container\n"
+	"  --json          one JSON object per entry and line: segment, index, pcr,\n"
+	"                  template_hash, template, algo, digest, path, buf (ima-buf), and\n"
+	"                  for file entries group, cgroup_id, mnt_ns, runtime, container,\n"
+	"                  cgroup\n";
 
 static const char verify_usage[] =
 	"Usage: bima verify [--log-dir DIR] [--tcti TCTI] [--epoch NAME] [--since ID]\n"
 	"                   [--reject-userspace-hashes] [--runtime-policy FILE]\n"
+	"                   [--by-container [--allowlist FILE] [--json]]\n"
 	"       bima verify --quote PREFIX --ak FILE --nonce HEX [--log-dir DIR] [--since ID]\n"
 	"\n"
 	"Check each entry's template hash and each snapshot against the log before it\n"
@@ -171,11 +193,22 @@ static const char verify_usage[] =
 	"                  its digest is among those FILE allows for its name\n"
 	"  --reject-userspace-hashes\n"
 	"                  fail (1) if bima hashed any file in userspace because the kernel\n"
-	"                  could not (a bima_userspace_hash entry precedes each)\n";
+	"                  could not (a bima_userspace_hash entry precedes each)\n"
+	"  --by-container  then summarise the file entries per container (\"runtime:id\",\n"
+	"                  \"host\", or \"unattributed\" for ima-ng entries no " CONTAINER_MARK_NAME
+	"\n"
+	"                  entry precedes in their segment): entries and unique files\n"
+	"  --allowlist FILE\n"
+	"                  with --by-container: also count and name each container's file\n"
+	"                  digests not in FILE, a Keylime runtime policy (its digests, for\n"
+	"                  any name) or lines \"HEX-DIGEST [PATH]\" as sha256sum prints them\n"
+	"  --json          with --by-container: print the summary as one JSON object on\n"
+	"                  standard output (\"verdict\": verified, mismatch or error, and\n"
+	"                  \"containers\"), and the report above on standard error\n";
 
 static const char stop_usage[] =
 	"Usage: bima stop [--unload [--force]] [--log-dir DIR] [--tcti TCTI] [--pcr N]\n"
-	"                 [--ascii PATH|none]\n"
+	"                 [--ascii PATH|none] [--template auto|ima-ng|" TEMPLATE_CT "]\n"
 	"\n"
 	"Stop the running bima daemon (SIGTERM) and wait for it. The BPF-LSM hooks stay\n"
 	"attached and keep measuring into the ring buffer; the next `bima run` logs what\n"
@@ -187,7 +220,7 @@ static const char stop_usage[] =
 	"  --force       with --unload: remove the pins without logging what is queued\n"
 	"                (for pins of another bima build or a broken pin set); queued\n"
 	"                records are lost, and no entry in the log says so\n"
-	"  --log-dir, --tcti, --pcr, --ascii   as for `bima run`\n";
+	"  --log-dir, --tcti, --pcr, --ascii, --template   as for `bima run`\n";
 
 static const char policy_usage[] =
 	"Usage: bima policy check FILE\n"
@@ -210,7 +243,8 @@ static const char policy_usage[] =
 	"         print a Keylime runtime policy (JSON) that allows the sha256 of every\n"
 	"         regular file under each DIR (mounts not crossed), or every entry of the\n"
 	"         newest epoch's log (--log, or --epoch) but those recording a fault; it\n"
-	"         excludes bima's bookkeeping entries (bima_seq, snapshot_aggregate) and\n"
+	"         excludes bima's bookkeeping entries (bima_seq, snapshot_aggregate,\n"
+	"         " CONTAINER_MARK_NAME ") and\n"
 	"         each REGEX (matched at the start of a name, as Keylime does). Exit\n"
 	"         status: 0 printed, 1 a tree or the log cannot be read, 2 usage\n"
 	"\n"
@@ -241,6 +275,11 @@ enum {
 	OPT_RETENTION_ANCHORS,
 	OPT_ASCII,
 	OPT_RUNTIME_POLICY,
+	OPT_TEMPLATE,
+	OPT_CONTAINER,
+	OPT_BY_CONTAINER,
+	OPT_ALLOWLIST,
+	OPT_JSON,
 };
 
 static const struct option options[] = {
@@ -266,6 +305,11 @@ static const struct option options[] = {
 	{ "retention-anchors", required_argument, NULL, OPT_RETENTION_ANCHORS },
 	{ "ascii", required_argument, NULL, OPT_ASCII },
 	{ "runtime-policy", required_argument, NULL, OPT_RUNTIME_POLICY },
+	{ "template", required_argument, NULL, OPT_TEMPLATE },
+	{ "container", required_argument, NULL, OPT_CONTAINER },
+	{ "by-container", no_argument, NULL, OPT_BY_CONTAINER },
+	{ "allowlist", required_argument, NULL, OPT_ALLOWLIST },
+	{ "json", no_argument, NULL, OPT_JSON },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{},
@@ -280,6 +324,8 @@ struct args {
 	const char *quote, *ak;
 	const char *ascii; /* --ascii, or NULL when not given */
 	const char *runtime_policy;
+	const char *template; /* --template, or NULL when not given */
+	const char *container, *allowlist;
 	unsigned long since;
 	enum retention retention;
 	unsigned long retention_anchors;
@@ -291,6 +337,7 @@ struct args {
 	bool unload;
 	bool force;
 	bool reject_uhash;
+	bool by_container, json;
 };
 
 /* A number of min..max; an error names the option and the range. */
@@ -366,6 +413,29 @@ static int parse_args(int argc, char **argv, const char *help, const int *allowe
 			break;
 		case OPT_RUNTIME_POLICY:
 			a->runtime_policy = optarg;
+			break;
+		case OPT_TEMPLATE:
+			if (strcmp(optarg, "auto") && strcmp(optarg, "ima-ng") &&
+			    strcmp(optarg, TEMPLATE_CT)) {
+				fprintf(stderr,
+					"bima: --template: \"%s\" is not auto, ima-ng or "
+					"%s\n",
+					optarg, TEMPLATE_CT);
+				return -EINVAL;
+			}
+			a->template = optarg;
+			break;
+		case OPT_CONTAINER:
+			a->container = optarg;
+			break;
+		case OPT_ALLOWLIST:
+			a->allowlist = optarg;
+			break;
+		case OPT_BY_CONTAINER:
+			a->by_container = true;
+			break;
+		case OPT_JSON:
+			a->json = true;
 			break;
 		case OPT_ASCII:
 			if (optarg[0] != '/' && strcmp(optarg, "none")) {
@@ -451,6 +521,14 @@ static const char *ascii_link(const struct args *a)
 	return a->pcr == 10 ? ASCII_DEFAULT_LINK : NULL;
 }
 
+/* Whether file entries are bima-ct: --template, by default unless an ASCII list is kept. */
+static bool ct_template(const struct args *a)
+{
+	if (a->template && strcmp(a->template, "auto"))
+		return !strcmp(a->template, TEMPLATE_CT);
+	return !ascii_link(a);
+}
+
 #define CONFIG_MAX 64 /* settings in a configuration file */
 
 /* The settings of a configuration file, as "--key=value" arguments. */
@@ -474,6 +552,7 @@ static int config_setting(const char *key, const char *value, unsigned int line,
 				     OPT_RETENTION,
 				     OPT_RETENTION_ANCHORS,
 				     OPT_ASCII,
+				     OPT_TEMPLATE,
 				     0 };
 	struct config *c = arg;
 	const struct option *o;
@@ -576,6 +655,7 @@ static int cmd_run(int argc, char **argv)
 				       OPT_RETENTION,
 				       OPT_RETENTION_ANCHORS,
 				       OPT_ASCII,
+				       OPT_TEMPLATE,
 				       0 };
 	static struct policy p;
 	struct collector_opts o;
@@ -609,7 +689,8 @@ static int cmd_run(int argc, char **argv)
 				     .snapshot_interval = a.snap_interval,
 				     .retention = a.retention,
 				     .retention_anchors = a.retention_anchors,
-				     .ascii_link = ascii_link(&a) };
+				     .ascii_link = ascii_link(&a),
+				     .ct_template = ct_template(&a) };
 	return collector_run(&o) ? 1 : 0;
 }
 
@@ -655,8 +736,8 @@ static int stop_daemon(void)
 
 static int cmd_stop(int argc, char **argv)
 {
-	static const int allowed[] = { OPT_LOG_DIR, OPT_TCTI,  OPT_PCR, OPT_UNLOAD,
-				       OPT_FORCE,   OPT_ASCII, 0 };
+	static const int allowed[] = { OPT_LOG_DIR, OPT_TCTI,  OPT_PCR,	     OPT_UNLOAD,
+				       OPT_FORCE,   OPT_ASCII, OPT_TEMPLATE, 0 };
 	struct collector_opts o;
 	struct args a;
 	int err = parse(argc, argv, stop_usage, allowed, &a);
@@ -681,7 +762,8 @@ static int cmd_stop(int argc, char **argv)
 				     .pcr = a.pcr,
 				     .ringbuf_size = DEFAULT_RINGBUF,
 				     .unload = true,
-				     .ascii_link = ascii_link(&a) };
+				     .ascii_link = ascii_link(&a),
+				     .ct_template = ct_template(&a) };
 	return collector_run(&o) ? 1 : 0;
 }
 
@@ -892,10 +974,37 @@ static int pick_epoch(const struct args *a, char *dir, size_t len)
 	return err;
 }
 
+/* One entry of `bima log`: as a line of IMA's ASCII list or of JSON, if it is selected. */
+static int log_entry(const struct args *a, struct log_cursor *c, struct attrib_reader *ar,
+		     const struct template_entry *e, char *why)
+{
+	struct template_fields f;
+	struct attribution at;
+	int file;
+
+	if (!a->container && !a->json)
+		return template_print_ascii(stdout, e, why);
+	if (template_fields(e, &f, why))
+		return -EBADMSG;
+	file = attrib_next(ar, log_cursor_segment(c), e, &f, &at);
+	if (file < 0) {
+		snprintf(why, TEMPLATE_WHY_LEN, "a %s entry that cannot be read",
+			 CONTAINER_MARK_NAME);
+		return file;
+	}
+	if (a->container && (!file || !at.cgroup_id || !container_matches(&at.ct, a->container)))
+		return 0;
+	if (!a->json)
+		return template_print_ascii(stdout, e, why);
+	return view_print_json(stdout, log_cursor_segment(c), log_cursor_index(c), e, &f,
+			       file ? &at : NULL);
+}
+
 static int cmd_log(int argc, char **argv)
 {
-	static const int allowed[] = { OPT_LOG_DIR, OPT_EPOCH, 0 };
+	static const int allowed[] = { OPT_LOG_DIR, OPT_EPOCH, OPT_CONTAINER, OPT_JSON, 0 };
 	char dir[LOG_PATH_MAX], why[TEMPLATE_WHY_LEN];
+	struct attrib_reader ar = {};
 	struct log_cursor *c;
 	struct template_entry e;
 	struct args a;
@@ -911,7 +1020,7 @@ static int cmd_log(int argc, char **argv)
 		return 2;
 	}
 	while ((err = log_cursor_next(c, &e)) > 0) {
-		err = template_print_ascii(stdout, &e, why);
+		err = log_entry(&a, c, &ar, &e, why);
 		if (err) {
 			pr_err("segment %u, entry %u: %s", log_cursor_segment(c),
 			       log_cursor_index(c), why);
@@ -921,21 +1030,38 @@ static int cmd_log(int argc, char **argv)
 	if (err < 0 && log_cursor_error(c)[0]) /* not yet reported */
 		pr_err("%s", log_cursor_error(c));
 	log_cursor__free(c);
+	attrib_reader_free(&ar);
 	return err < 0 ? 1 : 0;
 }
 
 static int cmd_verify(int argc, char **argv)
 {
-	static const int allowed[] = { OPT_LOG_DIR,	   OPT_TCTI, OPT_EPOCH, OPT_REJECT_UHASH,
-				       OPT_QUOTE,	   OPT_AK,   OPT_NONCE, OPT_SINCE,
-				       OPT_RUNTIME_POLICY, 0 };
+	static const int allowed[] = {
+		OPT_LOG_DIR,   OPT_TCTI,  OPT_EPOCH, OPT_REJECT_UHASH,	 OPT_QUOTE,
+		OPT_AK,	       OPT_NONCE, OPT_SINCE, OPT_RUNTIME_POLICY, OPT_BY_CONTAINER,
+		OPT_ALLOWLIST, OPT_JSON,  0
+	};
 	char dir[LOG_PATH_MAX];
 	struct verify_opts o = {};
 	struct args a;
-	int err = parse(argc, argv, verify_usage, allowed, &a);
+	int err = parse(argc, argv, verify_usage, allowed, &a), json_fd = -1;
 
 	if (err)
 		return err > 0 ? 0 : VERIFY_ERROR;
+	if ((a.allowlist || a.json) && !a.by_container) {
+		fprintf(stderr, "bima: --allowlist and --json apply only with --by-container\n");
+		return VERIFY_ERROR;
+	}
+	if (a.json) {
+		/* The JSON alone on standard output; what verify reports goes to standard error. */
+		fflush(stdout);
+		json_fd = dup(STDOUT_FILENO);
+		o.json = json_fd >= 0 ? fdopen(json_fd, "w") : NULL;
+		if (!o.json || dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
+			pr_err("--json: %s", strerror(errno));
+			return VERIFY_ERROR;
+		}
+	}
 	if (a.epoch && pick_epoch(&a, dir, sizeof(dir)))
 		return VERIFY_ERROR;
 	if (!a.quote != !a.nonce) {
@@ -953,7 +1079,14 @@ static int cmd_verify(int argc, char **argv)
 	o.since = a.since;
 	o.reject_uhash = a.reject_uhash;
 	o.runtime_policy = a.runtime_policy;
-	return verify_run(&o);
+	o.by_container = a.by_container;
+	o.allowlist = a.allowlist;
+	err = verify_run(&o);
+	if (o.json && fclose(o.json)) {
+		pr_err("--json: %s", strerror(errno));
+		return VERIFY_ERROR;
+	}
+	return err;
 }
 
 static const char keylime_usage[] =

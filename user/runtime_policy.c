@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "container.h"
 #include "log.h"
 #include "msg.h"
 #include "runtime_policy.h"
@@ -189,11 +190,13 @@ struct runtime_policy_out {
 };
 
 /* bima's bookkeeping entries: no file, ever new contents, checked by the replay itself. */
-static const char *const bookkeeping_names[] = { "bima_seq", SNAPSHOT_NAME };
+static const char *const bookkeeping_names[] = { "bima_seq", SNAPSHOT_NAME, CONTAINER_MARK_NAME };
+
+#define N_BOOKKEEPING (sizeof(bookkeeping_names) / sizeof(bookkeeping_names[0]))
 
 static bool bookkeeping(const char *name)
 {
-	for (size_t i = 0; i < 2; i++)
+	for (size_t i = 0; i < N_BOOKKEEPING; i++)
 		if (!strcmp(name, bookkeeping_names[i]))
 			return true;
 	return false;
@@ -222,7 +225,7 @@ int runtime_policy_out__new(struct runtime_policy_out **out)
 	o->digests = json_object_new_object();
 	o->ima_buf = json_object_new_object();
 	o->excludes = json_object_new_array();
-	for (size_t i = 0; !err && i < 2; i++) {
+	for (size_t i = 0; !err && i < N_BOOKKEEPING; i++) {
 		snprintf(re, sizeof(re), "%s$", bookkeeping_names[i]);
 		err = runtime_policy_out_exclude(o, re);
 	}

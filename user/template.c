@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* IMA measurement-list entries; the layout is documented in template.h. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <string.h>
 
+#include "container.h"
 #include "template.h"
 
 /* The templates bima understands, and how many fields each has. */
@@ -14,7 +16,10 @@ static const struct {
 	{ "ima-ng", 2 },
 	{ "ima-sig", 3 },
 	{ "ima-buf", 3 },
+	{ TEMPLATE_CT, 7 },
 };
+
+#define FIELDS_MAX 7
 
 static int reason(int err, char *why, const char *fmt, va_list ap)
 {
@@ -88,11 +93,36 @@ int template_decode(const uint8_t *buf, size_t len, struct template_entry *e, si
 	return 0;
 }
 
+/* One NUL-terminated string with no NUL inside, of the field named name. */
+static const char *string_field(const uint8_t *p, uint32_t len, const char *name, char *why)
+{
+	if (len == 0 || p[len - 1] != '\0' || strlen((const char *)p) != len - 1) {
+		bad(why, "%s: the %s field is not one NUL-terminated string", TEMPLATE_CT, name);
+		return NULL;
+	}
+	return (const char *)p;
+}
+
+/* bima-ct's fields after d-ng and n-ng: cgid, mntns, ctrt, ctid, cgpath. */
+static int ct_fields(const uint8_t *const *field, const uint32_t *flen, struct template_fields *f,
+		     char *why)
+{
+	if (flen[0] != 8 || flen[1] != 8)
+		return bad(why, "%s: cgid and mntns are 8 bytes each, not %u and %u", TEMPLATE_CT,
+			   flen[0], flen[1]);
+	f->cgroup_id = get_u64_le(field[0]);
+	f->mnt_ns = get_u64_le(field[1]);
+	f->runtime = string_field(field[2], flen[2], "ctrt", why);
+	f->container = f->runtime ? string_field(field[3], flen[3], "ctid", why) : NULL;
+	f->cgroup = f->container ? string_field(field[4], flen[4], "cgpath", why) : NULL;
+	return f->cgroup ? 0 : -EBADMSG;
+}
+
 int template_fields(const struct template_entry *e, struct template_fields *f,
 		    char why[TEMPLATE_WHY_LEN])
 {
-	const uint8_t *field[3];
-	uint32_t flen[3], off = 0, digest_len;
+	const uint8_t *field[FIELDS_MAX];
+	uint32_t flen[FIELDS_MAX], off = 0, digest_len;
 	int n = -1, i;
 	const uint8_t *colon;
 
@@ -137,9 +167,10 @@ int template_fields(const struct template_entry *e, struct template_fields *f,
 	f->path = (const char *)field[1];
 	f->path_len = flen[1];
 
-	f->extra = n > 2 ? field[2] : NULL;
-	f->extra_len = n > 2 ? flen[2] : 0;
-	return 0;
+	f->extra = n == 3 ? field[2] : NULL;
+	f->extra_len = n == 3 ? flen[2] : 0;
+	f->attributed = n == 7;
+	return f->attributed ? ct_fields(field + 2, flen + 2, f, why) : 0;
 }
 
 bool template_is_violation(const struct template_entry *e)
@@ -207,19 +238,14 @@ int template_name(struct buf *out, const char *path)
 	return err ?: buf_put(out, "", 1);
 }
 
-int template_data_ng(struct buf *out, const struct hashalg *alg, const uint8_t *digest,
-		     const char *path, const uint8_t *buf, uint32_t buf_len)
+/* A field holding a name as template_name() writes it, with its length before it. */
+static int put_name_field(struct buf *out, const char *name)
 {
-	size_t algo_len = strlen(alg->name), at;
+	size_t at = out->len;
 	int err;
 
-	err = buf_put_u32(out, algo_len + 2 + alg->size);
-	err = err ?: buf_put(out, alg->name, algo_len);
-	err = err ?: buf_put(out, ":", 2); /* ':' and its NUL */
-	err = err ?: buf_put(out, digest, alg->size);
-	at = out->len;
-	err = err ?: buf_put_u32(out, 0); /* the name's length, once it is known */
-	err = err ?: template_name(out, path);
+	err = buf_put_u32(out, 0); /* the length, once it is known */
+	err = err ?: template_name(out, name);
 	if (!err) {
 		uint32_t n = out->len - at - 4;
 
@@ -228,11 +254,42 @@ int template_data_ng(struct buf *out, const struct hashalg *alg, const uint8_t *
 		out->p[at + 2] = n >> 16;
 		out->p[at + 3] = n >> 24;
 	}
+	return err;
+}
+
+static int put_string_field(struct buf *out, const char *s)
+{
+	return buf_put_u32(out, strlen(s) + 1) ?: buf_put(out, s, strlen(s) + 1);
+}
+
+int template_data_ng(struct buf *out, const struct hashalg *alg, const uint8_t *digest,
+		     const char *path, const uint8_t *buf, uint32_t buf_len)
+{
+	size_t algo_len = strlen(alg->name);
+	int err;
+
+	err = buf_put_u32(out, algo_len + 2 + alg->size);
+	err = err ?: buf_put(out, alg->name, algo_len);
+	err = err ?: buf_put(out, ":", 2); /* ':' and its NUL */
+	err = err ?: buf_put(out, digest, alg->size);
+	err = err ?: put_name_field(out, path);
 	if (buf) {
 		err = err ?: buf_put_u32(out, buf_len);
 		err = err ?: buf_put(out, buf, buf_len);
 	}
 	return err;
+}
+
+int template_data_ct(struct buf *out, const struct hashalg *alg, const uint8_t *digest,
+		     const char *path, const struct attribution *a)
+{
+	int err = template_data_ng(out, alg, digest, path, NULL, 0);
+
+	err = err ?: buf_put_u32(out, 8) ?: buf_put_u64(out, a->cgroup_id);
+	err = err ?: buf_put_u32(out, 8) ?: buf_put_u64(out, a->mnt_ns);
+	err = err ?: put_string_field(out, a->ct.runtime);
+	err = err ?: put_string_field(out, a->ct.id);
+	return err ?: put_name_field(out, a->cgroup);
 }
 
 int template_encode(struct buf *out, uint32_t pcr, const char *name, const uint8_t *data,
@@ -284,6 +341,12 @@ static int put_hex(struct buf *out, const uint8_t *p, size_t len)
 	return err;
 }
 
+/* A string field in the ASCII list: "-" when empty. */
+static int put_word(struct buf *out, const char *s)
+{
+	return buf_put(out, *s ? s : "-", *s ? strlen(s) : 1);
+}
+
 int template_format_ascii(struct buf *out, const struct template_entry *e,
 			  char why[TEMPLATE_WHY_LEN])
 {
@@ -309,6 +372,15 @@ int template_format_ascii(struct buf *out, const struct template_entry *e,
 	/* An empty last field keeps its separator, as the kernel prints it. */
 	if (fl.extra)
 		err = err ?: buf_put(out, " ", 1) ?: put_hex(out, fl.extra, fl.extra_len);
+	if (fl.attributed) {
+		char ids[48];
+
+		snprintf(ids, sizeof(ids), " %" PRIu64 " %" PRIu64 " ", fl.cgroup_id, fl.mnt_ns);
+		err = err ?: buf_put(out, ids, strlen(ids));
+		err = err ?: put_word(out, fl.runtime) ?: buf_put(out, " ", 1);
+		err = err ?: put_word(out, fl.container) ?: buf_put(out, " ", 1);
+		err = err ?: put_word(out, fl.cgroup);
+	}
 	return err ?: buf_put(out, "\n", 1);
 }
 

@@ -11,13 +11,25 @@
  *   u8   digest[20]          SHA-1 of the template data; all zero for a
  *                            violation, which is extended as all 0xff
  *   u32  name_len            1..15
- *   char name[name_len]      template name, no NUL: "ima-ng", "ima-sig", "ima-buf"
+ *   char name[name_len]      template name, no NUL: "ima-ng", "ima-sig", "ima-buf",
+ *                            "bima-ct"
  *   u32  data_len            bytes of template data that follow
  *   u8   data[data_len]      the fields, each as u32 length + bytes:
  *        d-ng  "<algo>:" NUL digest      e.g. "sha256:\0" + 32 bytes
  *        n-ng  path NUL
  *        sig   signature (ima-sig; usually empty)
  *        buf   buffer (ima-buf)
+ *
+ * bima-ct, bima's authenticated attribution, is ima-ng's d-ng and n-ng
+ * followed by five fields, so that the template hash, and so the TPM,
+ * covers who measured the file (container.h):
+ *        cgid    8 bytes: the task's cgroup v2 id, u64 little-endian
+ *        mntns   8 bytes: the inode number of its mount namespace, u64 LE
+ *        ctrt    container runtime NUL: "docker", "containerd", "cri",
+ *                "cri-o", "podman", "nspawn"; just the NUL on the host
+ *        ctid    container id NUL; just the NUL on the host
+ *        cgpath  the cgroup's path below the cgroup2 root NUL, escaped as
+ *                n-ng; just the NUL when the daemon could not learn it
  *
  * A bank's template digest (what is extended into that bank) is the bank's
  * hash over data[0..data_len), for every bank, as IMA computes it.
@@ -36,6 +48,7 @@
 #define TEMPLATE_DATA_MAX (1u << 20) /* bima's bound on one entry's template data */
 #define TEMPLATE_DIGEST_SIZE 20	     /* SHA-1 template hash kept in the list */
 #define TEMPLATE_WHY_LEN 160	     /* room for a decoding error's reason */
+#define TEMPLATE_CT "bima-ct"	     /* ima-ng with the attribution fields */
 
 /* One entry, decoded in place: data points into the buffer it came from. */
 struct template_entry {
@@ -46,7 +59,7 @@ struct template_entry {
 	uint32_t data_len;
 };
 
-/* The fields of an ima-ng, ima-sig or ima-buf entry. */
+/* The fields of an ima-ng, ima-sig, ima-buf or bima-ct entry. */
 struct template_fields {
 	const struct hashalg *alg; /* algorithm of the d-ng digest */
 	const uint8_t *digest;	   /* alg->size bytes */
@@ -54,6 +67,9 @@ struct template_fields {
 	uint32_t path_len;	   /* with the NUL */
 	const uint8_t *extra;	   /* sig (ima-sig) or buf (ima-buf); NULL for ima-ng */
 	uint32_t extra_len;
+	bool attributed; /* bima-ct: the fields below */
+	uint64_t cgroup_id, mnt_ns;
+	const char *runtime, *container, *cgroup; /* "" when empty */
 };
 
 /*
@@ -83,6 +99,10 @@ int template_name(struct buf *out, const char *path);
  * not NULL. */
 int template_data_ng(struct buf *out, const struct hashalg *alg, const uint8_t *digest,
 		     const char *path, const uint8_t *buf, uint32_t buf_len);
+/* Append bima-ct template data: ima-ng's, then the attribution fields. */
+struct attribution;
+int template_data_ct(struct buf *out, const struct hashalg *alg, const uint8_t *digest,
+		     const char *path, const struct attribution *a);
 /*
  * Append one whole entry; its SHA-1 template hash is computed here, or left
  * zero when violation is true.

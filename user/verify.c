@@ -23,6 +23,7 @@
 #include "snapshot.h"
 #include "uhash.h"
 #include "verify.h"
+#include "views.h"
 
 /* Every bank a TPM may have; verify compares those the TPM allocates. */
 static const char *const bank_names[] = { "sha1", "sha256", "sha384", "sha512" };
@@ -714,6 +715,9 @@ int verify_run(const struct verify_opts *o)
 	static struct kernel_anchors ka;
 	struct runtime_policy *policy = NULL;
 	struct policy_count counted = {};
+	struct summary *summary = NULL;
+	struct attrib_reader ar = {};
+	struct attribution a;
 	const struct bima_anchor *lacking;
 	uint64_t snapshots;
 	char dir[LOG_PATH_MAX], why[WHY_LEN];
@@ -735,6 +739,8 @@ int verify_run(const struct verify_opts *o)
 	memset(&ka, 0, sizeof(ka));
 
 	if (o->runtime_policy && runtime_policy_read(o->runtime_policy, &policy))
+		goto out;
+	if (o->by_container && summary__new(o->allowlist, &summary))
 		goto out;
 	result = open_reference(o, &ref, dir, sizeof(dir), &epoch_dir);
 	if (result != VERIFY_OK)
@@ -799,6 +805,9 @@ int verify_run(const struct verify_opts *o)
 		note_seen(&seen, &e, c);
 		if (policy)
 			check_policy(policy, &e, &f, c, &counted);
+		if (summary && attrib_next(&ar, log_cursor_segment(c), &e, &f, &a) > 0 &&
+		    summary_add(summary, &f, &a))
+			goto out;
 		if (notes.uhashed == 1 && !notes.uhash_segment) {
 			notes.uhash_segment = log_cursor_segment(c);
 			notes.uhash_index = log_cursor_index(c);
@@ -917,7 +926,13 @@ int verify_run(const struct verify_opts *o)
 		       notes.uhash_segment, notes.uhash_index, UHASH_NAME);
 		result = VERIFY_MISMATCH;
 	}
+	if (summary && !o->json)
+		summary_print(summary, stdout);
 out:
+	if (summary && o->json)
+		summary_print_json(summary, o->json, result);
+	summary__free(summary);
+	attrib_reader_free(&ar);
 	log_cursor__free(c);
 	tpm__free(ref.tpm);
 	EVP_PKEY_free(ref.ak);

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* Exit codes of `bima verify`. */
 enum verify_result {
@@ -29,6 +30,9 @@ struct verify_opts {
 	uint64_t since;	   /* start from this anchor; 0: from the start, or the oldest anchor */
 	bool reject_uhash; /* a log with entries hashed in userspace (uhash.h) fails */
 	const char *runtime_policy; /* a Keylime runtime policy every entry must pass */
+	bool by_container;	    /* summarise the file entries per container (views.h) */
+	const char *allowlist;	    /* and count their digests not in it */
+	FILE *json;		    /* print the summary as JSON here; NULL: as text */
 };
 
 int verify_run(const struct verify_opts *o);
