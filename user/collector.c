@@ -804,6 +804,9 @@ int collector_run(const struct collector_opts *opts)
 	pr_info("measuring %s into PCR %u; log %s; BPF objects pinned in %s", hooks, opts->pcr,
 		log_path(c.log), LOADER_PIN_DIR);
 	report_policy(&c);
+	if (!cgroups_mount(c.cgroups))
+		pr_warn("no cgroup2 file system is mounted: the cgroups made before bima's "
+			"programs were loaded have no path in the log, nor a container");
 	pr_info("file entries are %s",
 		c.ct_template ? TEMPLATE_CT
 			", with the cgroup, mount namespace and container under the template hash"

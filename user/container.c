@@ -16,6 +16,7 @@
 #define CGROUPS_MAX (64 << 10) /* cgroups kept; beyond, the table starts again from empty */
 #define HEX_ID_MIN 12
 #define HEX_ID_MAX 64
+#define CGROUP_ROOT_ID 1 /* the cgroup2 root's kernfs id */
 
 struct node {
 	struct node *next;
@@ -204,6 +205,11 @@ static void clear(struct cgroups *cg)
 	cg->count = 0;
 }
 
+const char *cgroups_mount(const struct cgroups *cg)
+{
+	return cg->mount_fd >= 0 ? cg->mount_dir : NULL;
+}
+
 void cgroups__free(struct cgroups *cg)
 {
 	if (!cg)
@@ -280,8 +286,8 @@ static void path_by_handle(struct cgroups *cg, uint64_t id, char *out, size_t si
 	ssize_t n = -1;
 	int fd;
 
-	out[0] = '\0';
-	if (cg->mount_fd < 0)
+	snprintf(out, size, "%s", id == CGROUP_ROOT_ID ? "/" : "");
+	if (cg->mount_fd < 0 || id == CGROUP_ROOT_ID)
 		return;
 	h.fh.handle_bytes = sizeof(id);
 	h.fh.handle_type = FILEID_KERNFS;

@@ -59,6 +59,8 @@ struct cgroups;
 /* Find the cgroup2 mount (none: lookups give "not known"). */
 int cgroups__new(struct cgroups **out);
 void cgroups__free(struct cgroups *cg);
+/* The cgroup2 mount it looks cgroups up in, or NULL. */
+const char *cgroups_mount(const struct cgroups *cg);
 /* A cgroup made (path below the root) or removed, from the kernel's records. */
 void cgroups_made(struct cgroups *cg, uint64_t id, const char *path);
 void cgroups_removed(struct cgroups *cg, uint64_t id);

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The policy language: see policy.h, and the README's "Policy" section. */
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "container.h"
 #include "hashalg.h"
 #include "policy.h"
 
@@ -171,20 +174,95 @@ static bool parse_uuid(const char *v, size_t len, uint8_t out[16])
 	return n == 16;
 }
 
+#define CGROUP_DEPTH_MAX 12 /* how deep a container's cgroup is looked for */
+
+/*
+ * The cgroup below root (full: root + rel) whose container matches want,
+ * the outermost of it; count says how many containers matched.
+ */
+static void find_container(char *full, size_t root_len, const char *want, unsigned int depth,
+			   char *found, size_t size, unsigned int *count)
+{
+	size_t len = strlen(full);
+	struct container ct;
+	struct dirent *d;
+	DIR *dir;
+
+	container_from_path(full + root_len, &ct);
+	if (ct.runtime[0] && container_matches(&ct, want)) {
+		if (++*count == 1) /* its sub-cgroups are not looked at: they are its own */
+			snprintf(found, size, "%s", full + root_len);
+		return;
+	}
+	if (depth == CGROUP_DEPTH_MAX || !(dir = opendir(full)))
+		return;
+	while ((d = readdir(dir)))
+		if (d->d_type == DT_DIR && d->d_name[0] != '.' &&
+		    len + 1 + strlen(d->d_name) < PATH_MAX) {
+			snprintf(full + len, PATH_MAX - len, "/%s", d->d_name);
+			find_container(full, root_len, want, depth + 1, found, size, count);
+			full[len] = '\0';
+		}
+	closedir(dir);
+}
+
+/*
+ * cgroup= of a container runtime's layout (container.h): "kubepods" (the
+ * kubelet's, /kubepods.slice or /kubepods), "machine" (/machine.slice:
+ * podman, nspawn), or "RUNTIME:ID" (one container's cgroup, ID a prefix);
+ * the path into out. Else the value is taken as a path.
+ */
+static bool cgroup_layout(struct cursor *c, const char *at, const char *v, size_t len,
+			  const char *root, char *out, size_t size)
+{
+	char want[256], full[PATH_MAX];
+	unsigned int count = 0;
+	struct stat st;
+
+	if (len == strlen("kubepods") && !strncmp(v, "kubepods", len)) {
+		snprintf(full, sizeof(full), "%s/kubepods.slice", root);
+		snprintf(out, size, "%s", stat(full, &st) ? "/kubepods" : "/kubepods.slice");
+		return true;
+	}
+	if (len == strlen("machine") && !strncmp(v, "machine", len)) {
+		snprintf(out, size, "/machine.slice");
+		return true;
+	}
+	if (!memchr(v, ':', len) || len >= sizeof(want)) {
+		fail(c, at,
+		     "cgroup=: \"%.*s\" is neither an absolute cgroup path (such as "
+		     "/system.slice) nor kubepods, machine or RUNTIME:ID",
+		     (int)len, v);
+		return false;
+	}
+	snprintf(want, sizeof(want), "%.*s", (int)len, v);
+	snprintf(full, sizeof(full), "%s", root);
+	find_container(full, strlen(root), want, 0, out, size, &count);
+	if (count != 1)
+		fail(c, at, "cgroup=%s: %s", want,
+		     count ? "more than one container matches: give more of the id"
+			   : "no running container's cgroup matches (docker, containerd, cri, "
+			     "cri-o, podman or nspawn, and a prefix of its id)");
+	return count == 1;
+}
+
 /* cgroup=PATH: the cgroup's id is its directory's inode number in cgroup2. */
 static bool parse_cgroup(struct cursor *c, const char *at, const char *v, size_t len,
 			 const char *root, struct bima_rule *r, char **path)
 {
-	char full[4096];
+	char full[4096], layout[PATH_MAX];
 	unsigned int level = 0;
 	struct stat st;
 	int serr;
 
-	if (!len || v[0] != '/') {
-		fail(c, at,
-		     "cgroup=: \"%.*s\" is not an absolute cgroup path (such as "
-		     "/system.slice)",
-		     (int)len, v);
+	if (len && v[0] != '/') {
+		if (!cgroup_layout(c, at, v, len, root, layout, sizeof(layout)))
+			return false;
+		v = layout;
+		len = strlen(layout);
+	}
+	if (!len) {
+		fail(c, at, "cgroup=: no cgroup given");
 		return false;
 	}
 	snprintf(full, sizeof(full), "%s%.*s", root, (int)len, v);

@@ -18,7 +18,7 @@
 
 struct policy {
 	struct bima_rule rules[BIMA_RULES_MAX];
-	char *cgroups[BIMA_RULES_MAX];	    /* each rule's cgroup= path as written, or NULL */
+	char *cgroups[BIMA_RULES_MAX]; /* each rule's cgroup= path (a layout's, found), or NULL */
 	unsigned int lines[BIMA_RULES_MAX]; /* each rule's line in the text */
 	size_t nrules;
 	struct bima_policy map; /* the rules and the text's sha256, for the bima_policy map */

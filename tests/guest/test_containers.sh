@@ -15,6 +15,8 @@
 #      `bima verify --by-container --json --allowlist` counts per container.
 #   2. ima-ng (PCR 10, the default): bima_container marks before the file
 #      entries; `bima log --container` gives the same answers; verify passes.
+#   3. A policy scoped by the runtimes' layouts (cgroup=podman:ID,
+#      cgroup=kubepods) measures in and only in its scope.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib.sh"
@@ -199,6 +201,31 @@ for name in docker containerd podman nspawn; do expect "$work/ng.json" "$name" 2
 expect "$work/ng.json" host 2
 "$bima" verify --log-dir "$ng" --tcti "$tcti" >"$work/verify-ng.out" 2>&1
 check_eq "bima verify: the ima-ng log with its marks replays to PCR 10" $? 0
+
+# 3. cgroup= of the runtimes' layouts: skip one container by its id, measure
+#    the kubelet's pods (the kubepods.slice layout exists since step 1).
+printf '%s\n' "dont_measure cgroup=podman:${ID_PODMAN:0:12}" "measure func=BPRM_CHECK cgroup=kubepods" \
+	"measure func=BPRM_CHECK cgroup=/machine.slice" >"$work/scope.policy"
+"$bima" policy check "$work/scope.policy" >"$work/scope.out" 2>&1
+check_eq "bima policy check of cgroup=podman:PREFIX and cgroup=kubepods exits 0" $? 0
+check_grep "podman:PREFIX is the container's cgroup" "cgroup=$(ere "${path[podman]}") " "$work/scope.out"
+check_grep "kubepods is /kubepods.slice" 'cgroup=/kubepods\.slice ' "$work/scope.out"
+printf '%s\n' "measure cgroup=podman:ffffffffffff" >"$work/none.policy"
+"$bima" policy check "$work/none.policy" >"$work/none.out" 2>&1
+check_eq "a container that does not run is refused (exit 1)" $? 1
+check_grep "with its line and why" 'none\.policy:1:[0-9]+: cgroup=podman:ffffffffffff: no running container' "$work/none.out"
+start_bima "$work/scope-run.out" --log-dir "$ng" --tcti "$tcti" --policy "$work/scope.policy" || exit 1
+for name in podman nspawn containerd; do run_in "$name" 3; done
+host_run 3
+sleep 1
+stop_bima
+"$bima" log --log-dir "$ng" >"$work/scope.txt"
+for x in podman-3 host-3; do
+	check "$x is not measured (outside the scope)" test "$(grep -c -- "$work/bin/$x\$" "$work/scope.txt")" -eq 0
+done
+for x in nspawn-3 containerd-3; do
+	check_grep "$x is measured (inside /machine.slice, kubepods)" "ima-ng sha256:$(sha256 "$work/bin/$x") $(ere "$work/bin/$x")\$" "$work/scope.txt"
+done
 
 for d in "${path[@]}"; do rmdir "$cg$d" 2>/dev/null; done
 done_testing

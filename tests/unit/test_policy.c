@@ -112,8 +112,11 @@ int main(void)
 	bad("measure func\n", "1:9: \"func\" is not a condition", "a key without a value");
 	bad("measure cgroup=/no/such\n", "1:16: cgroup=/no/such: no such cgroup",
 	    "a cgroup that does not exist");
-	bad("measure cgroup=relative\n", "1:16: cgroup=: \"relative\" is not an absolute",
+	bad("measure cgroup=relative\n", "1:16: cgroup=: \"relative\" is neither an absolute",
 	    "a relative cgroup path");
+	bad("measure cgroup=docker:4f3c\n",
+	    "1:16: cgroup=docker:4f3c: no running container's cgroup matches",
+	    "a container that does not run");
 
 	many = malloc((BIMA_RULES_MAX + 1) * 32);
 	many[0] = '\0';
@@ -136,6 +139,32 @@ int main(void)
 		 "cgroup= of an existing cgroup compiles");
 	CHECK_EQ(p.rules[0].cgroup_id, st.st_ino, "its id is the directory's inode number");
 	CHECK_EQ(p.rules[0].cgroup_level, 2, "two levels below the root");
+	policy_free(&p);
+
+	/* The runtimes' layouts: the kubelet's top cgroup; a container by its id. */
+	CHECK_EQ(compile(&p, "measure cgroup=kubepods\n", root), 0, "cgroup=kubepods compiles");
+	CHECK_STR(p.cgroups[0], "/kubepods.slice", "to the systemd driver's /kubepods.slice");
+	policy_free(&p);
+	for (int i = 0; i < 2; i++) {
+		snprintf(sub, sizeof(sub), "%s/kubepods.slice/pod1/crio-%s.scope", root,
+			 i ? "4f3c2b1a4f3c2b1a" : "4f3c2b1a00000000");
+		mkdir(sub, 0700);
+	}
+	snprintf(sub, sizeof(sub), "%s/kubepods.slice/pod1/crio-4f3c2b1a4f3c2b1a.scope/sub", root);
+	mkdir(sub, 0700);
+	snprintf(sub, sizeof(sub), "%s/kubepods.slice/pod1/crio-4f3c2b1a4f3c2b1a.scope", root);
+	stat(sub, &st);
+	CHECK_EQ(compile(&p, "dont_measure cgroup=cri-o:4f3c2b1a4f\n", root), 0,
+		 "cgroup=cri-o:PREFIX compiles");
+	CHECK_STR(p.cgroups[0], "/kubepods.slice/pod1/crio-4f3c2b1a4f3c2b1a.scope",
+		  "to the container's cgroup, not its sub-cgroup");
+	CHECK_EQ(p.rules[0].cgroup_id, st.st_ino, "its id is that directory's inode number");
+	CHECK_EQ(p.rules[0].cgroup_level, 3, "three levels below the root");
+	policy_free(&p);
+	CHECK_EQ(compile(&p, "measure cgroup=cri-o:4f3c2b1a\n", root), 1,
+		 "a prefix of two containers' ids is refused");
+	CHECK(strstr(errors, "more than one container matches") != NULL, "and says why", "%s",
+	      errors);
 	policy_free(&p);
 	snprintf(text, sizeof(text), "rm -rf '%s'", root);
 	if (system(text))
