@@ -181,29 +181,23 @@ static int account_drops(struct collector *c)
 }
 
 /*
- * Whether the log (or the batch) has this entry already: as IMA, bima does
- * not log the same template digest twice in an epoch. A file measured again
- * with the same content and path (the cache forgot it) is such an entry.
- */
-/*
- * Whether the entry in scratch is in the log already. For an ima-ng entry
- * with attribution a, the key is its template data and the cgroup and
- * mount namespace: a file measured in another container is logged again,
- * after its mark (bima-ct entries hold them in the template data).
+ * Whether the log (or the batch) has the entry in scratch already: as IMA,
+ * bima does not log the same template digest twice in an epoch. A file
+ * measured again with the same content and path (the cache forgot it) is
+ * such an entry. An ima-ng entry's attribution a is in its marks, not its
+ * digest: it is compared too (container_entry_key()), so that a file used
+ * in another container is logged again.
  */
 static bool repeated(struct collector *c, const struct attribution *a)
 {
 	uint8_t d[TEMPLATE_DIGEST_SIZE];
-	struct buf *key = &c->scratch;
 
 	if (a && !c->ct_template) {
-		c->key.len = 0;
-		if (buf_put(&c->key, c->scratch.p, c->scratch.len) ||
-		    buf_put_u64(&c->key, a->cgroup_id) || buf_put_u64(&c->key, a->mnt_ns))
+		if (container_entry_key(c->scratch.p, c->scratch.len, a, &c->key, d))
 			return false;
-		key = &c->key;
+	} else {
+		hashalg_digest(hashalg_by_name("sha1", 4), c->scratch.p, c->scratch.len, d);
 	}
-	hashalg_digest(hashalg_by_name("sha1", 4), key->p, key->len, d);
 	if (digestset_has(&c->ep.logged, d) || digestset_add(&c->batch_logged, d) == 0) {
 		c->batch_repeats++;
 		return true;

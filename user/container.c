@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "container.h"
+#include "hashalg.h"
 
 #define FILEID_KERNFS 0xfe     /* a kernfs node by its 64-bit id: a cgroup by its cgroup id */
 #define BUCKETS 4096	       /* a power of two */
@@ -320,6 +321,16 @@ void cgroups_lookup(struct cgroups *cg, uint64_t id, struct attribution *a)
 		a->ct = n->ct;
 	else
 		memset(&a->ct, 0, sizeof(a->ct));
+}
+
+int container_entry_key(const uint8_t *data, uint32_t len, const struct attribution *a,
+			struct buf *scratch, uint8_t key[20])
+{
+	const struct hashalg *sha1 = hashalg_by_name("sha1", 4);
+
+	scratch->len = 0;
+	return buf_put(scratch, data, len) ?: buf_put_u64(scratch, a->cgroup_id)
+		?: buf_put_u64(scratch, a->mnt_ns) ?: hashalg_digest(sha1, scratch->p, scratch->len, key);
 }
 
 int container_mark_format(struct buf *out, const struct attribution *a)

@@ -68,6 +68,14 @@ void cgroups_removed(struct cgroups *cg, uint64_t id);
 void cgroups_lookup(struct cgroups *cg, uint64_t id, struct attribution *a);
 
 /*
+ * What tells an ima-ng entry (its template data) from the same entry in
+ * another container, for the daemon's "logged once" rule: the SHA-1 of the
+ * data, the cgroup id and the mount namespace (u64 LE each).
+ */
+int container_entry_key(const uint8_t *data, uint32_t len, const struct attribution *a,
+			struct buf *scratch, uint8_t key[20]);
+
+/*
  * The buffer of a bima_container mark: "cgroup=ID mntns=N runtime=R
  * container=C path=P", R and C "-" when empty, P the rest of the buffer.
  */

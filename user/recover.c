@@ -10,6 +10,7 @@
 #include "msg.h"
 #include "recover.h"
 #include "snapshot.h"
+#include "views.h"
 
 #define TORN_NAME "bima_log_torn"
 #define INCONSISTENT_NAME "bima_log_inconsistent"
@@ -100,19 +101,38 @@ static int mark(struct epoch *ep, struct recovery *rec, const char *name, const 
 	return template_encode_buf(&rec->marks, ep->pcr, name, text, n);
 }
 
-/* The cursor stopped on a bad entry: cut a torn tail off, or record corruption. */
-/* Remember the epoch's last snapshot id: the next one goes above it. */
-static void note_snapshot(struct epoch *ep, const struct template_entry *e)
+/*
+ * What the daemon goes on from, of an entry of the log: the epoch's last
+ * snapshot id (the next one goes above it), and what it logged, which it
+ * does not log again: the template digest, or for an ima-ng entry after a
+ * bima_container mark, the key the collector compares (container.h).
+ */
+static int remember(struct epoch *ep, struct log_cursor *c, const struct template_entry *e,
+		    struct attrib_reader *ar, struct buf *scratch)
 {
 	char why[TEMPLATE_WHY_LEN];
 	struct template_fields f;
+	struct attribution a;
 	struct snapshot s;
+	uint8_t key[TEMPLATE_DIGEST_SIZE];
 
-	if (!template_fields(e, &f, why) && f.extra && !strcmp(f.path, SNAPSHOT_NAME) &&
+	if (template_fields(e, &f, why))
+		return 0; /* verify tells what is wrong with it */
+	if (f.extra && !strcmp(f.path, SNAPSHOT_NAME) &&
 	    !snapshot_parse((const char *)f.extra, f.extra_len, &s) && s.id > ep->last_snapshot)
 		ep->last_snapshot = s.id;
+	if (template_is_violation(e))
+		return 0;
+	if (attrib_next(ar, log_cursor_segment(c), e, &f, &a) > 0 && a.cgroup_id &&
+	    !strcmp(e->name, "ima-ng")) {
+		int err = container_entry_key(e->data, e->data_len, &a, scratch, key);
+
+		return err ?: digestset_add(&ep->logged, key);
+	}
+	return digestset_add(&ep->logged, e->digest);
 }
 
+/* The cursor stopped on a bad entry: cut a torn tail off, or record corruption. */
 static int bad_entry(struct epoch *ep, struct recovery *rec, struct log_cursor *c, int err)
 {
 	unsigned int seg = log_cursor_segment(c);
@@ -150,6 +170,8 @@ int recover_epoch(struct epoch *ep, struct tpm *tpm, struct recovery *rec)
 	struct scan s = {};
 	struct log_cursor *c;
 	struct template_entry e;
+	struct attrib_reader ar = {};
+	struct buf key = {};
 	const uint8_t *raw;
 	size_t raw_len;
 	uint64_t count = 0;
@@ -191,9 +213,8 @@ int recover_epoch(struct epoch *ep, struct tpm *tpm, struct recovery *rec)
 		if (err)
 			goto out;
 		count++;
-		if (!template_is_violation(&e) && digestset_add(&ep->logged, e.digest) < 0)
+		if (remember(ep, c, &e, &ar, &key) < 0)
 			pr_warn("out of memory: entries already logged may be logged again");
-		note_snapshot(ep, &e);
 		log_cursor_raw(c, &raw, &raw_len);
 		err = buf_put(&rec->tail, raw, raw_len);
 		if (err)
@@ -251,6 +272,8 @@ int recover_epoch(struct epoch *ep, struct tpm *tpm, struct recovery *rec)
 	err = 0;
 out:
 	log_cursor__free(c);
+	attrib_reader_free(&ar);
+	buf_free(&key);
 	return err;
 }
 
