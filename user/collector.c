@@ -29,6 +29,7 @@
 #include "anchor.h"
 #include "collector.h"
 #include "container.h"
+#include "control.h"
 #include "epoch.h"
 #include "kernel_ima.h"
 #include "loader.h"
@@ -102,7 +103,9 @@ struct collector {
 	struct backoff disk, tpm_retry;
 	bool fail_closed;
 	uint32_t grace_ms;
-	bool reconcile; /* a rejoin read the log but could not queue what it found */
+	bool reconcile;	     /* a rejoin read the log but could not queue what it found */
+	struct control *ctl; /* the control socket, or NULL */
+	const char *log_dir; /* --log-dir, for `bima status` */
 };
 
 static volatile sig_atomic_t stopping, snapshot_asked;
@@ -405,6 +408,9 @@ static int rejoin(struct collector *c)
 		pr_warn("snapshot %llu: the TPM was reconciled with the log before it held the "
 			"snapshot: no quote, no anchor",
 			(unsigned long long)c->snap.id);
+		control_snapshot_done(c->ctl, c->snap.id, NULL,
+				      "the TPM was reconciled with the log before it held the "
+				      "snapshot: no quote, no anchor");
 		c->snap_pending = false;
 	}
 	if (err > 0) {
@@ -538,7 +544,7 @@ static bool snapshot_due(struct collector *c)
 {
 	if (c->snap_pending)
 		return false;
-	if (snapshot_asked)
+	if (snapshot_asked || control_snapshot_asked(c->ctl))
 		return true;
 	if (c->snap_entries && c->ep.entries - c->snap_last_entries >= c->snap_entries)
 		return true;
@@ -563,14 +569,18 @@ static int start_snapshot(struct collector *c)
 	err = loader_last_anchor(c->bpf, &last) ?: loader_stats(c->bpf, &st);
 	if (err) {
 		pr_err("snapshot: %s; not taken", strerror(-err));
+		control_snapshot_done(c->ctl, 0, NULL, strerror(-err));
 		return 0;
 	}
 	id = (last.id > c->ep.last_snapshot ? last.id : c->ep.last_snapshot) + 1;
 	c->snap_entry.len = 0;
-	if (anchor_begin(&c->ep, c->log, id, st.next_seq, &c->snap, &c->snap_entry))
+	if (anchor_begin(&c->ep, c->log, id, st.next_seq, &c->snap, &c->snap_entry)) {
+		control_snapshot_done(c->ctl, 0, NULL, "its entry could not be made");
 		return 0;
+	}
 	if (epoch_write(&c->ep, c->log, &c->snap_entry)) {
 		pr_err("snapshot: the log cannot be written; not taken");
+		control_snapshot_done(c->ctl, 0, NULL, "the log cannot be written");
 		return 0;
 	}
 	err = buf_put(&c->unextended, c->snap_entry.p, c->snap_entry.len);
@@ -581,6 +591,7 @@ static int start_snapshot(struct collector *c)
 	c->marked = false; /* the next segment starts without a mark */
 	c->ep.last_snapshot = id;
 	c->snap_pending = true;
+	control_snapshot_started(c->ctl, id);
 	c->snap_last_entries = c->ep.entries + 1;
 	c->snap_last_time = time(NULL);
 	return extend_pending(c);
@@ -595,6 +606,7 @@ static int start_snapshot(struct collector *c)
 static int finish_snapshot(struct collector *c)
 {
 	struct bima_anchor a;
+	char why[96];
 	int err;
 
 	if (c->extended != c->snap_end)
@@ -602,11 +614,40 @@ static int finish_snapshot(struct collector *c)
 	c->snap_pending = false;
 	anchor_quote(&c->ep, c->tpm, c->ak_ok ? &c->ak : NULL, &c->snap, &a);
 	err = loader_add_anchor(c->bpf, &a);
-	if (err)
+	if (err) {
 		pr_err("snapshot %lu: the kernel did not record its anchor: %s",
 		       (unsigned long)a.id, strerror(-err));
+		snprintf(why, sizeof(why), "the kernel did not record its anchor: %s",
+			 strerror(-err));
+	}
+	/* Clients are shown the anchor as the kernel holds it, with the seq it took. */
+	if (!err)
+		loader_last_anchor(c->bpf, &a);
+	control_snapshot_done(c->ctl, c->snap.id, &a, err ? why : NULL);
 	anchor_retain(c->ep.dir, c->retention, c->retention_anchors);
 	return extend_pending(c);
+}
+
+/* What `bima status` reports (control.h). */
+static void fill_status(void *arg, struct control_status *st)
+{
+	const struct collector *c = arg;
+
+	*st = (struct control_status){ .pid = getpid(),
+				       .log_dir = c->log_dir,
+				       .epoch_dir = c->ep.dir,
+				       .segment = log_path(c->log),
+				       .load_id = c->load_id,
+				       .pcr = c->ep.pcr,
+				       .entries = c->ep.entries,
+				       .logged = c->logged,
+				       .lost = c->drops_logged,
+				       .unextended = c->unextended.len - c->extended,
+				       .queued = ringbuf_pending(c->rb),
+				       .tpm_ok = c->tpm,
+				       .snapshot_pending = c->snap_pending,
+				       .last_snapshot = c->ep.last_snapshot,
+				       .fail_closed = c->fail_closed };
 }
 
 static int loop(struct collector *c)
@@ -618,6 +659,8 @@ static int loop(struct collector *c)
 		n = ringbuf_wait(c->rb, POLL_MS);
 		if (n < 0 && n != -EINTR)
 			return n;
+		if (control_serve(c->ctl, fill_status, c))
+			stopping = 1; /* as on SIGTERM */
 		n = extend_pending(c);
 		/* Only a daemon that fails closed has hooks that look at its heartbeat. */
 		n = n ?: c->fail_closed ? loader_heartbeat(c->bpf) : 0;
@@ -752,16 +795,20 @@ int collector_run(const struct collector_opts *opts)
 			       .snap_last_time = time(NULL),
 			       .retention = opts->retention,
 			       .retention_anchors = opts->retention_anchors,
-			       .ct_template = opts->ct_template };
+			       .ct_template = opts->ct_template,
+			       .log_dir = opts->log_dir };
 	struct bima_config cfg;
 	char hooks[512];
-	int err;
+	int err = 0;
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
 
-	err = cgroups__new(&c.cgroups);
+	/* First: a second daemon is refused before it touches the log or the pins. */
+	if (opts->control && !opts->unload)
+		err = control__open(opts->control, &c.ctl);
+	err = err ?: cgroups__new(&c.cgroups);
 	err = err ?: tpm__open(opts->tcti, &c.tpm);
 	err = err ?: epoch_begin(&c.ep, c.tpm, opts->log_dir, opts->pcr, opts->ascii_link, &c.log);
 	if (err)
@@ -779,6 +826,11 @@ int collector_run(const struct collector_opts *opts)
 	err = ringbuf__open(loader_events_fd(c.bpf), &c.rb);
 	if (err) {
 		pr_err("cannot map the ring buffer: %s", strerror(-err));
+		goto out;
+	}
+	err = c.ctl ? ringbuf_watch(c.rb, control_fd(c.ctl)) : 0;
+	if (err) {
+		pr_err("cannot wait for the control socket: %s", strerror(-err));
 		goto out;
 	}
 	err = loader_config(c.bpf, &cfg);
@@ -818,9 +870,14 @@ int collector_run(const struct collector_opts *opts)
 			  "(ring buffer full, or no daemon for %u ms) is denied with EPERM",
 			  opts->grace_ms);
 
+	if (c.ctl)
+		pr_info("control socket %s: `bima status`, `bima snapshot`, `bima stop` (root "
+			"only)",
+			opts->control);
 	err = loop(&c);
 	err = drain(&c, false) ?: err;
 out:
+	control__free(c.ctl); /* once the daemon has stopped: `bima stop` waits for this */
 	ringbuf__free(c.rb);
 	loader__free(c.bpf);
 	log__close(c.log);

@@ -25,12 +25,14 @@ struct collector_opts {
 	enum retention retention;	/* segments before a quoted anchor: anchor.h */
 	unsigned int retention_anchors; /* the newest quoted anchors whose segments stay */
 	const char *ascii_link;		/* keep the epoch's ASCII list, linked here; or NULL */
-	bool ct_template; /* file entries in bima-ct (template.h); else ima-ng with marks */
+	bool ct_template;    /* file entries in bima-ct (template.h); else ima-ng with marks */
+	const char *control; /* listen on this control socket (control.h); or NULL */
 };
 
 /*
- * Run until SIGINT or SIGTERM, leaving the hooks pinned and measuring;
- * or, with unload, empty and remove them. Returns 0 after a clean stop.
+ * Run until SIGINT or SIGTERM, or `stop` on the control socket, leaving the
+ * hooks pinned and measuring; or, with unload, empty and remove them.
+ * Returns 0 after a clean stop.
  */
 int collector_run(const struct collector_opts *opts);
 

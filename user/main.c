@@ -18,6 +18,7 @@
 #include "collector.h"
 #include "container.h"
 #include "config.h"
+#include "control.h"
 #include "hashalg.h"
 #include "keylime.h"
 #include "loader.h"
@@ -40,6 +41,9 @@
 #define DEFAULT_SNAP_ENTRIES_S "100000"
 #define DEFAULT_SNAP_INTERVAL 3600
 #define DEFAULT_SNAP_INTERVAL_S "3600"
+#define STATUS_TIMEOUT_MS 10000
+#define SNAPSHOT_TIMEOUT_MS (CONTROL_SNAPSHOT_MS + 5000) /* the daemon answers within this */
+#define STOP_TIMEOUT_MS 60000
 
 static const char usage[] =
 	"Usage: bima COMMAND [OPTIONS]\n"
@@ -51,6 +55,7 @@ static const char usage[] =
 	"  log      print an epoch's log in IMA's ASCII format\n"
 	"  verify   replay an epoch's log, from its start or an anchor, against the TPM or a\n"
 	"           quote, and optionally a Keylime runtime policy\n"
+	"  status   show what the running daemon is doing (through its control socket)\n"
 	"  stop     stop the running daemon; with --unload also remove the BPF programs\n"
 	"  snapshot have the running daemon take a snapshot now\n"
 	"  ak       export the attestation key's public key (PEM)\n"
@@ -72,7 +77,8 @@ static const char run_usage[] =
 	"                [--ringbuf-size BYTES] [--fail-closed [--grace SECONDS]]\n"
 	"                [--snapshot-entries N] [--snapshot-interval SECONDS]\n"
 	"                [--retention keep|compress|remove [--retention-anchors N]]\n"
-	"                [--ascii PATH|none] [--template auto|ima-ng|" TEMPLATE_CT "] [-v]\n"
+	"                [--ascii PATH|none] [--template auto|ima-ng|" TEMPLATE_CT "]\n"
+	"                [--control PATH|none] [-v]\n"
 	"\n"
 	"Measure what the policy selects among execs (BPRM_CHECK), executable file\n"
 	"mappings (MMAP_CHECK), opens (FILE_CHECK, Linux 6.9 and later), the files the\n"
@@ -129,6 +135,10 @@ static const char run_usage[] =
 	"                       " CONTAINER_MARK_NAME " entry whenever they change. auto\n"
 	"                       (the default): ima-ng where the ASCII list is kept (PCR 10,\n"
 	"                       or --ascii), else " TEMPLATE_CT "\n"
+	"  --control PATH|none  listen on this Unix socket (" CONTROL_DEFAULT ") for\n"
+	"                       `bima status`, `bima snapshot` and `bima stop`, from root\n"
+	"                       only (SO_PEERCRED); a daemon already listening there makes\n"
+	"                       this one refuse to start; none: no socket\n"
 	"  -v, --verbose        print every measurement; twice, also libbpf's detail\n";
 
 static const char log_usage[] =
@@ -207,13 +217,21 @@ static const char verify_usage[] =
 	"                  \"containers\"), and the report above on standard error\n";
 
 static const char stop_usage[] =
-	"Usage: bima stop [--unload [--force]] [--log-dir DIR] [--tcti TCTI] [--pcr N]\n"
-	"                 [--ascii PATH|none] [--template auto|ima-ng|" TEMPLATE_CT "]\n"
+	"Usage: bima stop [--unload [--force]] [--control PATH|none] [--log-dir DIR]\n"
+	"                 [--tcti TCTI] [--pcr N] [--ascii PATH|none]\n"
+	"                 [--template auto|ima-ng|" TEMPLATE_CT "]\n"
 	"\n"
-	"Stop the running bima daemon (SIGTERM) and wait for it. The BPF-LSM hooks stay\n"
+	"Ask the running bima daemon, through its control socket, to stop, and wait until\n"
+	"it has logged and extended what it read and exited (60 s at most). A daemon that\n"
+	"does not listen there (`bima run --control none`) but is named in the pinned\n"
+	"bima_config map is sent SIGTERM instead, and this says so. The BPF-LSM hooks stay\n"
 	"attached and keep measuring into the ring buffer; the next `bima run` logs what\n"
-	"queued up meanwhile.\n"
+	"queued up meanwhile. Exit status: 0 stopped, or no daemon ran (with --unload:\n"
+	"and the pins are removed), 1 it did not stop, the socket refused this user, or\n"
+	"the unload failed, 2 usage.\n"
 	"\n"
+	"  --control PATH|none\n"
+	"                the daemon's control socket (" CONTROL_DEFAULT "); none: signal it\n"
 	"  --unload      then detach the hooks, log every record still queued (which needs\n"
 	"                the log and the TPM, as for `bima run`), and remove every pin in\n"
 	"                " LOADER_PIN_DIR ", naming each\n"
@@ -282,6 +300,7 @@ enum {
 	OPT_BY_CONTAINER,
 	OPT_ALLOWLIST,
 	OPT_JSON,
+	OPT_CONTROL,
 };
 
 static const struct option options[] = {
@@ -312,6 +331,7 @@ static const struct option options[] = {
 	{ "by-container", no_argument, NULL, OPT_BY_CONTAINER },
 	{ "allowlist", required_argument, NULL, OPT_ALLOWLIST },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "control", required_argument, NULL, OPT_CONTROL },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{},
@@ -328,6 +348,7 @@ struct args {
 	const char *runtime_policy;
 	const char *template; /* --template, or NULL when not given */
 	const char *container, *allowlist;
+	const char *control; /* the control socket, or NULL for none */
 	unsigned long since;
 	enum retention retention;
 	unsigned long retention_anchors;
@@ -366,6 +387,7 @@ static int parse_args(int argc, char **argv, const char *help, const int *allowe
 			    .tcti = DEFAULT_TCTI,
 			    .pcr = 10,
 			    .ringbuf_size = DEFAULT_RINGBUF,
+			    .control = CONTROL_DEFAULT,
 			    .snap_entries = DEFAULT_SNAP_ENTRIES,
 			    .snap_interval = DEFAULT_SNAP_INTERVAL,
 			    .retention_anchors = 1 };
@@ -445,6 +467,13 @@ static int parse_args(int argc, char **argv, const char *help, const int *allowe
 				return -EINVAL;
 			}
 			a->ascii = optarg;
+			break;
+		case OPT_CONTROL:
+			if (optarg[0] != '/' && strcmp(optarg, "none")) {
+				fprintf(stderr, "bima: --control: an absolute path, or none\n");
+				return -EINVAL;
+			}
+			a->control = strcmp(optarg, "none") ? optarg : NULL;
 			break;
 		case OPT_SINCE:
 			if (parse_ulong("--since", optarg, 1, ~0ul, &a->since))
@@ -555,6 +584,7 @@ static int config_setting(const char *key, const char *value, unsigned int line,
 				     OPT_RETENTION_ANCHORS,
 				     OPT_ASCII,
 				     OPT_TEMPLATE,
+				     OPT_CONTROL,
 				     0 };
 	struct config *c = arg;
 	const struct option *o;
@@ -658,6 +688,7 @@ static int cmd_run(int argc, char **argv)
 				       OPT_RETENTION_ANCHORS,
 				       OPT_ASCII,
 				       OPT_TEMPLATE,
+				       OPT_CONTROL,
 				       0 };
 	static struct policy p;
 	struct collector_opts o;
@@ -692,7 +723,8 @@ static int cmd_run(int argc, char **argv)
 				     .retention = a.retention,
 				     .retention_anchors = a.retention_anchors,
 				     .ascii_link = ascii_link(&a),
-				     .ct_template = ct_template(&a) };
+				     .ct_template = ct_template(&a),
+				     .control = a.control };
 	return collector_run(&o) ? 1 : 0;
 }
 
@@ -715,18 +747,10 @@ static int running_daemon(void)
 	return strcmp(comm, "bima\n") ? 0 : pid; /* else the pid was reused */
 }
 
-/* SIGTERM the running daemon, if any, and wait for it. */
-static int stop_daemon(void)
+/* Wait up to 30 s for pid to exit. */
+static int wait_exit(int pid)
 {
-	int pid = running_daemon(), waited;
-
-	if (!pid)
-		return 0;
-	if (kill(pid, SIGTERM)) {
-		pr_err("cannot stop bima (pid %d): %s", pid, strerror(errno));
-		return -errno;
-	}
-	for (waited = 0; !kill(pid, 0) && waited < 600; waited++)
+	for (int waited = 0; !kill(pid, 0) && waited < 600; waited++)
 		usleep(50000);
 	if (!kill(pid, 0)) {
 		pr_err("bima (pid %d) did not stop within 30 s", pid);
@@ -736,10 +760,50 @@ static int stop_daemon(void)
 	return 0;
 }
 
+/*
+ * No daemon listens on the control socket at path (or NULL: none is used):
+ * the pid of a daemon that runs without it, found the old way, which is
+ * then sent signal, said so; or 0.
+ */
+static int daemon_without_socket(const char *path, const char *signal)
+{
+	int pid = running_daemon();
+
+	if (pid && path)
+		pr_notice("no bima daemon listens on %s, but bima (pid %d) runs (with another "
+			  "--control, or none): sending it %s",
+			  path, pid, signal);
+	return pid;
+}
+
+/* Ask the daemon to stop, and wait until it has; 0 too if none runs. */
+static int stop_daemon(const char *path)
+{
+	int pid = 0, err = -ENOENT;
+
+	if (path)
+		err = control_request(path, "stop", STOP_TIMEOUT_MS, true, NULL, &pid);
+	if (!err)
+		return wait_exit(pid);
+	if (err != -ENOENT)
+		return err;
+	pid = daemon_without_socket(path, "SIGTERM");
+	if (!pid) {
+		pr_info("no bima daemon runs");
+		return 0;
+	}
+	if (kill(pid, SIGTERM)) {
+		pr_err("cannot stop bima (pid %d): %s", pid, strerror(errno));
+		return -errno;
+	}
+	return wait_exit(pid);
+}
+
 static int cmd_stop(int argc, char **argv)
 {
-	static const int allowed[] = { OPT_LOG_DIR, OPT_TCTI,  OPT_PCR,	     OPT_UNLOAD,
-				       OPT_FORCE,   OPT_ASCII, OPT_TEMPLATE, 0 };
+	static const int allowed[] = { OPT_LOG_DIR, OPT_TCTI,	  OPT_PCR,
+				       OPT_UNLOAD,  OPT_FORCE,	  OPT_ASCII,
+				       OPT_CONTROL, OPT_TEMPLATE, 0 };
 	struct collector_opts o;
 	struct args a;
 	int err = parse(argc, argv, stop_usage, allowed, &a);
@@ -750,7 +814,7 @@ static int cmd_stop(int argc, char **argv)
 		fprintf(stderr, "bima: --force applies only with --unload\n");
 		return 2;
 	}
-	if (stop_daemon())
+	if (stop_daemon(a.control))
 		return 1;
 	if (!a.unload)
 		return 0;
@@ -769,30 +833,70 @@ static int cmd_stop(int argc, char **argv)
 	return collector_run(&o) ? 1 : 0;
 }
 
+static const char status_usage[] =
+	"Usage: bima status [--control PATH]\n"
+	"\n"
+	"Ask the running daemon, through its control socket (" CONTROL_DEFAULT "; root\n"
+	"only), what it is doing, and print its answer, a \"name: value\" line each:\n"
+	"pid, log-dir, epoch (the TPM epoch's directory), segment (the one written),\n"
+	"pcr, load (which load of the BPF programs), entries (the epoch's log entries\n"
+	"the TPM holds), logged (records this daemon logged), lost (measurements the log\n"
+	"records as lost), unextended-bytes (durable entries that wait for the TPM),\n"
+	"queued-bytes (records in the ring buffer), tpm (reachable or unreachable),\n"
+	"snapshot-pending, last-snapshot (the id of the log's last snapshot; 0: none),\n"
+	"fail-closed. Exit status: 0 answered, 1 no daemon listens, it refused this user\n"
+	"or did not answer, 2 usage.\n"
+	"\n"
+	"  --control PATH  the daemon's control socket (" CONTROL_DEFAULT ")\n";
+
+static int cmd_status(int argc, char **argv)
+{
+	static const int allowed[] = { OPT_CONTROL, 0 };
+	struct args a;
+	int err = parse(argc, argv, status_usage, allowed, &a), pid;
+
+	if (err)
+		return err > 0 ? 0 : 2;
+	if (!a.control) {
+		fprintf(stderr, "bima: status asks the daemon through its control socket: "
+				"--control none leaves nothing to ask\n");
+		return 2;
+	}
+	err = control_request(a.control, "status", STATUS_TIMEOUT_MS, false, stdout, &pid);
+	if (err == -ENOENT && (pid = running_daemon()))
+		pr_err("no bima daemon listens on %s, but bima (pid %d) runs: without a control "
+		       "socket (--control none), or with another (--control PATH)",
+		       a.control, pid);
+	else if (err == -ENOENT)
+		pr_err("no bima daemon listens on %s (is `bima run` running?)", a.control);
+	return err ? 1 : 0;
+}
+
 static const char snapshot_usage[] =
-	"Usage: bima snapshot\n"
+	"Usage: bima snapshot [--control PATH|none]\n"
 	"\n"
 	"Have the running daemon take a snapshot now: it logs a snapshot_aggregate entry\n"
 	"(the PCR values, the entry count, the kernel sequence number, the digest of the\n"
-	"segment it closes, the previous snapshot's id), extends it, closes the segment\n"
-	"read-only, starts the next, and has the kernel keep the anchor in the\n"
-	"bima_anchors map. Waits for the anchor and prints it. Exit status: 0 taken,\n"
-	"1 no daemon runs or no anchor came within 30 seconds.\n";
+	"segment it closes, the previous snapshot's id), extends it, has the TPM quote it,\n"
+	"closes the segment read-only, starts the next, and has the kernel keep the anchor\n"
+	"in the bima_anchors map. Asked through its control socket, the daemon answers\n"
+	"once the kernel holds the anchor, and this prints it. A daemon that does not\n"
+	"listen there (`bima run --control none`) but is named in the pinned bima_config\n"
+	"map is sent SIGUSR1 instead, and the anchor is read from the pinned map. Exit\n"
+	"status: 0 taken, 1 no daemon runs, the socket refused this user, or the snapshot\n"
+	"could not be taken (the log cannot be written) or had no anchor within 30\n"
+	"seconds (a TPM that does not answer is waited for that long), 2 usage.\n"
+	"\n"
+	"  --control PATH|none\n"
+	"                the daemon's control socket (" CONTROL_DEFAULT "); none: signal it\n";
 
-static int cmd_snapshot(int argc, char **argv)
+/* `bima snapshot` for a daemon without a control socket: SIGUSR1, then poll the pinned anchors. */
+static int snapshot_by_signal(int pid)
 {
 	struct bima_anchor before, now = {};
-	char hex[2 * HASHALG_MAX_SIZE + 1];
-	int pid, waited;
+	int waited;
 
-	if (argc > 1) {
-		bool help = !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h");
-
-		fputs(snapshot_usage, help ? stdout : stderr);
-		return help ? 0 : 2;
-	}
-	pid = running_daemon();
-	if (!pid || loader_pinned_last_anchor(&before)) {
+	if (loader_pinned_last_anchor(&before)) {
 		pr_err("no bima daemon runs: start one with `bima run`");
 		return 1;
 	}
@@ -809,18 +913,31 @@ static int cmd_snapshot(int argc, char **argv)
 		pr_err("bima (pid %d) recorded no anchor within 30 s (is its TPM answering?)", pid);
 		return 1;
 	}
-	printf("snapshot %llu: %llu entries, segment %u closed, kernel sequence number %llu\n",
-	       (unsigned long long)now.id, (unsigned long long)now.entries, now.segment,
-	       (unsigned long long)now.seq);
-	for (int b = 0; b < BIMA_ANCHOR_BANKS && now.bank_alg[b]; b++) {
-		const struct hashalg *alg = hashalg_by_tpm_id(now.bank_alg[b]);
-
-		if (!alg)
-			continue;
-		hex_encode(now.pcr_value[b], alg->size, hex);
-		printf("  PCR %u %s: %s\n", now.pcr, alg->name, hex);
-	}
+	control_format_anchor(stdout, &now);
 	return 0;
+}
+
+static int cmd_snapshot(int argc, char **argv)
+{
+	static const int allowed[] = { OPT_CONTROL, 0 };
+	struct args a;
+	int err = parse(argc, argv, snapshot_usage, allowed, &a), pid = 0;
+
+	if (err)
+		return err > 0 ? 0 : 2;
+	err = a.control ? control_request(a.control, "snapshot", SNAPSHOT_TIMEOUT_MS, false, stdout,
+					  &pid)
+			: -ENOENT;
+	if (err != -ENOENT)
+		return err ? 1 : 0;
+	pid = daemon_without_socket(a.control, "SIGUSR1");
+	if (pid)
+		return snapshot_by_signal(pid);
+	if (a.control)
+		pr_err("no bima daemon listens on %s (is `bima run` running?)", a.control);
+	else
+		pr_err("no bima daemon runs: start one with `bima run`");
+	return 1;
 }
 
 static const char ak_usage[] =
@@ -1241,6 +1358,8 @@ int main(int argc, char **argv)
 		return cmd_verify(argc - 1, argv + 1);
 	if (!strcmp(cmd, "stop"))
 		return cmd_stop(argc - 1, argv + 1);
+	if (!strcmp(cmd, "status"))
+		return cmd_status(argc - 1, argv + 1);
 	if (!strcmp(cmd, "policy"))
 		return cmd_policy(argc - 1, argv + 1);
 	if (!strcmp(cmd, "snapshot"))

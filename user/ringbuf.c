@@ -101,6 +101,13 @@ int ringbuf_wait(struct ringbuf *rb, int timeout_ms)
 	return __atomic_load_n(rb->producer_pos, __ATOMIC_ACQUIRE) != rb->read_pos;
 }
 
+int ringbuf_watch(struct ringbuf *rb, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	return epoll_ctl(rb->epoll_fd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
 int ringbuf_read(struct ringbuf *rb, ringbuf_fn fn, void *ctx, unsigned int max)
 {
 	uint64_t prod = __atomic_load_n(rb->producer_pos, __ATOMIC_ACQUIRE);

@@ -21,6 +21,8 @@ int ringbuf__open(int map_fd, struct ringbuf **out);
 void ringbuf__free(struct ringbuf *rb);
 /* Wait up to timeout_ms for records the reader has not seen; >0 if there are some. */
 int ringbuf_wait(struct ringbuf *rb, int timeout_ms);
+/* Have ringbuf_wait() return early, too, when fd is readable. */
+int ringbuf_watch(struct ringbuf *rb, int fd);
 /*
  * Hand records not yet read to fn, at most max of them. Returns how many,
  * or fn's negative value. The records stay in the ring buffer until ack.

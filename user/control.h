@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The control socket: a Unix stream socket, CONTROL_DEFAULT unless `bima run
+ * --control PATH`, through which `bima status`, `bima snapshot` and `bima
+ * stop` talk to the daemon. Only root may use it: the file is 0600 in a
+ * directory that only root can write, and the daemon checks every peer with
+ * SO_PEERCRED and answers none whose effective uid, as the daemon's user
+ * namespace sees it, is not 0. Root of another user namespace is the uid
+ * that namespace maps it to (65534, the overflow uid, where it maps to none
+ * here), and is refused.
+ *
+ * The protocol, one request a connection: the client sends a line
+ * ("status", "snapshot" or "stop", at most CONTROL_LINE_MAX - 1 bytes with
+ * its newline, within CONTROL_REQUEST_MS); the daemon answers with lines, the
+ * last "ok" or "error: CAUSE", and closes the connection; after "stop" it
+ * closes it only once it has stopped.
+ *
+ *   status    "name: value" lines (control_status), then "ok"
+ *   snapshot  once the snapshot's anchor is recorded: the anchor's lines
+ *             (control_format_anchor), then "ok"; or "error: CAUSE" when it
+ *             cannot be taken, or no anchor is recorded within
+ *             CONTROL_SNAPSHOT_MS (a TPM that does not answer is waited for)
+ *   stop      "pid: N", "ok"; then the daemon stops as on SIGTERM
+ *
+ * The daemon never waits for a client: the sockets are non-blocking, at most
+ * CONTROL_CLIENTS_MAX are served at a time (one more is answered "error:
+ * busy"), and a request must arrive whole within CONTROL_REQUEST_MS.
+ */
+#ifndef BIMA_CONTROL_H
+#define BIMA_CONTROL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../bpf/bima.h"
+
+#define CONTROL_DEFAULT "/run/bima/control"
+#define CONTROL_CLIENTS_MAX 16
+#define CONTROL_LINE_MAX 64	  /* bytes of a request line, its newline included */
+#define CONTROL_REQUEST_MS 2000	  /* how long a client may take to send its request */
+#define CONTROL_SNAPSHOT_MS 30000 /* how long a snapshot request waits for its anchor */
+#define CONTROL_REPLY_MAX 8192	  /* bytes of a reply at most */
+
+struct control;
+
+/* What `status` reports, filled in by the daemon. */
+struct control_status {
+	int pid;
+	const char *log_dir;	/* --log-dir */
+	const char *epoch_dir;	/* the TPM epoch's log directory */
+	const char *segment;	/* the segment being written */
+	const char *load_id;	/* which load of the BPF programs (loader_load_id) */
+	uint32_t pcr;		/* the PCR extended */
+	uint64_t entries;	/* entries in the epoch's log */
+	uint64_t logged;	/* ring-buffer records this daemon logged */
+	uint64_t lost;		/* measurements the log records as lost (ring buffer full) */
+	uint64_t unextended;	/* bytes of durable entries not yet extended into the TPM */
+	uint64_t queued;	/* bytes of records in the ring buffer, not yet logged */
+	bool tpm_ok;		/* the TPM answered the last extend (or nothing failed yet) */
+	bool snapshot_pending;	/* a snapshot is logged and waits for its extend and quote */
+	uint64_t last_snapshot; /* the id of the log's last snapshot_aggregate entry; 0: none */
+	bool fail_closed;
+};
+
+/*
+ * Listen on path: its directory is created (0755) if missing, and must be
+ * a directory owned by root that no one else can write; a socket left by a
+ * daemon that died is replaced, one that a daemon listens on is not
+ * (-EADDRINUSE: a second daemon is refused), nor is a file of another kind.
+ * PATH.lock, held while the daemon runs, keeps two daemons that start at
+ * once from both taking it. Errors are logged here.
+ */
+int control__open(const char *path, struct control **out);
+/* Answer the clients still waiting, close them, and remove the socket. NULL is fine. */
+void control__free(struct control *ctl);
+/* Readable when control_serve() has something to do. */
+int control_fd(const struct control *ctl);
+
+typedef void (*control_status_fn)(void *arg, struct control_status *st);
+/*
+ * Without blocking: accept and check new clients, read what they sent,
+ * answer complete requests (status through fn), and drop clients past their
+ * deadline. Returns true when a client asked the daemon to stop.
+ */
+bool control_serve(struct control *ctl, control_status_fn fn, void *arg);
+
+/* Whether a client waits for a snapshot to be started for it. */
+bool control_snapshot_asked(const struct control *ctl);
+/* The snapshot with this id has begun: the clients that asked for one wait for it. */
+void control_snapshot_started(struct control *ctl, uint64_t id);
+/*
+ * Answer the clients waiting for snapshot id (with id 0: those waiting for
+ * one to begin) with the anchor the kernel recorded, or with error.
+ */
+void control_snapshot_done(struct control *ctl, uint64_t id, const struct bima_anchor *a,
+			   const char *error);
+
+/* An anchor as `bima snapshot` prints it: "snapshot N: ...", then a line per PCR bank. */
+void control_format_anchor(FILE *f, const struct bima_anchor *a);
+
+/*
+ * The client: send request on the socket at path and copy the reply's lines
+ * but the last to out (or NULL); with wait_close (stop), then wait for the daemon to
+ * close the connection. *pid is the daemon's (SO_PEERCRED). Returns 0 for
+ * "ok"; 1 for "error: ..." or a daemon that stopped answering (reported);
+ * -ENOENT when no daemon listens on path (not reported); other -errno
+ * (reported).
+ */
+int control_request(const char *path, const char *request, int timeout_ms, bool wait_close,
+		    FILE *out, int *pid);
+
+#endif
