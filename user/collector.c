@@ -96,6 +96,8 @@ struct collector {
 	bool fail_closed;
 	uint32_t grace_ms;
 	bool reconcile; /* a rejoin read the log but could not queue what it found */
+	/* bima_stats.protect_denied already reported */
+	uint64_t protect_denied;
 };
 
 static volatile sig_atomic_t stopping, snapshot_asked;
@@ -166,6 +168,8 @@ static int account_drops(struct collector *c)
 			(unsigned long)(st.denied - c->denied), (unsigned long)st.denied);
 		c->denied = st.denied;
 	}
+	if (!err)
+		protect_report(&st, &c->protect_denied);
 	if (err || st.dropped <= c->drops_logged)
 		return err;
 	err = log_loss(c, st.dropped - c->drops_logged, "ring_buffer_full");
@@ -691,6 +695,7 @@ int collector_run(const struct collector_opts *opts)
 			       .retention = opts->retention,
 			       .retention_anchors = opts->retention_anchors };
 	struct bima_config cfg;
+	struct bima_stats st;
 	char hooks[512];
 	int err;
 
@@ -699,6 +704,10 @@ int collector_run(const struct collector_opts *opts)
 	sigaction(SIGUSR1, &sa, NULL);
 
 	err = tpm__open(opts->tcti, &c.tpm);
+	/* Under self-protection only the daemon writes the log: become it first. */
+	err = err ?: protect_decide(opts->protect, opts->log_dir, &lo.protect);
+	lo.log_dir = opts->log_dir;
+	err = err ?: loader_claim(&lo);
 	err = err ?: epoch_begin(&c.ep, c.tpm, opts->log_dir, opts->pcr, opts->ascii_link, &c.log);
 	if (err)
 		goto out;
@@ -721,6 +730,8 @@ int collector_run(const struct collector_opts *opts)
 	if (err)
 		goto out;
 	c.drops_logged = cfg.drops_logged;
+	if (!loader_stats(c.bpf, &st))
+		c.protect_denied = st.protect_denied; /* the daemons before reported theirs */
 	loader_load_id(c.bpf, c.load_id, sizeof(c.load_id));
 	if (loader_adopted(c.bpf))
 		pr_info("adopted the BPF objects pinned in %s; %lu bytes of records queued "
@@ -741,6 +752,11 @@ int collector_run(const struct collector_opts *opts)
 			"file is the one the kernel saw; such entries are marked %s in the log, "
 			"and a verifier may refuse them (bima verify --reject-userspace-hashes)",
 			UHASH_NAME);
+	if (lo.protect)
+		pr_notice("self-protection: while this daemon runs, no other process may change "
+			  "%s or %s, nor write bima's maps, run its programs or detach its links "
+			  "(--protect no turns it off)",
+			  opts->log_dir, LOADER_PIN_DIR);
 	if (opts->fail_closed)
 		pr_notice("--fail-closed: an operation whose measurement cannot be recorded "
 			  "(ring buffer full, or no daemon for %u ms) is denied with EPERM",

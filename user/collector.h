@@ -8,6 +8,7 @@
 
 #include "../bpf/bima.h"
 #include "anchor.h"
+#include "protect.h"
 
 struct collector_opts {
 	const char *log_dir;
@@ -25,6 +26,7 @@ struct collector_opts {
 	enum retention retention;	/* segments before a quoted anchor: anchor.h */
 	unsigned int retention_anchors; /* the newest quoted anchors whose segments stay */
 	const char *ascii_link;		/* keep the epoch's ASCII list, linked here; or NULL */
+	enum protect_mode protect;	/* self-protection: --protect, or where it is safe */
 };
 
 /*

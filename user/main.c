@@ -23,6 +23,7 @@
 #include "log.h"
 #include "msg.h"
 #include "policy.h"
+#include "protect.h"
 #include "runtime_policy.h"
 #include "verify.h"
 
@@ -70,7 +71,7 @@ static const char run_usage[] =
 	"                [--ringbuf-size BYTES] [--fail-closed [--grace SECONDS]]\n"
 	"                [--snapshot-entries N] [--snapshot-interval SECONDS]\n"
 	"                [--retention keep|compress|remove [--retention-anchors N]]\n"
-	"                [--ascii PATH|none] [-v]\n"
+	"                [--ascii PATH|none] [--protect yes|no] [-v]\n"
 	"\n"
 	"Measure what the policy selects among execs (BPRM_CHECK), executable file\n"
 	"mappings (MMAP_CHECK), opens (FILE_CHECK, Linux 6.9 and later), the files the\n"
@@ -118,6 +119,17 @@ static const char run_usage[] =
 	"  --retention-anchors N\n"
 	"                       how many of the newest quoted anchors keep the segments\n"
 	"                       after them as written, 1-1000 (1)\n"
+	"  --protect yes|no     self-protection: while the daemon runs, the hooks refuse\n"
+	"                       (EPERM) every other process writing, truncating, chmod,\n"
+	"                       chown, creating, unlinking or renaming anything in DIR or\n"
+	"                       " LOADER_PIN_DIR ", and writing bima's maps, running its\n"
+	"                       programs or detaching its links; reading stays open, and\n"
+	"                       bima itself may still put a policy in force. When the\n"
+	"                       daemon exits, nothing is refused until the next one runs.\n"
+	"                       By default on, unless the kernel lacks the hooks, bima runs\n"
+	"                       in a PID namespace of its own, or DIR holds files that are\n"
+	"                       not bima's (yes protects them too). To remove old logs,\n"
+	"                       `bima stop` first\n"
 	"  -v, --verbose        print every measurement; twice, also libbpf's detail\n";
 
 static const char log_usage[] =
@@ -241,6 +253,7 @@ enum {
 	OPT_RETENTION_ANCHORS,
 	OPT_ASCII,
 	OPT_RUNTIME_POLICY,
+	OPT_PROTECT,
 };
 
 static const struct option options[] = {
@@ -266,6 +279,7 @@ static const struct option options[] = {
 	{ "retention-anchors", required_argument, NULL, OPT_RETENTION_ANCHORS },
 	{ "ascii", required_argument, NULL, OPT_ASCII },
 	{ "runtime-policy", required_argument, NULL, OPT_RUNTIME_POLICY },
+	{ "protect", required_argument, NULL, OPT_PROTECT },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{},
@@ -291,6 +305,7 @@ struct args {
 	bool unload;
 	bool force;
 	bool reject_uhash;
+	enum protect_mode protect; /* PROTECT_AUTO when not given */
 };
 
 /* A number of min..max; an error names the option and the range. */
@@ -366,6 +381,12 @@ static int parse_args(int argc, char **argv, const char *help, const int *allowe
 			break;
 		case OPT_RUNTIME_POLICY:
 			a->runtime_policy = optarg;
+			break;
+		case OPT_PROTECT:
+			if (protect_parse(optarg, &a->protect)) {
+				fprintf(stderr, "bima: --protect: yes or no, not \"%s\"\n", optarg);
+				return -EINVAL;
+			}
 			break;
 		case OPT_ASCII:
 			if (optarg[0] != '/' && strcmp(optarg, "none")) {
@@ -474,6 +495,7 @@ static int config_setting(const char *key, const char *value, unsigned int line,
 				     OPT_RETENTION,
 				     OPT_RETENTION_ANCHORS,
 				     OPT_ASCII,
+				     OPT_PROTECT,
 				     0 };
 	struct config *c = arg;
 	const struct option *o;
@@ -576,6 +598,7 @@ static int cmd_run(int argc, char **argv)
 				       OPT_RETENTION,
 				       OPT_RETENTION_ANCHORS,
 				       OPT_ASCII,
+				       OPT_PROTECT,
 				       0 };
 	static struct policy p;
 	struct collector_opts o;
@@ -609,7 +632,8 @@ static int cmd_run(int argc, char **argv)
 				     .snapshot_interval = a.snap_interval,
 				     .retention = a.retention,
 				     .retention_anchors = a.retention_anchors,
-				     .ascii_link = ascii_link(&a) };
+				     .ascii_link = ascii_link(&a),
+				     .protect = a.protect };
 	return collector_run(&o) ? 1 : 0;
 }
 
