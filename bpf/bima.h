@@ -93,6 +93,26 @@ struct bima_stats {
 	__u64 policy_gen;  /* policy switches so far: bima_policy slot policy_gen & 1 is in force */
 	__u64 cache_hits;  /* measurements skipped: the file is unchanged since it was measured */
 	__u64 violations;  /* ToMToU and open_writers records */
+	/* Self-protection (BIMA_CFG_PROTECT): operations refused, and the last one's doer */
+	__u64 protect_denied;
+	__u32 protect_last_tgid;	       /* its process id */
+	__u32 protect_last_op;		       /* what it tried: enum bima_protect_op */
+	char protect_last_comm[BIMA_COMM_LEN]; /* and its command name */
+};
+
+/* What self-protection refused, in bima_stats.protect_last_op. */
+enum bima_protect_op {
+	BIMA_PROTECT_WRITE = 1,	    /* open for writing */
+	BIMA_PROTECT_TRUNCATE = 2,  /* truncate by path */
+	BIMA_PROTECT_ATTR = 3,	    /* chmod, chown */
+	BIMA_PROTECT_CREATE = 4,    /* create, mkdir, mknod, symlink, pin */
+	BIMA_PROTECT_UNLINK = 5,    /* unlink, rmdir */
+	BIMA_PROTECT_RENAME = 6,    /* rename, from or to */
+	BIMA_PROTECT_LINK = 7,	    /* a hard link, from or to */
+	BIMA_PROTECT_MAP = 8,	    /* write a map: update, delete, freeze, writable mmap */
+	BIMA_PROTECT_PROG = 9,	    /* run a program (BPF_PROG_TEST_RUN) */
+	BIMA_PROTECT_BPF_LINK = 10, /* detach or update a link */
+	BIMA_PROTECT_OBJ_PIN = 11,  /* pin a map, program or link elsewhere */
 };
 
 /*
@@ -120,7 +140,17 @@ enum bima_config_flags {
 	 * is let through, so that a daemon can always be started again.
 	 */
 	BIMA_CFG_FAIL_CLOSED = 1 << 0,
+	/*
+	 * Self-protection: while the daemon (daemon_tgid) runs, no other
+	 * process may change the log directory or the pin directory
+	 * (protect_dev, protect_ino) or bima's BPF objects. When the daemon
+	 * exits, the hooks set daemon_tgid to 0, and nothing is refused until
+	 * the next one runs. See "Self-protection" in the README.
+	 */
+	BIMA_CFG_PROTECT = 1 << 1,
 };
+
+#define BIMA_PROTECT_DIRS 2 /* the log directory, the pin directory */
 
 /*
  * The measurement policy, compiled from IMA's policy language by the daemon
@@ -238,6 +268,11 @@ struct bima_config {
 	__u64 drops_logged;
 	__u32 pcr; /* the PCR the daemon extends: a policy's pcr= must name it */
 	__u32 reserved;
+	/* BIMA_CFG_PROTECT: the directories protected with all beneath them; 0: none */
+	__u64 protect_dev[BIMA_PROTECT_DIRS]; /* s_dev, kernel encoding */
+	__u64 protect_ino[BIMA_PROTECT_DIRS]; /* i_ino */
+	__u32 protect_btf_id;		      /* the BTF object of bima's maps and programs */
+	__u32 protect_events_id;	      /* the map id of bima_events, which has no BTF */
 };
 
 #endif /* BIMA_H */

@@ -904,3 +904,6 @@ int bima_anchor_add(struct bima_anchor *ctx)
 	a->seq = st->next_seq;
 	return 0;
 }
+
+/* Self-protection: its hooks use the maps above. */
+#include "protect.bpf.h"

@@ -103,9 +103,10 @@ struct collector {
 	struct backoff disk, tpm_retry;
 	bool fail_closed;
 	uint32_t grace_ms;
-	bool reconcile;	     /* a rejoin read the log but could not queue what it found */
-	struct control *ctl; /* the control socket, or NULL */
-	const char *log_dir; /* --log-dir, for `bima status` */
+	bool reconcile;		 /* a rejoin read the log but could not queue what it found */
+	struct control *ctl;	 /* the control socket, or NULL */
+	const char *log_dir;	 /* --log-dir, for `bima status` */
+	uint64_t protect_denied; /* bima_stats.protect_denied already reported */
 };
 
 static volatile sig_atomic_t stopping, snapshot_asked;
@@ -176,6 +177,8 @@ static int account_drops(struct collector *c)
 			(unsigned long)(st.denied - c->denied), (unsigned long)st.denied);
 		c->denied = st.denied;
 	}
+	if (!err)
+		protect_report(&st, &c->protect_denied);
 	if (err || st.dropped <= c->drops_logged)
 		return err;
 	err = log_loss(c, st.dropped - c->drops_logged, "ring_buffer_full");
@@ -798,6 +801,7 @@ int collector_run(const struct collector_opts *opts)
 			       .ct_template = opts->ct_template,
 			       .log_dir = opts->log_dir };
 	struct bima_config cfg;
+	struct bima_stats st;
 	char hooks[512];
 	int err = 0;
 
@@ -810,6 +814,10 @@ int collector_run(const struct collector_opts *opts)
 		err = control__open(opts->control, &c.ctl);
 	err = err ?: cgroups__new(&c.cgroups);
 	err = err ?: tpm__open(opts->tcti, &c.tpm);
+	/* Under self-protection only the daemon writes the log: become it first. */
+	err = err ?: protect_decide(opts->protect, opts->log_dir, &lo.protect);
+	lo.log_dir = opts->log_dir;
+	err = err ?: loader_claim(&lo);
 	err = err ?: epoch_begin(&c.ep, c.tpm, opts->log_dir, opts->pcr, opts->ascii_link, &c.log);
 	if (err)
 		goto out;
@@ -837,6 +845,8 @@ int collector_run(const struct collector_opts *opts)
 	if (err)
 		goto out;
 	c.drops_logged = cfg.drops_logged;
+	if (!loader_stats(c.bpf, &st))
+		c.protect_denied = st.protect_denied; /* the daemons before reported theirs */
 	loader_load_id(c.bpf, c.load_id, sizeof(c.load_id));
 	if (loader_adopted(c.bpf))
 		pr_info("adopted the BPF objects pinned in %s; %lu bytes of records queued "
@@ -865,6 +875,11 @@ int collector_run(const struct collector_opts *opts)
 			"file is the one the kernel saw; such entries are marked %s in the log, "
 			"and a verifier may refuse them (bima verify --reject-userspace-hashes)",
 			UHASH_NAME);
+	if (lo.protect)
+		pr_notice("self-protection: while this daemon runs, no other process may change "
+			  "%s or %s, nor write bima's maps, run its programs or detach its links "
+			  "(--protect no turns it off)",
+			  opts->log_dir, LOADER_PIN_DIR);
 	if (opts->fail_closed)
 		pr_notice("--fail-closed: an operation whose measurement cannot be recorded "
 			  "(ring buffer full, or no daemon for %u ms) is denied with EPERM",

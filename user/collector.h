@@ -8,6 +8,7 @@
 
 #include "../bpf/bima.h"
 #include "anchor.h"
+#include "protect.h"
 
 struct collector_opts {
 	const char *log_dir;
@@ -27,6 +28,7 @@ struct collector_opts {
 	const char *ascii_link;		/* keep the epoch's ASCII list, linked here; or NULL */
 	bool ct_template;    /* file entries in bima-ct (template.h); else ima-ng with marks */
 	const char *control; /* listen on this control socket (control.h); or NULL */
+	enum protect_mode protect; /* self-protection: --protect, or where it is safe */
 };
 
 /*

@@ -19,6 +19,7 @@
 #include "loader.h"
 #include "measure.skel.h"
 #include "msg.h"
+#include "protect.h"
 
 #define BPF_FS_MAGIC 0xcafe4a11
 #define LSM_LIST "/sys/kernel/security/lsm"
@@ -131,16 +132,21 @@ static __u64 monotonic_ns(void)
 	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
+static int set_protection(struct bima_config *cfg, int config_fd, int events_fd,
+			  const struct loader_opts *opts);
+
 /*
  * Record this daemon's pid (not measured), this build's object id, and how
  * it wants to fail; the bima program's inode is let through when failing
- * closed. Updates only what the daemon owns; drops_logged is kept.
+ * closed. Updates only what the daemon owns; drops_logged is kept. With
+ * events_fd -1, the ring buffer's id for self-protection stays as it was.
  */
-static int write_config(int fd, const struct loader_opts *opts)
+static int write_config(int fd, int events_fd, const struct loader_opts *opts)
 {
 	struct bima_config cfg;
 	struct stat st;
 	__u32 zero = 0;
+	int err;
 
 	if (bpf_map_lookup_elem(fd, &zero, &cfg))
 		return -errno;
@@ -154,6 +160,9 @@ static int write_config(int fd, const struct loader_opts *opts)
 	cfg.exempt_dev = (__u64)major(st.st_dev) << 20 | minor(st.st_dev); /* MKDEV() */
 	cfg.exempt_ino = st.st_ino;
 	object_id(cfg.object_id);
+	err = set_protection(&cfg, fd, events_fd, opts);
+	if (err)
+		return err;
 	return bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY) ? -errno : 0;
 }
 
@@ -254,6 +263,7 @@ static int select_hooks(struct measure_bpf *s)
 		       strerror(errno));
 		return -errno;
 	}
+	protect_select(s->obj, vmlinux);
 	for (size_t i = 0; i < N_HOOKS; i++) {
 		snprintf(fn, sizeof(fn), "bpf_lsm_%s", hooks[i].lsm);
 		if (btf__find_by_name_kind(vmlinux, fn, BTF_KIND_FUNC) > 0)
@@ -313,7 +323,7 @@ static int load(struct loader *l, const struct loader_opts *opts)
 		pr_err("cannot freeze the bima_anchors map: %s", strerror(-err));
 		return err;
 	}
-	err = write_config(l->config_fd, opts);
+	err = write_config(l->config_fd, l->events_fd, opts);
 	if (err) {
 		pr_err("cannot configure the BPF programs: %s", strerror(-err));
 		return err;
@@ -331,6 +341,8 @@ static int load(struct loader *l, const struct loader_opts *opts)
 		return err;
 	}
 	err = pin_all(l);
+	/* Again, now that the pin directory, which self-protection covers, exists. */
+	err = err ?: write_config(l->config_fd, l->events_fd, opts);
 	if (err)
 		loader_unload(l); /* a partial pin set would only confuse the next start */
 	return err;
@@ -350,22 +362,40 @@ static int lock_pins(void)
 	return fd;
 }
 
+/* A pinned map opened read-only: all that a command which only looks needs. */
+static int get_rdonly(const char *path)
+{
+	LIBBPF_OPTS(bpf_obj_get_opts, o, .file_flags = BPF_F_RDONLY);
+
+	return bpf_obj_get_opts(path, &o);
+}
+
 /*
- * Read the pinned configuration, if this build pinned it: the same BPF
- * object, so the same layout of every record and map. -ESTALE otherwise.
+ * Read the pinned configuration, and whether this build pinned it: the
+ * same BPF object, so the same layout of every record and map.
  */
+static bool same_build(int config_fd, struct bima_config *cfg, struct bpf_map_info *info)
+{
+	uint8_t mine[BIMA_OBJECT_ID_LEN];
+	__u32 len = sizeof(*info), zero = 0;
+
+	object_id(mine);
+	memset(info, 0, sizeof(*info));
+	return !bpf_obj_get_info_by_fd(config_fd, info, &len) && info->value_size == sizeof(*cfg) &&
+	       !bpf_map_lookup_elem(config_fd, &zero, cfg) &&
+	       !memcmp(cfg->object_id, mine, sizeof(mine));
+}
+
+/* The pinned configuration, if this build pinned it; -ESTALE (reported) otherwise. */
 static int pinned_config(int config_fd, struct bima_config *cfg)
 {
 	uint8_t mine[BIMA_OBJECT_ID_LEN];
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info), zero = 0;
+	struct bpf_map_info info;
 	char a[17], b[17];
 
-	object_id(mine);
-	if (!bpf_obj_get_info_by_fd(config_fd, &info, &len) && info.value_size == sizeof(*cfg) &&
-	    !bpf_map_lookup_elem(config_fd, &zero, cfg) &&
-	    !memcmp(cfg->object_id, mine, sizeof(mine)))
+	if (same_build(config_fd, cfg, &info))
 		return 0;
+	object_id(mine);
 	pr_err("the objects pinned in %s come from another bima build (BPF object %s, "
 	       "this build's is %s); they keep measuring, but this bima cannot read "
 	       "their records. Run the bima that loaded them, or remove them with "
@@ -413,7 +443,12 @@ static int adopt(struct loader *l, const struct loader_opts *opts)
 			       LOADER_PIN_DIR, hooks[i].prog);
 			return -ENOENT;
 		}
-	err = write_config(l->config_fd, opts);
+	if (opts->protect) {
+		err = protect_check_pins(LOADER_PIN_DIR);
+		if (err)
+			return err;
+	}
+	err = write_config(l->config_fd, l->events_fd, opts);
 	if (err) {
 		pr_err("cannot configure the BPF programs: %s", strerror(-err));
 		return err;
@@ -494,12 +529,15 @@ void loader__free(struct loader *l)
 	free(l);
 }
 
+static void unprotect(const struct loader *l);
+
 void loader_unload(struct loader *l)
 {
 	char path[512];
 	struct dirent *de;
 	DIR *d;
 
+	unprotect(l);
 	/* Our own link fds would keep the hooks attached after the pins are gone. */
 	if (l && l->skel)
 		measure_bpf__detach(l->skel);
@@ -528,7 +566,7 @@ void loader_unload(struct loader *l)
 
 int loader_pinned_config(struct bima_config *cfg)
 {
-	int fd = bpf_obj_get(PIN("maps", "bima_config")), err;
+	int fd = get_rdonly(PIN("maps", "bima_config")), err;
 
 	if (fd < 0)
 		return -ENOENT;
@@ -577,7 +615,7 @@ int loader_pinned_daemon(int *pid)
 	} v;
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info), zero = 0;
-	int fd = bpf_obj_get(PIN("maps", "bima_config")), err = 0;
+	int fd = get_rdonly(PIN("maps", "bima_config")), err = 0;
 
 	if (fd < 0)
 		return -ENOENT;
@@ -697,7 +735,7 @@ int loader_add_anchor(const struct loader *l, const struct bima_anchor *a)
 
 int loader_pinned_anchors(struct bima_anchor out[BIMA_ANCHORS_MAX])
 {
-	int fd = bpf_obj_get(PIN("maps", "bima_anchors")), err = 0;
+	int fd = get_rdonly(PIN("maps", "bima_anchors")), err = 0;
 
 	if (fd < 0)
 		return -ENOENT;
@@ -710,11 +748,102 @@ int loader_pinned_anchors(struct bima_anchor out[BIMA_ANCHORS_MAX])
 
 int loader_pinned_last_anchor(struct bima_anchor *last)
 {
-	int fd = bpf_obj_get(PIN("maps", "bima_anchors")), err;
+	int fd = get_rdonly(PIN("maps", "bima_anchors")), err;
 
 	if (fd < 0)
 		return -ENOENT;
 	err = last_anchor(fd, last);
+	close(fd);
+	return err;
+}
+
+/* Self-protection: what the hooks of bpf/protect.bpf.h compare. */
+
+/*
+ * The directories protected with all beneath them (the log directory; the
+ * pin directory, once pinned), and how the hooks know bima's objects: the
+ * BTF object its maps and programs were loaded with, and the id of the ring
+ * buffer, which has none.
+ */
+static int set_protection(struct bima_config *cfg, int config_fd, int events_fd,
+			  const struct loader_opts *opts)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int err;
+
+	if (!opts->protect)
+		return 0;
+	memset(cfg->protect_dev, 0, sizeof(cfg->protect_dev));
+	memset(cfg->protect_ino, 0, sizeof(cfg->protect_ino));
+	err = protect_ident(opts->log_dir, &cfg->protect_dev[0], &cfg->protect_ino[0]);
+	if (err) {
+		pr_err("%s: %s", opts->log_dir, strerror(-err));
+		return err;
+	}
+	err = protect_ident(LOADER_PIN_DIR, &cfg->protect_dev[1], &cfg->protect_ino[1]);
+	if (err && err != -ENOENT)
+		return err;
+	if (bpf_obj_get_info_by_fd(config_fd, &info, &len))
+		return -errno;
+	cfg->protect_btf_id = info.btf_id;
+	memset(&info, 0, sizeof(info));
+	if (events_fd >= 0 && bpf_obj_get_info_by_fd(events_fd, &info, &len))
+		return -errno;
+	if (events_fd >= 0)
+		cfg->protect_events_id = info.id;
+	cfg->flags |= BIMA_CFG_PROTECT;
+	return 0;
+}
+
+/*
+ * Before the pins go: the kernel detaches a hook some time after its link
+ * is unpinned, and the hook that notices the daemon's exit may go first.
+ */
+static void unprotect(const struct loader *l)
+{
+	int fd = l ? l->config_fd : bpf_obj_get(PIN("maps", "bima_config"));
+	struct bpf_map_info info;
+	struct bima_config cfg;
+	__u32 zero = 0;
+
+	if (fd >= 0 && same_build(fd, &cfg, &info) && (cfg.flags & BIMA_CFG_PROTECT)) {
+		cfg.flags &= ~BIMA_CFG_PROTECT;
+		if (bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY))
+			pr_warn("cannot turn self-protection off before unpinning: %s",
+				strerror(errno));
+	}
+	if (!l && fd >= 0)
+		close(fd);
+}
+
+int loader_claim(const struct loader_opts *opts)
+{
+	struct bpf_map_info info;
+	struct bima_config cfg;
+	int fd, events_fd, err = 0;
+
+	fd = bpf_obj_get(PIN("maps", "bima_config"));
+	if (fd < 0)
+		return 0;
+	if (!same_build(fd, &cfg, &info)) {
+		close(fd);
+		return 0;
+	}
+	if ((cfg.flags & BIMA_CFG_PROTECT) && cfg.daemon_tgid &&
+	    cfg.daemon_tgid != (__u32)getpid()) {
+		pr_err("bima (pid %u) runs, and protects its log and %s: stop it first (`bima "
+		       "stop`)",
+		       cfg.daemon_tgid, LOADER_PIN_DIR);
+		close(fd);
+		return -EBUSY;
+	}
+	events_fd = get_rdonly(PIN("maps", "bima_events"));
+	err = write_config(fd, events_fd, opts);
+	if (err)
+		pr_err("cannot configure the BPF programs: %s", strerror(-err));
+	if (events_fd >= 0)
+		close(events_fd);
 	close(fd);
 	return err;
 }

@@ -27,6 +27,9 @@ struct loader_opts {
 	/* Put in force at load; when adopting, only if policy_given, else the pinned one stays. */
 	const struct bima_policy *policy;
 	bool policy_given;
+	/* Self-protection (BIMA_CFG_PROTECT) of log_dir, the pin directory and the objects. */
+	bool protect;
+	const char *log_dir;
 };
 
 /*
@@ -38,6 +41,14 @@ int loader__open(const struct loader_opts *opts, struct loader **out);
 void loader__free(struct loader *l);
 /* Detach the hooks and remove every pin, naming each; the maps live until freed. */
 void loader_unload(struct loader *l);
+
+/*
+ * Become the daemon of the pinned objects, if this build pinned them, before
+ * the log is written: under self-protection only the daemon may write it.
+ * -EBUSY (reported) while another daemon protects them; 0 when there is
+ * nothing to claim (loader__open() then loads, or says why it cannot adopt).
+ */
+int loader_claim(const struct loader_opts *opts);
 
 bool loader_adopted(const struct loader *l);
 /* The pid of the daemon that last configured the pinned objects, or -ENOENT. */

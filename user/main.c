@@ -25,6 +25,7 @@
 #include "log.h"
 #include "msg.h"
 #include "policy.h"
+#include "protect.h"
 #include "runtime_policy.h"
 #include "verify.h"
 #include "views.h"
@@ -78,7 +79,7 @@ static const char run_usage[] =
 	"                [--snapshot-entries N] [--snapshot-interval SECONDS]\n"
 	"                [--retention keep|compress|remove [--retention-anchors N]]\n"
 	"                [--ascii PATH|none] [--template auto|ima-ng|" TEMPLATE_CT "]\n"
-	"                [--control PATH|none] [-v]\n"
+	"                [--control PATH|none] [--protect yes|no] [-v]\n"
 	"\n"
 	"Measure what the policy selects among execs (BPRM_CHECK), executable file\n"
 	"mappings (MMAP_CHECK), opens (FILE_CHECK, Linux 6.9 and later), the files the\n"
@@ -139,6 +140,17 @@ static const char run_usage[] =
 	"                       `bima status`, `bima snapshot` and `bima stop`, from root\n"
 	"                       only (SO_PEERCRED); a daemon already listening there makes\n"
 	"                       this one refuse to start; none: no socket\n"
+	"  --protect yes|no     self-protection: while the daemon runs, the hooks refuse\n"
+	"                       (EPERM) every other process writing, truncating, chmod,\n"
+	"                       chown, creating, unlinking or renaming anything in DIR or\n"
+	"                       " LOADER_PIN_DIR ", and writing bima's maps, running its\n"
+	"                       programs or detaching its links; reading stays open, and\n"
+	"                       bima itself may still put a policy in force. When the\n"
+	"                       daemon exits, nothing is refused until the next one runs.\n"
+	"                       By default on, unless the kernel lacks the hooks, bima runs\n"
+	"                       in a PID namespace of its own, or DIR holds files that are\n"
+	"                       not bima's (yes protects them too). To remove old logs,\n"
+	"                       `bima stop` first\n"
 	"  -v, --verbose        print every measurement; twice, also libbpf's detail\n";
 
 static const char log_usage[] =
@@ -301,6 +313,7 @@ enum {
 	OPT_ALLOWLIST,
 	OPT_JSON,
 	OPT_CONTROL,
+	OPT_PROTECT,
 };
 
 static const struct option options[] = {
@@ -332,6 +345,7 @@ static const struct option options[] = {
 	{ "allowlist", required_argument, NULL, OPT_ALLOWLIST },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "control", required_argument, NULL, OPT_CONTROL },
+	{ "protect", required_argument, NULL, OPT_PROTECT },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{},
@@ -361,6 +375,7 @@ struct args {
 	bool force;
 	bool reject_uhash;
 	bool by_container, json;
+	enum protect_mode protect; /* PROTECT_AUTO when not given */
 };
 
 /* A number of min..max; an error names the option and the range. */
@@ -460,6 +475,12 @@ static int parse_args(int argc, char **argv, const char *help, const int *allowe
 			break;
 		case OPT_JSON:
 			a->json = true;
+			break;
+		case OPT_PROTECT:
+			if (protect_parse(optarg, &a->protect)) {
+				fprintf(stderr, "bima: --protect: yes or no, not \"%s\"\n", optarg);
+				return -EINVAL;
+			}
 			break;
 		case OPT_ASCII:
 			if (optarg[0] != '/' && strcmp(optarg, "none")) {
@@ -585,6 +606,7 @@ static int config_setting(const char *key, const char *value, unsigned int line,
 				     OPT_ASCII,
 				     OPT_TEMPLATE,
 				     OPT_CONTROL,
+				     OPT_PROTECT,
 				     0 };
 	struct config *c = arg;
 	const struct option *o;
@@ -689,6 +711,7 @@ static int cmd_run(int argc, char **argv)
 				       OPT_ASCII,
 				       OPT_TEMPLATE,
 				       OPT_CONTROL,
+				       OPT_PROTECT,
 				       0 };
 	static struct policy p;
 	struct collector_opts o;
@@ -724,7 +747,8 @@ static int cmd_run(int argc, char **argv)
 				     .retention_anchors = a.retention_anchors,
 				     .ascii_link = ascii_link(&a),
 				     .ct_template = ct_template(&a),
-				     .control = a.control };
+				     .control = a.control,
+				     .protect = a.protect };
 	return collector_run(&o) ? 1 : 0;
 }
 

@@ -1,0 +1,391 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Self-protection (BIMA_CFG_PROTECT in bima.h): while the daemon runs, the
+ * hooks refuse (-EPERM) every other process
+ * - any change to the log directory and the pin directory, and to what
+ *   lies beneath them: opening a file for writing, truncating, chmod and
+ *   chown, creating, unlinking, renaming (from or to) and hard links;
+ * - the bpf() commands that change or drive bima's BPF objects, whatever fd
+ *   is used: map writes (and a writable mmap), running a program, detaching
+ *   or updating a link, pinning an object elsewhere. Fds themselves are
+ *   given out, read-write too: bpftool 7.1 asks for read-write fds only to
+ *   show or dump maps, and programs by id to list them.
+ * Reading stays open to all. The bima program itself (exempt_ino) is let
+ * through on the bpf() side, for `bima policy load`, but not on the file side.
+ *
+ * When the daemon's last thread exits, bima_protect_exit sets daemon_tgid
+ * to 0: nothing is refused until the next daemon runs, which can so take
+ * over after a crash or a SIGKILL, and a dead daemon never locks anyone
+ * out (nor does a pid reused by another process inherit its rights).
+ *
+ * Included by measure.bpf.c: the programs share its maps and are loaded,
+ * attached and pinned with them (user/protect.c lists them).
+ */
+#ifndef BIMA_PROTECT_BPF_H
+#define BIMA_PROTECT_BPF_H
+
+#define PROT_WRITE 0x2
+
+/*
+ * How far up a dentry's ancestors are compared with the protected
+ * directories: the deepest protected file is DIR/epoch-R-S/FILE (a pin,
+ * PIN_DIR/links/NAME), a new one's negative dentry is as deep.
+ */
+#define PROTECT_DEPTH 4
+
+/* The first eight bytes of an anonymous inode's name, as one little-endian word. */
+#define NAME_WORD(s)                                                                      \
+	((__u64)(s)[0] | (__u64)(s)[1] << 8 | (__u64)(s)[2] << 16 | (__u64)(s)[3] << 24 | \
+	 (__u64)(s)[4] << 32 | (__u64)(s)[5] << 40 | (__u64)(s)[6] << 48 | (__u64)(s)[7] << 56)
+
+/*
+ * The configuration, if self-protection refuses the current task: it is
+ * on, a daemon runs, and the task is not one of its threads. NULL otherwise.
+ */
+static __always_inline struct bima_config *protect_config(void)
+{
+	__u32 zero = 0, tgid = bpf_get_current_pid_tgid() >> 32, daemon;
+	struct bima_config *cfg = bpf_map_lookup_elem(&bima_config, &zero);
+
+	if (!cfg || !(cfg->flags & BIMA_CFG_PROTECT))
+		return NULL;
+	daemon = cfg->daemon_tgid;
+	return daemon && daemon != tgid ? cfg : NULL;
+}
+
+/* Count the refusal and remember who it was; the daemon reports it. */
+static __always_inline int protect_refuse(enum bima_protect_op op)
+{
+	struct bima_stats *st;
+	__u32 zero = 0;
+
+	st = bpf_map_lookup_elem(&bima_stats, &zero);
+	if (st) {
+		__sync_fetch_and_add(&st->protect_denied, 1);
+		st->protect_last_tgid = bpf_get_current_pid_tgid() >> 32;
+		st->protect_last_op = op;
+		bpf_get_current_comm(st->protect_last_comm, sizeof(st->protect_last_comm));
+	}
+	return -EPERM;
+}
+
+/* Whether d is a protected directory or lies beneath one, PROTECT_DEPTH levels up. */
+static __always_inline bool protected_dentry(const struct bima_config *cfg, struct dentry *d)
+{
+	struct inode *inode;
+	__u64 dev, ino;
+	int i, j;
+
+	/* A filesystem's root is its own parent: walking on from it compares it again. */
+	for (i = 0; i < PROTECT_DEPTH; i++) {
+		inode = BPF_CORE_READ(d, d_inode);
+		if (inode) { /* else a name being created */
+			ino = BPF_CORE_READ(inode, i_ino);
+			dev = BPF_CORE_READ(inode, i_sb, s_dev);
+			for (j = 0; j < BIMA_PROTECT_DIRS; j++)
+				if (cfg->protect_ino[j] && cfg->protect_ino[j] == ino &&
+				    cfg->protect_dev[j] == dev)
+					return true;
+		}
+		d = BPF_CORE_READ(d, d_parent);
+	}
+	return false;
+}
+
+/* The verdict on an operation on the names a and b (b may be NULL). */
+static __always_inline int protect_names(struct dentry *a, struct dentry *b,
+					 enum bima_protect_op op)
+{
+	struct bima_config *cfg = protect_config();
+
+	if (!cfg)
+		return 0;
+	if (protected_dentry(cfg, a) || (b && protected_dentry(cfg, b)))
+		return protect_refuse(op);
+	return 0;
+}
+
+SEC("lsm/file_open")
+int BPF_PROG(bima_protect_open, struct file *file, int ret)
+{
+	if (ret != 0)
+		return ret;
+	if (!(BPF_CORE_READ(file, f_mode) & FMODE_WRITE))
+		return 0; /* reading stays open to all */
+	return protect_names(BPF_CORE_READ(file, f_path.dentry), NULL, BIMA_PROTECT_WRITE);
+}
+
+SEC("lsm/inode_create")
+int BPF_PROG(bima_protect_create, struct inode *dir, struct dentry *dentry, umode_t mode, int ret)
+{
+	if (ret != 0)
+		return ret;
+	return protect_names(dentry, NULL, BIMA_PROTECT_CREATE);
+}
+
+SEC("lsm/inode_mkdir")
+int BPF_PROG(bima_protect_mkdir, struct inode *dir, struct dentry *dentry, umode_t mode, int ret)
+{
+	if (ret != 0)
+		return ret;
+	return protect_names(dentry, NULL, BIMA_PROTECT_CREATE);
+}
+
+SEC("lsm/inode_mknod")
+int BPF_PROG(bima_protect_mknod, struct inode *dir, struct dentry *dentry, umode_t mode, dev_t dev,
+	     int ret)
+{
+	if (ret != 0)
+		return ret;
+	return protect_names(dentry, NULL, BIMA_PROTECT_CREATE);
+}
+
+SEC("lsm/inode_symlink")
+int BPF_PROG(bima_protect_symlink, struct inode *dir, struct dentry *dentry, const char *old_name,
+	     int ret)
+{
+	if (ret != 0)
+		return ret;
+	return protect_names(dentry, NULL, BIMA_PROTECT_CREATE);
+}
+
+SEC("lsm/inode_link")
+int BPF_PROG(bima_protect_link, struct dentry *old_dentry, struct inode *dir,
+	     struct dentry *new_dentry, int ret)
+{
+	if (ret != 0)
+		return ret;
+	return protect_names(old_dentry, new_dentry, BIMA_PROTECT_LINK);
+}
+
+SEC("lsm/inode_unlink")
+int BPF_PROG(bima_protect_unlink, struct inode *dir, struct dentry *dentry, int ret)
+{
+	if (ret != 0)
+		return ret;
+	return protect_names(dentry, NULL, BIMA_PROTECT_UNLINK);
+}
+
+SEC("lsm/inode_rmdir")
+int BPF_PROG(bima_protect_rmdir, struct inode *dir, struct dentry *dentry, int ret)
+{
+	if (ret != 0)
+		return ret;
+	return protect_names(dentry, NULL, BIMA_PROTECT_UNLINK);
+}
+
+SEC("lsm/inode_rename")
+int BPF_PROG(bima_protect_rename, struct inode *old_dir, struct dentry *old_dentry,
+	     struct inode *new_dir, struct dentry *new_dentry, int ret)
+{
+	if (ret != 0)
+		return ret;
+	return protect_names(old_dentry, new_dentry, BIMA_PROTECT_RENAME);
+}
+
+/* truncate(2) by name; opening for writing, which ftruncate(2) needs, is refused above. */
+SEC("lsm/path_truncate")
+int BPF_PROG(bima_protect_truncate, const struct path *path, int ret)
+{
+	if (ret != 0)
+		return ret;
+	return protect_names(BPF_CORE_READ(path, dentry), NULL, BIMA_PROTECT_TRUNCATE);
+}
+
+SEC("lsm/path_chmod")
+int BPF_PROG(bima_protect_chmod, const struct path *path, umode_t mode, int ret)
+{
+	if (ret != 0)
+		return ret;
+	return protect_names(BPF_CORE_READ(path, dentry), NULL, BIMA_PROTECT_ATTR);
+}
+
+/* By hand: BPF_PROG cannot take kuid_t and kgid_t, structs, by value. */
+SEC("lsm/path_chown")
+int bima_protect_chown(unsigned long long *ctx)
+{
+	const struct path *path = (const struct path *)ctx[0];
+	int ret = (int)ctx[3]; /* after path, uid and gid */
+
+	if (ret != 0)
+		return ret;
+	return protect_names(BPF_CORE_READ(path, dentry), NULL, BIMA_PROTECT_ATTR);
+}
+
+/* Whether the task runs the bima program (the inode the daemon runs), as `bima policy load`. */
+static __always_inline bool bima_program_runs(const struct bima_config *cfg)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	return is_bima(cfg, BPF_CORE_READ(task, mm, exe_file, f_inode));
+}
+
+/* What kind of BPF object the file is, by the name of its anonymous inode; its object in *obj. */
+static __always_inline enum bpf_type file_bpf_object(struct file *file, void **obj)
+{
+	struct {
+		__u64 word;
+		char next;
+	} name = {};
+
+	if (!file || bpf_probe_read_kernel(&name, sizeof(name),
+					   BPF_CORE_READ(file, f_path.dentry, d_name.name)))
+		return BPF_TYPE_UNSPEC;
+	*obj = BPF_CORE_READ(file, private_data);
+	if (name.word == NAME_WORD("bpf-map")) /* with its NUL */
+		return BPF_TYPE_MAP;
+	if (name.word == NAME_WORD("bpf-prog") && !name.next)
+		return BPF_TYPE_PROG;
+	/* bpf_link when made (bpf_link_prime), bpf-link when got from a pin (bpf_link_new_fd) */
+	if ((name.word == NAME_WORD("bpf_link") || name.word == NAME_WORD("bpf-link")) &&
+	    !name.next)
+		return BPF_TYPE_LINK;
+	return BPF_TYPE_UNSPEC;
+}
+
+/* The file of the current task's fd, or NULL. */
+static __always_inline struct file *task_fd(int fd)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds, *file = NULL;
+
+	if (fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]))
+		return NULL;
+	return file;
+}
+
+/* Whether btf is the BTF object bima's maps and programs were loaded with. */
+static __always_inline bool bima_btf(const struct bima_config *cfg, struct btf *btf)
+{
+	return btf && cfg->protect_btf_id && BPF_CORE_READ(btf, id) == cfg->protect_btf_id;
+}
+
+static __always_inline bool bima_object(const struct bima_config *cfg, enum bpf_type type,
+					void *obj)
+{
+	struct bpf_map *map = obj;
+	struct bpf_prog *prog = obj;
+	struct bpf_link *link = obj;
+
+	switch (type) {
+	case BPF_TYPE_MAP:
+		return bima_btf(cfg, BPF_CORE_READ(map, btf)) ||
+		       (cfg->protect_events_id && BPF_CORE_READ(map, id) == cfg->protect_events_id);
+	case BPF_TYPE_PROG:
+		return bima_btf(cfg, BPF_CORE_READ(prog, aux, btf));
+	case BPF_TYPE_LINK:
+		return bima_btf(cfg, BPF_CORE_READ(link, prog, aux, btf));
+	default:
+		return false;
+	}
+}
+
+/*
+ * The bpf() commands that change or drive an object, refused on bima's.
+ * The fd is looked up here and again by the command: a process that swaps
+ * it in between (dup2 from another thread) can slip through, but such a
+ * process may load BPF programs of its own, which this does not stop.
+ */
+SEC("lsm/bpf")
+int BPF_PROG(bima_protect_bpf, int cmd, union bpf_attr *attr, unsigned int size, int ret)
+{
+	enum bpf_type want = BPF_TYPE_MAP, type;
+	enum bima_protect_op op = BIMA_PROTECT_MAP;
+	struct bima_config *cfg;
+	void *obj = NULL;
+	int fd;
+
+	if (ret != 0)
+		return ret;
+	switch (cmd) {
+	case BPF_MAP_UPDATE_ELEM:
+	case BPF_MAP_DELETE_ELEM:
+	case BPF_MAP_LOOKUP_AND_DELETE_ELEM:
+	case BPF_MAP_FREEZE:
+		fd = BPF_CORE_READ(attr, map_fd);
+		break;
+	case BPF_MAP_UPDATE_BATCH:
+	case BPF_MAP_DELETE_BATCH:
+	case BPF_MAP_LOOKUP_AND_DELETE_BATCH:
+		fd = BPF_CORE_READ(attr, batch.map_fd);
+		break;
+	case BPF_PROG_TEST_RUN:
+		fd = BPF_CORE_READ(attr, test.prog_fd);
+		want = BPF_TYPE_PROG;
+		op = BIMA_PROTECT_PROG;
+		break;
+	case BPF_LINK_UPDATE:
+		fd = BPF_CORE_READ(attr, link_update.link_fd);
+		want = BPF_TYPE_LINK;
+		op = BIMA_PROTECT_BPF_LINK;
+		break;
+	case BPF_LINK_DETACH:
+		fd = BPF_CORE_READ(attr, link_detach.link_fd);
+		want = BPF_TYPE_LINK;
+		op = BIMA_PROTECT_BPF_LINK;
+		break;
+	case BPF_OBJ_PIN:
+		fd = BPF_CORE_READ(attr, bpf_fd);
+		want = BPF_TYPE_UNSPEC; /* any of the three */
+		op = BIMA_PROTECT_OBJ_PIN;
+		break;
+	default:
+		return 0; /* reading, listing, getting fds, loading */
+	}
+	cfg = protect_config();
+	if (!cfg || bima_program_runs(cfg))
+		return 0;
+	type = file_bpf_object(task_fd(fd), &obj);
+	if (want != BPF_TYPE_UNSPEC && type != want)
+		return 0; /* the command fails on its own */
+	return bima_object(cfg, type, obj) ? protect_refuse(op) : 0;
+}
+
+/* A writable mapping of a map: the ring buffer's consumer position, which frees records. */
+SEC("lsm/mmap_file")
+int BPF_PROG(bima_protect_mmap, struct file *file, unsigned long reqprot, unsigned long prot,
+	     unsigned long flags, int ret)
+{
+	struct bima_config *cfg;
+	enum bpf_type type;
+	void *obj = NULL;
+
+	if (ret != 0)
+		return ret;
+	if (!file || !(prot & PROT_WRITE))
+		return 0;
+	cfg = protect_config();
+	if (!cfg || bima_program_runs(cfg))
+		return 0;
+	type = file_bpf_object(file, &obj);
+	return type == BPF_TYPE_MAP && bima_object(cfg, type, obj)
+		       ? protect_refuse(BIMA_PROTECT_MAP)
+		       : 0;
+}
+
+/*
+ * The daemon's last thread exits: nothing is refused until the next daemon
+ * writes its pid. No successor can have written it meanwhile: a daemon
+ * takes over only once daemon_tgid is 0 (loader_claim).
+ */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(bima_protect_exit, struct task_struct *p)
+{
+	struct bima_config *cfg;
+	__u32 zero = 0, tgid;
+
+	cfg = bpf_map_lookup_elem(&bima_config, &zero);
+	if (!cfg || !(cfg->flags & BIMA_CFG_PROTECT))
+		return 0;
+	tgid = BPF_CORE_READ(p, tgid);
+	if (!tgid || tgid != cfg->daemon_tgid || BPF_CORE_READ(p, signal, live.counter))
+		return 0;
+	cfg->daemon_tgid = 0;
+	return 0;
+}
+
+#endif /* BIMA_PROTECT_BPF_H */

@@ -1,0 +1,267 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Guest: self-protection. A daemon started with the defaults protects its
+# log and its BPF objects: a root process that is not the daemon gets EPERM
+# appending to a segment (the closed one and the one being written),
+# truncating one (O_TRUNC, truncate(2)), chmod, unlinking, renaming, hard
+# linking, creating files and directories in the log, rm -rf of the epoch
+# directory, unlinking, renaming and adding pins, a second bima run (refused
+# before it writes the log), a bpftool map update of bima_config and
+# bima_stats, detaching a link, running bima_anchor_add (a forged anchor)
+# and pinning a map elsewhere. Each refusal leaves the
+# file or object as it was (same sha256sum, same directory listing, same
+# daemon pid in bima_config), and is counted, with who did it, in
+# bima_stats and reported by the daemon. Reading stays open (bima log,
+# bima verify, bpftool prog/map show and dump), and bima policy load still
+# works. The daemon keeps logging, snapshots, compresses old segments
+# (--retention compress) and the log verifies. SIGKILLed, the daemon stops
+# protecting (bima_config names no daemon); the next one adopts the pins,
+# protects again and logs. After `bima stop --unload` root removes the log.
+# With --protect no, and by default over a log directory that holds a file
+# that is not bima's, the same append succeeds.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/lib.sh"
+. "$top/tests/guest/guest.sh"
+
+work=/tmp/protect-test
+logs=$work/log
+pins=/sys/fs/bpf/bima
+mkdir -p "$work/bin" "$work/outside"
+for x in a b c d; do unique_copy /usr/bin/true "$work/bin/true-$x"; done
+chmod +x "$work/bin/"*
+
+# try OP PATH [PATH2]: one system call as a root process that is not the
+# daemon; prints "ok" or the errno's name
+try() {
+	python3 - "$@" <<'PY'
+import errno, os, sys
+op, a = sys.argv[1], sys.argv[2:]
+try:
+    if op == "append":
+        fd = os.open(a[0], os.O_WRONLY | os.O_APPEND)
+        os.write(fd, b"forged entry")
+        os.close(fd)
+    elif op == "truncate":  # truncate(2), by name
+        os.truncate(a[0], 0)
+    elif op == "open-trunc":
+        os.close(os.open(a[0], os.O_WRONLY | os.O_TRUNC))
+    elif op == "chmod":
+        os.chmod(a[0], 0o666)
+    elif op == "unlink":
+        os.unlink(a[0])
+    elif op == "rmdir":
+        os.rmdir(a[0])
+    elif op == "rename":
+        os.rename(a[0], a[1])
+    elif op == "link":
+        os.link(a[0], a[1])
+    elif op == "create":
+        os.close(os.open(a[0], os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    elif op == "mkdir":
+        os.mkdir(a[0])
+    elif op == "read":
+        with open(a[0], "rb") as f:
+            f.read()
+    print("ok")
+except OSError as e:
+    print(errno.errorcode.get(e.errno, str(e.errno)))
+PY
+}
+
+# pinned_value MAP FIELD: a field of the single value of a pinned map, through its BTF
+pinned_value() {
+	bpftool -j map dump pinned "$pins/maps/$1" 2>/dev/null |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["formatted"]["value"][sys.argv[1]])' "$2"
+}
+
+# zeros MAP: as many "0 " as the map's value has bytes
+zeros() {
+	local n
+	n=$(bpftool -j map show pinned "$pins/maps/$1" | python3 -c 'import json, sys; print(json.load(sys.stdin)["bytes_value"])')
+	printf '0 %.0s' $(seq "$n")
+}
+
+# listing: the log directory's names and modes, and the sizes of what the daemon no longer writes
+listing() {
+	(cd "$logs" && find . | sort | while read -r f; do
+		case $f in
+		"./${current#"$logs"/}" | */ascii_runtime_measurements) stat -c '%n %a' "$f" ;;
+		*) stat -c '%n %a %s' "$f" ;;
+		esac
+	done)
+}
+
+# 1. A daemon with the defaults protects.
+start_bima "$work/bima1.out" --log-dir "$logs" --tcti "$tcti" --retention compress || exit 1
+check_grep "it says it protects the log and the pins" \
+	"self-protection: while this daemon runs, no other process may change $(ere "$logs") or $pins" \
+	"$work/bima1.out"
+check_eq "bima_config names the daemon" "$(pinned_value bima_config daemon_tgid)" "$bima_pid"
+"$work/bin/true-a"
+"$bima" snapshot >"$work/snap1.out" 2>&1
+check_eq "bima snapshot works under protection" $? 0
+epoch=$(ls -d "$logs"/epoch-*)
+closed=$epoch/segment-000001.bin.gz
+current=$epoch/segment-000002.bin
+check "with --retention compress the daemon compressed the closed segment" test -e "$closed"
+check "and writes the next" test -e "$current"
+sleep 1 # the snapshot's entries are written
+cp "$current" "$work/current.before"
+closed_sum=$(sha256 "$closed")
+before=$(listing)
+denied0=$(pinned_value bima_stats protect_denied)
+
+# 2. Files: every change by another root process is refused.
+check_eq "append to the segment being written: EPERM" "$(try append "$current")" EPERM
+check_eq "append to a closed segment: EPERM" "$(try append "$closed")" EPERM
+check_eq "open it with O_TRUNC: EPERM" "$(try open-trunc "$closed")" EPERM
+check_eq "truncate(2) it by name: EPERM" "$(try truncate "$closed")" EPERM
+check_eq "chmod it: EPERM" "$(try chmod "$closed")" EPERM
+check_eq "unlink it: EPERM" "$(try unlink "$closed")" EPERM
+check_eq "rename it within the epoch: EPERM" "$(try rename "$closed" "$epoch/moved")" EPERM
+check_eq "rename it out of the log: EPERM" "$(try rename "$closed" "$work/outside/moved")" EPERM
+check_eq "hard link it elsewhere: EPERM" "$(try link "$closed" "$work/outside/linked")" EPERM
+echo forged >"$work/outside/forged"
+check_eq "rename a file into the epoch: EPERM" "$(try rename "$work/outside/forged" "$epoch/segment-000099.bin")" EPERM
+check_eq "create a file in the log directory: EPERM" "$(try create "$logs/new")" EPERM
+check_eq "create a file in the epoch: EPERM" "$(try create "$epoch/segment-000099.bin")" EPERM
+check_eq "mkdir in the log directory: EPERM" "$(try mkdir "$logs/epoch-9-9")" EPERM
+check_eq "rmdir the (non-empty) epoch: EPERM" "$(try rmdir "$epoch")" EPERM
+check_eq "rename the log directory: EPERM" "$(try rename "$logs" "$work/log-moved")" EPERM
+rm -rf "$epoch" 2>"$work/rm.err"
+check "rm -rf of the epoch directory fails" test $? -ne 0
+check_grep "with EPERM" 'Operation not permitted' "$work/rm.err"
+check_eq "reading a segment stays open" "$(try read "$current")" ok
+"$bima" run --log-dir "$logs" --tcti "$tcti" >"$work/second.out" 2>&1
+check_eq "a second bima run is refused (1)" $? 1
+check_grep "naming the daemon that protects" "bima \\(pid $bima_pid\\) runs, and protects its log" "$work/second.out"
+check_eq "the log directory is as it was (names, modes, sizes)" "$(listing)" "$before"
+check_eq "the closed segment is unchanged (sha256)" "$(sha256 "$closed")" "$closed_sum"
+check "the segment being written still starts with what it held" \
+	cmp -s -n "$(stat -c %s "$work/current.before")" "$work/current.before" "$current"
+check "no file went out of the log" test ! -e "$work/outside/moved" -a ! -e "$work/outside/linked"
+
+# 3. Pins.
+check_eq "unlink a pinned link: EPERM" "$(try unlink "$pins/links/bima_bprm_check")" EPERM
+check_eq "unlink a pinned map: EPERM" "$(try unlink "$pins/maps/bima_config")" EPERM
+check_eq "rename a pinned program: EPERM" "$(try rename "$pins/progs/bima_bprm_check" "$pins/progs/x")" EPERM
+check_eq "create a file in the pin directory: EPERM" "$(try create "$pins/maps/x")" EPERM
+rm -rf "$pins" 2>/dev/null
+check "rm -rf $pins fails: the link is still pinned" test -e "$pins/links/bima_bprm_check"
+
+# 4. bpf(): writes to bima's maps, its programs and links are refused.
+# shellcheck disable=SC2046 # one byte a word
+bpftool map update pinned "$pins/maps/bima_config" key 0 0 0 0 value $(zeros bima_config) >"$work/update.txt" 2>&1
+check "bpftool map update of bima_config fails" test $? -ne 0
+check_grep "with EPERM" 'Operation not permitted' "$work/update.txt"
+check_eq "bima_config still names the daemon" "$(pinned_value bima_config daemon_tgid)" "$bima_pid"
+seq_before=$(pinned_value bima_stats next_seq)
+# shellcheck disable=SC2046
+bpftool map update name bima_stats key 0 0 0 0 value $(zeros bima_stats) >"$work/update2.txt" 2>&1
+check "bpftool map update of bima_stats (by name, an fd by id) fails" test $? -ne 0
+check_grep "with EPERM" 'Operation not permitted' "$work/update2.txt"
+check "and its sequence number was not reset" test "$(pinned_value bima_stats next_seq)" -ge "$seq_before"
+bpftool link detach pinned "$pins/links/bima_bprm_check" >"$work/detach.txt" 2>&1
+check "bpftool link detach of the exec hook fails" test $? -ne 0
+check_grep "with EPERM" 'Operation not permitted' "$work/detach.txt"
+python3 -c 'import struct, sys; sys.stdout.buffer.write(struct.pack("<Q", 999) + bytes(352))' >"$work/forged.anchor"
+bpftool prog run pinned "$pins/progs/bima_anchor_add" ctx_in "$work/forged.anchor" >"$work/run.txt" 2>&1
+check "bpftool prog run of bima_anchor_add (a forged anchor) fails" test $? -ne 0
+check_grep "with EPERM" 'Operation not permitted' "$work/run.txt"
+bpftool map dump pinned "$pins/maps/bima_anchors" >"$work/anchors.txt" 2>&1
+check "no anchor 999 was recorded" test "$(grep -c '"id": 999,' "$work/anchors.txt")" -eq 0
+bpftool map pin name bima_config /sys/fs/bpf/stolen >"$work/pin.txt" 2>&1
+check "bpftool map pin of bima_config elsewhere fails" test $? -ne 0 -a ! -e /sys/fs/bpf/stolen
+check_grep "with EPERM" 'Operation not permitted' "$work/pin.txt"
+sed 's/^/    bpftool| /' "$work/update.txt" "$work/detach.txt" "$work/run.txt" "$work/pin.txt"
+
+# 5. Counted, with who did it; the daemon reports them.
+denied1=$(pinned_value bima_stats protect_denied)
+check "bima_stats counts the refusals ($denied0 -> $denied1)" test "$denied1" -ge $((denied0 + 25))
+before=$(pinned_value bima_stats protect_denied)
+try unlink "$epoch/anchor-1.bin" >/dev/null
+check_eq "one refused unlink counts one" "$(pinned_value bima_stats protect_denied)" $((before + 1))
+check_eq "naming its process" "$(pinned_value bima_stats protect_last_comm)" python3
+check_eq "and the operation (BIMA_PROTECT_UNLINK)" "$(pinned_value bima_stats protect_last_op)" 5
+
+# 6. Reading and inspection stay open; bima policy load works.
+bpftool prog show >"$work/progs.txt" 2>&1
+check_eq "bpftool prog show exits 0" $? 0
+check_grep "and lists bima's programs" 'name bima_protect_bpf' "$work/progs.txt"
+bpftool map show >"$work/maps.txt" 2>&1
+check_eq "bpftool map show exits 0" $? 0
+check_grep "and lists bima's maps (it asks for read-write fds)" 'name bima_config' "$work/maps.txt"
+check_grep "the ring buffer too" 'ringbuf +name bima_events' "$work/maps.txt"
+bpftool prog show pinned "$pins/progs/bima_bprm_check" >"$work/prog.txt" 2>&1
+check_grep "bpftool prog show pinned works" 'name bima_bprm_check' "$work/prog.txt"
+"$bima" policy default >"$work/default.policy"
+"$bima" policy load "$work/default.policy" >"$work/load.out" 2>&1
+check_eq "bima policy load works under protection (0)" $? 0
+
+# 7. The daemon keeps working.
+"$work/bin/true-b"
+"$bima" snapshot >"$work/snap2.out" 2>&1
+check_eq "a second snapshot is taken" $? 0
+check "and the daemon compressed segment 2 in turn" test -e "$epoch/segment-000002.bin.gz"
+"$bima" log --log-dir "$logs" >"$work/log1.txt"
+check_eq "bima log reads the log (0)" $? 0
+check_grep "true-b, run after the refusals, is logged" " sha256:$(sha256 "$work/bin/true-b") $(ere "$work/bin/true-b")\$" "$work/log1.txt"
+check "no forged bytes in the log" test "$(grep -c 'forged' "$work/log1.txt")" -eq 0
+"$bima" verify --log-dir "$logs" --tcti "$tcti" >"$work/verify1.txt" 2>&1
+check_eq "bima verify accepts the log against the TPM" $? 0
+check "the link was not detached: execs are still measured" \
+	grep -q "sha256:$(sha256 "$work/bin/true-b") " "$work/log1.txt"
+check_grep "the daemon reports the refusals, naming the last" \
+	'self-protection refused [0-9]+ operation\(s\) .*the last: .* by pid [0-9]+ \((python3|rm|bpftool)\)' "$work/bima1.out"
+
+# 8. SIGKILL: nothing is protected while no daemon runs; the next one takes over.
+kill -KILL "$bima_pid"
+wait "$bima_pid" 2>/dev/null
+check_eq "once the daemon is dead, bima_config names none" "$(pinned_value bima_config daemon_tgid)" 0
+"$work/bin/true-c" # queued in the ring buffer
+start_bima "$work/bima2.out" --log-dir "$logs" --tcti "$tcti" --retention compress || exit 1
+check_grep "the next daemon adopts the pins" 'adopted the BPF objects pinned in' "$work/bima2.out"
+check_grep "and protects" 'self-protection: while this daemon runs' "$work/bima2.out"
+check_eq "bima_config names it" "$(pinned_value bima_config daemon_tgid)" "$bima_pid"
+current=$(ls "$epoch"/segment-*.bin | tail -n 1)
+check_eq "appending to its segment is refused again: EPERM" "$(try append "$current")" EPERM
+"$work/bin/true-d"
+sleep 1
+"$bima" log --log-dir "$logs" >"$work/log2.txt"
+for x in c d; do
+	check_grep "true-$x is logged by the new daemon" " sha256:$(sha256 "$work/bin/true-$x") $(ere "$work/bin/true-$x")\$" "$work/log2.txt"
+done
+
+# 9. bima stop --unload works; then the log is root's to remove.
+"$bima" stop --unload --log-dir "$logs" --tcti "$tcti" >"$work/unload.out" 2>&1
+check_eq "bima stop --unload exits 0" $? 0
+check "the pins are gone" test ! -e "$pins"
+check_eq "at once, nothing is refused (the daemon turned protection off before unpinning)" \
+	"$(try create "$logs/after-unload")" ok
+"$bima" verify --log-dir "$logs" --tcti "$tcti" >"$work/verify2.txt" 2>&1
+check_eq "the log verifies after the unload" $? 0
+rm -rf "$logs" 2>"$work/rm2.err"
+check "and root can remove it now" test $? -eq 0 -a ! -e "$logs"
+sed 's/^/    rm| /' "$work/rm2.err"
+
+# 10. Without protection, the same append succeeds.
+start_bima "$work/bima3.out" --log-dir "$work/log-no" --tcti "$tcti" --pcr 11 --protect no || exit 1
+check "with --protect no the daemon says nothing of self-protection" \
+	test "$(grep -c 'self-protection' "$work/bima3.out")" -eq 0
+check_eq "and bima_config has no BIMA_CFG_PROTECT" "$(($(pinned_value bima_config flags) & 2))" 0
+check_eq "appending to a segment succeeds" "$(try append "$(ls "$work"/log-no/epoch-*/segment-*.bin | tail -n 1)")" ok
+stop_bima
+"$bima" stop --unload --force >/dev/null 2>&1
+mkdir -p "$work/log-foreign"
+echo "not bima's" >"$work/log-foreign/notes.txt"
+start_bima "$work/bima4.out" --log-dir "$work/log-foreign" --tcti "$tcti" --pcr 12 || exit 1
+check_grep "over a directory with a file not bima's, protection is off by default" \
+	'self-protection is off: .* holds "notes.txt", which is not bima.s' "$work/bima4.out"
+check_eq "and the same append succeeds" "$(try append "$(ls "$work"/log-foreign/epoch-*/segment-*.bin | tail -n 1)")" ok
+stop_bima
+"$bima" stop --unload --force >/dev/null 2>&1
+
+grep -v 'debug' "$work/bima1.out" | sed 's/^/    bima| /'
+sed 's/^/    verify| /' "$work/verify1.txt"
+done_testing

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Self-protection's userspace decisions: --protect's values, which names
+ * at the top of a log directory are bima's (a directory holding others is
+ * not protected by default), and the kernel's names of a file as the hooks
+ * compare them.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "protect.h"
+
+static void touch(const char *dir, const char *name)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	if (f)
+		fclose(f);
+}
+
+int main(void)
+{
+	char tmpl[] = "/tmp/bima-test-protect-XXXXXX", path[512], other[64] = "";
+	enum protect_mode mode = PROTECT_AUTO;
+	struct stat st;
+	__u64 dev = 0, ino = 0;
+	bool on = true;
+
+	CHECK(!protect_parse("yes", &mode) && mode == PROTECT_YES, "--protect yes", "%d", mode);
+	CHECK(!protect_parse("no", &mode) && mode == PROTECT_NO, "--protect no", "%d", mode);
+	CHECK_EQ(protect_parse("maybe", &mode), -EINVAL, "--protect maybe is refused");
+	CHECK_EQ(protect_parse("", &mode), -EINVAL, "--protect with an empty value is refused");
+
+	CHECK(protect_own_name("epoch-3-1"), "an epoch directory is bima's", "");
+	CHECK(protect_own_name("ak.pub") && protect_own_name("ak.priv"), "the attestation key is",
+	      "");
+	CHECK(protect_own_name(".ak.priv.tmp"), "and its temporary file (log_write_file)", "");
+	CHECK(protect_own_name("lost+found"), "lost+found, at the root of a filesystem, too", "");
+	CHECK(!protect_own_name("notes.txt"), "notes.txt is not bima's", "");
+	CHECK(!protect_own_name("ak.pub.bak"), "nor ak.pub.bak", "");
+	CHECK(!protect_own_name(".tmp"), "nor .tmp", "");
+	CHECK(!protect_own_name(".bashrc.tmp"), "nor another temporary file", "");
+
+	if (!mkdtemp(tmpl))
+		return 1;
+	CHECK_EQ(protect_dir_is_own(tmpl, other, sizeof(other)), 1, "an empty directory is bima's");
+	snprintf(path, sizeof(path), "%s/epoch-1-0", tmpl);
+	mkdir(path, 0700);
+	touch(tmpl, "ak.pub");
+	touch(tmpl, "ak.priv");
+	CHECK_EQ(protect_dir_is_own(tmpl, other, sizeof(other)), 1,
+		 "one with an epoch and the attestation key is bima's");
+	touch(tmpl, "notes.txt");
+	CHECK_EQ(protect_dir_is_own(tmpl, other, sizeof(other)), 0,
+		 "one that also holds notes.txt is not");
+	CHECK_STR(other, "notes.txt", "and notes.txt is named");
+	snprintf(path, sizeof(path), "%s/nowhere", tmpl);
+	CHECK_EQ(protect_dir_is_own(path, other, sizeof(other)), -ENOENT,
+		 "a missing directory cannot be read");
+
+	snprintf(path, sizeof(path), "%s/ak.pub", tmpl);
+	stat(path, &st);
+	CHECK_EQ(protect_ident(path, &dev, &ino), 0, "the kernel's names of a file");
+	CHECK_EQ(dev, (__u64)major(st.st_dev) << 20 | minor(st.st_dev),
+		 "its device in the kernel's encoding, major << 20 | minor");
+	CHECK_EQ(ino, st.st_ino, "its inode number");
+	snprintf(path, sizeof(path), "%s/nowhere", tmpl);
+	CHECK_EQ(protect_ident(path, &dev, &ino), -ENOENT, "a missing file has none");
+
+	snprintf(path, sizeof(path), "%s/not-made", tmpl);
+	CHECK_EQ(protect_decide(PROTECT_NO, path, &on), 0, "--protect no decides at once");
+	CHECK(!on, "it is off", "");
+	CHECK(access(path, F_OK), "and it creates no log directory", "");
+
+	snprintf(path, sizeof(path), "rm -rf %s", tmpl);
+	if (system(path))
+		return 1;
+	return CHECK_DONE();
+}
