@@ -41,6 +41,8 @@ refused "a line without =" "pcr 11" "bad.conf:1: \"pcr 11\" is not \"key = value
 refused "a flag that is not yes or no" "fail-closed = maybe" "bad.conf:1: fail-closed takes yes or no"
 refused "protect takes yes or no" "protect = maybe" "bad.conf:1: the setting above is refused"
 check_grep "protect takes yes or no: saying so" '--protect: yes or no, not "maybe"' "$w/bad.out"
+refused "template takes auto, ima-ng or bima-ct" "template = ima" "bad.conf:1: the setting above is refused"
+check_grep "template: saying so" '--template: "ima" is not auto, ima-ng or bima-ct' "$w/bad.out"
 "$bima" run --config "$w/missing.conf" >"$w/bad.out" 2>&1
 check_eq "a --config file that does not exist is refused (2)" $? 2
 check_grep "named" 'missing.conf: no such file' "$w/bad.out"
