@@ -8,23 +8,17 @@
 # their marks (both on PCR 11, without the ASCII list, so that only the
 # template differs).
 #
-#   tools/bench/attribution.sh [--kernel 6.12] [ROUNDS]   (default 6.12, 500)
+#   tools/bench/attribution.sh [ROUNDS]   (default 500; in the 6.12 guest)
 #
 # Prints, per run, the workload's time and its ratio to no measurement,
 # then what the log holds: the reads' entries, the marks, all entries (each
 # is one extend per bank; bima_seq entries and the boot aggregate too), and
-# the log's bytes per read's entry. Needs FILE_CHECK (Linux 6.9 and later:
-# the 6.12 guest).
+# the log's bytes per read's entry. FILE_CHECK needs Linux 6.9 or later.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 if [ "${VMTEST:-}" != 1 ]; then
-	kernel=6.12
-	if [ "${1:-}" = --kernel ]; then
-		kernel=$2
-		shift 2
-	fi
 	[ -x "$top/bima" ] || make -C "$top" >/dev/null
-	BIMA_BENCH_ROUNDS=${1:-500} exec "$top/tools/vmtest/vmtest.sh" --timeout 3600 --kernel "$kernel" "$0"
+	BIMA_BENCH_ROUNDS=${1:-500} exec "$top/tools/vmtest/vmtest.sh" --timeout 3600 --kernel 6.12 "$0"
 fi
 
 rounds=${BIMA_BENCH_ROUNDS:-500}
