@@ -626,8 +626,10 @@ static int finish_snapshot(struct collector *c)
 	/* Clients are shown the anchor as the kernel holds it, with the seq it took. */
 	if (!err)
 		loader_last_anchor(c->bpf, &a);
-	control_snapshot_done(c->ctl, c->snap.id, &a, err ? why : NULL);
+	/* Retention first: a client told the snapshot is done finds its segments as it left them.
+	 */
 	anchor_retain(c->ep.dir, c->retention, c->retention_anchors);
+	control_snapshot_done(c->ctl, c->snap.id, &a, err ? why : NULL);
 	return extend_pending(c);
 }
 
