@@ -378,6 +378,24 @@ struct args {
 	enum protect_mode protect; /* PROTECT_AUTO when not given */
 };
 
+/* bima run's options: also the keys of the configuration file. */
+static const int run_opts[] = { OPT_LOG_DIR,
+				OPT_TCTI,
+				OPT_PCR,
+				OPT_RINGBUF,
+				OPT_FAIL_CLOSED,
+				OPT_GRACE,
+				OPT_POLICY,
+				OPT_SNAP_ENTRIES,
+				OPT_SNAP_INTERVAL,
+				OPT_RETENTION,
+				OPT_RETENTION_ANCHORS,
+				OPT_ASCII,
+				OPT_TEMPLATE,
+				OPT_CONTROL,
+				OPT_PROTECT,
+				0 };
+
 /* A number of min..max; an error names the option and the range. */
 static int parse_ulong(const char *opt, const char *s, unsigned long min, unsigned long max,
 		       unsigned long *out)
@@ -592,22 +610,6 @@ struct config {
 
 static int config_setting(const char *key, const char *value, unsigned int line, void *arg)
 {
-	static const int every[] = { OPT_LOG_DIR,
-				     OPT_TCTI,
-				     OPT_PCR,
-				     OPT_RINGBUF,
-				     OPT_FAIL_CLOSED,
-				     OPT_GRACE,
-				     OPT_POLICY,
-				     OPT_SNAP_ENTRIES,
-				     OPT_SNAP_INTERVAL,
-				     OPT_RETENTION,
-				     OPT_RETENTION_ANCHORS,
-				     OPT_ASCII,
-				     OPT_TEMPLATE,
-				     OPT_CONTROL,
-				     OPT_PROTECT,
-				     0 };
 	struct config *c = arg;
 	const struct option *o;
 	struct args scratch;
@@ -616,7 +618,7 @@ static int config_setting(const char *key, const char *value, unsigned int line,
 
 	for (o = options; o->name && strcmp(o->name, key); o++)
 		;
-	for (const int *p = every; o->name && *p; p++)
+	for (const int *p = run_opts; o->name && *p; p++)
 		if (*p == o->val)
 			goto known;
 	fprintf(stderr, "bima: %s:%u: unknown key \"%s\" (the keys are bima run's long options)\n",
@@ -641,7 +643,7 @@ known:
 	/* The value as the option takes it: checked here, so that the line is named. */
 	check[1] = c->args[c->n++];
 	optind = 0;
-	if (parse_args(2, check, "", every, &scratch)) {
+	if (parse_args(2, check, "", run_opts, &scratch)) {
 		fprintf(stderr, "bima: %s:%u: the setting above is refused\n", c->path, line);
 		return -EINVAL;
 	}
@@ -697,26 +699,10 @@ static int parse(int argc, char **argv, const char *help, const int *allowed, st
 
 static int cmd_run(int argc, char **argv)
 {
-	static const int allowed[] = { OPT_LOG_DIR,
-				       OPT_TCTI,
-				       OPT_PCR,
-				       OPT_RINGBUF,
-				       OPT_GRACE,
-				       OPT_FAIL_CLOSED,
-				       OPT_POLICY,
-				       OPT_SNAP_ENTRIES,
-				       OPT_SNAP_INTERVAL,
-				       OPT_RETENTION,
-				       OPT_RETENTION_ANCHORS,
-				       OPT_ASCII,
-				       OPT_TEMPLATE,
-				       OPT_CONTROL,
-				       OPT_PROTECT,
-				       0 };
 	static struct policy p;
 	struct collector_opts o;
 	struct args a;
-	int err = parse(argc, argv, run_usage, allowed, &a);
+	int err = parse(argc, argv, run_usage, run_opts, &a);
 
 	if (err)
 		return err > 0 ? 0 : 2;
