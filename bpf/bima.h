@@ -116,9 +116,10 @@ enum bima_protect_op {
 };
 
 /*
- * The re-measurement cache: the state of a file when it was last measured,
- * in BPF inode storage (the bima_inodes map). A file whose state is the
- * same is not hashed again. See "The re-measurement cache" in the README.
+ * The re-measurement cache: the state of a file when it was last hashed, in
+ * BPF inode storage (the bima_inodes map). A file whose state is the same
+ * and that no writer closed since is not hashed again. See "The
+ * re-measurement cache" in the README.
  */
 struct bima_inode {
 	__u64 i_version; /* the change cookie, without its "queried" bit; 0: none */
@@ -127,8 +128,13 @@ struct bima_inode {
 	__s64 size;
 	__u32 ctime_nsec;
 	__u32 mtime_nsec;
-	__u32 measured; /* 1: measured in this state; cleared when a writer closes the file */
-	__u32 reserved;
+	__u64 gen; /* writers' closes of the file so far (file_free_security), atomic */
+	/*
+	 * gen + 1, gen read before the file was hashed in the state above: the
+	 * cache holds the file while gen stays so. A writer that closes during
+	 * the hashing, or any time after, moves gen on. 0: never hashed.
+	 */
+	__u64 valid_gen;
 };
 
 /* Flags in bima_config.flags. */
