@@ -116,10 +116,12 @@ enum bima_protect_op {
 };
 
 /*
- * The re-measurement cache: the state of a file when it was last hashed, in
- * BPF inode storage (the bima_inodes map). A file whose state is the same
+ * What bima keeps of a measured inode, in BPF inode storage (the bima_inodes
+ * map). The re-measurement cache: the state of a file when it was last
+ * hashed, on a filesystem that tells changes; a file whose state is the same
  * and that no writer closed since is not hashed again. See "The
- * re-measurement cache" in the README.
+ * re-measurement cache" in the README. And the violation state, on every
+ * filesystem: whether the file was measured while open for reading.
  */
 struct bima_inode {
 	__u64 i_version; /* the change cookie, without its "queried" bit; 0: none */
@@ -135,6 +137,13 @@ struct bima_inode {
 	 * the hashing, or any time after, moves gen on. 0: never hashed.
 	 */
 	__u64 valid_gen;
+	/*
+	 * 1: measured while open for reading, not for writing (IMA's
+	 * IMA_MUST_MEASURE). A writer's open while it is open for reading takes
+	 * it back to 0, logging an open_writers violation, once for each.
+	 * 64 bits: BPF's compare-and-exchange.
+	 */
+	__u64 read_measured;
 };
 
 /* Flags in bima_config.flags. */

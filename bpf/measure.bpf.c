@@ -68,11 +68,13 @@ struct {
 } bima_policy SEC(".maps");
 
 /*
- * The re-measurement cache: one struct bima_inode per measured inode, freed
- * with the inode. Its memory is bounded by the kernel's inode cache: an
- * inode the kernel evicts takes its entry along, and the file is measured
- * again when it comes back (the daemon does not log the same entry twice).
- * When an entry cannot be allocated, the file is measured every time.
+ * The re-measurement cache and the violation state: one struct bima_inode
+ * per measured inode, on any filesystem, freed with the inode. Its memory
+ * is bounded by the kernel's inode cache: an inode the kernel evicts takes
+ * its entry along, and the file is measured again when it comes back (the
+ * daemon does not log the same entry twice). When an entry cannot be
+ * allocated, the file is measured every time, and a writer's open of it
+ * while it is open for reading is no violation.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_INODE_STORAGE);
@@ -440,6 +442,13 @@ static __always_inline void cache_keep(struct bima_inode *c, const struct bima_i
 	c->valid_gen = gen + 1;
 }
 
+/* The violation state: measured while open for reading (bima.h, read_measured). */
+static __always_inline void mark_read(struct file *file, struct bima_inode *c)
+{
+	if (!(BPF_CORE_READ(file, f_mode) & FMODE_WRITE) && !c->read_measured)
+		c->read_measured = 1;
+}
+
 static __always_inline int atomic_read_int(const atomic_t *v)
 {
 	int n = 0;
@@ -559,12 +568,14 @@ static __always_inline int measure_file(struct file *file, enum bima_hook hook, 
 		cache = cacheable(BPF_CORE_READ(inode, i_sb));
 		cached = cache ? bpf_inode_storage_get(&bima_inodes, inode, 0, 0) : NULL;
 		if (cached && cache_holds(cached, &now, &gen)) {
+			mark_read(file, cached);
 			__sync_fetch_and_add(&st->cache_hits, 1);
 			return 0;
 		}
 		if (!policy_measures(inode, hook, mask, st))
 			return 0;
-		if (cache && !cached) {
+		/* On every filesystem: the violation state needs the entry too. */
+		if (!cached) {
 			cached = bpf_inode_storage_get(&bima_inodes, inode, 0,
 						       BPF_LOCAL_STORAGE_GET_F_CREATE);
 			if (cached) /* before the hashing: see cache_keep */
@@ -586,9 +597,12 @@ static __always_inline int measure_file(struct file *file, enum bima_hook hook, 
 	}
 	if (record(s, st, &w) != EMITTED)
 		return lost(st, closed);
-	/* The state read before hashing: a change meanwhile is seen next time. */
-	if (cached && !violation && w.algo >= 0)
-		cache_keep(cached, &now, gen);
+	if (cached && !violation) {
+		mark_read(file, cached);
+		/* The state read before hashing: a change meanwhile is seen next time. */
+		if (cache && w.algo >= 0)
+			cache_keep(cached, &now, gen);
+	}
 	return 0;
 }
 
@@ -614,8 +628,9 @@ static __always_inline int check_violations(struct file *file, enum bima_hook ho
 		if (!bpf_core_field_exists(inode->i_readcount) ||
 		    !atomic_read_int(&inode->i_readcount))
 			return 0;
+		/* Once for each measurement while open for reading, as IMA; on any filesystem. */
 		cached = bpf_inode_storage_get(&bima_inodes, inode, 0, 0);
-		if (!cached || cached->valid_gen != __sync_fetch_and_add(&cached->gen, 0) + 1)
+		if (!cached || __sync_val_compare_and_swap(&cached->read_measured, 1, 0) != 1)
 			return 0;
 		return measure_file(file, hook, mask, BIMA_EV_OPEN_WRITERS);
 	}
