@@ -116,9 +116,12 @@ enum bima_protect_op {
 };
 
 /*
- * The re-measurement cache: the state of a file when it was last measured,
- * in BPF inode storage (the bima_inodes map). A file whose state is the
- * same is not hashed again. See "The re-measurement cache" in the README.
+ * What bima keeps of a measured inode, in BPF inode storage (the bima_inodes
+ * map). The re-measurement cache: the state of a file when it was last
+ * hashed, on a filesystem that tells changes; a file whose state is the same
+ * and that no writer closed since is not hashed again. See "The
+ * re-measurement cache" in the README. And the violation state, on every
+ * filesystem: whether the file was measured while open for reading.
  */
 struct bima_inode {
 	__u64 i_version; /* the change cookie, without its "queried" bit; 0: none */
@@ -127,8 +130,20 @@ struct bima_inode {
 	__s64 size;
 	__u32 ctime_nsec;
 	__u32 mtime_nsec;
-	__u32 measured; /* 1: measured in this state; cleared when a writer closes the file */
-	__u32 reserved;
+	__u64 gen; /* writers' closes of the file so far (file_free_security), atomic */
+	/*
+	 * gen + 1, gen read before the file was hashed in the state above: the
+	 * cache holds the file while gen stays so. A writer that closes during
+	 * the hashing, or any time after, moves gen on. 0: never hashed.
+	 */
+	__u64 valid_gen;
+	/*
+	 * 1: measured while open for reading, not for writing (IMA's
+	 * IMA_MUST_MEASURE). A writer's open while it is open for reading takes
+	 * it back to 0, logging an open_writers violation, once for each.
+	 * 64 bits: BPF's compare-and-exchange.
+	 */
+	__u64 read_measured;
 };
 
 /* Flags in bima_config.flags. */

@@ -68,11 +68,13 @@ struct {
 } bima_policy SEC(".maps");
 
 /*
- * The re-measurement cache: one struct bima_inode per measured inode, freed
- * with the inode. Its memory is bounded by the kernel's inode cache: an
- * inode the kernel evicts takes its entry along, and the file is measured
- * again when it comes back (the daemon does not log the same entry twice).
- * When an entry cannot be allocated, the file is measured every time.
+ * The re-measurement cache and the violation state: one struct bima_inode
+ * per measured inode, on any filesystem, freed with the inode. Its memory
+ * is bounded by the kernel's inode cache: an inode the kernel evicts takes
+ * its entry along, and the file is measured again when it comes back (the
+ * daemon does not log the same entry twice). When an entry cannot be
+ * allocated, the file is measured every time, and a writer's open of it
+ * while it is open for reading is no violation.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_INODE_STORAGE);
@@ -402,6 +404,51 @@ static __always_inline bool same_state(const struct bima_inode *a, const struct 
 	       a->mtime_nsec == b->mtime_nsec;
 }
 
+/*
+ * Whether the cache holds the file: hashed in the state it has now, and no
+ * writer closed it since. gen is the entry's count of writers' closes, read
+ * now; a measurement that goes on to hash the file keeps it.
+ */
+static __always_inline bool cache_holds(struct bima_inode *c, const struct bima_inode *now,
+					__u64 *gen)
+{
+	*gen = __sync_fetch_and_add(&c->gen, 0);
+	return c->valid_gen == *gen + 1 && same_state(c, now);
+}
+
+/*
+ * Keep the file as hashed in state now, gen being the writers' closes
+ * counted before the hashing began. The state may be older than what was
+ * hashed, never newer: a writer's change the state cannot show (the same
+ * size within one clock tick, on a filesystem without i_version) comes with
+ * the writer's close, which moves gen on. A close during the hashing: the
+ * hash may be of the content before it, and the entry is not kept. A close
+ * after the test below: valid_gen is then gen + 1 of a gen that has moved
+ * on, and does not hold. A measurement that began before another one's
+ * writer closed cannot undo the later one's entry but at worst makes it
+ * hash again.
+ */
+static __always_inline void cache_keep(struct bima_inode *c, const struct bima_inode *now,
+				       __u64 gen)
+{
+	if (__sync_fetch_and_add(&c->gen, 0) != gen)
+		return;
+	c->i_version = now->i_version;
+	c->ctime_sec = now->ctime_sec;
+	c->mtime_sec = now->mtime_sec;
+	c->size = now->size;
+	c->ctime_nsec = now->ctime_nsec;
+	c->mtime_nsec = now->mtime_nsec;
+	c->valid_gen = gen + 1;
+}
+
+/* The violation state: measured while open for reading (bima.h, read_measured). */
+static __always_inline void mark_read(struct file *file, struct bima_inode *c)
+{
+	if (!(BPF_CORE_READ(file, f_mode) & FMODE_WRITE) && !c->read_measured)
+		c->read_measured = 1;
+}
+
 static __always_inline int atomic_read_int(const atomic_t *v)
 {
 	int n = 0;
@@ -499,8 +546,9 @@ static __always_inline int measure_file(struct file *file, enum bima_hook hook, 
 	struct bima_config *cfg;
 	struct bima_stats *st;
 	struct scratch *s;
-	bool closed, cache;
+	bool closed, cache = false;
 	__u32 zero = 0;
+	__u64 gen = 0;
 
 	cfg = bpf_map_lookup_elem(&bima_config, &zero);
 	st = bpf_map_lookup_elem(&bima_stats, &zero);
@@ -519,15 +567,20 @@ static __always_inline int measure_file(struct file *file, enum bima_hook hook, 
 		 */
 		cache = cacheable(BPF_CORE_READ(inode, i_sb));
 		cached = cache ? bpf_inode_storage_get(&bima_inodes, inode, 0, 0) : NULL;
-		if (cached && cached->measured && same_state(cached, &now)) {
+		if (cached && cache_holds(cached, &now, &gen)) {
+			mark_read(file, cached);
 			__sync_fetch_and_add(&st->cache_hits, 1);
 			return 0;
 		}
 		if (!policy_measures(inode, hook, mask, st))
 			return 0;
-		if (cache && !cached)
+		/* On every filesystem: the violation state needs the entry too. */
+		if (!cached) {
 			cached = bpf_inode_storage_get(&bima_inodes, inode, 0,
 						       BPF_LOCAL_STORAGE_GET_F_CREATE);
+			if (cached) /* before the hashing: see cache_keep */
+				gen = __sync_fetch_and_add(&cached->gen, 0);
+		}
 	}
 	closed = fail_closed(cfg, file);
 	if (daemon_gone(cfg, st, closed))
@@ -544,10 +597,11 @@ static __always_inline int measure_file(struct file *file, enum bima_hook hook, 
 	}
 	if (record(s, st, &w) != EMITTED)
 		return lost(st, closed);
-	/* The state read before hashing: a change meanwhile is seen next time. */
-	if (cached && !violation && w.algo >= 0) {
-		now.measured = 1;
-		*cached = now;
+	if (cached && !violation) {
+		mark_read(file, cached);
+		/* The state read before hashing: a change meanwhile is seen next time. */
+		if (cache && w.algo >= 0)
+			cache_keep(cached, &now, gen);
 	}
 	return 0;
 }
@@ -574,8 +628,9 @@ static __always_inline int check_violations(struct file *file, enum bima_hook ho
 		if (!bpf_core_field_exists(inode->i_readcount) ||
 		    !atomic_read_int(&inode->i_readcount))
 			return 0;
+		/* Once for each measurement while open for reading, as IMA; on any filesystem. */
 		cached = bpf_inode_storage_get(&bima_inodes, inode, 0, 0);
-		if (!cached || !cached->measured)
+		if (!cached || __sync_val_compare_and_swap(&cached->read_measured, 1, 0) != 1)
 			return 0;
 		return measure_file(file, hook, mask, BIMA_EV_OPEN_WRITERS);
 	}
@@ -750,7 +805,11 @@ int BPF_PROG(bima_bpf_prog, struct bpf_prog *prog, int ret)
 	return 0;
 }
 
-/* A writer closes the file: what the cache knows of it may be stale. */
+/*
+ * A writer closes the file: what the cache knows of it may be stale, and a
+ * measurement hashing it now may have hashed it before the change (bima.h,
+ * gen; cache_keep).
+ */
 SEC("lsm/file_free_security")
 int BPF_PROG(bima_file_free, struct file *file)
 {
@@ -760,7 +819,7 @@ int BPF_PROG(bima_file_free, struct file *file)
 		return 0;
 	cached = bpf_inode_storage_get(&bima_inodes, file->f_inode, 0, 0);
 	if (cached)
-		cached->measured = 0;
+		__sync_fetch_and_add(&cached->gen, 1);
 	return 0;
 }
 
