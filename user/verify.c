@@ -184,7 +184,7 @@ static void follow_segment(struct log_cursor *c, struct chain *ch)
 	}
 }
 
-#define WHY_LEN 512 /* room for a reason, and what caused it */
+#define WHY_LEN (AK_WHY_LEN + 512) /* room for a reason, and what caused it (a file) */
 #define WHY(...) snprintf(why, WHY_LEN, __VA_ARGS__)
 
 /*
@@ -298,12 +298,19 @@ static int check_quote(struct chain *ch, struct reference *ref, const struct rep
 		       const char *epoch_dir, char *why)
 {
 	unsigned long long id = ch->last_id;
+	char qwhy[AK_WHY_LEN];
 	struct tpm_quote_info qi;
 	struct tpm_quote q;
 	uint8_t digest[32];
+	int err;
 
 	ch->quote_due = false;
-	if (!ref->ak || ak_load_quote(epoch_dir, id, &q, digest)) {
+	err = ref->ak ? ak_load_quote(epoch_dir, id, &q, digest, qwhy) : -ENOKEY;
+	if (err == -EBADMSG) {
+		WHY("snapshot %llu: %s", id, qwhy);
+		return -EBADMSG;
+	}
+	if (err) {
 		if (!ch->anchor)
 			return 0;
 		WHY("the log starts at anchor %llu, whose quote (quote-%llu.attest) %s: the PCR "
@@ -383,7 +390,7 @@ static int check_kernel_anchor(struct kernel_anchors *ka, const struct chain *ch
 			    memcmp(r->pcr[a->pcr][i], a->pcr_value[b], r->banks[i]->size) &&
 			    memcmp(r->pcr_padded[a->pcr][i], a->pcr_value[b], r->banks[i]->size))
 				what = "PCR values";
-	if (!what && !ak_load_quote(epoch_dir, a->id, &q, digest) &&
+	if (!what && !ak_load_quote(epoch_dir, a->id, &q, digest, NULL) &&
 	    memcmp(digest, a->quote_sha256, sizeof(digest)))
 		what = "quote";
 	if (what) {
@@ -641,6 +648,7 @@ static void check_policy(const struct runtime_policy *p, const struct template_e
 static int open_reference(const struct verify_opts *o, struct reference *ref, char *dir, size_t len,
 			  const char **epoch_dir)
 {
+	char why[AK_WHY_LEN];
 	struct tpm_ak key;
 	struct tpm_quote q;
 	uint8_t digest[32];
@@ -654,25 +662,33 @@ static int open_reference(const struct verify_opts *o, struct reference *ref, ch
 			pr_err("%s: not a PEM public key", o->ak_pem);
 			return VERIFY_ERROR;
 		}
-	} else if (!ak_load(o->log_dir, &key)) {
-		ref->ak = ak_public(&key);
+	} else if (o->quote) {
+		pr_err("--quote needs --ak FILE: a quote is checked only against a key you bring, "
+		       "never one from the directory verified (`bima ak export` on the host)");
+		return VERIFY_ERROR;
 	}
 	if (!o->quote) {
 		err = tpm__open(o->tcti, &ref->tpm);
 		err = err ?: tpm_epoch(ref->tpm, &reset, &restart);
 		if (err)
 			return VERIFY_ERROR;
-	} else {
-		err = ak_read_quote(o->quote, &q, digest);
-		if (err) {
-			pr_err("%s.attest, %s.sig: %s", o->quote, o->quote,
-			       err == -EBADMSG ? "not a quote and its signature" : strerror(-err));
-			return VERIFY_ERROR;
+		/* The log directory's key, for its snapshots' quotes, only if it is the TPM's. */
+		err = ref->ak ? -EEXIST : ak_load_tpm(ref->tpm, o->log_dir, &key, why);
+		if (!err) {
+			ref->ak = ak_public(&key);
+		} else if (err != -EEXIST && err != -ENOENT) {
+			printf("FAIL: %s\n", why);
+			return VERIFY_MISMATCH;
 		}
-		if (!ref->ak) {
-			pr_err("checking a quote needs the attestation key: --ak FILE (`bima ak "
-			       "export` on the host)");
-			return VERIFY_ERROR;
+	} else {
+		err = ak_read_quote(o->quote, &q, digest, why);
+		if (err) {
+			if (err != -EBADMSG) {
+				pr_err("%s", why);
+				return VERIFY_ERROR;
+			}
+			printf("FAIL: %s\n", why);
+			return VERIFY_MISMATCH;
 		}
 		if (read_quote(ref->ak, &q, &ref->qi)) {
 			printf("FAIL: %s: the quote is not signed by the attestation key%s%s (a "
