@@ -159,9 +159,8 @@ struct chain {
 	bool anchor;		 /* the last snapshot is the anchor the log starts from */
 	uint8_t nonce[32];	 /* its text's sha256 */
 	uint32_t pcr;
-	uint64_t clock;	      /* the TPM's clock in the last snapshot's quote */
-	unsigned int segment; /* the segment being read, and where its bytes start */
-	const uint8_t *segment_start;
+	uint64_t clock;				  /* the TPM's clock in the last snapshot's quote */
+	unsigned int segment;			  /* the segment being read */
 	uint8_t hashes_xor[TEMPLATE_DIGEST_SIZE]; /* of its template hashes so far */
 };
 
@@ -175,10 +174,7 @@ struct seen {
 /* Follow the segments, for the digests a snapshot holds of the segment it closes. */
 static void follow_segment(struct log_cursor *c, struct chain *ch)
 {
-	size_t len;
-
 	if (log_cursor_segment(c) != ch->segment || log_cursor_at_anchor(c)) {
-		log_cursor_raw(c, &ch->segment_start, &len);
 		ch->segment = log_cursor_segment(c);
 		memset(ch->hashes_xor, 0, sizeof(ch->hashes_xor));
 	}
@@ -197,10 +193,8 @@ static void follow_segment(struct log_cursor *c, struct chain *ch)
 static int check_snapshot(const struct template_fields *f, struct log_cursor *c,
 			  const struct replay *r, uint64_t entries, struct chain *ch, char *why)
 {
-	const uint8_t *raw;
 	uint8_t digest[32];
 	struct snapshot s;
-	size_t len;
 
 	ch->anchor = log_cursor_at_anchor(c);
 	if (!f->extra || strcmp(f->path, SNAPSHOT_NAME))
@@ -242,9 +236,10 @@ static int check_snapshot(const struct template_fields *f, struct log_cursor *c,
 			    s.entries > entries ? "deleted" : "added (or duplicated)");
 			return -EBADMSG;
 		}
-		log_cursor_raw(c, &raw, &len);
-		hashalg_digest(hashalg_by_name("sha256", 6), ch->segment_start,
-			       raw - ch->segment_start, digest);
+		if (log_cursor_segment_sha256(c, digest)) { /* of the bytes before this entry */
+			WHY("out of memory");
+			return -ENOMEM;
+		}
 		if (s.segment != ch->segment) {
 			WHY("snapshot %llu closes segment %u, but it is in segment %u",
 			    (unsigned long long)s.id, s.segment, ch->segment);
