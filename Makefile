@@ -76,11 +76,11 @@ $(OUTPUT)/tests/%: tests/unit/%.c tests/unit/check.h $(LIB_OBJS) | $(OUTPUT)/tes
 
 # The fuzz run: the parsers built into it with AddressSanitizer and UBSan.
 FUZZ_SRCS := user/template.c user/hashalg.c user/snapshot.c user/seqset.c user/policy.c user/msg.c \
-	user/container.c
+	user/container.c user/ak.c user/tpm.c user/log.c
 $(OUTPUT)/tests/test_fuzz: tests/unit/test_fuzz.c tests/unit/check.h $(FUZZ_SRCS) $(wildcard user/*.h) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all -Iuser -Itests/unit \
-		$< $(FUZZ_SRCS) -lcrypto -o $@
+		$< $(FUZZ_SRCS) $(LDLIBS) -o $@
 
 $(OUTPUT)/tests/tpm-writer: tests/tpm/writer.c $(LIB_OBJS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)

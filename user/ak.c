@@ -1,14 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <openssl/core_names.h>
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <tss2/tss2_mu.h>
 
 #include "ak.h"
 #include "hashalg.h"
@@ -17,19 +22,23 @@
 
 static int read_blob(const char *path, uint8_t *buf, size_t *len);
 
-static void quote_digest(const struct tpm_quote *q, const uint8_t *der, int n, uint8_t sha256[32])
+/* sha256(attest || der), hashed in place: the digest a kernel anchor holds. */
+static int quote_digest(const uint8_t *attest, size_t attest_len, const uint8_t *der, size_t n,
+			uint8_t sha256[32])
 {
-	uint8_t both[TPM_BLOB_MAX + 80];
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	int ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) > 0 &&
+		 EVP_DigestUpdate(md, attest, attest_len) > 0 && EVP_DigestUpdate(md, der, n) > 0 &&
+		 EVP_DigestFinal_ex(md, sha256, NULL) > 0;
 
-	memcpy(both, q->attest, q->attest_len);
-	memcpy(both + q->attest_len, der, n);
-	hashalg_digest(hashalg_by_name("sha256", 6), both, q->attest_len + n, sha256);
+	EVP_MD_CTX_free(md);
+	return ok ? 0 : -ENOMEM;
 }
 
 int ak_save_quote(const char *dir, uint64_t id, const struct tpm_quote *q, uint8_t sha256[32])
 {
 	char name[64];
-	uint8_t der[80];
+	uint8_t der[AK_SIG_MAX];
 	int n = ak_signature_der(q, der, sizeof(der)), err;
 
 	if (n < 0)
@@ -38,60 +47,124 @@ int ak_save_quote(const char *dir, uint64_t id, const struct tpm_quote *q, uint8
 	err = log_write_file(dir, name, q->attest, q->attest_len);
 	snprintf(name, sizeof(name), "quote-%llu.sig", (unsigned long long)id);
 	err = err ?: log_write_file(dir, name, der, n);
-	if (!err)
-		quote_digest(q, der, n, sha256);
+	return err ?: quote_digest(q->attest, q->attest_len, der, n, sha256);
+}
+
+/* Say why in why (if not NULL), and return err. */
+__attribute__((format(printf, 3, 4))) static int fail(char *why, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why) {
+		va_start(ap, fmt);
+		vsnprintf(why, AK_WHY_LEN, fmt, ap);
+		va_end(ap);
+	}
 	return err;
 }
 
-int ak_read_quote(const char *prefix, struct tpm_quote *q, uint8_t sha256[32])
+#define WHY(...) fail(why, -EBADMSG, __VA_ARGS__)
+
+int ak_parse_quote(const uint8_t *attest, size_t attest_len, const uint8_t *der, size_t n,
+		   const char *attest_name, const char *sig_name, struct tpm_quote *q,
+		   uint8_t sha256[32], char *why)
 {
-	uint8_t der[TPM_BLOB_MAX];
+	struct tpm_quote_info qi;
+	uint8_t again[AK_SIG_MAX];
 	const unsigned char *p = der;
 	const BIGNUM *r, *s;
 	ECDSA_SIG *sig;
-	char name[4096];
-	size_t n;
-	int err;
+	int err, len;
 
-	snprintf(name, sizeof(name), "%s.attest", prefix);
-	err = read_blob(name, q->attest, &q->attest_len);
-	snprintf(name, sizeof(name), "%s.sig", prefix);
-	err = err ?: read_blob(name, der, &n);
-	if (err)
-		return err;
+	if (!attest_len || attest_len > AK_ATTEST_MAX)
+		return WHY("%s: %zu bytes, not 1 to %d as a quote's TPMS_ATTEST", attest_name,
+			   attest_len, AK_ATTEST_MAX);
+	if (!n || n > AK_SIG_MAX)
+		return WHY("%s: %zu bytes, more than the %d of a P-256 ECDSA signature (DER)",
+			   sig_name, n, AK_SIG_MAX);
+	if (tpm_quote_info(attest, attest_len, &qi))
+		return WHY("%s: not the TPMS_ATTEST of a quote", attest_name);
 	sig = d2i_ECDSA_SIG(NULL, &p, n);
 	if (!sig)
-		return -EBADMSG;
+		return WHY("%s: not an ECDSA signature (DER)", sig_name);
+	if (p != der + n) {
+		ECDSA_SIG_free(sig);
+		return WHY("%s: %zu byte(s) after the signature's DER", sig_name,
+			   (size_t)(der + n - p));
+	}
 	ECDSA_SIG_get0(sig, &r, &s);
 	err = BN_bn2binpad(r, q->r, 32) == 32 && BN_bn2binpad(s, q->s, 32) == 32 ? 0 : -EBADMSG;
 	ECDSA_SIG_free(sig);
-	if (!err)
-		quote_digest(q, der, n, sha256);
-	return err;
+	if (err)
+		return WHY("%s: r or s is wider than 32 bytes: not a P-256 signature", sig_name);
+	/* DER has one encoding of each value; the anchor's digest must not have two. */
+	len = ak_signature_der(q, again, sizeof(again));
+	if (len != (int)n || memcmp(again, der, n))
+		return WHY("%s: not in DER (another encoding of the signature)", sig_name);
+	memcpy(q->attest, attest, attest_len);
+	q->attest_len = attest_len;
+	return quote_digest(attest, attest_len, der, n, sha256);
 }
 
-int ak_load_quote(const char *dir, uint64_t id, struct tpm_quote *q, uint8_t sha256[32])
+/* Read a file of at most max bytes into buf; *len is its size even when too large. */
+static int read_small(const char *path, uint8_t *buf, size_t max, size_t *len)
 {
-	char prefix[4096];
-
-	snprintf(prefix, sizeof(prefix), "%s/quote-%llu", dir, (unsigned long long)id);
-	return ak_read_quote(prefix, q, sha256);
-}
-
-static int read_blob(const char *path, uint8_t *buf, size_t *len)
-{
-	ssize_t n;
-	int fd;
+	struct stat st;
+	ssize_t n = 0;
+	int fd, err = 0;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	n = read(fd, buf, TPM_BLOB_MAX);
+	if (fstat(fd, &st))
+		err = -errno;
+	else if (!S_ISREG(st.st_mode))
+		err = -EINVAL;
+	*len = err ? 0 : (size_t)st.st_size;
+	while (!err && *len <= max && (size_t)n < *len) {
+		ssize_t got = read(fd, buf + n, *len - n);
+
+		if (got < 0 && errno != EINTR)
+			err = -errno;
+		else if (got == 0)
+			*len = n; /* it shrank */
+		n += got > 0 ? got : 0;
+	}
 	close(fd);
-	if (n <= 0 || n == TPM_BLOB_MAX)
-		return -EBADMSG;
-	*len = n;
-	return 0;
+	return err;
+}
+
+int ak_read_quote(const char *prefix, struct tpm_quote *q, uint8_t sha256[32], char *why)
+{
+	uint8_t attest[AK_ATTEST_MAX], der[AK_SIG_MAX];
+	char an[4096], sn[4096];
+	size_t alen, n;
+	int err;
+
+	snprintf(an, sizeof(an), "%s.attest", prefix);
+	snprintf(sn, sizeof(sn), "%s.sig", prefix);
+	err = read_small(an, attest, sizeof(attest), &alen);
+	if (err)
+		return fail(why, err, "%s: %s", an, strerror(-err));
+	err = read_small(sn, der, sizeof(der), &n);
+	if (err)
+		return fail(why, err, "%s: %s", sn, strerror(-err));
+	return ak_parse_quote(attest, alen, der, n, an, sn, q, sha256, why);
+}
+
+int ak_load_quote(const char *dir, uint64_t id, struct tpm_quote *q, uint8_t sha256[32], char *why)
+{
+	char prefix[4096];
+
+	snprintf(prefix, sizeof(prefix), "%s/quote-%llu", dir, (unsigned long long)id);
+	return ak_read_quote(prefix, q, sha256, why);
+}
+
+static int read_blob(const char *path, uint8_t *buf, size_t *len)
+{
+	int err = read_small(path, buf, TPM_BLOB_MAX, len);
+
+	return err ?: !*len || *len > TPM_BLOB_MAX ? -EBADMSG : 0;
 }
 
 int ak_load(const char *dir, struct tpm_ak *ak)
@@ -123,6 +196,49 @@ int ak_load_or_create(struct tpm *tpm, const char *dir, struct tpm_ak *ak)
 	else
 		pr_info("created the attestation key in %s (%s, %s)", dir, AK_PUB, AK_PRIV);
 	return err;
+}
+
+/* Whether the key's attributes are the AK's: it signs only what the TPM itself attests. */
+static bool restricted_signer(const struct tpm_ak *ak)
+{
+	const TPMA_OBJECT need = TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT |
+				 TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_SENSITIVEDATAORIGIN;
+	TPM2B_PUBLIC pub = {};
+	size_t off = 0;
+
+	return !Tss2_MU_TPM2B_PUBLIC_Unmarshal(ak->pub, ak->pub_len, &off, &pub) &&
+	       off == ak->pub_len && (pub.publicArea.objectAttributes & need) == need &&
+	       !(pub.publicArea.objectAttributes & TPMA_OBJECT_DECRYPT);
+}
+
+int ak_load_tpm(struct tpm *tpm, const char *dir, struct tpm_ak *ak, char *why)
+{
+	struct tpm_quote_info qi;
+	struct tpm_quote q;
+	uint8_t nonce[32];
+	int err = ak_load(dir, ak);
+
+	if (err)
+		return fail(why, err, "%s/%s: %s", dir, AK_PUB, strerror(-err));
+	if (!restricted_signer(ak))
+		return fail(why, -EKEYREJECTED,
+			    "%s/%s: not a restricted signing key of the TPM (it could sign "
+			    "anything, not only what the TPM attests)",
+			    dir, AK_PUB);
+	/*
+	 * The TPM loads ak.priv only with the public part it was made with; it
+	 * quotes no PCR (no bank need be allocated), only the fresh nonce.
+	 */
+	if (RAND_bytes(nonce, sizeof(nonce)) != 1)
+		return fail(why, -EIO, "no random nonce to challenge the TPM with");
+	if (tpm_quote(tpm, ak, nonce, sizeof(nonce), 0, NULL, 0, &q) || ak_verify(ak, &q) ||
+	    tpm_quote_info(q.attest, q.attest_len, &qi) || qi.extra_len != sizeof(nonce) ||
+	    memcmp(qi.extra, nonce, sizeof(nonce)))
+		return fail(why, -EKEYREJECTED,
+			    "%s/%s: not the attestation key this TPM holds (the TPM does not "
+			    "load it with %s, or does not sign with it)",
+			    dir, AK_PUB, AK_PRIV);
+	return 0;
 }
 
 EVP_PKEY *ak_public(const struct tpm_ak *ak)
@@ -184,7 +300,7 @@ EVP_PKEY *ak_read_pem(const char *path)
 int ak_verify_key(EVP_PKEY *key, const struct tpm_quote *q)
 {
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	uint8_t der[80];
+	uint8_t der[AK_SIG_MAX];
 	int n = ak_signature_der(q, der, sizeof(der)), ok = 0;
 
 	if (key && md && n > 0 && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key) > 0)

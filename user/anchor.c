@@ -110,7 +110,7 @@ static bool quoted(const char *epoch_dir, uint64_t id)
 	struct tpm_quote q;
 	uint8_t digest[32];
 
-	return !ak_load_quote(epoch_dir, id, &q, digest);
+	return !ak_load_quote(epoch_dir, id, &q, digest, NULL);
 }
 
 int anchor_retain(const char *epoch_dir, enum retention mode, unsigned int keep)

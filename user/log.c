@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
 #include <zlib.h>
 
 #include "log.h"
@@ -301,9 +302,13 @@ struct log_cursor {
 	char dir[LOG_PATH_MAX];
 	unsigned int *segs, nsegs, cur; /* cur: index into segs of the loaded segment */
 	uint8_t *gz;			/* per segment: read from segment-N.bin.gz */
-	uint8_t *map;			/* the segment's bytes: mapped, or read (gz) */
+	uint8_t *map;			/* the segment's bytes: mapped, or a window (gz) */
 	bool mapped;
-	size_t size, off;
+	size_t size, off; /* the segment's size (SIZE_MAX until a gz's end), the next entry */
+	gzFile z;	  /* a compressed segment, inflated through the window */
+	size_t base, len; /* the window holds the segment's bytes base to base + len */
+	EVP_MD_CTX *md;	  /* the sha256 of the segment's bytes up to hashed */
+	size_t hashed;
 	unsigned int index;	   /* entries already returned from this segment */
 	size_t last_off, last_len; /* the entry last returned */
 	struct buf anchor;	   /* the anchor entry it starts from, if any */
@@ -487,8 +492,11 @@ static void unmap(struct log_cursor *c)
 		munmap(c->map, c->size);
 	else
 		free(c->map);
+	if (c->z)
+		gzclose(c->z);
+	c->z = NULL;
 	c->map = NULL;
-	c->size = c->off = 0;
+	c->size = c->off = c->base = c->len = c->hashed = 0;
 }
 
 void log_cursor__free(struct log_cursor *c)
@@ -496,38 +504,57 @@ void log_cursor__free(struct log_cursor *c)
 	if (!c)
 		return;
 	unmap(c);
+	EVP_MD_CTX_free(c->md);
 	free(c->segs);
 	free(c->gz);
 	buf_free(&c->anchor);
 	free(c);
 }
 
-/* A compressed segment, read whole into memory. */
-static int read_gz(struct log_cursor *c, const char *path)
-{
-	gzFile z = gzopen(path, "rb");
-	struct buf b = {};
-	int n = 0, err = z ? 0 : -errno ?: -ENOMEM;
+/*
+ * A compressed segment is inflated through a window, never whole: a small
+ * file can inflate to any size. The window holds at least the largest
+ * entry template_decode() accepts (header, name, TEMPLATE_DATA_MAX of
+ * data) past the next entry, unless the segment ends first, so an entry
+ * never straddles its end; twice that, so that it is refilled in large
+ * reads. A segment of any size is read in 2 MiB and zlib's state.
+ */
+#define ENTRY_MAX (4 + TEMPLATE_DIGEST_SIZE + 4 + TEMPLATE_NAME_MAX + 4 + TEMPLATE_DATA_MAX)
+#define WINDOW (2 * ENTRY_MAX)
 
-	while (!err && (err = buf_reserve(&b, 1 << 20)) == 0) {
-		n = gzread(z, b.p + b.len, b.cap - b.len);
-		if (n <= 0)
-			break;
-		b.len += n;
-	}
-	/* A cut or corrupt file: a read error, or a stream that does not end (gzclose says). */
-	if (!err && n < 0)
-		err = -EBADMSG;
-	if (z && gzclose(z) != Z_OK && !err)
-		err = -EBADMSG;
-	if (err) {
-		buf_free(&b);
-		return err;
-	}
-	c->map = b.p;
-	c->size = b.len;
+static int gz_open(struct log_cursor *c, const char *path)
+{
+	c->z = gzopen(path, "rb");
+	if (!c->z)
+		return -errno ?: -ENOMEM;
+	c->map = malloc(WINDOW);
+	if (!c->map)
+		return -ENOMEM;
 	c->mapped = false;
+	c->size = SIZE_MAX; /* until its end is read */
 	return 0;
+}
+
+/* Keep ENTRY_MAX bytes (or the rest of the segment) in the window from c->off on. */
+static int gz_fill(struct log_cursor *c)
+{
+	size_t keep = c->base + c->len - c->off;
+	int n = 1;
+
+	if (!c->z || keep >= ENTRY_MAX)
+		return 0;
+	memmove(c->map, c->map + (c->off - c->base), keep);
+	c->base = c->off;
+	c->len = keep;
+	while (c->len < WINDOW && (n = gzread(c->z, c->map + c->len, WINDOW - c->len)) > 0)
+		c->len += n;
+	if (n > 0)
+		return 0;
+	/* The end: a read error, or a stream cut before its end (gzclose says). */
+	n = gzclose(c->z) != Z_OK || n < 0 ? Z_DATA_ERROR : Z_OK;
+	c->z = NULL;
+	c->size = c->base + c->len;
+	return n == Z_OK ? 0 : -EBADMSG;
 }
 
 static int map_segment(struct log_cursor *c)
@@ -540,8 +567,14 @@ static int map_segment(struct log_cursor *c)
 	c->index = 0;
 	snprintf(path, sizeof(path), "%s/" SEGMENT_FMT "%s", c->dir, c->segs[c->cur],
 		 c->gz[c->cur] ? ".gz" : "");
+	if (!c->md)
+		c->md = EVP_MD_CTX_new();
+	if (!c->md || EVP_DigestInit_ex(c->md, EVP_sha256(), NULL) <= 0) {
+		err = -ENOMEM;
+		goto out;
+	}
 	if (c->gz[c->cur]) {
-		err = read_gz(c, path);
+		err = gz_open(c, path);
 		goto out;
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -559,6 +592,7 @@ static int map_segment(struct log_cursor *c)
 			c->size = 0;
 		}
 	}
+	c->len = c->size; /* the window is the whole file */
 out:
 	if (err)
 		snprintf(c->error, sizeof(c->error), "%s: %s", path,
@@ -567,6 +601,26 @@ out:
 	if (fd >= 0)
 		close(fd);
 	return err;
+}
+
+/*
+ * Before the next entry: hash the entries before it while the window still
+ * holds them, then keep the window filled. At the end of a compressed
+ * segment c->size becomes known.
+ */
+static int next_bytes(struct log_cursor *c)
+{
+	if (c->hashed < c->off &&
+	    EVP_DigestUpdate(c->md, c->map + (c->hashed - c->base), c->off - c->hashed) <= 0)
+		return -ENOMEM;
+	c->hashed = c->off;
+	if (!gz_fill(c))
+		return 0;
+	snprintf(c->error, sizeof(c->error),
+		 "%s/" SEGMENT_FMT ".gz (segment %u): cannot be decompressed after byte %zu (cut "
+		 "or corrupt)",
+		 c->dir, c->segs[c->cur], c->segs[c->cur], c->base + c->len);
+	return -EBADMSG;
 }
 
 int log_cursor_next(struct log_cursor *c, struct template_entry *e)
@@ -582,7 +636,14 @@ int log_cursor_next(struct log_cursor *c, struct template_entry *e)
 		template_decode(c->anchor.p, c->anchor.len, e, &used, why);
 		return 1;
 	}
-	while (c->cur == (unsigned int)-1 || c->off == c->size) {
+	for (;;) {
+		if (c->cur != (unsigned int)-1 && c->off < c->size) {
+			err = next_bytes(c);
+			if (err)
+				return err;
+			if (c->off < c->size)
+				break;
+		}
 		unmap(c);
 		if (++c->cur >= c->nsegs) {
 			c->cur = c->nsegs;
@@ -601,11 +662,13 @@ int log_cursor_next(struct log_cursor *c, struct template_entry *e)
 		if (err)
 			return err;
 	}
-	err = template_decode(c->map + c->off, c->size - c->off, e, &used, why);
+	err = template_decode(c->map + (c->off - c->base), c->base + c->len - c->off, e, &used,
+			      why);
 	if (err) {
 		snprintf(c->error, sizeof(c->error),
-			 "%s/" SEGMENT_FMT " (segment %u), entry %u at byte %zu: %s", c->dir,
-			 c->segs[c->cur], c->segs[c->cur], c->index, c->off, why);
+			 "%s/" SEGMENT_FMT "%s (segment %u), entry %u at byte %zu: %s", c->dir,
+			 c->segs[c->cur], c->gz[c->cur] ? ".gz" : "", c->segs[c->cur], c->index,
+			 c->off, why);
 		return err;
 	}
 	c->last_off = c->off;
@@ -632,8 +695,18 @@ void log_cursor_raw(const struct log_cursor *c, const uint8_t **p, size_t *len)
 		*len = c->anchor.len;
 		return;
 	}
-	*p = c->map + c->last_off;
+	*p = c->map + (c->last_off - c->base);
 	*len = c->last_len;
+}
+
+int log_cursor_segment_sha256(const struct log_cursor *c, uint8_t sha256[32])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	int ok = md && c->md && EVP_MD_CTX_copy_ex(md, c->md) > 0 &&
+		 EVP_DigestFinal_ex(md, sha256, NULL) > 0;
+
+	EVP_MD_CTX_free(md);
+	return ok ? 0 : -ENOMEM;
 }
 
 size_t log_cursor_offset(const struct log_cursor *c)

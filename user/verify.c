@@ -159,9 +159,8 @@ struct chain {
 	bool anchor;		 /* the last snapshot is the anchor the log starts from */
 	uint8_t nonce[32];	 /* its text's sha256 */
 	uint32_t pcr;
-	uint64_t clock;	      /* the TPM's clock in the last snapshot's quote */
-	unsigned int segment; /* the segment being read, and where its bytes start */
-	const uint8_t *segment_start;
+	uint64_t clock;				  /* the TPM's clock in the last snapshot's quote */
+	unsigned int segment;			  /* the segment being read */
 	uint8_t hashes_xor[TEMPLATE_DIGEST_SIZE]; /* of its template hashes so far */
 };
 
@@ -175,16 +174,13 @@ struct seen {
 /* Follow the segments, for the digests a snapshot holds of the segment it closes. */
 static void follow_segment(struct log_cursor *c, struct chain *ch)
 {
-	size_t len;
-
 	if (log_cursor_segment(c) != ch->segment || log_cursor_at_anchor(c)) {
-		log_cursor_raw(c, &ch->segment_start, &len);
 		ch->segment = log_cursor_segment(c);
 		memset(ch->hashes_xor, 0, sizeof(ch->hashes_xor));
 	}
 }
 
-#define WHY_LEN 512 /* room for a reason, and what caused it */
+#define WHY_LEN (AK_WHY_LEN + 512) /* room for a reason, and what caused it (a file) */
 #define WHY(...) snprintf(why, WHY_LEN, __VA_ARGS__)
 
 /*
@@ -197,10 +193,8 @@ static void follow_segment(struct log_cursor *c, struct chain *ch)
 static int check_snapshot(const struct template_fields *f, struct log_cursor *c,
 			  const struct replay *r, uint64_t entries, struct chain *ch, char *why)
 {
-	const uint8_t *raw;
 	uint8_t digest[32];
 	struct snapshot s;
-	size_t len;
 
 	ch->anchor = log_cursor_at_anchor(c);
 	if (!f->extra || strcmp(f->path, SNAPSHOT_NAME))
@@ -242,9 +236,10 @@ static int check_snapshot(const struct template_fields *f, struct log_cursor *c,
 			    s.entries > entries ? "deleted" : "added (or duplicated)");
 			return -EBADMSG;
 		}
-		log_cursor_raw(c, &raw, &len);
-		hashalg_digest(hashalg_by_name("sha256", 6), ch->segment_start,
-			       raw - ch->segment_start, digest);
+		if (log_cursor_segment_sha256(c, digest)) { /* of the bytes before this entry */
+			WHY("out of memory");
+			return -ENOMEM;
+		}
 		if (s.segment != ch->segment) {
 			WHY("snapshot %llu closes segment %u, but it is in segment %u",
 			    (unsigned long long)s.id, s.segment, ch->segment);
@@ -298,12 +293,19 @@ static int check_quote(struct chain *ch, struct reference *ref, const struct rep
 		       const char *epoch_dir, char *why)
 {
 	unsigned long long id = ch->last_id;
+	char qwhy[AK_WHY_LEN];
 	struct tpm_quote_info qi;
 	struct tpm_quote q;
 	uint8_t digest[32];
+	int err;
 
 	ch->quote_due = false;
-	if (!ref->ak || ak_load_quote(epoch_dir, id, &q, digest)) {
+	err = ref->ak ? ak_load_quote(epoch_dir, id, &q, digest, qwhy) : -ENOKEY;
+	if (err == -EBADMSG) {
+		WHY("snapshot %llu: %s", id, qwhy);
+		return -EBADMSG;
+	}
+	if (err) {
 		if (!ch->anchor)
 			return 0;
 		WHY("the log starts at anchor %llu, whose quote (quote-%llu.attest) %s: the PCR "
@@ -383,7 +385,7 @@ static int check_kernel_anchor(struct kernel_anchors *ka, const struct chain *ch
 			    memcmp(r->pcr[a->pcr][i], a->pcr_value[b], r->banks[i]->size) &&
 			    memcmp(r->pcr_padded[a->pcr][i], a->pcr_value[b], r->banks[i]->size))
 				what = "PCR values";
-	if (!what && !ak_load_quote(epoch_dir, a->id, &q, digest) &&
+	if (!what && !ak_load_quote(epoch_dir, a->id, &q, digest, NULL) &&
 	    memcmp(digest, a->quote_sha256, sizeof(digest)))
 		what = "quote";
 	if (what) {
@@ -641,6 +643,7 @@ static void check_policy(const struct runtime_policy *p, const struct template_e
 static int open_reference(const struct verify_opts *o, struct reference *ref, char *dir, size_t len,
 			  const char **epoch_dir)
 {
+	char why[AK_WHY_LEN];
 	struct tpm_ak key;
 	struct tpm_quote q;
 	uint8_t digest[32];
@@ -654,25 +657,33 @@ static int open_reference(const struct verify_opts *o, struct reference *ref, ch
 			pr_err("%s: not a PEM public key", o->ak_pem);
 			return VERIFY_ERROR;
 		}
-	} else if (!ak_load(o->log_dir, &key)) {
-		ref->ak = ak_public(&key);
+	} else if (o->quote) {
+		pr_err("--quote needs --ak FILE: a quote is checked only against a key you bring, "
+		       "never one from the directory verified (`bima ak export` on the host)");
+		return VERIFY_ERROR;
 	}
 	if (!o->quote) {
 		err = tpm__open(o->tcti, &ref->tpm);
 		err = err ?: tpm_epoch(ref->tpm, &reset, &restart);
 		if (err)
 			return VERIFY_ERROR;
-	} else {
-		err = ak_read_quote(o->quote, &q, digest);
-		if (err) {
-			pr_err("%s.attest, %s.sig: %s", o->quote, o->quote,
-			       err == -EBADMSG ? "not a quote and its signature" : strerror(-err));
-			return VERIFY_ERROR;
+		/* The log directory's key, for its snapshots' quotes, only if it is the TPM's. */
+		err = ref->ak ? -EEXIST : ak_load_tpm(ref->tpm, o->log_dir, &key, why);
+		if (!err) {
+			ref->ak = ak_public(&key);
+		} else if (err != -EEXIST && err != -ENOENT) {
+			printf("FAIL: %s\n", why);
+			return VERIFY_MISMATCH;
 		}
-		if (!ref->ak) {
-			pr_err("checking a quote needs the attestation key: --ak FILE (`bima ak "
-			       "export` on the host)");
-			return VERIFY_ERROR;
+	} else {
+		err = ak_read_quote(o->quote, &q, digest, why);
+		if (err) {
+			if (err != -EBADMSG) {
+				pr_err("%s", why);
+				return VERIFY_ERROR;
+			}
+			printf("FAIL: %s\n", why);
+			return VERIFY_MISMATCH;
 		}
 		if (read_quote(ref->ak, &q, &ref->qi)) {
 			printf("FAIL: %s: the quote is not signed by the attestation key%s%s (a "

@@ -14,6 +14,14 @@
                                          of its new data: a well-formed forgery
     tamper.py index SEGMENT NAME         print the index of the first entry whose
                                          n-ng path is NAME
+    tamper.py own-key DIR NONCE PUB.der  forge a bundle in DIR that brings its own
+                                         key: DIR/ak.pub (PUB.der, a P-256
+                                         SubjectPublicKeyInfo, as a TPM2B_PUBLIC),
+                                         an invented one-entry log in DIR/epoch-1-0
+                                         and DIR/quote.attest, a TPMS_ATTEST of a
+                                         quote of PCR 11 (sha256) over NONCE that
+                                         the log replays to; the caller signs it
+    tamper.py pad FILE SIZE              append zero bytes to FILE up to SIZE
 
 Written from IMA's binary layout; shares no code with bima.
 """
@@ -41,8 +49,49 @@ def split(data):
     return out
 
 
+def own_key(out, nonce, pub_der):
+    """A bundle no TPM ever saw: the attacker's key, log and quote."""
+    import os
+    with open(pub_der, "rb") as f:
+        point = f.read()[-64:]  # the SubjectPublicKeyInfo ends with 04 || x || y
+    area = struct.pack(">HHI", 0x0023, 0x000B, 0x00050072)  # ECC, sha256, restricted sign
+    area += struct.pack(">H", 0)  # no auth policy
+    area += struct.pack(">HHHHH", 0x0010, 0x0018, 0x000B, 0x0003, 0x0010)  # ECDSA P-256
+    area += struct.pack(">H", 32) + point[:32] + struct.pack(">H", 32) + point[32:]
+    with open(os.path.join(out, "ak.pub"), "wb") as f:
+        f.write(struct.pack(">H", len(area)) + area)
+    with open(os.path.join(out, "ak.priv"), "wb") as f:
+        f.write(b"\0\2xx")  # read, never used
+    path = b"/bin/evil\0"
+    digest = b"sha256:\0" + hashlib.sha256(b"evil").digest()
+    data = struct.pack("<I", len(digest)) + digest + struct.pack("<I", len(path)) + path
+    entry = struct.pack("<I", 11) + hashlib.sha1(data).digest()
+    entry += struct.pack("<I", 6) + b"ima-ng" + struct.pack("<I", len(data)) + data
+    os.makedirs(os.path.join(out, "epoch-1-0"), exist_ok=True)
+    with open(os.path.join(out, "epoch-1-0", "segment-000001.bin"), "wb") as f:
+        f.write(entry)
+    pcr = hashlib.sha256(b"\0" * 32 + hashlib.sha256(data).digest()).digest()
+    nonce = bytes.fromhex(nonce)
+    attest = struct.pack(">IH", 0xFF544347, 0x8018)  # TPM_GENERATED, ST_ATTEST_QUOTE
+    attest += struct.pack(">H", 0)  # qualified signer
+    attest += struct.pack(">H", len(nonce)) + nonce
+    attest += struct.pack(">QIIB", 123456, 1, 0, 1)  # clock, reset 1, restart 0, safe
+    attest += struct.pack(">Q", 0)  # firmware
+    attest += struct.pack(">IHB3s", 1, 0x000B, 3, bytes([0, 1 << 3, 0]))  # PCR 11, sha256
+    attest += struct.pack(">H", 32) + hashlib.sha256(pcr).digest()
+    with open(os.path.join(out, "quote.attest"), "wb") as f:
+        f.write(attest)
+
+
 def main():
     op, path, arg = sys.argv[1], sys.argv[2], sys.argv[3]
+    if op == "own-key":
+        own_key(path, arg, sys.argv[4])
+        return
+    if op == "pad":
+        with open(path, "ab") as f:
+            f.truncate(int(arg))
+        return
     with open(path, "rb") as f:
         entries = split(f.read())
     if op == "index":

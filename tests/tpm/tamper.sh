@@ -3,7 +3,8 @@
 # The tamper corpus: one case per run, each an attack on a log that a
 # remote verifier checks offline (`bima quote` bundle, `bima verify --quote
 # --ak --nonce`), on a real (software) TPM. Every case must be refused with
-# exit status 1 and a message that names the cause.
+# exit status 1 and a message that names the cause (own-key: exit 2, the
+# bundle cannot be verified without a key the verifier brings).
 #
 #   tests/tpm/tamper.sh --list     the cases
 #   tests/tpm/tamper.sh CASE       run one (tests/run.sh runs each)
@@ -15,7 +16,7 @@
 set -u
 cases="intact hash digest name buf truncated deleted duplicated reordered spliced
 chain-gap segment-removed anchor-forged quote-nonce quote-key quote-replayed
-snapshot-quote-replayed"
+snapshot-quote-replayed own-key own-key-tpm sig-padded snapshot-sig-padded gz-bomb"
 if [ "${1:-}" = --list ]; then
 	echo $cases
 	exit 0
@@ -138,6 +139,67 @@ snapshot-quote-replayed)
 	cp "$w/b/epoch-1-0/quote-1.attest" "$w/b/epoch-1-0/quote-2.attest"
 	cp "$w/b/epoch-1-0/quote-1.sig" "$w/b/epoch-1-0/quote-2.sig"
 	refused '^FAIL: segment 2, entry 3: snapshot 2: its quote is over another nonce \(a quote of another snapshot, or replayed\)$'
+	;;
+own-key)
+	# A bundle no TPM made: the attacker's P-256 key as its ak.pub, an invented
+	# log, a quote signed by that key. Without --ak it must not verify.
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$w/own.key" 2>/dev/null
+	openssl pkey -in "$w/own.key" -pubout -outform DER -out "$w/own.der" 2>/dev/null
+	rm -rf "$w/b" && mkdir "$w/b"
+	"$tamper" own-key "$w/b" "$nonce" "$w/own.der"
+	openssl dgst -sha256 -sign "$w/own.key" -out "$w/b/quote.sig" "$w/b/quote.attest"
+	"$bima" verify --log-dir "$w/b" --quote "$w/b/quote" --nonce "$nonce" >"$w/out" 2>&1
+	check_eq "$case: bima verify without --ak cannot verify (exit 2)" $? 2
+	check_grep "$case: and says a quote is checked only against a key it brings" \
+		'--quote needs --ak FILE: a quote is checked only against a key you bring, never one from the directory verified' "$w/out"
+	check_eq "$case: and does not call it verified" "$(grep -c ": verified" "$w/out")" 0
+	sed 's/^/    | /' "$w/out"
+	;;
+own-key-tpm)
+	# Against the TPM: the log directory's ak.pub replaced by the attacker's
+	# key, and its snapshots' quotes signed again with it.
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$w/own.key" 2>/dev/null
+	openssl pkey -in "$w/own.key" -pubout -outform DER -out "$w/own.der" 2>/dev/null
+	mkdir "$w/own" && "$tamper" own-key "$w/own" "$nonce" "$w/own.der"
+	cp "$w/own/ak.pub" "$w/log/ak.pub"
+	for i in 1 2 3; do
+		openssl dgst -sha256 -sign "$w/own.key" -out "$w/log/epoch-1-0/quote-$i.sig" \
+			"$w/log/epoch-1-0/quote-$i.attest"
+	done
+	"$bima" verify --log-dir "$w/log" --tcti "$TCTI" >"$w/out" 2>&1
+	check_eq "$case: bima verify refuses the log (exit 1)" $? 1
+	check_grep "$case: and says the key is not the TPM's" \
+		"^FAIL: $(ere "$w/log")/ak.pub: not the attestation key this TPM holds" "$w/out"
+	check_eq "$case: and does not call it verified" "$(grep -c ": verified" "$w/out")" 0
+	sed 's/^/    | /' "$w/out"
+	;;
+sig-padded)
+	# A valid DER signature, then padding: 1000 bytes; the attest padded to 200.
+	"$tamper" pad "$w/b/quote.sig" 1000
+	"$tamper" pad "$w/b/quote.attest" 200
+	refused "^FAIL: $(ere "$w/b/quote.sig"): 1000 bytes, more than the 72 of a P-256 ECDSA signature \(DER\)$"
+	;;
+snapshot-sig-padded)
+	"$tamper" pad "$w/b/epoch-1-0/quote-2.sig" 1000
+	"$tamper" pad "$w/b/epoch-1-0/quote-2.attest" 200
+	refused "^FAIL: segment 2, entry 3: snapshot 2: $(ere "$w/b/epoch-1-0/quote-2.sig"): 1000 bytes, more than the 72 of a P-256 ECDSA signature \(DER\)$"
+	;;
+gz-bomb)
+	# Segment 2 as it was, then 1 GiB of zeros: about 1 MiB compressed. The
+	# verifier reads it in bounded memory (64 MiB of address space is far
+	# more than it needs), and names where the zeros start.
+	{ cat "$(seg 2)" && head -c 1G /dev/zero; } | gzip -9 >"$(seg 2).gz"
+	rm "$(seg 2)"
+	check "$case: the bomb is small" [ "$(stat -c %s "$(seg 2).gz")" -lt 2000000 ]
+	(
+		ulimit -v $((1 << 18)) # KiB: 256 MiB
+		verify
+	)
+	check_eq "$case: bima verify refuses the log (exit 1)" $? 1
+	check_grep "$case: and names the segment, the entry and the cause" \
+		"^FAIL: .*/segment-000002.bin.gz \(segment 2\), entry 4 at byte $(stat -c %s "$w/log/epoch-1-0/segment-000002.bin"): template name length 0" "$w/out"
+	check_eq "$case: and runs out of no memory" "$(grep -ci memory "$w/out")" 0
+	sed 's/^/    | /' "$w/out"
 	;;
 *)
 	echo "unknown case $case (tamper.sh --list)"
