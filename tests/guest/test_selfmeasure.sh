@@ -94,9 +94,7 @@ run_case() {
 		check_grep "$name: and so is root's read of a file" \
 			" sha256:$(sha256 "$w/data") $(ere "$w/data")\$" "$w/log.txt"
 	else
-		check_grep "$name: (this kernel has no file_post_open: reads are not measured)" \
-			'no file_post_open LSM hook for BPF: opens \(FILE_CHECK\) are not measured' \
-			"$w/bima.out"
+		echo "# $name: this kernel has no file_post_open: reads (FILE_CHECK) are not measured"
 	fi
 }
 
