@@ -166,6 +166,8 @@ enum bima_config_flags {
 };
 
 #define BIMA_PROTECT_DIRS 2 /* the log directory, the pin directory */
+/* bima's own files, never measured: the log directory, the pin directory, the control lock */
+#define BIMA_OWN_MAX 3
 
 /*
  * The measurement policy, compiled from IMA's policy language by the daemon
@@ -288,6 +290,14 @@ struct bima_config {
 	__u64 protect_ino[BIMA_PROTECT_DIRS]; /* i_ino */
 	__u32 protect_btf_id;		      /* the BTF object of bima's maps and programs */
 	__u32 protect_events_id;	      /* the map id of bima_events, which has no BTF */
+	/*
+	 * In every mode: bima's own files, which are never measured and never
+	 * give a violation, whatever the policy says (the daemon keeps its
+	 * lists, its log and its control lock open for writing): a directory
+	 * with all beneath it, or a file; 0: none (user/loader.c set_own).
+	 */
+	__u64 own_dev[BIMA_OWN_MAX]; /* s_dev, kernel encoding */
+	__u64 own_ino[BIMA_OWN_MAX]; /* i_ino */
 };
 
 #endif /* BIMA_H */

@@ -528,6 +528,33 @@ static __always_inline bool daemon_gone(const struct bima_config *cfg, struct bi
 	return true;
 }
 
+/* How far up a file's ancestors own_file looks: the deepest is LOG_DIR/epoch-R-S/FILE. */
+#define OWN_DEPTH 3
+
+/*
+ * Whether the file is bima's own (bima_config.own_ino): never measured and
+ * never a violation, whatever the policy says, as IMA never measures its
+ * securityfs lists. By inode, so whatever the path or mount it is reached by.
+ */
+static __always_inline bool own_file(const struct bima_config *cfg, struct file *file)
+{
+	struct dentry *d = BPF_CORE_READ(file, f_path.dentry);
+	struct inode *inode;
+	__u64 dev, ino;
+	int i, j;
+
+	for (i = 0; i < OWN_DEPTH; i++) { /* a file system's root is its own parent */
+		inode = BPF_CORE_READ(d, d_inode);
+		ino = BPF_CORE_READ(inode, i_ino);
+		dev = BPF_CORE_READ(inode, i_sb, s_dev);
+		for (j = 0; j < BIMA_OWN_MAX; j++)
+			if (cfg->own_ino[j] && cfg->own_ino[j] == ino && cfg->own_dev[j] == dev)
+				return true;
+		d = BPF_CORE_READ(d, d_parent);
+	}
+	return false;
+}
+
 /*
  * Measure file into the ring buffer if the policy says so and the file
  * changed since it was measured, mask being the access (MAY_*) as IMA's
@@ -582,6 +609,9 @@ static __always_inline int measure_file(struct file *file, enum bima_hook hook, 
 				gen = __sync_fetch_and_add(&cached->gen, 0);
 		}
 	}
+	/* After the policy: only what it would measure, or a violation, pays for the walk. */
+	if (own_file(cfg, file))
+		return 0;
 	closed = fail_closed(cfg, file);
 	if (daemon_gone(cfg, st, closed))
 		return -EPERM;

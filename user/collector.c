@@ -819,6 +819,7 @@ int collector_run(const struct collector_opts *opts)
 	/* Under self-protection only the daemon writes the log: become it first. */
 	err = err ?: protect_decide(opts->protect, opts->log_dir, &lo.protect);
 	lo.log_dir = opts->log_dir;
+	lo.control = opts->unload ? NULL : opts->control;
 	err = err ?: loader_claim(&lo);
 	err = err ?: epoch_begin(&c.ep, c.tpm, opts->log_dir, opts->pcr, opts->ascii_link, &c.log);
 	if (err)

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -134,6 +135,7 @@ static __u64 monotonic_ns(void)
 
 static int set_protection(struct bima_config *cfg, int config_fd, int events_fd,
 			  const struct loader_opts *opts);
+static void set_own(struct bima_config *cfg, const struct loader_opts *opts);
 
 /*
  * Record this daemon's pid (not measured), this build's object id, and how
@@ -160,6 +162,7 @@ static int write_config(int fd, int events_fd, const struct loader_opts *opts)
 	cfg.exempt_dev = (__u64)major(st.st_dev) << 20 | minor(st.st_dev); /* MKDEV() */
 	cfg.exempt_ino = st.st_ino;
 	object_id(cfg.object_id);
+	set_own(&cfg, opts);
 	err = set_protection(&cfg, fd, events_fd, opts);
 	if (err)
 		return err;
@@ -755,6 +758,42 @@ int loader_pinned_last_anchor(struct bima_anchor *last)
 	err = last_anchor(fd, last);
 	close(fd);
 	return err;
+}
+
+/*
+ * bima's own files, which the hooks never measure (bima_config.own_ino), in
+ * every mode: the log directory, the pin directory (once pinned) and the
+ * control socket's lock file; the ASCII list lies in the log directory, and
+ * what else bima keeps (the control socket, the list's link) are no regular
+ * files, which are never measured. The log directory only if no one but
+ * root can put a file in it: else what others put there would not be
+ * measured either. What does not exist yet is left out.
+ */
+static void set_own(struct bima_config *cfg, const struct loader_opts *opts)
+{
+	static bool warned;
+	char lock[PATH_MAX];
+	struct stat st;
+	int n = 0;
+
+	memset(cfg->own_dev, 0, sizeof(cfg->own_dev));
+	memset(cfg->own_ino, 0, sizeof(cfg->own_ino));
+	if (opts->log_dir && !stat(opts->log_dir, &st) &&
+	    (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))) {
+		if (!warned)
+			pr_warn("%s can be written by others than root: bima measures what the "
+				"policy selects there, its own log and ASCII list too (a reader of "
+				"the list then gets ToMToU violations); make it root's, mode 0700",
+				opts->log_dir);
+		warned = true;
+	} else if (opts->log_dir) {
+		n += !protect_ident(opts->log_dir, &cfg->own_dev[n], &cfg->own_ino[n]);
+	}
+	n += !protect_ident(LOADER_PIN_DIR, &cfg->own_dev[n], &cfg->own_ino[n]);
+	if (opts->control) {
+		snprintf(lock, sizeof(lock), "%s.lock", opts->control); /* a socket path: short */
+		protect_ident(lock, &cfg->own_dev[n], &cfg->own_ino[n]);
+	}
 }
 
 /* Self-protection: what the hooks of bpf/protect.bpf.h compare. */

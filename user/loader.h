@@ -30,6 +30,7 @@ struct loader_opts {
 	/* Self-protection (BIMA_CFG_PROTECT) of log_dir, the pin directory and the objects. */
 	bool protect;
 	const char *log_dir;
+	const char *control; /* the control socket, or NULL: its lock file is bima's own */
 };
 
 /*
