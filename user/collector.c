@@ -76,6 +76,7 @@ struct collector {
 	struct digestset batch_logged;	 /* template digests of the batch's measurements */
 	uint64_t batch_repeats, repeats; /* measurements the log has already: not logged */
 	bool uhash_told;		 /* the first userspace hash was announced */
+	bool forgot_told;		 /* the epoch's digest set was said to be full */
 	struct cgroups *cgroups;	 /* cgroup id -> path and container */
 	bool ct_template;		 /* file entries are bima-ct; else ima-ng and marks */
 	struct attribution mark;	 /* ima-ng: the segment's last bima_container mark */
@@ -481,6 +482,7 @@ static int extend_pending(struct collector *c)
  */
 static int round_trip(struct collector *c, unsigned int max)
 {
+	uint64_t forgot;
 	int n, err;
 
 	c->batch.len = 0;
@@ -517,7 +519,15 @@ static int round_trip(struct collector *c, unsigned int max)
 	ringbuf_ack(c->rb);
 	c->logged += c->batch_records;
 	c->repeats += c->batch_repeats;
+	forgot = c->ep.logged.forgot;
 	digestset_merge(&c->ep.logged, &c->batch_logged);
+	if (c->ep.logged.forgot != forgot && !c->forgot_told) {
+		pr_notice("this epoch has more than %u distinct entries: the daemon remembers "
+			  "that many at most, so it forgot those it had logged, and logs an "
+			  "entry again when it comes back (once until it forgets again)",
+			  DIGESTSET_EPOCH_MAX);
+		c->forgot_told = true;
+	}
 	if (c->batch_drops != c->drops_logged) {
 		c->drops_logged = c->batch_drops;
 		loader_set_drops_logged(c->bpf, c->drops_logged);
