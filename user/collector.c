@@ -477,8 +477,10 @@ static int extend_pending(struct collector *c)
 
 /*
  * One round: read records into entries, add any new loss, write them all
- * durably, free the records, and extend. Returns the records taken, or a
- * negative error that stops the daemon.
+ * durably, free the records, and extend. Every round starts where the last
+ * one freed (a failed write rewinds), so a round without entries frees just
+ * its own records. Returns the records taken, or a negative error that
+ * stops the daemon.
  */
 static int round_trip(struct collector *c, unsigned int max)
 {
@@ -500,8 +502,15 @@ static int round_trip(struct collector *c, unsigned int max)
 		pr_err("cannot build log entries: %s", strerror(-err));
 		return err;
 	}
-	if (!c->batch.len)
-		return 0;
+	if (!c->batch.len) {
+		/*
+		 * Only records that make no entry (cgroups made or removed, taken
+		 * into c->cgroups): free them now. Kept, a flood of them would fill
+		 * the ring buffer until a measurement came, and cost that one.
+		 */
+		ringbuf_ack(c->rb);
+		return n;
+	}
 	if (epoch_write(&c->ep, c->log, &c->batch)) {
 		/* Nothing of it is in the log: read the same records again later. */
 		ringbuf_rewind(c->rb);
