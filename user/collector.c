@@ -44,9 +44,9 @@
 _Static_assert(offsetof(struct bima_event, path) == sizeof(struct bima_event),
 	       "a record's path starts right after its fixed part");
 
-#define POLL_MS 200		  /* longest wait for records: the commit latency bound */
-#define BATCH_RECORDS 4096	  /* records per group commit at most */
-#define UNEXTENDED_MAX (64 << 20) /* stop reading while this much waits for the TPM */
+#define POLL_MS 200	   /* longest wait for records: the commit latency bound */
+#define BATCH_RECORDS 4096 /* records per group commit at most */
+/* UNEXTENDED_MAX (recover.h): stop reading while this much waits for the TPM */
 #define BACKOFF_MAX_MS 30000
 #define LOST_NAME "bima_lost_events"
 #define SEQ_NAME "bima_seq"
