@@ -620,8 +620,9 @@ static void print_notes(struct notes *n)
 		printf("note: %llu torn entr%s cut at a daemon start (bima_log_torn)\n",
 		       (unsigned long long)n->torn, n->torn == 1 ? "y" : "ies");
 	if (n->tails)
-		printf("note: %llu entr%s extended at a daemon start from the log alone, not from "
-		       "records a daemon read, in %llu bima_tail_extended entr%s (the last: %s); "
+		printf("note: %llu entr%s extended from the log alone (at a daemon start, or when "
+		       "the TPM came back), not from records a daemon read, in %llu "
+		       "bima_tail_extended entr%s (the last: %s); "
 		       "the TPM covers them but does not say bima wrote them\n",
 		       (unsigned long long)n->tail_entries, n->tail_entries == 1 ? "y" : "ies",
 		       (unsigned long long)n->tails, n->tails == 1 ? "y" : "ies", n->tail);

@@ -53,7 +53,7 @@ check_eq "right after the tail's last entry" \
 "$bima" verify --log-dir "$logs" --tcti "$TCTI" >"$out" 2>&1
 check_eq "bima verify passes after the tail was extended" $? 0
 check_grep "and notes the entries extended from the log alone, with their range" \
-	"^note: 2 entries extended at a daemon start from the log alone.*in 1 bima_tail_extended entry \\(the last: 2 entries, segment $(segno "$tail_seg") byte 0 to segment $(segno "$tail_seg") byte $((tail_size - 1))\\)" "$out"
+	"^note: 2 entries extended from the log alone.*in 1 bima_tail_extended entry \\(the last: 2 entries, segment $(segno "$tail_seg") byte 0 to segment $(segno "$tail_seg") byte $((tail_size - 1))\\)" "$out"
 
 # 1b. An entry appended while no daemon ran, as root could: a forged
 # bima_seq entry claiming sequence numbers. It is extended (the TPM cannot
@@ -81,7 +81,7 @@ check_grep "but a bima_tail_extended entry records it: $forged_text" \
 	" bima_tail_extended $(hex "$forged_text")\$" "$out"
 "$bima" verify --log-dir "$logs" --tcti "$TCTI" >"$out" 2>&1
 check_grep "bima verify notes both tails, the last with the forged entry's range" \
-	"^note: 3 entries extended at a daemon start from the log alone.*in 2 bima_tail_extended entries \\(the last: 1 entry, segment $(segno "$forged") byte $forged_at to segment $(segno "$forged") byte $forged_end\\)" "$out"
+	"^note: 3 entries extended from the log alone.*in 2 bima_tail_extended entries \\(the last: 1 entry, segment $(segno "$forged") byte $forged_at to segment $(segno "$forged") byte $forged_end\\)" "$out"
 sed 's/^/    verify| /' "$out"
 
 # 2. A torn last entry: half an entry appended to the last segment.
