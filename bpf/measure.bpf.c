@@ -860,31 +860,55 @@ int BPF_PROG(bima_file_free, struct file *file)
  * 0) are not the task's cgroup of bpf_get_current_cgroup_id(). A record
  * the ring buffer has no room for is only a name the daemon then looks up
  * itself; it takes no sequence number and is not counted lost.
+ *
+ * A record is only as long as its path: anyone with a delegated subtree can
+ * make cgroups as fast as mkdir(2) goes, and full-size records would fill
+ * the ring buffer at a fraction of the rate. The record is built in a
+ * scratch of its own and copied out with its exact size. Both tracepoints
+ * are called under the kernel's trace_cgroup_path_lock, with interrupts
+ * off, so no other program run can be using a CPU's scratch meanwhile.
  */
+union cgroup_scratch {
+	struct bima_event ev;
+	__u8 rec[sizeof(struct bima_event) + BIMA_CGROUP_PATH_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, union cgroup_scratch);
+} bima_cgroup_scratch SEC(".maps");
+
 static __always_inline int cgroup_record(struct cgroup *cgrp, const char *path, __u16 type)
 {
-	__u32 size = sizeof(struct bima_event) + (path ? BIMA_CGROUP_PATH_MAX : 0);
-	struct bima_event *ev;
-	long n;
+	union cgroup_scratch *s;
+	__u32 zero = 0, size;
+	long n = 0;
 
 	if (BPF_CORE_READ(cgrp, root, hierarchy_id) != 0)
 		return 0;
-	ev = bpf_ringbuf_reserve(&bima_events, size, 0);
-	if (!ev)
+	s = bpf_map_lookup_elem(&bima_cgroup_scratch, &zero);
+	if (!s)
 		return 0;
-	__builtin_memset(ev, 0, sizeof(*ev));
-	ev->hook = type;
-	ev->cgroup_id = BPF_CORE_READ(cgrp, kn, id);
-	ev->tgid = bpf_get_current_pid_tgid() >> 32;
-	ev->pid = (__u32)bpf_get_current_pid_tgid();
-	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	__builtin_memset(&s->ev, 0, sizeof(s->ev));
+	s->ev.hook = type;
+	s->ev.cgroup_id = BPF_CORE_READ(cgrp, kn, id);
+	s->ev.tgid = bpf_get_current_pid_tgid() >> 32;
+	s->ev.pid = (__u32)bpf_get_current_pid_tgid();
+	bpf_get_current_comm(s->ev.comm, sizeof(s->ev.comm));
 	if (path) {
-		n = bpf_probe_read_kernel_str(ev->path, BIMA_CGROUP_PATH_MAX, path);
-		ev->path_len = n > 0 ? n : 0;
+		n = bpf_probe_read_kernel_str(s->ev.path, BIMA_CGROUP_PATH_MAX, path);
+		if (n < 0 || n > BIMA_CGROUP_PATH_MAX)
+			n = 0;
 		if (n == BIMA_CGROUP_PATH_MAX)
-			ev->flags = BIMA_EV_PATH_CUT;
+			s->ev.flags = BIMA_EV_PATH_CUT;
+		s->ev.path_len = n;
 	}
-	bpf_ringbuf_submit(ev, 0);
+	size = sizeof(s->ev) + (__u32)n;
+	if (size > sizeof(*s))
+		return 0;
+	bpf_ringbuf_output(&bima_events, s, size, 0);
 	return 0;
 }
 

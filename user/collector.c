@@ -44,9 +44,9 @@
 _Static_assert(offsetof(struct bima_event, path) == sizeof(struct bima_event),
 	       "a record's path starts right after its fixed part");
 
-#define POLL_MS 200		  /* longest wait for records: the commit latency bound */
-#define BATCH_RECORDS 4096	  /* records per group commit at most */
-#define UNEXTENDED_MAX (64 << 20) /* stop reading while this much waits for the TPM */
+#define POLL_MS 200	   /* longest wait for records: the commit latency bound */
+#define BATCH_RECORDS 4096 /* records per group commit at most */
+/* UNEXTENDED_MAX (recover.h): stop reading while this much waits for the TPM */
 #define BACKOFF_MAX_MS 30000
 #define LOST_NAME "bima_lost_events"
 #define SEQ_NAME "bima_seq"
@@ -76,6 +76,7 @@ struct collector {
 	struct digestset batch_logged;	 /* template digests of the batch's measurements */
 	uint64_t batch_repeats, repeats; /* measurements the log has already: not logged */
 	bool uhash_told;		 /* the first userspace hash was announced */
+	bool forgot_told;		 /* the epoch's digest set was said to be full */
 	struct cgroups *cgroups;	 /* cgroup id -> path and container */
 	bool ct_template;		 /* file entries are bima-ct; else ima-ng and marks */
 	struct attribution mark;	 /* ima-ng: the segment's last bima_container mark */
@@ -476,11 +477,14 @@ static int extend_pending(struct collector *c)
 
 /*
  * One round: read records into entries, add any new loss, write them all
- * durably, free the records, and extend. Returns the records taken, or a
- * negative error that stops the daemon.
+ * durably, free the records, and extend. Every round starts where the last
+ * one freed (a failed write rewinds), so a round without entries frees just
+ * its own records. Returns the records taken, or a negative error that
+ * stops the daemon.
  */
 static int round_trip(struct collector *c, unsigned int max)
 {
+	uint64_t forgot;
 	int n, err;
 
 	c->batch.len = 0;
@@ -498,8 +502,15 @@ static int round_trip(struct collector *c, unsigned int max)
 		pr_err("cannot build log entries: %s", strerror(-err));
 		return err;
 	}
-	if (!c->batch.len)
-		return 0;
+	if (!c->batch.len) {
+		/*
+		 * Only records that make no entry (cgroups made or removed, taken
+		 * into c->cgroups): free them now. Kept, a flood of them would fill
+		 * the ring buffer until a measurement came, and cost that one.
+		 */
+		ringbuf_ack(c->rb);
+		return n;
+	}
 	if (epoch_write(&c->ep, c->log, &c->batch)) {
 		/* Nothing of it is in the log: read the same records again later. */
 		ringbuf_rewind(c->rb);
@@ -517,7 +528,15 @@ static int round_trip(struct collector *c, unsigned int max)
 	ringbuf_ack(c->rb);
 	c->logged += c->batch_records;
 	c->repeats += c->batch_repeats;
+	forgot = c->ep.logged.forgot;
 	digestset_merge(&c->ep.logged, &c->batch_logged);
+	if (c->ep.logged.forgot != forgot && !c->forgot_told) {
+		pr_notice("this epoch has more than %u distinct entries: the daemon remembers "
+			  "that many at most, so it forgot those it had logged, and logs an "
+			  "entry again when it comes back (once until it forgets again)",
+			  DIGESTSET_EPOCH_MAX);
+		c->forgot_told = true;
+	}
 	if (c->batch_drops != c->drops_logged) {
 		c->drops_logged = c->batch_drops;
 		loader_set_drops_logged(c->bpf, c->drops_logged);

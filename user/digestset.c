@@ -45,17 +45,19 @@ int digestset_add(struct digestset *s, const uint8_t d[TEMPLATE_DIGEST_SIZE])
 {
 	size_t i;
 
+	if (digestset_has(s, d))
+		return 0;
+	if (s->max && s->count + s->has_zero >= s->max) {
+		digestset_clear(s);
+		s->forgot++;
+	}
 	if (!memcmp(d, zero, sizeof(zero))) {
-		if (s->has_zero)
-			return 0;
 		s->has_zero = true;
 		return 1;
 	}
 	if ((s->count + 1) * 4 > s->size * 3 && grow(s)) /* at most 3/4 full */
 		return -ENOMEM;
 	i = find(s, d);
-	if (!memcmp(s->slots[i], d, sizeof(zero)))
-		return 0;
 	memcpy(s->slots[i], d, sizeof(zero));
 	s->count++;
 	return 1;

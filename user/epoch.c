@@ -217,6 +217,7 @@ int epoch_begin(struct epoch *ep, struct tpm *tpm, const char *log_dir, uint32_t
 	memset(ep, 0, sizeof(*ep));
 	*log = NULL;
 	ep->pcr = pcr;
+	ep->logged.max = DIGESTSET_EPOCH_MAX; /* bounded: anyone can make new entries */
 	err = tpm_banks(tpm, pcr, banks, &nbanks);
 	if (err)
 		return err;

@@ -601,6 +601,7 @@ static bool ct_template(const struct args *a)
 }
 
 #define CONFIG_MAX 64 /* settings in a configuration file */
+#define ARGS_MAX 63   /* arguments of a command, after its name and --config FILE */
 
 /* The settings of a configuration file, as "--key=value" arguments. */
 struct config {
@@ -660,15 +661,17 @@ known:
 static int parse(int argc, char **argv, const char *help, const int *allowed, struct args *a)
 {
 	struct config c = { .path = CONFIG_DEFAULT };
-	char *merged[CONFIG_MAX + 64];
+	/* The command's name, the settings, the arguments and a NULL. */
+	char *merged[1 + CONFIG_MAX + ARGS_MAX + 1];
 	int n = 0, err, rest = 1;
 
 	if (argc > 2 && !strcmp(argv[1], "--config")) {
 		c.path = argv[2];
 		rest = 3;
 	}
-	if (argc - rest > 63) {
-		fprintf(stderr, "bima: too many arguments\n");
+	if (argc - rest > ARGS_MAX) {
+		fprintf(stderr, "bima: too many arguments: %d, at most %d\n", argc - rest,
+			ARGS_MAX);
 		return -EINVAL;
 	}
 	err = strcmp(c.path, "none") ? config_read(c.path, config_setting, &c) : 0;

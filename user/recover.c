@@ -15,6 +15,14 @@
 #define TORN_NAME "bima_log_torn"
 #define INCONSISTENT_NAME "bima_log_inconsistent"
 
+/* Where the entries after the TPM's last match lie in the log. */
+struct tail_span {
+	uint64_t entries;
+	size_t bytes;
+	unsigned int first_segment, last_segment;
+	size_t first_byte, last_byte; /* offsets in those segments, the last inclusive */
+};
+
 struct scan {
 	uint8_t tpm[TPM_BANKS_MAX][HASHALG_MAX_SIZE]; /* the TPM's value of the PCR, per bank */
 	struct replay_point match; /* the replay where it last equalled the TPM */
@@ -102,6 +110,27 @@ static int mark(struct epoch *ep, struct recovery *rec, const char *name, const 
 }
 
 /*
+ * The tail extended at start, recorded right after it: the TPM then says
+ * how many entries, and which bytes, were extended from the log alone, not
+ * from records a daemon read (recover.h). First of the recovery's marks.
+ */
+static int tail_mark(struct epoch *ep, struct recovery *rec, const struct tail_span *t)
+{
+	struct buf marks = rec->marks;
+	int err;
+
+	rec->marks = (struct buf){};
+	err = mark(ep, rec, TAIL_NAME,
+		   "entries=%llu bytes=%zu first_segment=%u first_byte=%zu last_segment=%u "
+		   "last_byte=%zu",
+		   (unsigned long long)t->entries, t->bytes, t->first_segment, t->first_byte,
+		   t->last_segment, t->last_byte);
+	err = err ?: buf_put(&rec->marks, marks.p, marks.len);
+	buf_free(&marks);
+	return err;
+}
+
+/*
  * What the daemon goes on from, of an entry of the log: the epoch's last
  * snapshot id (the next one goes above it), and what it logged, which it
  * does not log again: the template digest, or for an ima-ng entry after a
@@ -168,12 +197,13 @@ int recover_epoch(struct epoch *ep, struct tpm *tpm, struct recovery *rec)
 {
 	const struct snapshot *start;
 	struct scan s = {};
+	struct tail_span t = {};
 	struct log_cursor *c;
 	struct template_entry e;
 	struct attrib_reader ar = {};
 	struct buf key = {};
 	const uint8_t *raw;
-	size_t raw_len;
+	size_t raw_len, end;
 	uint64_t count = 0;
 	int err;
 
@@ -219,6 +249,15 @@ int recover_epoch(struct epoch *ep, struct tpm *tpm, struct recovery *rec)
 		err = buf_put(&rec->tail, raw, raw_len);
 		if (err)
 			goto out;
+		/* An anchor's entry, read from its own file, is taken as its segment's first. */
+		end = log_cursor_at_anchor(c) ? raw_len : log_cursor_offset(c);
+		if (rec->tail.len == raw_len) /* the first entry after the last match */
+			t = (struct tail_span){ .first_segment = log_cursor_segment(c),
+						.first_byte = end - raw_len };
+		t.entries++;
+		t.bytes += raw_len;
+		t.last_segment = log_cursor_segment(c);
+		t.last_byte = end - 1;
 		if (equals_tpm(ep, &s)) {
 			s.matched = true;
 			s.match_entries = count;
@@ -259,17 +298,36 @@ int recover_epoch(struct epoch *ep, struct tpm *tpm, struct recovery *rec)
 		rec->tail.len = 0;
 		goto out;
 	}
+	if (rec->tail.len > RECOVER_TAIL_MAX) {
+		pr_err("%s: %llu entries (%zu bytes, from segment %u byte %zu) are in the log but "
+		       "not in the TPM, more than a daemon leaves unextended (%u bytes at most): "
+		       "they were appended while no daemon ran. Not extended; recorded as "
+		       "inconsistent: this epoch's log will not verify",
+		       ep->dir, (unsigned long long)t.entries, t.bytes, t.first_segment,
+		       t.first_byte, RECOVER_TAIL_MAX);
+		err = mark(ep, rec, INCONSISTENT_NAME,
+			   "reason=tail_too_long entries=%llu bytes=%zu first_segment=%u "
+			   "first_byte=%zu",
+			   (unsigned long long)t.entries, t.bytes, t.first_segment, t.first_byte);
+		ep->entries = count;
+		rec->tail.len = 0;
+		goto out;
+	}
 	/* The TPM has the log up to the last match: the rest is the tail to extend. */
 	replay_restore(&ep->replay, ep->pcr, &s.match);
 	for (size_t b = 0; b < ep->replay.nbanks; b++)
 		replay_settle(&ep->replay, ep->pcr, b, s.tpm[b]);
 	ep->entries = s.match_entries;
-	if (rec->tail.len)
+	err = 0;
+	if (rec->tail.len) {
 		pr_notice("%s: %lu entries are durable in the log but not in the TPM (the "
 			  "daemon or the TPM stopped between their write and their extends); "
-			  "extending them",
-			  ep->dir, (unsigned long)(count - s.match_entries));
-	err = 0;
+			  "extending them, and recording it in a %s entry (segment %u byte %zu "
+			  "to segment %u byte %zu)",
+			  ep->dir, (unsigned long)(count - s.match_entries), TAIL_NAME,
+			  t.first_segment, t.first_byte, t.last_segment, t.last_byte);
+		err = tail_mark(ep, rec, &t);
+	}
 out:
 	log_cursor__free(c);
 	attrib_reader_free(&ar);

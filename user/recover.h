@@ -16,6 +16,14 @@
  * followed by the last entries of the kernel's IMA list has them imported
  * into the log (written, not extended), and the epoch goes on.
  *
+ * The durable tail is extended from the log alone: nothing but the log says
+ * a daemon wrote it. So it is recorded right after it, in a
+ * bima_tail_extended entry (its entries, bytes, and first and last byte by
+ * segment), which `bima verify` reports. A daemon stops reading records
+ * while UNEXTENDED_MAX bytes wait for the TPM, and then writes at most one
+ * more batch: a tail of more than RECOVER_TAIL_MAX bytes is not one a
+ * daemon left. It is not extended, and is recorded as inconsistent.
+ *
  * A torn last entry (the tail of a write that never completed, so was never
  * extended) is cut off the last segment, and a bima_log_torn entry records
  * the segment, the offset and the bytes removed. Its records were never
@@ -25,6 +33,12 @@
 #define BIMA_RECOVER_H
 
 #include "epoch.h"
+
+#define TAIL_NAME "bima_tail_extended"
+/* Bytes a daemon leaves durable and not extended: it stops reading at this much. */
+#define UNEXTENDED_MAX (64u << 20)
+/* The most a durable tail may be: UNEXTENDED_MAX, and the batch after it at most. */
+#define RECOVER_TAIL_MAX (2 * UNEXTENDED_MAX)
 
 struct recovery {
 	struct buf tail;     /* durable entries the TPM lacks, to extend in order */

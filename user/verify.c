@@ -462,7 +462,9 @@ struct notes {
 	uint64_t lost, loss_entries; /* events lost, and the bima_lost_events entries saying so */
 	uint64_t unhashed;	     /* measurements whose file the kernel could not hash */
 	uint64_t violations, torn, inconsistent, kexecs;
-	uint64_t uhashed; /* entries hashed in userspace (UHASH_NAME marks) */
+	uint64_t tails, tail_entries; /* bima_tail_extended entries, and the entries they name */
+	char tail[160];		      /* the last one's range, as printed */
+	uint64_t uhashed;	      /* entries hashed in userspace (UHASH_NAME marks) */
 	unsigned int uhash_segment, uhash_index; /* where the first mark is */
 	struct load loads[LOADS_MAX];
 	size_t nloads;
@@ -527,6 +529,25 @@ static void note_entry(const struct template_entry *e, const struct template_fie
 		at = strstr(text, " load=");
 		if (at && sscanf(at, " load=%31s", load) == 1 && (l = find_load(n, load)))
 			l->lost += count;
+	}
+	if (!strcmp(f.path, "bima_tail_extended")) {
+		unsigned int seg1, seg2;
+		size_t bytes, b1, b2;
+		char tail[256];
+
+		snprintf(tail, sizeof(tail), "%.*s", (int)f.extra_len, (const char *)f.extra);
+		n->tails++;
+		if (sscanf(tail,
+			   "entries=%llu bytes=%zu first_segment=%u first_byte=%zu "
+			   "last_segment=%u last_byte=%zu",
+			   &count, &bytes, &seg1, &b1, &seg2, &b2) == 6) {
+			n->tail_entries += count;
+			snprintf(n->tail, sizeof(n->tail),
+				 "%llu entr%s, segment %u byte %zu to segment %u byte %zu", count,
+				 count == 1 ? "y" : "ies", seg1, b1, seg2, b2);
+		} else {
+			snprintf(n->tail, sizeof(n->tail), "its buffer is unreadable");
+		}
 	}
 	n->torn += !strcmp(f.path, "bima_log_torn");
 	n->inconsistent += !strcmp(f.path, "bima_log_inconsistent");
@@ -600,6 +621,13 @@ static void print_notes(struct notes *n)
 	if (n->torn)
 		printf("note: %llu torn entr%s cut at a daemon start (bima_log_torn)\n",
 		       (unsigned long long)n->torn, n->torn == 1 ? "y" : "ies");
+	if (n->tails)
+		printf("note: %llu entr%s extended from the log alone (at a daemon start, or when "
+		       "the TPM came back), not from records a daemon read, in %llu "
+		       "bima_tail_extended entr%s (the last: %s); "
+		       "the TPM covers them but does not say bima wrote them\n",
+		       (unsigned long long)n->tail_entries, n->tail_entries == 1 ? "y" : "ies",
+		       (unsigned long long)n->tails, n->tails == 1 ? "y" : "ies", n->tail);
 	if (n->inconsistent)
 		printf("note: %llu bima_log_inconsistent entr%s: a daemon found the TPM and the "
 		       "log apart\n",

@@ -43,6 +43,25 @@ refused "protect takes yes or no" "protect = maybe" "bad.conf:1: the setting abo
 check_grep "protect takes yes or no: saying so" '--protect: yes or no, not "maybe"' "$w/bad.out"
 refused "template takes auto, ima-ng or bima-ct" "template = ima" "bad.conf:1: the setting above is refused"
 check_grep "template: saying so" '--template: "ima" is not auto, ima-ng or bima-ct' "$w/bad.out"
+# The most a file and a command line may hold: 64 settings and 63 arguments
+# (BIMA_BIN: another build of bima, e.g. `make OUTPUT=.output-asan
+# CC="cc -fsanitize=address" .output-asan/bima`, run with ASAN_OPTIONS=detect_leaks=0).
+{
+	echo "tcti = $TCTI"
+	for _ in $(seq 63); do echo "log-dir = $w/log"; done
+} >"$w/full.conf"
+many=()
+for _ in $(seq 63); do many+=("--log-dir=$w/log"); done
+"${BIMA_BIN:-$bima}" verify --config "$w/full.conf" "${many[@]}" >"$w/out" 2>&1
+check_eq "64 settings and 63 arguments: bima verify runs (0)" $? 0
+check_grep "and verifies the log" "^$(ere "$w/log")/epoch-1-0: 2 entries in 1 segment\\(s\\): verified\$" "$w/out"
+"${BIMA_BIN:-$bima}" verify --config "$w/full.conf" "${many[@]}" --json >"$w/out" 2>&1
+check_eq "64 arguments: refused (2)" $? 2
+check_grep "saying how many it takes" 'bima: too many arguments: 64, at most 63' "$w/out"
+echo "log-dir = $w/log" >>"$w/full.conf"
+"${BIMA_BIN:-$bima}" verify --config "$w/full.conf" >"$w/out" 2>&1
+check_eq "65 settings: refused (2)" $? 2
+check_grep "naming the file and line" 'full.conf:65: more than 64 settings' "$w/out"
 "$bima" run --config "$w/missing.conf" >"$w/bad.out" 2>&1
 check_eq "a --config file that does not exist is refused (2)" $? 2
 check_grep "named" 'missing.conf: no such file' "$w/bad.out"
