@@ -253,9 +253,27 @@ struct bima_anchor {
 
 #define BIMA_OBJECT_ID_LEN 32
 
+/*
+ * Value of the single entry of the bima_daemon map: which process is the
+ * daemon, whose own operations are not measured (no feedback) and which
+ * self-protection lets through. Written only by BPF, never from the
+ * syscall side (the loader freezes the map): bima_daemon_claim records the
+ * process that runs it, as the kernel sees it, and the hook on
+ * sched_process_exit clears it when that process exits, in every mode. A
+ * pid can be reused; a pid with the start time of its process cannot.
+ */
+struct bima_daemon {
+	__u64 tgid; /* the host (initial PID namespace) tgid; 0: no daemon (64 bits: cmpxchg) */
+	__u64 start_boottime; /* its thread group leader's task_struct.start_boottime */
+};
+
 /* Value of the single entry of the bima_config map, written by the daemon. */
 struct bima_config {
-	__u32 daemon_tgid;  /* events from this process are not measured (no feedback) */
+	/*
+	 * The daemon's host pid, for `bima stop` and `bima status`; set and
+	 * cleared by BPF with bima_daemon, which is what the hooks compare.
+	 */
+	__u32 daemon_tgid;
 	__u32 flags;	    /* enum bima_config_flags */
 	__u64 heartbeat_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) of the daemon's last sign of life
 			     */

@@ -55,6 +55,14 @@ struct {
 	__type(value, struct bima_config);
 } bima_config SEC(".maps");
 
+/* Which process is the daemon (bima.h); written only by BPF: the loader freezes it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bima_daemon);
+} bima_daemon SEC(".maps");
+
 /*
  * The measurement policy: two slots, bima_stats.policy_gen & 1 in force.
  * Written from userspace (the idle slot only) and switched by
@@ -188,6 +196,21 @@ static __always_inline __u32 fill_path(struct file *file, struct scratch *s)
 	n = bpf_probe_read_kernel_str(s->ev.path, BIMA_PATH_MAX,
 				      BPF_CORE_READ(file, f_path.dentry, d_name.name));
 	return n > 0 ? n : 0;
+}
+
+/*
+ * Whether the current task is one of the daemon's threads: its tgid, and
+ * its process's start time, which a process that reuses the pid has not.
+ */
+static __always_inline bool is_daemon(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 zero = 0;
+	struct bima_daemon *d = bpf_map_lookup_elem(&bima_daemon, &zero);
+
+	return d && d->tgid && d->tgid == tgid &&
+	       d->start_boottime == BPF_CORE_READ(task, group_leader, start_boottime);
 }
 
 static __always_inline bool is_bima(const struct bima_config *cfg, struct inode *inode)
@@ -507,7 +530,7 @@ static __always_inline int measure_file(struct file *file, enum bima_hook hook, 
 	s = bpf_map_lookup_elem(&bima_scratch, &zero);
 	if (!cfg || !st || !s || !inode)
 		return 0;
-	if (cfg->daemon_tgid == bpf_get_current_pid_tgid() >> 32)
+	if (is_daemon())
 		return 0; /* no feedback from the daemon's own reads */
 	if ((BPF_CORE_READ(inode, i_mode) & S_IFMT) != S_IFREG)
 		return 0;	 /* as IMA: regular files only */
@@ -568,7 +591,7 @@ static __always_inline int check_violations(struct file *file, enum bima_hook ho
 
 	cfg = bpf_map_lookup_elem(&bima_config, &zero);
 	st = bpf_map_lookup_elem(&bima_stats, &zero);
-	if (!cfg || !st || !inode || cfg->daemon_tgid == bpf_get_current_pid_tgid() >> 32)
+	if (!cfg || !st || !inode || is_daemon())
 		return 0;
 	if (BPF_CORE_READ(file, f_mode) & FMODE_WRITE) {
 		if (!bpf_core_field_exists(inode->i_readcount) ||
@@ -734,7 +757,7 @@ int BPF_PROG(bima_bpf_prog, struct bpf_prog *prog, int ret)
 	cfg = bpf_map_lookup_elem(&bima_config, &zero);
 	st = bpf_map_lookup_elem(&bima_stats, &zero);
 	s = bpf_map_lookup_elem(&bima_scratch, &zero);
-	if (!cfg || !st || !s || cfg->daemon_tgid == bpf_get_current_pid_tgid() >> 32)
+	if (!cfg || !st || !s || is_daemon())
 		return 0;
 	id = BPF_CORE_READ(prog, aux, id);
 	if (bpf_map_lookup_elem(&bima_progs_seen, &id) ||

@@ -25,6 +25,7 @@
 #define BIMA_PROTECT_BPF_H
 
 #define PROT_WRITE 0x2
+#define EBUSY 16
 
 /*
  * How far up a dentry's ancestors are compared with the protected
@@ -44,13 +45,15 @@
  */
 static __always_inline struct bima_config *protect_config(void)
 {
-	__u32 zero = 0, tgid = bpf_get_current_pid_tgid() >> 32, daemon;
-	struct bima_config *cfg = bpf_map_lookup_elem(&bima_config, &zero);
+	struct bima_config *cfg;
+	struct bima_daemon *d;
+	__u32 zero = 0;
 
-	if (!cfg || !(cfg->flags & BIMA_CFG_PROTECT))
+	cfg = bpf_map_lookup_elem(&bima_config, &zero);
+	d = bpf_map_lookup_elem(&bima_daemon, &zero);
+	if (!cfg || !d || !(cfg->flags & BIMA_CFG_PROTECT))
 		return NULL;
-	daemon = cfg->daemon_tgid;
-	return daemon && daemon != tgid ? cfg : NULL;
+	return d->tgid && !is_daemon() ? cfg : NULL;
 }
 
 /* Count the refusal and remember who it was; the daemon reports it. */
@@ -367,24 +370,72 @@ int BPF_PROG(bima_protect_mmap, struct file *file, unsigned long reqprot, unsign
 		       : 0;
 }
 
+/* The start time that, with its tgid, names task's process (bima_daemon). */
+static __always_inline __u64 process_start(struct task_struct *task)
+{
+	return BPF_CORE_READ(task, group_leader, start_boottime);
+}
+
 /*
- * The daemon's last thread exits: nothing is refused until the next daemon
- * writes its pid. No successor can have written it meanwhile: a daemon
- * takes over only once daemon_tgid is 0 (loader_claim).
+ * Make the process that runs this (BPF_PROG_RUN, by `bima run` before it
+ * writes the log) the daemon, as the kernel knows it: its host tgid and its
+ * start time, not a pid userspace hands in, which a PID namespace would
+ * change and a later process could reuse. -EBUSY, claiming nothing, while
+ * self-protection is on and another daemon is alive: its exit clears the
+ * claim (bima_protect_exit), so a daemon recorded is a daemon running.
+ */
+SEC("syscall")
+int bima_daemon_claim(void *ctx)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u64 tgid = bpf_get_current_pid_tgid() >> 32, cur, start = process_start(task);
+	__u32 zero = 0;
+	struct bima_config *cfg;
+	struct bima_daemon *d;
+
+	cfg = bpf_map_lookup_elem(&bima_config, &zero);
+	d = bpf_map_lookup_elem(&bima_daemon, &zero);
+	if (!cfg || !d)
+		return -EINVAL;
+	cur = d->tgid;
+	if (cur == tgid && d->start_boottime == start)
+		goto out; /* already the daemon */
+	if (cur && (cfg->flags & BIMA_CFG_PROTECT))
+		return -EBUSY;
+	if (__sync_val_compare_and_swap(&d->tgid, cur, 0) != cur)
+		return -EBUSY; /* another claim, or an exit, came first */
+	d->start_boottime = start;
+	d->tgid = tgid;
+out:
+	cfg->daemon_tgid = tgid;
+	return 0;
+}
+
+/*
+ * The daemon's last thread exits: it is no longer the daemon, in every
+ * mode, so a later process with its pid is measured like any other (and,
+ * under self-protection, nothing is refused until the next daemon claims).
+ * No successor can have claimed meanwhile under self-protection: a claim
+ * is refused while the daemon recorded is alive (bima_daemon_claim).
  */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(bima_protect_exit, struct task_struct *p)
 {
 	struct bima_config *cfg;
-	__u32 zero = 0, tgid;
+	struct bima_daemon *d;
+	__u32 zero = 0;
+	__u64 tgid;
 
 	cfg = bpf_map_lookup_elem(&bima_config, &zero);
-	if (!cfg || !(cfg->flags & BIMA_CFG_PROTECT))
+	d = bpf_map_lookup_elem(&bima_daemon, &zero);
+	if (!cfg || !d)
 		return 0;
 	tgid = BPF_CORE_READ(p, tgid);
-	if (!tgid || tgid != cfg->daemon_tgid || BPF_CORE_READ(p, signal, live.counter))
+	if (!tgid || tgid != d->tgid || BPF_CORE_READ(p, signal, live.counter) ||
+	    process_start(p) != d->start_boottime)
 		return 0;
-	cfg->daemon_tgid = 0;
+	if (__sync_val_compare_and_swap(&d->tgid, tgid, 0) == tgid && cfg->daemon_tgid == tgid)
+		cfg->daemon_tgid = 0;
 	return 0;
 }
 

@@ -18,7 +18,10 @@
 # protecting (bima_config names no daemon); the next one adopts the pins,
 # protects again and logs. After `bima stop --unload` root removes the log.
 # With --protect no, and by default over a log directory that holds a file
-# that is not bima's, the same append succeeds.
+# that is not bima's, the same append succeeds. In every mode a dead daemon
+# is no longer the daemon: with --protect no, a process that gets a
+# SIGKILLed daemon's pid (ns_last_pid) is measured; a daemon in a PID
+# namespace is known by its host pid.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib.sh"
@@ -261,6 +264,55 @@ check_grep "over a directory with a file not bima's, protection is off by defaul
 	'self-protection is off: .* holds "notes.txt", which is not bima.s' "$work/bima4.out"
 check_eq "and the same append succeeds" "$(try append "$(ls "$work"/log-foreign/epoch-*/segment-*.bin | tail -n 1)")" ok
 stop_bima
+"$bima" stop --unload --force >/dev/null 2>&1
+
+# 11. A dead daemon's pid is not exempt (--protect no): a process that gets it is measured.
+unique_copy /usr/bin/true "$work/bin/reused"
+chmod +x "$work/bin/reused"
+start_bima "$work/pid1.out" --log-dir "$work/log-pid" --tcti "$tcti" --pcr 13 --protect no || exit 1
+dead=$bima_pid
+kill -KILL "$dead"
+wait "$dead" 2>/dev/null
+echo "    bima_config daemon_tgid after SIGKILL: $(pinned_value bima_config daemon_tgid) (the dead daemon was $dead)"
+check_eq "--protect no: once the daemon is dead, bima_config names none" "$(pinned_value bima_config daemon_tgid)" 0
+# A child that gets the dead daemon's pid (ns_last_pid) runs a measured file.
+python3 - "$dead" "$work/bin/reused" >"$work/reuse.out" 2>&1 <<'PY'
+import os, sys
+pid, path = int(sys.argv[1]), sys.argv[2]
+for attempt in range(200):
+    with open("/proc/sys/kernel/ns_last_pid", "w") as f:
+        f.write(str(pid - 1))
+    child = os.fork()
+    if child == 0:
+        if os.getpid() == pid:
+            os.execv(path, [path])
+        os._exit(3)
+    _, status = os.waitpid(child, 0)
+    if child == pid:
+        print("ran as pid %d: exit %d" % (child, os.waitstatus_to_exitcode(status)))
+        break
+else:
+    print("never got pid %d" % pid)
+PY
+sed 's/^/    reuse| /' "$work/reuse.out"
+check_grep "a new process got the dead daemon's pid and ran $work/bin/reused" "^ran as pid $dead: exit 0\$" "$work/reuse.out"
+start_bima "$work/pid2.out" --log-dir "$work/log-pid" --tcti "$tcti" --pcr 13 --protect no || exit 1
+sleep 1
+"$bima" log --log-dir "$work/log-pid" >"$work/pid-log.txt"
+check_grep "its exec is measured (logged by the next daemon)" \
+	" sha256:$(sha256 "$work/bin/reused") $(ere "$work/bin/reused")( |\$)" "$work/pid-log.txt"
+stop_bima
+# A daemon in a PID namespace of its own is known by its host pid (it was its pid there, 1).
+unshare --pid --fork --mount-proc "$bima" run --log-dir "$work/log-pid" --tcti "$tcti" --pcr 13 \
+	--protect no >"$work/pidns.out" 2>&1 &
+unshare_pid=$!
+deadline=$((SECONDS + 120))
+until grep -q 'measuring exec' "$work/pidns.out" || [ $SECONDS -ge $deadline ]; do sleep 0.2; done
+ns_bima=$(cat /proc/$unshare_pid/task/*/children 2>/dev/null | tr -d ' ')
+check_eq "a daemon in a PID namespace: bima_config names its host pid" "$(pinned_value bima_config daemon_tgid)" "$ns_bima"
+kill -TERM "$ns_bima"
+wait "$unshare_pid"
+check_eq "and once it stopped, none" "$(pinned_value bima_config daemon_tgid)" 0
 "$bima" stop --unload --force >/dev/null 2>&1
 
 grep -v 'debug' "$work/bima1.out" | sed 's/^/    bima| /'
