@@ -254,6 +254,20 @@ struct bima_anchor {
 #define BIMA_OBJECT_ID_LEN 32
 
 /*
+ * bima's code: the files a daemon mapped executable (its dynamic loader and
+ * libraries), keys of the bima_code map, which user/loader.c fills from
+ * /proc/self/maps when the daemon claims the objects. A process running the
+ * bima program is exempt (fail-closed, self-protection) only while it has
+ * mapped no other code (bpf/protect.bpf.h).
+ */
+#define BIMA_CODE_MAX 256
+
+struct bima_file_id {
+	__u64 dev; /* s_dev, kernel encoding (major << 20 | minor) */
+	__u64 ino; /* i_ino */
+};
+
+/*
  * Value of the single entry of the bima_daemon map: which process is the
  * daemon, whose own operations are not measured (no feedback) and which
  * self-protection lets through. Written only by BPF, never from the

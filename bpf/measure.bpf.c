@@ -219,19 +219,101 @@ static __always_inline bool is_bima(const struct bima_config *cfg, struct inode 
 	       BPF_CORE_READ(inode, i_sb, s_dev) == cfg->exempt_dev;
 }
 
+/* bima's code (bima.h): the files a daemon mapped executable; user/loader.c fills it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BIMA_CODE_MAX);
+	__type(key, struct bima_file_id);
+	__type(value, __u8);
+} bima_code SEC(".maps");
+
+/* A process: its host tgid and its thread group leader's start time. */
+struct proc_id {
+	__u64 tgid;
+	__u64 start_boottime;
+};
+
 /*
- * Whether an operation whose measurement cannot be recorded is denied: under
- * BIMA_CFG_FAIL_CLOSED, unless the file is the bima program or the task runs
- * it (its loader maps its libraries), so a daemon can always start again.
+ * Processes running the bima program that mapped executable code that is
+ * not bima's (bpf/protect.bpf.h): they get none of bima's exemptions. An
+ * entry goes when its process execs or exits.
  */
-static __always_inline bool fail_closed(const struct bima_config *cfg, struct file *file)
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct proc_id);
+	__type(value, __u8);
+} bima_tainted SEC(".maps");
+
+static __always_inline struct proc_id current_proc(void)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
+	struct proc_id id = { .tgid = bpf_get_current_pid_tgid() >> 32 };
+
+	id.start_boottime = BPF_CORE_READ(task, group_leader, start_boottime);
+	return id;
+}
+
+/* Whether inode is bima's code: the bima program, or a file in bima_code. */
+static __always_inline bool bima_code_file(const struct bima_config *cfg, struct inode *inode)
+{
+	struct bima_file_id id;
+
+	if (!inode)
+		return false;
+	if (is_bima(cfg, inode))
+		return true;
+	id.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	id.ino = BPF_CORE_READ(inode, i_ino);
+	return bpf_map_lookup_elem(&bima_code, &id);
+}
+
+/*
+ * Whether the current task runs bima's code only: its program is bima and
+ * its process has mapped no other code (bima_tainted). Not a process that
+ * runs bima with a library of its own (LD_PRELOAD, LD_AUDIT, dlopen), whose
+ * code would ride on bima's exemptions.
+ */
+static __always_inline bool runs_bima_only(const struct bima_config *cfg)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct proc_id id;
+
+	if (!is_bima(cfg, BPF_CORE_READ(task, mm, exe_file, f_inode)))
+		return false;
+	id = current_proc();
+	return !bpf_map_lookup_elem(&bima_tainted, &id);
+}
+
+/*
+ * Whether an operation whose measurement cannot be recorded is denied:
+ * under BIMA_CFG_FAIL_CLOSED, unless it is bima starting, so that a daemon
+ * can always start again: exec'ing or mapping the bima program, and, by a
+ * process that runs bima's code only (runs_bima_only), mapping bima's
+ * libraries (bima_code), opening files and getting BPF programs. Not the
+ * exec of another program from bima, nor a kernel read, nor mapping any
+ * other code: such code, once mapped, would run unmeasured.
+ */
+static __always_inline bool fail_closed(const struct bima_config *cfg, struct file *file,
+					enum bima_hook hook)
+{
+	struct inode *inode = file ? BPF_CORE_READ(file, f_inode) : NULL;
 
 	if (!(cfg->flags & BIMA_CFG_FAIL_CLOSED))
 		return false;
-	return !is_bima(cfg, BPF_CORE_READ(file, f_inode)) &&
-	       !is_bima(cfg, BPF_CORE_READ(task, mm, exe_file, f_inode));
+	if (inode && is_bima(cfg, inode))
+		return false;
+	if (!runs_bima_only(cfg))
+		return true;
+	switch (hook) {
+	case BIMA_HOOK_MMAP_CHECK:
+		return !bima_code_file(cfg, inode);
+	case BIMA_HOOK_FILE_CHECK:
+	case BIMA_HOOK_BPF_CHECK:
+		return false;
+	default:
+		return true;
+	}
 }
 
 /* What a rule is matched against: the operation, the task and the file. */
@@ -552,7 +634,7 @@ static __always_inline int measure_file(struct file *file, enum bima_hook hook, 
 			cached = bpf_inode_storage_get(&bima_inodes, inode, 0,
 						       BPF_LOCAL_STORAGE_GET_F_CREATE);
 	}
-	closed = fail_closed(cfg, file);
+	closed = fail_closed(cfg, file, hook);
 	if (daemon_gone(cfg, st, closed))
 		return -EPERM;
 
@@ -719,7 +801,7 @@ int BPF_PROG(bima_kernel_load_data, enum kernel_load_data_id id, bool contents, 
 	s = bpf_map_lookup_elem(&bima_scratch, &zero);
 	if (!cfg || !st || !s || !policy_measures(NULL, w.hook, BIMA_MAY_READ, st))
 		return 0;
-	closed = fail_closed(cfg, NULL);
+	closed = fail_closed(cfg, NULL, w.hook);
 	if (daemon_gone(cfg, st, closed))
 		return -EPERM;
 	__sync_fetch_and_add(&st->hash_errors, 1);
@@ -763,7 +845,7 @@ int BPF_PROG(bima_bpf_prog, struct bpf_prog *prog, int ret)
 	if (bpf_map_lookup_elem(&bima_progs_seen, &id) ||
 	    !policy_measures(NULL, BIMA_HOOK_BPF_CHECK, 0, st))
 		return 0;
-	closed = fail_closed(cfg, NULL);
+	closed = fail_closed(cfg, NULL, BIMA_HOOK_BPF_CHECK);
 	if (daemon_gone(cfg, st, closed))
 		return -EPERM;
 	bpf_probe_read_kernel(digest, BPF_TAG_SIZE, &prog->tag);

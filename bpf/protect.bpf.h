@@ -10,13 +10,16 @@
  *   or updating a link, pinning an object elsewhere. Fds themselves are
  *   given out, read-write too: bpftool 7.1 asks for read-write fds only to
  *   show or dump maps, and programs by id to list them.
- * Reading stays open to all. The bima program itself (exempt_ino) is let
- * through on the bpf() side, for `bima policy load`, but not on the file side.
+ * Reading stays open to all. A process that runs the bima program and
+ * bima's code only (runs_bima_only: no library of its own) is let through
+ * on the bpf() side, for `bima policy load`, but not on the file side.
  *
- * When the daemon's last thread exits, bima_protect_exit sets daemon_tgid
- * to 0: nothing is refused until the next daemon runs, which can so take
- * over after a crash or a SIGKILL, and a dead daemon never locks anyone
- * out (nor does a pid reused by another process inherit its rights).
+ * The daemon is the process that ran bima_daemon_claim (bima_daemon: host
+ * tgid and start time). When its last thread exits, bima_protect_exit
+ * clears the claim, in every mode: nothing is refused until the next
+ * daemon claims, which can so take over after a crash or a SIGKILL, and a
+ * dead daemon never locks anyone out (nor does a process that reuses its
+ * pid inherit its rights or its exemption from measurement).
  *
  * Included by measure.bpf.c: the programs share its maps and are loaded,
  * attached and pinned with them (user/protect.c lists them).
@@ -215,12 +218,61 @@ int bima_protect_chown(unsigned long long *ctx)
 	return protect_names(BPF_CORE_READ(path, dentry), NULL, BIMA_PROTECT_ATTR);
 }
 
-/* Whether the task runs the bima program (the inode the daemon runs), as `bima policy load`. */
+/*
+ * Whether the task runs the bima program (the inode the daemon runs), as
+ * `bima policy load`, and bima's code only: not a library of its own
+ * (runs_bima_only in measure.bpf.c).
+ */
 static __always_inline bool bima_program_runs(const struct bima_config *cfg)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	return runs_bima_only(cfg);
+}
 
-	return is_bima(cfg, BPF_CORE_READ(task, mm, exe_file, f_inode));
+/*
+ * Code is mapped executable (file NULL: anonymous memory). In a process
+ * that runs the bima program, code that is not bima's (the program, or a
+ * library in bima_code) ends its exemptions: the process is recorded in
+ * bima_tainted until it execs or exits. If it cannot be recorded (the map
+ * is full), the mapping is refused instead. Every mode, and cheap for the
+ * rest: one map lookup and the task's program.
+ */
+static __always_inline int bima_code_mapped(struct file *file)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct bima_config *cfg;
+	struct proc_id id;
+	__u32 zero = 0;
+	__u8 one = 1;
+
+	cfg = bpf_map_lookup_elem(&bima_config, &zero);
+	if (!cfg || !is_bima(cfg, BPF_CORE_READ(task, mm, exe_file, f_inode)))
+		return 0;
+	if (file && bima_code_file(cfg, BPF_CORE_READ(file, f_inode)))
+		return 0;
+	id = current_proc();
+	return bpf_map_update_elem(&bima_tainted, &id, &one, BPF_ANY) ? -EPERM : 0;
+}
+
+/* mprotect(PROT_EXEC): code mapped writable or readable first is code all the same. */
+SEC("lsm/file_mprotect")
+int BPF_PROG(bima_protect_mprotect, struct vm_area_struct *vma, unsigned long reqprot,
+	     unsigned long prot, int ret)
+{
+	if (ret != 0)
+		return ret;
+	if (!(prot & PROT_EXEC))
+		return 0;
+	return bima_code_mapped(BPF_CORE_READ(vma, vm_file));
+}
+
+/* A process execs: what it mapped before is gone with its old program. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(bima_protect_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct proc_id id = current_proc();
+
+	bpf_map_delete_elem(&bima_tainted, &id);
+	return 0;
 }
 
 /* What kind of BPF object the file is, by the name of its anonymous inode; its object in *obj. */
@@ -348,7 +400,11 @@ int BPF_PROG(bima_protect_bpf, int cmd, union bpf_attr *attr, unsigned int size,
 	return bima_object(cfg, type, obj) ? protect_refuse(op) : 0;
 }
 
-/* A writable mapping of a map: the ring buffer's consumer position, which frees records. */
+/*
+ * A writable mapping of a map: the ring buffer's consumer position, which
+ * frees records. And an executable one, of anything, into a process that
+ * runs bima (bima_code_mapped).
+ */
 SEC("lsm/mmap_file")
 int BPF_PROG(bima_protect_mmap, struct file *file, unsigned long reqprot, unsigned long prot,
 	     unsigned long flags, int ret)
@@ -359,6 +415,11 @@ int BPF_PROG(bima_protect_mmap, struct file *file, unsigned long reqprot, unsign
 
 	if (ret != 0)
 		return ret;
+	if (prot & PROT_EXEC) {
+		ret = bima_code_mapped(file);
+		if (ret)
+			return ret;
+	}
 	if (!file || !(prot & PROT_WRITE))
 		return 0;
 	cfg = protect_config();
@@ -416,23 +477,27 @@ out:
  * mode, so a later process with its pid is measured like any other (and,
  * under self-protection, nothing is refused until the next daemon claims).
  * No successor can have claimed meanwhile under self-protection: a claim
- * is refused while the daemon recorded is alive (bima_daemon_claim).
+ * is refused while the daemon recorded is alive (bima_daemon_claim). Any
+ * process's exit takes it out of bima_tainted.
  */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(bima_protect_exit, struct task_struct *p)
 {
 	struct bima_config *cfg;
 	struct bima_daemon *d;
+	struct proc_id id;
 	__u32 zero = 0;
 	__u64 tgid;
 
+	if (BPF_CORE_READ(p, signal, live.counter))
+		return 0; /* not its process's last thread */
+	tgid = BPF_CORE_READ(p, tgid);
+	id.tgid = tgid;
+	id.start_boottime = process_start(p);
+	bpf_map_delete_elem(&bima_tainted, &id);
 	cfg = bpf_map_lookup_elem(&bima_config, &zero);
 	d = bpf_map_lookup_elem(&bima_daemon, &zero);
-	if (!cfg || !d)
-		return 0;
-	tgid = BPF_CORE_READ(p, tgid);
-	if (!tgid || tgid != d->tgid || BPF_CORE_READ(p, signal, live.counter) ||
-	    process_start(p) != d->start_boottime)
+	if (!cfg || !d || !tgid || tgid != d->tgid || id.start_boottime != d->start_boottime)
 		return 0;
 	if (__sync_val_compare_and_swap(&d->tgid, tgid, 0) == tgid && cfg->daemon_tgid == tgid)
 		cfg->daemon_tgid = 0;

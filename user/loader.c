@@ -67,6 +67,7 @@ struct loader {
 	struct measure_bpf *skel; /* NULL when the pins were adopted */
 	int events_fd, stats_fd, config_fd, policy_fd, switch_fd, anchors_fd, anchor_fd;
 	int claim_fd; /* bima_daemon_claim */
+	int code_fd;  /* bima_code */
 	bool own_fds; /* the fds are ours to close (adopted), not the skeleton's */
 };
 
@@ -150,20 +151,51 @@ static int claim(int claim_fd)
 }
 
 /*
+ * Record the files this process maps executable, its dynamic loader and
+ * libraries, as bima's code (bima_code): a process that runs bima may map
+ * these under --fail-closed with no daemon, and nothing else keeps its
+ * exemptions. A library replaced meanwhile (an upgrade) is added by the
+ * next daemon; until then a bima that maps the new one is not exempt.
+ */
+static int record_code(int code_fd)
+{
+	struct bima_file_id id;
+	char line[4096 + 128];
+	__u8 one = 1;
+	int err = 0;
+	FILE *f;
+
+	f = fopen("/proc/self/maps", "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (protect_code_line(line, &id) &&
+		    bpf_map_update_elem(code_fd, &id, &one, BPF_ANY))
+			err = err ?: -errno;
+	fclose(f);
+	if (err)
+		pr_warn("cannot record all of bima's libraries in bima_code: %s; with "
+			"--fail-closed and no daemon, a bima that maps the others is denied",
+			strerror(-err));
+	return 0;
+}
+
+/*
  * Claim the objects for this daemon (not measured), and record this
  * build's object id and how it wants to fail; the bima program's inode is
  * let through when failing closed. Updates only what the daemon owns;
  * drops_logged is kept. With events_fd -1, the ring buffer's id for
  * self-protection stays as it was.
  */
-static int write_config(int fd, int claim_fd, int events_fd, const struct loader_opts *opts)
+static int write_config(int fd, int claim_fd, int code_fd, int events_fd,
+			const struct loader_opts *opts)
 {
 	struct bima_config cfg;
 	struct stat st;
 	__u32 zero = 0;
 	int err;
 
-	err = claim(claim_fd);
+	err = claim(claim_fd) ?: record_code(code_fd);
 	if (err)
 		return err;
 	if (bpf_map_lookup_elem(fd, &zero, &cfg))
@@ -336,13 +368,14 @@ static int load(struct loader *l, const struct loader_opts *opts)
 	l->anchors_fd = bpf_map__fd(l->skel->maps.bima_anchors);
 	l->anchor_fd = bpf_program__fd(l->skel->progs.bima_anchor_add);
 	l->claim_fd = bpf_program__fd(l->skel->progs.bima_daemon_claim);
+	l->code_fd = bpf_map__fd(l->skel->maps.bima_code);
 	if (bpf_map_freeze(l->anchors_fd) ||
 	    bpf_map_freeze(bpf_map__fd(l->skel->maps.bima_daemon))) {
 		err = -errno;
 		pr_err("cannot freeze the bima_anchors and bima_daemon maps: %s", strerror(-err));
 		return err;
 	}
-	err = write_config(l->config_fd, l->claim_fd, l->events_fd, opts);
+	err = write_config(l->config_fd, l->claim_fd, l->code_fd, l->events_fd, opts);
 	if (err) {
 		pr_err("cannot configure the BPF programs: %s", strerror(-err));
 		return err;
@@ -361,7 +394,7 @@ static int load(struct loader *l, const struct loader_opts *opts)
 	}
 	err = pin_all(l);
 	/* Again, now that the pin directory, which self-protection covers, exists. */
-	err = err ?: write_config(l->config_fd, l->claim_fd, l->events_fd, opts);
+	err = err ?: write_config(l->config_fd, l->claim_fd, l->code_fd, l->events_fd, opts);
 	if (err)
 		loader_unload(l); /* a partial pin set would only confuse the next start */
 	return err;
@@ -438,8 +471,10 @@ static int open_pins(struct loader *l)
 	l->anchors_fd = bpf_obj_get(PIN("maps", "bima_anchors"));
 	l->anchor_fd = bpf_obj_get(PIN("progs", "bima_anchor_add"));
 	l->claim_fd = bpf_obj_get(PIN("progs", "bima_daemon_claim"));
+	l->code_fd = bpf_obj_get(PIN("maps", "bima_code"));
 	if (l->events_fd >= 0 && l->stats_fd >= 0 && l->config_fd >= 0 && l->policy_fd >= 0 &&
-	    l->switch_fd >= 0 && l->anchors_fd >= 0 && l->anchor_fd >= 0 && l->claim_fd >= 0)
+	    l->switch_fd >= 0 && l->anchors_fd >= 0 && l->anchor_fd >= 0 && l->claim_fd >= 0 &&
+	    l->code_fd >= 0)
 		return 0;
 	pr_err("%s holds an incomplete set of bima's objects (%s); remove it with `bima stop "
 	       "--unload --force` and start again",
@@ -468,7 +503,7 @@ static int adopt(struct loader *l, const struct loader_opts *opts)
 		if (err)
 			return err;
 	}
-	err = write_config(l->config_fd, l->claim_fd, l->events_fd, opts);
+	err = write_config(l->config_fd, l->claim_fd, l->code_fd, l->events_fd, opts);
 	if (err) {
 		pr_err("cannot configure the BPF programs: %s", strerror(-err));
 		return err;
@@ -493,7 +528,7 @@ static struct loader *loader_alloc(void)
 
 	if (l)
 		l->events_fd = l->stats_fd = l->config_fd = l->policy_fd = l->switch_fd =
-			l->anchors_fd = l->anchor_fd = l->claim_fd = -1;
+			l->anchors_fd = l->anchor_fd = l->claim_fd = l->code_fd = -1;
 	return l;
 }
 
@@ -546,6 +581,8 @@ void loader__free(struct loader *l)
 			close(l->anchor_fd);
 		if (l->claim_fd >= 0)
 			close(l->claim_fd);
+		if (l->code_fd >= 0)
+			close(l->code_fd);
 	}
 	measure_bpf__destroy(l->skel); /* the pinned links keep the hooks attached */
 	free(l);
@@ -843,7 +880,7 @@ int loader_claim(const struct loader_opts *opts)
 {
 	struct bpf_map_info info;
 	struct bima_config cfg;
-	int fd, claim_fd, events_fd, err = 0;
+	int fd, claim_fd, code_fd, events_fd, err = 0;
 
 	fd = bpf_obj_get(PIN("maps", "bima_config"));
 	if (fd < 0)
@@ -853,8 +890,10 @@ int loader_claim(const struct loader_opts *opts)
 		return 0;
 	}
 	claim_fd = bpf_obj_get(PIN("progs", "bima_daemon_claim"));
+	code_fd = bpf_obj_get(PIN("maps", "bima_code"));
 	events_fd = get_rdonly(PIN("maps", "bima_events"));
-	err = claim_fd < 0 ? -errno : write_config(fd, claim_fd, events_fd, opts);
+	err = claim_fd < 0 || code_fd < 0 ? -ENOENT
+					  : write_config(fd, claim_fd, code_fd, events_fd, opts);
 	if (err == -EBUSY)
 		pr_err("bima (pid %u) runs, and protects its log and %s: stop it first (`bima "
 		       "stop`)",
@@ -866,6 +905,8 @@ int loader_claim(const struct loader_opts *opts)
 		close(events_fd);
 	if (claim_fd >= 0)
 		close(claim_fd);
+	if (code_fd >= 0)
+		close(code_fd);
 	close(fd);
 	return err;
 }

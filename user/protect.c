@@ -43,6 +43,9 @@ static const struct protect_prog {
 	{ "bima_protect_chown", "path_chown", 3, false, "chown" },
 	{ "bima_protect_bpf", "bpf", 3, true, "changing bima's BPF objects" },
 	{ "bima_protect_mmap", "mmap_file", 4, false, "mapping bima's maps writable" },
+	{ "bima_protect_mprotect", "file_mprotect", 3, false,
+	  "code made executable by mprotect in a process that runs bima" },
+	{ "bima_protect_exec", "sched_process_exec", 0, true, "(an exec ending a taint)" },
 };
 
 #define N_PROGS (sizeof(progs) / sizeof(progs[0]))
@@ -117,6 +120,21 @@ int protect_ident(const char *path, __u64 *dev, __u64 *ino)
 	*dev = (__u64)major(st.st_dev) << 20 | minor(st.st_dev); /* MKDEV() */
 	*ino = st.st_ino;
 	return 0;
+}
+
+bool protect_code_line(const char *line, struct bima_file_id *id)
+{
+	unsigned int major, minor;
+	unsigned long ino;
+	char perms[5];
+
+	if (sscanf(line, "%*x-%*x %4s %*x %x:%x %lu", perms, &major, &minor, &ino) != 4)
+		return false;
+	if (strlen(perms) != 4 || perms[2] != 'x' || !ino)
+		return false;
+	id->dev = (__u64)major << 20 | minor; /* MKDEV(), as the kernel prints s_dev */
+	id->ino = ino;
+	return true;
 }
 
 void protect_select(struct bpf_object *obj, const struct btf *vmlinux)
