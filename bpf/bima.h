@@ -113,6 +113,7 @@ enum bima_protect_op {
 	BIMA_PROTECT_PROG = 9,	    /* run a program (BPF_PROG_TEST_RUN) */
 	BIMA_PROTECT_BPF_LINK = 10, /* detach or update a link */
 	BIMA_PROTECT_OBJ_PIN = 11,  /* pin a map, program or link elsewhere */
+	BIMA_PROTECT_MAP_FD = 12,   /* a read-write fd of the ring buffer, no daemon running */
 };
 
 /*
@@ -141,11 +142,12 @@ enum bima_config_flags {
 	 */
 	BIMA_CFG_FAIL_CLOSED = 1 << 0,
 	/*
-	 * Self-protection: while the daemon (daemon_tgid) runs, no other
+	 * Self-protection: while the daemon (bima_daemon) runs, no other
 	 * process may change the log directory or the pin directory
-	 * (protect_dev, protect_ino) or bima's BPF objects. When the daemon
-	 * exits, the hooks set daemon_tgid to 0, and nothing is refused until
-	 * the next one runs. See "Self-protection" in the README.
+	 * (protect_dev, protect_ino) or bima's BPF objects. While none runs,
+	 * no process may but a bima that starts, nor get a read-write fd of
+	 * the ring buffer; `bima stop --unload` clears the flag, then unpins.
+	 * See "Self-protection" in the README.
 	 */
 	BIMA_CFG_PROTECT = 1 << 1,
 };
@@ -261,6 +263,12 @@ struct bima_anchor {
  * mapped no other code (bpf/protect.bpf.h).
  */
 #define BIMA_CODE_MAX 256
+
+/* Values in bima_code. */
+enum bima_code_kind {
+	BIMA_CODE_LIBRARY = 1, /* a library, or the dynamic loader */
+	BIMA_CODE_PROGRAM = 2, /* the bima program, as upgraded since exempt_ino was taken */
+};
 
 struct bima_file_id {
 	__u64 dev; /* s_dev, kernel encoding (major << 20 | minor) */

@@ -213,19 +213,35 @@ static __always_inline bool is_daemon(void)
 	       d->start_boottime == BPF_CORE_READ(task, group_leader, start_boottime);
 }
 
-static __always_inline bool is_bima(const struct bima_config *cfg, struct inode *inode)
-{
-	return cfg->exempt_ino && BPF_CORE_READ(inode, i_ino) == cfg->exempt_ino &&
-	       BPF_CORE_READ(inode, i_sb, s_dev) == cfg->exempt_dev;
-}
-
 /* bima's code (bima.h): the files a daemon mapped executable; user/loader.c fills it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, BIMA_CODE_MAX);
 	__type(key, struct bima_file_id);
-	__type(value, __u8);
+	__type(value, __u8); /* enum bima_code_kind */
 } bima_code SEC(".maps");
+
+/* Which kind of bima's code inode is (enum bima_code_kind), or 0. */
+static __always_inline __u8 code_kind(const struct bima_config *cfg, struct inode *inode)
+{
+	struct bima_file_id id;
+	__u8 *kind;
+
+	if (!inode)
+		return 0;
+	id.ino = BPF_CORE_READ(inode, i_ino);
+	id.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	if (cfg->exempt_ino && id.ino == cfg->exempt_ino && id.dev == cfg->exempt_dev)
+		return BIMA_CODE_PROGRAM;
+	kind = bpf_map_lookup_elem(&bima_code, &id);
+	return kind ? *kind : 0;
+}
+
+/* Whether inode is the bima program: the daemon's, or an upgrade of it a daemon recorded. */
+static __always_inline bool is_bima(const struct bima_config *cfg, struct inode *inode)
+{
+	return code_kind(cfg, inode) == BIMA_CODE_PROGRAM;
+}
 
 /* A process: its host tgid and its thread group leader's start time. */
 struct proc_id {
@@ -257,15 +273,7 @@ static __always_inline struct proc_id current_proc(void)
 /* Whether inode is bima's code: the bima program, or a file in bima_code. */
 static __always_inline bool bima_code_file(const struct bima_config *cfg, struct inode *inode)
 {
-	struct bima_file_id id;
-
-	if (!inode)
-		return false;
-	if (is_bima(cfg, inode))
-		return true;
-	id.dev = BPF_CORE_READ(inode, i_sb, s_dev);
-	id.ino = BPF_CORE_READ(inode, i_ino);
-	return bpf_map_lookup_elem(&bima_code, &id);
+	return code_kind(cfg, inode) != 0;
 }
 
 /*

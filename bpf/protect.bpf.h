@@ -10,6 +10,10 @@
  *   or updating a link, pinning an object elsewhere. Fds themselves are
  *   given out, read-write too: bpftool 7.1 asks for read-write fds only to
  *   show or dump maps, and programs by id to list them.
+ * While no daemon runs, the same is refused to every process but a bima
+ * that starts (runs_bima_only), and so is a read-write fd of the ring
+ * buffer: the hooks stay attached, and a forger would otherwise have the
+ * log and the ring buffer to themselves until the next daemon starts.
  * Reading stays open to all. A process that runs the bima program and
  * bima's code only (runs_bima_only: no library of its own) is let through
  * on the bpf() side, for `bima policy load`, but not on the file side.
@@ -44,7 +48,12 @@
 
 /*
  * The configuration, if self-protection refuses the current task: it is
- * on, a daemon runs, and the task is not one of its threads. NULL otherwise.
+ * on, and the task is not one of the daemon's threads or, while no daemon
+ * runs, not a bima that starts (runs_bima_only: it claims the objects
+ * before it writes the log). NULL otherwise. With the hooks attached and no
+ * daemon, the log, the pins and the ring buffer stay closed: root could
+ * otherwise take records out of the ring buffer and write the log in their
+ * place before the next daemon starts.
  */
 static __always_inline struct bima_config *protect_config(void)
 {
@@ -56,7 +65,19 @@ static __always_inline struct bima_config *protect_config(void)
 	d = bpf_map_lookup_elem(&bima_daemon, &zero);
 	if (!cfg || !d || !(cfg->flags & BIMA_CFG_PROTECT))
 		return NULL;
-	return d->tgid && !is_daemon() ? cfg : NULL;
+	if (d->tgid)
+		return is_daemon() ? NULL : cfg;
+	return runs_bima_only(cfg) ? NULL : cfg;
+}
+
+/* Whether a daemon runs: self-protection gives out fds of its maps only then. */
+static __always_inline bool daemon_runs(void)
+{
+	struct bima_daemon *d;
+	__u32 zero = 0;
+
+	d = bpf_map_lookup_elem(&bima_daemon, &zero);
+	return d && d->tgid;
 }
 
 /* Count the refusal and remember who it was; the daemon reports it. */
@@ -429,6 +450,29 @@ int BPF_PROG(bima_protect_mmap, struct file *file, unsigned long reqprot, unsign
 	return type == BPF_TYPE_MAP && bima_object(cfg, type, obj)
 		       ? protect_refuse(BIMA_PROTECT_MAP)
 		       : 0;
+}
+
+/*
+ * An fd of a map is made (BPF_OBJ_GET, BPF_MAP_GET_FD_BY_ID). While no
+ * daemon runs, a read-write fd of the ring buffer is refused to all but a
+ * bima that starts: it could take records out (the consumer position),
+ * which a later daemon would never log. Read-only fds, and every fd while
+ * a daemon runs, are given out for inspection (bpftool 7.1 asks for
+ * read-write fds to list maps); what is done with them is refused above.
+ */
+SEC("lsm/bpf_map")
+int BPF_PROG(bima_protect_map_fd, struct bpf_map *map, fmode_t fmode, int ret)
+{
+	struct bima_config *cfg;
+
+	if (ret != 0)
+		return ret;
+	if (!(fmode & FMODE_WRITE) || daemon_runs())
+		return 0;
+	cfg = protect_config();
+	if (!cfg || !cfg->protect_events_id || BPF_CORE_READ(map, id) != cfg->protect_events_id)
+		return 0;
+	return protect_refuse(BIMA_PROTECT_MAP_FD);
 }
 
 /* The start time that, with its tgid, names task's process (bima_daemon). */

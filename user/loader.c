@@ -153,31 +153,56 @@ static int claim(int claim_fd)
 /*
  * Record the files this process maps executable, its dynamic loader and
  * libraries, as bima's code (bima_code): a process that runs bima may map
- * these under --fail-closed with no daemon, and nothing else keeps its
- * exemptions. A library replaced meanwhile (an upgrade) is added by the
- * next daemon; until then a bima that maps the new one is not exempt.
+ * these under --fail-closed, or while self-protection has no daemon, and
+ * nothing else keeps its exemptions. With upgrades, also what the same
+ * paths name now (the bima program as BIMA_CODE_PROGRAM), so that the bima
+ * an upgrade installed can start after this daemon. Errors are warned of.
  */
-static int record_code(int code_fd)
+static void record_code(int code_fd, bool upgrades)
 {
+	char line[4096 + 128], exe[4096], *path, *end;
 	struct bima_file_id id;
-	char line[4096 + 128];
-	__u8 one = 1;
+	struct stat st;
+	ssize_t n;
+	__u8 kind;
 	int err = 0;
 	FILE *f;
 
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	end = strstr(exe, " (deleted)");
+	if (end && !end[10])
+		*end = '\0';
 	f = fopen("/proc/self/maps", "r");
 	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f))
-		if (protect_code_line(line, &id) &&
-		    bpf_map_update_elem(code_fd, &id, &one, BPF_ANY))
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (!protect_code_line(line, &id))
+			continue;
+		kind = BIMA_CODE_LIBRARY;
+		path = strchr(line, '/'); /* the first '/' of a line starts its path */
+		if (path) {
+			path[strcspn(path, "\n")] = '\0';
+			end = strstr(path, " (deleted)"); /* replaced since it was mapped */
+			if (end && !end[10])
+				*end = '\0';
+			if (!strcmp(path, exe))
+				kind = BIMA_CODE_PROGRAM;
+		}
+		if (kind == BIMA_CODE_LIBRARY && bpf_map_update_elem(code_fd, &id, &kind, BPF_ANY))
 			err = err ?: -errno;
+		if (!upgrades || !path || stat(path, &st) || !S_ISREG(st.st_mode))
+			continue;
+		id.dev = (__u64)major(st.st_dev) << 20 | minor(st.st_dev);
+		id.ino = st.st_ino;
+		if (bpf_map_update_elem(code_fd, &id, &kind, BPF_ANY))
+			err = err ?: -errno;
+	}
 	fclose(f);
 	if (err)
-		pr_warn("cannot record all of bima's libraries in bima_code: %s; with "
-			"--fail-closed and no daemon, a bima that maps the others is denied",
+		pr_warn("cannot record all of bima's code in bima_code: %s; a bima that maps "
+			"the rest is not exempt from --fail-closed nor self-protection",
 			strerror(-err));
-	return 0;
 }
 
 /*
@@ -195,9 +220,10 @@ static int write_config(int fd, int claim_fd, int code_fd, int events_fd,
 	__u32 zero = 0;
 	int err;
 
-	err = claim(claim_fd) ?: record_code(code_fd);
+	err = claim(claim_fd);
 	if (err)
 		return err;
+	record_code(code_fd, false);
 	if (bpf_map_lookup_elem(fd, &zero, &cfg))
 		return -errno;
 	if (stat("/proc/self/exe", &st))
@@ -564,6 +590,9 @@ void loader__free(struct loader *l)
 {
 	if (!l)
 		return;
+	/* The daemon lets go: a bima or a library upgraded meanwhile is bima's code too. */
+	if (l->code_fd >= 0)
+		record_code(l->code_fd, true);
 	if (l->own_fds) {
 		if (l->events_fd >= 0)
 			close(l->events_fd);

@@ -43,6 +43,8 @@ static const struct protect_prog {
 	{ "bima_protect_chown", "path_chown", 3, false, "chown" },
 	{ "bima_protect_bpf", "bpf", 3, true, "changing bima's BPF objects" },
 	{ "bima_protect_mmap", "mmap_file", 4, false, "mapping bima's maps writable" },
+	{ "bima_protect_map_fd", "bpf_map", 2, false,
+	  "read-write fds of the ring buffer while no daemon runs" },
 	{ "bima_protect_mprotect", "file_mprotect", 3, false,
 	  "code made executable by mprotect in a process that runs bima" },
 	{ "bima_protect_exec", "sched_process_exec", 0, true, "(an exec ending a taint)" },
@@ -258,6 +260,7 @@ void protect_report(const struct bima_stats *st, uint64_t *reported)
 		[BIMA_PROTECT_PROG] = "run a program",
 		[BIMA_PROTECT_BPF_LINK] = "detach or update a link",
 		[BIMA_PROTECT_OBJ_PIN] = "pin an object",
+		[BIMA_PROTECT_MAP_FD] = "a read-write fd of the ring buffer",
 	};
 	uint32_t op = st->protect_last_op;
 
