@@ -32,6 +32,7 @@
 #define BIMA_PROTECT_BPF_H
 
 #define PROT_WRITE 0x2
+#define MAP_SHARED 0x01 /* and MAP_SHARED_VALIDATE, 0x03 */
 #define EBUSY 16
 
 /*
@@ -208,6 +209,57 @@ int BPF_PROG(bima_protect_rename, struct inode *old_dir, struct dentry *old_dent
 	if (ret != 0)
 		return ret;
 	return protect_names(old_dentry, new_dentry, BIMA_PROTECT_RENAME);
+}
+
+/*
+ * Whether the file lies on the filesystem of a protected directory: the
+ * cheap test first, for the hooks that run on every write (pipes and
+ * sockets included).
+ */
+static __always_inline bool protected_fs(const struct bima_config *cfg, struct file *file)
+{
+	__u64 dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
+
+	return (cfg->protect_ino[0] && dev == cfg->protect_dev[0]) ||
+	       (cfg->protect_ino[1] && dev == cfg->protect_dev[1]);
+}
+
+/* The verdict on writing (op) through file, an fd that may predate the daemon or protection. */
+static __always_inline int protect_fd(struct file *file, enum bima_protect_op op)
+{
+	struct bima_config *cfg;
+	__u32 zero = 0;
+
+	cfg = bpf_map_lookup_elem(&bima_config, &zero);
+	if (!cfg || !(cfg->flags & BIMA_CFG_PROTECT) || !protected_fs(cfg, file))
+		return 0;
+	return protect_names(BPF_CORE_READ(file, f_path.dentry), NULL, op);
+}
+
+/*
+ * write(2) and the like through an fd opened for writing before the hooks
+ * protected the file (before the daemon started with protection, or while
+ * it was off): opening is refused above, this refuses the writes. Runs on
+ * every read and write on the host: a mask test, then one map lookup and
+ * the file's device for writes, the walk only on a protected filesystem.
+ */
+SEC("lsm/file_permission")
+int BPF_PROG(bima_protect_write, struct file *file, int mask, int ret)
+{
+	if (ret != 0)
+		return ret;
+	if (!(mask & (BIMA_MAY_WRITE | BIMA_MAY_APPEND)))
+		return 0;
+	return protect_fd(file, BIMA_PROTECT_WRITE);
+}
+
+/* ftruncate(2) through such an fd: Linux 6.2 and later; before, it meets path_truncate. */
+SEC("lsm/file_truncate")
+int BPF_PROG(bima_protect_ftruncate, struct file *file, int ret)
+{
+	if (ret != 0)
+		return ret;
+	return protect_fd(file, BIMA_PROTECT_TRUNCATE);
 }
 
 /* truncate(2) by name; opening for writing, which ftruncate(2) needs, is refused above. */
@@ -444,7 +496,13 @@ int BPF_PROG(bima_protect_mmap, struct file *file, unsigned long reqprot, unsign
 	if (!file || !(prot & PROT_WRITE))
 		return 0;
 	cfg = protect_config();
-	if (!cfg || bima_program_runs(cfg))
+	if (!cfg)
+		return 0;
+	/* A shared writable mapping of a protected file, through an fd that predates protection */
+	if ((flags & MAP_SHARED) && protected_fs(cfg, file) &&
+	    protected_dentry(cfg, BPF_CORE_READ(file, f_path.dentry)))
+		return protect_refuse(BIMA_PROTECT_WRITE);
+	if (bima_program_runs(cfg))
 		return 0;
 	type = file_bpf_object(file, &obj);
 	return type == BPF_TYPE_MAP && bima_object(cfg, type, obj)

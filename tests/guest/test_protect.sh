@@ -26,7 +26,9 @@
 # SIGKILLed daemon's pid (ns_last_pid) is measured; a daemon in a PID
 # namespace is known by its host pid. With no daemon, bima with a library
 # of its own (LD_PRELOAD) may not put a policy in force, plain bima may;
-# a bima upgraded while its daemon ran starts after it.
+# a bima upgraded while its daemon ran starts after it. A descriptor
+# opened for writing before the daemon protected the log cannot write,
+# ftruncate or map it shared and writable.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib.sh"
@@ -373,6 +375,46 @@ check_grep "the upgraded program starts with no daemon and adopts the pins" 'ado
 stop_bima
 "$work/bin/bima-up" stop --unload --log-dir "$work/log-up" --tcti "$tcti" --pcr 14 >/dev/null 2>&1
 check "and removes them" test ! -e "$pins"
+
+# 13. A descriptor opened for writing before protection began: its writes are refused.
+start_bima "$work/old1.out" --log-dir "$work/log-old" --tcti "$tcti" --pcr 15 || exit 1
+"$bima" stop --unload --log-dir "$work/log-old" --tcti "$tcti" --pcr 15 >/dev/null 2>&1
+wait "$bima_pid" 2>/dev/null
+old_seg=$(ls "$work"/log-old/epoch-*/segment-*.bin | tail -n 1)
+python3 - "$old_seg" "$work/old.ready" "$work/old.go" "$work/old.result" <<'PY' &
+import errno, mmap, os, sys, time
+seg, ready, go, out = sys.argv[1:5]
+fd = os.open(seg, os.O_WRONLY | os.O_APPEND)
+rw = os.open(seg, os.O_RDWR)  # a shared writable mapping needs one without O_APPEND
+open(ready, "w").close()
+while not os.path.exists(go):
+    time.sleep(0.1)
+res = []
+for name, op in (("write", lambda: os.write(fd, b"forged entry")),
+                 ("ftruncate", lambda: os.ftruncate(fd, os.fstat(fd).st_size)),  # same size
+                 ("mmap-shared", lambda: mmap.mmap(rw, 0, mmap.MAP_SHARED, mmap.PROT_WRITE))):
+    try:
+        op()
+        res.append(name + " ok")
+    except OSError as e:
+        res.append(name + " " + errno.errorcode.get(e.errno, str(e.errno)))
+with open(out, "w") as f:
+    f.write("\n".join(res) + "\n")
+PY
+old_pid=$!
+until [ -e "$work/old.ready" ]; do sleep 0.1; done
+start_bima "$work/old2.out" --log-dir "$work/log-old" --tcti "$tcti" --pcr 15 || exit 1
+size_before=$(stat -c %s "$old_seg")
+touch "$work/old.go"
+wait "$old_pid"
+sed 's/^/    old fd| /' "$work/old.result"
+check_grep "a write through an fd opened before the daemon started: EPERM" '^write EPERM$' "$work/old.result"
+check_grep "a shared writable mapping through it: EPERM" '^mmap-shared EPERM$' "$work/old.result"
+# (ftruncate(2) meets file_truncate since Linux 6.2, path_truncate before)
+check_grep "ftruncate through it: EPERM" '^ftruncate EPERM$' "$work/old.result"
+check_eq "the segment did not grow" "$(stat -c %s "$old_seg")" "$size_before"
+stop_bima
+"$bima" stop --unload --log-dir "$work/log-old" --tcti "$tcti" --pcr 15 >/dev/null 2>&1
 
 grep -v 'debug' "$work/bima1.out" | sed 's/^/    bima| /'
 sed 's/^/    verify| /' "$work/verify1.txt"
