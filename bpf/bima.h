@@ -113,6 +113,7 @@ enum bima_protect_op {
 	BIMA_PROTECT_PROG = 9,	    /* run a program (BPF_PROG_TEST_RUN) */
 	BIMA_PROTECT_BPF_LINK = 10, /* detach or update a link */
 	BIMA_PROTECT_OBJ_PIN = 11,  /* pin a map, program or link elsewhere */
+	BIMA_PROTECT_MAP_FD = 12,   /* a read-write fd of the ring buffer, no daemon running */
 };
 
 /*
@@ -156,11 +157,12 @@ enum bima_config_flags {
 	 */
 	BIMA_CFG_FAIL_CLOSED = 1 << 0,
 	/*
-	 * Self-protection: while the daemon (daemon_tgid) runs, no other
+	 * Self-protection: while the daemon (bima_daemon) runs, no other
 	 * process may change the log directory or the pin directory
-	 * (protect_dev, protect_ino) or bima's BPF objects. When the daemon
-	 * exits, the hooks set daemon_tgid to 0, and nothing is refused until
-	 * the next one runs. See "Self-protection" in the README.
+	 * (protect_dev, protect_ino) or bima's BPF objects. While none runs,
+	 * no process may but a bima that starts, nor get a read-write fd of
+	 * the ring buffer; `bima stop --unload` clears the flag, then unpins.
+	 * See "Self-protection" in the README.
 	 */
 	BIMA_CFG_PROTECT = 1 << 1,
 };
@@ -270,9 +272,47 @@ struct bima_anchor {
 
 #define BIMA_OBJECT_ID_LEN 32
 
+/*
+ * bima's code: the files a daemon mapped executable (its dynamic loader and
+ * libraries), keys of the bima_code map, which user/loader.c fills from
+ * /proc/self/maps when the daemon claims the objects. A process running the
+ * bima program is exempt (fail-closed, self-protection) only while it has
+ * mapped no other code (bpf/protect.bpf.h).
+ */
+#define BIMA_CODE_MAX 256
+
+/* Values in bima_code. */
+enum bima_code_kind {
+	BIMA_CODE_LIBRARY = 1, /* a library, or the dynamic loader */
+	BIMA_CODE_PROGRAM = 2, /* the bima program, as upgraded since exempt_ino was taken */
+};
+
+struct bima_file_id {
+	__u64 dev; /* s_dev, kernel encoding (major << 20 | minor) */
+	__u64 ino; /* i_ino */
+};
+
+/*
+ * Value of the single entry of the bima_daemon map: which process is the
+ * daemon, whose own operations are not measured (no feedback) and which
+ * self-protection lets through. Written only by BPF, never from the
+ * syscall side (the loader freezes the map): bima_daemon_claim records the
+ * process that runs it, as the kernel sees it, and the hook on
+ * sched_process_exit clears it when that process exits, in every mode. A
+ * pid can be reused; a pid with the start time of its process cannot.
+ */
+struct bima_daemon {
+	__u64 tgid; /* the host (initial PID namespace) tgid; 0: no daemon (64 bits: cmpxchg) */
+	__u64 start_boottime; /* its thread group leader's task_struct.start_boottime */
+};
+
 /* Value of the single entry of the bima_config map, written by the daemon. */
 struct bima_config {
-	__u32 daemon_tgid;  /* events from this process are not measured (no feedback) */
+	/*
+	 * The daemon's host pid, for `bima stop` and `bima status`; set and
+	 * cleared by BPF with bima_daemon, which is what the hooks compare.
+	 */
+	__u32 daemon_tgid;
 	__u32 flags;	    /* enum bima_config_flags */
 	__u64 heartbeat_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) of the daemon's last sign of life
 			     */

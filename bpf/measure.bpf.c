@@ -55,6 +55,14 @@ struct {
 	__type(value, struct bima_config);
 } bima_config SEC(".maps");
 
+/* Which process is the daemon (bima.h); written only by BPF: the loader freezes it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bima_daemon);
+} bima_daemon SEC(".maps");
+
 /*
  * The measurement policy: two slots, bima_stats.policy_gen & 1 in force.
  * Written from userspace (the idle slot only) and switched by
@@ -192,25 +200,130 @@ static __always_inline __u32 fill_path(struct file *file, struct scratch *s)
 	return n > 0 ? n : 0;
 }
 
+/*
+ * Whether the current task is one of the daemon's threads: its tgid, and
+ * its process's start time, which a process that reuses the pid has not.
+ */
+static __always_inline bool is_daemon(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 zero = 0;
+	struct bima_daemon *d = bpf_map_lookup_elem(&bima_daemon, &zero);
+
+	return d && d->tgid && d->tgid == tgid &&
+	       d->start_boottime == BPF_CORE_READ(task, group_leader, start_boottime);
+}
+
+/* bima's code (bima.h): the files a daemon mapped executable; user/loader.c fills it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BIMA_CODE_MAX);
+	__type(key, struct bima_file_id);
+	__type(value, __u8); /* enum bima_code_kind */
+} bima_code SEC(".maps");
+
+/* Which kind of bima's code inode is (enum bima_code_kind), or 0. */
+static __always_inline __u8 code_kind(const struct bima_config *cfg, struct inode *inode)
+{
+	struct bima_file_id id;
+	__u8 *kind;
+
+	if (!inode)
+		return 0;
+	id.ino = BPF_CORE_READ(inode, i_ino);
+	id.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	if (cfg->exempt_ino && id.ino == cfg->exempt_ino && id.dev == cfg->exempt_dev)
+		return BIMA_CODE_PROGRAM;
+	kind = bpf_map_lookup_elem(&bima_code, &id);
+	return kind ? *kind : 0;
+}
+
+/* Whether inode is the bima program: the daemon's, or an upgrade of it a daemon recorded. */
 static __always_inline bool is_bima(const struct bima_config *cfg, struct inode *inode)
 {
-	return cfg->exempt_ino && BPF_CORE_READ(inode, i_ino) == cfg->exempt_ino &&
-	       BPF_CORE_READ(inode, i_sb, s_dev) == cfg->exempt_dev;
+	return code_kind(cfg, inode) == BIMA_CODE_PROGRAM;
+}
+
+/* A process: its host tgid and its thread group leader's start time. */
+struct proc_id {
+	__u64 tgid;
+	__u64 start_boottime;
+};
+
+/*
+ * Processes running the bima program that mapped executable code that is
+ * not bima's (bpf/protect.bpf.h): they get none of bima's exemptions. An
+ * entry goes when its process execs or exits.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct proc_id);
+	__type(value, __u8);
+} bima_tainted SEC(".maps");
+
+static __always_inline struct proc_id current_proc(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct proc_id id = { .tgid = bpf_get_current_pid_tgid() >> 32 };
+
+	id.start_boottime = BPF_CORE_READ(task, group_leader, start_boottime);
+	return id;
+}
+
+/* Whether inode is bima's code: the bima program, or a file in bima_code. */
+static __always_inline bool bima_code_file(const struct bima_config *cfg, struct inode *inode)
+{
+	return code_kind(cfg, inode) != 0;
 }
 
 /*
- * Whether an operation whose measurement cannot be recorded is denied: under
- * BIMA_CFG_FAIL_CLOSED, unless the file is the bima program or the task runs
- * it (its loader maps its libraries), so a daemon can always start again.
+ * Whether the current task runs bima's code only: its program is bima and
+ * its process has mapped no other code (bima_tainted). Not a process that
+ * runs bima with a library of its own (LD_PRELOAD, LD_AUDIT, dlopen), whose
+ * code would ride on bima's exemptions.
  */
-static __always_inline bool fail_closed(const struct bima_config *cfg, struct file *file)
+static __always_inline bool runs_bima_only(const struct bima_config *cfg)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
+	struct proc_id id;
+
+	if (!is_bima(cfg, BPF_CORE_READ(task, mm, exe_file, f_inode)))
+		return false;
+	id = current_proc();
+	return !bpf_map_lookup_elem(&bima_tainted, &id);
+}
+
+/*
+ * Whether an operation whose measurement cannot be recorded is denied:
+ * under BIMA_CFG_FAIL_CLOSED, unless it is bima starting, so that a daemon
+ * can always start again: exec'ing or mapping the bima program, and, by a
+ * process that runs bima's code only (runs_bima_only), mapping bima's
+ * libraries (bima_code), opening files and getting BPF programs. Not the
+ * exec of another program from bima, nor a kernel read, nor mapping any
+ * other code: such code, once mapped, would run unmeasured.
+ */
+static __always_inline bool fail_closed(const struct bima_config *cfg, struct file *file,
+					enum bima_hook hook)
+{
+	struct inode *inode = file ? BPF_CORE_READ(file, f_inode) : NULL;
 
 	if (!(cfg->flags & BIMA_CFG_FAIL_CLOSED))
 		return false;
-	return !is_bima(cfg, BPF_CORE_READ(file, f_inode)) &&
-	       !is_bima(cfg, BPF_CORE_READ(task, mm, exe_file, f_inode));
+	if (inode && is_bima(cfg, inode))
+		return false;
+	if (!runs_bima_only(cfg))
+		return true;
+	switch (hook) {
+	case BIMA_HOOK_MMAP_CHECK:
+		return !bima_code_file(cfg, inode);
+	case BIMA_HOOK_FILE_CHECK:
+	case BIMA_HOOK_BPF_CHECK:
+		return false;
+	default:
+		return true;
+	}
 }
 
 /* What a rule is matched against: the operation, the task and the file. */
@@ -582,7 +695,7 @@ static __always_inline int measure_file(struct file *file, enum bima_hook hook, 
 	s = bpf_map_lookup_elem(&bima_scratch, &zero);
 	if (!cfg || !st || !s || !inode)
 		return 0;
-	if (cfg->daemon_tgid == bpf_get_current_pid_tgid() >> 32)
+	if (is_daemon())
 		return 0; /* no feedback from the daemon's own reads */
 	if ((BPF_CORE_READ(inode, i_mode) & S_IFMT) != S_IFREG)
 		return 0;	 /* as IMA: regular files only */
@@ -612,7 +725,7 @@ static __always_inline int measure_file(struct file *file, enum bima_hook hook, 
 	/* After the policy: only what it would measure, or a violation, pays for the walk. */
 	if (own_file(cfg, file))
 		return 0;
-	closed = fail_closed(cfg, file);
+	closed = fail_closed(cfg, file, hook);
 	if (daemon_gone(cfg, st, closed))
 		return -EPERM;
 
@@ -652,7 +765,7 @@ static __always_inline int check_violations(struct file *file, enum bima_hook ho
 
 	cfg = bpf_map_lookup_elem(&bima_config, &zero);
 	st = bpf_map_lookup_elem(&bima_stats, &zero);
-	if (!cfg || !st || !inode || cfg->daemon_tgid == bpf_get_current_pid_tgid() >> 32)
+	if (!cfg || !st || !inode || is_daemon())
 		return 0;
 	if (BPF_CORE_READ(file, f_mode) & FMODE_WRITE) {
 		if (!bpf_core_field_exists(inode->i_readcount) ||
@@ -781,7 +894,7 @@ int BPF_PROG(bima_kernel_load_data, enum kernel_load_data_id id, bool contents, 
 	s = bpf_map_lookup_elem(&bima_scratch, &zero);
 	if (!cfg || !st || !s || !policy_measures(NULL, w.hook, BIMA_MAY_READ, st))
 		return 0;
-	closed = fail_closed(cfg, NULL);
+	closed = fail_closed(cfg, NULL, w.hook);
 	if (daemon_gone(cfg, st, closed))
 		return -EPERM;
 	__sync_fetch_and_add(&st->hash_errors, 1);
@@ -819,13 +932,13 @@ int BPF_PROG(bima_bpf_prog, struct bpf_prog *prog, int ret)
 	cfg = bpf_map_lookup_elem(&bima_config, &zero);
 	st = bpf_map_lookup_elem(&bima_stats, &zero);
 	s = bpf_map_lookup_elem(&bima_scratch, &zero);
-	if (!cfg || !st || !s || cfg->daemon_tgid == bpf_get_current_pid_tgid() >> 32)
+	if (!cfg || !st || !s || is_daemon())
 		return 0;
 	id = BPF_CORE_READ(prog, aux, id);
 	if (bpf_map_lookup_elem(&bima_progs_seen, &id) ||
 	    !policy_measures(NULL, BIMA_HOOK_BPF_CHECK, 0, st))
 		return 0;
-	closed = fail_closed(cfg, NULL);
+	closed = fail_closed(cfg, NULL, BIMA_HOOK_BPF_CHECK);
 	if (daemon_gone(cfg, st, closed))
 		return -EPERM;
 	bpf_probe_read_kernel(digest, BPF_TAG_SIZE, &prog->tag);

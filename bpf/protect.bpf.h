@@ -10,13 +10,20 @@
  *   or updating a link, pinning an object elsewhere. Fds themselves are
  *   given out, read-write too: bpftool 7.1 asks for read-write fds only to
  *   show or dump maps, and programs by id to list them.
- * Reading stays open to all. The bima program itself (exempt_ino) is let
- * through on the bpf() side, for `bima policy load`, but not on the file side.
+ * While no daemon runs, the same is refused to every process but a bima
+ * that starts (runs_bima_only), and so is a read-write fd of the ring
+ * buffer: the hooks stay attached, and a forger would otherwise have the
+ * log and the ring buffer to themselves until the next daemon starts.
+ * Reading stays open to all. A process that runs the bima program and
+ * bima's code only (runs_bima_only: no library of its own) is let through
+ * on the bpf() side, for `bima policy load`, but not on the file side.
  *
- * When the daemon's last thread exits, bima_protect_exit sets daemon_tgid
- * to 0: nothing is refused until the next daemon runs, which can so take
- * over after a crash or a SIGKILL, and a dead daemon never locks anyone
- * out (nor does a pid reused by another process inherit its rights).
+ * The daemon is the process that ran bima_daemon_claim (bima_daemon: host
+ * tgid and start time). When its last thread exits, bima_protect_exit
+ * clears the claim, in every mode: nothing is refused until the next
+ * daemon claims, which can so take over after a crash or a SIGKILL, and a
+ * dead daemon never locks anyone out (nor does a process that reuses its
+ * pid inherit its rights or its exemption from measurement).
  *
  * Included by measure.bpf.c: the programs share its maps and are loaded,
  * attached and pinned with them (user/protect.c lists them).
@@ -25,6 +32,8 @@
 #define BIMA_PROTECT_BPF_H
 
 #define PROT_WRITE 0x2
+#define MAP_SHARED 0x01 /* and MAP_SHARED_VALIDATE, 0x03 */
+#define EBUSY 16
 
 /*
  * How far up a dentry's ancestors are compared with the protected
@@ -40,17 +49,36 @@
 
 /*
  * The configuration, if self-protection refuses the current task: it is
- * on, a daemon runs, and the task is not one of its threads. NULL otherwise.
+ * on, and the task is not one of the daemon's threads or, while no daemon
+ * runs, not a bima that starts (runs_bima_only: it claims the objects
+ * before it writes the log). NULL otherwise. With the hooks attached and no
+ * daemon, the log, the pins and the ring buffer stay closed: root could
+ * otherwise take records out of the ring buffer and write the log in their
+ * place before the next daemon starts.
  */
 static __always_inline struct bima_config *protect_config(void)
 {
-	__u32 zero = 0, tgid = bpf_get_current_pid_tgid() >> 32, daemon;
-	struct bima_config *cfg = bpf_map_lookup_elem(&bima_config, &zero);
+	struct bima_config *cfg;
+	struct bima_daemon *d;
+	__u32 zero = 0;
 
-	if (!cfg || !(cfg->flags & BIMA_CFG_PROTECT))
+	cfg = bpf_map_lookup_elem(&bima_config, &zero);
+	d = bpf_map_lookup_elem(&bima_daemon, &zero);
+	if (!cfg || !d || !(cfg->flags & BIMA_CFG_PROTECT))
 		return NULL;
-	daemon = cfg->daemon_tgid;
-	return daemon && daemon != tgid ? cfg : NULL;
+	if (d->tgid)
+		return is_daemon() ? NULL : cfg;
+	return runs_bima_only(cfg) ? NULL : cfg;
+}
+
+/* Whether a daemon runs: self-protection gives out fds of its maps only then. */
+static __always_inline bool daemon_runs(void)
+{
+	struct bima_daemon *d;
+	__u32 zero = 0;
+
+	d = bpf_map_lookup_elem(&bima_daemon, &zero);
+	return d && d->tgid;
 }
 
 /* Count the refusal and remember who it was; the daemon reports it. */
@@ -183,6 +211,57 @@ int BPF_PROG(bima_protect_rename, struct inode *old_dir, struct dentry *old_dent
 	return protect_names(old_dentry, new_dentry, BIMA_PROTECT_RENAME);
 }
 
+/*
+ * Whether the file lies on the filesystem of a protected directory: the
+ * cheap test first, for the hooks that run on every write (pipes and
+ * sockets included).
+ */
+static __always_inline bool protected_fs(const struct bima_config *cfg, struct file *file)
+{
+	__u64 dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
+
+	return (cfg->protect_ino[0] && dev == cfg->protect_dev[0]) ||
+	       (cfg->protect_ino[1] && dev == cfg->protect_dev[1]);
+}
+
+/* The verdict on writing (op) through file, an fd that may predate the daemon or protection. */
+static __always_inline int protect_fd(struct file *file, enum bima_protect_op op)
+{
+	struct bima_config *cfg;
+	__u32 zero = 0;
+
+	cfg = bpf_map_lookup_elem(&bima_config, &zero);
+	if (!cfg || !(cfg->flags & BIMA_CFG_PROTECT) || !protected_fs(cfg, file))
+		return 0;
+	return protect_names(BPF_CORE_READ(file, f_path.dentry), NULL, op);
+}
+
+/*
+ * write(2) and the like through an fd opened for writing before the hooks
+ * protected the file (before the daemon started with protection, or while
+ * it was off): opening is refused above, this refuses the writes. Runs on
+ * every read and write on the host: a mask test, then one map lookup and
+ * the file's device for writes, the walk only on a protected filesystem.
+ */
+SEC("lsm/file_permission")
+int BPF_PROG(bima_protect_write, struct file *file, int mask, int ret)
+{
+	if (ret != 0)
+		return ret;
+	if (!(mask & (BIMA_MAY_WRITE | BIMA_MAY_APPEND)))
+		return 0;
+	return protect_fd(file, BIMA_PROTECT_WRITE);
+}
+
+/* ftruncate(2) through such an fd: Linux 6.2 and later; before, it meets path_truncate. */
+SEC("lsm/file_truncate")
+int BPF_PROG(bima_protect_ftruncate, struct file *file, int ret)
+{
+	if (ret != 0)
+		return ret;
+	return protect_fd(file, BIMA_PROTECT_TRUNCATE);
+}
+
 /* truncate(2) by name; opening for writing, which ftruncate(2) needs, is refused above. */
 SEC("lsm/path_truncate")
 int BPF_PROG(bima_protect_truncate, const struct path *path, int ret)
@@ -212,12 +291,61 @@ int bima_protect_chown(unsigned long long *ctx)
 	return protect_names(BPF_CORE_READ(path, dentry), NULL, BIMA_PROTECT_ATTR);
 }
 
-/* Whether the task runs the bima program (the inode the daemon runs), as `bima policy load`. */
+/*
+ * Whether the task runs the bima program (the inode the daemon runs), as
+ * `bima policy load`, and bima's code only: not a library of its own
+ * (runs_bima_only in measure.bpf.c).
+ */
 static __always_inline bool bima_program_runs(const struct bima_config *cfg)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	return runs_bima_only(cfg);
+}
 
-	return is_bima(cfg, BPF_CORE_READ(task, mm, exe_file, f_inode));
+/*
+ * Code is mapped executable (file NULL: anonymous memory). In a process
+ * that runs the bima program, code that is not bima's (the program, or a
+ * library in bima_code) ends its exemptions: the process is recorded in
+ * bima_tainted until it execs or exits. If it cannot be recorded (the map
+ * is full), the mapping is refused instead. Every mode, and cheap for the
+ * rest: one map lookup and the task's program.
+ */
+static __always_inline int bima_code_mapped(struct file *file)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct bima_config *cfg;
+	struct proc_id id;
+	__u32 zero = 0;
+	__u8 one = 1;
+
+	cfg = bpf_map_lookup_elem(&bima_config, &zero);
+	if (!cfg || !is_bima(cfg, BPF_CORE_READ(task, mm, exe_file, f_inode)))
+		return 0;
+	if (file && bima_code_file(cfg, BPF_CORE_READ(file, f_inode)))
+		return 0;
+	id = current_proc();
+	return bpf_map_update_elem(&bima_tainted, &id, &one, BPF_ANY) ? -EPERM : 0;
+}
+
+/* mprotect(PROT_EXEC): code mapped writable or readable first is code all the same. */
+SEC("lsm/file_mprotect")
+int BPF_PROG(bima_protect_mprotect, struct vm_area_struct *vma, unsigned long reqprot,
+	     unsigned long prot, int ret)
+{
+	if (ret != 0)
+		return ret;
+	if (!(prot & PROT_EXEC))
+		return 0;
+	return bima_code_mapped(BPF_CORE_READ(vma, vm_file));
+}
+
+/* A process execs: what it mapped before is gone with its old program. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(bima_protect_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct proc_id id = current_proc();
+
+	bpf_map_delete_elem(&bima_tainted, &id);
+	return 0;
 }
 
 /* What kind of BPF object the file is, by the name of its anonymous inode; its object in *obj. */
@@ -345,7 +473,11 @@ int BPF_PROG(bima_protect_bpf, int cmd, union bpf_attr *attr, unsigned int size,
 	return bima_object(cfg, type, obj) ? protect_refuse(op) : 0;
 }
 
-/* A writable mapping of a map: the ring buffer's consumer position, which frees records. */
+/*
+ * A writable mapping of a map: the ring buffer's consumer position, which
+ * frees records. And an executable one, of anything, into a process that
+ * runs bima (bima_code_mapped).
+ */
 SEC("lsm/mmap_file")
 int BPF_PROG(bima_protect_mmap, struct file *file, unsigned long reqprot, unsigned long prot,
 	     unsigned long flags, int ret)
@@ -356,10 +488,21 @@ int BPF_PROG(bima_protect_mmap, struct file *file, unsigned long reqprot, unsign
 
 	if (ret != 0)
 		return ret;
+	if (prot & PROT_EXEC) {
+		ret = bima_code_mapped(file);
+		if (ret)
+			return ret;
+	}
 	if (!file || !(prot & PROT_WRITE))
 		return 0;
 	cfg = protect_config();
-	if (!cfg || bima_program_runs(cfg))
+	if (!cfg)
+		return 0;
+	/* A shared writable mapping of a protected file, through an fd that predates protection */
+	if ((flags & MAP_SHARED) && protected_fs(cfg, file) &&
+	    protected_dentry(cfg, BPF_CORE_READ(file, f_path.dentry)))
+		return protect_refuse(BIMA_PROTECT_WRITE);
+	if (bima_program_runs(cfg))
 		return 0;
 	type = file_bpf_object(file, &obj);
 	return type == BPF_TYPE_MAP && bima_object(cfg, type, obj)
@@ -368,23 +511,98 @@ int BPF_PROG(bima_protect_mmap, struct file *file, unsigned long reqprot, unsign
 }
 
 /*
- * The daemon's last thread exits: nothing is refused until the next daemon
- * writes its pid. No successor can have written it meanwhile: a daemon
- * takes over only once daemon_tgid is 0 (loader_claim).
+ * An fd of a map is made (BPF_OBJ_GET, BPF_MAP_GET_FD_BY_ID). While no
+ * daemon runs, a read-write fd of the ring buffer is refused to all but a
+ * bima that starts: it could take records out (the consumer position),
+ * which a later daemon would never log. Read-only fds, and every fd while
+ * a daemon runs, are given out for inspection (bpftool 7.1 asks for
+ * read-write fds to list maps); what is done with them is refused above.
+ */
+SEC("lsm/bpf_map")
+int BPF_PROG(bima_protect_map_fd, struct bpf_map *map, fmode_t fmode, int ret)
+{
+	struct bima_config *cfg;
+
+	if (ret != 0)
+		return ret;
+	if (!(fmode & FMODE_WRITE) || daemon_runs())
+		return 0;
+	cfg = protect_config();
+	if (!cfg || !cfg->protect_events_id || BPF_CORE_READ(map, id) != cfg->protect_events_id)
+		return 0;
+	return protect_refuse(BIMA_PROTECT_MAP_FD);
+}
+
+/* The start time that, with its tgid, names task's process (bima_daemon). */
+static __always_inline __u64 process_start(struct task_struct *task)
+{
+	return BPF_CORE_READ(task, group_leader, start_boottime);
+}
+
+/*
+ * Make the process that runs this (BPF_PROG_RUN, by `bima run` before it
+ * writes the log) the daemon, as the kernel knows it: its host tgid and its
+ * start time, not a pid userspace hands in, which a PID namespace would
+ * change and a later process could reuse. -EBUSY, claiming nothing, while
+ * self-protection is on and another daemon is alive: its exit clears the
+ * claim (bima_protect_exit), so a daemon recorded is a daemon running.
+ */
+SEC("syscall")
+int bima_daemon_claim(void *ctx)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u64 tgid = bpf_get_current_pid_tgid() >> 32, cur, start = process_start(task);
+	__u32 zero = 0;
+	struct bima_config *cfg;
+	struct bima_daemon *d;
+
+	cfg = bpf_map_lookup_elem(&bima_config, &zero);
+	d = bpf_map_lookup_elem(&bima_daemon, &zero);
+	if (!cfg || !d)
+		return -EINVAL;
+	cur = d->tgid;
+	if (cur == tgid && d->start_boottime == start)
+		goto out; /* already the daemon */
+	if (cur && (cfg->flags & BIMA_CFG_PROTECT))
+		return -EBUSY;
+	if (__sync_val_compare_and_swap(&d->tgid, cur, 0) != cur)
+		return -EBUSY; /* another claim, or an exit, came first */
+	d->start_boottime = start;
+	d->tgid = tgid;
+out:
+	cfg->daemon_tgid = tgid;
+	return 0;
+}
+
+/*
+ * The daemon's last thread exits: it is no longer the daemon, in every
+ * mode, so a later process with its pid is measured like any other (and,
+ * under self-protection, nothing is refused until the next daemon claims).
+ * No successor can have claimed meanwhile under self-protection: a claim
+ * is refused while the daemon recorded is alive (bima_daemon_claim). Any
+ * process's exit takes it out of bima_tainted.
  */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(bima_protect_exit, struct task_struct *p)
 {
 	struct bima_config *cfg;
-	__u32 zero = 0, tgid;
+	struct bima_daemon *d;
+	struct proc_id id;
+	__u32 zero = 0;
+	__u64 tgid;
 
-	cfg = bpf_map_lookup_elem(&bima_config, &zero);
-	if (!cfg || !(cfg->flags & BIMA_CFG_PROTECT))
-		return 0;
+	if (BPF_CORE_READ(p, signal, live.counter))
+		return 0; /* not its process's last thread */
 	tgid = BPF_CORE_READ(p, tgid);
-	if (!tgid || tgid != cfg->daemon_tgid || BPF_CORE_READ(p, signal, live.counter))
+	id.tgid = tgid;
+	id.start_boottime = process_start(p);
+	bpf_map_delete_elem(&bima_tainted, &id);
+	cfg = bpf_map_lookup_elem(&bima_config, &zero);
+	d = bpf_map_lookup_elem(&bima_daemon, &zero);
+	if (!cfg || !d || !tgid || tgid != d->tgid || id.start_boottime != d->start_boottime)
 		return 0;
-	cfg->daemon_tgid = 0;
+	if (__sync_val_compare_and_swap(&d->tgid, tgid, 0) == tgid && cfg->daemon_tgid == tgid)
+		cfg->daemon_tgid = 0;
 	return 0;
 }
 

@@ -67,6 +67,8 @@ static bool hook_pinned(const struct hook *h)
 struct loader {
 	struct measure_bpf *skel; /* NULL when the pins were adopted */
 	int events_fd, stats_fd, config_fd, policy_fd, switch_fd, anchors_fd, anchor_fd;
+	int claim_fd; /* bima_daemon_claim */
+	int code_fd;  /* bima_code */
 	bool own_fds; /* the fds are ours to close (adopted), not the skeleton's */
 };
 
@@ -138,23 +140,96 @@ static int set_protection(struct bima_config *cfg, int config_fd, int events_fd,
 static void set_own(struct bima_config *cfg, const struct loader_opts *opts);
 
 /*
- * Record this daemon's pid (not measured), this build's object id, and how
- * it wants to fail; the bima program's inode is let through when failing
- * closed. Updates only what the daemon owns; drops_logged is kept. With
- * events_fd -1, the ring buffer's id for self-protection stays as it was.
+ * Become the daemon (bima_daemon_claim): the hooks record this process as
+ * the kernel knows it. -EBUSY while another daemon that protects runs.
  */
-static int write_config(int fd, int events_fd, const struct loader_opts *opts)
+static int claim(int claim_fd)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, run);
+
+	if (bpf_prog_test_run_opts(claim_fd, &run))
+		return -errno;
+	return (int)run.retval;
+}
+
+/*
+ * Record the files this process maps executable, its dynamic loader and
+ * libraries, as bima's code (bima_code): a process that runs bima may map
+ * these under --fail-closed, or while self-protection has no daemon, and
+ * nothing else keeps its exemptions. With upgrades, also what the same
+ * paths name now (the bima program as BIMA_CODE_PROGRAM), so that the bima
+ * an upgrade installed can start after this daemon. Errors are warned of.
+ */
+static void record_code(int code_fd, bool upgrades)
+{
+	char line[4096 + 128], exe[4096], *path, *end;
+	struct bima_file_id id;
+	struct stat st;
+	ssize_t n;
+	__u8 kind;
+	int err = 0;
+	FILE *f;
+
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	end = strstr(exe, " (deleted)");
+	if (end && !end[10])
+		*end = '\0';
+	f = fopen("/proc/self/maps", "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (!protect_code_line(line, &id))
+			continue;
+		kind = BIMA_CODE_LIBRARY;
+		path = strchr(line, '/'); /* the first '/' of a line starts its path */
+		if (path) {
+			path[strcspn(path, "\n")] = '\0';
+			end = strstr(path, " (deleted)"); /* replaced since it was mapped */
+			if (end && !end[10])
+				*end = '\0';
+			if (!strcmp(path, exe))
+				kind = BIMA_CODE_PROGRAM;
+		}
+		if (kind == BIMA_CODE_LIBRARY && bpf_map_update_elem(code_fd, &id, &kind, BPF_ANY))
+			err = err ?: -errno;
+		if (!upgrades || !path || stat(path, &st) || !S_ISREG(st.st_mode))
+			continue;
+		id.dev = (__u64)major(st.st_dev) << 20 | minor(st.st_dev);
+		id.ino = st.st_ino;
+		if (bpf_map_update_elem(code_fd, &id, &kind, BPF_ANY))
+			err = err ?: -errno;
+	}
+	fclose(f);
+	if (err)
+		pr_warn("cannot record all of bima's code in bima_code: %s; a bima that maps "
+			"the rest is not exempt from --fail-closed nor self-protection",
+			strerror(-err));
+}
+
+/*
+ * Claim the objects for this daemon (not measured), and record this
+ * build's object id and how it wants to fail; the bima program's inode is
+ * let through when failing closed. Updates only what the daemon owns;
+ * drops_logged is kept. With events_fd -1, the ring buffer's id for
+ * self-protection stays as it was.
+ */
+static int write_config(int fd, int claim_fd, int code_fd, int events_fd,
+			const struct loader_opts *opts)
 {
 	struct bima_config cfg;
 	struct stat st;
 	__u32 zero = 0;
 	int err;
 
+	err = claim(claim_fd);
+	if (err)
+		return err;
+	record_code(code_fd, false);
 	if (bpf_map_lookup_elem(fd, &zero, &cfg))
 		return -errno;
 	if (stat("/proc/self/exe", &st))
 		return -errno;
-	cfg.daemon_tgid = getpid();
 	cfg.flags = opts->fail_closed ? BIMA_CFG_FAIL_CLOSED : 0;
 	cfg.heartbeat_ns = monotonic_ns();
 	cfg.grace_ns = opts->grace_ms * 1000000ull;
@@ -321,12 +396,15 @@ static int load(struct loader *l, const struct loader_opts *opts)
 	l->switch_fd = bpf_program__fd(l->skel->progs.bima_policy_switch);
 	l->anchors_fd = bpf_map__fd(l->skel->maps.bima_anchors);
 	l->anchor_fd = bpf_program__fd(l->skel->progs.bima_anchor_add);
-	if (bpf_map_freeze(l->anchors_fd)) {
+	l->claim_fd = bpf_program__fd(l->skel->progs.bima_daemon_claim);
+	l->code_fd = bpf_map__fd(l->skel->maps.bima_code);
+	if (bpf_map_freeze(l->anchors_fd) ||
+	    bpf_map_freeze(bpf_map__fd(l->skel->maps.bima_daemon))) {
 		err = -errno;
-		pr_err("cannot freeze the bima_anchors map: %s", strerror(-err));
+		pr_err("cannot freeze the bima_anchors and bima_daemon maps: %s", strerror(-err));
 		return err;
 	}
-	err = write_config(l->config_fd, l->events_fd, opts);
+	err = write_config(l->config_fd, l->claim_fd, l->code_fd, l->events_fd, opts);
 	if (err) {
 		pr_err("cannot configure the BPF programs: %s", strerror(-err));
 		return err;
@@ -345,7 +423,7 @@ static int load(struct loader *l, const struct loader_opts *opts)
 	}
 	err = pin_all(l);
 	/* Again, now that the pin directory, which self-protection covers, exists. */
-	err = err ?: write_config(l->config_fd, l->events_fd, opts);
+	err = err ?: write_config(l->config_fd, l->claim_fd, l->code_fd, l->events_fd, opts);
 	if (err)
 		loader_unload(l); /* a partial pin set would only confuse the next start */
 	return err;
@@ -421,8 +499,11 @@ static int open_pins(struct loader *l)
 	l->switch_fd = bpf_obj_get(PIN("progs", "bima_policy_switch"));
 	l->anchors_fd = bpf_obj_get(PIN("maps", "bima_anchors"));
 	l->anchor_fd = bpf_obj_get(PIN("progs", "bima_anchor_add"));
+	l->claim_fd = bpf_obj_get(PIN("progs", "bima_daemon_claim"));
+	l->code_fd = bpf_obj_get(PIN("maps", "bima_code"));
 	if (l->events_fd >= 0 && l->stats_fd >= 0 && l->config_fd >= 0 && l->policy_fd >= 0 &&
-	    l->switch_fd >= 0 && l->anchors_fd >= 0 && l->anchor_fd >= 0)
+	    l->switch_fd >= 0 && l->anchors_fd >= 0 && l->anchor_fd >= 0 && l->claim_fd >= 0 &&
+	    l->code_fd >= 0)
 		return 0;
 	pr_err("%s holds an incomplete set of bima's objects (%s); remove it with `bima stop "
 	       "--unload --force` and start again",
@@ -451,7 +532,7 @@ static int adopt(struct loader *l, const struct loader_opts *opts)
 		if (err)
 			return err;
 	}
-	err = write_config(l->config_fd, l->events_fd, opts);
+	err = write_config(l->config_fd, l->claim_fd, l->code_fd, l->events_fd, opts);
 	if (err) {
 		pr_err("cannot configure the BPF programs: %s", strerror(-err));
 		return err;
@@ -476,7 +557,7 @@ static struct loader *loader_alloc(void)
 
 	if (l)
 		l->events_fd = l->stats_fd = l->config_fd = l->policy_fd = l->switch_fd =
-			l->anchors_fd = l->anchor_fd = -1;
+			l->anchors_fd = l->anchor_fd = l->claim_fd = l->code_fd = -1;
 	return l;
 }
 
@@ -512,6 +593,9 @@ void loader__free(struct loader *l)
 {
 	if (!l)
 		return;
+	/* The daemon lets go: a bima or a library upgraded meanwhile is bima's code too. */
+	if (l->code_fd >= 0)
+		record_code(l->code_fd, true);
 	if (l->own_fds) {
 		if (l->events_fd >= 0)
 			close(l->events_fd);
@@ -527,6 +611,10 @@ void loader__free(struct loader *l)
 			close(l->anchors_fd);
 		if (l->anchor_fd >= 0)
 			close(l->anchor_fd);
+		if (l->claim_fd >= 0)
+			close(l->claim_fd);
+		if (l->code_fd >= 0)
+			close(l->code_fd);
 	}
 	measure_bpf__destroy(l->skel); /* the pinned links keep the hooks attached */
 	free(l);
@@ -860,7 +948,7 @@ int loader_claim(const struct loader_opts *opts)
 {
 	struct bpf_map_info info;
 	struct bima_config cfg;
-	int fd, events_fd, err = 0;
+	int fd, claim_fd, code_fd, events_fd, err = 0;
 
 	fd = bpf_obj_get(PIN("maps", "bima_config"));
 	if (fd < 0)
@@ -869,20 +957,24 @@ int loader_claim(const struct loader_opts *opts)
 		close(fd);
 		return 0;
 	}
-	if ((cfg.flags & BIMA_CFG_PROTECT) && cfg.daemon_tgid &&
-	    cfg.daemon_tgid != (__u32)getpid()) {
+	claim_fd = bpf_obj_get(PIN("progs", "bima_daemon_claim"));
+	code_fd = bpf_obj_get(PIN("maps", "bima_code"));
+	events_fd = get_rdonly(PIN("maps", "bima_events"));
+	err = claim_fd < 0 || code_fd < 0 ? -ENOENT
+					  : write_config(fd, claim_fd, code_fd, events_fd, opts);
+	if (err == -EBUSY)
 		pr_err("bima (pid %u) runs, and protects its log and %s: stop it first (`bima "
 		       "stop`)",
-		       cfg.daemon_tgid, LOADER_PIN_DIR);
-		close(fd);
-		return -EBUSY;
-	}
-	events_fd = get_rdonly(PIN("maps", "bima_events"));
-	err = write_config(fd, events_fd, opts);
-	if (err)
+		       !bpf_map_lookup_elem(fd, &(__u32){ 0 }, &cfg) ? cfg.daemon_tgid : 0,
+		       LOADER_PIN_DIR);
+	else if (err)
 		pr_err("cannot configure the BPF programs: %s", strerror(-err));
 	if (events_fd >= 0)
 		close(events_fd);
+	if (claim_fd >= 0)
+		close(claim_fd);
+	if (code_fd >= 0)
+		close(code_fd);
 	close(fd);
 	return err;
 }

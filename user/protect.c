@@ -39,10 +39,20 @@ static const struct protect_prog {
 	{ "bima_protect_rmdir", "inode_rmdir", 2, false, "removing directories" },
 	{ "bima_protect_rename", "inode_rename", 4, true, "renaming" },
 	{ "bima_protect_truncate", "path_truncate", 1, false, "truncating by name" },
+	{ "bima_protect_write", "file_permission", 2, false,
+	  "writes through a descriptor opened before protection" },
+	{ "bima_protect_ftruncate", "file_truncate", 1, false,
+	  "ftruncate through a descriptor opened before protection (which path_truncate "
+	  "refuses where the kernel has no file_truncate)" },
 	{ "bima_protect_chmod", "path_chmod", 2, false, "chmod" },
 	{ "bima_protect_chown", "path_chown", 3, false, "chown" },
 	{ "bima_protect_bpf", "bpf", 3, true, "changing bima's BPF objects" },
 	{ "bima_protect_mmap", "mmap_file", 4, false, "mapping bima's maps writable" },
+	{ "bima_protect_map_fd", "bpf_map", 2, false,
+	  "read-write fds of the ring buffer while no daemon runs" },
+	{ "bima_protect_mprotect", "file_mprotect", 3, false,
+	  "code made executable by mprotect in a process that runs bima" },
+	{ "bima_protect_exec", "sched_process_exec", 0, true, "(an exec ending a taint)" },
 };
 
 #define N_PROGS (sizeof(progs) / sizeof(progs[0]))
@@ -117,6 +127,21 @@ int protect_ident(const char *path, __u64 *dev, __u64 *ino)
 	*dev = (__u64)major(st.st_dev) << 20 | minor(st.st_dev); /* MKDEV() */
 	*ino = st.st_ino;
 	return 0;
+}
+
+bool protect_code_line(const char *line, struct bima_file_id *id)
+{
+	unsigned int major, minor;
+	unsigned long ino;
+	char perms[5];
+
+	if (sscanf(line, "%*x-%*x %4s %*x %x:%x %lu", perms, &major, &minor, &ino) != 4)
+		return false;
+	if (strlen(perms) != 4 || perms[2] != 'x' || !ino)
+		return false;
+	id->dev = (__u64)major << 20 | minor; /* MKDEV(), as the kernel prints s_dev */
+	id->ino = ino;
+	return true;
 }
 
 void protect_select(struct bpf_object *obj, const struct btf *vmlinux)
@@ -240,6 +265,7 @@ void protect_report(const struct bima_stats *st, uint64_t *reported)
 		[BIMA_PROTECT_PROG] = "run a program",
 		[BIMA_PROTECT_BPF_LINK] = "detach or update a link",
 		[BIMA_PROTECT_OBJ_PIN] = "pin an object",
+		[BIMA_PROTECT_MAP_FD] = "a read-write fd of the ring buffer",
 	};
 	uint32_t op = st->protect_last_op;
 

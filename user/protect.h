@@ -47,6 +47,12 @@ int protect_dir_is_own(const char *dir, char *other, size_t size);
 /* The kernel's names of a file: s_dev in its encoding (major << 20 | minor), i_ino. */
 int protect_ident(const char *path, __u64 *dev, __u64 *ino);
 
+/*
+ * A line of /proc/PID/maps: whether it maps a file executable, and that
+ * file's kernel names (the bima_code map's key) in *id.
+ */
+bool protect_code_line(const char *line, struct bima_file_id *id);
+
 /* Switch off the programs of self-protection whose hook this kernel lacks. */
 void protect_select(struct bpf_object *obj, const struct btf *vmlinux);
 /*

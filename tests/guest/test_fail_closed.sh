@@ -7,6 +7,11 @@
 # work again. Denied execs did not happen: they are counted and reported,
 # not logged, and the log still verifies.
 #
+# The exemption is for bima's code only: with no daemon, LD_PRELOAD of a
+# library of one's own (evil.so, whose constructor leaves a mark, opens a
+# file and execs a static busybox copy) into bima is denied: the library
+# is not mapped, so its constructor never runs.
+#
 # While the hooks deny, the test runs nothing but the exec under test and
 # shell builtins (an external grep or sleep would be denied too).
 set -u
@@ -21,6 +26,23 @@ for i in $(seq 40); do unique_copy /usr/bin/true "$work/bin/full-$i"; done
 unique_copy /usr/bin/true "$work/bin/absent"
 unique_copy /usr/bin/true "$work/bin/after"
 chmod +x "$work/bin/"*
+unique_copy /bin/busybox "$work/bin/evil-exec" # static: runs wherever it is exec'd
+chmod +x "$work/bin/evil-exec"
+cat >"$work/evil.c" <<C
+#include <fcntl.h>
+#include <unistd.h>
+__attribute__((constructor)) static void evil(void)
+{
+	int fd = open("$work/evil.mark", O_WRONLY | O_CREAT | O_APPEND, 0644);
+
+	write(fd, "constructor ran\n", 16);
+	if (open("$work/bin/absent", O_RDONLY) >= 0)
+		write(fd, "open ok\n", 8);
+	close(fd);
+	execl("$work/bin/evil-exec", "echo", "evil exec ran", (char *)0);
+}
+C
+cc -shared -fPIC -o "$work/evil.so" "$work/evil.c" || not_ok "cc builds evil.so"
 
 # spin SECONDS: wait without running anything
 spin() {
@@ -37,6 +59,8 @@ spin 2
 absent_status=$?
 "$bima" version >"$work/version.out" 2>&1
 version_status=$?
+LD_PRELOAD=$work/evil.so "$bima" version >"$work/evil.out" 2>&1
+evil_status=$?
 # A daemon without --fail-closed: adopting the pins turns it off.
 "$bima" run --log-dir "$logs" --tcti "$tcti" >"$work/bima2.out" 2>&1 &
 bima_pid=$!
@@ -49,6 +73,12 @@ check_eq "with no daemon past the grace period, an exec is refused (status 126)"
 check_grep "and refused with EPERM" 'absent: Operation not permitted' "$work/absent.err"
 check_eq "bima itself still runs" "$version_status" 0
 check_grep "and prints its version" '^bima ' "$work/version.out"
+echo "    LD_PRELOAD=evil.so bima version: status $evil_status"
+sed 's/^/    evil.out| /' "$work/evil.out"
+[ -e "$work/evil.mark" ] && sed 's/^/    evil.mark| /' "$work/evil.mark"
+check "LD_PRELOAD=evil.so bima: the library's constructor never ran (no mark)" test ! -e "$work/evil.mark"
+check "nor did it exec (no 'evil exec ran')" test "$(grep -c 'evil exec ran' "$work/evil.out")" -eq 0
+check_grep "the loader could not map evil.so" 'evil\.so.*(cannot be preloaded|failed to map)' "$work/evil.out"
 check_grep "a new daemon starts and adopts the pins" 'adopted the BPF objects' "$work/bima2.out"
 check_eq "once it runs without --fail-closed, execs run again" "$after_status" 0
 check_grep "it reports what was denied while no daemon ran" '--fail-closed denied [1-9][0-9]* operation' "$work/bima2.out"

@@ -14,11 +14,21 @@
 # bima_stats and reported by the daemon. Reading stays open (bima log,
 # bima verify, bpftool prog/map show and dump), and bima policy load still
 # works. The daemon keeps logging, snapshots, compresses old segments
-# (--retention compress) and the log verifies. SIGKILLed, the daemon stops
-# protecting (bima_config names no daemon); the next one adopts the pins,
-# protects again and logs. After `bima stop --unload` root removes the log.
+# (--retention compress) and the log verifies. SIGKILLed or stopped, the
+# daemon no longer is one (bima_config names none), but the hooks keep the
+# log, the pins and the ring buffer closed: appending, creating, unlinking
+# a pin and a read-write fd of the ring buffer get EPERM, reading works;
+# the next daemon adopts the pins, protects and logs. After `bima stop
+# --unload` root removes the log.
 # With --protect no, and by default over a log directory that holds a file
-# that is not bima's, the same append succeeds.
+# that is not bima's, the same append succeeds. In every mode a dead daemon
+# is no longer the daemon: with --protect no, a process that gets a
+# SIGKILLed daemon's pid (ns_last_pid) is measured; a daemon in a PID
+# namespace is known by its host pid. With no daemon, bima with a library
+# of its own (LD_PRELOAD) may not put a policy in force, plain bima may;
+# a bima upgraded while its daemon ran starts after it. A descriptor
+# opened for writing before the daemon protected the log cannot write,
+# ftruncate or map it shared and writable.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib.sh"
@@ -66,6 +76,19 @@ try:
     print("ok")
 except OSError as e:
     print(errno.errorcode.get(e.errno, str(e.errno)))
+PY
+}
+
+# obj_get PIN rw|ro: BPF_OBJ_GET of a pin, read-write or read-only; prints "ok" or the errno's name
+obj_get() {
+	python3 - "$@" <<'PY'
+import ctypes, errno, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
+path = ctypes.create_string_buffer(sys.argv[1].encode())
+attr = ctypes.create_string_buffer(128)
+struct.pack_into("<QII", attr, 0, ctypes.addressof(path), 0, 0 if sys.argv[2] == "rw" else 1 << 3)
+fd = libc.syscall(321, 7, attr, 128)  # SYS_bpf, BPF_OBJ_GET (x86-64)
+print("ok" if fd >= 0 else errno.errorcode.get(ctypes.get_errno(), "?"))
 PY
 }
 
@@ -216,10 +239,22 @@ check "the link was not detached: execs are still measured" \
 check_grep "the daemon reports the refusals, naming the last" \
 	'self-protection refused [0-9]+ operation\(s\) .*the last: .* by pid [0-9]+ \((python3|rm|bpftool)\)' "$work/bima1.out"
 
-# 8. SIGKILL: nothing is protected while no daemon runs; the next one takes over.
+# 8. SIGKILL: while no daemon runs, the log, the pins and the ring buffer stay
+# closed to all but a bima that starts; the next one takes over.
 kill -KILL "$bima_pid"
 wait "$bima_pid" 2>/dev/null
 check_eq "once the daemon is dead, bima_config names none" "$(pinned_value bima_config daemon_tgid)" 0
+no_daemon_closed() { # WHEN
+	local seg
+	seg=$(ls "$epoch"/segment-*.bin | tail -n 1)
+	check_eq "$1: appending to the segment: EPERM" "$(try append "$seg")" EPERM
+	check_eq "$1: creating a file in the epoch: EPERM" "$(try create "$epoch/segment-000099.bin")" EPERM
+	check_eq "$1: unlinking a pin: EPERM" "$(try unlink "$pins/links/bima_bprm_check")" EPERM
+	check_eq "$1: a read-write fd of the ring buffer's pin: EPERM" "$(obj_get "$pins/maps/bima_events" rw)" EPERM
+	check_eq "$1: a read-only one: ok" "$(obj_get "$pins/maps/bima_events" ro)" ok
+	check_eq "$1: reading the segment: ok" "$(try read "$seg")" ok
+}
+no_daemon_closed "no daemon (SIGKILL)"
 "$work/bin/true-c" # queued in the ring buffer
 start_bima "$work/bima2.out" --log-dir "$logs" --tcti "$tcti" --retention compress || exit 1
 check_grep "the next daemon adopts the pins" 'adopted the BPF objects pinned in' "$work/bima2.out"
@@ -233,6 +268,17 @@ sleep 1
 for x in c d; do
 	check_grep "true-$x is logged by the new daemon" " sha256:$(sha256 "$work/bin/true-$x") $(ere "$work/bin/true-$x")\$" "$work/log2.txt"
 done
+
+stop_bima
+no_daemon_closed "no daemon (SIGTERM)"
+# bima with a library of its own is not a bima that starts: bima policy load is refused.
+printf '__attribute__((constructor)) static void own(void) {}\n' >"$work/own.c"
+cc -shared -fPIC -o "$work/own.so" "$work/own.c"
+LD_PRELOAD=$work/own.so "$bima" policy load "$work/default.policy" >"$work/own-load.out" 2>&1
+check_eq "no daemon: LD_PRELOAD=own.so bima policy load fails (1)" $? 1
+check_grep "with EPERM" 'Operation not permitted' "$work/own-load.out"
+"$bima" policy load "$work/default.policy" >"$work/load2.out" 2>&1
+check_eq "no daemon: plain bima policy load works (0)" $? 0
 
 # 9. bima stop --unload works; then the log is root's to remove.
 "$bima" stop --unload --log-dir "$logs" --tcti "$tcti" >"$work/unload.out" 2>&1
@@ -262,6 +308,113 @@ check_grep "over a directory with a file not bima's, protection is off by defaul
 check_eq "and the same append succeeds" "$(try append "$(ls "$work"/log-foreign/epoch-*/segment-*.bin | tail -n 1)")" ok
 stop_bima
 "$bima" stop --unload --force >/dev/null 2>&1
+
+# 11. A dead daemon's pid is not exempt (--protect no): a process that gets it is measured.
+unique_copy /usr/bin/true "$work/bin/reused"
+chmod +x "$work/bin/reused"
+start_bima "$work/pid1.out" --log-dir "$work/log-pid" --tcti "$tcti" --pcr 13 --protect no || exit 1
+dead=$bima_pid
+kill -KILL "$dead"
+wait "$dead" 2>/dev/null
+echo "    bima_config daemon_tgid after SIGKILL: $(pinned_value bima_config daemon_tgid) (the dead daemon was $dead)"
+check_eq "--protect no: once the daemon is dead, bima_config names none" "$(pinned_value bima_config daemon_tgid)" 0
+# A child that gets the dead daemon's pid (ns_last_pid) runs a measured file.
+python3 - "$dead" "$work/bin/reused" >"$work/reuse.out" 2>&1 <<'PY'
+import os, sys
+pid, path = int(sys.argv[1]), sys.argv[2]
+for attempt in range(200):
+    with open("/proc/sys/kernel/ns_last_pid", "w") as f:
+        f.write(str(pid - 1))
+    child = os.fork()
+    if child == 0:
+        if os.getpid() == pid:
+            os.execv(path, [path])
+        os._exit(3)
+    _, status = os.waitpid(child, 0)
+    if child == pid:
+        print("ran as pid %d: exit %d" % (child, os.waitstatus_to_exitcode(status)))
+        break
+else:
+    print("never got pid %d" % pid)
+PY
+sed 's/^/    reuse| /' "$work/reuse.out"
+check_grep "a new process got the dead daemon's pid and ran $work/bin/reused" "^ran as pid $dead: exit 0\$" "$work/reuse.out"
+start_bima "$work/pid2.out" --log-dir "$work/log-pid" --tcti "$tcti" --pcr 13 --protect no || exit 1
+sleep 1
+"$bima" log --log-dir "$work/log-pid" >"$work/pid-log.txt"
+check_grep "its exec is measured (logged by the next daemon)" \
+	" sha256:$(sha256 "$work/bin/reused") $(ere "$work/bin/reused")( |\$)" "$work/pid-log.txt"
+stop_bima
+# A daemon in a PID namespace of its own is known by its host pid (it was its pid there, 1).
+unshare --pid --fork --mount-proc "$bima" run --log-dir "$work/log-pid" --tcti "$tcti" --pcr 13 \
+	--protect no >"$work/pidns.out" 2>&1 &
+unshare_pid=$!
+deadline=$((SECONDS + 120))
+until grep -q 'measuring exec' "$work/pidns.out" || [ $SECONDS -ge $deadline ]; do sleep 0.2; done
+ns_bima=$(cat /proc/$unshare_pid/task/*/children 2>/dev/null | tr -d ' ')
+check_eq "a daemon in a PID namespace: bima_config names its host pid" "$(pinned_value bima_config daemon_tgid)" "$ns_bima"
+kill -TERM "$ns_bima"
+wait "$unshare_pid"
+check_eq "and once it stopped, none" "$(pinned_value bima_config daemon_tgid)" 0
+"$bima" stop --unload --force >/dev/null 2>&1
+
+# 12. An upgrade of bima while it runs: the new program can start once the old one stopped.
+cp "$bima" "$work/bin/bima-up"
+"$work/bin/bima-up" run --log-dir "$work/log-up" --tcti "$tcti" --pcr 14 >"$work/up1.out" 2>&1 &
+bima_pid=$!
+until grep -q 'measuring exec' "$work/up1.out" || ! kill -0 "$bima_pid" 2>/dev/null; do sleep 0.2; done
+check_grep "a daemon runs from a copy of bima, and protects" 'self-protection: while this daemon runs' "$work/up1.out"
+cp "$bima" "$work/bin/bima-up.new" && printf 'upgrade\n' >>"$work/bin/bima-up.new"
+mv -f "$work/bin/bima-up.new" "$work/bin/bima-up" # a new inode, as a package manager installs it
+stop_bima
+"$work/bin/bima-up" run --log-dir "$work/log-up" --tcti "$tcti" --pcr 14 >"$work/up2.out" 2>&1 &
+bima_pid=$!
+deadline=$((SECONDS + 120))
+until grep -q 'measuring exec' "$work/up2.out" || ! kill -0 "$bima_pid" 2>/dev/null || [ $SECONDS -ge $deadline ]; do sleep 0.2; done
+check_grep "the upgraded program starts with no daemon and adopts the pins" 'adopted the BPF objects' "$work/up2.out"
+stop_bima
+"$work/bin/bima-up" stop --unload --log-dir "$work/log-up" --tcti "$tcti" --pcr 14 >/dev/null 2>&1
+check "and removes them" test ! -e "$pins"
+
+# 13. A descriptor opened for writing before protection began: its writes are refused.
+start_bima "$work/old1.out" --log-dir "$work/log-old" --tcti "$tcti" --pcr 15 || exit 1
+"$bima" stop --unload --log-dir "$work/log-old" --tcti "$tcti" --pcr 15 >/dev/null 2>&1
+wait "$bima_pid" 2>/dev/null
+old_seg=$(ls "$work"/log-old/epoch-*/segment-*.bin | tail -n 1)
+python3 - "$old_seg" "$work/old.ready" "$work/old.go" "$work/old.result" <<'PY' &
+import errno, mmap, os, sys, time
+seg, ready, go, out = sys.argv[1:5]
+fd = os.open(seg, os.O_WRONLY | os.O_APPEND)
+rw = os.open(seg, os.O_RDWR)  # a shared writable mapping needs one without O_APPEND
+open(ready, "w").close()
+while not os.path.exists(go):
+    time.sleep(0.1)
+res = []
+for name, op in (("write", lambda: os.write(fd, b"forged entry")),
+                 ("ftruncate", lambda: os.ftruncate(fd, os.fstat(fd).st_size)),  # same size
+                 ("mmap-shared", lambda: mmap.mmap(rw, 0, mmap.MAP_SHARED, mmap.PROT_WRITE))):
+    try:
+        op()
+        res.append(name + " ok")
+    except OSError as e:
+        res.append(name + " " + errno.errorcode.get(e.errno, str(e.errno)))
+with open(out, "w") as f:
+    f.write("\n".join(res) + "\n")
+PY
+old_pid=$!
+until [ -e "$work/old.ready" ]; do sleep 0.1; done
+start_bima "$work/old2.out" --log-dir "$work/log-old" --tcti "$tcti" --pcr 15 || exit 1
+size_before=$(stat -c %s "$old_seg")
+touch "$work/old.go"
+wait "$old_pid"
+sed 's/^/    old fd| /' "$work/old.result"
+check_grep "a write through an fd opened before the daemon started: EPERM" '^write EPERM$' "$work/old.result"
+check_grep "a shared writable mapping through it: EPERM" '^mmap-shared EPERM$' "$work/old.result"
+# (ftruncate(2) meets file_truncate since Linux 6.2, path_truncate before)
+check_grep "ftruncate through it: EPERM" '^ftruncate EPERM$' "$work/old.result"
+check_eq "the segment did not grow" "$(stat -c %s "$old_seg")" "$size_before"
+stop_bima
+"$bima" stop --unload --log-dir "$work/log-old" --tcti "$tcti" --pcr 15 >/dev/null 2>&1
 
 grep -v 'debug' "$work/bima1.out" | sed 's/^/    bima| /'
 sed 's/^/    verify| /' "$work/verify1.txt"

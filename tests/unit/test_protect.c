@@ -2,8 +2,8 @@
 /*
  * Self-protection's userspace decisions: --protect's values, which names
  * at the top of a log directory are bima's (a directory holding others is
- * not protected by default), and the kernel's names of a file as the hooks
- * compare them.
+ * not protected by default), the kernel's names of a file as the hooks
+ * compare them, and which lines of /proc/PID/maps are code (bima_code).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -73,6 +73,28 @@ int main(void)
 	CHECK_EQ(ino, st.st_ino, "its inode number");
 	snprintf(path, sizeof(path), "%s/nowhere", tmpl);
 	CHECK_EQ(protect_ident(path, &dev, &ino), -ENOENT, "a missing file has none");
+
+	{
+		struct bima_file_id id = { 0 };
+
+		CHECK(protect_code_line("7f3a1c000000-7f3a1c1a5000 r-xp 00028000 fd:01 1838093   "
+					"                /usr/lib/x86_64-linux-gnu/libc.so.6\n",
+					&id),
+		      "an executable mapping of a file is code", "");
+		CHECK_EQ(id.dev, (__u64)0xfd << 20 | 1, "its device, major << 20 | minor");
+		CHECK_EQ(id.ino, 1838093, "its inode number");
+		CHECK(protect_code_line("55d0-55e0 r-xp 00000000 103:0a 12 /x (deleted)\n", &id) &&
+			      id.dev == ((__u64)0x103 << 20 | 0xa),
+		      "a replaced file's mapping too, hex major and minor", "");
+		CHECK(!protect_code_line("7f3a1c1a5000-7f3a1c1fd000 r--p 001cd000 fd:01 1838093 "
+					 "/usr/lib/x86_64-linux-gnu/libc.so.6\n",
+					 &id),
+		      "a mapping that is not executable is not", "");
+		CHECK(!protect_code_line("7ffd5b3e0000-7ffd5b3e2000 r-xp 00000000 00:00 0 [vdso]\n",
+					 &id),
+		      "nor the vDSO, which is no file", "");
+		CHECK(!protect_code_line("garbage\n", &id), "nor a line that is not a mapping", "");
+	}
 
 	snprintf(path, sizeof(path), "%s/not-made", tmpl);
 	CHECK_EQ(protect_decide(PROTECT_NO, path, &on), 0, "--protect no decides at once");
