@@ -213,8 +213,7 @@ int BPF_PROG(bima_protect_rename, struct inode *old_dir, struct dentry *old_dent
 
 /*
  * Whether the file lies on the filesystem of a protected directory: the
- * cheap test first, for the hooks that run on every write (pipes and
- * sockets included).
+ * cheap test first.
  */
 static __always_inline bool protected_fs(const struct bima_config *cfg, struct file *file)
 {
@@ -234,23 +233,6 @@ static __always_inline int protect_fd(struct file *file, enum bima_protect_op op
 	if (!cfg || !(cfg->flags & BIMA_CFG_PROTECT) || !protected_fs(cfg, file))
 		return 0;
 	return protect_names(BPF_CORE_READ(file, f_path.dentry), NULL, op);
-}
-
-/*
- * write(2) and the like through an fd opened for writing before the hooks
- * protected the file (before the daemon started with protection, or while
- * it was off): opening is refused above, this refuses the writes. Runs on
- * every read and write on the host: a mask test, then one map lookup and
- * the file's device for writes, the walk only on a protected filesystem.
- */
-SEC("lsm/file_permission")
-int BPF_PROG(bima_protect_write, struct file *file, int mask, int ret)
-{
-	if (ret != 0)
-		return ret;
-	if (!(mask & (BIMA_MAY_WRITE | BIMA_MAY_APPEND)))
-		return 0;
-	return protect_fd(file, BIMA_PROTECT_WRITE);
 }
 
 /* ftruncate(2) through such an fd: Linux 6.2 and later; before, it meets path_truncate. */

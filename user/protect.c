@@ -39,8 +39,6 @@ static const struct protect_prog {
 	{ "bima_protect_rmdir", "inode_rmdir", 2, false, "removing directories" },
 	{ "bima_protect_rename", "inode_rename", 4, true, "renaming" },
 	{ "bima_protect_truncate", "path_truncate", 1, false, "truncating by name" },
-	{ "bima_protect_write", "file_permission", 2, false,
-	  "writes through a descriptor opened before protection" },
 	{ "bima_protect_ftruncate", "file_truncate", 1, false,
 	  "ftruncate through a descriptor opened before protection (which path_truncate "
 	  "refuses where the kernel has no file_truncate)" },

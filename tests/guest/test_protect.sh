@@ -27,8 +27,8 @@
 # namespace is known by its host pid. With no daemon, bima with a library
 # of its own (LD_PRELOAD) may not put a policy in force, plain bima may;
 # a bima upgraded while its daemon ran starts after it. A descriptor
-# opened for writing before the daemon protected the log cannot write,
-# ftruncate or map it shared and writable.
+# opened for writing before the daemon protected the log cannot ftruncate
+# or map it shared and writable.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib.sh"
@@ -376,7 +376,7 @@ stop_bima
 "$work/bin/bima-up" stop --unload --log-dir "$work/log-up" --tcti "$tcti" --pcr 14 >/dev/null 2>&1
 check "and removes them" test ! -e "$pins"
 
-# 13. A descriptor opened for writing before protection began: its writes are refused.
+# 13. A descriptor opened for writing before protection began: its ftruncate and shared mappings are refused.
 start_bima "$work/old1.out" --log-dir "$work/log-old" --tcti "$tcti" --pcr 15 || exit 1
 "$bima" stop --unload --log-dir "$work/log-old" --tcti "$tcti" --pcr 15 >/dev/null 2>&1
 wait "$bima_pid" 2>/dev/null
@@ -390,8 +390,7 @@ open(ready, "w").close()
 while not os.path.exists(go):
     time.sleep(0.1)
 res = []
-for name, op in (("write", lambda: os.write(fd, b"forged entry")),
-                 ("ftruncate", lambda: os.ftruncate(fd, os.fstat(fd).st_size)),  # same size
+for name, op in (("ftruncate", lambda: os.ftruncate(fd, os.fstat(fd).st_size)),  # same size
                  ("mmap-shared", lambda: mmap.mmap(rw, 0, mmap.MAP_SHARED, mmap.PROT_WRITE))):
     try:
         op()
@@ -404,15 +403,13 @@ PY
 old_pid=$!
 until [ -e "$work/old.ready" ]; do sleep 0.1; done
 start_bima "$work/old2.out" --log-dir "$work/log-old" --tcti "$tcti" --pcr 15 || exit 1
-size_before=$(stat -c %s "$old_seg")
 touch "$work/old.go"
 wait "$old_pid"
 sed 's/^/    old fd| /' "$work/old.result"
-check_grep "a write through an fd opened before the daemon started: EPERM" '^write EPERM$' "$work/old.result"
+# (its write(2) goes through: a file_permission hook would cost every write on the host; README)
 check_grep "a shared writable mapping through it: EPERM" '^mmap-shared EPERM$' "$work/old.result"
 # (ftruncate(2) meets file_truncate since Linux 6.2, path_truncate before)
 check_grep "ftruncate through it: EPERM" '^ftruncate EPERM$' "$work/old.result"
-check_eq "the segment did not grow" "$(stat -c %s "$old_seg")" "$size_before"
 stop_bima
 "$bima" stop --unload --log-dir "$work/log-old" --tcti "$tcti" --pcr 15 >/dev/null 2>&1
 
