@@ -353,7 +353,7 @@ int log_anchor_read(const char *epoch_dir, uint64_t id, struct buf *entry, struc
 	if (err)
 		return err;
 	if (template_decode(entry->p, entry->len, &e, &used, why) || used != entry->len ||
-	    template_fields(&e, &f, why) || !f.extra || strcmp(f.path, SNAPSHOT_NAME) ||
+	    template_fields(&e, &f, why) || !template_record(&e, &f, SNAPSHOT_NAME) ||
 	    snapshot_parse((const char *)f.extra, f.extra_len, s) || s->id != id)
 		return -EBADMSG;
 	return 0;

@@ -175,6 +175,8 @@ enum runtime_verdict runtime_policy_check(const struct runtime_policy *p,
 	char hex[2 * HASHALG_MAX_SIZE + 1];
 	int r;
 
+	if (!f->covered)
+		return RUNTIME_VIOLATION;
 	if (p->have_excludes && !regexec(&p->excludes, f->path, 0, NULL, 0))
 		return RUNTIME_EXCLUDED;
 	hex_encode(f->digest, f->alg->size, hex);
@@ -330,13 +332,13 @@ int runtime_policy_out_log(struct runtime_policy_out *o, const char *epoch_dir)
 	}
 	while (!err && (err = log_cursor_next(c, &e)) > 0) {
 		err = template_fields(&e, &f, why);
-		if (err || (is_buf(&e) && bookkeeping(f.path)))
+		if (err || (template_record(&e, &f, f.path) && bookkeeping(f.path)))
 			continue;
-		if ((is_buf(&e) && fault(f.path)) || template_is_violation(&e))
+		if ((is_buf(&e) && fault(f.path)) || !f.covered)
 			pr_warn("%s, segment %u, entry %u: %s records %s; it stays out of the "
 				"policy, so that a verifier refuses it",
 				epoch_dir, log_cursor_segment(c), log_cursor_index(c), f.path,
-				template_is_violation(&e) ? "a violation" : "a fault");
+				!f.covered ? "a violation" : "a fault");
 		else
 			err = runtime_policy_out_entry(o, &e, &f);
 	}
