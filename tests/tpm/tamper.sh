@@ -202,6 +202,10 @@ snapshot-pcr)
 	"$tamper" set "$(seg 3)" 2 pcr 2147483658
 	"$writer" "$TCTI" "$w/log" 11 "quote:2:3:10:$(seg 3)" >/dev/null 2>&1
 	refused '^FAIL: segment 3, entry 2: snapshot 3 names PCR 2147483658, and a TPM has PCRs 0 to 23$'
+	# The same in the anchor file a verifier starts from with --since.
+	"$tamper" set "$w/b/epoch-1-0/anchor-3.bin" 0 pcr 2147483658
+	"$writer" "$TCTI" "$w/log" 11 "quote:0:3:10:$w/b/epoch-1-0/anchor-3.bin" >/dev/null 2>&1
+	refused '^FAIL: .*/anchor-3\.bin: snapshot 3 names PCR 2147483658, and a TPM has PCRs 0 to 23$' --since 3
 	;;
 entry-pcr)
 	# The PCR field at the start of an entry, which no hash covers.
