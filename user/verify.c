@@ -884,11 +884,12 @@ int verify_run(const struct verify_opts *o)
 			goto out;
 		}
 		if (err == -ERANGE) {
-			printf("FAIL: %s %u, entry %u: the entry names PCR %u, and a TPM has PCRs "
-			       "0 "
-			       "to %u\n",
-			       log_cursor_at_anchor(c) ? "anchor of segment" : "segment",
-			       log_cursor_segment(c), log_cursor_index(c), e.pcr,
+			const char *where =
+				log_cursor_at_anchor(c) ? "anchor of segment" : "segment";
+
+			printf("FAIL: %s %u, entry %u: the entry names PCR %u, and a TPM has "
+			       "PCRs 0 to %u\n",
+			       where, log_cursor_segment(c), log_cursor_index(c), e.pcr,
 			       TPM_PCR_COUNT - 1);
 			result = VERIFY_MISMATCH;
 			goto out;
