@@ -17,6 +17,7 @@
 #include "log.h"
 #include "msg.h"
 #include "snapshot.h"
+#include "tpm.h"
 
 struct log {
 	int fd;
@@ -358,10 +359,10 @@ int log_anchor_read(const char *epoch_dir, uint64_t id, struct buf *entry, struc
 	if (err)
 		return err;
 	if (template_decode(entry->p, entry->len, &e, &used, why) || used != entry->len ||
-	    template_fields(&e, &f, why) || !f.extra || strcmp(f.path, SNAPSHOT_NAME) ||
-	    snapshot_parse((const char *)f.extra, f.extra_len, s) || s->id != id)
+	    template_fields(&e, &f, why) || !template_record(&e, &f, SNAPSHOT_NAME))
 		return -EBADMSG;
-	return 0;
+	err = snapshot_parse((const char *)f.extra, f.extra_len, s);
+	return err == -ERANGE ? err : err || s->id != id ? -EBADMSG : 0;
 }
 
 /* Every anchor file's id under dir, calling fn until it returns non-zero. */
@@ -430,6 +431,14 @@ static int find_start(struct log_cursor *c, uint64_t since)
 
 	if (since) {
 		err = log_anchor_read(c->dir, since, &c->anchor, &c->start);
+		if (err == -ERANGE) {
+			snprintf(c->error, sizeof(c->error),
+				 "%s/" LOG_ANCHOR_FMT ": snapshot %llu names PCR %u, and a TPM "
+				 "has PCRs 0 to %u",
+				 c->dir, (unsigned long long)since, (unsigned long long)c->start.id,
+				 c->start.pcr, TPM_PCR_COUNT - 1);
+			return -EBADMSG;
+		}
 		if (err) {
 			snprintf(c->error, sizeof(c->error), "%s/" LOG_ANCHOR_FMT ": %s", c->dir,
 				 (unsigned long long)since,

@@ -59,7 +59,8 @@ int log_sync(struct log *l);
 int log_anchor_path(char *out, size_t len, const char *epoch_dir, uint64_t id);
 /*
  * Read anchor-<id>.bin into entry, and its snapshot into s: -ENOENT if there
- * is none, -EBADMSG if it is not that snapshot's entry.
+ * is none, -EBADMSG if it is not that snapshot's entry (a violation's never
+ * is: the PCR does not cover its data), -ERANGE if it names a PCR past 23.
  */
 int log_anchor_read(const char *epoch_dir, uint64_t id, struct buf *entry, struct snapshot *s);
 

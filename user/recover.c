@@ -147,11 +147,12 @@ static int remember(struct epoch *ep, struct log_cursor *c, const struct templat
 
 	if (template_fields(e, &f, why))
 		return 0; /* verify tells what is wrong with it */
-	if (f.extra && !strcmp(f.path, SNAPSHOT_NAME) &&
-	    !snapshot_parse((const char *)f.extra, f.extra_len, &s) && s.id > ep->last_snapshot)
-		ep->last_snapshot = s.id;
+	/* A violation's data is not covered by the PCR: it is no snapshot and no mark. */
 	if (template_is_violation(e))
 		return 0;
+	if (template_record(e, &f, SNAPSHOT_NAME) &&
+	    !snapshot_parse((const char *)f.extra, f.extra_len, &s) && s.id > ep->last_snapshot)
+		ep->last_snapshot = s.id;
 	if (attrib_next(ar, log_cursor_segment(c), e, &f, &a) > 0 && a.cgroup_id &&
 	    !strcmp(e->name, "ima-ng")) {
 		int err = container_entry_key(e->data, e->data_len, &a, scratch, key);

@@ -175,6 +175,8 @@ enum runtime_verdict runtime_policy_check(const struct runtime_policy *p,
 	char hex[2 * HASHALG_MAX_SIZE + 1];
 	int r;
 
+	if (!f->covered)
+		return RUNTIME_VIOLATION;
 	if (p->have_excludes && !regexec(&p->excludes, f->path, 0, NULL, 0))
 		return RUNTIME_EXCLUDED;
 	hex_encode(f->digest, f->alg->size, hex);
@@ -202,11 +204,15 @@ static bool bookkeeping(const char *name)
 	return false;
 }
 
-/* The entries that record a loss or a fault: a policy made from a log never allows them. */
+/*
+ * The entries that record a loss, a fault, or entries extended from the log
+ * alone: a policy made from a log never allows them.
+ */
 static bool fault(const char *name)
 {
 	static const char *const names[] = { "bima_lost_events", "bima_log_torn",
-					     "bima_log_inconsistent", "bima_userspace_hash" };
+					     "bima_log_inconsistent", "bima_userspace_hash",
+					     "bima_tail_extended" };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (!strcmp(name, names[i]))
@@ -330,13 +336,13 @@ int runtime_policy_out_log(struct runtime_policy_out *o, const char *epoch_dir)
 	}
 	while (!err && (err = log_cursor_next(c, &e)) > 0) {
 		err = template_fields(&e, &f, why);
-		if (err || (is_buf(&e) && bookkeeping(f.path)))
+		if (err || (template_record(&e, &f, f.path) && bookkeeping(f.path)))
 			continue;
-		if ((is_buf(&e) && fault(f.path)) || template_is_violation(&e))
+		if ((is_buf(&e) && fault(f.path)) || !f.covered)
 			pr_warn("%s, segment %u, entry %u: %s records %s; it stays out of the "
 				"policy, so that a verifier refuses it",
 				epoch_dir, log_cursor_segment(c), log_cursor_index(c), f.path,
-				template_is_violation(&e) ? "a violation" : "a fault");
+				!f.covered ? "a violation" : "a fault");
 		else
 			err = runtime_policy_out_entry(o, &e, &f);
 	}

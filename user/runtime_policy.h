@@ -10,7 +10,12 @@
  *   lowercase hex digests allowed for it (boot_aggregate included);
  * - "ima-buf" (and "keyrings"): the same for an ima-buf entry's name and
  *   the digest of its buffer;
- * - anything else fails: a name in no list, a digest not in its list.
+ * - anything else fails: a name in no list, a digest not in its list;
+ * - a violation (zero template hash) fails, whatever its name and digest,
+ *   and before the excludes are tried: the PCR does not cover its data,
+ *   which anyone who can write the log can rewrite. Keylime's verifier
+ *   skips such an entry's data too and records a "tomtou" failure for it;
+ *   bima has no setting that ignores one.
  *
  * The expressions are POSIX extended ones here: what Python's re has
  * beyond them (\d, lookaheads, lazy repeats) is refused, not ignored.
@@ -34,6 +39,7 @@ enum runtime_verdict {
 	RUNTIME_EXCLUDED,
 	RUNTIME_UNKNOWN,     /* its name is in no list */
 	RUNTIME_NOT_ALLOWED, /* its digest is not in its name's list */
+	RUNTIME_VIOLATION,   /* a violation: its name and digest are not covered */
 };
 
 /* What the policy says of an entry (f from template_fields()). */

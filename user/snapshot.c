@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "snapshot.h"
+#include "tpm.h"
 
 int snapshot_format(const struct snapshot *s, struct buf *out)
 {
@@ -72,7 +73,7 @@ int snapshot_parse(const char *text, size_t len, struct snapshot *s)
 			return -EINVAL;
 		s->banks[s->nbanks++] = alg;
 	}
-	return 0;
+	return s->pcr < TPM_PCR_COUNT ? 0 : -ERANGE;
 }
 
 int snapshot_segment_digests(const uint8_t *p, size_t len, uint8_t sha256[32],

@@ -43,7 +43,10 @@ struct snapshot {
 };
 
 int snapshot_format(const struct snapshot *s, struct buf *out);
-/* Parse a snapshot_aggregate buffer; -EINVAL if it is not one. */
+/*
+ * Parse a snapshot_aggregate buffer; -EINVAL if it is not one, -ERANGE (s
+ * filled) if it names a PCR past 23, which no TPM has.
+ */
 int snapshot_parse(const char *text, size_t len, struct snapshot *s);
 /*
  * The digests of a segment's bytes that a snapshot holds: their sha256 and

@@ -167,6 +167,7 @@ int template_fields(const struct template_entry *e, struct template_fields *f,
 	f->path = (const char *)field[1];
 	f->path_len = flen[1];
 
+	f->covered = !template_is_violation(e);
 	f->extra = n == 3 ? field[2] : NULL;
 	f->extra_len = n == 3 ? flen[2] : 0;
 	f->attributed = n == 7;
@@ -178,6 +179,12 @@ bool template_is_violation(const struct template_entry *e)
 	static const uint8_t zero[TEMPLATE_DIGEST_SIZE];
 
 	return !memcmp(e->digest, zero, sizeof(zero));
+}
+
+bool template_record(const struct template_entry *e, const struct template_fields *f,
+		     const char *name)
+{
+	return f->covered && f->extra && !strcmp(e->name, "ima-buf") && !strcmp(f->path, name);
 }
 
 int template_bank_digest(const struct template_entry *e, const struct hashalg *bank, uint8_t *out)

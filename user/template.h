@@ -67,6 +67,7 @@ struct template_fields {
 	uint32_t path_len;	   /* with the NUL */
 	const uint8_t *extra;	   /* sig (ima-sig) or buf (ima-buf); NULL for ima-ng */
 	uint32_t extra_len;
+	bool covered;	 /* false for a violation: the PCR does not cover its data */
 	bool attributed; /* bima-ct: the fields below */
 	uint64_t cgroup_id, mnt_ns;
 	const char *runtime, *container, *cgroup; /* "" when empty */
@@ -84,6 +85,16 @@ int template_fields(const struct template_entry *e, struct template_fields *f,
 		    char why[TEMPLATE_WHY_LEN]);
 
 bool template_is_violation(const struct template_entry *e);
+/*
+ * Whether e is the record named name that bima or IMA keeps in an ima-buf
+ * entry (bima_seq, bima_lost_events, snapshot_aggregate, bima_container,
+ * ...). A violation never is one, whatever its data says: it is extended
+ * as all 0xff, so the PCR does not cover its name, its digest or its
+ * buffer, which anyone who can write the log can rewrite. Every reader of
+ * such records asks here.
+ */
+bool template_record(const struct template_entry *e, const struct template_fields *f,
+		     const char *name);
 /* The digest extended into a bank: H(data), or all 0xff for a violation. */
 int template_bank_digest(const struct template_entry *e, const struct hashalg *bank, uint8_t *out);
 

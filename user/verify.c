@@ -51,6 +51,8 @@ static int read_pcr(struct tpm *tpm, const struct replay *r, struct tpm_values *
 	size_t n;
 	int err;
 
+	if (pcr >= TPM_PCR_COUNT)
+		return -ERANGE;
 	if (t->read & (1u << pcr))
 		return 0;
 	err = tpm_banks(tpm, pcr, banks, &n);
@@ -105,6 +107,8 @@ static bool pcr_digest_matches(const struct replay *r, uint32_t pcr,
 	uint8_t buf[TPM_BANKS_MAX * HASHALG_MAX_SIZE], d[32];
 	unsigned int paddable = 0;
 
+	if (pcr >= TPM_PCR_COUNT)
+		return false;
 	for (size_t b = 0; b < qi->nbanks; b++)
 		for (size_t i = 0; i < r->nbanks; i++)
 			if (r->banks[i]->tpm_id == qi->bank_alg[b])
@@ -190,16 +194,29 @@ static void follow_segment(struct log_cursor *c, struct chain *ch)
  * entry the log starts from (an anchor) is the start of the chain, taken as
  * it is: its quote vouches for it. -EBADMSG with why.
  */
-static int check_snapshot(const struct template_fields *f, struct log_cursor *c,
-			  const struct replay *r, uint64_t entries, struct chain *ch, char *why)
+static int check_snapshot(const struct template_entry *e, const struct template_fields *f,
+			  struct log_cursor *c, const struct replay *r, uint64_t entries,
+			  struct chain *ch, char *why)
 {
 	uint8_t digest[32];
 	struct snapshot s;
+	int err;
 
 	ch->anchor = log_cursor_at_anchor(c);
-	if (!f->extra || strcmp(f->path, SNAPSHOT_NAME))
-		return 0;
-	if (snapshot_parse((const char *)f->extra, f->extra_len, &s)) {
+	if (!template_record(e, f, SNAPSHOT_NAME)) {
+		if (ch->anchor)
+			WHY("the anchor the log starts from is not a %s entry the PCR covers "
+			    "(a violation's data, or another entry)",
+			    SNAPSHOT_NAME);
+		return ch->anchor ? -EBADMSG : 0;
+	}
+	err = snapshot_parse((const char *)f->extra, f->extra_len, &s);
+	if (err == -ERANGE) {
+		WHY("snapshot %llu names PCR %u, and a TPM has PCRs 0 to %u",
+		    (unsigned long long)s.id, s.pcr, TPM_PCR_COUNT - 1);
+		return -EBADMSG;
+	}
+	if (err) {
 		WHY("a %s entry that cannot be read", SNAPSHOT_NAME);
 		return -EBADMSG;
 	}
@@ -256,7 +273,7 @@ static int check_snapshot(const struct template_fields *f, struct log_cursor *c,
 		}
 		/* A bank not yet settled may be extended either way (replay.h). */
 		for (size_t b = 0; b < s.nbanks; b++)
-			for (size_t i = 0; i < r->nbanks && s.pcr < TPM_PCR_COUNT; i++)
+			for (size_t i = 0; i < r->nbanks; i++)
 				if (r->banks[i] == s.banks[b] &&
 				    memcmp(r->pcr[s.pcr][i], s.pcr_value[b], s.banks[b]->size) &&
 				    memcmp(r->pcr_padded[s.pcr][i], s.pcr_value[b],
@@ -455,6 +472,10 @@ struct load {
 	char id[32];
 	struct seqset seqs;
 	uint64_t lost;
+	uint64_t settled;   /* the highest number in its bima_seq entries but the last */
+	uint64_t last;	    /* the highest number in its last bima_seq entry */
+	uint64_t in_flight; /* after check_seqs: numbers missing that may be on their way */
+	bool gap;	    /* after check_seqs: numbers missing, not on their way */
 };
 
 /* What the log itself records that went wrong or happened: told after the verdict. */
@@ -468,8 +489,9 @@ struct notes {
 	unsigned int uhash_segment, uhash_index; /* where the first mark is */
 	struct load loads[LOADS_MAX];
 	size_t nloads;
-	bool bad_seq;	  /* a bima_seq entry could not be read, or too many loads */
-	bool from_anchor; /* the log is read from an anchor: the numbers before are not */
+	struct load *last_load; /* the load of the last bima_seq entry */
+	bool bad_seq;		/* a bima_seq entry could not be read, or too many loads */
+	bool from_anchor;	/* the log is read from an anchor: the numbers before are not */
 };
 
 static struct load *find_load(struct notes *n, const char *id)
@@ -489,14 +511,29 @@ static struct load *find_load(struct notes *n, const char *id)
 static void note_seqs(struct notes *n, const char *text, size_t len)
 {
 	char head[64], id[32];
-	int at = 0;
+	struct seqset one = {};
+	const uint64_t *r;
+	int at = 0, err = 0;
 	struct load *l;
 
 	/* The buffer is not NUL-terminated: scan a bounded copy of its head. */
 	snprintf(head, sizeof(head), "%.*s", (int)len, text);
 	if (sscanf(head, "load=%31s seq=%n", id, &at) != 1 || !at || !(l = find_load(n, id)) ||
-	    seqset_parse(&l->seqs, text + at, len - at))
+	    seqset_parse(&one, text + at, len - at) || !seqset_ranges(&one)) {
 		n->bad_seq = true;
+		seqset_free(&one);
+		return;
+	}
+	seqset_merge(&one);
+	r = (const uint64_t *)one.ranges.p;
+	for (size_t i = 0; !err && i < seqset_ranges(&one); i++)
+		err = seqset_add(&l->seqs, r[2 * i], r[2 * i + 1]);
+	n->bad_seq |= err != 0;
+	if (l->last > l->settled)
+		l->settled = l->last;
+	l->last = seqset_max(&one);
+	n->last_load = l;
+	seqset_free(&one);
 }
 
 static void note_entry(const struct template_entry *e, const struct template_fields *fp,
@@ -510,7 +547,8 @@ static void note_entry(const struct template_entry *e, const struct template_fie
 	struct load *l;
 	const char *at;
 
-	if (template_is_violation(e)) {
+	/* A violation's data is not covered by the PCR: it counts as none of these. */
+	if (!f.covered) {
 		n->violations++;
 		return;
 	}
@@ -518,19 +556,19 @@ static void note_entry(const struct template_entry *e, const struct template_fie
 		n->unhashed += !memcmp(f.digest, zero, f.alg->size);
 		return;
 	}
-	if (!strcmp(f.path, "bima_seq")) {
+	if (template_record(e, fp, "bima_seq")) {
 		note_seqs(n, (const char *)f.extra, f.extra_len);
 		return;
 	}
 	snprintf(text, sizeof(text), "%.*s", (int)f.extra_len, (const char *)f.extra);
-	if (!strcmp(f.path, "bima_lost_events") && sscanf(text, "lost=%llu", &count) == 1) {
+	if (template_record(e, fp, "bima_lost_events") && sscanf(text, "lost=%llu", &count) == 1) {
 		n->lost += count;
 		n->loss_entries++;
 		at = strstr(text, " load=");
 		if (at && sscanf(at, " load=%31s", load) == 1 && (l = find_load(n, load)))
 			l->lost += count;
 	}
-	if (!strcmp(f.path, "bima_tail_extended")) {
+	if (template_record(e, fp, "bima_tail_extended")) {
 		unsigned int seg1, seg2;
 		size_t bytes, b1, b2;
 		char tail[256];
@@ -549,17 +587,69 @@ static void note_entry(const struct template_entry *e, const struct template_fie
 			snprintf(n->tail, sizeof(n->tail), "its buffer is unreadable");
 		}
 	}
-	n->torn += !strcmp(f.path, "bima_log_torn");
-	n->inconsistent += !strcmp(f.path, "bima_log_inconsistent");
-	n->kexecs += !strcmp(f.path, "kexec_execute");
-	n->uhashed += !strcmp(f.path, UHASH_NAME);
+	n->torn += template_record(e, fp, "bima_log_torn");
+	n->inconsistent += template_record(e, fp, "bima_log_inconsistent");
+	n->kexecs += template_record(e, fp, "kexec_execute");
+	n->uhashed += template_record(e, fp, UHASH_NAME);
 }
 
 /*
  * Per load, the numbers 0..max must all be logged, but for as many as were
- * counted lost: one more is a record that left the ring buffer unlogged (or
- * is still on its way, on a live system).
+ * counted lost: one more is a measurement missing, a record that left the
+ * ring buffer unlogged. Only at the very end of the log's last load may a
+ * number be still on its way (a record that took its number before one
+ * logged already, and was not yet in the ring buffer when the daemon read
+ * it): above the numbers of every bima_seq entry of that load but its last.
+ * Prints a FAIL line for each load with numbers missing; returns how many.
  */
+static int check_seqs(struct notes *n)
+{
+	int bad = 0;
+
+	for (size_t i = 0; i < n->nloads; i++) {
+		struct load *l = &n->loads[i];
+		const uint64_t *r;
+		uint64_t low, missing = 0, tail = 0, first = 0, last = 0, lost = l->lost;
+		uint64_t edge = l == n->last_load ? l->settled : UINT64_MAX;
+
+		seqset_merge(&l->seqs);
+		if (!seqset_ranges(&l->seqs))
+			continue;
+		r = (const uint64_t *)l->seqs.ranges.p;
+		/* From an anchor, the numbers below the first one logged were logged before it. */
+		low = n->from_anchor ? r[0] : 0;
+		/* The holes: [low, r[0]) and between the ranges; each split at the edge. */
+		for (size_t k = 0; k < seqset_ranges(&l->seqs); k++) {
+			uint64_t from = k ? r[2 * k - 1] + 1 : low, to = r[2 * k]; /* [from, to) */
+			uint64_t below = from < edge ? (to < edge ? to : edge) - from : 0;
+
+			if (from >= to)
+				continue;
+			if (below && !missing)
+				first = from;
+			if (below)
+				last = from + below - 1;
+			missing += below;
+			tail += to - from - below;
+		}
+		/* The losses count numbers without naming them: those settled first. */
+		if (missing > lost) {
+			bad++;
+			l->gap = true;
+			printf("FAIL: load %s: sequence numbers %llu to %llu neither logged nor "
+			       "counted lost: %llu measurement(s) missing (records taken from the "
+			       "ring buffer and never logged)\n",
+			       l->id, (unsigned long long)first, (unsigned long long)last,
+			       (unsigned long long)(missing - lost));
+			lost = 0;
+		} else {
+			lost -= missing;
+		}
+		l->in_flight = tail > lost ? tail - lost : 0;
+	}
+	return bad;
+}
+
 static void print_seq_notes(struct notes *n)
 {
 	uint64_t records = 0;
@@ -570,22 +660,18 @@ static void print_seq_notes(struct notes *n)
 		       "checked in full\n");
 	for (size_t i = 0; i < n->nloads; i++) {
 		struct load *l = &n->loads[i];
-		uint64_t missing, low;
 
-		seqset_merge(&l->seqs);
 		if (!seqset_ranges(&l->seqs))
 			continue;
-		/* From an anchor, the numbers below the first one logged were logged before it. */
-		low = n->from_anchor ? ((const uint64_t *)l->seqs.ranges.p)[0] : 0;
-		missing = seqset_max(&l->seqs) + 1 - low - l->seqs.covered;
 		records += l->seqs.covered;
-		if (missing > l->lost) {
+		whole &= !l->gap;
+		if (l->in_flight) {
 			whole = false;
-			printf("note: load %s: %llu sequence number(s) from %llu to %llu neither "
-			       "logged nor counted lost (taken from the ring buffer by something "
-			       "else, or still on their way)\n",
-			       l->id, (unsigned long long)(missing - l->lost),
-			       (unsigned long long)low, (unsigned long long)seqset_max(&l->seqs));
+			printf("note: load %s: %llu sequence number(s) below %llu, above those of "
+			       "its earlier bima_seq entries, not yet logged: records still on "
+			       "their way at the end of the log\n",
+			       l->id, (unsigned long long)l->in_flight,
+			       (unsigned long long)seqset_max(&l->seqs));
 		}
 		if (l->seqs.repeated)
 			printf("note: load %s: %llu record(s) logged twice (a daemon stopped after "
@@ -616,7 +702,8 @@ static void print_notes(struct notes *n)
 		       "%s entry)\n",
 		       (unsigned long long)n->uhashed, UHASH_NAME);
 	if (n->violations)
-		printf("note: %llu violation entr%s (zero template hash)\n",
+		printf("note: %llu violation entr%s (zero template hash: the PCR does not cover "
+		       "their data, which verify reads nothing of)\n",
 		       (unsigned long long)n->violations, n->violations == 1 ? "y" : "ies");
 	if (n->torn)
 		printf("note: %llu torn entr%s cut at a daemon start (bima_log_torn)\n",
@@ -658,6 +745,13 @@ static void check_policy(const struct runtime_policy *p, const struct template_e
 	n->excluded += v == RUNTIME_EXCLUDED;
 	if (v == RUNTIME_ALLOWED || v == RUNTIME_EXCLUDED || n->failed++ >= POLICY_FAILS_SHOWN)
 		return;
+	if (v == RUNTIME_VIOLATION) {
+		printf("FAIL: segment %u, entry %u: a violation (zero template hash; it says "
+		       "\"%s\", but the PCR does not cover its name or digest): a runtime policy "
+		       "allows no violation\n",
+		       log_cursor_segment(c), log_cursor_index(c), f->path);
+		return;
+	}
 	hex_encode(f->digest, f->alg->size, hex);
 	printf("FAIL: segment %u, entry %u: %s %s:%s: %s\n", log_cursor_segment(c),
 	       log_cursor_index(c), f->path, f->alg->name, hex,
@@ -815,7 +909,7 @@ int verify_run(const struct verify_opts *o)
 		snapshots = chain.count;
 		err = template_fields(&e, &f, why);
 		err = err ?: check_entry(&e, &f, why);
-		err = err ?: check_snapshot(&f, c, &r, entries, &chain, why);
+		err = err ?: check_snapshot(&e, &f, c, &r, entries, &chain, why);
 		err = err ?: replay_entry(&r, &e);
 		err = err ?: chain.quote_due ? check_quote(&chain, &ref, &r, epoch_dir, why) : 0;
 		if (!err && chain.count != snapshots)
@@ -829,8 +923,13 @@ int verify_run(const struct verify_opts *o)
 			goto out;
 		}
 		if (err == -ERANGE) {
-			printf("FAIL: segment %u, entry %u: PCR %u does not exist\n",
-			       log_cursor_segment(c), log_cursor_index(c), e.pcr);
+			const char *where =
+				log_cursor_at_anchor(c) ? "anchor of segment" : "segment";
+
+			printf("FAIL: %s %u, entry %u: the entry names PCR %u, and a TPM has "
+			       "PCRs 0 to %u\n",
+			       where, log_cursor_segment(c), log_cursor_index(c), e.pcr,
+			       TPM_PCR_COUNT - 1);
 			result = VERIFY_MISMATCH;
 			goto out;
 		}
@@ -924,6 +1023,7 @@ int verify_run(const struct verify_opts *o)
 		}
 		printf("\n");
 	}
+	bad += check_seqs(&notes);
 	printf("%s: %llu entr%s in %u segment(s)%s: %s\n", epoch_dir,
 	       (unsigned long long)(entries - first), entries - first == 1 ? "y" : "ies",
 	       log_cursor_segments(c), start ? " from its anchor" : "",

@@ -17,7 +17,10 @@ int attrib_next(struct attrib_reader *r, unsigned int seg, const struct template
 	if (seg != r->segment)
 		r->marked = false; /* a mark applies within its segment */
 	r->segment = seg;
-	if (!strcmp(e->name, "ima-buf") && !strcmp(f->path, CONTAINER_MARK_NAME)) {
+	/* A violation's data is not covered by the PCR: it names no file and no container. */
+	if (!f->covered)
+		return 0;
+	if (template_record(e, f, CONTAINER_MARK_NAME)) {
 		int err = container_mark_parse(f->extra, f->extra_len, &r->mark, &r->store);
 
 		r->marked = !err;

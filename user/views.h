@@ -25,7 +25,8 @@ struct attrib_reader {
 /*
  * Read entry e (fields f, in segment seg): 1 with a filled for a file
  * entry (ima-ng or bima-ct; a->cgroup_id 0 when nothing attributes it), 0
- * for any other entry, -EBADMSG for a mark that cannot be read.
+ * for any other entry, -EBADMSG for a mark that cannot be read. A
+ * violation is 0, and changes no mark: the PCR does not cover its data.
  */
 int attrib_next(struct attrib_reader *r, unsigned int seg, const struct template_entry *e,
 		const struct template_fields *f, struct attribution *a);

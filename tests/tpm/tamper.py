@@ -22,10 +22,31 @@
                                          quote of PCR 11 (sha256) over NONCE that
                                          the log replays to; the caller signs it
     tamper.py pad FILE SIZE              append zero bytes to FILE up to SIZE
+    tamper.py set SEGMENT INDEX KEY VALUE
+                                         in the ima-buf entry INDEX (bima's records:
+                                         snapshot_aggregate, bima_seq), replace
+                                         KEY=... in its buffer with KEY=VALUE, and
+                                         give it the d-ng digest and the template
+                                         hash of its new data (kept zero if it was)
+    tamper.py rename SEGMENT INDEX FILE  give entry INDEX (ima-ng) the name FILE and
+                                         FILE's sha256; its template hash is kept, so
+                                         only a violation's (zero) still fits it
+    tamper.py violate SEGMENT INDEX [SOURCE INDEX2]
+                                         zero entry INDEX's template hash (a violation
+                                         is extended as all 0xff, whatever its data);
+                                         with SOURCE, first give it the template name
+                                         and data of entry INDEX2 of segment SOURCE
+    tamper.py pcr SEGMENT INDEX PCR      write PCR into entry INDEX's PCR field
+    tamper.py snapshot SEGMENT INDEX     give entry INDEX the data of the snapshot_aggregate
+                                         the daemon would take there (the next id, the
+                                         entries, segment digests and PCR values before
+                                         it, replayed from the segments before), keeping
+                                         its template hash
 
 Written from IMA's binary layout; shares no code with bima.
 """
 import hashlib
+import re
 import struct
 import sys
 
@@ -81,6 +102,75 @@ def own_key(out, nonce, pub_der):
     attest += struct.pack(">H", 32) + hashlib.sha256(pcr).digest()
     with open(os.path.join(out, "quote.attest"), "wb") as f:
         f.write(attest)
+def entry(pcr, thash, name, data):
+    """One entry's bytes, as IMA lays it out."""
+    return bytearray(struct.pack("<I20sI", pcr, thash, len(name)) + name +
+                     struct.pack("<I", len(data)) + data)
+
+
+def parts(e):
+    """An entry's PCR, template hash, template name and data."""
+    nlen, = struct.unpack_from("<I", e, 24)
+    return (struct.unpack_from("<I", e, 0)[0], bytes(e[4:24]), bytes(e[28:28 + nlen]),
+            bytes(e[32 + nlen:]))
+
+
+def split_fields(data):
+    out, off = [], 0
+    while off < len(data):
+        n, = struct.unpack_from("<I", data, off)
+        out.append(data[off + 4:off + 4 + n])
+        off += 4 + n
+    return out
+
+
+def join(fs):
+    return b"".join(struct.pack("<I", len(f)) + f for f in fs)
+
+
+def forge_snapshot(path, index):
+    """The text of the snapshot the daemon would take before entry index of path."""
+    import glob
+    import os
+    d = os.path.dirname(path)
+    seg = int(os.path.basename(path)[8:14])
+    reset, restart = os.path.basename(d)[6:].split("-")
+    last, count, values = None, 0, None
+    for s in range(1, seg + 1):
+        with open(os.path.join(d, "segment-%06u.bin" % s), "rb") as f:
+            data = f.read()
+        es = split(data)
+        if s == seg:
+            es = es[:index]
+        for off, e, _ in es:
+            pcr, thash, name, edata = parts(e)
+            fs = split_fields(edata)
+            if name == b"ima-buf" and fs[1] == b"snapshot_aggregate\0" and thash != bytes(20):
+                last = fs[2].decode()
+            count += 1
+    banks = [kv.split("=")[0] for kv in last.split() if kv.split("=")[0].startswith("sha")]
+    values = {b: bytes(hashlib.new(b).digest_size) for b in banks}
+    xor = bytearray(20)
+    for s in range(1, seg + 1):
+        with open(os.path.join(d, "segment-%06u.bin" % s), "rb") as f:
+            data = f.read()
+        es = split(data)
+        if s == seg:
+            es = es[:index]
+            before = data[:es[-1][0] + len(es[-1][1])] if es else b""
+        for _, e, _ in es:
+            pcr, thash, name, edata = parts(e)
+            for b in banks:
+                size = hashlib.new(b).digest_size
+                add = b"\xff" * size if thash == bytes(20) else hashlib.new(b, edata).digest()
+                values[b] = hashlib.new(b, values[b] + add).digest()
+            if s == seg:
+                xor = bytearray(x ^ y for x, y in zip(xor, thash))
+    prev = int(re.search(r"(^| )id=(\d+)", last).group(2))
+    text = ("id=%d prev=%d epoch=%s-%s entries=%d seq=0 segment=%d segment_sha256=%s "
+            "segment_xor=%s pcr=%d" % (prev + 1, prev, reset, restart, count, seg,
+                                       hashlib.sha256(before).hexdigest(), bytes(xor).hex(), pcr))
+    return (text + "".join(" %s=%s" % (b, values[b].hex()) for b in banks)).encode()
 
 
 def main():
@@ -122,6 +212,38 @@ def main():
         e[at] = ord("1") if e[at] == ord("0") else ord("0")
         dstart = entries[i][2][0][0] - 4
         e[4:24] = hashlib.sha1(bytes(e[dstart:])).digest()
+    elif op == "set":
+        pcr, thash, name, data = parts(e)
+        fs = split_fields(data)
+        key, value = sys.argv[4].encode(), sys.argv[5].encode()
+        fs[2] = re.sub(rb"(^| )" + re.escape(key) + rb"=[^ ]*",
+                       lambda m: m.group(1) + key + b"=" + value, fs[2], count=1)
+        fs[0] = b"sha256:\0" + hashlib.sha256(fs[2]).digest()
+        data = join(fs)
+        if thash != bytes(20):
+            thash = hashlib.sha1(data).digest()
+        entries[i] = (0, entry(pcr, thash, name, data), None)
+    elif op == "rename":
+        pcr, thash, name, data = parts(e)
+        fs = split_fields(data)
+        with open(sys.argv[4], "rb") as f:
+            fs[0] = b"sha256:\0" + hashlib.sha256(f.read()).digest()
+        fs[1] = sys.argv[4].encode() + b"\0"
+        entries[i] = (0, entry(pcr, thash, name, join(fs)), None)
+    elif op == "violate":
+        pcr, _, name, data = parts(e)
+        if len(sys.argv) > 5:
+            with open(sys.argv[4], "rb") as f:
+                _, _, name, data = parts(split(f.read())[int(sys.argv[5])][1])
+        entries[i] = (0, entry(pcr, bytes(20), name, data), None)
+    elif op == "snapshot":
+        pcr, thash, _, _ = parts(e)
+        text = forge_snapshot(path, i)
+        data = join([b"sha256:\0" + hashlib.sha256(text).digest(), b"snapshot_aggregate\0",
+                     text])
+        entries[i] = (0, entry(pcr, thash, b"ima-buf", data), None)
+    elif op == "pcr":
+        e[0:4] = struct.pack("<I", int(sys.argv[4]))
     elif op == "delete":
         del entries[i]
     elif op == "dup":

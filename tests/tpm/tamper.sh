@@ -3,8 +3,10 @@
 # The tamper corpus: one case per run, each an attack on a log that a
 # remote verifier checks offline (`bima quote` bundle, `bima verify --quote
 # --ak --nonce`), on a real (software) TPM. Every case must be refused with
-# exit status 1 and a message that names the cause (own-key: exit 2, the
-# bundle cannot be verified without a key the verifier brings).
+# exit status 1 and a message that names the cause, but own-key (exit 2:
+# the bundle cannot be verified without a key the verifier brings) and
+# violation-restart, where the attack is on the daemon, which must not
+# read a violation's data.
 #
 #   tests/tpm/tamper.sh --list     the cases
 #   tests/tpm/tamper.sh CASE       run one (tests/run.sh runs each)
@@ -16,7 +18,9 @@
 set -u
 cases="intact hash digest name buf truncated deleted duplicated reordered spliced
 chain-gap segment-removed anchor-forged quote-nonce quote-key quote-replayed
-snapshot-quote-replayed own-key own-key-tpm sig-padded snapshot-sig-padded gz-bomb"
+snapshot-quote-replayed own-key own-key-tpm sig-padded snapshot-sig-padded gz-bomb
+violation-renamed violation-snapshot violation-mark snapshot-pcr entry-pcr seq-gap
+violation-restart"
 if [ "${1:-}" = --list ]; then
 	echo $cases
 	exit 0
@@ -48,6 +52,22 @@ build "$w/log"
 	>/dev/null 2>&1 || { echo "bima quote failed"; exit 1; }
 seg() { echo "$w/b/epoch-1-0/segment-00000$1.bin"; }
 verify() { "$bima" verify --log-dir "$w/b" --quote "$w/b/quote" --ak "$w/ak.pem" --nonce "$nonce" "$@" >"$w/out" 2>&1; }
+
+# more ARG...: the writer appends ARGs to the log (segment 5), and bima quote sends it anew
+more() {
+	"$writer" "$TCTI" "$w/log" 11 "$@" >/dev/null 2>"$w/writer.err" || { cat "$w/writer.err"; exit 1; }
+	rm -rf "$w/b"
+	"$bima" quote --log-dir "$w/log" --tcti "$TCTI" --pcr 11 --nonce "$nonce" --out "$w/b" \
+		>/dev/null 2>&1 || { echo "bima quote failed"; exit 1; }
+}
+# genuine PATTERN ARG...: before the attack, the log as bima wrote it fails a runtime policy
+# (1), naming what PATTERN matches
+genuine() {
+	"$bima" policy export-keylime --log --log-dir "$w/log" >"$w/policy.json" 2>/dev/null
+	verify --runtime-policy "$w/policy.json" "${@:2}"
+	check_eq "$case: the log as written fails its runtime policy (1)" $? 1
+	check_grep "$case: because of its violation" "$1" "$w/out"
+}
 
 # refused PATTERN: the tampered log fails (1), with a line matching PATTERN
 refused() {
@@ -199,6 +219,89 @@ gz-bomb)
 	check_grep "$case: and names the segment, the entry and the cause" \
 		"^FAIL: .*/segment-000002.bin.gz \(segment 2\), entry 4 at byte $(stat -c %s "$w/log/epoch-1-0/segment-000002.bin"): template name length 0" "$w/out"
 	check_eq "$case: and runs out of no memory" "$(grep -ci memory "$w/out")" 0
+	;;
+violation-renamed)
+	# A violation is extended as all 0xff: the PCR covers no byte of its data. Here its
+	# name and digest become an allowed file's, which must not make it allowed.
+	more violation:/bin/evil
+	genuine '^FAIL: segment 5, entry 0: a violation .*"/bin/evil"'
+	"$tamper" rename "$(seg 5)" 0 "$w/files/f1"
+	refused "^FAIL: segment 5, entry 0: a violation \(zero template hash; it says \"$(ere "$w/files/f1")\", but the PCR does not cover its name or digest\): a runtime policy allows no violation\$" \
+		--runtime-policy "$w/policy.json"
+	;;
+violation-snapshot)
+	# The violation's data becomes the snapshot_aggregate the daemon would take there (one
+	# the policy excludes as bookkeeping): it must count as no snapshot, and stay a violation.
+	more violation:/bin/evil
+	genuine '^FAIL: segment 5, entry 0: a violation .*"/bin/evil"'
+	"$tamper" snapshot "$(seg 5)" 0
+	refused '^FAIL: segment 5, entry 0: a violation \(zero template hash; it says "snapshot_aggregate"' \
+		--runtime-policy "$w/policy.json"
+	check_grep "$case: it counts as no snapshot" '^note: 3 snapshot\(s\), up to id 3:' "$w/out"
+	check_grep "$case: but as the violation it is" '^note: 1 violation entry' "$w/out"
+	;;
+violation-mark)
+	# The violation's data becomes a bima_container mark: it must name no container for the
+	# entry after it, and stay a violation.
+	echo "file 10" >"$w/files/f10"
+	mark="cgroup=4242 mntns=4026531840 runtime=docker container=0123456789ab path=/system.slice/docker-0123456789ab.scope"
+	"$writer" "$TCTI" "$w/marks" 12 "buf:bima_container:$mark" >/dev/null 2>&1
+	m=$(ls "$w"/marks/epoch-*/segment-000001.bin)
+	more violation:/bin/evil "$w/files/f10"
+	genuine '^FAIL: segment 5, entry 0: a violation .*"/bin/evil"'
+	"$tamper" violate "$(seg 5)" 0 "$m" "$("$tamper" index "$m" bima_container)"
+	refused '^FAIL: segment 5, entry 0: a violation \(zero template hash; it says "bima_container"' \
+		--runtime-policy "$w/policy.json" --by-container
+	check_grep "$case: the entry after it is in no container" '^  unattributed: ' "$w/out"
+	if grep -q 'docker:0123456789ab' "$w/out"; then
+		not_ok "$case: the forged mark names no container" "$(grep docker: "$w/out")"
+	else
+		ok "$case: the forged mark names no container"
+	fi
+	;;
+snapshot-pcr)
+	# Snapshot 3 names PCR 2147483658 (2^31 + 10), with the template hash of its new data
+	# and a quote over its new text, such as root on the host can have the TPM make.
+	"$tamper" set "$(seg 3)" 2 pcr 2147483658
+	"$writer" "$TCTI" "$w/log" 11 "quote:2:3:10:$(seg 3)" >/dev/null 2>&1
+	refused '^FAIL: segment 3, entry 2: snapshot 3 names PCR 2147483658, and a TPM has PCRs 0 to 23$'
+	# The same in the anchor file a verifier starts from with --since.
+	"$tamper" set "$w/b/epoch-1-0/anchor-3.bin" 0 pcr 2147483658
+	"$writer" "$TCTI" "$w/log" 11 "quote:0:3:10:$w/b/epoch-1-0/anchor-3.bin" >/dev/null 2>&1
+	refused '^FAIL: .*/anchor-3\.bin: snapshot 3 names PCR 2147483658, and a TPM has PCRs 0 to 23$' --since 3
+	;;
+entry-pcr)
+	# The PCR field at the start of an entry, which no hash covers.
+	"$tamper" pcr "$(seg 4)" 0 2147483658
+	refused '^FAIL: segment 4, entry 0: the entry names PCR 2147483658, and a TPM has PCRs 0 to 23$'
+	;;
+seq-gap)
+	# The daemon's own bima_seq entries, covered by the PCR, skip numbers 3 and 4 of a load
+	# and no bima_lost_events entry counts them: two measurements are missing. In the last
+	# load, a number above those of its earlier entries may still be on its way: a note.
+	more "buf:bima_seq:load=7-1 seq=0-2,5-6" "buf:bima_seq:load=7-1 seq=7-9" \
+		"buf:bima_seq:load=7-2 seq=0-1" "buf:bima_seq:load=7-2 seq=3"
+	refused '^FAIL: load 7-1: sequence numbers 3 to 4 neither logged nor counted lost: 2 measurement\(s\) missing'
+	check_grep "$case: the last load's last number not yet logged is on its way" \
+		'^note: load 7-2: 1 sequence number\(s\) below 3, above those of its earlier bima_seq entries, not yet logged' "$w/out"
+	check_eq "$case: and fails nothing" "$(grep -c '^FAIL: load 7-2' "$w/out")" 0
+	;;
+violation-restart)
+	# Root, while no daemon runs, rewrites a violation in the daemon's own log into a
+	# snapshot_aggregate with id 99. The daemon that starts next must not take it for a
+	# snapshot: its next one is 4, after 3, and the log verifies (its verdict does not
+	# depend on a violation's data).
+	more violation:/bin/evil
+	l=$w/log/epoch-1-0/segment-000005.bin
+	"$tamper" snapshot "$l" 0
+	"$tamper" set "$l" 0 id 99
+	echo "file 10" >"$w/files/f10"
+	more "$w/files/f10" snapshot
+	verify
+	check_eq "$case: the log verifies (0)" $? 0
+	check_grep "$case: the restarted daemon's next snapshot is 4, after 3" \
+		'^note: 4 snapshot\(s\), up to id 4:' "$w/out"
+	check_grep "$case: and the rewritten entry is a violation still" '^note: 1 violation entry' "$w/out"
 	sed 's/^/    | /' "$w/out"
 	;;
 *)

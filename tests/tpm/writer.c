@@ -9,6 +9,11 @@
  * Each ARG is a path, whose sha256 digest is computed here from its
  * contents, or one of:
  *   violation:NAME     a violation entry (zero template hash)
+ *   buf:NAME:TEXT      an ima-buf entry named NAME whose buffer is TEXT, as the
+ *                      daemon writes its records (bima_seq, bima_lost_events)
+ *   quote:I:ID:PCR:SEG have the TPM quote PCR over the sha256 of the buffer of
+ *                      entry I (from 0) of segment file SEG, as root on the host
+ *                      can, and keep it as snapshot ID's quote beside SEG
  *   count:N            N entries for made-up files /bench/N/I (a benchmark)
  *   snapshot           commit what is before, then take a snapshot as the
  *                      daemon does (anchor.h), quoted with the AK in LOG_DIR
@@ -37,6 +42,43 @@ static int file_sha256(const char *path, uint8_t *digest)
 	n = fread(data, 1, sizeof(data), f);
 	fclose(f);
 	return hashalg_digest(hashalg_by_name("sha256", 6), data, n, digest);
+}
+
+/* quote:I:ID:PCR:SEG: the nonce a snapshot's quote is over, of any entry, quoted. */
+static int quote_entry(struct epoch *ep, struct tpm *tpm, const char *log_dir, const char *arg)
+{
+	unsigned int index, pcr;
+	unsigned long long id;
+	char why[TEMPLATE_WHY_LEN], dir[LOG_PATH_MAX], *slash;
+	struct template_fields f;
+	struct template_entry e;
+	struct tpm_quote q;
+	struct buf seg = {};
+	struct tpm_ak ak;
+	uint8_t nonce[32], sha[32];
+	size_t off = 0, used = 0;
+	int at = 0, err;
+
+	if (sscanf(arg, "quote:%u:%llu:%u:%n", &index, &id, &pcr, &at) != 3 || !at)
+		return -EINVAL;
+	snprintf(dir, sizeof(dir), "%s", arg + at);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	err = log_read_file(arg + at, &seg);
+	for (unsigned int i = 0; !err && i <= index; i++, off += used)
+		err = template_decode(seg.p + off, seg.len - off, &e, &used, why);
+	err = err ?: template_fields(&e, &f, why) ?: f.extra ? 0 : -EINVAL;
+	err = err ?: hashalg_digest(hashalg_by_name("sha256", 6), f.extra, f.extra_len, nonce);
+	err = err ?: ak_load_or_create(tpm, log_dir, &ak);
+	err = err
+		      ?: tpm_quote(tpm, &ak, nonce, sizeof(nonce), pcr, ep->replay.banks,
+				   ep->replay.nbanks, &q);
+	err = err ?: ak_save_quote(dir, id, &q, sha);
+	buf_free(&seg);
+	if (err)
+		fprintf(stderr, "writer: %s: %s\n", arg, strerror(-err));
+	return err;
 }
 
 /* Commit the batch, then snapshot the log as the daemon does. */
@@ -102,6 +144,18 @@ int main(int argc, char **argv)
 		}
 		if (sscanf(argv[i], "retain:%15[a-z]:%u", mode, &n) == 2) {
 			err = anchor_retention_parse(mode, &r) ?: anchor_retain(ep.dir, r, n);
+			continue;
+		}
+		if (!strncmp(argv[i], "quote:", 6)) {
+			err = quote_entry(&ep, tpm, argv[2], argv[i]);
+			continue;
+		}
+		if (!strncmp(argv[i], "buf:", 4) && strchr(argv[i] + 4, ':')) {
+			const char *text = strchr(argv[i] + 4, ':') + 1;
+
+			snprintf(path, sizeof(path), "%.*s", (int)(text - 1 - argv[i] - 4),
+				 argv[i] + 4);
+			err = template_encode_buf(&batch, ep.pcr, path, text, strlen(text));
 			continue;
 		}
 		if (sscanf(argv[i], "count:%u", &n) == 1) {

@@ -17,6 +17,7 @@
 #include "check.h"
 #include "container.h"
 #include "template.h"
+#include "views.h"
 
 #define ID64 "4f3c2b1a4f3c2b1a4f3c2b1a4f3c2b1a4f3c2b1a4f3c2b1a4f3c2b1a4f3c2b1a"
 
@@ -193,6 +194,53 @@ static void test_lookup_unknown(void)
 	cgroups__free(cg);
 }
 
+/* One entry through attrib_next(): ima-buf (buf) or ima-ng, a violation or not. */
+static int attrib_one(struct attrib_reader *r, const char *path, const char *buf, bool violation,
+		      struct attribution *a)
+{
+	const struct hashalg *sha256 = hashalg_by_name("sha256", 6);
+	uint8_t digest[32] = { 1 };
+	struct buf entry = {}, data = {};
+	struct template_entry e;
+	struct template_fields f;
+	char why[TEMPLATE_WHY_LEN];
+	size_t used;
+	int ret;
+
+	template_data_ng(&data, sha256, digest, path, (const uint8_t *)buf, buf ? strlen(buf) : 0);
+	template_encode(&entry, 10, buf ? "ima-buf" : "ima-ng", data.p, data.len, violation);
+	template_decode(entry.p, entry.len, &e, &used, why);
+	template_fields(&e, &f, why);
+	ret = attrib_next(r, 1, &e, &f, a);
+	buf_free(&entry);
+	buf_free(&data);
+	return ret;
+}
+
+/* A violation's data is not covered by the PCR: no mark, no container. */
+static void test_violation_names_nothing(void)
+{
+	static const char mark[] = "cgroup=42 mntns=7 runtime=docker container=" ID64 " path=/d";
+	struct attrib_reader r = {};
+	struct attribution a;
+
+	CHECK_EQ(attrib_one(&r, CONTAINER_MARK_NAME, mark, false, &a), 0, "a mark is no file");
+	CHECK_EQ(attrib_one(&r, "/bin/true", NULL, false, &a), 1, "the file after it");
+	CHECK(a.cgroup_id == 42 && !strcmp(a.ct.runtime, "docker"),
+	      "is attributed to the mark's container", "cgroup %llu",
+	      (unsigned long long)a.cgroup_id);
+	CHECK_EQ(attrib_one(&r, "/bin/true", NULL, true, &a), 0,
+		 "a violation is no file: it names nothing");
+	attrib_reader_free(&r);
+
+	r = (struct attrib_reader){};
+	CHECK_EQ(attrib_one(&r, CONTAINER_MARK_NAME, mark, true, &a), 0,
+		 "a violation-shaped mark is read as nothing");
+	CHECK_EQ(attrib_one(&r, "/bin/true", NULL, false, &a), 1, "the file after it");
+	CHECK_EQ(a.cgroup_id, 0, "is in no container: the violation's data is not covered");
+	attrib_reader_free(&r);
+}
+
 int main(void)
 {
 	test_layouts();
@@ -200,5 +248,6 @@ int main(void)
 	test_mark();
 	test_template_ct();
 	test_lookup_unknown();
+	test_violation_names_nothing();
 	return CHECK_DONE();
 }

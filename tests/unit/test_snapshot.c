@@ -36,6 +36,20 @@ int main(void)
 	CHECK_STR(head, "id=7 prev=6 epoch=4-1 entries=1234 seq=99 segment=3 segment_sha256=aba",
 		  "the text starts with its numbers");
 	CHECK_EQ(snapshot_parse((const char *)text.p, text.len, &r), 0, "and parses back");
+	s.pcr = 2147483658u;
+	text.len = 0;
+	snapshot_format(&s, &text);
+	CHECK_EQ(snapshot_parse((const char *)text.p, text.len, &r), -ERANGE,
+		 "a snapshot naming PCR 2147483658 is refused: a TPM has PCRs 0 to 23");
+	CHECK_EQ(r.pcr, 2147483658u, "and the PCR it names is told");
+	s.pcr = 24;
+	text.len = 0;
+	snapshot_format(&s, &text);
+	CHECK_EQ(snapshot_parse((const char *)text.p, text.len, &r), -ERANGE, "so is PCR 24");
+	s.pcr = 10;
+	text.len = 0;
+	snapshot_format(&s, &text);
+	CHECK_EQ(snapshot_parse((const char *)text.p, text.len, &r), 0, "and PCR 10 is not");
 	CHECK(r.id == 7 && r.prev == 6 && r.reset == 4 && r.restart == 1 && r.entries == 1234 &&
 		      r.seq == 99 && r.segment == 3 && r.pcr == 10 &&
 		      !memcmp(r.segment_xor, s.segment_xor, sizeof(r.segment_xor)),

@@ -277,6 +277,48 @@ static void test_names(void)
 	check_name(longpath, longpath, "name: 4000 bytes are kept whole");
 }
 
+/* bima's records are read only where the PCR covers them: never from a violation. */
+static void test_records(void)
+{
+	const struct hashalg *sha256 = hashalg_by_name("sha256", 6);
+	static const char text[] = "load=1-2 seq=0-9";
+	uint8_t digest[32] = {};
+	struct buf entry = {}, data = {};
+	struct template_entry e;
+	struct template_fields f;
+	char why[TEMPLATE_WHY_LEN];
+	size_t used;
+
+	template_encode_buf(&entry, 10, "bima_seq", text, sizeof(text) - 1);
+	template_decode(entry.p, entry.len, &e, &used, why);
+	CHECK_EQ(template_fields(&e, &f, why), 0, "record: a bima_seq entry has fields");
+	CHECK(f.covered, "record: its data is covered by the PCR", "");
+	CHECK(template_record(&e, &f, "bima_seq"), "record: it is the bima_seq record", "");
+	CHECK(!template_record(&e, &f, "bima_lost_events"), "record: and no other", "");
+
+	/* The same data as a violation: zero template hash, extended as all 0xff. */
+	hashalg_digest(sha256, text, sizeof(text) - 1, digest);
+	template_data_ng(&data, sha256, digest, "bima_seq", (const uint8_t *)text,
+			 sizeof(text) - 1);
+	entry.len = 0;
+	template_encode(&entry, 10, "ima-buf", data.p, data.len, true);
+	template_decode(entry.p, entry.len, &e, &used, why);
+	CHECK_EQ(template_fields(&e, &f, why), 0, "record: a violation-shaped bima_seq has fields");
+	CHECK(!f.covered, "record: its data is not covered by the PCR", "");
+	CHECK(!template_record(&e, &f, "bima_seq"), "record: so it is no bima_seq record", "");
+
+	/* An ima-ng entry named like a record has no buffer: no record either. */
+	data.len = entry.len = 0;
+	template_data_ng(&data, sha256, digest, "bima_seq", NULL, 0);
+	template_encode(&entry, 10, "ima-ng", data.p, data.len, false);
+	template_decode(entry.p, entry.len, &e, &used, why);
+	template_fields(&e, &f, why);
+	CHECK(f.covered && !template_record(&e, &f, "bima_seq"),
+	      "record: a file's entry named bima_seq is no record", "");
+	buf_free(&entry);
+	buf_free(&data);
+}
+
 int main(void)
 {
 	test_names();
@@ -286,5 +328,6 @@ int main(void)
 	test_ascii_trailing_space();
 	test_replay();
 	test_bad_inputs();
+	test_records();
 	return CHECK_DONE();
 }
