@@ -171,7 +171,11 @@ check_grep "the report goes to standard error" 'PCR 11: the log replays' "$work/
 "$bima" verify --log-dir "$ct" --tcti "$tcti" --by-container >"$work/by.txt" 2>&1
 check_grep "the text summary names the CRI-O container" "^  cri-o:$ID_CRIO: [0-9]+ entries, [0-9]+ unique files\$" "$work/by.txt"
 
-# 2. ima-ng with marks, on PCR 10.
+# 2. ima-ng with marks, on PCR 10. A load of the programs of its own: a log
+# that went on with the load the bima-ct log began would lack that load's
+# first sequence numbers, which bima verify fails as measurements missing.
+"$bima" stop --unload --log-dir "$ct" --tcti "$tcti" --pcr 11 --template bima-ct >"$work/unload.out" 2>&1
+check_eq "bima stop --unload of the bima-ct log" $? 0
 ng=$work/ng
 start_bima "$work/ng.out" --log-dir "$ng" --tcti "$tcti" || exit 1
 check_grep "the daemon says its file entries are ima-ng, with marks" \
@@ -201,7 +205,9 @@ check "and no entry is bima-ct" test "$(grep -c ' bima-ct ' "$work/ng.txt")" -eq
 for name in docker containerd podman nspawn; do expect "$work/ng.json" "$name" 2; done
 expect "$work/ng.json" host 2
 "$bima" verify --log-dir "$ng" --tcti "$tcti" >"$work/verify-ng.out" 2>&1
-check_eq "bima verify: the ima-ng log with its marks replays to PCR 10" $? 0
+status=$?
+check_eq "bima verify: the ima-ng log with its marks replays to PCR 10" $status 0
+[ $status -eq 0 ] || sed 's/^/    verify| /' "$work/verify-ng.out"
 
 # A daemon that starts again on an ima-ng log knows what it logged for whom:
 # readlink (re-hashed at each exec here: the guest's root is 9p, which the
