@@ -20,22 +20,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/guest/guest.sh"
 
 work=/tmp/cache-test # tmpfs: its times and size tell a change
-mods=$top/.cache/vmtest/$VMTEST_KERNEL/root/lib/modules
 mkdir -p "$work"
-
-# load_module NAME: insmod the guest kernel's module NAME, unless it is in.
-load_module() {
-	local ko
-	grep -q "^$1 " /proc/modules && return 0
-	ko=$(find "$mods" -name "$1.ko*" | head -n1)
-	[ -n "$ko" ] || return 1
-	case $ko in
-	*.xz) xz -dc "$ko" >"$work/$1.ko" ;;
-	*.zst) zstd -qdc "$ko" >"$work/$1.ko" ;;
-	*) cp "$ko" "$work/$1.ko" ;;
-	esac
-	insmod "$work/$1.ko"
-}
 
 # An overlay on tmpfs, as a container's root (OVERLAYFS_SUPER_MAGIC below).
 ovl=$work/ovl

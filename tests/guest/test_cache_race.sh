@@ -17,22 +17,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 
 work=/tmp/cache-race
 mnt=$work/mnt
-mods=$top/.cache/vmtest/$VMTEST_KERNEL/root/lib/modules
 mkdir -p "$mnt"
-
-# load_module NAME: insmod the guest kernel's module NAME, unless it is in.
-load_module() {
-	local ko
-	grep -q "^$1 " /proc/modules && return 0
-	ko=$(find "$mods" -name "$1.ko*" | head -n1)
-	[ -n "$ko" ] || return 1
-	case $ko in
-	*.xz) xz -dc "$ko" >"$work/$1.ko" ;;
-	*.zst) zstd -qdc "$ko" >"$work/$1.ko" ;;
-	*) cp "$ko" "$work/$1.ko" ;;
-	esac
-	insmod "$work/$1.ko"
-}
 
 command -v mkfs.minix >/dev/null || skip "no mkfs.minix (util-linux)"
 load_module loop || skip "the guest kernel has no loop module"
