@@ -15,7 +15,7 @@
 #define TORN_NAME "bima_log_torn"
 #define INCONSISTENT_NAME "bima_log_inconsistent"
 
-/* Where the entries after the TPM's last match lie in the log. */
+/* Where the entries after the TPM's last match lie in the log, and how many. */
 struct tail_span {
 	uint64_t entries;
 	size_t bytes;
@@ -255,8 +255,6 @@ int recover_epoch(struct epoch *ep, struct tpm *tpm, struct recovery *rec)
 		if (rec->tail.len == raw_len) /* the first entry after the last match */
 			t = (struct tail_span){ .first_segment = log_cursor_segment(c),
 						.first_byte = end - raw_len };
-		t.entries++;
-		t.bytes += raw_len;
 		t.last_segment = log_cursor_segment(c);
 		t.last_byte = end - 1;
 		if (equals_tpm(ep, &s)) {
@@ -299,6 +297,8 @@ int recover_epoch(struct epoch *ep, struct tpm *tpm, struct recovery *rec)
 		rec->tail.len = 0;
 		goto out;
 	}
+	t.entries = count - s.match_entries;
+	t.bytes = rec->tail.len;
 	if (rec->tail.len > RECOVER_TAIL_MAX) {
 		pr_err("%s: %llu entries (%zu bytes, from segment %u byte %zu) are in the log but "
 		       "not in the TPM, more than a daemon leaves unextended (%u bytes at most): "
@@ -325,8 +325,8 @@ int recover_epoch(struct epoch *ep, struct tpm *tpm, struct recovery *rec)
 			  "daemon or the TPM stopped between their write and their extends); "
 			  "extending them, and recording it in a %s entry (segment %u byte %zu "
 			  "to segment %u byte %zu)",
-			  ep->dir, (unsigned long)(count - s.match_entries), TAIL_NAME,
-			  t.first_segment, t.first_byte, t.last_segment, t.last_byte);
+			  ep->dir, (unsigned long)t.entries, TAIL_NAME, t.first_segment,
+			  t.first_byte, t.last_segment, t.last_byte);
 		err = tail_mark(ep, rec, &t);
 	}
 out:
