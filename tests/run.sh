@@ -6,8 +6,10 @@
 #
 #   tests/run.sh [PATTERN]     only tests whose name contains PATTERN
 #
-# Environment: BIMA_TEST_KERNELS (default "6.12 6.1"); CI=true turns every
-# skip into a failure, because CI has BPF, a TPM and the VM.
+# Environment: BIMA_TEST_KERNELS (default "6.12 6.1"); BIMA_TEST_JOBS, how
+# many kernels' guest tests run at once (default: one per CPU, each guest
+# takes one; the output stays in order); CI=true turns every skip into a
+# failure, because CI has BPF, a TPM and the VM.
 # A test exits 0 (pass), 77 (skip, with a reason) or anything else (fail);
 # a test that printed "not ok" fails whatever its exit status.
 set -u
@@ -17,26 +19,36 @@ pattern=${1:-}
 kernels=${BIMA_TEST_KERNELS:-6.12 6.1}
 passed=0 failed=0 skipped=0
 failed_names=()
-out=$(mktemp /tmp/bima-test.XXXXXX)
-trap 'rm -f "$out"' EXIT
+jobs=${BIMA_TEST_JOBS:-$(nproc)}
+spool=$(mktemp -d /tmp/bima-test.XXXXXX)
+trap 'rm -rf "$spool"' EXIT
 
-run_test() {
-	local name=$1 start status verdict
-	shift
-	case $name in *"$pattern"*) ;; *) return ;; esac
-	echo "=== $name"
+# run NAME DIR CMD...: run one test into DIR/NAME.{out,status,time}.
+run() {
+	local name=$1 dir=$2 start
+	shift 2
 	start=$(date +%s)
-	"$@" </dev/null >"$out" 2>&1
-	status=$?
+	"$@" </dev/null >"$dir/$name.out" 2>&1
+	echo $? >"$dir/$name.status"
+	echo $(($(date +%s) - start)) >"$dir/$name.time"
+}
+
+# report NAME DIR: print a test that ran, and count its verdict.
+# A test exits 0 (pass), 77 (skip) or anything else (fail).
+report() {
+	local name=$1 dir=$2 status verdict out
+	out=$dir/$name.out
+	status=$(cat "$dir/$name.status")
+	echo "=== $name"
 	sed 's/^/    /' "$out"
-	if [ $status -eq 77 ] && ! grep -q '^not ok' "$out"; then
+	if [ "$status" -eq 77 ] && ! grep -q '^not ok' "$out"; then
 		if [ "${CI:-}" = true ]; then
 			verdict=FAIL
 			echo "    (a skip is a failure under CI=true: CI has BPF, TPM and the VM)"
 		else
 			verdict=SKIP
 		fi
-	elif [ $status -eq 0 ] && ! grep -q '^not ok' "$out"; then
+	elif [ "$status" -eq 0 ] && ! grep -q '^not ok' "$out"; then
 		verdict=PASS
 	else
 		verdict=FAIL
@@ -46,7 +58,37 @@ run_test() {
 	SKIP) skipped=$((skipped + 1)) ;;
 	FAIL) failed=$((failed + 1)); failed_names+=("$name") ;;
 	esac
-	echo "$verdict $name ($(($(date +%s) - start)) s, exit $status)"
+	echo "$verdict $name ($(cat "$dir/$name.time") s, exit $status)"
+}
+
+selected() { case $1 in *"$pattern"*) return 0 ;; esac; return 1; }
+
+run_test() {
+	local name=$1
+	shift
+	selected "$name" || return 0
+	mkdir -p "$spool/host/${name%/*}"
+	run "$name" "$spool/host" "$@"
+	report "$name" "$spool/host"
+}
+
+guest_tests() { # KERNEL: the names of its selected guest tests
+	local t name
+	for t in tests/guest/test_*.sh; do
+		name=guest/$(basename "$t" .sh)@$1
+		selected "$name" && echo "$name"
+	done
+}
+
+# One kernel's guest tests, one after the other, into $spool/KERNEL.
+guest_series() {
+	local k=$1 name t
+	mkdir -p "$spool/$k/guest"
+	for name in $(guest_tests "$k"); do
+		t=${name#guest/}
+		run "$name" "$spool/$k" tools/vmtest/vmtest.sh --kernel "$k" "tests/guest/${t%@*}.sh"
+		touch "$spool/$k/$name.done"
+	done
 }
 
 run_test "lint/clang-format" tools/check-format.sh
@@ -62,10 +104,28 @@ done
 for c in $(tests/tpm/tamper.sh --list); do
 	run_test "tamper/$c" tests/tpm/tamper.sh "$c"
 done
-for k in $kernels; do
-	for t in tests/guest/test_*.sh; do
-		run_test "guest/$(basename "$t" .sh)@$k" tools/vmtest/vmtest.sh --kernel "$k" "$t"
+# Up to $jobs kernels at once; each kernel's results print in order, as its
+# tests end, the first kernel's first.
+# shellcheck disable=SC2086 # a word per kernel
+set -- $kernels
+while [ $# -gt 0 ]; do
+	batch=()
+	while [ $# -gt 0 ] && [ ${#batch[@]} -lt "$jobs" ]; do
+		batch+=("$1")
+		shift
 	done
+	pids=()
+	for k in "${batch[@]}"; do
+		guest_series "$k" &
+		pids+=($!)
+	done
+	for k in "${batch[@]}"; do
+		for name in $(guest_tests "$k"); do
+			until [ -e "$spool/$k/$name.done" ]; do sleep 1; done
+			report "$name" "$spool/$k"
+		done
+	done
+	wait "${pids[@]}"
 done
 
 echo
