@@ -3,7 +3,8 @@
  * The event loop. Records read from the ring buffer become log entries,
  * followed by a bima_seq entry with their kernel sequence numbers and by
  * any loss entry; each round writes them with one fdatasync (group commit),
- * then frees the records in the ring buffer, then extends the TPM.
+ * then frees the records in the ring buffer, then extends the TPM for at
+ * most EXTEND_SLICE_MS.
  *
  * - A record is freed only when its entry is durable: a daemon killed at any
  *   point leaves the rest in the ring buffer for the next one.
@@ -14,6 +15,10 @@
  * - A TPM that fails keeps its entries queued, durable in the log, and they
  *   are extended, in order, when it answers again, after a check that it
  *   still holds what the log says (recover_rejoin).
+ * - The log never waits on the TPM for longer than a slice: a slow TPM (real
+ *   ones take 3 to 20 ms an extend) or a burst leaves durable entries queued
+ *   in order, the PCR behind the log, and the loop polls without sleeping
+ *   until the TPM has caught up. `bima status` shows the lag.
  * - Under --fail-closed each loop renews the daemon's heartbeat in the
  *   kernel: the hooks deny what they cannot record once it is stale.
  */
@@ -46,6 +51,8 @@ _Static_assert(offsetof(struct bima_event, path) == sizeof(struct bima_event),
 
 #define POLL_MS 200	   /* longest wait for records: the commit latency bound */
 #define BATCH_RECORDS 4096 /* records per group commit at most */
+#define EXTEND_SLICE_MS 10 /* longest a loop round extends, records waiting or not */
+#define EXTEND_STEP 4	   /* entries extended between looks at the clock */
 /* UNEXTENDED_MAX (recover.h): stop reading while this much waits for the TPM */
 #define BACKOFF_MAX_MS 30000
 #define LOST_NAME "bima_lost_events"
@@ -54,6 +61,12 @@ _Static_assert(offsetof(struct bima_event, path) == sizeof(struct bima_event),
 #define KEXEC_NAME "kexec_execute"
 #define BPF_PROG_NAME "bpf_prog"
 #define KEXEC_LOADED "/sys/kernel/kexec_loaded"
+
+/* A group of entries queued for the TPM: where it ends in unextended, and when. */
+struct queued {
+	size_t end;
+	long long ms;
+};
 
 /* Retry with a delay that doubles from POLL_MS up to BACKOFF_MAX_MS. */
 struct backoff {
@@ -98,6 +111,7 @@ struct collector {
 	char load_id[LOADER_LOAD_ID_LEN]; /* the numbers start at 0 with each load */
 	struct buf unextended;		  /* durable entries not yet (all) in the TPM */
 	size_t extended;		  /* bytes of unextended already extended */
+	struct buf queued;		  /* struct queued, in order: the lag's clock */
 	uint64_t logged;		  /* records logged by this daemon */
 	uint64_t drops_logged;		  /* bima_stats.dropped recorded in the log */
 	uint64_t denied;		  /* bima_stats.denied already reported */
@@ -396,6 +410,23 @@ static int log_seqs(struct collector *c)
 	return err;
 }
 
+/* Queue durable entries for the TPM, noting when, for the lag `bima status` shows. */
+static int queue_entries(struct collector *c, const void *p, size_t len)
+{
+	struct queued q = { .end = c->unextended.len + len, .ms = now_ms() };
+
+	if (!len)
+		return 0;
+	return buf_put(&c->unextended, p, len) ?: buf_put(&c->queued, &q, sizeof(q));
+}
+
+/* Forget the queue, all of it extended, or to be read again from the log. */
+static void queue_clear(struct collector *c)
+{
+	c->unextended.len = c->extended = c->snap_end = 0;
+	c->queued.len = 0;
+}
+
 /*
  * A new connection to a TPM that failed: if it lost extends, or did some
  * whose answer was lost, what it lacks is taken from the log (recover.h).
@@ -418,10 +449,10 @@ static int rejoin(struct collector *c)
 		c->snap_pending = false;
 	}
 	if (err > 0) {
-		c->unextended.len = c->extended = 0;
+		queue_clear(c);
 		err = epoch_write(&c->ep, c->log, &rec.marks);
-		err = err ?: buf_put(&c->unextended, rec.tail.p, rec.tail.len);
-		err = err ?: buf_put(&c->unextended, rec.marks.p, rec.marks.len);
+		err = err ?: queue_entries(c, rec.tail.p, rec.tail.len);
+		err = err ?: queue_entries(c, rec.marks.p, rec.marks.len);
 		c->reconcile = err != 0; /* the next rejoin reads the log again */
 	}
 	recovery_free(&rec);
@@ -438,15 +469,23 @@ static struct buf extendable(const struct collector *c)
 	return upto;
 }
 
+/* Whether entries wait that the TPM could take now. */
+static bool extends_waiting(const struct collector *c)
+{
+	return extendable(c).len != c->extended && !backoff_waiting(&c->tpm_retry);
+}
+
 /*
- * Extend what is durable and not yet in the TPM; on failure, retry later
- * through a new connection (a restarted TPM, a resource manager that went
- * away, leave the old one dead). Returns an error only when the daemon must
- * stop: the TPM came back in another epoch.
+ * Extend what is durable and not yet in the TPM, for about slice_ms (0: all
+ * of it); on failure, retry later through a new connection (a restarted
+ * TPM, a resource manager that went away, leave the old one dead). Returns
+ * an error only when the daemon must stop: the TPM came back in another
+ * epoch.
  */
-static int extend_pending(struct collector *c)
+static int extend_pending(struct collector *c, int slice_ms)
 {
 	struct buf upto = extendable(c);
+	long long until = now_ms() + slice_ms;
 	int err = 0;
 
 	if (c->extended == upto.len || backoff_waiting(&c->tpm_retry))
@@ -456,7 +495,11 @@ static int extend_pending(struct collector *c)
 	if (err == -ESTALE)
 		return err;
 	upto = extendable(c); /* a rejoin may have queued anew */
-	err = err ?: epoch_extend(&c->ep, c->tpm, &upto, &c->extended);
+	while (!err && c->extended < upto.len) {
+		err = epoch_extend(&c->ep, c->tpm, &upto, &c->extended, slice_ms ? EXTEND_STEP : 0);
+		if (slice_ms && now_ms() >= until)
+			break;
+	}
 	if (err) {
 		if (!c->tpm_retry.next_ms)
 			pr_err("TPM extend failed; %zu bytes of durable entries wait in order, "
@@ -471,7 +514,7 @@ static int extend_pending(struct collector *c)
 		pr_notice("TPM extends work again; the log and the TPM agree");
 	c->tpm_retry = (struct backoff){};
 	if (c->extended == c->unextended.len)
-		c->unextended.len = c->extended = c->snap_end = 0;
+		queue_clear(c);
 	return 0;
 }
 
@@ -541,8 +584,7 @@ static int round_trip(struct collector *c, unsigned int max)
 		c->drops_logged = c->batch_drops;
 		loader_set_drops_logged(c->bpf, c->drops_logged);
 	}
-	err = buf_put(&c->unextended, c->batch.p, c->batch.len);
-	err = err ?: extend_pending(c);
+	err = queue_entries(c, c->batch.p, c->batch.len);
 	return err ?: (int)c->batch_records;
 }
 
@@ -605,7 +647,7 @@ static int start_snapshot(struct collector *c)
 		control_snapshot_done(c->ctl, 0, NULL, "the log cannot be written");
 		return 0;
 	}
-	err = buf_put(&c->unextended, c->snap_entry.p, c->snap_entry.len);
+	err = queue_entries(c, c->snap_entry.p, c->snap_entry.len);
 	err = err ?: anchor_close(&c->ep, &c->snap, &c->snap_entry, &c->log);
 	if (err)
 		return err;
@@ -616,7 +658,7 @@ static int start_snapshot(struct collector *c)
 	control_snapshot_started(c->ctl, id);
 	c->snap_last_entries = c->ep.entries + 1;
 	c->snap_last_time = time(NULL);
-	return extend_pending(c);
+	return extend_pending(c, EXTEND_SLICE_MS);
 }
 
 /*
@@ -649,14 +691,35 @@ static int finish_snapshot(struct collector *c)
 	 */
 	anchor_retain(c->ep.dir, c->retention, c->retention_anchors);
 	control_snapshot_done(c->ctl, c->snap.id, &a, err ? why : NULL);
-	return extend_pending(c);
+	return extend_pending(c, EXTEND_SLICE_MS);
+}
+
+/* The entries that wait for the TPM, and how long the oldest of them has. */
+static void extend_lag(const struct collector *c, uint64_t *entries, uint64_t *ms)
+{
+	const struct queued *q = (const struct queued *)c->queued.p;
+	size_t n = c->queued.len / sizeof(*q), i = 0;
+	struct template_entry e;
+	char why[TEMPLATE_WHY_LEN];
+	size_t used;
+
+	*entries = *ms = 0;
+	for (size_t at = c->extended; at < c->unextended.len; at += used, ++*entries)
+		if (template_decode(c->unextended.p + at, c->unextended.len - at, &e, &used, why))
+			break; /* not reached: the daemon encoded them */
+	while (i < n && q[i].end <= c->extended)
+		i++;
+	if (i < n)
+		*ms = now_ms() - q[i].ms;
 }
 
 /* What `bima status` reports (control.h). */
 static void fill_status(void *arg, struct control_status *st)
 {
 	const struct collector *c = arg;
+	uint64_t lag_entries, lag_ms;
 
+	extend_lag(c, &lag_entries, &lag_ms);
 	*st = (struct control_status){ .pid = getpid(),
 				       .log_dir = c->log_dir,
 				       .epoch_dir = c->ep.dir,
@@ -667,6 +730,8 @@ static void fill_status(void *arg, struct control_status *st)
 				       .logged = c->logged,
 				       .lost = c->drops_logged,
 				       .unextended = c->unextended.len - c->extended,
+				       .unextended_entries = lag_entries,
+				       .extend_lag_ms = lag_ms,
 				       .queued = ringbuf_pending(c->rb),
 				       .tpm_ok = c->tpm,
 				       .snapshot_pending = c->snap_pending,
@@ -680,14 +745,14 @@ static int loop(struct collector *c)
 	int n;
 
 	while (!stopping) {
-		n = ringbuf_wait(c->rb, POLL_MS);
+		/* No sleep while the TPM can take entries: it catches up between rounds. */
+		n = ringbuf_wait(c->rb, extends_waiting(c) ? 0 : POLL_MS);
 		if (n < 0 && n != -EINTR)
 			return n;
 		if (control_serve(c->ctl, fill_status, c))
 			stopping = 1; /* as on SIGTERM */
-		n = extend_pending(c);
 		/* Only a daemon that fails closed has hooks that look at its heartbeat. */
-		n = n ?: c->fail_closed ? loader_heartbeat(c->bpf) : 0;
+		n = c->fail_closed ? loader_heartbeat(c->bpf) : 0;
 		if (n < 0)
 			return n;
 		if (!backoff_waiting(&c->disk) &&
@@ -696,6 +761,9 @@ static int loop(struct collector *c)
 			if (n < 0)
 				return n;
 		}
+		n = extend_pending(c, EXTEND_SLICE_MS);
+		if (n < 0)
+			return n;
 		if (time(NULL) != last_check) {
 			last_check = time(NULL);
 			n = check_kernel_ima(c);
@@ -750,8 +818,10 @@ static int drain(struct collector *c, bool unload)
 		usleep(100000); /* let programs that were running finish their records */
 	}
 	c->disk = (struct backoff){};
+	/* The TPM keeps up here: a stop must not queue more than it can hold. */
 	while ((n = round_trip(c, BATCH_RECORDS)) > 0 && !backoff_waiting(&c->disk))
-		;
+		if ((n = extend_pending(c, 0)) < 0)
+			break;
 	if (n < 0)
 		err = n;
 	else if (ringbuf_pending(c->rb))
@@ -762,7 +832,7 @@ static int drain(struct collector *c, bool unload)
 	if (!unload)
 		err = mark_kexec(c) ?: err;
 	c->tpm_retry = (struct backoff){};
-	err = extend_pending(c) ?: err;
+	err = extend_pending(c, 0) ?: err;
 	if (c->snap_pending)
 		err = finish_snapshot(c) ?: err; /* and extends what follows it */
 	if (c->extended != c->unextended.len) {
@@ -924,6 +994,7 @@ out:
 	buf_free(&c.key);
 	cgroups__free(c.cgroups);
 	buf_free(&c.unextended);
+	buf_free(&c.queued);
 	buf_free(&c.snap_entry);
 	epoch_end(&c.ep);
 	seqset_free(&c.seqs);

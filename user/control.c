@@ -388,6 +388,8 @@ static void status_lines(const struct control_status *st, char *text, size_t siz
 		 "logged: %llu\n"
 		 "lost: %llu\n"
 		 "unextended-bytes: %llu\n"
+		 "unextended-entries: %llu\n"
+		 "extend-lag-ms: %llu\n"
 		 "queued-bytes: %llu\n"
 		 "tpm: %s\n"
 		 "snapshot-pending: %s\n"
@@ -396,6 +398,7 @@ static void status_lines(const struct control_status *st, char *text, size_t siz
 		 st->pid, st->log_dir, epoch ? epoch + 1 : st->epoch_dir, st->segment, st->pcr,
 		 st->load_id, (unsigned long long)st->entries, (unsigned long long)st->logged,
 		 (unsigned long long)st->lost, (unsigned long long)st->unextended,
+		 (unsigned long long)st->unextended_entries, (unsigned long long)st->extend_lag_ms,
 		 (unsigned long long)st->queued,
 		 st->tpm_ok ? "reachable" : "unreachable (extends wait, retried with backoff)",
 		 st->snapshot_pending ? "yes" : "no", (unsigned long long)st->last_snapshot,

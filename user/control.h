@@ -47,18 +47,20 @@ struct control;
 /* What `status` reports, filled in by the daemon. */
 struct control_status {
 	int pid;
-	const char *log_dir;	/* --log-dir */
-	const char *epoch_dir;	/* the TPM epoch's log directory */
-	const char *segment;	/* the segment being written */
-	const char *load_id;	/* which load of the BPF programs (loader_load_id) */
-	uint32_t pcr;		/* the PCR extended */
-	uint64_t entries;	/* entries in the epoch's log */
-	uint64_t logged;	/* ring-buffer records this daemon logged */
-	uint64_t lost;		/* measurements the log records as lost (ring buffer full) */
-	uint64_t unextended;	/* bytes of durable entries not yet extended into the TPM */
-	uint64_t queued;	/* bytes of records in the ring buffer, not yet logged */
-	bool tpm_ok;		/* the TPM answered the last extend (or nothing failed yet) */
-	bool snapshot_pending;	/* a snapshot is logged and waits for its extend and quote */
+	const char *log_dir;	     /* --log-dir */
+	const char *epoch_dir;	     /* the TPM epoch's log directory */
+	const char *segment;	     /* the segment being written */
+	const char *load_id;	     /* which load of the BPF programs (loader_load_id) */
+	uint32_t pcr;		     /* the PCR extended */
+	uint64_t entries;	     /* entries in the epoch's log */
+	uint64_t logged;	     /* ring-buffer records this daemon logged */
+	uint64_t lost;		     /* measurements the log records as lost (ring buffer full) */
+	uint64_t unextended;	     /* bytes of durable entries not yet extended into the TPM */
+	uint64_t unextended_entries; /* and how many entries */
+	uint64_t extend_lag_ms;	     /* how long the oldest of them has waited */
+	uint64_t queued;	     /* bytes of records in the ring buffer, not yet logged */
+	bool tpm_ok;		     /* the TPM answered the last extend (or nothing failed yet) */
+	bool snapshot_pending;	     /* a snapshot is logged and waits for its extend and quote */
 	uint64_t last_snapshot; /* the id of the log's last snapshot_aggregate entry; 0: none */
 	bool fail_closed;
 };

@@ -80,7 +80,8 @@ int epoch_write(struct epoch *ep, struct log *log, const struct buf *entries)
 	return err;
 }
 
-int epoch_extend(struct epoch *ep, struct tpm *tpm, const struct buf *entries, size_t *done)
+int epoch_extend(struct epoch *ep, struct tpm *tpm, const struct buf *entries, size_t *done,
+		 unsigned int max)
 {
 	struct tpm_digest d[TPM_BANKS_MAX];
 	struct template_entry e;
@@ -88,7 +89,7 @@ int epoch_extend(struct epoch *ep, struct tpm *tpm, const struct buf *entries, s
 	size_t used;
 	int err;
 
-	while (*done < entries->len) {
+	for (unsigned int n = 0; *done < entries->len && (!max || n < max); n++) {
 		err = template_decode(entries->p + *done, entries->len - *done, &e, &used, why);
 		err = err ?: replay_digests(&ep->replay, &e, d);
 		err = err ?: tpm_pcr_extend(tpm, e.pcr, d, ep->replay.nbanks);
@@ -105,7 +106,7 @@ int epoch_commit(struct epoch *ep, struct tpm *tpm, struct log *log, const struc
 {
 	size_t done = 0;
 
-	return epoch_write(ep, log, entries) ?: epoch_extend(ep, tpm, entries, &done);
+	return epoch_write(ep, log, entries) ?: epoch_extend(ep, tpm, entries, &done, 0);
 }
 
 /* Continue an epoch that has a log: extend its durable tail, record what recovery found. */
@@ -117,7 +118,7 @@ static int resume(struct epoch *ep, struct tpm *tpm, struct recovery *rec, struc
 	err = log__open(ep->dir, log);
 	if (err)
 		return err;
-	err = epoch_extend(ep, tpm, &rec->tail, &done);
+	err = epoch_extend(ep, tpm, &rec->tail, &done, 0);
 	if (err) {
 		pr_err("%s: cannot extend the durable tail of the log: %s", ep->dir,
 		       strerror(-err));

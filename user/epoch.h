@@ -52,10 +52,12 @@ int epoch_check_tpm(struct replay *r, struct tpm *tpm, uint32_t *bad_pcr);
  */
 int epoch_write(struct epoch *ep, struct log *log, const struct buf *entries);
 /*
- * Extend durable entries into the TPM, from byte *done on; *done moves past
- * each entry extended, so a failed call can be repeated.
+ * Extend durable entries into the TPM, from byte *done on, at most max of
+ * them (0: all); *done moves past each entry extended, so a failed call can
+ * be repeated.
  */
-int epoch_extend(struct epoch *ep, struct tpm *tpm, const struct buf *entries, size_t *done);
+int epoch_extend(struct epoch *ep, struct tpm *tpm, const struct buf *entries, size_t *done,
+		 unsigned int max);
 /* epoch_write(), then epoch_extend(): the log always before the TPM. */
 int epoch_commit(struct epoch *ep, struct tpm *tpm, struct log *log, const struct buf *entries);
 

@@ -100,7 +100,7 @@ static int snapshot(struct epoch *ep, struct tpm *tpm, const char *log_dir, stru
 	if (!err)
 		ep->last_snapshot = s.id;
 	err = err ?: anchor_close(ep, &s, &entry, log);
-	err = err ?: epoch_extend(ep, tpm, &entry, &done);
+	err = err ?: epoch_extend(ep, tpm, &entry, &done, 0);
 	if (!err)
 		anchor_quote(ep, tpm, &ak, &s, &a);
 	buf_free(&entry);

@@ -60,6 +60,8 @@ static void fake_status(void *arg, struct control_status *st)
 				       .logged = 1200,
 				       .lost = 5,
 				       .unextended = 77,
+				       .unextended_entries = 3,
+				       .extend_lag_ms = 41,
 				       .queued = 88,
 				       .tpm_ok = true,
 				       .last_snapshot = 6 };
@@ -409,7 +411,9 @@ int main(void)
 	snprintf(out, sizeof(out),
 		 "pid: %d\nlog-dir: /var/lib/bima\nepoch: epoch-3-1\n"
 		 "segment: /var/lib/bima/epoch-3-1/segment-000002.bin\npcr: 10\nload: 42-abcd\n"
-		 "entries: 1234\nlogged: 1200\nlost: 5\nunextended-bytes: 77\nqueued-bytes: "
+		 "entries: 1234\nlogged: 1200\nlost: 5\nunextended-bytes: 77\nunextended-entries: "
+		 "3\n"
+		 "extend-lag-ms: 41\nqueued-bytes: "
 		 "88\ntpm: reachable\nsnapshot-pending: no\nlast-snapshot: 6\nfail-closed: no\n",
 		 (int)server);
 	CHECK_STR(text, out, "status: every line, the final ok not among them");

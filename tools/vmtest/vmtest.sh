@@ -14,6 +14,7 @@ readonly EXIT_GUEST_FAILED=125
 kernel=6.12
 timeout=300
 mem=1024
+smp=1
 keep=0
 verbose=0
 extra_cmdline=
@@ -37,6 +38,7 @@ options:
   --kernel 6.12|6.1   guest kernel (default: 6.12)
   --timeout SECONDS   wall-clock limit for the whole guest run (default: 300)
   --mem MB            guest memory (default: 1024)
+  --smp N             guest vCPUs, each a host thread (default: 1)
   --cmdline ARGS      append ARGS to the guest kernel command line
   --keep              keep the temp dir (console log, TPM state, results)
   -v                  stream the guest console, with kernel messages, to stderr
@@ -73,6 +75,7 @@ parse_args() {
 		--kernel) need_value "$1" $# && kernel=$2 && shift ;;
 		--timeout) need_value "$1" $# && timeout=$2 && shift ;;
 		--mem) need_value "$1" $# && mem=$2 && shift ;;
+		--smp) need_value "$1" $# && smp=$2 && shift ;;
 		--cmdline) need_value "$1" $# && extra_cmdline=$2 && shift ;;
 		--keep) keep=1 ;;
 		-v) verbose=1 ;;
@@ -87,6 +90,7 @@ parse_args() {
 	[[ $kernel == 6.12 || $kernel == 6.1 ]] || usage_error "--kernel must be 6.12 or 6.1"
 	[[ $timeout =~ ^[1-9][0-9]*$ ]] || usage_error "--timeout must be a number of seconds"
 	[[ $mem =~ ^[1-9][0-9]*$ ]] || usage_error "--mem must be a number of MB"
+	[[ $smp =~ ^[1-9][0-9]?$ ]] || usage_error "--smp must be a number of vCPUs, 1 to 99"
 	script=$(realpath -e -- "$1" 2>/dev/null) || die "no such script: $1"
 	[[ -f $script ]] || die "not a regular file: $1"
 	args=("${@:2}")
@@ -174,7 +178,7 @@ start_qemu() {
 	local dir=$1 cmdline="console=ttyS0 panic=-1"
 	[[ $verbose -eq 1 ]] || cmdline+=" quiet loglevel=1"
 	[[ -n $extra_cmdline ]] && cmdline+=" $extra_cmdline"
-	qemu-system-x86_64 -accel tcg -m "$mem" -smp 1 \
+	qemu-system-x86_64 -accel tcg,thread=multi -m "$mem" -smp "$smp" \
 		-nodefaults -display none -no-reboot \
 		-kernel "$dir/vmlinuz" -initrd "$dir/initrd.cpio.gz" -append "$cmdline" \
 		-chardev file,id=con,path="$tmp/console.log" -serial chardev:con \
