@@ -61,10 +61,29 @@ runset i
 check "a missing TPM is reported" wait_for 'TPM extend failed' "$work/bima.out" 20
 "$bima" log --log-dir "$small/log" >"$work/log-during.txt"
 check_grep "entries are durable in the log while the TPM is away" " $work/bin/i-5\$" "$work/log-during.txt"
+"$bima" status >"$work/status-during.txt"
+sleep 1
+"$bima" status >"$work/status-later.txt"
+waiting=$(sed -n 's/^unextended-entries: //p' "$work/status-during.txt")
+lag1=$(sed -n 's/^extend-lag-ms: //p' "$work/status-during.txt")
+lag2=$(sed -n 's/^extend-lag-ms: //p' "$work/status-later.txt")
+check "bima status counts the entries that wait for the TPM (set i, 5 or more)" test "${waiting:-0}" -ge 5
+check "and the age of the oldest, which grows while the TPM is away ($lag1 ms, then $lag2 ms)" \
+	test "${lag1:-0}" -gt 0 -a "${lag2:-0}" -ge $((${lag1:-0} + 1000))
 swtpm_resume || exit 1
 check "extends resume, in order, when the TPM is back" wait_for 'TPM extends work again' "$work/bima.out" 60
 check_grep "the TPM's lost extends were noticed" 'PCR 11 is not where bima left it before the TPM failed' "$work/bima.out"
 check_grep "and taken again from the log" 'entries are durable in the log but not in the TPM' "$work/bima.out"
+caught_up() { # within 20 s, nothing waits for the TPM
+	local deadline=$((SECONDS + 20))
+	until "$bima" status >"$work/status-after.txt" &&
+		grep -q '^unextended-entries: 0$' "$work/status-after.txt"; do
+		[ $SECONDS -ge $deadline ] && return 1
+		sleep 0.2
+	done
+}
+check "once the TPM is back, it catches up: nothing waits" caught_up
+check_grep "and the lag is 0" '^extend-lag-ms: 0$' "$work/status-after.txt"
 
 # 3. A snapshot as the TPM goes away (saved and stopped at once: no extend is lost).
 swtpm_pause
