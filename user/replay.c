@@ -63,7 +63,7 @@ int replay_entry(struct replay *r, const struct template_entry *e)
 
 		err = template_bank_digest(e, bank, digest);
 		padded_digest(e, bank, padded);
-		same = same && !memcmp(digest, padded, bank->size);
+		same = same && !err && !memcmp(digest, padded, bank->size);
 		err = err ?: hashalg_extend(bank, pcr, digest);
 		/* A SHA-1 bank, or a violation: both ways extend one value by one digest. */
 		if (same)
