@@ -51,16 +51,25 @@ int replay_digests(const struct replay *r, const struct template_entry *e, struc
 
 int replay_entry(struct replay *r, const struct template_entry *e)
 {
-	uint8_t digest[HASHALG_MAX_SIZE];
+	uint8_t digest[HASHALG_MAX_SIZE], padded[HASHALG_MAX_SIZE];
 	int err = 0;
 
 	if (e->pcr >= TPM_PCR_COUNT)
 		return -ERANGE;
 	for (size_t b = 0; !err && b < r->nbanks; b++) {
-		err = template_bank_digest(e, r->banks[b], digest);
-		err = err ?: hashalg_extend(r->banks[b], r->pcr[e->pcr][b], digest);
-		padded_digest(e, r->banks[b], digest);
-		err = err ?: hashalg_extend(r->banks[b], r->pcr_padded[e->pcr][b], digest);
+		const struct hashalg *bank = r->banks[b];
+		uint8_t *pcr = r->pcr[e->pcr][b], *pcr_padded = r->pcr_padded[e->pcr][b];
+		bool same = !memcmp(pcr, pcr_padded, bank->size);
+
+		err = template_bank_digest(e, bank, digest);
+		padded_digest(e, bank, padded);
+		same = same && !err && !memcmp(digest, padded, bank->size);
+		err = err ?: hashalg_extend(bank, pcr, digest);
+		/* A SHA-1 bank, or a violation: both ways extend one value by one digest. */
+		if (same)
+			memcpy(pcr_padded, pcr, bank->size);
+		else
+			err = err ?: hashalg_extend(bank, pcr_padded, padded);
 	}
 	if (!err)
 		r->used |= 1u << e->pcr;

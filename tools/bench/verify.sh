@@ -8,7 +8,10 @@
 # code, N synthetic ima-ng entries in PCR 11 (plus the epoch's
 # boot_aggregate), grown from one checkpoint to the next, in one segment.
 #
-#   tools/bench/verify.sh [--runs R] [ENTRIES...]   (R 3, "10000 100000")
+#   tools/bench/verify.sh [--cpu] [--runs R] [ENTRIES...]   (R 3, "10000 100000")
+#
+# --cpu times each run by its CPU time (user + system, from /usr/bin/time,
+# 10 ms steps) instead of the wall clock: steadier on a shared machine.
 #
 # Each verifier runs R times per checkpoint; the table has the median wall
 # time, entries per second, and the time over evmctl's. Every run must
@@ -23,6 +26,11 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 runs=3
+cpu=
+if [ "${1:-}" = --cpu ]; then
+	cpu=1
+	shift
+fi
 if [ "${1:-}" = --runs ]; then
 	runs=${2:-}
 	shift 2
@@ -31,7 +39,7 @@ points=$(printf '%s\n' "${@:-10000 100000}" | tr ' ' '\n' | grep -v '^$' | sort 
 for n in $points $runs; do
 	case $n in
 	'' | *[!0-9]* | 0)
-		echo "usage: $0 [--runs R] [ENTRIES...]: positive integers, not \"$n\"" >&2
+		echo "usage: $0 [--cpu] [--runs R] [ENTRIES...]: positive integers, not \"$n\"" >&2
 		exit 2
 		;;
 	esac
@@ -48,6 +56,7 @@ if [ ! -x "$bima" ] || [ ! -x "$writer" ]; then
 	fi || exit 1
 fi
 command -v evmctl >/dev/null || { echo "evmctl is not installed (ima-evm-utils)" >&2; exit 1; }
+[ -z "$cpu" ] || [ -x /usr/bin/time ] || { echo "--cpu needs /usr/bin/time (GNU time)" >&2; exit 1; }
 command -v tpm2_pcrread >/dev/null || { echo "tpm2_pcrread is not installed (tpm2-tools)" >&2; exit 1; }
 
 . "$top/tests/lib.sh"
@@ -94,9 +103,14 @@ timed() {
 	: >"$work/times"
 	for _ in $(seq "$runs"); do
 		t0=$(now)
-		"$@" >"$work/run.out" 2>&1
+		if [ -n "$cpu" ]; then
+			/usr/bin/time -f '%U %S' -o "$work/cpu" "$@" >"$work/run.out" 2>&1
+		else
+			"$@" >"$work/run.out" 2>&1
+		fi
 		rc=$?
 		t1=$(now)
+		[ -n "$cpu" ] && read -r t0 t1 < <(awk '{ print 0, $1 + $2 }' "$work/cpu")
 		case $name in
 		evmctl)
 			[ $rc = 0 ] && grep -qx 'Matched per TPM bank calculated digest(s).' "$work/run.out" ||
@@ -119,7 +133,7 @@ row() { # NAME ENTRIES SECONDS EVMCTL_SECONDS
 
 echo "$("$bima" version 2>/dev/null | head -1) ($(git -C "$top" describe --always --dirty 2>/dev/null)), $(evmctl --version | head -1), Linux $(uname -r)," \
 	"$(nproc) CPU(s): $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
-echo "median of $runs runs; ratio: time over evmctl's"
+echo "median of $runs runs${cpu:+, CPU time (user + system)}; ratio: time over evmctl's"
 echo
 echo "| verifier | entries | median time | entries/s | ratio |"
 echo "| --- | --- | --- | --- | --- |"
