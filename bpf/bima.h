@@ -114,6 +114,8 @@ enum bima_protect_op {
 	BIMA_PROTECT_BPF_LINK = 10, /* detach or update a link */
 	BIMA_PROTECT_OBJ_PIN = 11,  /* pin a map, program or link elsewhere */
 	BIMA_PROTECT_MAP_FD = 12,   /* a read-write fd of the ring buffer, no daemon running */
+	BIMA_PROTECT_PTRACE = 13,   /* attach to a process that runs bima (ptrace and the like) */
+	BIMA_PROTECT_SIGNAL = 14,   /* a signal that would end the daemon while entries wait */
 };
 
 /*
@@ -161,7 +163,9 @@ enum bima_config_flags {
 	 * process may change the log directory or the pin directory
 	 * (protect_dev, protect_ino) or bima's BPF objects. While none runs,
 	 * no process may but a bima that starts, nor get a read-write fd of
-	 * the ring buffer; `bima stop --unload` clears the flag, then unpins.
+	 * the ring buffer; nobody may attach to a process that runs bima, nor,
+	 * while entries wait for the TPM, end the daemon with a signal; `bima
+	 * stop --unload` clears the flag, then unpins.
 	 * See "Self-protection" in the README.
 	 */
 	BIMA_CFG_PROTECT = 1 << 1,
@@ -338,6 +342,16 @@ struct bima_config {
 	 */
 	__u64 own_dev[BIMA_OWN_MAX]; /* s_dev, kernel encoding */
 	__u64 own_ino[BIMA_OWN_MAX]; /* i_ino */
+	/*
+	 * CLOCK_MONOTONIC since which entries the daemon logged (or is about to
+	 * write) wait for the TPM; 0: none waits. Set before the entries are
+	 * written, cleared once all are extended. While it is set, under
+	 * BIMA_CFG_PROTECT, the signals that would end the daemon are refused
+	 * (bima_protect_kill), and under BIMA_CFG_FAIL_CLOSED with max_lag_ns
+	 * measured operations are denied once it is older than max_lag_ns.
+	 */
+	__u64 unextended_ns;
+	__u64 max_lag_ns; /* --max-extend-lag; 0: no bound */
 };
 
 #endif /* BIMA_H */

@@ -630,12 +630,23 @@ static __always_inline int lost(struct bima_stats *st, bool closed)
 	return 0;
 }
 
-/* Failing closed, whether the daemon is gone: nothing would record the operation. */
-static __always_inline bool daemon_gone(const struct bima_config *cfg, struct bima_stats *st,
+/*
+ * Failing closed, whether the operation's measurement would not reach the
+ * TPM in time: the daemon is gone (its heartbeat older than grace_ns), or
+ * entries have waited for the TPM longer than --max-extend-lag allows.
+ */
+static __always_inline bool out_of_time(const struct bima_config *cfg, struct bima_stats *st,
 					bool closed)
 {
-	/* Signed: a heartbeat written after bpf_ktime_get_ns() is read is not stale. */
-	if (!closed || (__s64)(bpf_ktime_get_ns() - cfg->heartbeat_ns) <= (__s64)cfg->grace_ns)
+	__u64 now;
+
+	if (!closed)
+		return false;
+	/* Signed: a time written after bpf_ktime_get_ns() is read is not stale. */
+	now = bpf_ktime_get_ns();
+	if ((__s64)(now - cfg->heartbeat_ns) <= (__s64)cfg->grace_ns &&
+	    (!cfg->max_lag_ns || !cfg->unextended_ns ||
+	     (__s64)(now - cfg->unextended_ns) <= (__s64)cfg->max_lag_ns))
 		return false;
 	__sync_fetch_and_add(&st->denied, 1);
 	return true;
@@ -726,7 +737,7 @@ static __always_inline int measure_file(struct file *file, enum bima_hook hook, 
 	if (own_file(cfg, file))
 		return 0;
 	closed = fail_closed(cfg, file, hook);
-	if (daemon_gone(cfg, st, closed))
+	if (out_of_time(cfg, st, closed))
 		return -EPERM;
 
 	if (violation) {
@@ -895,7 +906,7 @@ int BPF_PROG(bima_kernel_load_data, enum kernel_load_data_id id, bool contents, 
 	if (!cfg || !st || !s || !policy_measures(NULL, w.hook, BIMA_MAY_READ, st))
 		return 0;
 	closed = fail_closed(cfg, NULL, w.hook);
-	if (daemon_gone(cfg, st, closed))
+	if (out_of_time(cfg, st, closed))
 		return -EPERM;
 	__sync_fetch_and_add(&st->hash_errors, 1);
 	return record(s, st, &w) == EMITTED ? 0 : lost(st, closed);
@@ -939,7 +950,7 @@ int BPF_PROG(bima_bpf_prog, struct bpf_prog *prog, int ret)
 	    !policy_measures(NULL, BIMA_HOOK_BPF_CHECK, 0, st))
 		return 0;
 	closed = fail_closed(cfg, NULL, BIMA_HOOK_BPF_CHECK);
-	if (daemon_gone(cfg, st, closed))
+	if (out_of_time(cfg, st, closed))
 		return -EPERM;
 	bpf_probe_read_kernel(digest, BPF_TAG_SIZE, &prog->tag);
 	if (record(s, st, &w) != EMITTED)

@@ -9,7 +9,11 @@
  *   is used: map writes (and a writable mmap), running a program, detaching
  *   or updating a link, pinning an object elsewhere. Fds themselves are
  *   given out, read-write too: bpftool 7.1 asks for read-write fds only to
- *   show or dump maps, and programs by id to list them.
+ *   show or dump maps, and programs by id to list them;
+ * - attaching to a process that runs the bima program (ptrace and what asks
+ *   for the same access), in every state;
+ * - while entries the daemon logged wait for the TPM, the signals that
+ *   would end or stop it without its orderly exit.
  * While no daemon runs, the same is refused to every process but a bima
  * that starts (runs_bima_only), and so is a read-write fd of the ring
  * buffer: the hooks stay attached, and a forger would otherwise have the
@@ -320,14 +324,120 @@ int BPF_PROG(bima_protect_mprotect, struct vm_area_struct *vma, unsigned long re
 	return bima_code_mapped(BPF_CORE_READ(vma, vm_file));
 }
 
-/* A process execs: what it mapped before is gone with its old program. */
+/*
+ * A process execs: what it mapped before is gone with its old program. A
+ * process that execs the bima program under a tracer (PTRACE_TRACEME, or
+ * traced since before the exec: bima_protect_ptrace refuses attaching
+ * later) is tainted instead: its tracer can make it do anything, so it
+ * must not pass as a bima that starts.
+ */
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(bima_protect_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
+	struct task_struct *task = bpf_get_current_task_btf();
 	struct proc_id id = current_proc();
+	struct bima_config *cfg;
+	__u32 zero = 0;
+	__u8 one = 1;
 
+	cfg = bpf_map_lookup_elem(&bima_config, &zero);
+	if (cfg && BPF_CORE_READ(task, ptrace) &&
+	    is_bima(cfg, BPF_CORE_READ(task, mm, exe_file, f_inode))) {
+		bpf_map_update_elem(&bima_tainted, &id, &one, BPF_ANY);
+		return 0;
+	}
 	bpf_map_delete_elem(&bima_tainted, &id);
 	return 0;
+}
+
+/* Modes of ptrace_access_check (include/linux/ptrace.h). */
+#define PTRACE_MODE_ATTACH 0x02
+
+/*
+ * Attaching to a process that runs the bima program, under
+ * self-protection: ptrace(2), process_vm_readv(2) and process_vm_writev(2),
+ * pidfd_getfd(2) and /proc/PID/mem all ask for PTRACE_MODE_ATTACH. The
+ * daemon and a bima that starts would otherwise do what a tracer tells
+ * them, with all their exemptions. Reading /proc/PID/status and the like
+ * (PTRACE_MODE_READ) stays open.
+ */
+SEC("lsm/ptrace_access_check")
+int BPF_PROG(bima_protect_ptrace, struct task_struct *child, unsigned int mode, int ret)
+{
+	struct bima_config *cfg;
+	__u32 zero = 0;
+
+	if (ret != 0)
+		return ret;
+	if (!(mode & PTRACE_MODE_ATTACH))
+		return 0;
+	cfg = bpf_map_lookup_elem(&bima_config, &zero);
+	if (!cfg || !(cfg->flags & BIMA_CFG_PROTECT) ||
+	    !is_bima(cfg, BPF_CORE_READ(child, mm, exe_file, f_inode)))
+		return 0;
+	return protect_refuse(BIMA_PROTECT_PTRACE);
+}
+
+#define SIGINT 2
+#define SIGUSR1 10
+#define SIGTERM 15
+#define SIGCHLD 17
+#define SIGCONT 18
+#define SIGURG 23
+#define SIGWINCH 28
+
+/*
+ * Whether sig, sent to the daemon, ends in its orderly exit (SIGINT,
+ * SIGTERM: it extends what waits, then exits), is one it catches (SIGUSR1:
+ * a snapshot), or changes nothing (0 only asks whether it lives; the others
+ * are ignored by default and not caught).
+ */
+static __always_inline bool harmless_signal(int sig)
+{
+	switch (sig) {
+	case 0:
+	case SIGINT:
+	case SIGUSR1:
+	case SIGTERM:
+	case SIGCHLD:
+	case SIGCONT:
+	case SIGURG:
+	case SIGWINCH:
+		return true;
+	}
+	return false;
+}
+
+/*
+ * A signal sent to the daemon while entries it logged wait for the TPM
+ * (bima_config.unextended_ns), under self-protection: SIGKILL, SIGSTOP and
+ * every signal whose default would end or stop it are refused to every
+ * other process, root included, so that what is in the log is in the PCR
+ * before the daemon can go. Once nothing waits, every signal goes through
+ * (a shutdown that times out still ends it). The kernel's own kills (the
+ * OOM killer, a cgroup's cgroup.kill) are not signals this hook sees: see
+ * "Measured before use" in the README.
+ */
+SEC("lsm/task_kill")
+int BPF_PROG(bima_protect_kill, struct task_struct *p, struct kernel_siginfo *info, int sig,
+	     const struct cred *cred, int ret)
+{
+	struct bima_config *cfg;
+	struct bima_daemon *d;
+	__u32 zero = 0;
+
+	if (ret != 0)
+		return ret;
+	if (harmless_signal(sig))
+		return 0;
+	cfg = bpf_map_lookup_elem(&bima_config, &zero);
+	d = bpf_map_lookup_elem(&bima_daemon, &zero);
+	if (!cfg || !d || !(cfg->flags & BIMA_CFG_PROTECT) || !cfg->unextended_ns || !d->tgid)
+		return 0;
+	if (BPF_CORE_READ(p, tgid) != d->tgid ||
+	    BPF_CORE_READ(p, group_leader, start_boottime) != d->start_boottime || is_daemon())
+		return 0;
+	return protect_refuse(BIMA_PROTECT_SIGNAL);
 }
 
 /* What kind of BPF object the file is, by the name of its anonymous inode; its object in *obj. */

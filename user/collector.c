@@ -116,6 +116,8 @@ struct collector {
 	uint64_t drops_logged;		  /* bima_stats.dropped recorded in the log */
 	uint64_t denied;		  /* bima_stats.denied already reported */
 	struct backoff disk, tpm_retry;
+	long long waiting_ms; /* what the hooks were told of the oldest waiting entry; 0: none */
+	bool waiting_told;    /* that telling them failed */
 	bool fail_closed;
 	uint32_t grace_ms;
 	bool reconcile;		 /* a rejoin read the log but could not queue what it found */
@@ -420,6 +422,46 @@ static int queue_entries(struct collector *c, const void *p, size_t len)
 	return buf_put(&c->unextended, p, len) ?: buf_put(&c->queued, &q, sizeof(q));
 }
 
+/*
+ * Tell the hooks since when (CLOCK_MONOTONIC ms) the oldest entry waits for
+ * the TPM, 0 when none does (bima_config.unextended_ns), if that changed.
+ * Under self-protection they then refuse the signals that would end the
+ * daemon before it extends, and under --max-extend-lag they deny what they
+ * measure once the wait is too long.
+ */
+static void tell_waiting(struct collector *c, long long since_ms)
+{
+	int err;
+
+	if (since_ms == c->waiting_ms || !c->bpf)
+		return;
+	err = loader_set_unextended(c->bpf, since_ms * 1000000ull);
+	if (err && !c->waiting_told)
+		pr_err("cannot tell the hooks that entries wait for the TPM: %s; the daemon "
+		       "can be stopped before it extends them",
+		       strerror(-err));
+	c->waiting_told |= err != 0;
+	c->waiting_ms = err ? 0 : since_ms;
+}
+
+/* Entries are about to be written that will wait for the TPM: say so before they are durable. */
+static void hold(struct collector *c)
+{
+	if (!c->waiting_ms)
+		tell_waiting(c, now_ms());
+}
+
+/* After extends, or a write that failed: since when the oldest queued entry waits. */
+static void update_waiting(struct collector *c)
+{
+	const struct queued *q = (const struct queued *)c->queued.p;
+	size_t n = c->queued.len / sizeof(*q), i = 0;
+
+	while (i < n && q[i].end <= c->extended)
+		i++;
+	tell_waiting(c, i < n ? q[i].ms : 0);
+}
+
 /* Forget the queue, all of it extended, or to be read again from the log. */
 static void queue_clear(struct collector *c)
 {
@@ -450,6 +492,7 @@ static int rejoin(struct collector *c)
 	}
 	if (err > 0) {
 		queue_clear(c);
+		hold(c);
 		err = epoch_write(&c->ep, c->log, &rec.marks);
 		err = err ?: queue_entries(c, rec.tail.p, rec.tail.len);
 		err = err ?: queue_entries(c, rec.marks.p, rec.marks.len);
@@ -515,6 +558,7 @@ static int extend_pending(struct collector *c, int slice_ms)
 	c->tpm_retry = (struct backoff){};
 	if (c->extended == c->unextended.len)
 		queue_clear(c);
+	update_waiting(c);
 	return 0;
 }
 
@@ -554,8 +598,10 @@ static int round_trip(struct collector *c, unsigned int max)
 		ringbuf_ack(c->rb);
 		return n;
 	}
+	hold(c);
 	if (epoch_write(&c->ep, c->log, &c->batch)) {
 		/* Nothing of it is in the log: read the same records again later. */
+		update_waiting(c);
 		ringbuf_rewind(c->rb);
 		c->marked = c->batch_marked;
 		c->mark = c->batch_mark;
@@ -642,8 +688,10 @@ static int start_snapshot(struct collector *c)
 		control_snapshot_done(c->ctl, 0, NULL, "its entry could not be made");
 		return 0;
 	}
+	hold(c);
 	if (epoch_write(&c->ep, c->log, &c->snap_entry)) {
 		pr_err("snapshot: the log cannot be written; not taken");
+		update_waiting(c);
 		control_snapshot_done(c->ctl, 0, NULL, "the log cannot be written");
 		return 0;
 	}
@@ -799,8 +847,9 @@ static int mark_kexec(struct collector *c)
 		return 0;
 	c->batch.len = 0;
 	err = template_encode_buf(&c->batch, c->ep.pcr, KEXEC_NAME, text, sizeof(text) - 1);
+	hold(c);
 	err = err ?: epoch_write(&c->ep, c->log, &c->batch);
-	err = err ?: buf_put(&c->unextended, c->batch.p, c->batch.len);
+	err = err ?: queue_entries(c, c->batch.p, c->batch.len);
 	if (!err)
 		pr_info("a kexec image is loaded: logged a %s entry; the next kernel keeps the "
 			"PCRs and continues epoch %s",
@@ -877,6 +926,7 @@ int collector_run(const struct collector_opts *opts)
 				  .adopt_only = opts->unload,
 				  .fail_closed = opts->fail_closed,
 				  .grace_ms = opts->grace_ms,
+				  .max_lag_ms = opts->max_lag_ms,
 				  .pcr = opts->pcr,
 				  .policy = opts->policy,
 				  .policy_given = opts->policy_given };

@@ -15,9 +15,10 @@ struct collector_opts {
 	const char *tcti;
 	uint32_t pcr;
 	uint32_t ringbuf_size;
-	bool fail_closed;  /* the hooks deny what cannot be recorded */
-	uint32_t grace_ms; /* with fail_closed: how long the daemon may be absent */
-	bool unload;	   /* adopt the pins, detach, log what is queued, remove the pins */
+	bool fail_closed;    /* the hooks deny what cannot be recorded */
+	uint32_t grace_ms;   /* with fail_closed: how long the daemon may be absent */
+	uint32_t max_lag_ms; /* with fail_closed: how long an entry may wait for the TPM; 0: ever */
+	bool unload;	     /* adopt the pins, detach, log what is queued, remove the pins */
 	/* The policy for a new load; with policy_given, also put in force over adopted pins. */
 	const struct bima_policy *policy;
 	bool policy_given;

@@ -233,6 +233,8 @@ static int write_config(int fd, int claim_fd, int code_fd, int events_fd,
 	cfg.flags = opts->fail_closed ? BIMA_CFG_FAIL_CLOSED : 0;
 	cfg.heartbeat_ns = monotonic_ns();
 	cfg.grace_ns = opts->grace_ms * 1000000ull;
+	cfg.max_lag_ns = opts->max_lag_ms * 1000000ull;
+	cfg.unextended_ns = 0; /* the daemon says so once its entries wait */
 	cfg.pcr = opts->pcr;
 	cfg.exempt_dev = (__u64)major(st.st_dev) << 20 | minor(st.st_dev); /* MKDEV() */
 	cfg.exempt_ino = st.st_ino;
@@ -533,6 +535,13 @@ static int adopt(struct loader *l, const struct loader_opts *opts)
 			return err;
 	}
 	err = write_config(l->config_fd, l->claim_fd, l->code_fd, l->events_fd, opts);
+	if (err == -EPERM) {
+		pr_err("cannot configure the pinned BPF programs: %s: self-protection lets only a "
+		       "bima that runs its own code take over, not one that is traced (ptrace, "
+		       "strace, gdb) or runs a library of its own (LD_PRELOAD)",
+		       strerror(-err));
+		return err;
+	}
 	if (err) {
 		pr_err("cannot configure the BPF programs: %s", strerror(-err));
 		return err;
@@ -772,8 +781,11 @@ int loader_config(const struct loader *l, struct bima_config *cfg)
 	return bpf_map_lookup_elem(l->config_fd, &zero, cfg) ? -errno : 0;
 }
 
-/* Renew the daemon's sign of life (heartbeat_ns), and drops_logged if drops is given. */
-static int touch_config(const struct loader *l, const uint64_t *drops)
+/*
+ * Renew the daemon's sign of life (heartbeat_ns), and drops_logged or
+ * unextended_ns where given. Only the daemon writes the configuration.
+ */
+static int touch_config(const struct loader *l, const uint64_t *drops, const uint64_t *since)
 {
 	struct bima_config cfg;
 	__u32 zero = 0;
@@ -782,18 +794,25 @@ static int touch_config(const struct loader *l, const uint64_t *drops)
 		return -errno;
 	if (drops)
 		cfg.drops_logged = *drops;
+	if (since)
+		cfg.unextended_ns = *since;
 	cfg.heartbeat_ns = monotonic_ns();
 	return bpf_map_update_elem(l->config_fd, &zero, &cfg, BPF_ANY) ? -errno : 0;
 }
 
 int loader_set_drops_logged(const struct loader *l, uint64_t drops)
 {
-	return touch_config(l, &drops);
+	return touch_config(l, &drops, NULL);
 }
 
 int loader_heartbeat(const struct loader *l)
 {
-	return touch_config(l, NULL);
+	return touch_config(l, NULL, NULL);
+}
+
+int loader_set_unextended(const struct loader *l, uint64_t since_ns)
+{
+	return touch_config(l, NULL, &since_ns);
 }
 
 static int last_anchor(int fd, struct bima_anchor *last)

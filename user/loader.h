@@ -23,6 +23,7 @@ struct loader_opts {
 	bool adopt_only;       /* do not load: fail with -ENOENT when nothing is pinned */
 	bool fail_closed;      /* deny what cannot be recorded (BIMA_CFG_FAIL_CLOSED) */
 	uint32_t grace_ms;     /* with fail_closed: the daemon's longest silence */
+	uint32_t max_lag_ms;   /* with fail_closed: the TPM's longest lag; 0: no bound */
 	uint32_t pcr;	       /* the PCR the daemon extends (bima_config.pcr) */
 	/* Put in force at load; when adopting, only if policy_given, else the pinned one stays. */
 	const struct bima_policy *policy;
@@ -80,8 +81,13 @@ int loader_stats(const struct loader *l, struct bima_stats *st);
 int loader_config(const struct loader *l, struct bima_config *cfg);
 /* Remember, in the kernel, how many drops the log already records. */
 int loader_set_drops_logged(const struct loader *l, uint64_t drops);
-/* Tell the hooks the daemon is alive (bima_config.heartbeat_ns); so does the above. */
+/* Tell the hooks the daemon is alive (bima_config.heartbeat_ns); so do the others here. */
 int loader_heartbeat(const struct loader *l);
+/*
+ * Tell the hooks since when (CLOCK_MONOTONIC ns) entries wait for the TPM,
+ * 0 once none does (bima_config.unextended_ns).
+ */
+int loader_set_unextended(const struct loader *l, uint64_t since_ns);
 
 /* The anchor with the highest id (id 0: none yet). */
 int loader_last_anchor(const struct loader *l, struct bima_anchor *last);

@@ -75,7 +75,8 @@ static const char usage[] =
 
 static const char run_usage[] =
 	"Usage: bima run [--log-dir DIR] [--tcti TCTI] [--pcr N] [--policy FILE]\n"
-	"                [--ringbuf-size BYTES] [--fail-closed [--grace SECONDS]]\n"
+	"                [--ringbuf-size BYTES]\n"
+	"                [--fail-closed [--grace SECONDS] [--max-extend-lag MS]]\n"
 	"                [--snapshot-entries N] [--snapshot-interval SECONDS]\n"
 	"                [--retention keep|compress|remove [--retention-anchors N]]\n"
 	"                [--ascii PATH|none] [--template auto|ima-ng|" TEMPLATE_CT "]\n"
@@ -105,6 +106,10 @@ static const char run_usage[] =
 	"                       `bima stop --unload` removes the hooks\n"
 	"  --grace SECONDS      with --fail-closed: how long the daemon may be absent, 1-3600\n"
 	"                       (10)\n"
+	"  --max-extend-lag MS  with --fail-closed: also deny what the policy measures while\n"
+	"                       an entry has waited for the TPM longer than MS, 1-3600000\n"
+	"                       (no bound): the longest a logged measurement stays out of\n"
+	"                       the PCR while measured operations go on\n"
 	"  --snapshot-entries N take a snapshot every N log entries; 0: never "
 	"(" DEFAULT_SNAP_ENTRIES_S ")\n"
 	"  --snapshot-interval SECONDS\n"
@@ -298,6 +303,7 @@ enum {
 	OPT_RINGBUF,
 	OPT_FAIL_CLOSED,
 	OPT_GRACE,
+	OPT_MAX_LAG,
 	OPT_EPOCH,
 	OPT_UNLOAD,
 	OPT_FORCE,
@@ -330,6 +336,7 @@ static const struct option options[] = {
 	{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF },
 	{ "fail-closed", no_argument, NULL, OPT_FAIL_CLOSED },
 	{ "grace", required_argument, NULL, OPT_GRACE },
+	{ "max-extend-lag", required_argument, NULL, OPT_MAX_LAG },
 	{ "epoch", required_argument, NULL, OPT_EPOCH },
 	{ "unload", no_argument, NULL, OPT_UNLOAD },
 	{ "force", no_argument, NULL, OPT_FORCE },
@@ -375,7 +382,8 @@ struct args {
 	unsigned long retention_anchors;
 	unsigned long pcr;
 	unsigned long ringbuf_size;
-	unsigned long grace; /* seconds; 0 when not given */
+	unsigned long grace;   /* seconds; 0 when not given */
+	unsigned long max_lag; /* ms; 0 when not given */
 	unsigned long snap_entries, snap_interval;
 	bool fail_closed;
 	bool unload;
@@ -392,6 +400,7 @@ static const int run_opts[] = { OPT_LOG_DIR,
 				OPT_RINGBUF,
 				OPT_FAIL_CLOSED,
 				OPT_GRACE,
+				OPT_MAX_LAG,
 				OPT_POLICY,
 				OPT_SNAP_ENTRIES,
 				OPT_SNAP_INTERVAL,
@@ -555,6 +564,10 @@ static int parse_args(int argc, char **argv, const char *help, const int *allowe
 			if (parse_ulong("--grace", optarg, 1, 3600, &a->grace))
 				return -EINVAL;
 			break;
+		case OPT_MAX_LAG:
+			if (parse_ulong("--max-extend-lag", optarg, 1, 3600000, &a->max_lag))
+				return -EINVAL;
+			break;
 		case OPT_PCR:
 			if (parse_ulong("--pcr", optarg, 0, 23, &a->pcr))
 				return -EINVAL;
@@ -716,8 +729,9 @@ static int cmd_run(int argc, char **argv)
 
 	if (err)
 		return err > 0 ? 0 : 2;
-	if (a.grace && !a.fail_closed) {
-		fprintf(stderr, "bima: --grace applies only with --fail-closed\n");
+	if ((a.grace || a.max_lag) && !a.fail_closed) {
+		fprintf(stderr, "bima: %s applies only with --fail-closed\n",
+			a.grace ? "--grace" : "--max-extend-lag");
 		return 2;
 	}
 	err = policy_read(&p, a.policy);
@@ -735,6 +749,7 @@ static int cmd_run(int argc, char **argv)
 				     .ringbuf_size = a.ringbuf_size,
 				     .fail_closed = a.fail_closed,
 				     .grace_ms = (a.grace ?: DEFAULT_GRACE_S) * 1000,
+				     .max_lag_ms = a.max_lag,
 				     .policy = &p.map,
 				     .policy_given = a.policy,
 				     .snapshot_entries = a.snap_entries,

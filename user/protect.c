@@ -50,7 +50,12 @@ static const struct protect_prog {
 	  "read-write fds of the ring buffer while no daemon runs" },
 	{ "bima_protect_mprotect", "file_mprotect", 3, false,
 	  "code made executable by mprotect in a process that runs bima" },
-	{ "bima_protect_exec", "sched_process_exec", 0, true, "(an exec ending a taint)" },
+	{ "bima_protect_exec", "sched_process_exec", 0, true,
+	  "(an exec ending a taint, or a traced exec of bima making one)" },
+	{ "bima_protect_ptrace", "ptrace_access_check", 2, true,
+	  "attaching to a process that runs bima (ptrace, process_vm_writev, pidfd_getfd)" },
+	{ "bima_protect_kill", "task_kill", 4, true,
+	  "signals that would end the daemon while entries wait for the TPM" },
 };
 
 #define N_PROGS (sizeof(progs) / sizeof(progs[0]))
@@ -264,6 +269,8 @@ void protect_report(const struct bima_stats *st, uint64_t *reported)
 		[BIMA_PROTECT_BPF_LINK] = "detach or update a link",
 		[BIMA_PROTECT_OBJ_PIN] = "pin an object",
 		[BIMA_PROTECT_MAP_FD] = "a read-write fd of the ring buffer",
+		[BIMA_PROTECT_PTRACE] = "attach to a process that runs bima",
+		[BIMA_PROTECT_SIGNAL] = "a signal that would end the daemon while entries wait",
 	};
 	uint32_t op = st->protect_last_op;
 

@@ -26,6 +26,21 @@ start_bima() {
 	ok "bima run starts and measures ($*)"
 }
 
+# signal_bima SIG: send SIG to the daemon, again until it is let through.
+# Under self-protection the signals that would end or stop it are refused
+# while entries it logged wait for the TPM, which is some milliseconds when
+# the host is idle. Fails if it is not let through within 30 s.
+signal_bima() {
+	local deadline=$((SECONDS + 30))
+	until kill -"$1" "$bima_pid" 2>/dev/null; do
+		if ! kill -0 "$bima_pid" 2>/dev/null || [ $SECONDS -ge $deadline ]; then
+			not_ok "the daemon takes SIG$1 within 30 s"
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
 # stop_bima: SIGTERM, then wait (bounded) for a clean exit.
 stop_bima() {
 	local deadline=$((SECONDS + 60)) status

@@ -91,7 +91,7 @@ check_grep "the daemon says its file entries are bima-ct" 'file entries are bima
 for name in docker dockerfs containerd crio podman nspawn; do run_in "$name" 1; done
 host_run 1
 # A cgroup made, used and removed while the daemon does not read the ring buffer.
-kill -STOP "$bima_pid"
+signal_bima STOP
 run_in gone 1
 rmdir "$cg${path[gone]}"
 check "the cgroup ${path[gone]} is gone before the daemon reads its records" test ! -e "$cg${path[gone]}"

@@ -268,7 +268,7 @@ check "no signal was needed" test "$(grep -c 'sending it' "$work/stop.out")" -eq
 
 # A daemon killed leaves its socket; the next replaces it.
 start_bima "$work/bima2.out" --log-dir "$logs" --tcti "$tcti" || exit 1
-kill -9 "$bima_pid"
+signal_bima KILL
 wait "$bima_pid" 2>/dev/null
 check "a SIGKILLed daemon leaves its socket" test -S "$sock"
 "$bima" status >"$work/stale.out" 2>&1

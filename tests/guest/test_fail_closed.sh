@@ -52,7 +52,7 @@ spin() {
 
 # 1. The daemon dies; after its grace period every exec is denied but bima's.
 start_bima "$work/bima1.out" --log-dir "$logs" --tcti "$tcti" --fail-closed --grace 2 || exit 1
-kill -KILL "$bima_pid"
+signal_bima KILL
 wait "$bima_pid" 2>/dev/null
 spin 2
 "$work/bin/absent" 2>"$work/absent.err"
@@ -88,7 +88,7 @@ stop_bima
 # 2. The ring buffer fills up while the daemon is stopped (SIGSTOP).
 start_bima "$work/bima3.out" --log-dir "$logs" --tcti "$tcti" --ringbuf-size 4096 \
 	--fail-closed --grace 600 || exit 1
-kill -STOP "$bima_pid"
+signal_bima STOP
 status=()
 for i in $(seq 40); do
 	"$work/bin/full-$i" 2>>"$work/full.err"

@@ -16,7 +16,7 @@ unique_copy /usr/bin/true "$work/bin/true-e"
 chmod +x "$work/bin/true-e"
 
 start_bima "$work/bima.out" --ringbuf-size 4096 --log-dir "$work/log" --tcti "$tcti" || exit 1
-kill -STOP "$bima_pid"
+signal_bima STOP
 for _ in $(seq 60); do "$work/bin/true-e"; done
 kill -CONT "$bima_pid"
 sleep 1

@@ -241,7 +241,7 @@ check_grep "the daemon reports the refusals, naming the last" \
 
 # 8. SIGKILL: while no daemon runs, the log, the pins and the ring buffer stay
 # closed to all but a bima that starts; the next one takes over.
-kill -KILL "$bima_pid"
+signal_bima KILL
 wait "$bima_pid" 2>/dev/null
 check_eq "once the daemon is dead, bima_config names none" "$(pinned_value bima_config daemon_tgid)" 0
 no_daemon_closed() { # WHEN
