@@ -32,6 +32,12 @@ void replay_init(struct replay *r, const struct hashalg *const *banks, size_t nb
 void replay_set(struct replay *r, uint32_t pcr, const struct hashalg *bank, const uint8_t *value);
 /* Extend e into its PCR in every bank; -ERANGE for a PCR number past 23. */
 int replay_entry(struct replay *r, const struct template_entry *e);
+/*
+ * The same, for an entry whose template hash the caller has checked to be
+ * the SHA-1 of its data: the SHA-1 bank extends that hash instead of
+ * hashing the data again.
+ */
+int replay_entry_checked(struct replay *r, const struct template_entry *e);
 /* The digests that extending e adds, one per bank, for TPM2_PCR_Extend. */
 int replay_digests(const struct replay *r, const struct template_entry *e, struct tpm_digest *d);
 /* The replayed value of pcr in bank b, the way the bank is extended. */

@@ -910,7 +910,7 @@ int verify_run(const struct verify_opts *o)
 		err = template_fields(&e, &f, why);
 		err = err ?: check_entry(&e, &f, why);
 		err = err ?: check_snapshot(&e, &f, c, &r, entries, &chain, why);
-		err = err ?: replay_entry(&r, &e);
+		err = err ?: replay_entry_checked(&r, &e); /* check_entry checked it */
 		err = err ?: chain.quote_due ? check_quote(&chain, &ref, &r, epoch_dir, why) : 0;
 		if (!err && chain.count != snapshots)
 			err = check_kernel_anchor(&ka, &chain, &r, entries + 1, epoch_dir, why);
