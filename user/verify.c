@@ -168,13 +168,6 @@ struct chain {
 	uint8_t hashes_xor[TEMPLATE_DIGEST_SIZE]; /* of its template hashes so far */
 };
 
-/* Entries seen, for what a failure may be caused by: one entry twice. */
-struct seen {
-	struct digestset digests;
-	bool duplicate;
-	unsigned int segment, index; /* the first entry that repeats one before it */
-};
-
 /* Follow the segments, for the digests a snapshot holds of the segment it closes. */
 static void follow_segment(struct log_cursor *c, struct chain *ch)
 {
@@ -447,22 +440,29 @@ static int check_entry(const struct template_entry *e, const struct template_fie
 	return 0;
 }
 
-/* Remember the first entry that repeats an earlier one: bima logs an entry once an epoch. */
-static void note_seen(struct seen *s, const struct template_entry *e, struct log_cursor *c)
+/*
+ * What a failure may be caused by: among the first n entries of the log
+ * (those read before it), the first that repeats one before it, which bima
+ * never logs (an entry once an epoch). Only a failure asks, so the log is
+ * read again here rather than every entry's hash kept on the way.
+ */
+static void print_cause(const char *epoch_dir, uint64_t since, uint64_t n)
 {
-	if (template_is_violation(e) || s->duplicate || digestset_add(&s->digests, e->digest))
-		return;
-	s->duplicate = true;
-	s->segment = log_cursor_segment(c);
-	s->index = log_cursor_index(c);
-}
+	struct digestset seen = {};
+	struct template_entry e;
+	struct log_cursor *c;
+	int added = 1;
 
-static void print_cause(const struct seen *s)
-{
-	if (s->duplicate)
+	if (log_cursor__open(epoch_dir, since, &c))
+		return;
+	for (; n && added && log_cursor_next(c, &e) > 0; n--)
+		added = template_is_violation(&e) || digestset_add(&seen, e.digest);
+	if (!added)
 		printf("cause: segment %u, entry %u repeats an entry before it (the same template "
 		       "hash), which bima never logs: a duplicated entry\n",
-		       s->segment, s->index);
+		       log_cursor_segment(c), log_cursor_index(c));
+	log_cursor__free(c);
+	digestset_free(&seen);
 }
 
 #define LOADS_MAX 64
@@ -844,7 +844,6 @@ int verify_run(const struct verify_opts *o)
 	static struct replay r;
 	struct position match[TPM_PCR_COUNT] = {};
 	static struct notes notes;
-	static struct seen seen;
 	static struct kernel_anchors ka;
 	struct runtime_policy *policy = NULL;
 	struct policy_count counted = {};
@@ -868,7 +867,6 @@ int verify_run(const struct verify_opts *o)
 	replay_init(&r, banks, sizeof(banks) / sizeof(banks[0]));
 	memset(&ref, 0, sizeof(ref));
 	memset(&notes, 0, sizeof(notes));
-	memset(&seen, 0, sizeof(seen));
 	memset(&ka, 0, sizeof(ka));
 
 	if (o->runtime_policy && runtime_policy_read(o->runtime_policy, &policy))
@@ -918,7 +916,7 @@ int verify_run(const struct verify_opts *o)
 			printf("FAIL: %s %u, entry %u: %s\n",
 			       log_cursor_at_anchor(c) ? "anchor of segment" : "segment",
 			       log_cursor_segment(c), log_cursor_index(c), why);
-			print_cause(&seen);
+			print_cause(epoch_dir, o->since, entries - first);
 			result = err == -ENOKEY ? VERIFY_ERROR : VERIFY_MISMATCH;
 			goto out;
 		}
@@ -940,7 +938,6 @@ int verify_run(const struct verify_opts *o)
 			chain.hashes_xor[i] ^= e.digest[i];
 		entries++;
 		note_entry(&e, &f, &notes);
-		note_seen(&seen, &e, c);
 		if (policy)
 			check_policy(policy, &e, &f, c, &counted);
 		if (summary && attrib_next(&ar, log_cursor_segment(c), &e, &f, &a) > 0 &&
@@ -957,7 +954,7 @@ int verify_run(const struct verify_opts *o)
 	}
 	if (err < 0) {
 		printf("FAIL: %s\n", log_cursor_error(c));
-		print_cause(&seen);
+		print_cause(epoch_dir, o->since, entries - first);
 		result = VERIFY_MISMATCH;
 		goto out;
 	}
@@ -985,7 +982,7 @@ int verify_run(const struct verify_opts *o)
 			printf("FAIL: PCR %u: no prefix of the log replays to %s\n", pcr, what);
 			if (ref.tpm)
 				report_pcr(&r, &ref.t, pcr);
-			print_cause(&seen);
+			print_cause(epoch_dir, o->since, entries - first);
 			continue;
 		}
 		if (!ref.tpm && match[pcr].clock > ref.qi.clock) {
@@ -1076,6 +1073,5 @@ out:
 	tpm__free(ref.tpm);
 	EVP_PKEY_free(ref.ak);
 	runtime_policy_free(policy);
-	digestset_free(&seen.digests);
 	return result;
 }
