@@ -140,13 +140,6 @@ static bool pcr_digest_matches(const struct replay *r, uint32_t pcr,
 	return false;
 }
 
-/* Whether the replay of pcr is the reference's value now. */
-static bool ref_matches(struct reference *ref, struct replay *r, uint32_t pcr)
-{
-	return ref->tpm ? pcr_matches(r, &ref->t, pcr)
-			: pcr_digest_matches(r, pcr, &ref->qi, &ref->way);
-}
-
 /* Where the log last agreed with the reference for a PCR. */
 struct position {
 	bool valid;
@@ -154,6 +147,131 @@ struct position {
 	uint64_t entry;
 	uint64_t clock; /* of the last snapshot quote before it */
 };
+
+/*
+ * Where a quote may match. A quote's PCR digest is a hash of the PCR's
+ * values after some entry; a hash chain never comes back to a value, so at
+ * most one entry of the log matches it, and it is most often the last: the
+ * log is copied after the quote, a little ahead of it at most. The digest,
+ * one per way a bank may be extended (up to 8), costs more than replaying
+ * the entry, so it is taken only at the end: at the most recent entries of
+ * the quoted PCR, newest first, kept here with where they are; and only if
+ * none of them matches, at every older entry, the log read again.
+ */
+#define RECENT_MAX 256
+
+struct recent {
+	uint32_t pcr;	/* the quoted PCR, TPM_PCR_COUNT if the quote covers not one */
+	uint64_t count; /* entries of the PCR kept so far; the last RECENT_MAX are here */
+	struct position pos[RECENT_MAX];
+	struct replay_point point[RECENT_MAX];
+	struct clock_mark {
+		uint64_t entry, clock; /* from entry on, the last snapshot quote's clock */
+	} * marks;
+	size_t nmarks;
+};
+
+static void recent_init(struct recent *q, const struct tpm_quote_info *qi)
+{
+	free(q->marks);
+	memset(q, 0, sizeof(*q));
+	q->pcr = TPM_PCR_COUNT;
+	for (uint32_t pcr = 0; pcr < TPM_PCR_COUNT; pcr++)
+		if (qi->pcr_mask == 1u << pcr)
+			q->pcr = pcr;
+}
+
+/* After an entry of pcr, at pos: keep its values, and the clock from here on. */
+static int recent_add(struct recent *q, const struct replay *r, uint32_t pcr,
+		      const struct position *pos)
+{
+	struct clock_mark *m = q->nmarks ? &q->marks[q->nmarks - 1] : NULL;
+
+	if ((m ? m->clock : 0) != pos->clock) {
+		m = realloc(q->marks, (q->nmarks + 1) * sizeof(*m));
+		if (!m)
+			return -ENOMEM;
+		q->marks = m;
+		q->marks[q->nmarks++] = (struct clock_mark){ pos->entry, pos->clock };
+	}
+	if (pcr != q->pcr)
+		return 0;
+	q->pos[q->count % RECENT_MAX] = *pos;
+	replay_save(r, pcr, &q->point[q->count % RECENT_MAX]);
+	q->count++;
+	return 0;
+}
+
+static uint64_t clock_at(const struct recent *q, uint64_t entry)
+{
+	uint64_t clock = 0;
+
+	for (size_t i = 0; i < q->nmarks && q->marks[i].entry <= entry; i++)
+		clock = q->marks[i].clock;
+	return clock;
+}
+
+/*
+ * Replay the log again up to before entry end (counting from first, as
+ * verify_run does), taking the quote's digest at every entry of its PCR;
+ * the match, if any, goes to *pos. The log verified up to there already.
+ */
+static int rescan_quote(struct reference *ref, const struct recent *q, const struct replay *banks,
+			const char *epoch_dir, uint64_t since, uint64_t first, uint64_t end,
+			struct position *pos)
+{
+	static struct replay r;
+	const struct snapshot *start;
+	struct template_entry e;
+	struct log_cursor *c;
+	uint64_t entry = first;
+	int err;
+
+	err = log_cursor__open(epoch_dir, since, &c);
+	if (err)
+		return err;
+	replay_init(&r, banks->banks, banks->nbanks);
+	if ((start = log_cursor_start(c)))
+		for (size_t b = 0; b < start->nbanks; b++)
+			replay_set(&r, start->pcr, start->banks[b], start->pcr_value[b]);
+	while (entry + 1 < end && (err = log_cursor_next(c, &e)) > 0) {
+		err = replay_entry(&r, &e);
+		if (err)
+			break;
+		entry++;
+		if (e.pcr == q->pcr && pcr_digest_matches(&r, q->pcr, &ref->qi, &ref->way))
+			*pos = (struct position){ true, log_cursor_segment(c), log_cursor_index(c),
+						  entry, clock_at(q, entry) };
+	}
+	log_cursor__free(c);
+	return err < 0 ? err : 0;
+}
+
+/* Where the log matches the quote, if it does: match[q->pcr]. */
+static int quote_match(struct reference *ref, const struct recent *q, const struct replay *r,
+		       const char *epoch_dir, uint64_t since, uint64_t first,
+		       struct position *match)
+{
+	static struct replay at;
+	uint64_t kept = q->count < RECENT_MAX ? q->count : RECENT_MAX;
+
+	if (q->pcr == TPM_PCR_COUNT || !q->count)
+		return 0;
+	at = *r;
+	for (uint64_t i = 0; i < kept; i++) {
+		uint64_t k = (q->count - 1 - i) % RECENT_MAX;
+
+		replay_restore(&at, q->pcr, &q->point[k]);
+		if (pcr_digest_matches(&at, q->pcr, &ref->qi, &ref->way)) {
+			match[q->pcr] = q->pos[k];
+			return 0;
+		}
+	}
+	if (q->count <= RECENT_MAX)
+		return 0;
+	return rescan_quote(ref, q, r, epoch_dir, since, first, q->pos[q->count % RECENT_MAX].entry,
+			    &match[q->pcr]);
+}
 
 /* Where the chain of snapshots is, while the log is read (snapshot.h). */
 struct chain {
@@ -842,9 +960,10 @@ int verify_run(const struct verify_opts *o)
 	const struct hashalg *banks[sizeof(bank_names) / sizeof(bank_names[0])];
 	static struct reference ref;
 	static struct replay r;
-	struct position match[TPM_PCR_COUNT] = {};
+	struct position match[TPM_PCR_COUNT] = {}, here;
 	static struct notes notes;
 	static struct kernel_anchors ka;
+	static struct recent recent;
 	struct runtime_policy *policy = NULL;
 	struct policy_count counted = {};
 	struct summary *summary = NULL;
@@ -877,6 +996,7 @@ int verify_run(const struct verify_opts *o)
 	if (result != VERIFY_OK)
 		goto out;
 	result = VERIFY_ERROR;
+	recent_init(&recent, &ref.qi);
 	/* The kernel's anchors are those of the running daemon's log: the TPM's epoch. */
 	ka.have = ref.tpm && !o->epoch_dir && !loader_pinned_anchors(ka.slot);
 	base = strrchr(epoch_dir, '/');
@@ -947,10 +1067,14 @@ int verify_run(const struct verify_opts *o)
 			notes.uhash_segment = log_cursor_segment(c);
 			notes.uhash_index = log_cursor_index(c);
 		}
-		if (ref_matches(&ref, &r, e.pcr))
-			match[e.pcr] =
-				(struct position){ true, log_cursor_segment(c), log_cursor_index(c),
-						   entries, chain.clock };
+		here = (struct position){ true, log_cursor_segment(c), log_cursor_index(c), entries,
+					  chain.clock };
+		if (ref.tpm && pcr_matches(&r, &ref.t, e.pcr))
+			match[e.pcr] = here;
+		if (!ref.tpm && recent_add(&recent, &r, e.pcr, &here)) {
+			pr_err("out of memory");
+			goto out;
+		}
 	}
 	if (err < 0) {
 		printf("FAIL: %s\n", log_cursor_error(c));
@@ -961,6 +1085,11 @@ int verify_run(const struct verify_opts *o)
 	if (entries == first) {
 		printf("FAIL: %s: the log has no entries\n", epoch_dir);
 		result = VERIFY_MISMATCH;
+		goto out;
+	}
+	err = ref.tpm ? 0 : quote_match(&ref, &recent, &r, epoch_dir, o->since, first, match);
+	if (err) {
+		pr_err("%s: cannot read the log again: %s", epoch_dir, strerror(-err));
 		goto out;
 	}
 	if ((lacking = missing_anchor(&ka, &chain))) {
@@ -1073,5 +1202,7 @@ out:
 	tpm__free(ref.tpm);
 	EVP_PKEY_free(ref.ak);
 	runtime_policy_free(policy);
+	free(recent.marks);
+	recent.marks = NULL;
 	return result;
 }
