@@ -61,28 +61,34 @@ static int bank_digest(const struct template_entry *e, const struct hashalg *ban
 	return template_bank_digest(e, bank, out);
 }
 
+int replay_bank(struct replay *r, size_t b, const struct template_entry *e, bool checked)
+{
+	const struct hashalg *bank = r->banks[b];
+	uint8_t digest[HASHALG_MAX_SIZE], padded[HASHALG_MAX_SIZE];
+	uint8_t *pcr = r->pcr[e->pcr][b], *pcr_padded = r->pcr_padded[e->pcr][b];
+	bool same = !memcmp(pcr, pcr_padded, bank->size);
+	int err;
+
+	err = bank_digest(e, bank, checked, digest);
+	padded_digest(e, bank, padded);
+	same = same && !err && !memcmp(digest, padded, bank->size);
+	err = err ?: hashalg_extend(bank, pcr, digest);
+	/* A SHA-1 bank, or a violation: both ways extend one value by one digest. */
+	if (same)
+		memcpy(pcr_padded, pcr, bank->size);
+	else
+		err = err ?: hashalg_extend(bank, pcr_padded, padded);
+	return err;
+}
+
 static int extend_entry(struct replay *r, const struct template_entry *e, bool checked)
 {
-	uint8_t digest[HASHALG_MAX_SIZE], padded[HASHALG_MAX_SIZE];
 	int err = 0;
 
 	if (e->pcr >= TPM_PCR_COUNT)
 		return -ERANGE;
-	for (size_t b = 0; !err && b < r->nbanks; b++) {
-		const struct hashalg *bank = r->banks[b];
-		uint8_t *pcr = r->pcr[e->pcr][b], *pcr_padded = r->pcr_padded[e->pcr][b];
-		bool same = !memcmp(pcr, pcr_padded, bank->size);
-
-		err = bank_digest(e, bank, checked, digest);
-		padded_digest(e, bank, padded);
-		same = same && !err && !memcmp(digest, padded, bank->size);
-		err = err ?: hashalg_extend(bank, pcr, digest);
-		/* A SHA-1 bank, or a violation: both ways extend one value by one digest. */
-		if (same)
-			memcpy(pcr_padded, pcr, bank->size);
-		else
-			err = err ?: hashalg_extend(bank, pcr_padded, padded);
-	}
+	for (size_t b = 0; !err && b < r->nbanks; b++)
+		err = replay_bank(r, b, e, checked);
 	if (!err)
 		r->used |= 1u << e->pcr;
 	return err;

@@ -17,6 +17,7 @@
 #include "loader.h"
 #include "log.h"
 #include "msg.h"
+#include "preplay.h"
 #include "replay.h"
 #include "runtime_policy.h"
 #include "seqset.h"
@@ -69,14 +70,6 @@ static int read_pcr(struct tpm *tpm, const struct replay *r, struct tpm_values *
 	}
 	t->read |= 1u << pcr;
 	return err;
-}
-
-static bool pcr_matches(struct replay *r, const struct tpm_values *t, uint32_t pcr)
-{
-	for (uint32_t i = 0; i < t->nbanks[pcr]; i++)
-		if (!replay_settle(r, pcr, t->index[pcr][i], t->value[pcr][i]))
-			return false;
-	return true;
 }
 
 static void report_pcr(const struct replay *r, const struct tpm_values *t, uint32_t pcr)
@@ -181,24 +174,30 @@ static void recent_init(struct recent *q, const struct tpm_quote_info *qi)
 			q->pcr = pcr;
 }
 
-/* After an entry of pcr, at pos: keep its values, and the clock from here on. */
-static int recent_add(struct recent *q, const struct replay *r, uint32_t pcr,
-		      const struct position *pos)
+/* An entry of pcr is pushed at pos: the slot its values go to (-1 for none). */
+static int recent_slot(struct recent *q, uint32_t pcr, const struct position *pos)
+{
+	int slot = q->count % RECENT_MAX;
+
+	if (pcr != q->pcr)
+		return -1;
+	q->pos[slot] = *pos;
+	q->count++;
+	return slot;
+}
+
+/* After entry, the last snapshot quote's clock is clock. */
+static int recent_mark(struct recent *q, uint64_t entry, uint64_t clock)
 {
 	struct clock_mark *m = q->nmarks ? &q->marks[q->nmarks - 1] : NULL;
 
-	if ((m ? m->clock : 0) != pos->clock) {
-		m = realloc(q->marks, (q->nmarks + 1) * sizeof(*m));
-		if (!m)
-			return -ENOMEM;
-		q->marks = m;
-		q->marks[q->nmarks++] = (struct clock_mark){ pos->entry, pos->clock };
-	}
-	if (pcr != q->pcr)
+	if ((m ? m->clock : 0) == clock)
 		return 0;
-	q->pos[q->count % RECENT_MAX] = *pos;
-	replay_save(r, pcr, &q->point[q->count % RECENT_MAX]);
-	q->count++;
+	m = realloc(q->marks, (q->nmarks + 1) * sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	q->marks = m;
+	q->marks[q->nmarks++] = (struct clock_mark){ entry, clock };
 	return 0;
 }
 
@@ -264,6 +263,7 @@ static int quote_match(struct reference *ref, const struct recent *q, const stru
 		replay_restore(&at, q->pcr, &q->point[k]);
 		if (pcr_digest_matches(&at, q->pcr, &ref->qi, &ref->way)) {
 			match[q->pcr] = q->pos[k];
+			match[q->pcr].clock = clock_at(q, q->pos[k].entry);
 			return 0;
 		}
 	}
@@ -271,6 +271,84 @@ static int quote_match(struct reference *ref, const struct recent *q, const stru
 		return 0;
 	return rescan_quote(ref, q, r, epoch_dir, since, first, q->pos[q->count % RECENT_MAX].entry,
 			    &match[q->pcr]);
+}
+
+/*
+ * What each bank's thread looks at after an entry (preplay.h): against the
+ * TPM, where the bank last held the TPM's value, either way; for a quote,
+ * the bank's values for the recent entries of the quoted PCR.
+ */
+struct watch {
+	const struct replay *r;
+	const struct reference *ref;
+	struct recent *recent;
+	struct position normal[TPM_PCR_COUNT][TPM_BANKS_MAX], padded[TPM_PCR_COUNT][TPM_BANKS_MAX];
+};
+
+/* What is pushed with an entry: where it is, and its slot in recent (-1: none). */
+struct pushed {
+	struct position pos; /* its clock is filled in at the end (clock_at) */
+	int slot;
+};
+
+static void watch_entry(void *ctx, size_t b, const struct template_entry *e, const void *user)
+{
+	struct watch *w = ctx;
+	const struct pushed *u = user;
+	const struct tpm_values *t = &w->ref->t;
+	const uint8_t *pcr = w->r->pcr[e->pcr][b], *padded = w->r->pcr_padded[e->pcr][b];
+	size_t size = w->r->banks[b]->size;
+
+	if (u->slot >= 0) {
+		memcpy(w->recent->point[u->slot].pcr[b], pcr, size);
+		memcpy(w->recent->point[u->slot].pcr_padded[b], padded, size);
+	}
+	for (uint32_t i = 0; w->ref->tpm && i < t->nbanks[e->pcr]; i++) {
+		if (t->index[e->pcr][i] != (int)b)
+			continue;
+		if (!memcmp(pcr, t->value[e->pcr][i], size))
+			w->normal[e->pcr][b] = u->pos;
+		if (!memcmp(padded, t->value[e->pcr][i], size))
+			w->padded[e->pcr][b] = u->pos;
+	}
+}
+
+/*
+ * The last entry after which every bank of pcr the TPM has held the TPM's
+ * value, either way (a hash chain never comes back to a value: one entry
+ * at most); a bank that held it only the zero-padded SHA-1 way is settled
+ * so (replay.h).
+ */
+static void tpm_match(const struct watch *w, struct replay *r, const struct recent *q, uint32_t pcr,
+		      struct position *match)
+{
+	const struct tpm_values *t = &w->ref->t;
+	const int b0 = t->index[pcr][0];
+	struct position best = {};
+
+	for (int way = 0; t->nbanks[pcr] && way < 2; way++) {
+		struct position at = way ? w->padded[pcr][b0] : w->normal[pcr][b0];
+		bool all = at.valid;
+
+		for (uint32_t i = 0; all && i < t->nbanks[pcr]; i++) {
+			int b = t->index[pcr][i];
+
+			all = (w->normal[pcr][b].valid && w->normal[pcr][b].entry == at.entry) ||
+			      (w->padded[pcr][b].valid && w->padded[pcr][b].entry == at.entry);
+		}
+		if (all && (!best.valid || at.entry > best.entry))
+			best = at;
+	}
+	if (!best.valid)
+		return;
+	for (uint32_t i = 0; i < t->nbanks[pcr]; i++) {
+		int b = t->index[pcr][i];
+
+		if (!w->normal[pcr][b].valid || w->normal[pcr][b].entry != best.entry)
+			r->padded[b] = true;
+	}
+	best.clock = clock_at(q, best.entry);
+	*match = best;
 }
 
 /* Where the chain of snapshots is, while the log is read (snapshot.h). */
@@ -960,7 +1038,10 @@ int verify_run(const struct verify_opts *o)
 	const struct hashalg *banks[sizeof(bank_names) / sizeof(bank_names[0])];
 	static struct reference ref;
 	static struct replay r;
-	struct position match[TPM_PCR_COUNT] = {}, here;
+	struct position match[TPM_PCR_COUNT] = {};
+	static struct watch watch;
+	struct preplay *pre = NULL;
+	struct pushed pushed;
 	static struct notes notes;
 	static struct kernel_anchors ka;
 	static struct recent recent;
@@ -997,6 +1078,13 @@ int verify_run(const struct verify_opts *o)
 		goto out;
 	result = VERIFY_ERROR;
 	recent_init(&recent, &ref.qi);
+	memset(&watch, 0, sizeof(watch));
+	watch = (struct watch){ .r = &r, .ref = &ref, .recent = &recent };
+	err = preplay__new(&r, watch_entry, &watch, &pre);
+	if (err) {
+		pr_err("cannot start the replay's threads: %s", strerror(-err));
+		goto out;
+	}
 	/* The kernel's anchors are those of the running daemon's log: the TPM's epoch. */
 	ka.have = ref.tpm && !o->epoch_dir && !loader_pinned_anchors(ka.slot);
 	base = strrchr(epoch_dir, '/');
@@ -1027,8 +1115,25 @@ int verify_run(const struct verify_opts *o)
 		snapshots = chain.count;
 		err = template_fields(&e, &f, why);
 		err = err ?: check_entry(&e, &f, why);
+		/* A snapshot holds the values before it: every bank's thread must be done. */
+		if (!err && template_record(&e, &f, SNAPSHOT_NAME))
+			err = preplay_sync(pre);
 		err = err ?: check_snapshot(&e, &f, c, &r, entries, &chain, why);
-		err = err ?: replay_entry_checked(&r, &e); /* check_entry checked it */
+		err = err ?: e.pcr < TPM_PCR_COUNT ? 0 : -ERANGE;
+		/* The TPM's values before the entry goes to the threads that compare with them. */
+		err = err ?: ref.tpm ? read_pcr(ref.tpm, &r, &ref.t, e.pcr) : 0;
+		if (!err) {
+			pushed.pos = (struct position){ .valid = true,
+							.segment = log_cursor_segment(c),
+							.index = log_cursor_index(c),
+							.entry = entries + 1 };
+			pushed.slot = recent_slot(&recent, e.pcr, &pushed.pos);
+			/* check_entry checked its template hash */
+			err = preplay_push(pre, &e, &pushed, sizeof(pushed));
+		}
+		/* A snapshot's quote and anchor hold the values after it. */
+		if (!err && (chain.quote_due || chain.count != snapshots))
+			err = preplay_sync(pre);
 		err = err ?: chain.quote_due ? check_quote(&chain, &ref, &r, epoch_dir, why) : 0;
 		if (!err && chain.count != snapshots)
 			err = check_kernel_anchor(&ka, &chain, &r, entries + 1, epoch_dir, why);
@@ -1051,7 +1156,6 @@ int verify_run(const struct verify_opts *o)
 			result = VERIFY_MISMATCH;
 			goto out;
 		}
-		err = err ?: ref.tpm ? read_pcr(ref.tpm, &r, &ref.t, e.pcr) : 0;
 		if (err)
 			goto out;
 		for (int i = 0; i < TEMPLATE_DIGEST_SIZE; i++)
@@ -1067,11 +1171,7 @@ int verify_run(const struct verify_opts *o)
 			notes.uhash_segment = log_cursor_segment(c);
 			notes.uhash_index = log_cursor_index(c);
 		}
-		here = (struct position){ true, log_cursor_segment(c), log_cursor_index(c), entries,
-					  chain.clock };
-		if (ref.tpm && pcr_matches(&r, &ref.t, e.pcr))
-			match[e.pcr] = here;
-		if (!ref.tpm && recent_add(&recent, &r, e.pcr, &here)) {
+		if (recent_mark(&recent, entries, chain.clock)) {
 			pr_err("out of memory");
 			goto out;
 		}
@@ -1087,6 +1187,12 @@ int verify_run(const struct verify_opts *o)
 		result = VERIFY_MISMATCH;
 		goto out;
 	}
+	err = preplay_sync(pre);
+	if (err)
+		goto out;
+	for (uint32_t pcr = 0; ref.tpm && pcr < TPM_PCR_COUNT; pcr++)
+		if (r.used & (1u << pcr))
+			tpm_match(&watch, &r, &recent, pcr, &match[pcr]);
 	err = ref.tpm ? 0 : quote_match(&ref, &recent, &r, epoch_dir, o->since, first, match);
 	if (err) {
 		pr_err("%s: cannot read the log again: %s", epoch_dir, strerror(-err));
@@ -1194,6 +1300,7 @@ int verify_run(const struct verify_opts *o)
 	if (summary && !o->json)
 		summary_print(summary, stdout);
 out:
+	preplay__free(pre);
 	if (summary && o->json)
 		summary_print_json(summary, o->json, result);
 	summary__free(summary);
