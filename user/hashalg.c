@@ -55,7 +55,8 @@ const struct hashalg *hashalg_by_name(const char *name, size_t len)
 /*
  * The algorithm's OpenSSL implementation, fetched once: looking it up on
  * every call costs more than hashing a log entry (OpenSSL 3 takes locks to
- * find it). bima is single-threaded.
+ * find it). Only the algorithms other than SHA-1 and SHA-2 come here, and
+ * only from one thread: the replay's threads hash SHA-1 and SHA-2 (hashalg.h).
  */
 static EVP_MD *md_of(const struct hashalg *alg)
 {

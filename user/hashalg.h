@@ -19,7 +19,11 @@ const struct hashalg *hashalg_by_kernel_id(int id);
 const struct hashalg *hashalg_by_tpm_id(uint16_t id);
 const struct hashalg *hashalg_by_name(const char *name, size_t len);
 
-/* out = H(data); returns 0 or -EINVAL if OpenSSL lacks the algorithm. */
+/*
+ * out = H(data); returns 0 or -EINVAL if OpenSSL lacks the algorithm.
+ * SHA-1 and SHA-2 may be hashed by several threads at once (preplay.h);
+ * the other algorithms share one context, from one thread only.
+ */
 int hashalg_digest(const struct hashalg *alg, const void *data, size_t len, uint8_t *out);
 /* out = H(what fd reads to its end); -errno of a failed read. */
 int hashalg_fd(const struct hashalg *alg, int fd, uint8_t *out);

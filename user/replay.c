@@ -49,31 +49,59 @@ int replay_digests(const struct replay *r, const struct template_entry *e, struc
 	return 0;
 }
 
-int replay_entry(struct replay *r, const struct template_entry *e)
+/* The digest extended into bank; H(data) is known for SHA-1 when checked. */
+static int bank_digest(const struct template_entry *e, const struct hashalg *bank, bool checked,
+		       uint8_t *out)
 {
+	if (checked && bank->size == TEMPLATE_DIGEST_SIZE && !strcmp(bank->name, "sha1") &&
+	    !template_is_violation(e)) {
+		memcpy(out, e->digest, TEMPLATE_DIGEST_SIZE);
+		return 0;
+	}
+	return template_bank_digest(e, bank, out);
+}
+
+int replay_bank(struct replay *r, size_t b, const struct template_entry *e, bool checked)
+{
+	const struct hashalg *bank = r->banks[b];
 	uint8_t digest[HASHALG_MAX_SIZE], padded[HASHALG_MAX_SIZE];
+	uint8_t *pcr = r->pcr[e->pcr][b], *pcr_padded = r->pcr_padded[e->pcr][b];
+	bool same = !memcmp(pcr, pcr_padded, bank->size);
+	int err;
+
+	err = bank_digest(e, bank, checked, digest);
+	padded_digest(e, bank, padded);
+	same = same && !err && !memcmp(digest, padded, bank->size);
+	err = err ?: hashalg_extend(bank, pcr, digest);
+	/* A SHA-1 bank, or a violation: both ways extend one value by one digest. */
+	if (same)
+		memcpy(pcr_padded, pcr, bank->size);
+	else
+		err = err ?: hashalg_extend(bank, pcr_padded, padded);
+	return err;
+}
+
+static int extend_entry(struct replay *r, const struct template_entry *e, bool checked)
+{
 	int err = 0;
 
 	if (e->pcr >= TPM_PCR_COUNT)
 		return -ERANGE;
-	for (size_t b = 0; !err && b < r->nbanks; b++) {
-		const struct hashalg *bank = r->banks[b];
-		uint8_t *pcr = r->pcr[e->pcr][b], *pcr_padded = r->pcr_padded[e->pcr][b];
-		bool same = !memcmp(pcr, pcr_padded, bank->size);
-
-		err = template_bank_digest(e, bank, digest);
-		padded_digest(e, bank, padded);
-		same = same && !err && !memcmp(digest, padded, bank->size);
-		err = err ?: hashalg_extend(bank, pcr, digest);
-		/* A SHA-1 bank, or a violation: both ways extend one value by one digest. */
-		if (same)
-			memcpy(pcr_padded, pcr, bank->size);
-		else
-			err = err ?: hashalg_extend(bank, pcr_padded, padded);
-	}
+	for (size_t b = 0; !err && b < r->nbanks; b++)
+		err = replay_bank(r, b, e, checked);
 	if (!err)
 		r->used |= 1u << e->pcr;
 	return err;
+}
+
+int replay_entry(struct replay *r, const struct template_entry *e)
+{
+	return extend_entry(r, e, false);
+}
+
+int replay_entry_checked(struct replay *r, const struct template_entry *e)
+{
+	return extend_entry(r, e, true);
 }
 
 const uint8_t *replay_value(const struct replay *r, uint32_t pcr, size_t b)

@@ -32,6 +32,19 @@ void replay_init(struct replay *r, const struct hashalg *const *banks, size_t nb
 void replay_set(struct replay *r, uint32_t pcr, const struct hashalg *bank, const uint8_t *value);
 /* Extend e into its PCR in every bank; -ERANGE for a PCR number past 23. */
 int replay_entry(struct replay *r, const struct template_entry *e);
+/*
+ * The same, for an entry whose template hash the caller has checked to be
+ * the SHA-1 of its data: the SHA-1 bank extends that hash instead of
+ * hashing the data again.
+ */
+int replay_entry_checked(struct replay *r, const struct template_entry *e);
+/*
+ * Extend e into bank b alone, both ways, as replay_entry does for each bank
+ * (checked: as replay_entry_checked); e->pcr must be below TPM_PCR_COUNT,
+ * and the PCR is not marked used. It touches bank b's values only, so that
+ * each bank may be replayed by a thread of its own (preplay.h).
+ */
+int replay_bank(struct replay *r, size_t b, const struct template_entry *e, bool checked);
 /* The digests that extending e adds, one per bank, for TPM2_PCR_Extend. */
 int replay_digests(const struct replay *r, const struct template_entry *e, struct tpm_digest *d);
 /* The replayed value of pcr in bank b, the way the bank is extended. */

@@ -17,6 +17,7 @@
 #include "loader.h"
 #include "log.h"
 #include "msg.h"
+#include "preplay.h"
 #include "replay.h"
 #include "runtime_policy.h"
 #include "seqset.h"
@@ -69,14 +70,6 @@ static int read_pcr(struct tpm *tpm, const struct replay *r, struct tpm_values *
 	}
 	t->read |= 1u << pcr;
 	return err;
-}
-
-static bool pcr_matches(struct replay *r, const struct tpm_values *t, uint32_t pcr)
-{
-	for (uint32_t i = 0; i < t->nbanks[pcr]; i++)
-		if (!replay_settle(r, pcr, t->index[pcr][i], t->value[pcr][i]))
-			return false;
-	return true;
 }
 
 static void report_pcr(const struct replay *r, const struct tpm_values *t, uint32_t pcr)
@@ -140,13 +133,6 @@ static bool pcr_digest_matches(const struct replay *r, uint32_t pcr,
 	return false;
 }
 
-/* Whether the replay of pcr is the reference's value now. */
-static bool ref_matches(struct reference *ref, struct replay *r, uint32_t pcr)
-{
-	return ref->tpm ? pcr_matches(r, &ref->t, pcr)
-			: pcr_digest_matches(r, pcr, &ref->qi, &ref->way);
-}
-
 /* Where the log last agreed with the reference for a PCR. */
 struct position {
 	bool valid;
@@ -154,6 +140,216 @@ struct position {
 	uint64_t entry;
 	uint64_t clock; /* of the last snapshot quote before it */
 };
+
+/*
+ * Where a quote may match. A quote's PCR digest is a hash of the PCR's
+ * values after some entry; a hash chain never comes back to a value, so at
+ * most one entry of the log matches it, and it is most often the last: the
+ * log is copied after the quote, a little ahead of it at most. The digest,
+ * one per way a bank may be extended (up to 8), costs more than replaying
+ * the entry, so it is taken only at the end: at the most recent entries of
+ * the quoted PCR, newest first, kept here with where they are; and only if
+ * none of them matches, at every older entry, the log read again.
+ */
+#define RECENT_MAX 256
+
+struct recent {
+	uint32_t pcr;	/* the quoted PCR, TPM_PCR_COUNT if the quote covers not one */
+	uint64_t count; /* entries of the PCR kept so far; the last RECENT_MAX are here */
+	struct position pos[RECENT_MAX];
+	struct replay_point point[RECENT_MAX];
+	struct clock_mark {
+		uint64_t entry, clock; /* from entry on, the last snapshot quote's clock */
+	} * marks;
+	size_t nmarks;
+};
+
+static void recent_init(struct recent *q, const struct tpm_quote_info *qi)
+{
+	free(q->marks);
+	memset(q, 0, sizeof(*q));
+	q->pcr = TPM_PCR_COUNT;
+	for (uint32_t pcr = 0; pcr < TPM_PCR_COUNT; pcr++)
+		if (qi->pcr_mask == 1u << pcr)
+			q->pcr = pcr;
+}
+
+/* An entry of pcr is pushed at pos: the slot its values go to (-1 for none). */
+static int recent_slot(struct recent *q, uint32_t pcr, const struct position *pos)
+{
+	int slot = q->count % RECENT_MAX;
+
+	if (pcr != q->pcr)
+		return -1;
+	q->pos[slot] = *pos;
+	q->count++;
+	return slot;
+}
+
+/* After entry, the last snapshot quote's clock is clock. */
+static int recent_mark(struct recent *q, uint64_t entry, uint64_t clock)
+{
+	struct clock_mark *m = q->nmarks ? &q->marks[q->nmarks - 1] : NULL;
+
+	if ((m ? m->clock : 0) == clock)
+		return 0;
+	m = realloc(q->marks, (q->nmarks + 1) * sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	q->marks = m;
+	q->marks[q->nmarks++] = (struct clock_mark){ entry, clock };
+	return 0;
+}
+
+static uint64_t clock_at(const struct recent *q, uint64_t entry)
+{
+	uint64_t clock = 0;
+
+	for (size_t i = 0; i < q->nmarks && q->marks[i].entry <= entry; i++)
+		clock = q->marks[i].clock;
+	return clock;
+}
+
+/*
+ * Replay the log again up to before entry end (counting from first, as
+ * verify_run does), taking the quote's digest at every entry of its PCR;
+ * the match, if any, goes to *pos. The log verified up to there already.
+ */
+static int rescan_quote(struct reference *ref, const struct recent *q, const struct replay *banks,
+			const char *epoch_dir, uint64_t since, uint64_t first, uint64_t end,
+			struct position *pos)
+{
+	static struct replay r;
+	const struct snapshot *start;
+	struct template_entry e;
+	struct log_cursor *c;
+	uint64_t entry = first;
+	int err;
+
+	err = log_cursor__open(epoch_dir, since, &c);
+	if (err)
+		return err;
+	replay_init(&r, banks->banks, banks->nbanks);
+	if ((start = log_cursor_start(c)))
+		for (size_t b = 0; b < start->nbanks; b++)
+			replay_set(&r, start->pcr, start->banks[b], start->pcr_value[b]);
+	while (entry + 1 < end && (err = log_cursor_next(c, &e)) > 0) {
+		err = replay_entry(&r, &e);
+		if (err)
+			break;
+		entry++;
+		if (e.pcr == q->pcr && pcr_digest_matches(&r, q->pcr, &ref->qi, &ref->way))
+			*pos = (struct position){ true, log_cursor_segment(c), log_cursor_index(c),
+						  entry, clock_at(q, entry) };
+	}
+	log_cursor__free(c);
+	return err < 0 ? err : 0;
+}
+
+/* Where the log matches the quote, if it does: match[q->pcr]. */
+static int quote_match(struct reference *ref, const struct recent *q, const struct replay *r,
+		       const char *epoch_dir, uint64_t since, uint64_t first,
+		       struct position *match)
+{
+	static struct replay at;
+	uint64_t kept = q->count < RECENT_MAX ? q->count : RECENT_MAX;
+
+	if (q->pcr == TPM_PCR_COUNT || !q->count)
+		return 0;
+	at = *r;
+	for (uint64_t i = 0; i < kept; i++) {
+		uint64_t k = (q->count - 1 - i) % RECENT_MAX;
+
+		replay_restore(&at, q->pcr, &q->point[k]);
+		if (pcr_digest_matches(&at, q->pcr, &ref->qi, &ref->way)) {
+			match[q->pcr] = q->pos[k];
+			match[q->pcr].clock = clock_at(q, q->pos[k].entry);
+			return 0;
+		}
+	}
+	if (q->count <= RECENT_MAX)
+		return 0;
+	return rescan_quote(ref, q, r, epoch_dir, since, first, q->pos[q->count % RECENT_MAX].entry,
+			    &match[q->pcr]);
+}
+
+/*
+ * What each bank's thread looks at after an entry (preplay.h): against the
+ * TPM, where the bank last held the TPM's value, either way; for a quote,
+ * the bank's values for the recent entries of the quoted PCR.
+ */
+struct watch {
+	const struct replay *r;
+	const struct reference *ref;
+	struct recent *recent;
+	struct position normal[TPM_PCR_COUNT][TPM_BANKS_MAX], padded[TPM_PCR_COUNT][TPM_BANKS_MAX];
+};
+
+/* What is pushed with an entry: where it is, and its slot in recent (-1: none). */
+struct pushed {
+	struct position pos; /* its clock is filled in at the end (clock_at) */
+	int slot;
+};
+
+static void watch_entry(void *ctx, size_t b, const struct template_entry *e, const void *user)
+{
+	struct watch *w = ctx;
+	const struct pushed *u = user;
+	const struct tpm_values *t = &w->ref->t;
+	const uint8_t *pcr = w->r->pcr[e->pcr][b], *padded = w->r->pcr_padded[e->pcr][b];
+	size_t size = w->r->banks[b]->size;
+
+	if (u->slot >= 0) {
+		memcpy(w->recent->point[u->slot].pcr[b], pcr, size);
+		memcpy(w->recent->point[u->slot].pcr_padded[b], padded, size);
+	}
+	for (uint32_t i = 0; w->ref->tpm && i < t->nbanks[e->pcr]; i++) {
+		if (t->index[e->pcr][i] != (int)b)
+			continue;
+		if (!memcmp(pcr, t->value[e->pcr][i], size))
+			w->normal[e->pcr][b] = u->pos;
+		if (!memcmp(padded, t->value[e->pcr][i], size))
+			w->padded[e->pcr][b] = u->pos;
+	}
+}
+
+/*
+ * The last entry after which every bank of pcr the TPM has held the TPM's
+ * value, either way (a hash chain never comes back to a value: one entry
+ * at most); a bank that held it only the zero-padded SHA-1 way is settled
+ * so (replay.h).
+ */
+static void tpm_match(const struct watch *w, struct replay *r, const struct recent *q, uint32_t pcr,
+		      struct position *match)
+{
+	const struct tpm_values *t = &w->ref->t;
+	const int b0 = t->index[pcr][0];
+	struct position best = {};
+
+	for (int way = 0; t->nbanks[pcr] && way < 2; way++) {
+		struct position at = way ? w->padded[pcr][b0] : w->normal[pcr][b0];
+		bool all = at.valid;
+
+		for (uint32_t i = 0; all && i < t->nbanks[pcr]; i++) {
+			int b = t->index[pcr][i];
+
+			all = (w->normal[pcr][b].valid && w->normal[pcr][b].entry == at.entry) ||
+			      (w->padded[pcr][b].valid && w->padded[pcr][b].entry == at.entry);
+		}
+		if (all && (!best.valid || at.entry > best.entry))
+			best = at;
+	}
+	if (!best.valid)
+		return;
+	for (uint32_t i = 0; i < t->nbanks[pcr]; i++) {
+		int b = t->index[pcr][i];
+
+		if (!w->normal[pcr][b].valid || w->normal[pcr][b].entry != best.entry)
+			r->padded[b] = true;
+	}
+	best.clock = clock_at(q, best.entry);
+	*match = best;
+}
 
 /* Where the chain of snapshots is, while the log is read (snapshot.h). */
 struct chain {
@@ -166,13 +362,6 @@ struct chain {
 	uint64_t clock;				  /* the TPM's clock in the last snapshot's quote */
 	unsigned int segment;			  /* the segment being read */
 	uint8_t hashes_xor[TEMPLATE_DIGEST_SIZE]; /* of its template hashes so far */
-};
-
-/* Entries seen, for what a failure may be caused by: one entry twice. */
-struct seen {
-	struct digestset digests;
-	bool duplicate;
-	unsigned int segment, index; /* the first entry that repeats one before it */
 };
 
 /* Follow the segments, for the digests a snapshot holds of the segment it closes. */
@@ -447,22 +636,29 @@ static int check_entry(const struct template_entry *e, const struct template_fie
 	return 0;
 }
 
-/* Remember the first entry that repeats an earlier one: bima logs an entry once an epoch. */
-static void note_seen(struct seen *s, const struct template_entry *e, struct log_cursor *c)
+/*
+ * What a failure may be caused by: among the first n entries of the log
+ * (those read before it), the first that repeats one before it, which bima
+ * never logs (an entry once an epoch). Only a failure asks, so the log is
+ * read again here rather than every entry's hash kept on the way.
+ */
+static void print_cause(const char *epoch_dir, uint64_t since, uint64_t n)
 {
-	if (template_is_violation(e) || s->duplicate || digestset_add(&s->digests, e->digest))
-		return;
-	s->duplicate = true;
-	s->segment = log_cursor_segment(c);
-	s->index = log_cursor_index(c);
-}
+	struct digestset seen = {};
+	struct template_entry e;
+	struct log_cursor *c;
+	int added = 1;
 
-static void print_cause(const struct seen *s)
-{
-	if (s->duplicate)
+	if (log_cursor__open(epoch_dir, since, &c))
+		return;
+	for (; n && added && log_cursor_next(c, &e) > 0; n--)
+		added = template_is_violation(&e) || digestset_add(&seen, e.digest);
+	if (!added)
 		printf("cause: segment %u, entry %u repeats an entry before it (the same template "
 		       "hash), which bima never logs: a duplicated entry\n",
-		       s->segment, s->index);
+		       log_cursor_segment(c), log_cursor_index(c));
+	log_cursor__free(c);
+	digestset_free(&seen);
 }
 
 #define LOADS_MAX 64
@@ -843,9 +1039,12 @@ int verify_run(const struct verify_opts *o)
 	static struct reference ref;
 	static struct replay r;
 	struct position match[TPM_PCR_COUNT] = {};
+	static struct watch watch;
+	struct preplay *pre = NULL;
+	struct pushed pushed;
 	static struct notes notes;
-	static struct seen seen;
 	static struct kernel_anchors ka;
+	static struct recent recent;
 	struct runtime_policy *policy = NULL;
 	struct policy_count counted = {};
 	struct summary *summary = NULL;
@@ -868,7 +1067,6 @@ int verify_run(const struct verify_opts *o)
 	replay_init(&r, banks, sizeof(banks) / sizeof(banks[0]));
 	memset(&ref, 0, sizeof(ref));
 	memset(&notes, 0, sizeof(notes));
-	memset(&seen, 0, sizeof(seen));
 	memset(&ka, 0, sizeof(ka));
 
 	if (o->runtime_policy && runtime_policy_read(o->runtime_policy, &policy))
@@ -879,6 +1077,14 @@ int verify_run(const struct verify_opts *o)
 	if (result != VERIFY_OK)
 		goto out;
 	result = VERIFY_ERROR;
+	recent_init(&recent, &ref.qi);
+	memset(&watch, 0, sizeof(watch));
+	watch = (struct watch){ .r = &r, .ref = &ref, .recent = &recent };
+	err = preplay__new(&r, watch_entry, &watch, &pre);
+	if (err) {
+		pr_err("cannot start the replay's threads: %s", strerror(-err));
+		goto out;
+	}
 	/* The kernel's anchors are those of the running daemon's log: the TPM's epoch. */
 	ka.have = ref.tpm && !o->epoch_dir && !loader_pinned_anchors(ka.slot);
 	base = strrchr(epoch_dir, '/');
@@ -909,8 +1115,25 @@ int verify_run(const struct verify_opts *o)
 		snapshots = chain.count;
 		err = template_fields(&e, &f, why);
 		err = err ?: check_entry(&e, &f, why);
+		/* A snapshot holds the values before it: every bank's thread must be done. */
+		if (!err && template_record(&e, &f, SNAPSHOT_NAME))
+			err = preplay_sync(pre);
 		err = err ?: check_snapshot(&e, &f, c, &r, entries, &chain, why);
-		err = err ?: replay_entry(&r, &e);
+		err = err ?: e.pcr < TPM_PCR_COUNT ? 0 : -ERANGE;
+		/* The TPM's values before the entry goes to the threads that compare with them. */
+		err = err ?: ref.tpm ? read_pcr(ref.tpm, &r, &ref.t, e.pcr) : 0;
+		if (!err) {
+			pushed.pos = (struct position){ .valid = true,
+							.segment = log_cursor_segment(c),
+							.index = log_cursor_index(c),
+							.entry = entries + 1 };
+			pushed.slot = recent_slot(&recent, e.pcr, &pushed.pos);
+			/* check_entry checked its template hash */
+			err = preplay_push(pre, &e, &pushed, sizeof(pushed));
+		}
+		/* A snapshot's quote and anchor hold the values after it. */
+		if (!err && (chain.quote_due || chain.count != snapshots))
+			err = preplay_sync(pre);
 		err = err ?: chain.quote_due ? check_quote(&chain, &ref, &r, epoch_dir, why) : 0;
 		if (!err && chain.count != snapshots)
 			err = check_kernel_anchor(&ka, &chain, &r, entries + 1, epoch_dir, why);
@@ -918,7 +1141,7 @@ int verify_run(const struct verify_opts *o)
 			printf("FAIL: %s %u, entry %u: %s\n",
 			       log_cursor_at_anchor(c) ? "anchor of segment" : "segment",
 			       log_cursor_segment(c), log_cursor_index(c), why);
-			print_cause(&seen);
+			print_cause(epoch_dir, o->since, entries - first);
 			result = err == -ENOKEY ? VERIFY_ERROR : VERIFY_MISMATCH;
 			goto out;
 		}
@@ -933,14 +1156,12 @@ int verify_run(const struct verify_opts *o)
 			result = VERIFY_MISMATCH;
 			goto out;
 		}
-		err = err ?: ref.tpm ? read_pcr(ref.tpm, &r, &ref.t, e.pcr) : 0;
 		if (err)
 			goto out;
 		for (int i = 0; i < TEMPLATE_DIGEST_SIZE; i++)
 			chain.hashes_xor[i] ^= e.digest[i];
 		entries++;
 		note_entry(&e, &f, &notes);
-		note_seen(&seen, &e, c);
 		if (policy)
 			check_policy(policy, &e, &f, c, &counted);
 		if (summary && attrib_next(&ar, log_cursor_segment(c), &e, &f, &a) > 0 &&
@@ -950,20 +1171,31 @@ int verify_run(const struct verify_opts *o)
 			notes.uhash_segment = log_cursor_segment(c);
 			notes.uhash_index = log_cursor_index(c);
 		}
-		if (ref_matches(&ref, &r, e.pcr))
-			match[e.pcr] =
-				(struct position){ true, log_cursor_segment(c), log_cursor_index(c),
-						   entries, chain.clock };
+		if (recent_mark(&recent, entries, chain.clock)) {
+			pr_err("out of memory");
+			goto out;
+		}
 	}
 	if (err < 0) {
 		printf("FAIL: %s\n", log_cursor_error(c));
-		print_cause(&seen);
+		print_cause(epoch_dir, o->since, entries - first);
 		result = VERIFY_MISMATCH;
 		goto out;
 	}
 	if (entries == first) {
 		printf("FAIL: %s: the log has no entries\n", epoch_dir);
 		result = VERIFY_MISMATCH;
+		goto out;
+	}
+	err = preplay_sync(pre);
+	if (err)
+		goto out;
+	for (uint32_t pcr = 0; ref.tpm && pcr < TPM_PCR_COUNT; pcr++)
+		if (r.used & (1u << pcr))
+			tpm_match(&watch, &r, &recent, pcr, &match[pcr]);
+	err = ref.tpm ? 0 : quote_match(&ref, &recent, &r, epoch_dir, o->since, first, match);
+	if (err) {
+		pr_err("%s: cannot read the log again: %s", epoch_dir, strerror(-err));
 		goto out;
 	}
 	if ((lacking = missing_anchor(&ka, &chain))) {
@@ -985,7 +1217,7 @@ int verify_run(const struct verify_opts *o)
 			printf("FAIL: PCR %u: no prefix of the log replays to %s\n", pcr, what);
 			if (ref.tpm)
 				report_pcr(&r, &ref.t, pcr);
-			print_cause(&seen);
+			print_cause(epoch_dir, o->since, entries - first);
 			continue;
 		}
 		if (!ref.tpm && match[pcr].clock > ref.qi.clock) {
@@ -1068,6 +1300,7 @@ int verify_run(const struct verify_opts *o)
 	if (summary && !o->json)
 		summary_print(summary, stdout);
 out:
+	preplay__free(pre);
 	if (summary && o->json)
 		summary_print_json(summary, o->json, result);
 	summary__free(summary);
@@ -1076,6 +1309,7 @@ out:
 	tpm__free(ref.tpm);
 	EVP_PKEY_free(ref.ak);
 	runtime_policy_free(policy);
-	digestset_free(&seen.digests);
+	free(recent.marks);
+	recent.marks = NULL;
 	return result;
 }

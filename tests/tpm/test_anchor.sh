@@ -56,6 +56,15 @@ verify --log-dir "$w/b" --quote "$w/b/quote" --ak "$w/ak.pem" --nonce "$nonce"
 check_eq "a log that runs ahead of the quote is accepted (0)" $? 0
 check_grep "and said to be" '^PCR 11: the log runs ahead of the quote by 2 entries: up to segment 4, entry 0 \(entry 10 of 12\) it replays to it' "$w/out"
 show
+# Further ahead than the entries verify keeps the values of (256): the
+# quote's digest is looked for again in the log read anew.
+cp -a "$log" "$w/ahead"
+"$writer" --write-only "$TCTI" "$w/ahead" 11 count:300 >/dev/null 2>&1
+cp "$w/ahead/epoch-1-0"/segment-00000[5-9].bin "$w/b/epoch-1-0/"
+verify --log-dir "$w/b" --quote "$w/b/quote" --ak "$w/ak.pem" --nonce "$nonce"
+check_eq "a log 302 entries ahead of the quote is accepted (0)" $? 0
+check_grep "and said to be" '^PCR 11: the log runs ahead of the quote by 302 entries: up to segment 4, entry 0 \(entry 10 of 312\) it replays to it' "$w/out"
+show
 verify --log-dir "$w/b" --quote "$w/b/quote" --ak "$w/ak.pem"
 check_eq "--quote without --nonce is refused (2)" $? 2
 

@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* A replay whose banks are extended in parallel; the contract is in preplay.h. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "preplay.h"
+
+#define BATCH_ENTRIES 1024
+#define ARENA_MIN (256u << 10) /* bytes of template data and user bytes a batch holds */
+
+struct item {
+	struct template_entry e; /* data: an offset into the arena until taken */
+	size_t data_off, user_off;
+};
+
+struct batch {
+	struct item items[BATCH_ENTRIES];
+	size_t n;
+	uint8_t *arena;
+	size_t used, cap;
+};
+
+struct worker {
+	struct preplay *p;
+	size_t bank;
+	pthread_t thread;
+};
+
+/*
+ * Batch number s (from 1) is filled in batch[s % 2]. The caller fills
+ * batch handed + 1 while the threads work on those up to handed; it fills
+ * a batch again once every thread is done with the one it held before.
+ */
+struct preplay {
+	struct replay *r;
+	preplay_after_fn after;
+	void *ctx;
+	pthread_mutex_t lock;
+	pthread_cond_t more, done_cond;
+	struct batch batch[2];
+	uint64_t handed;	      /* batches handed to the threads */
+	uint64_t done[TPM_BANKS_MAX]; /* batches each bank's thread has extended */
+	int err[TPM_BANKS_MAX];	      /* each bank's first error */
+	bool filling;		      /* batch handed + 1 has entries, or room for them */
+	bool stop;
+	struct worker workers[TPM_BANKS_MAX];
+	size_t nthreads;
+};
+
+static void run_batch(struct preplay *p, size_t b, const struct batch *batch)
+{
+	for (size_t i = 0; i < batch->n; i++) {
+		struct template_entry e = batch->items[i].e;
+
+		e.data = batch->arena + batch->items[i].data_off;
+		if (!p->err[b])
+			p->err[b] = replay_bank(p->r, b, &e, true);
+		if (p->after)
+			p->after(p->ctx, b, &e, batch->arena + batch->items[i].user_off);
+	}
+}
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	struct preplay *p = w->p;
+	size_t b = w->bank;
+
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		uint64_t s;
+
+		while (!p->stop && p->done[b] == p->handed)
+			pthread_cond_wait(&p->more, &p->lock);
+		if (p->done[b] == p->handed)
+			break;
+		s = p->done[b] + 1;
+		pthread_mutex_unlock(&p->lock);
+		run_batch(p, b, &p->batch[s % 2]);
+		pthread_mutex_lock(&p->lock);
+		p->done[b] = s;
+		pthread_cond_broadcast(&p->done_cond);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+/* Wait until every bank's thread has extended batches up to s. */
+static void wait_done(struct preplay *p, uint64_t s)
+{
+	pthread_mutex_lock(&p->lock);
+	for (size_t b = 0; b < p->nthreads; b++)
+		while (p->done[b] < s)
+			pthread_cond_wait(&p->done_cond, &p->lock);
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void hand(struct preplay *p)
+{
+	p->filling = false;
+	pthread_mutex_lock(&p->lock);
+	p->handed++;
+	pthread_cond_broadcast(&p->more);
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void stop(struct preplay *p)
+{
+	pthread_mutex_lock(&p->lock);
+	p->stop = true;
+	pthread_cond_broadcast(&p->more);
+	pthread_mutex_unlock(&p->lock);
+	for (size_t b = 0; b < p->nthreads; b++)
+		pthread_join(p->workers[b].thread, NULL);
+	p->nthreads = 0;
+}
+
+int preplay__new(struct replay *r, preplay_after_fn after, void *ctx, struct preplay **out)
+{
+	struct preplay *p = calloc(1, sizeof(*p));
+	int err = 0;
+
+	if (!p)
+		return -ENOMEM;
+	p->r = r;
+	p->after = after;
+	p->ctx = ctx;
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->more, NULL);
+	pthread_cond_init(&p->done_cond, NULL);
+	for (size_t b = 0; !err && b < r->nbanks; b++) {
+		p->workers[b] = (struct worker){ .p = p, .bank = b };
+		err = -pthread_create(&p->workers[b].thread, NULL, work, &p->workers[b]);
+		if (!err)
+			p->nthreads++;
+	}
+	if (err) {
+		preplay__free(p);
+		return err;
+	}
+	*out = p;
+	return 0;
+}
+
+void preplay__free(struct preplay *p)
+{
+	if (!p)
+		return;
+	stop(p);
+	for (int i = 0; i < 2; i++)
+		free(p->batch[i].arena);
+	pthread_cond_destroy(&p->more);
+	pthread_cond_destroy(&p->done_cond);
+	pthread_mutex_destroy(&p->lock);
+	free(p);
+}
+
+/* Room for len more bytes in the batch being filled, handing it over when full. */
+static struct batch *room(struct preplay *p, size_t len)
+{
+	struct batch *b = &p->batch[(p->handed + 1) % 2];
+	uint8_t *arena;
+
+	if (p->filling && b->n && (b->n == BATCH_ENTRIES || b->used + len > b->cap)) {
+		hand(p);
+		b = &p->batch[(p->handed + 1) % 2];
+	}
+	if (!p->filling) {
+		/* Its last use was batch handed - 1: wait until every thread is done with it. */
+		wait_done(p, p->handed ? p->handed - 1 : 0);
+		b->n = 0;
+		b->used = 0;
+		p->filling = true;
+	}
+	if (b->used + len > b->cap) {
+		size_t cap = len > ARENA_MIN ? len : ARENA_MIN;
+
+		arena = realloc(b->arena, cap);
+		if (!arena)
+			return NULL;
+		b->arena = arena;
+		b->cap = cap;
+	}
+	return b;
+}
+
+int preplay_push(struct preplay *p, const struct template_entry *e, const void *user,
+		 size_t user_len)
+{
+	size_t data_len = (e->data_len + 7) & ~(size_t)7;
+	struct batch *b;
+	struct item *it;
+
+	if (e->pcr >= TPM_PCR_COUNT)
+		return -ERANGE;
+	if (user_len > PREPLAY_USER_MAX)
+		return -EINVAL;
+	b = room(p, data_len + user_len);
+	if (!b)
+		return -ENOMEM;
+	it = &b->items[b->n++];
+	it->e = *e;
+	it->e.data = NULL;
+	it->data_off = b->used;
+	memcpy(b->arena + b->used, e->data, e->data_len);
+	b->used += data_len;
+	it->user_off = b->used;
+	memcpy(b->arena + b->used, user, user_len);
+	b->used += user_len;
+	p->r->used |= 1u << e->pcr;
+	return 0;
+}
+
+int preplay_sync(struct preplay *p)
+{
+	if (p->filling && p->batch[(p->handed + 1) % 2].n)
+		hand(p);
+	wait_done(p, p->handed);
+	for (size_t b = 0; b < p->nthreads; b++)
+		if (p->err[b])
+			return p->err[b];
+	return 0;
+}
