@@ -10,7 +10,8 @@
 # position). Every step is refused while entries wait (EPERM). SIGTERM is
 # let through: once the TPM answers again the daemon extends everything
 # and exits 0, and every exec of the storm is in the log and the PCR
-# (bima verify). Once nothing waits, SIGKILL goes through again. A bima
+# (bima verify); with no daemon, the ring buffer's pin is not opened for
+# writing either. Once nothing waits, SIGKILL goes through again. A bima
 # exec'd under a tracer does not pass as a bima that starts: it cannot
 # become the daemon over the pins. And --max-extend-lag bounds the window:
 # a --fail-closed daemon whose TPM lags longer than the bound denies what
@@ -151,6 +152,8 @@ check_eq "every exec of the storm is in the log" "$logged" "$execs"
 check_eq "and in PCR 11: bima verify accepts the log against the TPM" $? 0
 sed 's/^/    verify| /' "$work/verify.txt" | tail -n 3
 check_eq "after the stop nothing waits" "$(unextended)" 0
+check_eq "with no daemon, the ring buffer's pin cannot be opened to take records out" \
+	"$(attack consume 0 "$pins/maps/bima_events")" EPERM
 
 # 4. Once nothing waits, SIGKILL goes through (a shutdown that times out ends).
 start_bima "$work/bima2.out" --log-dir "$logs" --tcti "$TCTI" --pcr 11 --protect yes || exit 1
