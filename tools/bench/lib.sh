@@ -72,9 +72,9 @@ bench_header() {
 }
 
 # bench_row NAME NONE BIMA IMA: a table row, each time with its ratio to
-# NONE; IMA is - where it did not run.
+# NONE; BIMA or IMA is - where it did not run.
 bench_row() {
-	awk -v name="$1" -v n="$2" -v b="$3" -v i="$4" 'BEGIN {
-		printf "| %s | %d ms | %d ms (%.2f) | %s |\n", name, n, b, b / n,
-			i == "-" ? "-" : sprintf("%d ms (%.2f)", i, i / n) }'
+	awk -v name="$1" -v n="$2" -v b="$3" -v i="$4" '
+		function cell(t) { return t == "-" ? "-" : sprintf("%d ms (%.2f)", t, t / n) }
+		BEGIN { printf "| %s | %d ms | %s | %s |\n", name, n, cell(b), cell(i) }'
 }
