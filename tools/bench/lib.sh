@@ -33,17 +33,30 @@ bench_static_true() {
 
 ms() { date +%s%3N; }
 
+# bench_pause SECONDS: sleep without an exec. While bima attaches or
+# detaches its programs, an exec on another vCPU can run into the hook's
+# half-patched call site under QEMU's TCG (an oops at
+# bpf_lsm_bprm_check_security+0x5, seen with --smp 2), so nothing here
+# execs while bima starts or stops.
+bench_pause() {
+	if [ -z "${bench_tick:-}" ]; then
+		mkfifo "/tmp/bench-tick.$$" && exec {bench_tick}<>"/tmp/bench-tick.$$"
+	fi
+	read -r -t "$1" -u "$bench_tick" _ || true
+}
+
 # bench_bima_start POLICY LOGDIR OUTPUT [OPTIONS...]: start bima run (with
 # BIMA_RUN_OPTS too) in the background, and wait until it measures.
 bench_bima_start() {
 	local policy=$1 log=$2 out=$3
 	shift 3
+	bench_pause 0
 	# shellcheck disable=SC2086 # BIMA_RUN_OPTS: more options, a word each
 	"$top/bima" run --policy "$policy" --log-dir "$log" "$@" ${BIMA_RUN_OPTS:-} >"$out" 2>&1 &
 	bench_bima_pid=$!
-	until grep -q 'measuring exec' "$out"; do
-		kill -0 "$bench_bima_pid" 2>/dev/null || { cat "$out" >&2 && exit 1; }
-		sleep 0.2
+	until [[ $(<"$out") == *'measuring exec'* ]]; do
+		kill -0 "$bench_bima_pid" 2>/dev/null || { echo "$(<"$out")" >&2 && exit 1; }
+		bench_pause 0.2
 	done
 }
 

@@ -54,7 +54,7 @@ for b in $(seq "$blocks"); do
 	none=$((none + $(workload "$per")))
 	bench_bima_start "$work/bima.policy" "$work/log" "$work/bima.out" -v
 	bima=$((bima + $(workload "$per")))
-	sleep 1 # the last records reach the daemon's output
+	bench_pause 1 # the last records reach the daemon's output
 	bench_bima_stop "$work/log"
 	hashed=$((hashed + $(grep -cE "debug: #[0-9]+ BPRM_CHECK .* $prog\$" "$work/bima.out")))
 done
