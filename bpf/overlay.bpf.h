@@ -12,8 +12,9 @@
  *   it is (6.13 and later);
  * - that file names the overlay file's dentry as the path it was opened
  *   by: its f_path up to 6.7 (a "fake path"), its struct backing_file's
- *   user_path from 6.8 on, where f_path is the real path (whose inode it
- *   must then be);
+ *   user_path from 6.8 on (or the f_path of its user_path_file, a layout
+ *   proposed since), where f_path is the real path (whose inode it must
+ *   then be);
  * - its inode is a regular file, not the overlay inode, not on an overlay;
  * - it is the inode overlayfs reads now: the overlay inode has no upper
  *   dentry (the file was never copied up), or the upper dentry's inode is
@@ -52,6 +53,12 @@ struct ovl_file___bima {
 struct backing_file___bima {
 	struct file file;
 	struct path user_path;
+} __attribute__((preserve_access_index));
+
+/* A later layout proposed upstream: the overlay path in a struct file of its own. */
+struct backing_file___bima_file {
+	struct file file;
+	struct file user_path_file;
 } __attribute__((preserve_access_index));
 
 /* A real inode: its device, number and generation (a reused number is another file). */
@@ -106,14 +113,23 @@ static __always_inline struct file *overlay_realfile(struct file *file)
 /* Whether real, a file overlayfs opened, was opened by the overlay path to dentry. */
 static __always_inline bool opened_as(struct file *real, struct dentry *dentry)
 {
+	struct backing_file___bima_file *bff;
 	struct backing_file___bima *bf;
+	struct dentry *user;
 
 	if (BPF_CORE_READ(real, f_path.dentry) == dentry)
 		return true; /* up to 6.7 */
-	if (!bpf_core_field_exists(struct backing_file___bima, user_path))
+	if (bpf_core_field_exists(struct backing_file___bima, user_path)) {
+		bf = (void *)real - bpf_core_field_offset(struct backing_file___bima, file);
+		user = BPF_CORE_READ(bf, user_path.dentry);
+	} else if (bpf_core_field_exists(struct backing_file___bima_file, user_path_file)) {
+		bff = (void *)real - bpf_core_field_offset(struct backing_file___bima_file, file);
+		user = BPF_CORE_READ(bff, user_path_file.f_path.dentry);
+	} else {
 		return false;
-	bf = (void *)real - bpf_core_field_offset(struct backing_file___bima, file);
-	return BPF_CORE_READ(bf, user_path.dentry) == dentry &&
+	}
+	/* And f_path is the real path. */
+	return user == dentry &&
 	       BPF_CORE_READ(real, f_path.dentry, d_inode) == BPF_CORE_READ(real, f_inode);
 }
 
