@@ -54,7 +54,7 @@ bench_bima_start() {
 	# shellcheck disable=SC2086 # BIMA_RUN_OPTS: more options, a word each
 	"$top/bima" run --policy "$policy" --log-dir "$log" "$@" ${BIMA_RUN_OPTS:-} >"$out" 2>&1 &
 	bench_bima_pid=$!
-	until [[ $(<"$out") == *'measuring exec'* ]]; do
+	until [[ -s $out && $(<"$out") == *'measuring exec'* ]]; do
 		kill -0 "$bench_bima_pid" 2>/dev/null || { echo "$(<"$out")" >&2 && exit 1; }
 		bench_pause 0.2
 	done
