@@ -67,7 +67,8 @@ fi
 
 echo "Linux $(uname -r), $(nproc) vCPU(s), $((per * blocks)) execs of a" \
 	"$(($(stat -c %s "$prog") >> 10)) kB program on overlayfs (lower layer on tmpfs)," \
-	"in $blocks turns; bima hashed it $hashed time(s)"
+	"in $blocks turns; bima's output shows $hashed hash(es) of it (not those" \
+	"still in the ring buffer when it stopped)"
 echo
 bench_header
 bench_row "exec of a program on overlayfs, in turns" "$none" "$bima" -
