@@ -147,6 +147,17 @@ struct bima_inode {
 	 * 64 bits: BPF's compare-and-exchange.
 	 */
 	__u64 read_measured;
+	/*
+	 * On overlayfs, the real inode beneath whose state the fields above
+	 * hold (bpf/overlay.bpf.h): its i_ino, its writers' closes (its
+	 * bima_real entry) before it was hashed, its s_dev and i_generation.
+	 * The cache holds the file while all four are the real inode's now.
+	 * 0 on other filesystems.
+	 */
+	__u64 real_ino;
+	__u64 real_gen;
+	__u32 real_dev;
+	__u32 real_generation;
 };
 
 /* Flags in bima_config.flags. */

@@ -481,6 +481,8 @@ static __always_inline enum emit_result emit(struct scratch *s, __u64 gen, struc
 	return EMITTED;
 }
 
+#include "overlay.bpf.h"
+
 /*
  * Whether the filesystem can tell bima that a file changed: by its change
  * cookie (i_version) with the times, by the times and size alone, or not
@@ -490,7 +492,7 @@ static __always_inline bool cacheable(struct super_block *sb)
 {
 	switch (BPF_CORE_READ(sb, s_magic)) {
 	case 0x65735546: /* fuse: the server changes files behind the kernel's back */
-	case 0x794c7630: /* overlayfs: the change is in a lower or upper inode */
+	case 0x794c7630: /* overlayfs: its real inode is checked instead (content_inode) */
 	case 0x01021997: /* 9p */
 	case 0x6969:	 /* nfs */
 	case 0xfe534d42: /* smb3 */
@@ -514,13 +516,28 @@ static __always_inline bool same_state(const struct bima_inode *a, const struct 
 {
 	return a->i_version == b->i_version && a->size == b->size && a->ctime_sec == b->ctime_sec &&
 	       a->ctime_nsec == b->ctime_nsec && a->mtime_sec == b->mtime_sec &&
-	       a->mtime_nsec == b->mtime_nsec;
+	       a->mtime_nsec == b->mtime_nsec && a->real_ino == b->real_ino &&
+	       a->real_gen == b->real_gen && a->real_dev == b->real_dev &&
+	       a->real_generation == b->real_generation;
+}
+
+/*
+ * The inode that holds the content of file, whose inode is inode: inode
+ * itself, or on overlayfs the real inode beneath (overlay.bpf.h), whose
+ * state the cache then compares. NULL: an overlay file whose real inode
+ * cannot be told, which is not cached.
+ */
+static __always_inline struct inode *content_inode(struct file *file, struct inode *inode)
+{
+	return on_overlay(inode) ? overlay_real_inode(file, inode) : inode;
 }
 
 /*
  * Whether the cache holds the file: hashed in the state it has now, and no
- * writer closed it since. gen is the entry's count of writers' closes, read
- * now; a measurement that goes on to hash the file keeps it.
+ * writer closed it since (on overlayfs, it or the real inode beneath: the
+ * real inode's identity and writers' closes are in the state). gen is the
+ * entry's count of writers' closes, read now; a measurement that goes on
+ * to hash the file keeps it.
  */
 static __always_inline bool cache_holds(struct bima_inode *c, const struct bima_inode *now,
 					__u64 *gen)
@@ -552,6 +569,10 @@ static __always_inline void cache_keep(struct bima_inode *c, const struct bima_i
 	c->size = now->size;
 	c->ctime_nsec = now->ctime_nsec;
 	c->mtime_nsec = now->mtime_nsec;
+	c->real_ino = now->real_ino;
+	c->real_gen = now->real_gen;
+	c->real_dev = now->real_dev;
+	c->real_generation = now->real_generation;
 	c->valid_gen = gen + 1;
 }
 
@@ -689,7 +710,7 @@ static __always_inline int measure_file(struct file *file, enum bima_hook hook, 
 					__u16 violation)
 {
 	__u8 digest[BIMA_DIGEST_MAX] = {};
-	struct inode *inode = file->f_inode;
+	struct inode *inode = file->f_inode, *real;
 	struct bima_inode now = {}, *cached = NULL;
 	struct what w = {
 		.hook = hook, .flags = violation, .digest = digest, .file = file, .now = &now
@@ -697,7 +718,7 @@ static __always_inline int measure_file(struct file *file, enum bima_hook hook, 
 	struct bima_config *cfg;
 	struct bima_stats *st;
 	struct scratch *s;
-	bool closed, cache = false;
+	bool closed, cache = false, held;
 	__u32 zero = 0;
 	__u64 gen = 0;
 
@@ -709,15 +730,20 @@ static __always_inline int measure_file(struct file *file, enum bima_hook hook, 
 	if (is_daemon())
 		return 0; /* no feedback from the daemon's own reads */
 	if ((BPF_CORE_READ(inode, i_mode) & S_IFMT) != S_IFREG)
-		return 0;	 /* as IMA: regular files only */
-	read_state(inode, &now); /* the record's state too */
+		return 0; /* as IMA: regular files only */
+	real = content_inode(file, inode);
+	read_state(real ?: inode, &now); /* the record's state too */
 	if (!violation) {
 		/*
 		 * The cache first, the cheaper test: a file measured and unchanged
-		 * needs no record, whatever the policy says now.
+		 * needs no record, whatever the policy says now. The entry is on
+		 * the file's inode, the overlay inode on overlayfs (its violation
+		 * state and IMA's "once for each overlay inode"); the state it
+		 * compares is the real inode's, which needs its bima_real entry.
 		 */
-		cache = cacheable(BPF_CORE_READ(inode, i_sb));
-		cached = cache ? bpf_inode_storage_get(&bima_inodes, inode, 0, 0) : NULL;
+		cache = real && cacheable(BPF_CORE_READ(real, i_sb));
+		held = cache && (real == inode || real_gen(real, &now, false));
+		cached = held ? bpf_inode_storage_get(&bima_inodes, inode, 0, 0) : NULL;
 		if (cached && cache_holds(cached, &now, &gen)) {
 			mark_read(file, cached);
 			__sync_fetch_and_add(&st->cache_hits, 1);
@@ -732,6 +758,9 @@ static __always_inline int measure_file(struct file *file, enum bima_hook hook, 
 			if (cached) /* before the hashing: see cache_keep */
 				gen = __sync_fetch_and_add(&cached->gen, 0);
 		}
+		/* A real inode first measured: its writers' closes count from now. */
+		if (cache && !held)
+			cache = real_gen(real, &now, true);
 	}
 	/* After the policy: only what it would measure, or a violation, pays for the walk. */
 	if (own_file(cfg, file))
@@ -753,8 +782,12 @@ static __always_inline int measure_file(struct file *file, enum bima_hook hook, 
 		return lost(st, closed);
 	if (cached && !violation) {
 		mark_read(file, cached);
-		/* The state read before hashing: a change meanwhile is seen next time. */
-		if (cache && w.algo >= 0)
+		/*
+		 * The state read before hashing: a change meanwhile is seen next
+		 * time. On overlayfs, a copy-up meanwhile may have had the hashing
+		 * read the upper file: kept only if the real inode is still the same.
+		 */
+		if (cache && w.algo >= 0 && content_inode(file, inode) == real)
 			cache_keep(cached, &now, gen);
 	}
 	return 0;
@@ -962,7 +995,8 @@ int BPF_PROG(bima_bpf_prog, struct bpf_prog *prog, int ret)
 /*
  * A writer closes the file: what the cache knows of it may be stale, and a
  * measurement hashing it now may have hashed it before the change (bima.h,
- * gen; cache_keep).
+ * gen; cache_keep). Of an overlay file's real inode too, whether written
+ * through the overlay or not (bima_real).
  */
 SEC("lsm/file_free_security")
 int BPF_PROG(bima_file_free, struct file *file)
@@ -974,6 +1008,8 @@ int BPF_PROG(bima_file_free, struct file *file)
 	cached = bpf_inode_storage_get(&bima_inodes, file->f_inode, 0, 0);
 	if (cached)
 		__sync_fetch_and_add(&cached->gen, 1);
+	/* Overlayfs's own files beneath an overlay file too: they are files on the real inode. */
+	real_written(file->f_inode);
 	return 0;
 }
 

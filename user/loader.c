@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/vfs.h>
@@ -330,6 +331,27 @@ static int pin_all(struct loader *l)
 	return 0;
 }
 
+/*
+ * Files on overlayfs are cached through overlayfs's own types (struct
+ * ovl_inode: bpf/overlay.bpf.h), which libbpf finds in the overlay
+ * module's BTF only if the module is loaded when the programs are. Ask the
+ * kernel for the filesystem first, as a mount would (fsopen() loads its
+ * module), and say so when its types cannot be had.
+ */
+static void want_overlay(const struct btf *vmlinux)
+{
+	int fd = fsopen("overlay", FSOPEN_CLOEXEC);
+
+	if (fd < 0)
+		return; /* no overlayfs now (a module loaded later is not cached: README) */
+	close(fd);
+	if (btf__find_by_name_kind(vmlinux, "ovl_inode", BTF_KIND_STRUCT) > 0 ||
+	    !access("/sys/kernel/btf/overlay", R_OK))
+		return;
+	pr_warn("overlayfs has no BTF (/sys/kernel/btf/overlay): files on overlayfs are hashed "
+		"at every access");
+}
+
 /* Switch off the optional hooks this kernel lacks; fail if it lacks a required one. */
 static int select_hooks(struct measure_bpf *s)
 {
@@ -344,6 +366,7 @@ static int select_hooks(struct measure_bpf *s)
 		return -errno;
 	}
 	protect_select(s->obj, vmlinux);
+	want_overlay(vmlinux);
 	for (size_t i = 0; i < N_HOOKS; i++) {
 		snprintf(fn, sizeof(fn), "bpf_lsm_%s", hooks[i].lsm);
 		if (btf__find_by_name_kind(vmlinux, fn, BTF_KIND_FUNC) > 0)

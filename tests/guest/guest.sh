@@ -6,6 +6,7 @@
 bima=$top/bima
 tcti=device:/dev/tpmrm0
 bima_pid=
+. "$top/tools/vmtest/modules.sh"
 
 # start_bima OUTPUT ARGS...: start `bima run ARGS` and wait until it says it
 # is measuring. Fails (with its output) if it dies or does not get there in time.
@@ -54,21 +55,6 @@ stop_bima() {
 	status=$?
 	check_eq "bima exits 0 after SIGTERM" "$status" 0
 	bima_pid=
-}
-
-# load_module NAME: insmod the guest kernel's module NAME (from the kernel
-# package vmtest unpacked), unless it is in already. Unpacks it into /tmp.
-load_module() {
-	local ko mods=$top/.cache/vmtest/$VMTEST_KERNEL/root/lib/modules
-	grep -q "^$1 " /proc/modules && return 0
-	ko=$(find "$mods" -name "$1.ko*" | head -n1)
-	[ -n "$ko" ] || return 1
-	case $ko in
-	*.xz) xz -dc "$ko" >"/tmp/$1.ko" ;;
-	*.zst) zstd -qdc "$ko" >"/tmp/$1.ko" ;;
-	*) cp "$ko" "/tmp/$1.ko" ;;
-	esac
-	insmod "/tmp/$1.ko"
 }
 
 # unique_copy SRC DST: a copy of an executable with a digest no other run has

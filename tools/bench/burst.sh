@@ -18,26 +18,14 @@
 # IMA goes last: its policy cannot be removed.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
-if [ "${VMTEST:-}" != 1 ]; then
-	kernel=6.12 smp=1
-	while [ $# -gt 0 ]; do
-		case $1 in
-		--kernel) kernel=$2 && shift 2 ;;
-		--smp) smp=$2 && shift 2 ;;
-		*) break ;;
-		esac
-	done
-	[ -x "$top/bima" ] || make -C "$top" >/dev/null
-	BIMA_BENCH_FILES=${1:-20000} exec "$top/tools/vmtest/vmtest.sh" --kernel "$kernel" \
-		--smp "$smp" --timeout 3600 "$0"
-fi
+. "$top/tools/bench/lib.sh"
+[ "${VMTEST:-}" = 1 ] || bench_guest "$0" BIMA_BENCH_FILES 20000 "$@"
 
 files=${BIMA_BENCH_FILES:-20000}
 work=/tmp/bench-burst
 mkdir -p "$work/files"
 policy='measure func=FILE_CHECK mask=^MAY_READ uid=0'
 
-ms() { date +%s%3N; }
 burst() { # milliseconds the loop took
 	local t0
 	t0=$(ms)
@@ -60,11 +48,7 @@ burst >/dev/null # warm up
 none1=$(burst)
 
 echo "$policy" >"$work/policy"
-# shellcheck disable=SC2086 # BIMA_RUN_OPTS: more options, a word each
-"$top/bima" run --policy "$work/policy" --log-dir "$work/log" --snapshot-entries 0 \
-	${BIMA_RUN_OPTS:-} >"$work/bima.out" 2>&1 &
-pid=$!
-until grep -q 'measuring exec' "$work/bima.out"; do sleep 0.2; done
+bench_bima_start "$work/policy" "$work/log" "$work/bima.out" --snapshot-entries 0
 sleep 1
 bima=$(burst)
 end=$(ms)
@@ -76,14 +60,12 @@ while [ -z "$extended" ]; do
 	sleep 0.02
 done
 lost=$(status lost)
-kill -TERM "$pid"
-wait "$pid"
-"$top/bima" stop --unload --log-dir "$work/log" >/dev/null 2>&1
+bench_bima_stop "$work/log"
 logged=$("$top/bima" log --log-dir "$work/log" | grep -c " $work/files/")
 none2=$(burst)
 none=$(((none1 + none2) / 2))
 
-if echo "$policy" >/sys/kernel/security/ima/policy 2>"$work/ima.err"; then
+if bench_ima "$policy" 2>"$work/ima.err"; then
 	ima=$(burst)
 else
 	ima=-
@@ -91,11 +73,8 @@ fi
 
 echo "Linux $(uname -r), $(nproc) vCPU(s), $files new files"
 echo
-echo "| workload | no measurement | bima (ratio) | kernel IMA (ratio) |"
-echo "| --- | --- | --- | --- |"
-awk -v n="$none" -v b="$bima" -v i="$ima" 'BEGIN {
-	printf "| %s | %d ms | %d ms (%.2f) | %s |\n", "write, read, delete a new file", n, b, b / n,
-		i == "-" ? "-" : sprintf("%d ms (%.2f)", i, i / n) }'
+bench_header
+bench_row "write, read, delete a new file" "$none" "$bima" "$ima"
 echo
 echo "bima logged $logged of $files files, ${lost:-?} lost; the log held every record" \
 	"$durable ms after the loop ended, the TPM every entry $extended ms after."

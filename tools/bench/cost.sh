@@ -7,7 +7,7 @@
 # (both cached by bima and IMA after the first time), then reads of files
 # rewritten before each read (hashed every time by both).
 #
-#   tools/bench/cost.sh [--kernel 6.12|6.1] [ROUNDS]   (default 6.12, 500)
+#   tools/bench/cost.sh [--kernel 6.12|6.1] [--smp N] [ROUNDS]   (default 6.12, 1, 500)
 #   BIMA_RUN_OPTS="--ascii none" tools/bench/cost.sh ...   more options for bima run
 #
 # Prints the time of each workload and its ratio to no measurement (the
@@ -17,18 +17,10 @@
 # cache by its change cookie.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tools/bench/lib.sh"
 if [ "${VMTEST:-}" != 1 ]; then
-	kernel=6.12
-	if [ "${1:-}" = --kernel ]; then
-		kernel=$2
-		shift 2
-	fi
-	[ -x "$top/bima" ] || make -C "$top" >/dev/null
-	# A static program: an exec maps nothing from the guest's 9p root, which
-	# bima does not cache (README, "The re-measurement cache").
-	mkdir -p "$top/.output"
-	echo 'int main(void) { return 0; }' | cc -static -O2 -x c - -o "$top/.output/bench-true" || exit 1
-	BIMA_BENCH_ROUNDS=${1:-500} exec "$top/tools/vmtest/vmtest.sh" --kernel "$kernel" "$0"
+	bench_static_true "$top/.output/bench-true" || exit 1
+	bench_guest "$0" BIMA_BENCH_ROUNDS 500 "$@"
 fi
 
 rounds=${BIMA_BENCH_ROUNDS:-500}
@@ -40,7 +32,6 @@ policy='measure func=BPRM_CHECK mask=MAY_EXEC
 measure func=MMAP_CHECK mask=MAY_EXEC
 measure func=FILE_CHECK mask=^MAY_READ uid=0'
 
-ms() { date +%s%3N; }
 workload() {
 	local t0 t1 t2 t3 i f
 	t0=$(ms)
@@ -64,37 +55,26 @@ workload >/dev/null # warm the page cache
 none1=$(workload)
 
 echo "$policy" >"$work/bima.policy"
-# shellcheck disable=SC2086 # BIMA_RUN_OPTS: more options, a word each
-"$top/bima" run --policy "$work/bima.policy" --log-dir "$work/log" ${BIMA_RUN_OPTS:-} >"$work/bima.out" 2>&1 &
-pid=$!
-until grep -q 'measuring exec' "$work/bima.out"; do sleep 0.2; done
+bench_bima_start "$work/bima.policy" "$work/log" "$work/bima.out"
 bima=$(workload)
-kill -TERM "$pid"
-wait "$pid"
-"$top/bima" stop --unload --log-dir "$work/log" >/dev/null 2>&1
+bench_bima_stop "$work/log"
 opens=$(grep -c 'opens (FILE_CHECK)' "$work/bima.out")
 none2=$(workload) # before and after bima: the mean is the baseline
-none=$(paste -d' ' <(tr ' ' '\n' <<<"$none1") <(tr ' ' '\n' <<<"$none2") | awk '{ printf "%d ", ($1 + $2) / 2 }')
+none=$(bench_mean "$none1" "$none2")
 
-if echo "$policy" >/sys/kernel/security/ima/policy 2>"$work/ima.err"; then
+if bench_ima "$policy" 2>"$work/ima.err"; then
 	ima=$(workload)
 else
 	ima="- - -"
 fi
 
 row() { # NAME INDEX
-	local n b i
-	n=$(cut -d' ' -f"$2" <<<"$none")
-	b=$(cut -d' ' -f"$2" <<<"$bima")
-	i=$(cut -d' ' -f"$2" <<<"$ima")
-	awk -v name="$1" -v n="$n" -v b="$b" -v i="$i" 'BEGIN {
-		printf "| %s | %d ms | %d ms (%.2f) | %s |\n", name, n, b, b / n,
-			i == "-" ? "-" : sprintf("%d ms (%.2f)", i, i / n) }'
+	bench_row "$1" "$(cut -d' ' -f"$2" <<<"$none")" "$(cut -d' ' -f"$2" <<<"$bima")" \
+		"$(cut -d' ' -f"$2" <<<"$ima")"
 }
 echo "Linux $(uname -r), $rounds rounds; FILE_CHECK measured by bima: $([ "$opens" -gt 0 ] && echo yes || echo 'no (no file_post_open)')"
 echo
-echo "| workload | no measurement | bima (ratio) | kernel IMA (ratio) |"
-echo "| --- | --- | --- | --- |"
+bench_header
 row "exec of one program" 1
 row "reads of 4 unchanged files" 2
 row "a file rewritten, then read" 3

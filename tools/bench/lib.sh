@@ -1,0 +1,93 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Helpers for the benchmarks that compare no measurement, bima and kernel
+# IMA side by side in one guest (cost.sh, burst.sh, overlay.sh). Source it
+# after setting top (the repository's root).
+
+# bench_guest SCRIPT VAR DEFAULT [--kernel K] [--smp N] [VALUE]: on the
+# host, build bima if need be and run SCRIPT in a guest (6.12, one vCPU by
+# default) with VAR=VALUE (DEFAULT without one) in its environment. Does
+# not return.
+bench_guest() {
+	local script=$1 var=$2 value=$3 kernel=6.12 smp=1
+	shift 3
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--kernel) kernel=$2 && shift 2 ;;
+		--smp) smp=$2 && shift 2 ;;
+		*) value=$1 && shift ;;
+		esac
+	done
+	[ -x "$top/bima" ] || make -C "$top" >/dev/null || exit 1
+	export "$var=$value"
+	exec "$top/tools/vmtest/vmtest.sh" --kernel "$kernel" --smp "$smp" --timeout 3600 "$script"
+}
+
+# bench_static_true OUTPUT [BYTES]: a static program that exits 0 (an exec
+# then maps nothing from the guest's 9p root, which bima does not cache),
+# padded with random bytes to BYTES, which the loader never reads.
+bench_static_true() {
+	mkdir -p "$(dirname "$1")"
+	echo 'int main(void) { return 0; }' | cc -static -O2 -x c - -o "$1" || return 1
+	[ -z "${2:-}" ] || head -c $(($2 - $(stat -c %s "$1"))) /dev/urandom >>"$1"
+}
+
+ms() { date +%s%3N; }
+
+# bench_pause SECONDS: sleep without an exec. While bima attaches or
+# detaches its programs, an exec on another vCPU can run into the hook's
+# half-patched call site under QEMU's TCG (an oops at
+# bpf_lsm_bprm_check_security+0x5, seen with --smp 2), so nothing here
+# execs while bima starts or stops.
+bench_pause() {
+	if [ -z "${bench_tick:-}" ]; then
+		mkfifo "/tmp/bench-tick.$$" && exec {bench_tick}<>"/tmp/bench-tick.$$"
+	fi
+	read -r -t "$1" -u "$bench_tick" _ || true
+}
+
+# bench_bima_start POLICY LOGDIR OUTPUT [OPTIONS...]: start bima run (with
+# BIMA_RUN_OPTS too) in the background, and wait until it measures.
+bench_bima_start() {
+	local policy=$1 log=$2 out=$3
+	shift 3
+	bench_pause 0
+	# shellcheck disable=SC2086 # BIMA_RUN_OPTS: more options, a word each
+	"$top/bima" run --policy "$policy" --log-dir "$log" "$@" ${BIMA_RUN_OPTS:-} >"$out" 2>&1 &
+	bench_bima_pid=$!
+	until [[ -s $out && $(<"$out") == *'measuring exec'* ]]; do
+		kill -0 "$bench_bima_pid" 2>/dev/null || { echo "$(<"$out")" >&2 && exit 1; }
+		bench_pause 0.2
+	done
+}
+
+# bench_bima_stop LOGDIR: stop the bima that bench_bima_start started, and unload it.
+bench_bima_stop() {
+	kill -TERM "$bench_bima_pid"
+	wait "$bench_bima_pid"
+	"$top/bima" stop --unload --log-dir "$1" >/dev/null 2>&1
+}
+
+# bench_ima POLICY: put POLICY in force in kernel IMA; fails where IMA refuses it.
+bench_ima() {
+	echo "$1" >/sys/kernel/security/ima/policy
+}
+
+# bench_mean A B: the mean of two lists of times (the runs with no
+# measurement before and after bima's), term by term.
+bench_mean() {
+	paste -d' ' <(tr ' ' '\n' <<<"$1") <(tr ' ' '\n' <<<"$2") |
+		awk '{ printf "%s%d", (NR > 1 ? " " : ""), ($1 + $2) / 2 }'
+}
+
+bench_header() {
+	echo "| workload | no measurement | bima (ratio) | kernel IMA (ratio) |"
+	echo "| --- | --- | --- | --- |"
+}
+
+# bench_row NAME NONE BIMA IMA: a table row, each time with its ratio to
+# NONE; BIMA or IMA is - where it did not run.
+bench_row() {
+	awk -v name="$1" -v n="$2" -v b="$3" -v i="$4" '
+		function cell(t) { return t == "-" ? "-" : sprintf("%d ms (%.2f)", t, t / n) }
+		BEGIN { printf "| %s | %d ms | %s | %s |\n", name, n, cell(b), cell(i) }'
+}

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# A container's program, side by side in one guest: a 2 MB static program
+# on an overlayfs mount whose lower layer is on tmpfs (as a container
+# image's file) executed ROUNDS times, with no measurement, with bima, and
+# with the kernel's own IMA, under the same policy (every exec). The file
+# does not change: bima and IMA hash it once and take the rest from their
+# caches, when they can.
+#
+#   tools/bench/overlay.sh [--kernel 6.12|6.1] [--smp N] [ROUNDS]   (6.12, 1, 400)
+#   BIMA_RUN_OPTS="--ascii none" tools/bench/overlay.sh ...   more options for bima run
+#
+#   BIMA_BENCH_BLOCKS=N (4): turns of no measurement and bima (below)
+#
+# Prints the time of the execs and its ratio to no measurement, and how
+# many times bima hashed the program. The absolute times mean little under
+# emulation; the ratios, taken in one boot, are the result.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tools/bench/lib.sh"
+if [ "${VMTEST:-}" != 1 ]; then
+	bench_static_true "$top/.output/bench-true-2m" $((2 << 20)) || exit 1
+	bench_guest "$0" BIMA_BENCH_ROUNDS 400 "$@"
+fi
+. "$top/tools/vmtest/modules.sh"
+
+rounds=${BIMA_BENCH_ROUNDS:-400}
+blocks=${BIMA_BENCH_BLOCKS:-4}
+work=/tmp/bench-overlay
+mkdir -p "$work/lower" "$work/upper" "$work/work" "$work/merged"
+cp "$top/.output/bench-true-2m" "$work/lower/prog"
+load_module overlay || { echo "overlay: no overlay module for this kernel" >&2 && exit 1; }
+mount -t overlay overlay -o "lowerdir=$work/lower,upperdir=$work/upper,workdir=$work/work" \
+	"$work/merged" || exit 1
+prog=$work/merged/prog
+policy='measure func=BPRM_CHECK'
+
+workload() { # N: milliseconds N execs took
+	local t0 i
+	t0=$(ms)
+	for i in $(seq "$1"); do "$prog"; done
+	echo $(($(ms) - t0))
+}
+
+# No measurement and bima take turns, BLOCKS times ROUNDS / BLOCKS execs
+# each, so that a machine whose load drifts weighs on both alike; bima
+# starts afresh for each of its turns (an empty cache: one hash a turn).
+# IMA cannot be turned off: it runs last, against a turn of no measurement
+# just before it.
+per=$((rounds / blocks)) none=0 bima=0 hashed=0
+workload "$per" >/dev/null # warm the page cache
+echo "$policy" >"$work/bima.policy"
+for b in $(seq "$blocks"); do
+	none=$((none + $(workload "$per")))
+	bench_bima_start "$work/bima.policy" "$work/log" "$work/bima.out" -v
+	bima=$((bima + $(workload "$per")))
+	bench_pause 1 # the last records reach the daemon's output
+	bench_bima_stop "$work/log"
+	hashed=$((hashed + $(grep -cE "debug: #[0-9]+ BPRM_CHECK .* $prog\$" "$work/bima.out")))
+done
+none_last=$(workload $((per * blocks)))
+if bench_ima "$policy" 2>"$work/ima.err"; then
+	ima=$(workload $((per * blocks)))
+else
+	ima=-
+fi
+
+echo "Linux $(uname -r), $(nproc) vCPU(s), $((per * blocks)) execs of a" \
+	"$(($(stat -c %s "$prog") >> 10)) kB program on overlayfs (lower layer on tmpfs)," \
+	"in $blocks turns; bima's output shows $hashed hash(es) of it (not those" \
+	"still in the ring buffer when it stopped)"
+echo
+bench_header
+bench_row "exec of a program on overlayfs, in turns" "$none" "$bima" -
+bench_row "the same, IMA against no measurement just before" "$none_last" - "$ima"
