@@ -222,15 +222,30 @@ static size_t utf8_len(const uint8_t *p, size_t len)
 	return n;
 }
 
+/* Bytes from p on that stay as they are, one at a time: printable ASCII but the space. */
+static size_t plain_run(const uint8_t *p, size_t len)
+{
+	size_t n = 0;
+
+	while (n < len && p[n] > 0x20 && p[n] < 0x7f)
+		n++;
+	return n;
+}
+
 int template_name(struct buf *out, const char *path)
 {
 	const uint8_t *p = (const uint8_t *)path;
 	size_t len = strlen(path), n;
-	int err = 0;
+	int err = buf_reserve(out, len + 1); /* most names need no escape */
 
 	for (size_t i = 0; !err && i < len; i += n) {
 		char esc[5];
 
+		n = plain_run(p + i, len - i);
+		if (n) {
+			err = buf_put(out, p + i, n);
+			continue;
+		}
 		n = utf8_len(p + i, len - i);
 		if (p[i] == ' ') {
 			err = buf_put(out, "_", 1);
