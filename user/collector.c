@@ -95,7 +95,6 @@ struct collector {
 	struct attribution mark;	 /* ima-ng: the segment's last bima_container mark */
 	bool marked, batch_marked;	 /* whether there is one; at the batch's start */
 	struct attribution batch_mark;
-	struct buf key;	       /* ima-ng: what repeated() compares */
 	struct snapshot snap;  /* a snapshot logged, its anchor not yet recorded */
 	struct buf snap_entry; /* and its entry */
 	struct tpm_ak ak;      /* the attestation key, for the quotes of snapshots */
@@ -202,22 +201,23 @@ static int account_drops(struct collector *c)
 }
 
 /*
- * Whether the log (or the batch) has the entry in scratch already: as IMA,
- * bima does not log the same template digest twice in an epoch. A file
- * measured again with the same content and path (the cache forgot it) is
- * such an entry. An ima-ng entry's attribution a is in its marks, not its
- * digest: it is compared too (container_entry_key()), so that a file used
- * in another container is logged again.
+ * Whether the log (or the batch) has the entry whose template hash is th
+ * already: as IMA, bima does not log the same template digest twice in an
+ * epoch. A file measured again with the same content and path (the cache
+ * forgot it) is such an entry. An ima-ng entry's attribution a is in its
+ * marks, not its digest: it is compared too (container_entry_key()), so
+ * that a file used in another container is logged again.
  */
-static bool repeated(struct collector *c, const struct attribution *a)
+static bool repeated(struct collector *c, const uint8_t th[TEMPLATE_DIGEST_SIZE],
+		     const struct attribution *a)
 {
-	uint8_t d[TEMPLATE_DIGEST_SIZE];
+	uint8_t key[TEMPLATE_DIGEST_SIZE];
+	const uint8_t *d = th;
 
 	if (a && !c->ct_template) {
-		if (container_entry_key(c->scratch.p, c->scratch.len, a, &c->key, d))
+		if (container_entry_key(th, a, key))
 			return false;
-	} else {
-		hashalg_digest(hashalg_by_name("sha1", 4), c->scratch.p, c->scratch.len, d);
+		d = key;
 	}
 	if (digestset_has(&c->ep.logged, d) || digestset_add(&c->batch_logged, d) == 0) {
 		c->batch_repeats++;
@@ -233,7 +233,7 @@ static bool repeated(struct collector *c, const struct attribution *a)
 static int log_bpf_prog(struct collector *c, const struct bima_event *ev)
 {
 	const struct hashalg *sha256 = hashalg_by_name("sha256", 6);
-	uint8_t d[HASHALG_MAX_SIZE];
+	uint8_t d[HASHALG_MAX_SIZE], th[TEMPLATE_DIGEST_SIZE];
 	char tag[2 * 8 + 1], text[64];
 	int n, err;
 
@@ -244,10 +244,11 @@ static int log_bpf_prog(struct collector *c, const struct bima_event *ev)
 	hashalg_digest(sha256, text, n, d);
 	c->scratch.len = 0;
 	err = template_data_ng(&c->scratch, sha256, d, BPF_PROG_NAME, (const uint8_t *)text, n);
-	if (err || repeated(c, NULL))
+	err = err ?: template_hash(c->scratch.p, c->scratch.len, th);
+	if (err || repeated(c, th, NULL))
 		return err;
-	return template_encode(&c->batch, c->ep.pcr, "ima-buf", c->scratch.p, c->scratch.len,
-			       false);
+	return template_encode_hashed(&c->batch, c->ep.pcr, "ima-buf", c->scratch.p, c->scratch.len,
+				      th);
 }
 
 /*
@@ -296,7 +297,7 @@ static int entry_from_event(struct collector *c, const struct bima_event *ev)
 	const uint8_t *digest = ev->digest;
 	const char *path = ev->path_len ? ev->path : "<unknown>";
 	bool violation = ev->flags & (BIMA_EV_TOMTOU | BIMA_EV_OPEN_WRITERS), uhashed = false;
-	uint8_t udigest[HASHALG_MAX_SIZE];
+	uint8_t udigest[HASHALG_MAX_SIZE], th[TEMPLATE_DIGEST_SIZE];
 	char why[UHASH_WHY_LEN];
 	int err;
 
@@ -345,19 +346,20 @@ static int entry_from_event(struct collector *c, const struct bima_event *ev)
 	c->scratch.len = 0;
 	err = c->ct_template ? template_data_ct(&c->scratch, alg, digest, path, &a)
 			     : template_data_ng(&c->scratch, alg, digest, path, NULL, 0);
+	err = err ?: violation ? 0 : template_hash(c->scratch.p, c->scratch.len, th);
 	if (err)
 		return err;
 	/* Only measurements: a policy put in force again is logged again. */
-	if (!violation && ev->hook != BIMA_REC_POLICY && repeated(c, &a))
+	if (!violation && ev->hook != BIMA_REC_POLICY && repeated(c, th, &a))
 		return 0;
 	if (uhashed)
 		err = log_uhash_mark(c, ev);
 	if (!c->ct_template)
 		err = err ?: log_container_mark(c, &a);
 	return err
-		       ?: template_encode(&c->batch, c->ep.pcr,
-					  c->ct_template ? TEMPLATE_CT : "ima-ng", c->scratch.p,
-					  c->scratch.len, violation);
+		       ?: template_encode_hashed(
+				  &c->batch, c->ep.pcr, c->ct_template ? TEMPLATE_CT : "ima-ng",
+				  c->scratch.p, c->scratch.len, violation ? NULL : th);
 }
 
 static int on_record(void *ctx, const void *data, size_t size)
@@ -865,7 +867,6 @@ static void free_rounds(struct collector *c)
 	cgroups__free(c->cgroups);
 	buf_free(&c->batch);
 	buf_free(&c->scratch);
-	buf_free(&c->key);
 	buf_free(&c->unextended);
 	buf_free(&c->queued);
 	seqset_free(&c->seqs);

@@ -314,22 +314,38 @@ int template_data_ct(struct buf *out, const struct hashalg *alg, const uint8_t *
 	return err ?: put_name_field(out, a->cgroup);
 }
 
+int template_hash(const uint8_t *data, uint32_t len, uint8_t digest[TEMPLATE_DIGEST_SIZE])
+{
+	static const struct hashalg *sha1;
+
+	if (!sha1)
+		sha1 = hashalg_by_name("sha1", 4);
+	return hashalg_digest(sha1, data, len, digest);
+}
+
 int template_encode(struct buf *out, uint32_t pcr, const char *name, const uint8_t *data,
 		    uint32_t data_len, bool violation)
 {
-	uint8_t digest[TEMPLATE_DIGEST_SIZE] = {};
+	uint8_t digest[TEMPLATE_DIGEST_SIZE];
+	int err = violation || data_len > TEMPLATE_DATA_MAX ? 0
+							    : template_hash(data, data_len, digest);
+
+	return err
+		       ?: template_encode_hashed(out, pcr, name, data, data_len,
+						 violation ? NULL : digest);
+}
+
+int template_encode_hashed(struct buf *out, uint32_t pcr, const char *name, const uint8_t *data,
+			   uint32_t data_len, const uint8_t *digest)
+{
+	static const uint8_t zero[TEMPLATE_DIGEST_SIZE];
 	size_t name_len = strlen(name);
 	int err;
 
 	if (name_len == 0 || name_len > TEMPLATE_NAME_MAX || data_len > TEMPLATE_DATA_MAX)
 		return -EINVAL;
-	if (!violation) {
-		err = hashalg_digest(hashalg_by_name("sha1", 4), data, data_len, digest);
-		if (err)
-			return err;
-	}
 	err = buf_put_u32(out, pcr);
-	err = err ?: buf_put(out, digest, sizeof(digest));
+	err = err ?: buf_put(out, digest ? digest : zero, TEMPLATE_DIGEST_SIZE);
 	err = err ?: buf_put_u32(out, name_len);
 	err = err ?: buf_put(out, name, name_len);
 	err = err ?: buf_put_u32(out, data_len);
