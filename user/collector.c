@@ -111,6 +111,8 @@ struct collector {
 	struct buf unextended;		  /* durable entries not yet (all) in the TPM */
 	size_t extended;		  /* bytes of unextended already extended */
 	struct buf queued;		  /* struct queued, in order: the lag's clock */
+	uint64_t queued_entries;	  /* entries in unextended */
+	uint64_t extended_entries;	  /* and of those, extended */
 	uint64_t logged;		  /* records logged by this daemon */
 	uint64_t drops_logged;		  /* bima_stats.dropped recorded in the log */
 	uint64_t denied;		  /* bima_stats.denied already reported */
@@ -412,14 +414,34 @@ static int log_seqs(struct collector *c)
 	return err;
 }
 
-/* Queue durable entries for the TPM, noting when, for the lag `bima status` shows. */
+/* The entries of an encoded list the daemon made. */
+static uint64_t count_entries(const uint8_t *p, size_t len)
+{
+	struct template_entry e;
+	char why[TEMPLATE_WHY_LEN];
+	uint64_t n = 0;
+
+	for (size_t at = 0, used; at < len; at += used, n++)
+		if (template_decode(p + at, len - at, &e, &used, why))
+			break; /* not reached: the daemon encoded them */
+	return n;
+}
+
+/*
+ * Queue durable entries for the TPM, noting when and how many, for the lag
+ * `bima status` shows: counted here once, not at each status.
+ */
 static int queue_entries(struct collector *c, const void *p, size_t len)
 {
 	struct queued q = { .end = c->unextended.len + len, .ms = now_ms() };
+	int err;
 
 	if (!len)
 		return 0;
-	return buf_put(&c->unextended, p, len) ?: buf_put(&c->queued, &q, sizeof(q));
+	err = buf_put(&c->unextended, p, len) ?: buf_put(&c->queued, &q, sizeof(q));
+	if (!err)
+		c->queued_entries += count_entries(p, len);
+	return err;
 }
 
 /* Forget the queue, all of it extended, or to be read again from the log. */
@@ -427,6 +449,7 @@ static void queue_clear(struct collector *c)
 {
 	c->unextended.len = c->extended = c->snap_end = 0;
 	c->queued.len = 0;
+	c->queued_entries = c->extended_entries = 0;
 }
 
 /*
@@ -498,7 +521,10 @@ static int extend_pending(struct collector *c, int slice_ms)
 		return err;
 	upto = extendable(c); /* a rejoin may have queued anew */
 	while (!err && c->extended < upto.len) {
+		uint64_t before = c->ep.entries;
+
 		err = epoch_extend(&c->ep, c->tpm, &upto, &c->extended, slice_ms ? EXTEND_STEP : 0);
+		c->extended_entries += c->ep.entries - before;
 		if (slice_ms && now_ms() >= until)
 			break;
 	}
@@ -701,14 +727,9 @@ static void extend_lag(const struct collector *c, uint64_t *entries, uint64_t *m
 {
 	const struct queued *q = (const struct queued *)c->queued.p;
 	size_t n = c->queued.len / sizeof(*q), i = 0;
-	struct template_entry e;
-	char why[TEMPLATE_WHY_LEN];
-	size_t used;
 
-	*entries = *ms = 0;
-	for (size_t at = c->extended; at < c->unextended.len; at += used, ++*entries)
-		if (template_decode(c->unextended.p + at, c->unextended.len - at, &e, &used, why))
-			break; /* not reached: the daemon encoded them */
+	*entries = c->queued_entries - c->extended_entries;
+	*ms = 0;
 	while (i < n && q[i].end <= c->extended)
 		i++;
 	if (i < n)
@@ -802,7 +823,7 @@ static int mark_kexec(struct collector *c)
 	c->batch.len = 0;
 	err = template_encode_buf(&c->batch, c->ep.pcr, KEXEC_NAME, text, sizeof(text) - 1);
 	err = err ?: epoch_write(&c->ep, c->log, &c->batch);
-	err = err ?: buf_put(&c->unextended, c->batch.p, c->batch.len);
+	err = err ?: queue_entries(c, c->batch.p, c->batch.len);
 	if (!err)
 		pr_info("a kexec image is loaded: logged a %s entry; the next kernel keeps the "
 			"PCRs and continues epoch %s",

@@ -9,27 +9,30 @@
 #
 #   tools/bench/collector.sh [--records N] [--tpm-records M] [--runs R]
 #                            [--template ima-ng|bima-ct] [--ascii] [--no-tpm]
-#                            [--callgrind]
+#                            [--tcti TCTI] [--callgrind]
 #
 # N records a run (default 100000), M with swtpm (default 10000: about 5,000
 # extends a second), R runs (default 5), the median last. durable_ms is
 # when the log held every record; wall_ms, when the TPM held every entry.
 # --ascii also keeps the ASCII list, as `bima run` does on PCR 10.
+# --tcti extends into that TPM instead of a private swtpm, e.g. in a guest:
+#   tools/vmtest/vmtest.sh tools/bench/collector.sh --tcti device:/dev/tpmrm0
 # --callgrind counts instructions by function for one run of N records
 # with no TPM (valgrind), which is repeatable on a shared machine.
 # BIMA_BENCH_DIR is where the logs go (default a new dir under /tmp).
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 bench=$top/.output/bench/collector
-tpm=1 callgrind=0 tpm_records=10000 args=()
+tpm=1 callgrind=0 tpm_records=10000 tcti= args=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--records | --runs | --template) args+=("$1" "$2") && shift 2 ;;
 	--tpm-records) tpm_records=$2 && shift 2 ;;
 	--ascii) args+=("$1") && shift ;;
 	--no-tpm) tpm=0 && shift ;;
+	--tcti) tcti=$2 && shift 2 ;;
 	--callgrind) callgrind=1 && shift ;;
-	-h | --help) sed -n '3,20s/^# \{0,1\}//p' "$0" && exit 0 ;;
+	-h | --help) sed -n '3,22s/^# \{0,1\}//p' "$0" && exit 0 ;;
 	*) echo "collector.sh: unknown option $1" >&2 && exit 2 ;;
 	esac
 done
@@ -48,14 +51,18 @@ fi
 
 echo "== no TPM"
 "$bench" "${args[@]}" "$dir/notpm"
-if [ $tpm = 1 ]; then
+if [ $tpm = 1 ] && [ -n "$tcti" ]; then
+	TCTI=$tcti
+elif [ $tpm = 1 ]; then
 	# shellcheck source=tests/lib.sh
 	. "$top/tests/lib.sh"
 	# shellcheck source=tests/tpm/swtpm.sh
 	. "$top/tests/tpm/swtpm.sh"
 	swtpm_start
+fi
+if [ $tpm = 1 ]; then
 	echo
-	echo "== extended into swtpm ($TCTI)"
+	echo "== extended into $TCTI"
 	"$bench" "${args[@]}" --records "$tpm_records" --tcti "$TCTI" "$dir/swtpm"
 fi
 [ -n "${BIMA_BENCH_DIR:-}" ] || rm -rf "$dir"
