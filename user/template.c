@@ -389,15 +389,17 @@ int template_format_ascii(struct buf *out, const struct template_entry *e,
 			  char why[TEMPLATE_WHY_LEN])
 {
 	struct template_fields fl;
-	char pcr[16];
+	char pcr[16], *at = pcr + sizeof(pcr);
 	int err;
 
 	err = template_fields(e, &fl, why);
 	if (err)
 		return err;
 	/* The PCR as a plain number: Keylime's parser rejects the kernel's " 9". */
-	snprintf(pcr, sizeof(pcr), "%u ", e->pcr);
-	err = buf_put(out, pcr, strlen(pcr));
+	*--at = ' ';
+	for (uint32_t n = e->pcr; at == pcr + sizeof(pcr) - 1 || n; n /= 10)
+		*--at = '0' + n % 10;
+	err = buf_put(out, at, pcr + sizeof(pcr) - at);
 	err = err ?: put_hex(out, e->digest, sizeof(e->digest));
 	err = err ?: buf_put(out, " ", 1);
 	err = err ?: buf_put(out, e->name, strlen(e->name));
