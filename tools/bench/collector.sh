@@ -46,6 +46,7 @@ if [ $callgrind = 1 ]; then
 		sed -n 's/.*refs: */instructions in the collector: /p'
 	callgrind_annotate --inclusive=yes "$out" | grep -E '^ *[0-9,]+ \(' | grep -v '\?\?\?:(below' |
 		head -40
+	[ -n "${BIMA_BENCH_DIR:-}" ] || rm -rf "$dir"
 	exit 0
 fi
 
