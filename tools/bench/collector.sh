@@ -13,7 +13,10 @@
 #
 # N records a run (default 100000), M with swtpm (default 10000: about 5,000
 # extends a second), R runs (default 5), the median last. durable_ms is
-# when the log held every record; wall_ms, when the TPM held every entry.
+# when the log held every record; wall_ms, when the TPM held every entry;
+# cpu_ms and user_ms, the CPU time it took. On a shared machine, compare
+# the CPU columns (rec/cpu_s, cpu_ns): the wall time waits for the CPU and
+# the disk others use.
 # --ascii also keeps the ASCII list, as `bima run` does on PCR 10.
 # --tcti extends into that TPM instead of a private swtpm, e.g. in a guest:
 #   tools/vmtest/vmtest.sh tools/bench/collector.sh --tcti device:/dev/tpmrm0
@@ -32,7 +35,7 @@ while [ $# -gt 0 ]; do
 	--no-tpm) tpm=0 && shift ;;
 	--tcti) tcti=$2 && shift 2 ;;
 	--callgrind) callgrind=1 && shift ;;
-	-h | --help) sed -n '3,22s/^# \{0,1\}//p' "$0" && exit 0 ;;
+	-h | --help) sed -n '3,25s/^# \{0,1\}//p' "$0" && exit 0 ;;
 	*) echo "collector.sh: unknown option $1" >&2 && exit 2 ;;
 	esac
 done
