@@ -913,8 +913,8 @@ int collector_bench(struct epoch *ep, struct log *log, struct tpm *tpm, int map_
 	snprintf(c.load_id, sizeof(c.load_id), "bench");
 	err = cgroups__new(&c.cgroups) ?: ringbuf__open(map_fd, &c.rb);
 	while (!err && (ringbuf_pending(c.rb) || (tpm && c.extended != c.unextended.len))) {
-		if (c.unextended.len - c.extended < UNEXTENDED_MAX)
-			n = round_trip(&c, BATCH_RECORDS);
+		n = c.unextended.len - c.extended < UNEXTENDED_MAX ? round_trip(&c, BATCH_RECORDS)
+								   : 0;
 		if (n < 0 || backoff_waiting(&c.disk))
 			err = n < 0 ? n : -EIO;
 		*records += n > 0 ? n : 0;

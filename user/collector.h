@@ -45,7 +45,8 @@ int collector_run(const struct collector_opts *opts);
  * extended, in the loop's slices, until the TPM holds them all; without,
  * they leave the queue once durable. No loss counters are read (there are
  * no hooks). *records counts the records taken, *durable_ns is when the
- * ring buffer was empty, from the call. Returns 0 or a negative error.
+ * ring buffer was empty, from the call. Returns 0 or a negative error; a
+ * failed extend has freed tpm, as the loop does before it reconnects.
  */
 struct epoch;
 struct log;
