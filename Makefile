@@ -31,7 +31,7 @@ LIB_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
 LIB_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(LIB_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
-TEST_HELPERS := $(OUTPUT)/tests/tpm-writer
+TEST_HELPERS := $(OUTPUT)/tests/tpm-writer $(OUTPUT)/bench/collector
 
 ifeq ($(V),1)
 Q =
@@ -51,7 +51,7 @@ bima: $(OUTPUT)/bima
 	$(call msg,LN,$@)
 	$(Q)ln -sf $< $@
 
-$(OUTPUT) $(OUTPUT)/tests:
+$(OUTPUT) $(OUTPUT)/tests $(OUTPUT)/bench:
 	$(Q)mkdir -p $@
 
 $(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) vmlinux/vmlinux.h | $(OUTPUT)
@@ -83,6 +83,19 @@ $(OUTPUT)/tests/test_fuzz: tests/unit/test_fuzz.c tests/unit/check.h $(FUZZ_SRCS
 		$< $(FUZZ_SRCS) $(LDLIBS) -o $@
 
 $(OUTPUT)/tests/tpm-writer: tests/tpm/writer.c $(LIB_OBJS) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Iuser $< $(LIB_OBJS) $(LDLIBS) -o $@
+
+# tools/bench/collector.sh: the collector's rounds fed by a syscall program.
+$(OUTPUT)/bench/%.bpf.o: tools/bench/%.bpf.c vmlinux/vmlinux.h | $(OUTPUT)/bench
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/bench/collector.skel.h: $(OUTPUT)/bench/collector.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name bench_push > $@
+
+$(OUTPUT)/bench/collector: tools/bench/collector.c $(OUTPUT)/bench/collector.skel.h $(LIB_OBJS)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Iuser $< $(LIB_OBJS) $(LDLIBS) -o $@
 

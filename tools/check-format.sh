@@ -3,7 +3,7 @@
 # Check (or with --fix, apply) .clang-format on the project's C sources.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mapfile -t files < <(find bpf user tests -name '*.[ch]' | sort)
+mapfile -t files < <(find bpf user tests tools -name '*.[ch]' | sort)
 if [ "${1:-}" = --fix ]; then
 	exec clang-format -i "${files[@]}"
 fi

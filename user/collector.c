@@ -95,7 +95,6 @@ struct collector {
 	struct attribution mark;	 /* ima-ng: the segment's last bima_container mark */
 	bool marked, batch_marked;	 /* whether there is one; at the batch's start */
 	struct attribution batch_mark;
-	struct buf key;	       /* ima-ng: what repeated() compares */
 	struct snapshot snap;  /* a snapshot logged, its anchor not yet recorded */
 	struct buf snap_entry; /* and its entry */
 	struct tpm_ak ak;      /* the attestation key, for the quotes of snapshots */
@@ -112,6 +111,8 @@ struct collector {
 	struct buf unextended;		  /* durable entries not yet (all) in the TPM */
 	size_t extended;		  /* bytes of unextended already extended */
 	struct buf queued;		  /* struct queued, in order: the lag's clock */
+	uint64_t queued_entries;	  /* entries in unextended */
+	uint64_t extended_entries;	  /* and of those, extended */
 	uint64_t logged;		  /* records logged by this daemon */
 	uint64_t drops_logged;		  /* bima_stats.dropped recorded in the log */
 	uint64_t denied;		  /* bima_stats.denied already reported */
@@ -204,22 +205,23 @@ static int account_drops(struct collector *c)
 }
 
 /*
- * Whether the log (or the batch) has the entry in scratch already: as IMA,
- * bima does not log the same template digest twice in an epoch. A file
- * measured again with the same content and path (the cache forgot it) is
- * such an entry. An ima-ng entry's attribution a is in its marks, not its
- * digest: it is compared too (container_entry_key()), so that a file used
- * in another container is logged again.
+ * Whether the log (or the batch) has the entry whose template hash is th
+ * already: as IMA, bima does not log the same template digest twice in an
+ * epoch. A file measured again with the same content and path (the cache
+ * forgot it) is such an entry. An ima-ng entry's attribution a is in its
+ * marks, not its digest: it is compared too (container_entry_key()), so
+ * that a file used in another container is logged again.
  */
-static bool repeated(struct collector *c, const struct attribution *a)
+static bool repeated(struct collector *c, const uint8_t th[TEMPLATE_DIGEST_SIZE],
+		     const struct attribution *a)
 {
-	uint8_t d[TEMPLATE_DIGEST_SIZE];
+	uint8_t key[TEMPLATE_DIGEST_SIZE];
+	const uint8_t *d = th;
 
 	if (a && !c->ct_template) {
-		if (container_entry_key(c->scratch.p, c->scratch.len, a, &c->key, d))
+		if (container_entry_key(th, a, key))
 			return false;
-	} else {
-		hashalg_digest(hashalg_by_name("sha1", 4), c->scratch.p, c->scratch.len, d);
+		d = key;
 	}
 	if (digestset_has(&c->ep.logged, d) || digestset_add(&c->batch_logged, d) == 0) {
 		c->batch_repeats++;
@@ -235,7 +237,7 @@ static bool repeated(struct collector *c, const struct attribution *a)
 static int log_bpf_prog(struct collector *c, const struct bima_event *ev)
 {
 	const struct hashalg *sha256 = hashalg_by_name("sha256", 6);
-	uint8_t d[HASHALG_MAX_SIZE];
+	uint8_t d[HASHALG_MAX_SIZE], th[TEMPLATE_DIGEST_SIZE];
 	char tag[2 * 8 + 1], text[64];
 	int n, err;
 
@@ -246,10 +248,11 @@ static int log_bpf_prog(struct collector *c, const struct bima_event *ev)
 	hashalg_digest(sha256, text, n, d);
 	c->scratch.len = 0;
 	err = template_data_ng(&c->scratch, sha256, d, BPF_PROG_NAME, (const uint8_t *)text, n);
-	if (err || repeated(c, NULL))
+	err = err ?: template_hash(c->scratch.p, c->scratch.len, th);
+	if (err || repeated(c, th, NULL))
 		return err;
-	return template_encode(&c->batch, c->ep.pcr, "ima-buf", c->scratch.p, c->scratch.len,
-			       false);
+	return template_encode_hashed(&c->batch, c->ep.pcr, "ima-buf", c->scratch.p, c->scratch.len,
+				      th);
 }
 
 /*
@@ -298,7 +301,7 @@ static int entry_from_event(struct collector *c, const struct bima_event *ev)
 	const uint8_t *digest = ev->digest;
 	const char *path = ev->path_len ? ev->path : "<unknown>";
 	bool violation = ev->flags & (BIMA_EV_TOMTOU | BIMA_EV_OPEN_WRITERS), uhashed = false;
-	uint8_t udigest[HASHALG_MAX_SIZE];
+	uint8_t udigest[HASHALG_MAX_SIZE], th[TEMPLATE_DIGEST_SIZE];
 	char why[UHASH_WHY_LEN];
 	int err;
 
@@ -347,19 +350,20 @@ static int entry_from_event(struct collector *c, const struct bima_event *ev)
 	c->scratch.len = 0;
 	err = c->ct_template ? template_data_ct(&c->scratch, alg, digest, path, &a)
 			     : template_data_ng(&c->scratch, alg, digest, path, NULL, 0);
+	err = err ?: violation ? 0 : template_hash(c->scratch.p, c->scratch.len, th);
 	if (err)
 		return err;
 	/* Only measurements: a policy put in force again is logged again. */
-	if (!violation && ev->hook != BIMA_REC_POLICY && repeated(c, &a))
+	if (!violation && ev->hook != BIMA_REC_POLICY && repeated(c, th, &a))
 		return 0;
 	if (uhashed)
 		err = log_uhash_mark(c, ev);
 	if (!c->ct_template)
 		err = err ?: log_container_mark(c, &a);
 	return err
-		       ?: template_encode(&c->batch, c->ep.pcr,
-					  c->ct_template ? TEMPLATE_CT : "ima-ng", c->scratch.p,
-					  c->scratch.len, violation);
+		       ?: template_encode_hashed(
+				  &c->batch, c->ep.pcr, c->ct_template ? TEMPLATE_CT : "ima-ng",
+				  c->scratch.p, c->scratch.len, violation ? NULL : th);
 }
 
 static int on_record(void *ctx, const void *data, size_t size)
@@ -412,14 +416,45 @@ static int log_seqs(struct collector *c)
 	return err;
 }
 
-/* Queue durable entries for the TPM, noting when, for the lag `bima status` shows. */
+/* The entries of an encoded list the daemon made. */
+static uint64_t count_entries(const uint8_t *p, size_t len)
+{
+	struct template_entry e;
+	char why[TEMPLATE_WHY_LEN];
+	uint64_t n = 0;
+
+	for (size_t at = 0, used; at < len; at += used, n++)
+		if (template_decode(p + at, len - at, &e, &used, why))
+			break; /* not reached: the daemon encoded them */
+	return n;
+}
+
+/*
+ * Queue durable entries for the TPM, noting when and how many, for the lag
+ * `bima status` shows: counted here once, not at each status.
+ */
 static int queue_entries(struct collector *c, const void *p, size_t len)
 {
 	struct queued q = { .end = c->unextended.len + len, .ms = now_ms() };
+	int err;
 
 	if (!len)
 		return 0;
-	return buf_put(&c->unextended, p, len) ?: buf_put(&c->queued, &q, sizeof(q));
+	err = buf_put(&c->unextended, p, len) ?: buf_put(&c->queued, &q, sizeof(q));
+	if (!err)
+		c->queued_entries += count_entries(p, len);
+	return err;
+}
+
+/* Since when (CLOCK_MONOTONIC ms) the oldest entry not yet extended waits; 0: none waits. */
+static long long oldest_waiting(const struct collector *c)
+{
+	const struct queued *q = (const struct queued *)c->queued.p;
+	size_t n = c->queued.len / sizeof(*q), i = 0;
+
+	while (i < n && q[i].end <= c->extended)
+		i++;
+	return i < n ? q[i].ms : 0;
 }
 
 /*
@@ -454,12 +489,7 @@ static void hold(struct collector *c)
 /* After extends, or a write that failed: since when the oldest queued entry waits. */
 static void update_waiting(struct collector *c)
 {
-	const struct queued *q = (const struct queued *)c->queued.p;
-	size_t n = c->queued.len / sizeof(*q), i = 0;
-
-	while (i < n && q[i].end <= c->extended)
-		i++;
-	tell_waiting(c, i < n ? q[i].ms : 0);
+	tell_waiting(c, oldest_waiting(c));
 }
 
 /* Forget the queue, all of it extended, or to be read again from the log. */
@@ -467,6 +497,7 @@ static void queue_clear(struct collector *c)
 {
 	c->unextended.len = c->extended = c->snap_end = 0;
 	c->queued.len = 0;
+	c->queued_entries = c->extended_entries = 0;
 }
 
 /*
@@ -539,7 +570,10 @@ static int extend_pending(struct collector *c, int slice_ms)
 		return err;
 	upto = extendable(c); /* a rejoin may have queued anew */
 	while (!err && c->extended < upto.len) {
+		uint64_t before = c->ep.entries;
+
 		err = epoch_extend(&c->ep, c->tpm, &upto, &c->extended, slice_ms ? EXTEND_STEP : 0);
+		c->extended_entries += c->ep.entries - before;
 		if (slice_ms && now_ms() >= until)
 			break;
 	}
@@ -584,7 +618,7 @@ static int round_trip(struct collector *c, unsigned int max)
 	digestset_clear(&c->batch_logged);
 	n = ringbuf_read(c->rb, on_record, c, max);
 	err = n < 0 ? n : log_seqs(c);
-	err = err ?: account_drops(c);
+	err = err ?: (c->bpf ? account_drops(c) : 0); /* no hooks: collector_bench() */
 	if (err) {
 		pr_err("cannot build log entries: %s", strerror(-err));
 		return err;
@@ -745,20 +779,10 @@ static int finish_snapshot(struct collector *c)
 /* The entries that wait for the TPM, and how long the oldest of them has. */
 static void extend_lag(const struct collector *c, uint64_t *entries, uint64_t *ms)
 {
-	const struct queued *q = (const struct queued *)c->queued.p;
-	size_t n = c->queued.len / sizeof(*q), i = 0;
-	struct template_entry e;
-	char why[TEMPLATE_WHY_LEN];
-	size_t used;
+	long long since = oldest_waiting(c);
 
-	*entries = *ms = 0;
-	for (size_t at = c->extended; at < c->unextended.len; at += used, ++*entries)
-		if (template_decode(c->unextended.p + at, c->unextended.len - at, &e, &used, why))
-			break; /* not reached: the daemon encoded them */
-	while (i < n && q[i].end <= c->extended)
-		i++;
-	if (i < n)
-		*ms = now_ms() - q[i].ms;
+	*entries = c->queued_entries - c->extended_entries;
+	*ms = since ? now_ms() - since : 0;
 }
 
 /* What `bima status` reports (control.h). */
@@ -908,6 +932,55 @@ static int drain(struct collector *c, bool unload)
 	return err;
 }
 
+/* What the rounds keep between them: the batch, its sets and the TPM's queue. */
+static void free_rounds(struct collector *c)
+{
+	cgroups__free(c->cgroups);
+	buf_free(&c->batch);
+	buf_free(&c->scratch);
+	buf_free(&c->unextended);
+	buf_free(&c->queued);
+	seqset_free(&c->seqs);
+	digestset_free(&c->batch_logged);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+int collector_bench(struct epoch *ep, struct log *log, struct tpm *tpm, int map_fd,
+		    bool ct_template, uint64_t *records, uint64_t *durable_ns)
+{
+	struct collector c = { .ep = *ep, .log = log, .tpm = tpm, .ct_template = ct_template };
+	uint64_t start = now_ns();
+	int n = 0, err;
+
+	*records = *durable_ns = 0;
+	snprintf(c.load_id, sizeof(c.load_id), "bench");
+	err = cgroups__new(&c.cgroups) ?: ringbuf__open(map_fd, &c.rb);
+	while (!err && (ringbuf_pending(c.rb) || (tpm && c.extended != c.unextended.len))) {
+		n = c.unextended.len - c.extended < UNEXTENDED_MAX ? round_trip(&c, BATCH_RECORDS)
+								   : 0;
+		if (n < 0 || backoff_waiting(&c.disk))
+			err = n < 0 ? n : -EIO;
+		*records += n > 0 ? n : 0;
+		if (!*durable_ns && !ringbuf_pending(c.rb))
+			*durable_ns = now_ns() - start;
+		if (!tpm)
+			queue_clear(&c);
+		else if (!err && (extend_pending(&c, EXTEND_SLICE_MS) || !c.tpm))
+			err = -EIO; /* no rejoin here: it has no TCTI */
+	}
+	*ep = c.ep;
+	ringbuf__free(c.rb);
+	free_rounds(&c);
+	return err;
+}
+
 /* Say which policy is in force, which the log records as a bima_policy entry. */
 static void report_policy(struct collector *c)
 {
@@ -1039,16 +1112,9 @@ out:
 	loader__free(c.bpf);
 	log__close(c.log);
 	tpm__free(c.tpm);
-	buf_free(&c.batch);
-	buf_free(&c.scratch);
-	buf_free(&c.key);
-	cgroups__free(c.cgroups);
-	buf_free(&c.unextended);
-	buf_free(&c.queued);
+	free_rounds(&c);
 	buf_free(&c.snap_entry);
 	epoch_end(&c.ep);
-	seqset_free(&c.seqs);
-	digestset_free(&c.batch_logged);
 	digestset_free(&c.ep.logged);
 	return err;
 }

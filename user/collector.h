@@ -39,4 +39,20 @@ struct collector_opts {
  */
 int collector_run(const struct collector_opts *opts);
 
+/*
+ * For tools/bench/collector only: the daemon's rounds without its hooks.
+ * Records in the ring buffer map_fd become entries made durable in log, as
+ * in `bima run`, until the ring buffer is empty; with tpm, they are also
+ * extended, in the loop's slices, until the TPM holds them all; without,
+ * they leave the queue once durable. No loss counters are read (there are
+ * no hooks). *records counts the records taken, *durable_ns is when the
+ * ring buffer was empty, from the call. Returns 0 or a negative error; a
+ * failed extend has freed tpm, as the loop does before it reconnects.
+ */
+struct epoch;
+struct log;
+struct tpm;
+int collector_bench(struct epoch *ep, struct log *log, struct tpm *tpm, int map_fd,
+		    bool ct_template, uint64_t *records, uint64_t *durable_ns);
+
 #endif

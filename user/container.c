@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "container.h"
+#include "template.h"
 #include "hashalg.h"
 
 #define FILEID_KERNFS 0xfe     /* a kernfs node by its 64-bit id: a cgroup by its cgroup id */
@@ -323,14 +324,16 @@ void cgroups_lookup(struct cgroups *cg, uint64_t id, struct attribution *a)
 		memset(&a->ct, 0, sizeof(a->ct));
 }
 
-int container_entry_key(const uint8_t *data, uint32_t len, const struct attribution *a,
-			struct buf *scratch, uint8_t key[20])
+int container_entry_key(const uint8_t digest[20], const struct attribution *a, uint8_t key[20])
 {
-	const struct hashalg *sha1 = hashalg_by_name("sha1", 4);
+	uint8_t in[20 + 2 * 8];
 
-	scratch->len = 0;
-	return buf_put(scratch, data, len) ?: buf_put_u64(scratch, a->cgroup_id)
-		?: buf_put_u64(scratch, a->mnt_ns) ?: hashalg_digest(sha1, scratch->p, scratch->len, key);
+	memcpy(in, digest, 20);
+	for (int i = 0; i < 8; i++) {
+		in[20 + i] = a->cgroup_id >> (8 * i);
+		in[28 + i] = a->mnt_ns >> (8 * i);
+	}
+	return template_hash(in, sizeof(in), key);
 }
 
 int container_mark_format(struct buf *out, const struct attribution *a)

@@ -68,12 +68,12 @@ void cgroups_removed(struct cgroups *cg, uint64_t id);
 void cgroups_lookup(struct cgroups *cg, uint64_t id, struct attribution *a);
 
 /*
- * What tells an ima-ng entry (its template data) from the same entry in
- * another container, for the daemon's "logged once" rule: the SHA-1 of the
- * data, the cgroup id and the mount namespace (u64 LE each).
+ * What tells an ima-ng entry (its SHA-1 template hash) from the same entry
+ * in another container, for the daemon's "logged once" rule: the SHA-1 of
+ * the template hash, the cgroup id and the mount namespace (u64 LE each).
+ * It is only ever kept in the daemon's memory.
  */
-int container_entry_key(const uint8_t *data, uint32_t len, const struct attribution *a,
-			struct buf *scratch, uint8_t key[20]);
+int container_entry_key(const uint8_t digest[20], const struct attribution *a, uint8_t key[20]);
 
 /*
  * The buffer of a bima_container mark: "cgroup=ID mntns=N runtime=R

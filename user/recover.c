@@ -137,7 +137,7 @@ static int tail_mark(struct epoch *ep, struct recovery *rec, const struct tail_s
  * bima_container mark, the key the collector compares (container.h).
  */
 static int remember(struct epoch *ep, struct log_cursor *c, const struct template_entry *e,
-		    struct attrib_reader *ar, struct buf *scratch)
+		    struct attrib_reader *ar)
 {
 	char why[TEMPLATE_WHY_LEN];
 	struct template_fields f;
@@ -155,7 +155,7 @@ static int remember(struct epoch *ep, struct log_cursor *c, const struct templat
 		ep->last_snapshot = s.id;
 	if (attrib_next(ar, log_cursor_segment(c), e, &f, &a) > 0 && a.cgroup_id &&
 	    !strcmp(e->name, "ima-ng")) {
-		int err = container_entry_key(e->data, e->data_len, &a, scratch, key);
+		int err = container_entry_key(e->digest, &a, key);
 
 		return err ?: digestset_add(&ep->logged, key);
 	}
@@ -202,7 +202,6 @@ int recover_epoch(struct epoch *ep, struct tpm *tpm, struct recovery *rec)
 	struct log_cursor *c;
 	struct template_entry e;
 	struct attrib_reader ar = {};
-	struct buf key = {};
 	const uint8_t *raw;
 	size_t raw_len, end;
 	uint64_t count = 0;
@@ -244,7 +243,7 @@ int recover_epoch(struct epoch *ep, struct tpm *tpm, struct recovery *rec)
 		if (err)
 			goto out;
 		count++;
-		if (remember(ep, c, &e, &ar, &key) < 0)
+		if (remember(ep, c, &e, &ar) < 0)
 			pr_warn("out of memory: entries already logged may be logged again");
 		log_cursor_raw(c, &raw, &raw_len);
 		err = buf_put(&rec->tail, raw, raw_len);
@@ -332,7 +331,6 @@ int recover_epoch(struct epoch *ep, struct tpm *tpm, struct recovery *rec)
 out:
 	log_cursor__free(c);
 	attrib_reader_free(&ar);
-	buf_free(&key);
 	return err;
 }
 

@@ -13,9 +13,16 @@ struct range {
 
 int seqset_add(struct seqset *s, uint64_t first, uint64_t last)
 {
-	struct range r = { first, last };
+	struct range r = { first, last }, *end = NRANGES(s) ? &RANGES(s)[NRANGES(s) - 1] : NULL;
 
-	return first > last ? -EINVAL : buf_put(&s->ranges, &r, sizeof(r));
+	if (first > last)
+		return -EINVAL;
+	/* The next numbers in order, as a round's records mostly come: the same range. */
+	if (end && end->last != UINT64_MAX && first == end->last + 1) {
+		end->last = last;
+		return 0;
+	}
+	return buf_put(&s->ranges, &r, sizeof(r));
 }
 
 static int by_first(const void *a, const void *b)

@@ -222,15 +222,30 @@ static size_t utf8_len(const uint8_t *p, size_t len)
 	return n;
 }
 
+/* Bytes from p on that stay as they are, one at a time: printable ASCII but the space. */
+static size_t plain_run(const uint8_t *p, size_t len)
+{
+	size_t n = 0;
+
+	while (n < len && p[n] > 0x20 && p[n] < 0x7f)
+		n++;
+	return n;
+}
+
 int template_name(struct buf *out, const char *path)
 {
 	const uint8_t *p = (const uint8_t *)path;
 	size_t len = strlen(path), n;
-	int err = 0;
+	int err = buf_reserve(out, len + 1); /* most names need no escape */
 
 	for (size_t i = 0; !err && i < len; i += n) {
 		char esc[5];
 
+		n = plain_run(p + i, len - i);
+		if (n) {
+			err = buf_put(out, p + i, n);
+			continue;
+		}
 		n = utf8_len(p + i, len - i);
 		if (p[i] == ' ') {
 			err = buf_put(out, "_", 1);
@@ -299,22 +314,38 @@ int template_data_ct(struct buf *out, const struct hashalg *alg, const uint8_t *
 	return err ?: put_name_field(out, a->cgroup);
 }
 
+int template_hash(const uint8_t *data, uint32_t len, uint8_t digest[TEMPLATE_DIGEST_SIZE])
+{
+	static const struct hashalg *sha1;
+
+	if (!sha1)
+		sha1 = hashalg_by_name("sha1", 4);
+	return hashalg_digest(sha1, data, len, digest);
+}
+
 int template_encode(struct buf *out, uint32_t pcr, const char *name, const uint8_t *data,
 		    uint32_t data_len, bool violation)
 {
-	uint8_t digest[TEMPLATE_DIGEST_SIZE] = {};
+	uint8_t digest[TEMPLATE_DIGEST_SIZE];
+	int err = violation || data_len > TEMPLATE_DATA_MAX ? 0
+							    : template_hash(data, data_len, digest);
+
+	return err
+		       ?: template_encode_hashed(out, pcr, name, data, data_len,
+						 violation ? NULL : digest);
+}
+
+int template_encode_hashed(struct buf *out, uint32_t pcr, const char *name, const uint8_t *data,
+			   uint32_t data_len, const uint8_t *digest)
+{
+	static const uint8_t zero[TEMPLATE_DIGEST_SIZE];
 	size_t name_len = strlen(name);
 	int err;
 
 	if (name_len == 0 || name_len > TEMPLATE_NAME_MAX || data_len > TEMPLATE_DATA_MAX)
 		return -EINVAL;
-	if (!violation) {
-		err = hashalg_digest(hashalg_by_name("sha1", 4), data, data_len, digest);
-		if (err)
-			return err;
-	}
 	err = buf_put_u32(out, pcr);
-	err = err ?: buf_put(out, digest, sizeof(digest));
+	err = err ?: buf_put(out, digest ? digest : zero, TEMPLATE_DIGEST_SIZE);
 	err = err ?: buf_put_u32(out, name_len);
 	err = err ?: buf_put(out, name, name_len);
 	err = err ?: buf_put_u32(out, data_len);
@@ -358,15 +389,17 @@ int template_format_ascii(struct buf *out, const struct template_entry *e,
 			  char why[TEMPLATE_WHY_LEN])
 {
 	struct template_fields fl;
-	char pcr[16];
+	char pcr[16], *at = pcr + sizeof(pcr);
 	int err;
 
 	err = template_fields(e, &fl, why);
 	if (err)
 		return err;
 	/* The PCR as a plain number: Keylime's parser rejects the kernel's " 9". */
-	snprintf(pcr, sizeof(pcr), "%u ", e->pcr);
-	err = buf_put(out, pcr, strlen(pcr));
+	*--at = ' ';
+	for (uint32_t n = e->pcr; at == pcr + sizeof(pcr) - 1 || n; n /= 10)
+		*--at = '0' + n % 10;
+	err = buf_put(out, at, pcr + sizeof(pcr) - at);
 	err = err ?: put_hex(out, e->digest, sizeof(e->digest));
 	err = err ?: buf_put(out, " ", 1);
 	err = err ?: buf_put(out, e->name, strlen(e->name));

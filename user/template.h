@@ -120,6 +120,11 @@ int template_data_ct(struct buf *out, const struct hashalg *alg, const uint8_t *
  */
 int template_encode(struct buf *out, uint32_t pcr, const char *name, const uint8_t *data,
 		    uint32_t data_len, bool violation);
+/* The SHA-1 template hash of template data, as template_encode() computes it. */
+int template_hash(const uint8_t *data, uint32_t len, uint8_t digest[TEMPLATE_DIGEST_SIZE]);
+/* template_encode() with the template hash computed by template_hash(); NULL: a violation. */
+int template_encode_hashed(struct buf *out, uint32_t pcr, const char *name, const uint8_t *data,
+			   uint32_t data_len, const uint8_t *digest);
 
 /*
  * Append an ima-buf entry named name whose buffer is data (bima's own

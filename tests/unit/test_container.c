@@ -241,9 +241,36 @@ static void test_violation_names_nothing(void)
 	attrib_reader_free(&r);
 }
 
+/*
+ * The daemon's "logged once" key for an ima-ng entry: the same entry in the
+ * same cgroup and mount namespace has the same key; another cgroup, mount
+ * namespace or template hash, another key, so that entry is logged again.
+ */
+static void test_entry_key(void)
+{
+	struct attribution a = { .cgroup_id = 4242, .mnt_ns = 4026531841ull }, b = a;
+	uint8_t th[20] = { 1, 2, 3 }, k1[20], k2[20];
+
+	CHECK_EQ(container_entry_key(th, &a, k1), 0, "key: computed");
+	container_entry_key(th, &b, k2);
+	CHECK(!memcmp(k1, k2, 20), "key: the same entry, cgroup and namespace: the same key", "");
+	CHECK(memcmp(k1, th, 20), "key: not the template hash itself", "");
+	b.cgroup_id++;
+	container_entry_key(th, &b, k2);
+	CHECK(memcmp(k1, k2, 20), "key: another cgroup, another key", "");
+	b = a;
+	b.mnt_ns++;
+	container_entry_key(th, &b, k2);
+	CHECK(memcmp(k1, k2, 20), "key: another mount namespace, another key", "");
+	th[19] ^= 1;
+	container_entry_key(th, &a, k2);
+	CHECK(memcmp(k1, k2, 20), "key: another template hash, another key", "");
+}
+
 int main(void)
 {
 	test_layouts();
+	test_entry_key();
 	test_matches();
 	test_mark();
 	test_template_ct();

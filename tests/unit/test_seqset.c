@@ -44,6 +44,22 @@ int main(void)
 	CHECK_EQ(r.repeated, 4, "4, 5, 7 and 8 were added twice");
 	CHECK_EQ(seqset_max(&r) + 1 - r.covered, 11, "eleven numbers up to 20 missing");
 
+	seqset_free(&r);
+	for (uint64_t n = 100; n < 110; n++)
+		seqset_add(&r, n, n);
+	CHECK_EQ(seqset_ranges(&r), 1, "numbers added in order are kept as one range, unmerged");
+	seqset_add(&r, 105, 105);
+	seqset_add(&r, 106, 111);
+	seqset_merge(&r);
+	format_all(&r, text, sizeof(text), 1024);
+	CHECK_STR(text, "100-111|1", "and one added again joins it once merged");
+	CHECK_EQ(r.repeated, 5, "105 to 109 were added twice: none is lost to the joining");
+	seqset_free(&r);
+	seqset_add(&r, UINT64_MAX, UINT64_MAX);
+	seqset_add(&r, 0, 0);
+	seqset_merge(&r);
+	CHECK_EQ(r.covered, 2, "the highest number and 0 stay two numbers");
+
 	CHECK_EQ(seqset_parse(&r, "", 0), 0, "empty text adds nothing");
 	CHECK_EQ(seqset_parse(&r, "1,", 2), -EINVAL, "a trailing comma is refused");
 	CHECK_EQ(seqset_parse(&r, "5-", 2), -EINVAL, "a range without an end is refused");
