@@ -80,13 +80,17 @@ guest_tests() { # KERNEL: the names of its selected guest tests
 	done
 }
 
-# One kernel's guest tests, one after the other, into $spool/KERNEL.
+# One kernel's guest tests, one after the other, into $spool/KERNEL. A
+# test's "# vmtest-options: ..." line adds options to vmtest.sh (--timeout 600, --smp 2).
 guest_series() {
-	local k=$1 name t
+	local k=$1 name t opts
 	mkdir -p "$spool/$k/guest"
 	for name in $(guest_tests "$k"); do
-		t=${name#guest/}
-		run "$name" "$spool/$k" tools/vmtest/vmtest.sh --kernel "$k" "tests/guest/${t%@*}.sh"
+		t=tests/guest/${name#guest/}
+		t=${t%@*}.sh
+		opts=$(sed -n 's/^# vmtest-options: //p' "$t")
+		# shellcheck disable=SC2086 # opts: a word each
+		run "$name" "$spool/$k" tools/vmtest/vmtest.sh --kernel "$k" $opts "$t"
 		touch "$spool/$k/$name.done"
 	done
 }

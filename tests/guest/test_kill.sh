@@ -11,7 +11,9 @@
 # accepts the log against the TPM.
 # Without self-protection (--protect no): with it, SIGKILL is refused while
 # entries wait for the TPM (test_before_use.sh), and these kills stand for
-# what no hook sees, the OOM killer's, at any point.
+# what no hook sees, the OOM killer's, at any point. Its 50 restarts take
+# more than vmtest's default 300 s on a busy machine:
+# vmtest-options: --timeout 600
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib.sh"
