@@ -69,7 +69,7 @@ check_page() {
 # The commands `bima --help` lists, help and version aside.
 commands=$("$bima" --help | sed -n '/^Commands:/,/^$/p' | sed -nE 's/^  ([a-z-]+) .*/\1/p' |
 	grep -vxE 'help|version')
-check "bima --help lists commands ($(echo $commands))" test "$(echo "$commands" | wc -w)" -ge 10
+check "bima --help lists commands ($(echo "$commands" | paste -sd " "))" test "$(wc -w <<<"$commands")" -ge 10
 for c in $commands; do
 	if [ -f "$man/bima-$c.8" ]; then check_page "$c" "$man/bima-$c.8"; else
 		not_ok "bima $c has a page" "no $man/bima-$c.8"
@@ -95,28 +95,28 @@ key_taken() {
 	! "$bima" run --config "$work/key.conf" --help 2>&1 | grep -q 'unknown key'
 }
 : >"$work/keys.bima"
-for o in $(cat "$work/run.help"); do
+while read -r o; do
 	key_taken "${o#--}" && echo "${o#--}" >>"$work/keys.bima"
-done
+done <"$work/run.help"
 tags "$man/bima.conf.5" KEYS | sed -E 's/\\-/-/g; s/^\.[A-Z]+ +//; s/[^a-z-].*//' |
 	sort -u >"$work/keys.man"
 check "bima takes some configuration keys ($(wc -l <"$work/keys.bima"))" test -s "$work/keys.bima"
 check_eq "bima.conf.5: KEYS has every key bima takes" \
 	"$(comm -23 "$work/keys.bima" "$work/keys.man" | tr '\n' ' ')" ""
 untaken=
-for k in $(cat "$work/keys.man"); do key_taken "$k" || untaken="$untaken $k"; done
+while read -r k; do key_taken "$k" || untaken="$untaken $k"; done <"$work/keys.man"
 check_eq "bima.conf.5: bima takes every key in KEYS" "$untaken" ""
 
 # The policy language: every func the compiler names, every condition
 # `bima policy --help` names.
 printf 'measure func=NOSUCH\n' >"$work/p.policy"
 funcs=$("$bima" policy check "$work/p.policy" 2>&1 | sed -n 's/.*no such func (\(.*\)).*/\1/p' | tr -d ,)
-check "the policy compiler names its funcs ($(echo $funcs | wc -w))" test -n "$funcs"
+check "the policy compiler names its funcs ($(wc -w <<<"$funcs"))" test -n "$funcs"
 conds=$("$bima" policy --help | grep -oE '\b[a-z_]+=' | sort -u)
 sed 's/\\-/-/g; s/\\(aq//g' "$man/bima-policy.5" >"$work/policy.5"
 missing=
 for w in $funcs $conds; do grep -qF -- "$w" "$work/policy.5" || missing="$missing $w"; done
-check_eq "bima-policy.5 names every func and condition ($(echo $funcs $conds | wc -w))" "$missing" ""
+check_eq "bima-policy.5 names every func and condition ($(wc -w <<<"$funcs $conds"))" "$missing" ""
 
 # Each page renders without a warning, is named in its .TH as its file is,
 # and refers only to pages that exist.
@@ -125,7 +125,7 @@ for p in "$man"/*.[58]; do
 	check_eq "$n: groff -man -ww renders it without a warning" "$(groff -man -ww -z "$p" 2>&1)" ""
 	check_eq "$n: mandoc -T lint finds nothing" "$(mandoc -T lint "$p" 2>&1)" ""
 	th=$(sed -n 's/\\-/-/g; s/^\.TH \([^ ]*\) \([0-9]\) .*/\1.\2/p' "$p")
-	check_eq "$n: .TH names it" "$th" "$(echo "$n" | tr a-z A-Z)"
+	check_eq "$n: .TH names it" "$th" "$(echo "$n" | tr '[:lower:]' '[:upper:]')"
 	refs=$(sed -nE 's/\\-/-/g; s/^\.BR (bima[a-z.-]*) \(([58])\).*/\1.\2/p' "$p" | sort -u)
 	absent=
 	for r in $refs; do [ -f "$man/$r" ] || absent="$absent $r"; done
