@@ -8,7 +8,7 @@ build="make gcc pkg-config clang-format clang-19 llvm-19 bpftool libbpf-dev libe
 	libzstd-dev libtss2-dev libssl-dev libjson-c-dev"
 run="tpm2-tools"
 test="swtpm swtpm-tools python3 python3-yaml systemd ima-evm-utils qemu-system-x86 busybox-static cpio kmod kexec-tools
-	xz-utils zstd"
+	xz-utils zstd groff-base mandoc"
 
 missing=()
 for p in $build $run $test; do
