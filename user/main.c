@@ -67,11 +67,13 @@ static const char usage[] =
 	"  help     show this text; `bima COMMAND --help` shows a command's options\n"
 	"  version  print the version\n"
 	"\n"
-	"A command that takes options reads " CONFIG_DEFAULT " first, if it exists, or the\n"
-	"file of --config FILE given as its first option (--config none: no file). Its\n"
-	"lines are \"key = value\", a key one of bima run's long options (yes or no for\n"
-	"one without a value); a command takes the keys it has options for, and its\n"
-	"command line has the last word.\n";
+	"A command that takes options (all but policy) reads " CONFIG_DEFAULT " first, if\n"
+	"it exists, or the file of --config FILE given as its first option (--config\n"
+	"none: no file). Its lines are \"key = value\", a key one of bima run's long\n"
+	"options (yes or no for one without a value); a command takes the keys it has\n"
+	"options for, and its command line has the last word.\n"
+	"\n"
+	"See bima(8), and bima-COMMAND(8) for each command.\n";
 
 static const char run_usage[] =
 	"Usage: bima run [--log-dir DIR] [--tcti TCTI] [--pcr N]\n"
@@ -1331,7 +1333,8 @@ static int policy_export(int argc, char **argv)
 			a.log_dir = optarg;
 			break;
 		case 'e':
-			a.epoch = optarg;
+			a.epoch = optarg; /* implies --log */
+			from_log = true;
 			break;
 		default:
 			err = -EINVAL;
