@@ -60,6 +60,13 @@ bench_bima_start() {
 	done
 }
 
+# bench_cpu_ms [PID]: the CPU time (user and system, ms) the bima that
+# bench_bima_start started, or PID, has used so far.
+bench_cpu_ms() {
+	awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' \
+		"/proc/${1:-$bench_bima_pid}/stat"
+}
+
 # bench_bima_stop LOGDIR: stop the bima that bench_bima_start started, and unload it.
 bench_bima_stop() {
 	kill -TERM "$bench_bima_pid"
