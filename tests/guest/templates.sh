@@ -77,6 +77,6 @@ template_test() {
 	check "and prints it byte for byte as the kernel does" cmp "$work/kernel-log.txt" "$work/kernel.txt"
 	diff "$work/kernel-log.txt" "$work/kernel.txt" | head -n 6 | sed 's/^/    diff| /'
 	sed 's/^/    error| /' "$work/kernel-log.err"
-	echo "    kernel| $(grep -m1 'bin/k-a$' "$work/kernel.txt")"
-	echo "    bima  | $(grep -m1 'bin/k-a$' "$work/kernel-log.txt")"
+	echo "    kernel| $(grep -m1 -E 'bin/k-a( |$)' "$work/kernel.txt")"
+	echo "    bima  | $(grep -m1 -E 'bin/k-a( |$)' "$work/kernel-log.txt")"
 }
