@@ -80,7 +80,7 @@ $(OUTPUT)/tests/%: tests/unit/%.c tests/unit/check.h $(LIB_OBJS) | $(OUTPUT)/tes
 	$(Q)$(CC) $(CFLAGS) -Iuser -Itests/unit $< $(LIB_OBJS) $(LDLIBS) -o $@
 
 # The fuzz run: the parsers built into it with AddressSanitizer and UBSan.
-FUZZ_SRCS := user/template.c user/hashalg.c user/snapshot.c user/seqset.c user/policy.c user/msg.c \
+FUZZ_SRCS := user/template.c user/ima_fields.c user/hashalg.c user/snapshot.c user/seqset.c user/policy.c user/msg.c \
 	user/container.c user/ak.c user/tpm.c user/log.c
 $(OUTPUT)/tests/test_fuzz: tests/unit/test_fuzz.c tests/unit/check.h $(FUZZ_SRCS) $(wildcard user/*.h) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
