@@ -115,7 +115,8 @@ static bool pcr_digest_matches(const struct replay *r, uint32_t pcr,
 	for (unsigned int w = 0; w < 1u << r->nbanks; w++) {
 		size_t len = 0;
 
-		if ((w & ~paddable) || (*way >= 0 && w != (unsigned int)*way))
+		/* A lazy replay has no padded values to try (replay.h). */
+		if ((w & ~paddable) || (*way >= 0 && w != (unsigned int)*way) || (r->lazy && w))
 			continue;
 		for (size_t b = 0; b < n; b++) {
 			const uint8_t *v = w & (1u << idx[b]) ? r->pcr_padded[pcr][idx[b]]
@@ -131,6 +132,78 @@ static bool pcr_digest_matches(const struct replay *r, uint32_t pcr,
 		}
 	}
 	return false;
+}
+
+/*
+ * The replay is lazy (replay.h): its banks are extended their own way
+ * only, as a log that is not padded needs. The padded way is caught up from
+ * the log, and kept from then on, the first time a comparison that the
+ * own way fails needs it: a snapshot's values, its quote, a kernel anchor.
+ * At the end, a PCR that does not match the reference its own way, after
+ * a replay that was lazy for some part, is looked for again in a full replay
+ * of the log (rescan_tpm, rescan_quote), so that every way is tried as
+ * before.
+ */
+struct lazy_pad {
+	const char *epoch_dir;
+	uint64_t since;
+	uint64_t pushed; /* entries given to the replay so far */
+	bool was_lazy;	 /* some of them without the padded way */
+};
+
+static struct lazy_pad lazy;
+
+/* Catch up the padded way of r from the log: every entry pushed so far. */
+static int catch_up(struct replay *r)
+{
+	const struct snapshot *start;
+	struct template_entry e;
+	struct log_cursor *c;
+	uint64_t n = 0;
+	int err;
+
+	if (!r->lazy)
+		return 0;
+	err = log_cursor__open(lazy.epoch_dir, lazy.since, &c);
+	if (err)
+		goto out;
+	memset(r->pcr_padded, 0, sizeof(r->pcr_padded));
+	if ((start = log_cursor_start(c)))
+		for (size_t b = 0; b < start->nbanks; b++)
+			for (size_t i = 0; i < r->nbanks && start->pcr < TPM_PCR_COUNT; i++)
+				if (r->banks[i] == start->banks[b])
+					memcpy(r->pcr_padded[start->pcr][i], start->pcr_value[b],
+					       start->banks[b]->size);
+	while (n < lazy.pushed && (err = log_cursor_next(c, &e)) > 0) {
+		err = replay_padded(r, &e);
+		if (err)
+			break;
+		n++;
+	}
+	err = err < 0 ? err : n == lazy.pushed ? 0 : -EIO;
+	log_cursor__free(c);
+out:
+	if (err)
+		pr_err("%s: cannot read the log again for the zero-padded SHA-1 way: %s",
+		       lazy.epoch_dir, strerror(-err));
+	else
+		r->lazy = false;
+	return err;
+}
+
+/*
+ * Whether bank i of pcr holds value either way (1, or 0), catching up the
+ * padded way if the bank's own way does not hold it; an error below 0.
+ */
+static int holds(struct replay *r, uint32_t pcr, size_t i, const uint8_t *value)
+{
+	size_t size = r->banks[i]->size;
+	int err;
+
+	if (!memcmp(r->pcr[pcr][i], value, size))
+		return 1;
+	err = catch_up(r);
+	return err ?: !memcmp(r->pcr_padded[pcr][i], value, size);
 }
 
 /* Where the log last agreed with the reference for a PCR. */
@@ -257,6 +330,8 @@ static int quote_match(struct reference *ref, const struct recent *q, const stru
 	if (q->pcr == TPM_PCR_COUNT || !q->count)
 		return 0;
 	at = *r;
+	/* Not every recent value has its padded way: try the own way only. */
+	at.lazy |= lazy.was_lazy;
 	for (uint64_t i = 0; i < kept; i++) {
 		uint64_t k = (q->count - 1 - i) % RECENT_MAX;
 
@@ -267,6 +342,9 @@ static int quote_match(struct reference *ref, const struct recent *q, const stru
 			return 0;
 		}
 	}
+	if (lazy.was_lazy) /* every entry, every way */
+		return rescan_quote(ref, q, r, epoch_dir, since, first,
+				    q->pos[(q->count - 1) % RECENT_MAX].entry + 1, &match[q->pcr]);
 	if (q->count <= RECENT_MAX)
 		return 0;
 	return rescan_quote(ref, q, r, epoch_dir, since, first, q->pos[q->count % RECENT_MAX].entry,
@@ -283,6 +361,7 @@ struct watch {
 	const struct reference *ref;
 	struct recent *recent;
 	struct position normal[TPM_PCR_COUNT][TPM_BANKS_MAX], padded[TPM_PCR_COUNT][TPM_BANKS_MAX];
+	uint64_t last[TPM_PCR_COUNT][TPM_BANKS_MAX]; /* the last entry of each PCR */
 };
 
 /* What is pushed with an entry: where it is, and its slot in recent (-1: none). */
@@ -299,6 +378,7 @@ static void watch_entry(void *ctx, size_t b, const struct template_entry *e, con
 	const uint8_t *pcr = w->r->pcr[e->pcr][b], *padded = w->r->pcr_padded[e->pcr][b];
 	size_t size = w->r->banks[b]->size;
 
+	w->last[e->pcr][b] = u->pos.entry;
 	if (u->slot >= 0) {
 		memcpy(w->recent->point[u->slot].pcr[b], pcr, size);
 		memcpy(w->recent->point[u->slot].pcr_padded[b], padded, size);
@@ -308,7 +388,7 @@ static void watch_entry(void *ctx, size_t b, const struct template_entry *e, con
 			continue;
 		if (!memcmp(pcr, t->value[e->pcr][i], size))
 			w->normal[e->pcr][b] = u->pos;
-		if (!memcmp(padded, t->value[e->pcr][i], size))
+		if (!w->r->lazy && !memcmp(padded, t->value[e->pcr][i], size))
 			w->padded[e->pcr][b] = u->pos;
 	}
 }
@@ -351,6 +431,76 @@ static void tpm_match(const struct watch *w, struct replay *r, const struct rece
 	*match = best;
 }
 
+/*
+ * Whether every bank the TPM has of pcr held the TPM's value its own way
+ * after the PCR's last entry: then tpm_match finds that entry, whatever
+ * the padded way holds, and the lazy replay needs nothing more.
+ */
+static bool own_way_at_end(const struct watch *w, uint32_t pcr)
+{
+	const struct tpm_values *t = &w->ref->t;
+
+	for (uint32_t i = 0; i < t->nbanks[pcr]; i++) {
+		int b = t->index[pcr][i];
+
+		if (!w->normal[pcr][b].valid || w->normal[pcr][b].entry != w->last[pcr][b])
+			return false;
+	}
+	return t->nbanks[pcr] > 0;
+}
+
+/*
+ * Replay the log again, every way, for where each bank held the TPM's
+ * value (w), as a replay that is not lazy finds them on the way; r takes
+ * the padded values.
+ */
+static int rescan_tpm(struct watch *w, struct replay *r, uint64_t first)
+{
+	static struct replay full;
+	const struct tpm_values *t = &w->ref->t;
+	const struct snapshot *start;
+	struct template_entry e;
+	struct log_cursor *c;
+	uint64_t entry = first;
+	int err;
+
+	err = log_cursor__open(lazy.epoch_dir, lazy.since, &c);
+	if (err)
+		return err;
+	replay_init(&full, r->banks, r->nbanks);
+	if ((start = log_cursor_start(c)))
+		for (size_t b = 0; b < start->nbanks; b++)
+			replay_set(&full, start->pcr, start->banks[b], start->pcr_value[b]);
+	memset(w->normal, 0, sizeof(w->normal));
+	memset(w->padded, 0, sizeof(w->padded));
+	while (entry - first < lazy.pushed && (err = log_cursor_next(c, &e)) > 0) {
+		struct position pos;
+
+		err = replay_entry(&full, &e);
+		if (err)
+			break;
+		pos = (struct position){ .valid = true,
+					 .segment = log_cursor_segment(c),
+					 .index = log_cursor_index(c),
+					 .entry = ++entry };
+		for (uint32_t i = 0; i < t->nbanks[e.pcr]; i++) {
+			int b = t->index[e.pcr][i];
+			size_t size = r->banks[b]->size;
+
+			if (!memcmp(full.pcr[e.pcr][b], t->value[e.pcr][i], size))
+				w->normal[e.pcr][b] = pos;
+			if (!memcmp(full.pcr_padded[e.pcr][b], t->value[e.pcr][i], size))
+				w->padded[e.pcr][b] = pos;
+		}
+	}
+	log_cursor__free(c);
+	if (err < 0)
+		return err;
+	memcpy(r->pcr_padded, full.pcr_padded, sizeof(r->pcr_padded));
+	r->lazy = false;
+	return 0;
+}
+
 /* Where the chain of snapshots is, while the log is read (snapshot.h). */
 struct chain {
 	uint64_t last_id, count, quoted;
@@ -384,7 +534,7 @@ static void follow_segment(struct log_cursor *c, struct chain *ch)
  * it is: its quote vouches for it. -EBADMSG with why.
  */
 static int check_snapshot(const struct template_entry *e, const struct template_fields *f,
-			  struct log_cursor *c, const struct replay *r, uint64_t entries,
+			  struct log_cursor *c, struct replay *r, uint64_t entries,
 			  struct chain *ch, char *why)
 {
 	uint8_t digest[32];
@@ -462,17 +612,20 @@ static int check_snapshot(const struct template_entry *e, const struct template_
 		}
 		/* A bank not yet settled may be extended either way (replay.h). */
 		for (size_t b = 0; b < s.nbanks; b++)
-			for (size_t i = 0; i < r->nbanks; i++)
-				if (r->banks[i] == s.banks[b] &&
-				    memcmp(r->pcr[s.pcr][i], s.pcr_value[b], s.banks[b]->size) &&
-				    memcmp(r->pcr_padded[s.pcr][i], s.pcr_value[b],
-					   s.banks[b]->size)) {
+			for (size_t i = 0; i < r->nbanks; i++) {
+				if (r->banks[i] != s.banks[b])
+					continue;
+				err = holds(r, s.pcr, i, s.pcr_value[b]);
+				if (err < 0)
+					return err;
+				if (!err) {
 					WHY("snapshot %llu: PCR %u in %s is not what the log "
 					    "before "
 					    "it replays to",
 					    (unsigned long long)s.id, s.pcr, s.banks[b]->name);
 					return -EBADMSG;
 				}
+			}
 	}
 	ch->last_id = s.id;
 	ch->count++;
@@ -495,7 +648,7 @@ static int read_quote(EVP_PKEY *ak, const struct tpm_quote *q, struct tpm_quote_
  * PCR values after the snapshot entry. A snapshot without a quote is
  * noted, but the anchor the log starts from must have one.
  */
-static int check_quote(struct chain *ch, struct reference *ref, const struct replay *r,
+static int check_quote(struct chain *ch, struct reference *ref, struct replay *r,
 		       const char *epoch_dir, char *why)
 {
 	unsigned long long id = ch->last_id;
@@ -542,7 +695,10 @@ static int check_quote(struct chain *ch, struct reference *ref, const struct rep
 		    id, (unsigned long long)qi.clock, (unsigned long long)ch->clock);
 		return -EBADMSG;
 	}
-	if (!pcr_digest_matches(r, ch->pcr, &qi, &ref->way)) {
+	if (!pcr_digest_matches(r, ch->pcr, &qi, &ref->way) &&
+	    (!r->lazy || catch_up(r) || !pcr_digest_matches(r, ch->pcr, &qi, &ref->way))) {
+		if (r->lazy) /* the log could not be read again: said */
+			return -EIO;
 		WHY("snapshot %llu: the PCR values its quote signs are not what the log replays "
 		    "to",
 		    id);
@@ -567,7 +723,7 @@ struct kernel_anchors {
  * PCR values after it, and its quote's digest.
  */
 static int check_kernel_anchor(struct kernel_anchors *ka, const struct chain *ch,
-			       const struct replay *r, uint64_t entries, const char *epoch_dir,
+			       struct replay *r, uint64_t entries, const char *epoch_dir,
 			       char *why)
 {
 	const struct bima_anchor *a = NULL;
@@ -586,11 +742,17 @@ static int check_kernel_anchor(struct kernel_anchors *ka, const struct chain *ch
 	if (a->entries != entries || a->segment != ch->segment || a->pcr != ch->pcr)
 		what = "entry count, segment or PCR";
 	for (int b = 0; !what && b < BIMA_ANCHOR_BANKS && a->bank_alg[b]; b++)
-		for (size_t i = 0; i < r->nbanks; i++)
-			if (r->banks[i]->tpm_id == a->bank_alg[b] && a->pcr < TPM_PCR_COUNT &&
-			    memcmp(r->pcr[a->pcr][i], a->pcr_value[b], r->banks[i]->size) &&
-			    memcmp(r->pcr_padded[a->pcr][i], a->pcr_value[b], r->banks[i]->size))
+		for (size_t i = 0; i < r->nbanks; i++) {
+			int held;
+
+			if (r->banks[i]->tpm_id != a->bank_alg[b] || a->pcr >= TPM_PCR_COUNT)
+				continue;
+			held = holds(r, a->pcr, i, a->pcr_value[b]);
+			if (held < 0)
+				return held;
+			if (!held)
 				what = "PCR values";
+		}
 	if (!what && !ak_load_quote(epoch_dir, a->id, &q, digest, NULL) &&
 	    memcmp(digest, a->quote_sha256, sizeof(digest)))
 		what = "quote";
@@ -1078,6 +1240,8 @@ int verify_run(const struct verify_opts *o)
 		goto out;
 	result = VERIFY_ERROR;
 	recent_init(&recent, &ref.qi);
+	r.lazy = true;
+	lazy = (struct lazy_pad){ .epoch_dir = epoch_dir, .since = o->since, .was_lazy = true };
 	memset(&watch, 0, sizeof(watch));
 	watch = (struct watch){ .r = &r, .ref = &ref, .recent = &recent };
 	err = preplay__new(&r, watch_entry, &watch, &pre);
@@ -1130,6 +1294,7 @@ int verify_run(const struct verify_opts *o)
 			pushed.slot = recent_slot(&recent, e.pcr, &pushed.pos);
 			/* check_entry checked its template hash */
 			err = preplay_push(pre, &e, &pushed, sizeof(pushed));
+			lazy.pushed += !err;
 		}
 		/* A snapshot's quote and anchor hold the values after it. */
 		if (!err && (chain.quote_due || chain.count != snapshots))
@@ -1190,6 +1355,16 @@ int verify_run(const struct verify_opts *o)
 	err = preplay_sync(pre);
 	if (err)
 		goto out;
+	/* A PCR that does not match its own way is looked for every way. */
+	for (uint32_t pcr = 0; ref.tpm && lazy.was_lazy && pcr < TPM_PCR_COUNT; pcr++)
+		if ((r.used & (1u << pcr)) && !own_way_at_end(&watch, pcr)) {
+			err = rescan_tpm(&watch, &r, first);
+			break;
+		}
+	if (err) {
+		pr_err("%s: cannot read the log again: %s", epoch_dir, strerror(-err));
+		goto out;
+	}
 	for (uint32_t pcr = 0; ref.tpm && pcr < TPM_PCR_COUNT; pcr++)
 		if (r.used & (1u << pcr))
 			tpm_match(&watch, &r, &recent, pcr, &match[pcr]);
