@@ -381,7 +381,8 @@ static void watch_entry(void *ctx, size_t b, const struct template_entry *e, con
 	w->last[e->pcr][b] = u->pos.entry;
 	if (u->slot >= 0) {
 		memcpy(w->recent->point[u->slot].pcr[b], pcr, size);
-		memcpy(w->recent->point[u->slot].pcr_padded[b], padded, size);
+		if (!w->r->lazy)
+			memcpy(w->recent->point[u->slot].pcr_padded[b], padded, size);
 	}
 	for (uint32_t i = 0; w->ref->tpm && i < t->nbanks[e->pcr]; i++) {
 		if (t->index[e->pcr][i] != (int)b)
@@ -781,12 +782,14 @@ static const struct bima_anchor *missing_anchor(const struct kernel_anchors *ka,
 
 static int check_entry(const struct template_entry *e, const struct template_fields *f, char *why)
 {
+	static const struct hashalg *alg; /* looked up once, not at every entry */
 	uint8_t sha1[TEMPLATE_DIGEST_SIZE];
 	int err;
 
 	if (template_is_violation(e))
 		return 0;
-	err = hashalg_digest(hashalg_by_name("sha1", 4), e->data, e->data_len, sha1);
+	alg = alg ?: hashalg_by_name("sha1", 4);
+	err = hashalg_digest(alg, e->data, e->data_len, sha1);
 	if (err)
 		return err;
 	if (memcmp(sha1, e->digest, sizeof(sha1))) {
