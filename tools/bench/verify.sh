@@ -10,8 +10,10 @@
 #
 #   tools/bench/verify.sh [--cpu] [--runs R] [ENTRIES...]   (R 3, "10000 100000")
 #
-# --cpu times each run by its CPU time (user + system, from /usr/bin/time,
-# 10 ms steps) instead of the wall clock: steadier on a shared machine.
+# --cpu times each run by its CPU time instead of the wall clock: steadier
+# on a shared machine. It is perf stat's task-clock (every thread, to the
+# microsecond) where perf runs, else user + system from /usr/bin/time, in
+# 10 ms steps: too coarse for runs of a tenth of a second.
 #
 # Each verifier runs R times per checkpoint; the table has the median wall
 # time, entries per second, and the time over evmctl's. Every run must
@@ -56,7 +58,17 @@ if [ ! -x "$bima" ] || [ ! -x "$writer" ]; then
 	fi || exit 1
 fi
 command -v evmctl >/dev/null || { echo "evmctl is not installed (ima-evm-utils)" >&2; exit 1; }
-[ -z "$cpu" ] || [ -x /usr/bin/time ] || { echo "--cpu needs /usr/bin/time (GNU time)" >&2; exit 1; }
+cpu_by=
+if [ -n "$cpu" ]; then
+	if perf stat -x, -o /dev/null -e task-clock true 2>/dev/null; then
+		cpu_by="perf stat task-clock"
+	elif [ -x /usr/bin/time ]; then
+		cpu_by="user + system, /usr/bin/time"
+	else
+		echo "--cpu needs perf or /usr/bin/time (GNU time)" >&2
+		exit 1
+	fi
+fi
 command -v tpm2_pcrread >/dev/null || { echo "tpm2_pcrread is not installed (tpm2-tools)" >&2; exit 1; }
 
 . "$top/tests/lib.sh"
@@ -103,14 +115,17 @@ timed() {
 	: >"$work/times"
 	for _ in $(seq "$runs"); do
 		t0=$(now)
-		if [ -n "$cpu" ]; then
-			/usr/bin/time -f '%U %S' -o "$work/cpu" "$@" >"$work/run.out" 2>&1
-		else
-			"$@" >"$work/run.out" 2>&1
-		fi
+		case $cpu_by in
+		perf*) perf stat -x, -o "$work/cpu" -e task-clock "$@" >"$work/run.out" 2>&1 ;;
+		user*) /usr/bin/time -f '%U %S' -o "$work/cpu" "$@" >"$work/run.out" 2>&1 ;;
+		*) "$@" >"$work/run.out" 2>&1 ;;
+		esac
 		rc=$?
 		t1=$(now)
-		[ -n "$cpu" ] && read -r t0 t1 < <(awk '{ print 0, $1 + $2 }' "$work/cpu")
+		case $cpu_by in # seconds
+		perf*) read -r t0 t1 < <(awk -F, '/task-clock/ { print 0, $1 / 1000 }' "$work/cpu") ;;
+		user*) read -r t0 t1 < <(awk '{ print 0, $1 + $2 }' "$work/cpu") ;;
+		esac
 		case $name in
 		evmctl)
 			[ $rc = 0 ] && grep -qx 'Matched per TPM bank calculated digest(s).' "$work/run.out" ||
@@ -133,7 +148,7 @@ row() { # NAME ENTRIES SECONDS EVMCTL_SECONDS
 
 echo "$("$bima" version 2>/dev/null | head -1) ($(git -C "$top" describe --always --dirty 2>/dev/null)), $(evmctl --version | head -1), Linux $(uname -r)," \
 	"$(nproc) CPU(s): $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
-echo "median of $runs runs${cpu:+, CPU time (user + system)}; ratio: time over evmctl's"
+echo "median of $runs runs${cpu:+, CPU time ($cpu_by)}; ratio: time over evmctl's"
 echo
 echo "| verifier | entries | median time | entries/s | ratio |"
 echo "| --- | --- | --- | --- | --- |"
