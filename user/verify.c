@@ -861,6 +861,32 @@ static void check_policy(const struct runtime_policy *p, const struct template_e
 		       : "not among the digests the runtime policy allows for this name");
 }
 
+/*
+ * Against the TPM, in its own epoch, replay only the banks it allocates:
+ * no other can be compared, and none is in this epoch's snapshots, their
+ * quotes or the kernel's anchors, which hold the banks the daemon extends
+ * (the TPM's; an allocation changes only at a TPM reset, a new epoch). A
+ * TPM with sha1 and sha256 spares verify the sha384 and sha512 hashing.
+ */
+static int only_allocated(struct tpm *tpm, struct replay *r)
+{
+	const struct hashalg *have[TPM_BANKS_MAX], *keep[TPM_BANKS_MAX];
+	size_t nhave, n = 0;
+	int err;
+
+	err = tpm_banks_any(tpm, have, &nhave);
+	if (err)
+		return err;
+	for (size_t b = 0; b < r->nbanks; b++)
+		for (size_t i = 0; i < nhave; i++)
+			if (r->banks[b] == have[i]) {
+				keep[n++] = r->banks[b];
+				break;
+			}
+	replay_init(r, keep, n);
+	return 0;
+}
+
 /* The reference: the quote given, checked, or the TPM. Prints what it is. */
 static int open_reference(const struct verify_opts *o, struct reference *ref, char *dir, size_t len,
 			  const char **epoch_dir)
@@ -981,6 +1007,8 @@ int verify_run(const struct verify_opts *o)
 	if (result != VERIFY_OK)
 		goto out;
 	result = VERIFY_ERROR;
+	if (ref.tpm && !o->epoch_dir && only_allocated(ref.tpm, &r))
+		goto out;
 	recent_init(&recent, &ref.qi);
 	r.lazy = true;
 	lazy = (struct lazy_pad){ .epoch_dir = epoch_dir, .since = o->since, .was_lazy = true };
