@@ -887,6 +887,66 @@ static int only_allocated(struct tpm *tpm, struct replay *r)
 	return 0;
 }
 
+/* Bit b set for each bank r->banks[b] that snapshot s holds. */
+static uint32_t banks_of(const struct replay *r, const struct snapshot *s)
+{
+	uint32_t mask = 0;
+
+	for (size_t b = 0; b < r->nbanks; b++)
+		for (size_t i = 0; i < s->nbanks; i++)
+			if (r->banks[b] == s->banks[i])
+				mask |= 1u << b;
+	return mask;
+}
+
+/*
+ * From a quote, replay only the banks it quotes and those the log's
+ * snapshots hold (a snapshot's quote is over its banks): no other is
+ * compared with anything. The snapshots are read ahead, the log parsed
+ * once more but nothing hashed. If it cannot be read to its end here, or a
+ * snapshot cannot be read, every bank is replayed: the replay says why, as
+ * before.
+ */
+static void only_quoted(const struct tpm_quote_info *qi, const char *epoch_dir, uint64_t since,
+			struct replay *r)
+{
+	const struct hashalg *keep[TPM_BANKS_MAX];
+	const struct snapshot *start;
+	struct template_fields f;
+	struct template_entry e;
+	char why[TEMPLATE_WHY_LEN];
+	struct log_cursor *c;
+	struct snapshot s;
+	uint32_t want = 0;
+	size_t n = 0;
+	int err;
+
+	for (size_t b = 0; b < r->nbanks; b++)
+		for (size_t i = 0; i < qi->nbanks; i++)
+			if (r->banks[b]->tpm_id == qi->bank_alg[i])
+				want |= 1u << b;
+	if (log_cursor__open(epoch_dir, since, &c))
+		return;
+	if ((start = log_cursor_start(c)))
+		want |= banks_of(r, start);
+	while ((err = log_cursor_next(c, &e)) > 0) {
+		if (strcmp(e.name, "ima-buf") || template_fields(&e, &f, why) ||
+		    !template_record(&e, &f, SNAPSHOT_NAME))
+			continue;
+		err = snapshot_parse((const char *)f.extra, f.extra_len, &s);
+		if (err)
+			break;
+		want |= banks_of(r, &s);
+	}
+	log_cursor__free(c);
+	if (err)
+		return;
+	for (size_t b = 0; b < r->nbanks; b++)
+		if (want & (1u << b))
+			keep[n++] = r->banks[b];
+	replay_init(r, keep, n);
+}
+
 /* The reference: the quote given, checked, or the TPM. Prints what it is. */
 static int open_reference(const struct verify_opts *o, struct reference *ref, char *dir, size_t len,
 			  const char **epoch_dir)
@@ -1009,6 +1069,8 @@ int verify_run(const struct verify_opts *o)
 	result = VERIFY_ERROR;
 	if (ref.tpm && !o->epoch_dir && only_allocated(ref.tpm, &r))
 		goto out;
+	if (!ref.tpm)
+		only_quoted(&ref.qi, epoch_dir, o->since, &r);
 	recent_init(&recent, &ref.qi);
 	r.lazy = true;
 	lazy = (struct lazy_pad){ .epoch_dir = epoch_dir, .since = o->since, .was_lazy = true };
