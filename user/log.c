@@ -612,17 +612,27 @@ out:
 	return err;
 }
 
+/* Hash the segment's bytes up to offset end, which the window holds. */
+static int hash_to(struct log_cursor *c, size_t end)
+{
+	if (c->hashed < end &&
+	    EVP_DigestUpdate(c->md, c->map + (c->hashed - c->base), end - c->hashed) <= 0)
+		return -ENOMEM;
+	c->hashed = end;
+	return 0;
+}
+
 /*
- * Before the next entry: hash the entries before it while the window still
- * holds them, then keep the window filled. At the end of a compressed
- * segment c->size becomes known.
+ * Before the next entry: in a compressed segment, hash the entries before
+ * it while the window still holds them, then keep the window filled; at
+ * its end c->size becomes known. A segment that is not compressed is held
+ * whole: it is hashed only when asked (log_cursor_segment_sha256), in one
+ * piece, and not at all in a log that never asks.
  */
 static int next_bytes(struct log_cursor *c)
 {
-	if (c->hashed < c->off &&
-	    EVP_DigestUpdate(c->md, c->map + (c->hashed - c->base), c->off - c->hashed) <= 0)
+	if (c->gz[c->cur] && hash_to(c, c->off))
 		return -ENOMEM;
-	c->hashed = c->off;
 	if (!gz_fill(c))
 		return 0;
 	snprintf(c->error, sizeof(c->error),
@@ -708,11 +718,12 @@ void log_cursor_raw(const struct log_cursor *c, const uint8_t **p, size_t *len)
 	*len = c->last_len;
 }
 
-int log_cursor_segment_sha256(const struct log_cursor *c, uint8_t sha256[32])
+int log_cursor_segment_sha256(struct log_cursor *c, uint8_t sha256[32])
 {
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	int ok = md && c->md && EVP_MD_CTX_copy_ex(md, c->md) > 0 &&
-		 EVP_DigestFinal_ex(md, sha256, NULL) > 0;
+	bool whole = !log_cursor_at_anchor(c) && c->cur < c->nsegs && !c->gz[c->cur];
+	int ok = md && c->md && (!whole || !hash_to(c, c->last_off)) &&
+		 EVP_MD_CTX_copy_ex(md, c->md) > 0 && EVP_DigestFinal_ex(md, sha256, NULL) > 0;
 
 	EVP_MD_CTX_free(md);
 	return ok ? 0 : -ENOMEM;

@@ -94,10 +94,11 @@ void log_cursor_raw(const struct log_cursor *c, const uint8_t **p, size_t *len);
 size_t log_cursor_offset(const struct log_cursor *c);
 /*
  * The sha256 of the segment's bytes before the entry last returned (what
- * a snapshot_aggregate holds of the segment it closes), hashed as the
- * cursor goes: a compressed segment is never held whole.
+ * a snapshot_aggregate holds of the segment it closes): a compressed
+ * segment, never held whole, is hashed as the cursor goes; another, held
+ * whole, when this is asked.
  */
-int log_cursor_segment_sha256(const struct log_cursor *c, uint8_t sha256[32]);
+int log_cursor_segment_sha256(struct log_cursor *c, uint8_t sha256[32]);
 
 /* Read a whole file into b. */
 int log_read_file(const char *path, struct buf *b);

@@ -66,18 +66,35 @@ int replay_bank(struct replay *r, size_t b, const struct template_entry *e, bool
 	const struct hashalg *bank = r->banks[b];
 	uint8_t digest[HASHALG_MAX_SIZE], padded[HASHALG_MAX_SIZE];
 	uint8_t *pcr = r->pcr[e->pcr][b], *pcr_padded = r->pcr_padded[e->pcr][b];
-	bool same = !memcmp(pcr, pcr_padded, bank->size);
+	bool same;
 	int err;
 
 	err = bank_digest(e, bank, checked, digest);
+	if (r->lazy)
+		return err ?: hashalg_extend(bank, pcr, digest);
 	padded_digest(e, bank, padded);
-	same = same && !err && !memcmp(digest, padded, bank->size);
+	same = !err && !memcmp(pcr, pcr_padded, bank->size) &&
+	       !memcmp(digest, padded, bank->size);
 	err = err ?: hashalg_extend(bank, pcr, digest);
 	/* A SHA-1 bank, or a violation: both ways extend one value by one digest. */
 	if (same)
 		memcpy(pcr_padded, pcr, bank->size);
 	else
 		err = err ?: hashalg_extend(bank, pcr_padded, padded);
+	return err;
+}
+
+int replay_padded(struct replay *r, const struct template_entry *e)
+{
+	uint8_t padded[HASHALG_MAX_SIZE];
+	int err = 0;
+
+	if (e->pcr >= TPM_PCR_COUNT)
+		return -ERANGE;
+	for (size_t b = 0; !err && b < r->nbanks; b++) {
+		padded_digest(e, r->banks[b], padded);
+		err = hashalg_extend(r->banks[b], r->pcr_padded[e->pcr][b], padded);
+	}
 	return err;
 }
 

@@ -21,6 +21,13 @@ struct replay {
 	uint8_t pcr[TPM_PCR_COUNT][TPM_BANKS_MAX][HASHALG_MAX_SIZE];	    /* bank's own hash */
 	uint8_t pcr_padded[TPM_PCR_COUNT][TPM_BANKS_MAX][HASHALG_MAX_SIZE]; /* padded SHA-1 */
 	uint32_t used; /* bit n set: PCR n was extended by some entry */
+	/*
+	 * While set, replay_bank extends each bank its own way only and
+	 * pcr_padded is left behind: a caller that rarely needs the padded
+	 * way (verify) saves a third of the hashing, and catches the padded
+	 * way up (replay_padded) from the log when it turns out to need it.
+	 */
+	bool lazy;
 };
 
 /* Start every PCR of every bank at zero. */
@@ -45,6 +52,11 @@ int replay_entry_checked(struct replay *r, const struct template_entry *e);
  * each bank may be replayed by a thread of its own (preplay.h).
  */
 int replay_bank(struct replay *r, size_t b, const struct template_entry *e, bool checked);
+/*
+ * Extend e's zero-padded SHA-1 template hash (0xff... for a violation) into
+ * pcr_padded of every bank: to catch up the padded way of a lazy replay.
+ */
+int replay_padded(struct replay *r, const struct template_entry *e);
 /* The digests that extending e adds, one per bank, for TPM2_PCR_Extend. */
 int replay_digests(const struct replay *r, const struct template_entry *e, struct tpm_digest *d);
 /* The replayed value of pcr in bank b, the way the bank is extended. */

@@ -4,6 +4,7 @@
  * failure is logged once as "Esys_X(0x...) - decoded" and mapped to -EIO.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <tss2/tss2_esys.h>
@@ -58,7 +59,8 @@ void tpm__free(struct tpm *tpm)
 	free(tpm);
 }
 
-int tpm_banks(struct tpm *tpm, uint32_t pcr, const struct hashalg **banks, size_t *n)
+/* The banks that have pcr allocated, or (pcr below 0) any PCR, in the TPM's order. */
+static int banks_where(struct tpm *tpm, int pcr, const struct hashalg **banks, size_t *n)
 {
 	TPMS_CAPABILITY_DATA *cap = NULL;
 	TPMI_YES_NO more;
@@ -74,13 +76,28 @@ int tpm_banks(struct tpm *tpm, uint32_t pcr, const struct hashalg **banks, size_
 	for (UINT32 i = 0; i < sel->count && found < TPM_BANKS_MAX; i++) {
 		const TPMS_PCR_SELECTION *s = &sel->pcrSelections[i];
 		const struct hashalg *alg = hashalg_by_tpm_id(s->hash);
+		bool has = false;
 
-		if (alg && pcr / 8 < s->sizeofSelect && (s->pcrSelect[pcr / 8] & (1 << (pcr % 8))))
+		for (UINT8 b = 0; b < s->sizeofSelect && b < sizeof(s->pcrSelect); b++)
+			if (pcr < 0 ? s->pcrSelect[b] != 0
+				    : (uint32_t)pcr / 8 == b && (s->pcrSelect[b] & (1 << (pcr % 8))))
+				has = true;
+		if (alg && has)
 			banks[found++] = alg;
 	}
 	free(cap);
 	*n = found;
 	return 0;
+}
+
+int tpm_banks(struct tpm *tpm, uint32_t pcr, const struct hashalg **banks, size_t *n)
+{
+	return banks_where(tpm, (int)pcr, banks, n);
+}
+
+int tpm_banks_any(struct tpm *tpm, const struct hashalg **banks, size_t *n)
+{
+	return banks_where(tpm, -1, banks, n);
 }
 
 int tpm_pcr_read(struct tpm *tpm, uint32_t pcr, const struct hashalg *bank, uint8_t *value)

@@ -25,6 +25,8 @@ void tpm__free(struct tpm *tpm);
 
 /* The banks that have pcr allocated, in the TPM's order; unknown algorithms are skipped. */
 int tpm_banks(struct tpm *tpm, uint32_t pcr, const struct hashalg **banks, size_t *n);
+/* The banks that have some PCR allocated, in the TPM's order. */
+int tpm_banks_any(struct tpm *tpm, const struct hashalg **banks, size_t *n);
 int tpm_pcr_read(struct tpm *tpm, uint32_t pcr, const struct hashalg *bank, uint8_t *value);
 int tpm_pcr_extend(struct tpm *tpm, uint32_t pcr, const struct tpm_digest *d, size_t n);
 /* TPM2_ReadClock's reset and restart counts: the TPM epoch. */

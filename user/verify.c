@@ -16,11 +16,11 @@
 #include "digestset.h"
 #include "loader.h"
 #include "log.h"
+#include "lognotes.h"
 #include "msg.h"
 #include "preplay.h"
 #include "replay.h"
 #include "runtime_policy.h"
-#include "seqset.h"
 #include "snapshot.h"
 #include "uhash.h"
 #include "verify.h"
@@ -115,7 +115,8 @@ static bool pcr_digest_matches(const struct replay *r, uint32_t pcr,
 	for (unsigned int w = 0; w < 1u << r->nbanks; w++) {
 		size_t len = 0;
 
-		if ((w & ~paddable) || (*way >= 0 && w != (unsigned int)*way))
+		/* A lazy replay has no padded values to try (replay.h). */
+		if ((w & ~paddable) || (*way >= 0 && w != (unsigned int)*way) || (r->lazy && w))
 			continue;
 		for (size_t b = 0; b < n; b++) {
 			const uint8_t *v = w & (1u << idx[b]) ? r->pcr_padded[pcr][idx[b]]
@@ -131,6 +132,78 @@ static bool pcr_digest_matches(const struct replay *r, uint32_t pcr,
 		}
 	}
 	return false;
+}
+
+/*
+ * The replay is lazy (replay.h): its banks are extended their own way
+ * only, as a log that is not padded needs. The padded way is caught up from
+ * the log, and kept from then on, the first time a comparison that the
+ * own way fails needs it: a snapshot's values, its quote, a kernel anchor.
+ * At the end, a PCR that does not match the reference its own way, after
+ * a replay that was lazy for some part, is looked for again in a full replay
+ * of the log (rescan_tpm, rescan_quote), so that every way is tried as
+ * before.
+ */
+struct lazy_pad {
+	const char *epoch_dir;
+	uint64_t since;
+	uint64_t pushed; /* entries given to the replay so far */
+	bool was_lazy;	 /* some of them without the padded way */
+};
+
+static struct lazy_pad lazy;
+
+/* Catch up the padded way of r from the log: every entry pushed so far. */
+static int catch_up(struct replay *r)
+{
+	const struct snapshot *start;
+	struct template_entry e;
+	struct log_cursor *c;
+	uint64_t n = 0;
+	int err;
+
+	if (!r->lazy)
+		return 0;
+	err = log_cursor__open(lazy.epoch_dir, lazy.since, &c);
+	if (err)
+		goto out;
+	memset(r->pcr_padded, 0, sizeof(r->pcr_padded));
+	if ((start = log_cursor_start(c)))
+		for (size_t b = 0; b < start->nbanks; b++)
+			for (size_t i = 0; i < r->nbanks && start->pcr < TPM_PCR_COUNT; i++)
+				if (r->banks[i] == start->banks[b])
+					memcpy(r->pcr_padded[start->pcr][i], start->pcr_value[b],
+					       start->banks[b]->size);
+	while (n < lazy.pushed && (err = log_cursor_next(c, &e)) > 0) {
+		err = replay_padded(r, &e);
+		if (err)
+			break;
+		n++;
+	}
+	err = err < 0 ? err : n == lazy.pushed ? 0 : -EIO;
+	log_cursor__free(c);
+out:
+	if (err)
+		pr_err("%s: cannot read the log again for the zero-padded SHA-1 way: %s",
+		       lazy.epoch_dir, strerror(-err));
+	else
+		r->lazy = false;
+	return err;
+}
+
+/*
+ * Whether bank i of pcr holds value either way (1, or 0), catching up the
+ * padded way if the bank's own way does not hold it; an error below 0.
+ */
+static int holds(struct replay *r, uint32_t pcr, size_t i, const uint8_t *value)
+{
+	size_t size = r->banks[i]->size;
+	int err;
+
+	if (!memcmp(r->pcr[pcr][i], value, size))
+		return 1;
+	err = catch_up(r);
+	return err ?: !memcmp(r->pcr_padded[pcr][i], value, size);
 }
 
 /* Where the log last agreed with the reference for a PCR. */
@@ -257,6 +330,8 @@ static int quote_match(struct reference *ref, const struct recent *q, const stru
 	if (q->pcr == TPM_PCR_COUNT || !q->count)
 		return 0;
 	at = *r;
+	/* Not every recent value has its padded way: try the own way only. */
+	at.lazy |= lazy.was_lazy;
 	for (uint64_t i = 0; i < kept; i++) {
 		uint64_t k = (q->count - 1 - i) % RECENT_MAX;
 
@@ -267,6 +342,9 @@ static int quote_match(struct reference *ref, const struct recent *q, const stru
 			return 0;
 		}
 	}
+	if (lazy.was_lazy) /* every entry, every way */
+		return rescan_quote(ref, q, r, epoch_dir, since, first,
+				    q->pos[(q->count - 1) % RECENT_MAX].entry + 1, &match[q->pcr]);
 	if (q->count <= RECENT_MAX)
 		return 0;
 	return rescan_quote(ref, q, r, epoch_dir, since, first, q->pos[q->count % RECENT_MAX].entry,
@@ -283,6 +361,7 @@ struct watch {
 	const struct reference *ref;
 	struct recent *recent;
 	struct position normal[TPM_PCR_COUNT][TPM_BANKS_MAX], padded[TPM_PCR_COUNT][TPM_BANKS_MAX];
+	uint64_t last[TPM_PCR_COUNT][TPM_BANKS_MAX]; /* the last entry of each PCR */
 };
 
 /* What is pushed with an entry: where it is, and its slot in recent (-1: none). */
@@ -299,16 +378,18 @@ static void watch_entry(void *ctx, size_t b, const struct template_entry *e, con
 	const uint8_t *pcr = w->r->pcr[e->pcr][b], *padded = w->r->pcr_padded[e->pcr][b];
 	size_t size = w->r->banks[b]->size;
 
+	w->last[e->pcr][b] = u->pos.entry;
 	if (u->slot >= 0) {
 		memcpy(w->recent->point[u->slot].pcr[b], pcr, size);
-		memcpy(w->recent->point[u->slot].pcr_padded[b], padded, size);
+		if (!w->r->lazy)
+			memcpy(w->recent->point[u->slot].pcr_padded[b], padded, size);
 	}
 	for (uint32_t i = 0; w->ref->tpm && i < t->nbanks[e->pcr]; i++) {
 		if (t->index[e->pcr][i] != (int)b)
 			continue;
 		if (!memcmp(pcr, t->value[e->pcr][i], size))
 			w->normal[e->pcr][b] = u->pos;
-		if (!memcmp(padded, t->value[e->pcr][i], size))
+		if (!w->r->lazy && !memcmp(padded, t->value[e->pcr][i], size))
 			w->padded[e->pcr][b] = u->pos;
 	}
 }
@@ -351,6 +432,76 @@ static void tpm_match(const struct watch *w, struct replay *r, const struct rece
 	*match = best;
 }
 
+/*
+ * Whether every bank the TPM has of pcr held the TPM's value its own way
+ * after the PCR's last entry: then tpm_match finds that entry, whatever
+ * the padded way holds, and the lazy replay needs nothing more.
+ */
+static bool own_way_at_end(const struct watch *w, uint32_t pcr)
+{
+	const struct tpm_values *t = &w->ref->t;
+
+	for (uint32_t i = 0; i < t->nbanks[pcr]; i++) {
+		int b = t->index[pcr][i];
+
+		if (!w->normal[pcr][b].valid || w->normal[pcr][b].entry != w->last[pcr][b])
+			return false;
+	}
+	return t->nbanks[pcr] > 0;
+}
+
+/*
+ * Replay the log again, every way, for where each bank held the TPM's
+ * value (w), as a replay that is not lazy finds them on the way; r takes
+ * the padded values.
+ */
+static int rescan_tpm(struct watch *w, struct replay *r, uint64_t first)
+{
+	static struct replay full;
+	const struct tpm_values *t = &w->ref->t;
+	const struct snapshot *start;
+	struct template_entry e;
+	struct log_cursor *c;
+	uint64_t entry = first;
+	int err;
+
+	err = log_cursor__open(lazy.epoch_dir, lazy.since, &c);
+	if (err)
+		return err;
+	replay_init(&full, r->banks, r->nbanks);
+	if ((start = log_cursor_start(c)))
+		for (size_t b = 0; b < start->nbanks; b++)
+			replay_set(&full, start->pcr, start->banks[b], start->pcr_value[b]);
+	memset(w->normal, 0, sizeof(w->normal));
+	memset(w->padded, 0, sizeof(w->padded));
+	while (entry - first < lazy.pushed && (err = log_cursor_next(c, &e)) > 0) {
+		struct position pos;
+
+		err = replay_entry(&full, &e);
+		if (err)
+			break;
+		pos = (struct position){ .valid = true,
+					 .segment = log_cursor_segment(c),
+					 .index = log_cursor_index(c),
+					 .entry = ++entry };
+		for (uint32_t i = 0; i < t->nbanks[e.pcr]; i++) {
+			int b = t->index[e.pcr][i];
+			size_t size = r->banks[b]->size;
+
+			if (!memcmp(full.pcr[e.pcr][b], t->value[e.pcr][i], size))
+				w->normal[e.pcr][b] = pos;
+			if (!memcmp(full.pcr_padded[e.pcr][b], t->value[e.pcr][i], size))
+				w->padded[e.pcr][b] = pos;
+		}
+	}
+	log_cursor__free(c);
+	if (err < 0)
+		return err;
+	memcpy(r->pcr_padded, full.pcr_padded, sizeof(r->pcr_padded));
+	r->lazy = false;
+	return 0;
+}
+
 /* Where the chain of snapshots is, while the log is read (snapshot.h). */
 struct chain {
 	uint64_t last_id, count, quoted;
@@ -384,7 +535,7 @@ static void follow_segment(struct log_cursor *c, struct chain *ch)
  * it is: its quote vouches for it. -EBADMSG with why.
  */
 static int check_snapshot(const struct template_entry *e, const struct template_fields *f,
-			  struct log_cursor *c, const struct replay *r, uint64_t entries,
+			  struct log_cursor *c, struct replay *r, uint64_t entries,
 			  struct chain *ch, char *why)
 {
 	uint8_t digest[32];
@@ -462,17 +613,20 @@ static int check_snapshot(const struct template_entry *e, const struct template_
 		}
 		/* A bank not yet settled may be extended either way (replay.h). */
 		for (size_t b = 0; b < s.nbanks; b++)
-			for (size_t i = 0; i < r->nbanks; i++)
-				if (r->banks[i] == s.banks[b] &&
-				    memcmp(r->pcr[s.pcr][i], s.pcr_value[b], s.banks[b]->size) &&
-				    memcmp(r->pcr_padded[s.pcr][i], s.pcr_value[b],
-					   s.banks[b]->size)) {
+			for (size_t i = 0; i < r->nbanks; i++) {
+				if (r->banks[i] != s.banks[b])
+					continue;
+				err = holds(r, s.pcr, i, s.pcr_value[b]);
+				if (err < 0)
+					return err;
+				if (!err) {
 					WHY("snapshot %llu: PCR %u in %s is not what the log "
 					    "before "
 					    "it replays to",
 					    (unsigned long long)s.id, s.pcr, s.banks[b]->name);
 					return -EBADMSG;
 				}
+			}
 	}
 	ch->last_id = s.id;
 	ch->count++;
@@ -495,7 +649,7 @@ static int read_quote(EVP_PKEY *ak, const struct tpm_quote *q, struct tpm_quote_
  * PCR values after the snapshot entry. A snapshot without a quote is
  * noted, but the anchor the log starts from must have one.
  */
-static int check_quote(struct chain *ch, struct reference *ref, const struct replay *r,
+static int check_quote(struct chain *ch, struct reference *ref, struct replay *r,
 		       const char *epoch_dir, char *why)
 {
 	unsigned long long id = ch->last_id;
@@ -542,7 +696,10 @@ static int check_quote(struct chain *ch, struct reference *ref, const struct rep
 		    id, (unsigned long long)qi.clock, (unsigned long long)ch->clock);
 		return -EBADMSG;
 	}
-	if (!pcr_digest_matches(r, ch->pcr, &qi, &ref->way)) {
+	if (!pcr_digest_matches(r, ch->pcr, &qi, &ref->way) &&
+	    (!r->lazy || catch_up(r) || !pcr_digest_matches(r, ch->pcr, &qi, &ref->way))) {
+		if (r->lazy) /* the log could not be read again: said */
+			return -EIO;
 		WHY("snapshot %llu: the PCR values its quote signs are not what the log replays "
 		    "to",
 		    id);
@@ -567,7 +724,7 @@ struct kernel_anchors {
  * PCR values after it, and its quote's digest.
  */
 static int check_kernel_anchor(struct kernel_anchors *ka, const struct chain *ch,
-			       const struct replay *r, uint64_t entries, const char *epoch_dir,
+			       struct replay *r, uint64_t entries, const char *epoch_dir,
 			       char *why)
 {
 	const struct bima_anchor *a = NULL;
@@ -586,11 +743,17 @@ static int check_kernel_anchor(struct kernel_anchors *ka, const struct chain *ch
 	if (a->entries != entries || a->segment != ch->segment || a->pcr != ch->pcr)
 		what = "entry count, segment or PCR";
 	for (int b = 0; !what && b < BIMA_ANCHOR_BANKS && a->bank_alg[b]; b++)
-		for (size_t i = 0; i < r->nbanks; i++)
-			if (r->banks[i]->tpm_id == a->bank_alg[b] && a->pcr < TPM_PCR_COUNT &&
-			    memcmp(r->pcr[a->pcr][i], a->pcr_value[b], r->banks[i]->size) &&
-			    memcmp(r->pcr_padded[a->pcr][i], a->pcr_value[b], r->banks[i]->size))
+		for (size_t i = 0; i < r->nbanks; i++) {
+			int held;
+
+			if (r->banks[i]->tpm_id != a->bank_alg[b] || a->pcr >= TPM_PCR_COUNT)
+				continue;
+			held = holds(r, a->pcr, i, a->pcr_value[b]);
+			if (held < 0)
+				return held;
+			if (!held)
 				what = "PCR values";
+		}
 	if (!what && !ak_load_quote(epoch_dir, a->id, &q, digest, NULL) &&
 	    memcmp(digest, a->quote_sha256, sizeof(digest)))
 		what = "quote";
@@ -619,12 +782,14 @@ static const struct bima_anchor *missing_anchor(const struct kernel_anchors *ka,
 
 static int check_entry(const struct template_entry *e, const struct template_fields *f, char *why)
 {
+	static const struct hashalg *alg; /* looked up once, not at every entry */
 	uint8_t sha1[TEMPLATE_DIGEST_SIZE];
 	int err;
 
 	if (template_is_violation(e))
 		return 0;
-	err = template_bank_digest(e, hashalg_by_name("sha1", 4), sha1);
+	alg = alg ?: hashalg_by_name("sha1", 4);
+	err = template_bank_digest(e, alg, sha1);
 	if (err)
 		return err;
 	if (memcmp(sha1, e->digest, sizeof(sha1))) {
@@ -661,267 +826,6 @@ static void print_cause(const char *epoch_dir, uint64_t since, uint64_t n)
 	digestset_free(&seen);
 }
 
-#define LOADS_MAX 64
-
-/* One load of the BPF programs: the sequence numbers logged, and the losses. */
-struct load {
-	char id[32];
-	struct seqset seqs;
-	uint64_t lost;
-	uint64_t settled;   /* the highest number in its bima_seq entries but the last */
-	uint64_t last;	    /* the highest number in its last bima_seq entry */
-	uint64_t in_flight; /* after check_seqs: numbers missing that may be on their way */
-	bool gap;	    /* after check_seqs: numbers missing, not on their way */
-};
-
-/* What the log itself records that went wrong or happened: told after the verdict. */
-struct notes {
-	uint64_t lost, loss_entries; /* events lost, and the bima_lost_events entries saying so */
-	uint64_t unhashed;	     /* measurements whose file the kernel could not hash */
-	uint64_t violations, torn, inconsistent, kexecs;
-	uint64_t tails, tail_entries; /* bima_tail_extended entries, and the entries they name */
-	char tail[160];		      /* the last one's range, as printed */
-	uint64_t uhashed;	      /* entries hashed in userspace (UHASH_NAME marks) */
-	unsigned int uhash_segment, uhash_index; /* where the first mark is */
-	struct load loads[LOADS_MAX];
-	size_t nloads;
-	struct load *last_load; /* the load of the last bima_seq entry */
-	bool bad_seq;		/* a bima_seq entry could not be read, or too many loads */
-	bool from_anchor;	/* the log is read from an anchor: the numbers before are not */
-};
-
-static struct load *find_load(struct notes *n, const char *id)
-{
-	for (size_t i = 0; i < n->nloads; i++)
-		if (!strcmp(n->loads[i].id, id))
-			return &n->loads[i];
-	if (n->nloads == LOADS_MAX) {
-		n->bad_seq = true;
-		return NULL;
-	}
-	snprintf(n->loads[n->nloads].id, sizeof(n->loads[0].id), "%s", id);
-	return &n->loads[n->nloads++];
-}
-
-/* "load=L seq=RANGES" */
-static void note_seqs(struct notes *n, const char *text, size_t len)
-{
-	char head[64], id[32];
-	struct seqset one = {};
-	const uint64_t *r;
-	int at = 0, err = 0;
-	struct load *l;
-
-	/* The buffer is not NUL-terminated: scan a bounded copy of its head. */
-	snprintf(head, sizeof(head), "%.*s", (int)len, text);
-	if (sscanf(head, "load=%31s seq=%n", id, &at) != 1 || !at || !(l = find_load(n, id)) ||
-	    seqset_parse(&one, text + at, len - at) || !seqset_ranges(&one)) {
-		n->bad_seq = true;
-		seqset_free(&one);
-		return;
-	}
-	seqset_merge(&one);
-	r = (const uint64_t *)one.ranges.p;
-	for (size_t i = 0; !err && i < seqset_ranges(&one); i++)
-		err = seqset_add(&l->seqs, r[2 * i], r[2 * i + 1]);
-	n->bad_seq |= err != 0;
-	if (l->last > l->settled)
-		l->settled = l->last;
-	l->last = seqset_max(&one);
-	n->last_load = l;
-	seqset_free(&one);
-}
-
-static void note_entry(const struct template_entry *e, const struct template_fields *fp,
-		       struct notes *n)
-{
-	static const uint8_t zero[HASHALG_MAX_SIZE];
-	const struct template_fields f = *fp;
-	char text[128];
-	unsigned long long count;
-	char load[32];
-	struct load *l;
-	const char *at;
-
-	/* A violation's data is not covered by the PCR: it counts as none of these. */
-	if (!f.covered) {
-		n->violations++;
-		return;
-	}
-	if (!f.extra) {
-		n->unhashed += !memcmp(f.digest, zero, f.alg->size);
-		return;
-	}
-	if (template_record(e, fp, "bima_seq")) {
-		note_seqs(n, (const char *)f.extra, f.extra_len);
-		return;
-	}
-	snprintf(text, sizeof(text), "%.*s", (int)f.extra_len, (const char *)f.extra);
-	if (template_record(e, fp, "bima_lost_events") && sscanf(text, "lost=%llu", &count) == 1) {
-		n->lost += count;
-		n->loss_entries++;
-		at = strstr(text, " load=");
-		if (at && sscanf(at, " load=%31s", load) == 1 && (l = find_load(n, load)))
-			l->lost += count;
-	}
-	if (template_record(e, fp, "bima_tail_extended")) {
-		unsigned int seg1, seg2;
-		size_t bytes, b1, b2;
-		char tail[256];
-
-		snprintf(tail, sizeof(tail), "%.*s", (int)f.extra_len, (const char *)f.extra);
-		n->tails++;
-		if (sscanf(tail,
-			   "entries=%llu bytes=%zu first_segment=%u first_byte=%zu "
-			   "last_segment=%u last_byte=%zu",
-			   &count, &bytes, &seg1, &b1, &seg2, &b2) == 6) {
-			n->tail_entries += count;
-			snprintf(n->tail, sizeof(n->tail),
-				 "%llu entr%s, segment %u byte %zu to segment %u byte %zu", count,
-				 count == 1 ? "y" : "ies", seg1, b1, seg2, b2);
-		} else {
-			snprintf(n->tail, sizeof(n->tail), "its buffer is unreadable");
-		}
-	}
-	n->torn += template_record(e, fp, "bima_log_torn");
-	n->inconsistent += template_record(e, fp, "bima_log_inconsistent");
-	n->kexecs += template_record(e, fp, "kexec_execute");
-	n->uhashed += template_record(e, fp, UHASH_NAME);
-}
-
-/*
- * Per load, the numbers 0..max must all be logged, but for as many as were
- * counted lost: one more is a measurement missing, a record that left the
- * ring buffer unlogged. Only at the very end of the log's last load may a
- * number be still on its way (a record that took its number before one
- * logged already, and was not yet in the ring buffer when the daemon read
- * it): above the numbers of every bima_seq entry of that load but its last.
- * Prints a FAIL line for each load with numbers missing; returns how many.
- */
-static int check_seqs(struct notes *n)
-{
-	int bad = 0;
-
-	for (size_t i = 0; i < n->nloads; i++) {
-		struct load *l = &n->loads[i];
-		const uint64_t *r;
-		uint64_t low, missing = 0, tail = 0, first = 0, last = 0, lost = l->lost;
-		uint64_t edge = l == n->last_load ? l->settled : UINT64_MAX;
-
-		seqset_merge(&l->seqs);
-		if (!seqset_ranges(&l->seqs))
-			continue;
-		r = (const uint64_t *)l->seqs.ranges.p;
-		/* From an anchor, the numbers below the first one logged were logged before it. */
-		low = n->from_anchor ? r[0] : 0;
-		/* The holes: [low, r[0]) and between the ranges; each split at the edge. */
-		for (size_t k = 0; k < seqset_ranges(&l->seqs); k++) {
-			uint64_t from = k ? r[2 * k - 1] + 1 : low, to = r[2 * k]; /* [from, to) */
-			uint64_t below = from < edge ? (to < edge ? to : edge) - from : 0;
-
-			if (from >= to)
-				continue;
-			if (below && !missing)
-				first = from;
-			if (below)
-				last = from + below - 1;
-			missing += below;
-			tail += to - from - below;
-		}
-		/* The losses count numbers without naming them: those settled first. */
-		if (missing > lost) {
-			bad++;
-			l->gap = true;
-			printf("FAIL: load %s: sequence numbers %llu to %llu neither logged nor "
-			       "counted lost: %llu measurement(s) missing (records taken from the "
-			       "ring buffer and never logged)\n",
-			       l->id, (unsigned long long)first, (unsigned long long)last,
-			       (unsigned long long)(missing - lost));
-			lost = 0;
-		} else {
-			lost -= missing;
-		}
-		l->in_flight = tail > lost ? tail - lost : 0;
-	}
-	return bad;
-}
-
-static void print_seq_notes(struct notes *n)
-{
-	uint64_t records = 0;
-	bool whole = !n->bad_seq;
-
-	if (n->bad_seq)
-		printf("note: a bima_seq entry could not be read; sequence numbers are not "
-		       "checked in full\n");
-	for (size_t i = 0; i < n->nloads; i++) {
-		struct load *l = &n->loads[i];
-
-		if (!seqset_ranges(&l->seqs))
-			continue;
-		records += l->seqs.covered;
-		whole &= !l->gap;
-		if (l->in_flight) {
-			whole = false;
-			printf("note: load %s: %llu sequence number(s) below %llu, above those of "
-			       "its earlier bima_seq entries, not yet logged: records still on "
-			       "their way at the end of the log\n",
-			       l->id, (unsigned long long)l->in_flight,
-			       (unsigned long long)seqset_max(&l->seqs));
-		}
-		if (l->seqs.repeated)
-			printf("note: load %s: %llu record(s) logged twice (a daemon stopped after "
-			       "writing them, before it freed them)\n",
-			       l->id, (unsigned long long)l->seqs.repeated);
-	}
-	if (n->nloads && whole)
-		printf("note: %llu kernel record(s) in %zu load(s): every sequence number logged "
-		       "or counted lost\n",
-		       (unsigned long long)records, n->nloads);
-	for (size_t i = 0; i < n->nloads; i++)
-		seqset_free(&n->loads[i].seqs);
-}
-
-static void print_notes(struct notes *n)
-{
-	if (n->lost)
-		printf("note: %llu measurement(s) lost, recorded in %llu bima_lost_events "
-		       "entr%s\n",
-		       (unsigned long long)n->lost, (unsigned long long)n->loss_entries,
-		       n->loss_entries == 1 ? "y" : "ies");
-	if (n->unhashed)
-		printf("note: %llu file(s) the kernel could not hash, logged with an all-zero "
-		       "digest\n",
-		       (unsigned long long)n->unhashed);
-	if (n->uhashed)
-		printf("note: %llu file(s) hashed in userspace, not by the kernel (each after a "
-		       "%s entry)\n",
-		       (unsigned long long)n->uhashed, UHASH_NAME);
-	if (n->violations)
-		printf("note: %llu violation entr%s (zero template hash: the PCR does not cover "
-		       "their data, which verify reads nothing of)\n",
-		       (unsigned long long)n->violations, n->violations == 1 ? "y" : "ies");
-	if (n->torn)
-		printf("note: %llu torn entr%s cut at a daemon start (bima_log_torn)\n",
-		       (unsigned long long)n->torn, n->torn == 1 ? "y" : "ies");
-	if (n->tails)
-		printf("note: %llu entr%s extended from the log alone (at a daemon start, or when "
-		       "the TPM came back), not from records a daemon read, in %llu "
-		       "bima_tail_extended entr%s (the last: %s); "
-		       "the TPM covers them but does not say bima wrote them\n",
-		       (unsigned long long)n->tail_entries, n->tail_entries == 1 ? "y" : "ies",
-		       (unsigned long long)n->tails, n->tails == 1 ? "y" : "ies", n->tail);
-	if (n->inconsistent)
-		printf("note: %llu bima_log_inconsistent entr%s: a daemon found the TPM and the "
-		       "log apart\n",
-		       (unsigned long long)n->inconsistent, n->inconsistent == 1 ? "y" : "ies");
-	if (n->kexecs)
-		printf("note: %llu kexec%s into a kernel that continued this epoch "
-		       "(kexec_execute)\n",
-		       (unsigned long long)n->kexecs, n->kexecs == 1 ? "" : "s");
-	print_seq_notes(n);
-}
-
 #define POLICY_FAILS_SHOWN 20
 
 /* The entries checked against a runtime policy. */
@@ -955,6 +859,92 @@ static void check_policy(const struct runtime_policy *p, const struct template_e
 		       ? "the runtime policy has no digests for this name, and no "
 			 "exclude matches it"
 		       : "not among the digests the runtime policy allows for this name");
+}
+
+/*
+ * Against the TPM, in its own epoch, replay only the banks it allocates:
+ * no other can be compared, and none is in this epoch's snapshots, their
+ * quotes or the kernel's anchors, which hold the banks the daemon extends
+ * (the TPM's; an allocation changes only at a TPM reset, a new epoch). A
+ * TPM with sha1 and sha256 spares verify the sha384 and sha512 hashing.
+ */
+static int only_allocated(struct tpm *tpm, struct replay *r)
+{
+	const struct hashalg *have[TPM_BANKS_MAX], *keep[TPM_BANKS_MAX];
+	size_t nhave, n = 0;
+	int err;
+
+	err = tpm_banks_any(tpm, have, &nhave);
+	if (err)
+		return err;
+	for (size_t b = 0; b < r->nbanks; b++)
+		for (size_t i = 0; i < nhave; i++)
+			if (r->banks[b] == have[i]) {
+				keep[n++] = r->banks[b];
+				break;
+			}
+	replay_init(r, keep, n);
+	return 0;
+}
+
+/* Bit b set for each bank r->banks[b] that snapshot s holds. */
+static uint32_t banks_of(const struct replay *r, const struct snapshot *s)
+{
+	uint32_t mask = 0;
+
+	for (size_t b = 0; b < r->nbanks; b++)
+		for (size_t i = 0; i < s->nbanks; i++)
+			if (r->banks[b] == s->banks[i])
+				mask |= 1u << b;
+	return mask;
+}
+
+/*
+ * From a quote, replay only the banks it quotes and those the log's
+ * snapshots hold (a snapshot's quote is over its banks): no other is
+ * compared with anything. The snapshots are read ahead, the log parsed
+ * once more but nothing hashed. If it cannot be read to its end here, or a
+ * snapshot cannot be read, every bank is replayed: the replay says why, as
+ * before.
+ */
+static void only_quoted(const struct tpm_quote_info *qi, const char *epoch_dir, uint64_t since,
+			struct replay *r)
+{
+	const struct hashalg *keep[TPM_BANKS_MAX];
+	const struct snapshot *start;
+	struct template_fields f;
+	struct template_entry e;
+	char why[TEMPLATE_WHY_LEN];
+	struct log_cursor *c;
+	struct snapshot s;
+	uint32_t want = 0;
+	size_t n = 0;
+	int err;
+
+	for (size_t b = 0; b < r->nbanks; b++)
+		for (size_t i = 0; i < qi->nbanks; i++)
+			if (r->banks[b]->tpm_id == qi->bank_alg[i])
+				want |= 1u << b;
+	if (log_cursor__open(epoch_dir, since, &c))
+		return;
+	if ((start = log_cursor_start(c)))
+		want |= banks_of(r, start);
+	while ((err = log_cursor_next(c, &e)) > 0) {
+		if (strcmp(e.name, "ima-buf") || template_fields(&e, &f, why) ||
+		    !template_record(&e, &f, SNAPSHOT_NAME))
+			continue;
+		err = snapshot_parse((const char *)f.extra, f.extra_len, &s);
+		if (err)
+			break;
+		want |= banks_of(r, &s);
+	}
+	log_cursor__free(c);
+	if (err)
+		return;
+	for (size_t b = 0; b < r->nbanks; b++)
+		if (want & (1u << b))
+			keep[n++] = r->banks[b];
+	replay_init(r, keep, n);
 }
 
 /* The reference: the quote given, checked, or the TPM. Prints what it is. */
@@ -1077,7 +1067,13 @@ int verify_run(const struct verify_opts *o)
 	if (result != VERIFY_OK)
 		goto out;
 	result = VERIFY_ERROR;
+	if (ref.tpm && !o->epoch_dir && only_allocated(ref.tpm, &r))
+		goto out;
+	if (!ref.tpm)
+		only_quoted(&ref.qi, epoch_dir, o->since, &r);
 	recent_init(&recent, &ref.qi);
+	r.lazy = true;
+	lazy = (struct lazy_pad){ .epoch_dir = epoch_dir, .since = o->since, .was_lazy = true };
 	memset(&watch, 0, sizeof(watch));
 	watch = (struct watch){ .r = &r, .ref = &ref, .recent = &recent };
 	err = preplay__new(&r, watch_entry, &watch, &pre);
@@ -1130,6 +1126,7 @@ int verify_run(const struct verify_opts *o)
 			pushed.slot = recent_slot(&recent, e.pcr, &pushed.pos);
 			/* check_entry checked its template hash */
 			err = preplay_push(pre, &e, &pushed, sizeof(pushed));
+			lazy.pushed += !err;
 		}
 		/* A snapshot's quote and anchor hold the values after it. */
 		if (!err && (chain.quote_due || chain.count != snapshots))
@@ -1190,6 +1187,16 @@ int verify_run(const struct verify_opts *o)
 	err = preplay_sync(pre);
 	if (err)
 		goto out;
+	/* A PCR that does not match its own way is looked for every way. */
+	for (uint32_t pcr = 0; ref.tpm && lazy.was_lazy && pcr < TPM_PCR_COUNT; pcr++)
+		if ((r.used & (1u << pcr)) && !own_way_at_end(&watch, pcr)) {
+			err = rescan_tpm(&watch, &r, first);
+			break;
+		}
+	if (err) {
+		pr_err("%s: cannot read the log again: %s", epoch_dir, strerror(-err));
+		goto out;
+	}
 	for (uint32_t pcr = 0; ref.tpm && pcr < TPM_PCR_COUNT; pcr++)
 		if (r.used & (1u << pcr))
 			tpm_match(&watch, &r, &recent, pcr, &match[pcr]);
