@@ -48,8 +48,7 @@ static void note_seqs(struct notes *n, const char *text, size_t len)
 	seqset_free(&one);
 }
 
-void note_entry(const struct template_entry *e, const struct template_fields *fp,
-		       struct notes *n)
+void note_entry(const struct template_entry *e, const struct template_fields *fp, struct notes *n)
 {
 	static const uint8_t zero[HASHALG_MAX_SIZE];
 	const struct template_fields f = *fp;

@@ -73,8 +73,7 @@ int replay_bank(struct replay *r, size_t b, const struct template_entry *e, bool
 	if (r->lazy)
 		return err ?: hashalg_extend(bank, pcr, digest);
 	padded_digest(e, bank, padded);
-	same = !err && !memcmp(pcr, pcr_padded, bank->size) &&
-	       !memcmp(digest, padded, bank->size);
+	same = !err && !memcmp(pcr, pcr_padded, bank->size) && !memcmp(digest, padded, bank->size);
 	err = err ?: hashalg_extend(bank, pcr, digest);
 	/* A SHA-1 bank, or a violation: both ways extend one value by one digest. */
 	if (same)

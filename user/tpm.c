@@ -80,7 +80,8 @@ static int banks_where(struct tpm *tpm, int pcr, const struct hashalg **banks, s
 
 		for (UINT8 b = 0; b < s->sizeofSelect && b < sizeof(s->pcrSelect); b++)
 			if (pcr < 0 ? s->pcrSelect[b] != 0
-				    : (uint32_t)pcr / 8 == b && (s->pcrSelect[b] & (1 << (pcr % 8))))
+				    : (uint32_t)pcr / 8 == b &&
+					      (s->pcrSelect[b] & (1 << (pcr % 8))))
 				has = true;
 		if (alg && has)
 			banks[found++] = alg;

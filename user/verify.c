@@ -723,9 +723,8 @@ struct kernel_anchors {
  * the kernel still holds it: the entries up to it, its segment and PCR, the
  * PCR values after it, and its quote's digest.
  */
-static int check_kernel_anchor(struct kernel_anchors *ka, const struct chain *ch,
-			       struct replay *r, uint64_t entries, const char *epoch_dir,
-			       char *why)
+static int check_kernel_anchor(struct kernel_anchors *ka, const struct chain *ch, struct replay *r,
+			       uint64_t entries, const char *epoch_dir, char *why)
 {
 	const struct bima_anchor *a = NULL;
 	struct tpm_quote q;
