@@ -91,13 +91,21 @@ struct bima_stats {
 	__u64 hash_errors; /* events whose bpf_ima_file_hash() call failed */
 	__u64 denied;	   /* operations denied under BIMA_CFG_FAIL_CLOSED */
 	__u64 policy_gen;  /* policy switches so far: bima_policy slot policy_gen & 1 is in force */
-	__u64 cache_hits;  /* measurements skipped: the file is unchanged since it was measured */
 	__u64 violations;  /* ToMToU and open_writers records */
 	/* Self-protection (BIMA_CFG_PROTECT): operations refused, and the last one's doer */
 	__u64 protect_denied;
 	__u32 protect_last_tgid;	       /* its process id */
 	__u32 protect_last_op;		       /* what it tried: enum bima_protect_op */
 	char protect_last_comm[BIMA_COMM_LEN]; /* and its command name */
+};
+
+/*
+ * Value of the single entry of the bima_cpu_stats map, a copy a CPU: the
+ * counters the hot path bumps, which would else make every CPU's opens
+ * write one cache line. User space sums the copies (loader_cpu_stats).
+ */
+struct bima_cpu_stats {
+	__u64 cache_hits; /* measurements skipped: the file is unchanged since it was measured */
 };
 
 /* What self-protection refused, in bima_stats.protect_last_op. */

@@ -47,6 +47,17 @@ struct {
 	__type(value, struct bima_stats);
 } bima_stats SEC(".maps");
 
+/*
+ * Counters of the hot path, a copy a CPU (bima.h), which user space sums
+ * (loader_cpu_stats): no cache line that every CPU's opens write.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bima_cpu_stats);
+} bima_cpu_stats SEC(".maps");
+
 /* Set by the daemon after load; one entry, always present. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -129,35 +140,51 @@ struct inode___v66 {
 /* The nanoseconds without the flag bits multigrain timestamps keep above them. */
 #define NSEC_MASK ((1u << 30) - 1)
 
-/* The inode's change and modification times into st. */
-static __always_inline void read_times(struct inode *inode, struct bima_inode *st)
-{
-	struct inode___v66 *v66 = (void *)inode;
-	struct inode___old *old = (void *)inode;
+/*
+ * Two ways to read a field of a kernel object. LOAD: a direct load, one
+ * instruction (CO-RE relocated), for the pointers whose type the verifier
+ * knows: the hooks' arguments, the current task, and what is reached from
+ * them by loads (a NULL one reads as 0). PROBE: bpf_probe_read_kernel, a
+ * helper call a field, for the pointers it does not know: what was read
+ * with PROBE, as the overlay's real inode (overlay.bpf.h), reached through
+ * a file's private_data.
+ */
+#define LOAD(p, f) ((p)->f)
+#define PROBE(p, f) BPF_CORE_READ(p, f)
 
-	if (bpf_core_field_exists(inode->i_ctime_sec)) {
-		st->ctime_sec = BPF_CORE_READ(inode, i_ctime_sec);
-		st->ctime_nsec = BPF_CORE_READ(inode, i_ctime_nsec);
-	} else if (bpf_core_field_exists(v66->__i_ctime)) {
-		st->ctime_sec = BPF_CORE_READ(v66, __i_ctime.tv_sec);
-		st->ctime_nsec = BPF_CORE_READ(v66, __i_ctime.tv_nsec);
-	} else {
-		st->ctime_sec = BPF_CORE_READ(old, i_ctime.tv_sec);
-		st->ctime_nsec = BPF_CORE_READ(old, i_ctime.tv_nsec);
+/* name(inode, st): the inode's change and modification times into st, read with R. */
+#define DEFINE_READ_TIMES(name, R)                                                   \
+	static __always_inline void name(struct inode *inode, struct bima_inode *st) \
+	{                                                                            \
+		struct inode___v66 *v66 = (void *)inode;                             \
+		struct inode___old *old = (void *)inode;                             \
+                                                                                     \
+		if (bpf_core_field_exists(inode->i_ctime_sec)) {                     \
+			st->ctime_sec = R(inode, i_ctime_sec);                       \
+			st->ctime_nsec = R(inode, i_ctime_nsec);                     \
+		} else if (bpf_core_field_exists(v66->__i_ctime)) {                  \
+			st->ctime_sec = R(v66, __i_ctime.tv_sec);                    \
+			st->ctime_nsec = R(v66, __i_ctime.tv_nsec);                  \
+		} else {                                                             \
+			st->ctime_sec = R(old, i_ctime.tv_sec);                      \
+			st->ctime_nsec = R(old, i_ctime.tv_nsec);                    \
+		}                                                                    \
+		if (bpf_core_field_exists(inode->i_mtime_sec)) {                     \
+			st->mtime_sec = R(inode, i_mtime_sec);                       \
+			st->mtime_nsec = R(inode, i_mtime_nsec);                     \
+		} else if (bpf_core_field_exists(v66->__i_mtime)) {                  \
+			st->mtime_sec = R(v66, __i_mtime.tv_sec);                    \
+			st->mtime_nsec = R(v66, __i_mtime.tv_nsec);                  \
+		} else {                                                             \
+			st->mtime_sec = R(old, i_mtime.tv_sec);                      \
+			st->mtime_nsec = R(old, i_mtime.tv_nsec);                    \
+		}                                                                    \
+		st->ctime_nsec &= NSEC_MASK;                                         \
+		st->mtime_nsec &= NSEC_MASK;                                         \
 	}
-	if (bpf_core_field_exists(inode->i_mtime_sec)) {
-		st->mtime_sec = BPF_CORE_READ(inode, i_mtime_sec);
-		st->mtime_nsec = BPF_CORE_READ(inode, i_mtime_nsec);
-	} else if (bpf_core_field_exists(v66->__i_mtime)) {
-		st->mtime_sec = BPF_CORE_READ(v66, __i_mtime.tv_sec);
-		st->mtime_nsec = BPF_CORE_READ(v66, __i_mtime.tv_nsec);
-	} else {
-		st->mtime_sec = BPF_CORE_READ(old, i_mtime.tv_sec);
-		st->mtime_nsec = BPF_CORE_READ(old, i_mtime.tv_nsec);
-	}
-	st->ctime_nsec &= NSEC_MASK;
-	st->mtime_nsec &= NSEC_MASK;
-}
+
+DEFINE_READ_TIMES(read_times_load, LOAD)
+DEFINE_READ_TIMES(read_times_probe, PROBE)
 
 static __always_inline void fill_task(struct bima_event *ev)
 {
@@ -206,13 +233,11 @@ static __always_inline __u32 fill_path(struct file *file, struct scratch *s)
  */
 static __always_inline bool is_daemon(void)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	__u64 tgid = bpf_get_current_pid_tgid() >> 32;
 	__u32 zero = 0;
 	struct bima_daemon *d = bpf_map_lookup_elem(&bima_daemon, &zero);
 
-	return d && d->tgid && d->tgid == tgid &&
-	       d->start_boottime == BPF_CORE_READ(task, group_leader, start_boottime);
+	return d && d->tgid && d->tgid == bpf_get_current_pid_tgid() >> 32 &&
+	       d->start_boottime == bpf_get_current_task_btf()->group_leader->start_boottime;
 }
 
 /* bima's code (bima.h): the files a daemon mapped executable; user/loader.c fills it. */
@@ -231,8 +256,8 @@ static __always_inline __u8 code_kind(const struct bima_config *cfg, struct inod
 
 	if (!inode)
 		return 0;
-	id.ino = BPF_CORE_READ(inode, i_ino);
-	id.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	id.ino = inode->i_ino;
+	id.dev = inode->i_sb->s_dev;
 	if (cfg->exempt_ino && id.ino == cfg->exempt_ino && id.dev == cfg->exempt_dev)
 		return BIMA_CODE_PROGRAM;
 	kind = bpf_map_lookup_elem(&bima_code, &id);
@@ -268,7 +293,7 @@ static __always_inline struct proc_id current_proc(void)
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct proc_id id = { .tgid = bpf_get_current_pid_tgid() >> 32 };
 
-	id.start_boottime = BPF_CORE_READ(task, group_leader, start_boottime);
+	id.start_boottime = task->group_leader->start_boottime;
 	return id;
 }
 
@@ -289,7 +314,7 @@ static __always_inline bool runs_bima_only(const struct bima_config *cfg)
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct proc_id id;
 
-	if (!is_bima(cfg, BPF_CORE_READ(task, mm, exe_file, f_inode)))
+	if (!is_bima(cfg, task->mm->exe_file->f_inode))
 		return false;
 	id = current_proc();
 	return !bpf_map_lookup_elem(&bima_tainted, &id);
@@ -307,7 +332,7 @@ static __always_inline bool runs_bima_only(const struct bima_config *cfg)
 static __always_inline bool fail_closed(const struct bima_config *cfg, struct file *file,
 					enum bima_hook hook)
 {
-	struct inode *inode = file ? BPF_CORE_READ(file, f_inode) : NULL;
+	struct inode *inode = file ? file->f_inode : NULL;
 
 	if (!(cfg->flags & BIMA_CFG_FAIL_CLOSED))
 		return false;
@@ -410,28 +435,30 @@ static long match_rule(__u32 i, void *ctx)
 static __always_inline bool policy_measures(struct inode *inode, enum bima_hook hook, __u32 mask,
 					    struct bima_stats *st)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	const struct cred *cred = BPF_CORE_READ(task, cred);
-	struct super_block *sb = BPF_CORE_READ(inode, i_sb);
+	const struct cred *cred = bpf_get_current_task_btf()->cred;
 	struct subject sj = {
 		.hook = hook,
 		.mask = mask,
-		.uid = BPF_CORE_READ(cred, uid.val),
-		.euid = BPF_CORE_READ(cred, euid.val),
-		.suid = BPF_CORE_READ(cred, suid.val),
-		.fowner = BPF_CORE_READ(inode, i_uid.val),
-		.fgroup = BPF_CORE_READ(inode, i_gid.val),
-		.fsmagic = BPF_CORE_READ(sb, s_magic),
+		.uid = cred->uid.val,
+		.euid = cred->euid.val,
+		.suid = cred->suid.val,
 		.file = inode != NULL,
 	};
+	struct super_block *sb;
 	__u32 caps = 0, slot;
 	__u64 gen;
 	int i;
 
+	if (inode) { /* NULL where there is no file: the file conditions never match */
+		sb = inode->i_sb;
+		sj.fowner = inode->i_uid.val;
+		sj.fgroup = inode->i_gid.val;
+		sj.fsmagic = sb->s_magic;
+		bpf_probe_read_kernel(sj.fsuuid, sizeof(sj.fsuuid), &sb->s_uuid);
+	}
 	/* kernel_cap_t is u32[2] before Linux 6.3 and a u64 since: bit 7 is in the first word. */
 	bpf_probe_read_kernel(&caps, sizeof(caps), &cred->cap_effective);
 	sj.cap_setuid = caps & (1u << CAP_SETUID);
-	bpf_probe_read_kernel(sj.fsuuid, sizeof(sj.fsuuid), &sb->s_uuid);
 	for (i = 0; i < POLICY_RETRIES; i++) {
 		gen = __sync_fetch_and_add(&st->policy_gen, 0);
 		slot = gen & 1;
@@ -484,13 +511,14 @@ static __always_inline enum emit_result emit(struct scratch *s, __u64 gen, struc
 #include "overlay.bpf.h"
 
 /*
- * Whether the filesystem can tell bima that a file changed: by its change
- * cookie (i_version) with the times, by the times and size alone, or not
- * at all (the file is measured every time, as IMA does for them).
+ * Whether the filesystem, by its magic and s_iflags, can tell bima that a
+ * file changed: by its change cookie (i_version) with the times, by the
+ * times and size alone, or not at all (the file is measured every time, as
+ * IMA does for them).
  */
-static __always_inline bool cacheable(struct super_block *sb)
+static __always_inline bool cacheable(__u64 magic, __u64 iflags)
 {
-	switch (BPF_CORE_READ(sb, s_magic)) {
+	switch (magic) {
 	case 0x65735546: /* fuse: the server changes files behind the kernel's back */
 	case 0x794c7630: /* overlayfs: its real inode is checked instead (content_inode) */
 	case 0x01021997: /* 9p */
@@ -500,17 +528,27 @@ static __always_inline bool cacheable(struct super_block *sb)
 	case 0x00c36400: /* ceph */
 		return false;
 	}
-	return !(BPF_CORE_READ(sb, s_iflags) & SB_I_IMA_UNVERIFIABLE_SIGNATURE);
+	return !(iflags & SB_I_IMA_UNVERIFIABLE_SIGNATURE);
 }
 
-/* The file's state now, as the cache compares it. */
-static __always_inline void read_state(struct inode *inode, struct bima_inode *now)
-{
-	if (BPF_CORE_READ(inode, i_sb, s_flags) & SB_I_VERSION)
-		now->i_version = BPF_CORE_READ(inode, i_version.counter) >> I_VERSION_QUERIED_SHIFT;
-	now->size = BPF_CORE_READ(inode, i_size);
-	read_times(inode, now);
-}
+/*
+ * name(inode, now): the file's state now, as the cache compares it, read
+ * with R; and whether its filesystem can tell changes (cacheable).
+ */
+#define DEFINE_READ_STATE(name, R, read_times)                                                   \
+	static __always_inline bool name(struct inode *inode, struct bima_inode *now)            \
+	{                                                                                        \
+		struct super_block *sb = R(inode, i_sb);                                         \
+                                                                                                 \
+		if (R(sb, s_flags) & SB_I_VERSION)                                               \
+			now->i_version = R(inode, i_version.counter) >> I_VERSION_QUERIED_SHIFT; \
+		now->size = R(inode, i_size);                                                    \
+		read_times(inode, now);                                                          \
+		return cacheable(R(sb, s_magic), R(sb, s_iflags));                               \
+	}
+
+DEFINE_READ_STATE(read_state_load, LOAD, read_times_load)
+DEFINE_READ_STATE(read_state_probe, PROBE, read_times_probe)
 
 static __always_inline bool same_state(const struct bima_inode *a, const struct bima_inode *b)
 {
@@ -533,17 +571,35 @@ static __always_inline struct inode *content_inode(struct file *file, struct ino
 }
 
 /*
+ * A cache hit, on this CPU's counter. Atomic all the same: a sleepable
+ * program can be preempted by another on the same CPU, and a plain
+ * increment would then lose one; on a line no other CPU writes, the
+ * atomic add costs no cache line transfer.
+ */
+static __always_inline void count_hit(void)
+{
+	struct bima_cpu_stats *cs;
+	__u32 zero = 0;
+
+	cs = bpf_map_lookup_elem(&bima_cpu_stats, &zero);
+	if (cs)
+		__sync_fetch_and_add(&cs->cache_hits, 1);
+}
+
+/*
  * Whether the cache holds the file: hashed in the state it has now, and no
  * writer closed it since (on overlayfs, it or the real inode beneath: the
- * real inode's identity and writers' closes are in the state). gen is the
- * entry's count of writers' closes, read now; a measurement that goes on
- * to hash the file keeps it.
+ * real inode's identity and writers' closes are in the state). A plain
+ * load of gen, no atomic (which BPF makes a full barrier): a hit needs no
+ * order between the state read and gen read. The hit stands for the moment
+ * gen was read: no writer had closed the file since it was hashed; a writer
+ * still open then (ToMToU, which check_violations logs) may have changed it
+ * unseen, as with IMA, whenever the state was read. A measurement that goes
+ * on to hash the file reads gen again, with a barrier (measure_file).
  */
-static __always_inline bool cache_holds(struct bima_inode *c, const struct bima_inode *now,
-					__u64 *gen)
+static __always_inline bool cache_holds(struct bima_inode *c, const struct bima_inode *now)
 {
-	*gen = __sync_fetch_and_add(&c->gen, 0);
-	return c->valid_gen == *gen + 1 && same_state(c, now);
+	return c->valid_gen == *(volatile __u64 *)&c->gen + 1 && same_state(c, now);
 }
 
 /*
@@ -579,16 +635,8 @@ static __always_inline void cache_keep(struct bima_inode *c, const struct bima_i
 /* The violation state: measured while open for reading (bima.h, read_measured). */
 static __always_inline void mark_read(struct file *file, struct bima_inode *c)
 {
-	if (!(BPF_CORE_READ(file, f_mode) & FMODE_WRITE) && !c->read_measured)
+	if (!(file->f_mode & FMODE_WRITE) && !c->read_measured)
 		c->read_measured = 1;
-}
-
-static __always_inline int atomic_read_int(const atomic_t *v)
-{
-	int n = 0;
-
-	bpf_probe_read_kernel(&n, sizeof(n), &v->counter);
-	return n;
 }
 
 /* What a record holds besides the task. */
@@ -704,7 +752,8 @@ static __always_inline bool own_file(const struct bima_config *cfg, struct file 
  * Measure file into the ring buffer if the policy says so and the file
  * changed since it was measured, mask being the access (MAY_*) as IMA's
  * rules see it; with violation, a violation record without a digest
- * instead. Returns the hook's verdict, 0 or -EPERM.
+ * instead. Returns the hook's verdict, 0 or -EPERM. Not for the daemon's
+ * own operations: the hooks test is_daemon() first.
  */
 static __always_inline int measure_file(struct file *file, enum bima_hook hook, __u32 mask,
 					__u16 violation)
@@ -718,21 +767,20 @@ static __always_inline int measure_file(struct file *file, enum bima_hook hook, 
 	struct bima_config *cfg;
 	struct bima_stats *st;
 	struct scratch *s;
-	bool closed, cache = false, held;
+	bool closed, cache, held = false;
 	__u32 zero = 0;
 	__u64 gen = 0;
 
-	cfg = bpf_map_lookup_elem(&bima_config, &zero);
-	st = bpf_map_lookup_elem(&bima_stats, &zero);
-	s = bpf_map_lookup_elem(&bima_scratch, &zero);
-	if (!cfg || !st || !s || !inode)
-		return 0;
-	if (is_daemon())
-		return 0; /* no feedback from the daemon's own reads */
-	if ((BPF_CORE_READ(inode, i_mode) & S_IFMT) != S_IFREG)
+	if (!inode || (inode->i_mode & S_IFMT) != S_IFREG)
 		return 0; /* as IMA: regular files only */
-	real = content_inode(file, inode);
-	read_state(real ?: inode, &now); /* the record's state too */
+	/* The record's state too; cache: whether the filesystem tells changes. */
+	if (inode->i_sb->s_magic != OVERLAYFS_SUPER_MAGIC) {
+		real = inode;
+		cache = read_state_load(inode, &now);
+	} else {
+		real = overlay_real_inode(file, inode);
+		cache = read_state_probe(real ?: inode, &now) && real;
+	}
 	if (!violation) {
 		/*
 		 * The cache first, the cheaper test: a file measured and unchanged
@@ -740,24 +788,30 @@ static __always_inline int measure_file(struct file *file, enum bima_hook hook, 
 		 * the file's inode, the overlay inode on overlayfs (its violation
 		 * state and IMA's "once for each overlay inode"); the state it
 		 * compares is the real inode's, which needs its bima_real entry.
+		 * A hit reads no other map.
 		 */
-		cache = real && cacheable(BPF_CORE_READ(real, i_sb));
 		held = cache && (real == inode || real_gen(real, &now, false));
 		cached = held ? bpf_inode_storage_get(&bima_inodes, inode, 0, 0) : NULL;
-		if (cached && cache_holds(cached, &now, &gen)) {
+		if (cached && cache_holds(cached, &now)) {
 			mark_read(file, cached);
-			__sync_fetch_and_add(&st->cache_hits, 1);
+			count_hit();
 			return 0;
 		}
+	}
+	cfg = bpf_map_lookup_elem(&bima_config, &zero);
+	st = bpf_map_lookup_elem(&bima_stats, &zero);
+	s = bpf_map_lookup_elem(&bima_scratch, &zero);
+	if (!cfg || !st || !s)
+		return 0;
+	if (!violation) {
 		if (!policy_measures(inode, hook, mask, st))
 			return 0;
 		/* On every filesystem: the violation state needs the entry too. */
-		if (!cached) {
+		if (!cached)
 			cached = bpf_inode_storage_get(&bima_inodes, inode, 0,
 						       BPF_LOCAL_STORAGE_GET_F_CREATE);
-			if (cached) /* before the hashing: see cache_keep */
-				gen = __sync_fetch_and_add(&cached->gen, 0);
-		}
+		if (cached) /* before the hashing, a full barrier: see cache_keep */
+			gen = __sync_fetch_and_add(&cached->gen, 0);
 		/* A real inode first measured: its writers' closes count from now. */
 		if (cache && !held)
 			cache = real_gen(real, &now, true);
@@ -802,18 +856,14 @@ static __always_inline int measure_file(struct file *file, enum bima_hook hook, 
 static __always_inline int check_violations(struct file *file, enum bima_hook hook, __u32 mask)
 {
 	struct inode *inode = file->f_inode;
-	struct bima_config *cfg;
-	struct bima_stats *st;
 	struct bima_inode *cached;
+	struct bima_stats *st;
 	__u32 zero = 0;
 
-	cfg = bpf_map_lookup_elem(&bima_config, &zero);
-	st = bpf_map_lookup_elem(&bima_stats, &zero);
-	if (!cfg || !st || !inode || is_daemon())
+	if (!inode)
 		return 0;
-	if (BPF_CORE_READ(file, f_mode) & FMODE_WRITE) {
-		if (!bpf_core_field_exists(inode->i_readcount) ||
-		    !atomic_read_int(&inode->i_readcount))
+	if (file->f_mode & FMODE_WRITE) {
+		if (!bpf_core_field_exists(inode->i_readcount) || !inode->i_readcount.counter)
 			return 0;
 		/* Once for each measurement while open for reading, as IMA; on any filesystem. */
 		cached = bpf_inode_storage_get(&bima_inodes, inode, 0, 0);
@@ -821,15 +871,19 @@ static __always_inline int check_violations(struct file *file, enum bima_hook ho
 			return 0;
 		return measure_file(file, hook, mask, BIMA_EV_OPEN_WRITERS);
 	}
-	if (atomic_read_int(&inode->i_writecount) > 0 && policy_measures(inode, hook, mask, st))
+	if (inode->i_writecount.counter <= 0)
+		return 0;
+	st = bpf_map_lookup_elem(&bima_stats, &zero);
+	if (st && policy_measures(inode, hook, mask, st))
 		return measure_file(file, hook, mask, BIMA_EV_TOMTOU);
 	return 0;
 }
 
+/* The daemon's own operations are not measured: no feedback from its reads. */
 SEC("lsm.s/bprm_check_security")
 int BPF_PROG(bima_bprm_check, struct linux_binprm *bprm, int ret)
 {
-	if (ret != 0)
+	if (ret != 0 || is_daemon())
 		return ret;
 	return measure_file(bprm->file, BIMA_HOOK_BPRM_CHECK, BIMA_MAY_EXEC, 0);
 }
@@ -840,7 +894,7 @@ int BPF_PROG(bima_mmap_file, struct file *file, unsigned long reqprot, unsigned 
 {
 	if (ret != 0)
 		return ret;
-	if (!file || !(prot & PROT_EXEC))
+	if (!file || !(prot & PROT_EXEC) || is_daemon())
 		return 0;
 	ret = check_violations(file, BIMA_HOOK_MMAP_CHECK, BIMA_MAY_EXEC);
 	return ret ?: measure_file(file, BIMA_HOOK_MMAP_CHECK, BIMA_MAY_EXEC, 0);
@@ -874,7 +928,7 @@ int BPF_PROG(bima_kernel_read_file, struct file *file, enum kernel_read_file_id 
 	default:
 		return 0; /* X.509 certificates and what a newer kernel adds: not measured */
 	}
-	if (!file)
+	if (!file || is_daemon())
 		return 0;
 	return measure_file(file, hook, BIMA_MAY_READ, 0);
 }
@@ -886,7 +940,7 @@ int BPF_PROG(bima_kernel_read_file, struct file *file, enum kernel_read_file_id 
 SEC("lsm.s/file_post_open")
 int BPF_PROG(bima_file_post_open, struct file *file, int mask, int ret)
 {
-	if (ret != 0)
+	if (ret != 0 || is_daemon())
 		return ret;
 	mask &= BIMA_MAY_EXEC | BIMA_MAY_WRITE | BIMA_MAY_READ | BIMA_MAY_APPEND;
 	ret = check_violations(file, BIMA_HOOK_FILE_CHECK, mask);
@@ -1003,7 +1057,7 @@ int BPF_PROG(bima_file_free, struct file *file)
 {
 	struct bima_inode *cached;
 
-	if (!(BPF_CORE_READ(file, f_mode) & FMODE_WRITE))
+	if (!(file->f_mode & FMODE_WRITE))
 		return 0;
 	cached = bpf_inode_storage_get(&bima_inodes, file->f_inode, 0, 0);
 	if (cached)
