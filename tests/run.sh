@@ -105,6 +105,9 @@ done
 for t in tests/deploy/test_*.sh; do
 	run_test "deploy/$(basename "$t" .sh)" "$t"
 done
+for t in tests/docs/test_*.sh; do
+	run_test "docs/$(basename "$t" .sh)" "$t"
+done
 for c in $(tests/tpm/tamper.sh --list); do
 	run_test "tamper/$c" tests/tpm/tamper.sh "$c"
 done

@@ -47,6 +47,17 @@ verify "$w/log.json"
 check_eq "the log passes the policy made from it (0)" $? 0
 check_grep "every entry allowed or excluded" '^ok: runtime policy .*: 4 entries allowed, 1 excluded, 0 not allowed$' "$w/out"
 
+epoch=$(basename "$(ls -d "$log"/epoch-* | head -n 1)")
+"$bima" policy export-keylime --epoch "$epoch" --log-dir "$log" >"$w/epoch.json" 2>"$w/export.err"
+check_eq "--epoch alone names the log to make it from (0)" $? 0
+check "the same policy as --log makes (but its timestamp)" python3 - "$w/log.json" "$w/epoch.json" <<'PY'
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:])
+for p in (a, b):
+    del p["meta"]["timestamp"]
+assert a == b
+PY
+
 "$bima" policy export-keylime --tree "$tree" --exclude 'boot_aggregate$' >"$w/tree.json" 2>"$w/export.err"
 check_eq "a policy is made from a tree (0)" $? 0
 check_grep "with the name as the log stores it (a space as '_')" "\"$(ere "$tree/bin/c_at")\"" "$w/tree.json"

@@ -363,7 +363,8 @@ int main(void)
 		for (int m = next() % 4 + 1; m > 0; m--)
 			len = mutate((uint8_t *)text, len, sizeof(text) - 1);
 		text[len] = '\0';
-		errors += policy_compile(&p, text, "fuzz.policy", "/nonexistent", null) > 0;
+		errors += policy_compile(&p, text, "fuzz.policy", "/nonexistent", POLICY_STRICT,
+					 null) > 0;
 		policy_free(&p);
 	}
 	CHECK(errors > 0, "25000 mutated policies compiled without a fault", "%lu with errors",
