@@ -25,6 +25,7 @@ enum bima_hook {
 	BIMA_HOOK_POLICY_CHECK = 7,	     /* kernel_read_file: an IMA policy file */
 	BIMA_HOOK_FILE_CHECK = 8,	     /* file_open (IMA FILE_CHECK) */
 	BIMA_HOOK_BPF_CHECK = 9,	     /* bpf_prog: a BPF program's fd (bima's own) */
+	BIMA_HOOK_MMAP_CHECK_REQPROT = 10,   /* mmap_file, PROT_EXEC asked for (IMA's) */
 	/* Not a hook: a record saying which policy came into force (bima_policy_switch). */
 	BIMA_REC_POLICY = 32,
 	/*
@@ -219,8 +220,12 @@ enum bima_rule_flags {
 	BIMA_RULE_FSUUID = 1 << 8,
 	BIMA_RULE_PCR = 1 << 9,
 	BIMA_RULE_CGROUP = 1 << 10, /* bima's own: the task is in a cgroup subtree */
+	BIMA_RULE_GID = 1 << 11,
+	BIMA_RULE_EGID = 1 << 12,
+	BIMA_RULE_FSNAME = 1 << 13, /* the file system type's name (struct file_system_type) */
 	/* The conditions on a file, which never match where there is none (BPF_CHECK) */
-	BIMA_RULE_FILE = BIMA_RULE_FOWNER | BIMA_RULE_FGROUP | BIMA_RULE_FSMAGIC | BIMA_RULE_FSUUID,
+	BIMA_RULE_FILE = BIMA_RULE_FOWNER | BIMA_RULE_FGROUP | BIMA_RULE_FSMAGIC |
+			 BIMA_RULE_FSUUID | BIMA_RULE_FSNAME,
 };
 
 /* The access mask, as the kernel's MAY_* bits. */
@@ -238,6 +243,8 @@ enum bima_rule_op {
 	BIMA_OP_GT = 2,
 };
 
+#define BIMA_FSNAME_LEN 16 /* fsname=: the longest name compared, with its NUL */
+
 struct bima_rule {
 	__u8 action; /* enum bima_action */
 	__u8 func;   /* enum bima_hook, with BIMA_RULE_FUNC */
@@ -250,7 +257,10 @@ struct bima_rule {
 	__u8 fsuuid[16];
 	__u64 cgroup_id;    /* the subtree's top cgroup: its inode number in cgroup2 */
 	__u32 cgroup_level; /* and its depth below the cgroup2 root */
-	__u32 reserved;
+	__u32 gid, egid;
+	__u8 gid_op, egid_op; /* enum bima_rule_op */
+	__u8 reserved[2];
+	char fsname[BIMA_FSNAME_LEN]; /* NUL-padded */
 };
 
 /*

@@ -14,6 +14,7 @@
 #define EPERM 1
 #define EAGAIN 11
 #define ENOSPC 28
+#define CAP_SETGID 6
 #define CAP_SETUID 7
 #define S_IFMT 00170000
 #define S_IFREG 0100000
@@ -342,6 +343,7 @@ static __always_inline bool fail_closed(const struct bima_config *cfg, struct fi
 		return true;
 	switch (hook) {
 	case BIMA_HOOK_MMAP_CHECK:
+	case BIMA_HOOK_MMAP_CHECK_REQPROT:
 		return !bima_code_file(cfg, inode);
 	case BIMA_HOOK_FILE_CHECK:
 	case BIMA_HOOK_BPF_CHECK:
@@ -355,10 +357,18 @@ static __always_inline bool fail_closed(const struct bima_config *cfg, struct fi
 struct subject {
 	struct bima_policy *policy;
 	__u32 hook, mask;
-	__u32 uid, euid, suid, fowner, fgroup;
-	bool cap_setuid;
+	__u32 uid, euid, suid, gid, egid, sgid, fowner, fgroup;
+	bool cap_setuid, cap_setgid;
 	__u64 fsmagic;
 	__u64 fsuuid[2];
+	struct super_block *sb;
+	/* The file system type's name, read at the first rule with fsname=: one byte past
+	 * the longest a rule compares, so that a longer name matches none. */
+	bool fsname_read;
+	union {
+		char fsname[BIMA_FSNAME_LEN + 8];
+		__u64 fsname_words[(BIMA_FSNAME_LEN + 8) / 8];
+	};
 	bool file;  /* false: the file conditions cannot match (BPF_CHECK) */
 	int action; /* the first matching rule's, or 0 */
 };
@@ -375,7 +385,31 @@ static __always_inline bool id_match(__u32 id, __u8 op, __u32 want)
 	}
 }
 
-static bool rule_matches(const struct bima_rule *r, const struct subject *sj)
+/* As IMA: a task that may change its id matches by its saved and real id too. */
+static __always_inline bool effective_match(__u32 eid, __u32 sid, __u32 id, bool may_change,
+					    __u8 op, __u32 want)
+{
+	return id_match(eid, op, want) ||
+	       (may_change && (id_match(sid, op, want) || id_match(id, op, want)));
+}
+
+static __always_inline bool fsname_match(const struct bima_rule *r, struct subject *sj)
+{
+	struct super_block *sb = sj->sb;
+	__u64 want[BIMA_FSNAME_LEN / 8];
+
+	if (!sj->fsname_read) {
+		sj->fsname_read = true;
+		/* A probe read: sb, kept in the loop's context, is no longer a BTF pointer. */
+		bpf_probe_read_kernel_str(sj->fsname, sizeof(sj->fsname),
+					  BPF_CORE_READ(sb, s_type, name));
+	}
+	__builtin_memcpy(want, r->fsname, sizeof(want));
+	/* A name of BIMA_FSNAME_LEN bytes or more has no NUL in the words compared. */
+	return want[0] == sj->fsname_words[0] && want[1] == sj->fsname_words[1];
+}
+
+static bool rule_matches(const struct bima_rule *r, struct subject *sj)
 {
 	__u64 uuid[2];
 
@@ -389,10 +423,13 @@ static bool rule_matches(const struct bima_rule *r, const struct subject *sj)
 		return false;
 	if ((r->flags & BIMA_RULE_UID) && !id_match(sj->uid, r->uid_op, r->uid))
 		return false;
-	/* As IMA: a task that may change its uid matches by its saved and real uid too. */
-	if ((r->flags & BIMA_RULE_EUID) && !id_match(sj->euid, r->euid_op, r->euid) &&
-	    !(sj->cap_setuid &&
-	      (id_match(sj->suid, r->euid_op, r->euid) || id_match(sj->uid, r->euid_op, r->euid))))
+	if ((r->flags & BIMA_RULE_EUID) &&
+	    !effective_match(sj->euid, sj->suid, sj->uid, sj->cap_setuid, r->euid_op, r->euid))
+		return false;
+	if ((r->flags & BIMA_RULE_GID) && !id_match(sj->gid, r->gid_op, r->gid))
+		return false;
+	if ((r->flags & BIMA_RULE_EGID) &&
+	    !effective_match(sj->egid, sj->sgid, sj->gid, sj->cap_setgid, r->egid_op, r->egid))
 		return false;
 	if ((r->flags & BIMA_RULE_FOWNER) && !id_match(sj->fowner, r->fowner_op, r->fowner))
 		return false;
@@ -405,6 +442,8 @@ static bool rule_matches(const struct bima_rule *r, const struct subject *sj)
 		if (uuid[0] != sj->fsuuid[0] || uuid[1] != sj->fsuuid[1])
 			return false;
 	}
+	if ((r->flags & BIMA_RULE_FSNAME) && !fsname_match(r, sj))
+		return false;
 	if ((r->flags & BIMA_RULE_CGROUP) &&
 	    bpf_get_current_ancestor_cgroup_id(r->cgroup_level) != r->cgroup_id)
 		return false;
@@ -442,6 +481,9 @@ static __always_inline bool policy_measures(struct inode *inode, enum bima_hook 
 		.uid = cred->uid.val,
 		.euid = cred->euid.val,
 		.suid = cred->suid.val,
+		.gid = cred->gid.val,
+		.egid = cred->egid.val,
+		.sgid = cred->sgid.val,
 		.file = inode != NULL,
 	};
 	struct super_block *sb;
@@ -451,14 +493,17 @@ static __always_inline bool policy_measures(struct inode *inode, enum bima_hook 
 
 	if (inode) { /* NULL where there is no file: the file conditions never match */
 		sb = inode->i_sb;
+		sj.sb = sb;
 		sj.fowner = inode->i_uid.val;
 		sj.fgroup = inode->i_gid.val;
 		sj.fsmagic = sb->s_magic;
 		bpf_probe_read_kernel(sj.fsuuid, sizeof(sj.fsuuid), &sb->s_uuid);
 	}
-	/* kernel_cap_t is u32[2] before Linux 6.3 and a u64 since: bit 7 is in the first word. */
+	/* kernel_cap_t is u32[2] before Linux 6.3, a u64 since: bits 6 and 7 are in the first word.
+	 */
 	bpf_probe_read_kernel(&caps, sizeof(caps), &cred->cap_effective);
 	sj.cap_setuid = caps & (1u << CAP_SETUID);
+	sj.cap_setgid = caps & (1u << CAP_SETGID);
 	for (i = 0; i < POLICY_RETRIES; i++) {
 		gen = __sync_fetch_and_add(&st->policy_gen, 0);
 		slot = gen & 1;
@@ -471,6 +516,26 @@ static __always_inline bool policy_measures(struct inode *inode, enum bima_hook 
 			return sj.action == BIMA_MEASURE;
 	}
 	return true;
+}
+
+/*
+ * An executable mapping that asked for PROT_EXEC is evaluated twice, as
+ * IMA does: MMAP_CHECK_REQPROT first (the protection asked for), then
+ * MMAP_CHECK (the protection given); a mapping made executable only by
+ * READ_IMPLIES_EXEC is MMAP_CHECK alone. MMAP_BOTH stands for the two in
+ * the hooks, never in a record.
+ */
+#define MMAP_BOTH 0xff
+
+/* The hook a record of this operation names, or 0 when the policy measures none of it. */
+static __always_inline __u32 policy_hook(struct inode *inode, __u32 hook, __u32 mask,
+					 struct bima_stats *st)
+{
+	if (hook != MMAP_BOTH)
+		return policy_measures(inode, hook, mask, st) ? hook : 0;
+	if (policy_measures(inode, BIMA_HOOK_MMAP_CHECK_REQPROT, mask, st))
+		return BIMA_HOOK_MMAP_CHECK_REQPROT;
+	return policy_measures(inode, BIMA_HOOK_MMAP_CHECK, mask, st) ? BIMA_HOOK_MMAP_CHECK : 0;
 }
 
 enum emit_result { EMITTED, RING_FULL, PREEMPTED };
@@ -755,15 +820,16 @@ static __always_inline bool own_file(const struct bima_config *cfg, struct file 
  * instead. Returns the hook's verdict, 0 or -EPERM. Not for the daemon's
  * own operations: the hooks test is_daemon() first.
  */
-static __always_inline int measure_file(struct file *file, enum bima_hook hook, __u32 mask,
-					__u16 violation)
+static __always_inline int measure_file(struct file *file, __u32 hook, __u32 mask, __u16 violation)
 {
 	__u8 digest[BIMA_DIGEST_MAX] = {};
 	struct inode *inode = file->f_inode, *real;
 	struct bima_inode now = {}, *cached = NULL;
-	struct what w = {
-		.hook = hook, .flags = violation, .digest = digest, .file = file, .now = &now
-	};
+	struct what w = { .hook = hook == MMAP_BOTH ? BIMA_HOOK_MMAP_CHECK : hook,
+			  .flags = violation,
+			  .digest = digest,
+			  .file = file,
+			  .now = &now };
 	struct bima_config *cfg;
 	struct bima_stats *st;
 	struct scratch *s;
@@ -804,7 +870,8 @@ static __always_inline int measure_file(struct file *file, enum bima_hook hook, 
 	if (!cfg || !st || !s)
 		return 0;
 	if (!violation) {
-		if (!policy_measures(inode, hook, mask, st))
+		w.hook = policy_hook(inode, hook, mask, st);
+		if (!w.hook)
 			return 0;
 		/* On every filesystem: the violation state needs the entry too. */
 		if (!cached)
@@ -819,7 +886,7 @@ static __always_inline int measure_file(struct file *file, enum bima_hook hook, 
 	/* After the policy: only what it would measure, or a violation, pays for the walk. */
 	if (own_file(cfg, file))
 		return 0;
-	closed = fail_closed(cfg, file, hook);
+	closed = fail_closed(cfg, file, w.hook);
 	if (out_of_time(cfg, st, closed))
 		return -EPERM;
 
@@ -853,7 +920,7 @@ static __always_inline int measure_file(struct file *file, enum bima_hook hook, 
  * or opened for writing while it is open for reading and was measured
  * (open_writers). Each is a record of its own, before the measurement.
  */
-static __always_inline int check_violations(struct file *file, enum bima_hook hook, __u32 mask)
+static __always_inline int check_violations(struct file *file, __u32 hook, __u32 mask)
 {
 	struct inode *inode = file->f_inode;
 	struct bima_inode *cached;
@@ -874,9 +941,8 @@ static __always_inline int check_violations(struct file *file, enum bima_hook ho
 	if (inode->i_writecount.counter <= 0)
 		return 0;
 	st = bpf_map_lookup_elem(&bima_stats, &zero);
-	if (st && policy_measures(inode, hook, mask, st))
-		return measure_file(file, hook, mask, BIMA_EV_TOMTOU);
-	return 0;
+	hook = st ? policy_hook(inode, hook, mask, st) : 0;
+	return hook ? measure_file(file, hook, mask, BIMA_EV_TOMTOU) : 0;
 }
 
 /* The daemon's own operations are not measured: no feedback from its reads. */
@@ -892,12 +958,14 @@ SEC("lsm.s/mmap_file")
 int BPF_PROG(bima_mmap_file, struct file *file, unsigned long reqprot, unsigned long prot,
 	     unsigned long flags, int ret)
 {
+	__u32 hook = reqprot & PROT_EXEC ? MMAP_BOTH : BIMA_HOOK_MMAP_CHECK;
+
 	if (ret != 0)
 		return ret;
 	if (!file || !(prot & PROT_EXEC) || is_daemon())
 		return 0;
-	ret = check_violations(file, BIMA_HOOK_MMAP_CHECK, BIMA_MAY_EXEC);
-	return ret ?: measure_file(file, BIMA_HOOK_MMAP_CHECK, BIMA_MAY_EXEC, 0);
+	ret = check_violations(file, hook, BIMA_MAY_EXEC);
+	return ret ?: measure_file(file, hook, BIMA_MAY_EXEC, 0);
 }
 
 /* Files the kernel reads itself; the file names the reason, as in IMA. */
