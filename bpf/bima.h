@@ -26,6 +26,7 @@ enum bima_hook {
 	BIMA_HOOK_FILE_CHECK = 8,	     /* file_open (IMA FILE_CHECK) */
 	BIMA_HOOK_BPF_CHECK = 9,	     /* bpf_prog: a BPF program's fd (bima's own) */
 	BIMA_HOOK_MMAP_CHECK_REQPROT = 10,   /* mmap_file, PROT_EXEC asked for (IMA's) */
+	BIMA_HOOK_CREDS_CHECK = 11,	     /* bprm_check_security, by the exec's new creds */
 	/* Not a hook: a record saying which policy came into force (bima_policy_switch). */
 	BIMA_REC_POLICY = 32,
 	/*

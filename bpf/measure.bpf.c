@@ -468,13 +468,13 @@ static long match_rule(__u32 i, void *ctx)
 #define POLICY_RETRIES 4
 
 /*
- * Whether the policy in force measures this operation. An evaluation that
- * keeps meeting policy switches measures: better one entry too many.
+ * Whether the policy in force measures this operation by a task of these
+ * credentials. An evaluation that keeps meeting policy switches measures:
+ * better one entry too many.
  */
-static __always_inline bool policy_measures(struct inode *inode, enum bima_hook hook, __u32 mask,
-					    struct bima_stats *st)
+static __always_inline bool policy_measures_as(struct inode *inode, __u32 hook, __u32 mask,
+					       struct bima_stats *st, const struct cred *cred)
 {
-	const struct cred *cred = bpf_get_current_task_btf()->cred;
 	struct subject sj = {
 		.hook = hook,
 		.mask = mask,
@@ -499,8 +499,7 @@ static __always_inline bool policy_measures(struct inode *inode, enum bima_hook 
 		sj.fsmagic = sb->s_magic;
 		bpf_probe_read_kernel(sj.fsuuid, sizeof(sj.fsuuid), &sb->s_uuid);
 	}
-	/* kernel_cap_t is u32[2] before Linux 6.3, a u64 since: bits 6 and 7 are in the first word.
-	 */
+	/* kernel_cap_t is u32[2] before Linux 6.3, a u64 since: bits 6, 7 in the first word. */
 	bpf_probe_read_kernel(&caps, sizeof(caps), &cred->cap_effective);
 	sj.cap_setuid = caps & (1u << CAP_SETUID);
 	sj.cap_setgid = caps & (1u << CAP_SETGID);
@@ -518,24 +517,45 @@ static __always_inline bool policy_measures(struct inode *inode, enum bima_hook 
 	return true;
 }
 
+/* policy_measures_as() for the current task. */
+static __always_inline bool policy_measures(struct inode *inode, enum bima_hook hook, __u32 mask,
+					    struct bima_stats *st)
+{
+	return policy_measures_as(inode, hook, mask, st, bpf_get_current_task_btf()->cred);
+}
+
 /*
- * An executable mapping that asked for PROT_EXEC is evaluated twice, as
- * IMA does: MMAP_CHECK_REQPROT first (the protection asked for), then
- * MMAP_CHECK (the protection given); a mapping made executable only by
- * READ_IMPLIES_EXEC is MMAP_CHECK alone. MMAP_BOTH stands for the two in
- * the hooks, never in a record.
+ * Operations IMA evaluates twice, as two funcs, the first that measures
+ * naming the record; each stands for its two in the hooks, never in a
+ * record:
+ * - MMAP_BOTH, an executable mapping that asked for PROT_EXEC:
+ *   MMAP_CHECK_REQPROT (the protection asked for), then MMAP_CHECK (the
+ *   protection given); one made executable only by READ_IMPLIES_EXEC is
+ *   MMAP_CHECK alone;
+ * - BPRM_BOTH, an exec: BPRM_CHECK (by the task as it is), then
+ *   CREDS_CHECK (by creds, bprm->cred: the credentials the kernel
+ *   prepared for the exec, which an LSM's transition has changed at this
+ *   hook, a setuid not yet).
  */
 #define MMAP_BOTH 0xff
+#define BPRM_BOTH 0xfe
 
 /* The hook a record of this operation names, or 0 when the policy measures none of it. */
 static __always_inline __u32 policy_hook(struct inode *inode, __u32 hook, __u32 mask,
-					 struct bima_stats *st)
+					 struct bima_stats *st, const struct cred *creds)
 {
-	if (hook != MMAP_BOTH)
-		return policy_measures(inode, hook, mask, st) ? hook : 0;
-	if (policy_measures(inode, BIMA_HOOK_MMAP_CHECK_REQPROT, mask, st))
-		return BIMA_HOOK_MMAP_CHECK_REQPROT;
-	return policy_measures(inode, BIMA_HOOK_MMAP_CHECK, mask, st) ? BIMA_HOOK_MMAP_CHECK : 0;
+	if (hook == MMAP_BOTH) {
+		if (policy_measures(inode, BIMA_HOOK_MMAP_CHECK_REQPROT, mask, st))
+			return BIMA_HOOK_MMAP_CHECK_REQPROT;
+		hook = BIMA_HOOK_MMAP_CHECK;
+	} else if (hook == BPRM_BOTH) {
+		if (policy_measures(inode, BIMA_HOOK_BPRM_CHECK, mask, st))
+			return BIMA_HOOK_BPRM_CHECK;
+		return creds && policy_measures_as(inode, BIMA_HOOK_CREDS_CHECK, mask, st, creds)
+			       ? BIMA_HOOK_CREDS_CHECK
+			       : 0;
+	}
+	return policy_measures(inode, hook, mask, st) ? hook : 0;
 }
 
 enum emit_result { EMITTED, RING_FULL, PREEMPTED };
@@ -820,12 +840,15 @@ static __always_inline bool own_file(const struct bima_config *cfg, struct file 
  * instead. Returns the hook's verdict, 0 or -EPERM. Not for the daemon's
  * own operations: the hooks test is_daemon() first.
  */
-static __always_inline int measure_file(struct file *file, __u32 hook, __u32 mask, __u16 violation)
+static __always_inline int measure_file(struct file *file, __u32 hook, __u32 mask, __u16 violation,
+					const struct cred *creds)
 {
 	__u8 digest[BIMA_DIGEST_MAX] = {};
 	struct inode *inode = file->f_inode, *real;
 	struct bima_inode now = {}, *cached = NULL;
-	struct what w = { .hook = hook == MMAP_BOTH ? BIMA_HOOK_MMAP_CHECK : hook,
+	struct what w = { .hook = hook == MMAP_BOTH   ? BIMA_HOOK_MMAP_CHECK
+				  : hook == BPRM_BOTH ? BIMA_HOOK_BPRM_CHECK
+						      : hook,
 			  .flags = violation,
 			  .digest = digest,
 			  .file = file,
@@ -870,7 +893,7 @@ static __always_inline int measure_file(struct file *file, __u32 hook, __u32 mas
 	if (!cfg || !st || !s)
 		return 0;
 	if (!violation) {
-		w.hook = policy_hook(inode, hook, mask, st);
+		w.hook = policy_hook(inode, hook, mask, st, creds);
 		if (!w.hook)
 			return 0;
 		/* On every filesystem: the violation state needs the entry too. */
@@ -936,13 +959,13 @@ static __always_inline int check_violations(struct file *file, __u32 hook, __u32
 		cached = bpf_inode_storage_get(&bima_inodes, inode, 0, 0);
 		if (!cached || __sync_val_compare_and_swap(&cached->read_measured, 1, 0) != 1)
 			return 0;
-		return measure_file(file, hook, mask, BIMA_EV_OPEN_WRITERS);
+		return measure_file(file, hook, mask, BIMA_EV_OPEN_WRITERS, NULL);
 	}
 	if (inode->i_writecount.counter <= 0)
 		return 0;
 	st = bpf_map_lookup_elem(&bima_stats, &zero);
-	hook = st ? policy_hook(inode, hook, mask, st) : 0;
-	return hook ? measure_file(file, hook, mask, BIMA_EV_TOMTOU) : 0;
+	hook = st ? policy_hook(inode, hook, mask, st, NULL) : 0;
+	return hook ? measure_file(file, hook, mask, BIMA_EV_TOMTOU, NULL) : 0;
 }
 
 /* The daemon's own operations are not measured: no feedback from its reads. */
@@ -951,7 +974,7 @@ int BPF_PROG(bima_bprm_check, struct linux_binprm *bprm, int ret)
 {
 	if (ret != 0 || is_daemon())
 		return ret;
-	return measure_file(bprm->file, BIMA_HOOK_BPRM_CHECK, BIMA_MAY_EXEC, 0);
+	return measure_file(bprm->file, BPRM_BOTH, BIMA_MAY_EXEC, 0, bprm->cred);
 }
 
 SEC("lsm.s/mmap_file")
@@ -965,7 +988,7 @@ int BPF_PROG(bima_mmap_file, struct file *file, unsigned long reqprot, unsigned 
 	if (!file || !(prot & PROT_EXEC) || is_daemon())
 		return 0;
 	ret = check_violations(file, hook, BIMA_MAY_EXEC);
-	return ret ?: measure_file(file, hook, BIMA_MAY_EXEC, 0);
+	return ret ?: measure_file(file, hook, BIMA_MAY_EXEC, 0, NULL);
 }
 
 /* Files the kernel reads itself; the file names the reason, as in IMA. */
@@ -998,7 +1021,7 @@ int BPF_PROG(bima_kernel_read_file, struct file *file, enum kernel_read_file_id 
 	}
 	if (!file || is_daemon())
 		return 0;
-	return measure_file(file, hook, BIMA_MAY_READ, 0);
+	return measure_file(file, hook, BIMA_MAY_READ, 0, NULL);
 }
 
 /*
@@ -1012,7 +1035,7 @@ int BPF_PROG(bima_file_post_open, struct file *file, int mask, int ret)
 		return ret;
 	mask &= BIMA_MAY_EXEC | BIMA_MAY_WRITE | BIMA_MAY_READ | BIMA_MAY_APPEND;
 	ret = check_violations(file, BIMA_HOOK_FILE_CHECK, mask);
-	return ret ?: measure_file(file, BIMA_HOOK_FILE_CHECK, mask, 0);
+	return ret ?: measure_file(file, BIMA_HOOK_FILE_CHECK, mask, 0, NULL);
 }
 
 /*

@@ -12,7 +12,8 @@
 # fsname= and MMAP_CHECK_REQPROT to the kernel: an exec by gid 1000 on tmpfs
 # is not measured, one with egid 1001 is; a mapping that asks for PROT_EXEC
 # is measured as MMAP_CHECK_REQPROT, one made executable by
-# READ_IMPLIES_EXEC only is not. The log verifies against the TPM.
+# READ_IMPLIES_EXEC only is not; an exec no BPRM_CHECK rule measures is
+# evaluated again as CREDS_CHECK. The log verifies against the TPM.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib.sh"
@@ -21,7 +22,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 work=/tmp/policy-test
 logs=$work/log
 mkdir -p "$work/bin"
-for x in a b c d e f g h i; do unique_copy /bin/true "$work/bin/true-$x"; done
+for x in a b c d e f g h i j k; do unique_copy /bin/true "$work/bin/true-$x"; done
 chmod +x "$work/bin/"*
 chown 1000 "$work/bin/true-a"
 printf '%s\n' 'dont_measure func=MMAP_CHECK' 'measure func=BPRM_CHECK fowner=1000' >"$work/p1.policy"
@@ -85,7 +86,8 @@ in_cgroup "$work/bin/true-g"
 
 # 6. gid=, egid=, fsname= and MMAP_CHECK_REQPROT, in the kernel too.
 printf '%s\n' 'dont_measure func=BPRM_CHECK fsname=tmpfs gid=1000' 'measure func=BPRM_CHECK egid>999' \
-	'measure func=MMAP_CHECK_REQPROT fsname=tmpfs fowner=1000' >"$work/p4.policy"
+	'measure func=MMAP_CHECK_REQPROT fsname=tmpfs fowner=1000' 'measure func=CREDS_CHECK fowner=1002' \
+	>"$work/p4.policy"
 "$bima" policy load "$work/p4.policy" >"$work/load6.out" 2>&1
 check_eq "bima policy load P4 (gid=, egid=, fsname=, MMAP_CHECK_REQPROT) exits 0" $? 0
 check "$work is on tmpfs, for fsname=tmpfs" test "$(stat -f -c %T "$work")" = tmpfs
@@ -100,6 +102,11 @@ map "$work/m-1" $((1 | 4)) # PROT_READ | PROT_EXEC
 check_eq "m-1 is mapped with PROT_EXEC asked for" $? 0
 setarch "$(uname -m)" --read-implies-exec python3 -c 'import mmap, sys; f = open(sys.argv[1], "rb"); mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)' "$work/m-2"
 check_eq "m-2 is mapped PROT_READ, made executable by READ_IMPLIES_EXEC" $? 0
+chown 1002 "$work/bin/true-j" && chown 1003 "$work/bin/true-k"
+"$work/bin/true-j"
+check_eq "true-j, uid 1002's, runs" $? 0
+"$work/bin/true-k"
+check_eq "true-k, uid 1003's, runs" $? 0
 sleep 1
 stop_bima
 
@@ -132,6 +139,10 @@ check_grep "as MMAP_CHECK_REQPROT" \
 	"debug: #[0-9]+ MMAP_CHECK_REQPROT .* sha256:$(sha256 "$work/m-1") $(ere "$work/m-1")\$" "$work/bima2.out"
 check "P4: m-2, made executable by READ_IMPLIES_EXEC only, is not" \
 	test "$(grep -c "sha256:$(sha256 "$work/m-2") " "$work/log.txt")" -eq 0
+check_grep "P4: true-j, which no BPRM_CHECK rule measures, is logged as CREDS_CHECK (fowner=1002)" \
+	"debug: #[0-9]+ CREDS_CHECK .* sha256:$(sha256 "$work/bin/true-j") $(ere "$work/bin/true-j")\$" "$work/bima2.out"
+check "P4: true-k, 1003's, is not" \
+	test "$(grep -c "sha256:$(sha256 "$work/bin/true-k") " "$work/log.txt")" -eq 0
 
 # 7. The log verifies against the TPM.
 "$bima" verify --log-dir "$logs" --tcti "$tcti" >"$work/verify.txt" 2>&1

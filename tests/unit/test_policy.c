@@ -197,7 +197,7 @@ int main(void)
 	bad("measure func=NOPE_CHECK\n",
 	    "func=NOPE_CHECK: no such func (BPRM_CHECK, MMAP_CHECK, FILE_CHECK, MODULE_CHECK, "
 	    "FIRMWARE_CHECK, KEXEC_KERNEL_CHECK, KEXEC_INITRAMFS_CHECK, POLICY_CHECK, BPF_CHECK, "
-	    "MMAP_CHECK_REQPROT)",
+	    "MMAP_CHECK_REQPROT, CREDS_CHECK)",
 	    "the funcs bima takes are listed, BPF_CHECK too");
 	bad("mesure func=BPRM_CHECK\n", "1:1: \"mesure\" is not an action", "a misspelt action");
 	bad("measure mask=MAY_RAED\n", "1:14: mask=MAY_RAED: not one of", "a misspelt mask");
@@ -221,8 +221,8 @@ int main(void)
 	warned("measure func=BPRM_CHECK permit_directio\n", 1,
 	       "1:25: warning: permit_directio: IMA's, for direct I/O on appraised files",
 	       "permit_directio is IMA's, and ignored");
-	warned("dont_measure func=CREDS_CHECK\nmeasure func=BPRM_CHECK\n", 1,
-	       "1:14: warning: dont_measure with func=CREDS_CHECK (a func bima does not measure",
+	warned("dont_measure func=KEY_CHECK\nmeasure func=BPRM_CHECK\n", 1,
+	       "1:14: warning: dont_measure with func=KEY_CHECK (a func bima does not measure",
 	       "a dont_measure rule on a func bima does not measure is dropped");
 	warned("dont_measure obj_user=system_u subj_type=init_t\n", 0,
 	       "1:14: warning: dont_measure with obj_user=system_u (an LSM label",
