@@ -25,6 +25,8 @@ enum bima_hook {
 	BIMA_HOOK_POLICY_CHECK = 7,	     /* kernel_read_file: an IMA policy file */
 	BIMA_HOOK_FILE_CHECK = 8,	     /* file_open (IMA FILE_CHECK) */
 	BIMA_HOOK_BPF_CHECK = 9,	     /* bpf_prog: a BPF program's fd (bima's own) */
+	BIMA_HOOK_MMAP_CHECK_REQPROT = 10,   /* mmap_file, PROT_EXEC asked for (IMA's) */
+	BIMA_HOOK_CREDS_CHECK = 11,	     /* bprm_check_security, by the exec's new creds */
 	/* Not a hook: a record saying which policy came into force (bima_policy_switch). */
 	BIMA_REC_POLICY = 32,
 	/*
@@ -91,13 +93,21 @@ struct bima_stats {
 	__u64 hash_errors; /* events whose bpf_ima_file_hash() call failed */
 	__u64 denied;	   /* operations denied under BIMA_CFG_FAIL_CLOSED */
 	__u64 policy_gen;  /* policy switches so far: bima_policy slot policy_gen & 1 is in force */
-	__u64 cache_hits;  /* measurements skipped: the file is unchanged since it was measured */
 	__u64 violations;  /* ToMToU and open_writers records */
 	/* Self-protection (BIMA_CFG_PROTECT): operations refused, and the last one's doer */
 	__u64 protect_denied;
 	__u32 protect_last_tgid;	       /* its process id */
 	__u32 protect_last_op;		       /* what it tried: enum bima_protect_op */
 	char protect_last_comm[BIMA_COMM_LEN]; /* and its command name */
+};
+
+/*
+ * Value of the single entry of the bima_cpu_stats map, a copy a CPU: the
+ * counters the hot path bumps, which would else make every CPU's opens
+ * write one cache line. User space sums the copies (loader_cpu_stats).
+ */
+struct bima_cpu_stats {
+	__u64 cache_hits; /* measurements skipped: the file is unchanged since it was measured */
 };
 
 /* What self-protection refused, in bima_stats.protect_last_op. */
@@ -211,8 +221,12 @@ enum bima_rule_flags {
 	BIMA_RULE_FSUUID = 1 << 8,
 	BIMA_RULE_PCR = 1 << 9,
 	BIMA_RULE_CGROUP = 1 << 10, /* bima's own: the task is in a cgroup subtree */
+	BIMA_RULE_GID = 1 << 11,
+	BIMA_RULE_EGID = 1 << 12,
+	BIMA_RULE_FSNAME = 1 << 13, /* the file system type's name (struct file_system_type) */
 	/* The conditions on a file, which never match where there is none (BPF_CHECK) */
-	BIMA_RULE_FILE = BIMA_RULE_FOWNER | BIMA_RULE_FGROUP | BIMA_RULE_FSMAGIC | BIMA_RULE_FSUUID,
+	BIMA_RULE_FILE = BIMA_RULE_FOWNER | BIMA_RULE_FGROUP | BIMA_RULE_FSMAGIC |
+			 BIMA_RULE_FSUUID | BIMA_RULE_FSNAME,
 };
 
 /* The access mask, as the kernel's MAY_* bits. */
@@ -230,6 +244,8 @@ enum bima_rule_op {
 	BIMA_OP_GT = 2,
 };
 
+#define BIMA_FSNAME_LEN 16 /* fsname=: the longest name compared, with its NUL */
+
 struct bima_rule {
 	__u8 action; /* enum bima_action */
 	__u8 func;   /* enum bima_hook, with BIMA_RULE_FUNC */
@@ -242,7 +258,10 @@ struct bima_rule {
 	__u8 fsuuid[16];
 	__u64 cgroup_id;    /* the subtree's top cgroup: its inode number in cgroup2 */
 	__u32 cgroup_level; /* and its depth below the cgroup2 root */
-	__u32 reserved;
+	__u32 gid, egid;
+	__u8 gid_op, egid_op; /* enum bima_rule_op */
+	__u8 reserved[2];
+	char fsname[BIMA_FSNAME_LEN]; /* NUL-padded */
 };
 
 /*

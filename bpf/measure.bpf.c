@@ -14,6 +14,7 @@
 #define EPERM 1
 #define EAGAIN 11
 #define ENOSPC 28
+#define CAP_SETGID 6
 #define CAP_SETUID 7
 #define S_IFMT 00170000
 #define S_IFREG 0100000
@@ -46,6 +47,17 @@ struct {
 	__type(key, __u32);
 	__type(value, struct bima_stats);
 } bima_stats SEC(".maps");
+
+/*
+ * Counters of the hot path, a copy a CPU (bima.h), which user space sums
+ * (loader_cpu_stats): no cache line that every CPU's opens write.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bima_cpu_stats);
+} bima_cpu_stats SEC(".maps");
 
 /* Set by the daemon after load; one entry, always present. */
 struct {
@@ -129,35 +141,51 @@ struct inode___v66 {
 /* The nanoseconds without the flag bits multigrain timestamps keep above them. */
 #define NSEC_MASK ((1u << 30) - 1)
 
-/* The inode's change and modification times into st. */
-static __always_inline void read_times(struct inode *inode, struct bima_inode *st)
-{
-	struct inode___v66 *v66 = (void *)inode;
-	struct inode___old *old = (void *)inode;
+/*
+ * Two ways to read a field of a kernel object. LOAD: a direct load, one
+ * instruction (CO-RE relocated), for the pointers whose type the verifier
+ * knows: the hooks' arguments, the current task, and what is reached from
+ * them by loads (a NULL one reads as 0). PROBE: bpf_probe_read_kernel, a
+ * helper call a field, for the pointers it does not know: what was read
+ * with PROBE, as the overlay's real inode (overlay.bpf.h), reached through
+ * a file's private_data.
+ */
+#define LOAD(p, f) ((p)->f)
+#define PROBE(p, f) BPF_CORE_READ(p, f)
 
-	if (bpf_core_field_exists(inode->i_ctime_sec)) {
-		st->ctime_sec = BPF_CORE_READ(inode, i_ctime_sec);
-		st->ctime_nsec = BPF_CORE_READ(inode, i_ctime_nsec);
-	} else if (bpf_core_field_exists(v66->__i_ctime)) {
-		st->ctime_sec = BPF_CORE_READ(v66, __i_ctime.tv_sec);
-		st->ctime_nsec = BPF_CORE_READ(v66, __i_ctime.tv_nsec);
-	} else {
-		st->ctime_sec = BPF_CORE_READ(old, i_ctime.tv_sec);
-		st->ctime_nsec = BPF_CORE_READ(old, i_ctime.tv_nsec);
+/* name(inode, st): the inode's change and modification times into st, read with R. */
+#define DEFINE_READ_TIMES(name, R)                                                   \
+	static __always_inline void name(struct inode *inode, struct bima_inode *st) \
+	{                                                                            \
+		struct inode___v66 *v66 = (void *)inode;                             \
+		struct inode___old *old = (void *)inode;                             \
+                                                                                     \
+		if (bpf_core_field_exists(inode->i_ctime_sec)) {                     \
+			st->ctime_sec = R(inode, i_ctime_sec);                       \
+			st->ctime_nsec = R(inode, i_ctime_nsec);                     \
+		} else if (bpf_core_field_exists(v66->__i_ctime)) {                  \
+			st->ctime_sec = R(v66, __i_ctime.tv_sec);                    \
+			st->ctime_nsec = R(v66, __i_ctime.tv_nsec);                  \
+		} else {                                                             \
+			st->ctime_sec = R(old, i_ctime.tv_sec);                      \
+			st->ctime_nsec = R(old, i_ctime.tv_nsec);                    \
+		}                                                                    \
+		if (bpf_core_field_exists(inode->i_mtime_sec)) {                     \
+			st->mtime_sec = R(inode, i_mtime_sec);                       \
+			st->mtime_nsec = R(inode, i_mtime_nsec);                     \
+		} else if (bpf_core_field_exists(v66->__i_mtime)) {                  \
+			st->mtime_sec = R(v66, __i_mtime.tv_sec);                    \
+			st->mtime_nsec = R(v66, __i_mtime.tv_nsec);                  \
+		} else {                                                             \
+			st->mtime_sec = R(old, i_mtime.tv_sec);                      \
+			st->mtime_nsec = R(old, i_mtime.tv_nsec);                    \
+		}                                                                    \
+		st->ctime_nsec &= NSEC_MASK;                                         \
+		st->mtime_nsec &= NSEC_MASK;                                         \
 	}
-	if (bpf_core_field_exists(inode->i_mtime_sec)) {
-		st->mtime_sec = BPF_CORE_READ(inode, i_mtime_sec);
-		st->mtime_nsec = BPF_CORE_READ(inode, i_mtime_nsec);
-	} else if (bpf_core_field_exists(v66->__i_mtime)) {
-		st->mtime_sec = BPF_CORE_READ(v66, __i_mtime.tv_sec);
-		st->mtime_nsec = BPF_CORE_READ(v66, __i_mtime.tv_nsec);
-	} else {
-		st->mtime_sec = BPF_CORE_READ(old, i_mtime.tv_sec);
-		st->mtime_nsec = BPF_CORE_READ(old, i_mtime.tv_nsec);
-	}
-	st->ctime_nsec &= NSEC_MASK;
-	st->mtime_nsec &= NSEC_MASK;
-}
+
+DEFINE_READ_TIMES(read_times_load, LOAD)
+DEFINE_READ_TIMES(read_times_probe, PROBE)
 
 static __always_inline void fill_task(struct bima_event *ev)
 {
@@ -206,13 +234,11 @@ static __always_inline __u32 fill_path(struct file *file, struct scratch *s)
  */
 static __always_inline bool is_daemon(void)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	__u64 tgid = bpf_get_current_pid_tgid() >> 32;
 	__u32 zero = 0;
 	struct bima_daemon *d = bpf_map_lookup_elem(&bima_daemon, &zero);
 
-	return d && d->tgid && d->tgid == tgid &&
-	       d->start_boottime == BPF_CORE_READ(task, group_leader, start_boottime);
+	return d && d->tgid && d->tgid == bpf_get_current_pid_tgid() >> 32 &&
+	       d->start_boottime == bpf_get_current_task_btf()->group_leader->start_boottime;
 }
 
 /* bima's code (bima.h): the files a daemon mapped executable; user/loader.c fills it. */
@@ -231,8 +257,8 @@ static __always_inline __u8 code_kind(const struct bima_config *cfg, struct inod
 
 	if (!inode)
 		return 0;
-	id.ino = BPF_CORE_READ(inode, i_ino);
-	id.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	id.ino = inode->i_ino;
+	id.dev = inode->i_sb->s_dev;
 	if (cfg->exempt_ino && id.ino == cfg->exempt_ino && id.dev == cfg->exempt_dev)
 		return BIMA_CODE_PROGRAM;
 	kind = bpf_map_lookup_elem(&bima_code, &id);
@@ -268,7 +294,7 @@ static __always_inline struct proc_id current_proc(void)
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct proc_id id = { .tgid = bpf_get_current_pid_tgid() >> 32 };
 
-	id.start_boottime = BPF_CORE_READ(task, group_leader, start_boottime);
+	id.start_boottime = task->group_leader->start_boottime;
 	return id;
 }
 
@@ -289,7 +315,7 @@ static __always_inline bool runs_bima_only(const struct bima_config *cfg)
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct proc_id id;
 
-	if (!is_bima(cfg, BPF_CORE_READ(task, mm, exe_file, f_inode)))
+	if (!is_bima(cfg, task->mm->exe_file->f_inode))
 		return false;
 	id = current_proc();
 	return !bpf_map_lookup_elem(&bima_tainted, &id);
@@ -307,7 +333,7 @@ static __always_inline bool runs_bima_only(const struct bima_config *cfg)
 static __always_inline bool fail_closed(const struct bima_config *cfg, struct file *file,
 					enum bima_hook hook)
 {
-	struct inode *inode = file ? BPF_CORE_READ(file, f_inode) : NULL;
+	struct inode *inode = file ? file->f_inode : NULL;
 
 	if (!(cfg->flags & BIMA_CFG_FAIL_CLOSED))
 		return false;
@@ -317,6 +343,7 @@ static __always_inline bool fail_closed(const struct bima_config *cfg, struct fi
 		return true;
 	switch (hook) {
 	case BIMA_HOOK_MMAP_CHECK:
+	case BIMA_HOOK_MMAP_CHECK_REQPROT:
 		return !bima_code_file(cfg, inode);
 	case BIMA_HOOK_FILE_CHECK:
 	case BIMA_HOOK_BPF_CHECK:
@@ -330,10 +357,18 @@ static __always_inline bool fail_closed(const struct bima_config *cfg, struct fi
 struct subject {
 	struct bima_policy *policy;
 	__u32 hook, mask;
-	__u32 uid, euid, suid, fowner, fgroup;
-	bool cap_setuid;
+	__u32 uid, euid, suid, gid, egid, sgid, fowner, fgroup;
+	bool cap_setuid, cap_setgid;
 	__u64 fsmagic;
 	__u64 fsuuid[2];
+	struct super_block *sb;
+	/* The file system type's name, read at the first rule with fsname=: one byte past
+	 * the longest a rule compares, so that a longer name matches none. */
+	bool fsname_read;
+	union {
+		char fsname[BIMA_FSNAME_LEN + 8];
+		__u64 fsname_words[(BIMA_FSNAME_LEN + 8) / 8];
+	};
 	bool file;  /* false: the file conditions cannot match (BPF_CHECK) */
 	int action; /* the first matching rule's, or 0 */
 };
@@ -350,7 +385,31 @@ static __always_inline bool id_match(__u32 id, __u8 op, __u32 want)
 	}
 }
 
-static bool rule_matches(const struct bima_rule *r, const struct subject *sj)
+/* As IMA: a task that may change its id matches by its saved and real id too. */
+static __always_inline bool effective_match(__u32 eid, __u32 sid, __u32 id, bool may_change,
+					    __u8 op, __u32 want)
+{
+	return id_match(eid, op, want) ||
+	       (may_change && (id_match(sid, op, want) || id_match(id, op, want)));
+}
+
+static __always_inline bool fsname_match(const struct bima_rule *r, struct subject *sj)
+{
+	struct super_block *sb = sj->sb;
+	__u64 want[BIMA_FSNAME_LEN / 8];
+
+	if (!sj->fsname_read) {
+		sj->fsname_read = true;
+		/* A probe read: sb, kept in the loop's context, is no longer a BTF pointer. */
+		bpf_probe_read_kernel_str(sj->fsname, sizeof(sj->fsname),
+					  BPF_CORE_READ(sb, s_type, name));
+	}
+	__builtin_memcpy(want, r->fsname, sizeof(want));
+	/* A name of BIMA_FSNAME_LEN bytes or more has no NUL in the words compared. */
+	return want[0] == sj->fsname_words[0] && want[1] == sj->fsname_words[1];
+}
+
+static bool rule_matches(const struct bima_rule *r, struct subject *sj)
 {
 	__u64 uuid[2];
 
@@ -364,10 +423,13 @@ static bool rule_matches(const struct bima_rule *r, const struct subject *sj)
 		return false;
 	if ((r->flags & BIMA_RULE_UID) && !id_match(sj->uid, r->uid_op, r->uid))
 		return false;
-	/* As IMA: a task that may change its uid matches by its saved and real uid too. */
-	if ((r->flags & BIMA_RULE_EUID) && !id_match(sj->euid, r->euid_op, r->euid) &&
-	    !(sj->cap_setuid &&
-	      (id_match(sj->suid, r->euid_op, r->euid) || id_match(sj->uid, r->euid_op, r->euid))))
+	if ((r->flags & BIMA_RULE_EUID) &&
+	    !effective_match(sj->euid, sj->suid, sj->uid, sj->cap_setuid, r->euid_op, r->euid))
+		return false;
+	if ((r->flags & BIMA_RULE_GID) && !id_match(sj->gid, r->gid_op, r->gid))
+		return false;
+	if ((r->flags & BIMA_RULE_EGID) &&
+	    !effective_match(sj->egid, sj->sgid, sj->gid, sj->cap_setgid, r->egid_op, r->egid))
 		return false;
 	if ((r->flags & BIMA_RULE_FOWNER) && !id_match(sj->fowner, r->fowner_op, r->fowner))
 		return false;
@@ -380,6 +442,8 @@ static bool rule_matches(const struct bima_rule *r, const struct subject *sj)
 		if (uuid[0] != sj->fsuuid[0] || uuid[1] != sj->fsuuid[1])
 			return false;
 	}
+	if ((r->flags & BIMA_RULE_FSNAME) && !fsname_match(r, sj))
+		return false;
 	if ((r->flags & BIMA_RULE_CGROUP) &&
 	    bpf_get_current_ancestor_cgroup_id(r->cgroup_level) != r->cgroup_id)
 		return false;
@@ -404,34 +468,41 @@ static long match_rule(__u32 i, void *ctx)
 #define POLICY_RETRIES 4
 
 /*
- * Whether the policy in force measures this operation. An evaluation that
- * keeps meeting policy switches measures: better one entry too many.
+ * Whether the policy in force measures this operation by a task of these
+ * credentials. An evaluation that keeps meeting policy switches measures:
+ * better one entry too many.
  */
-static __always_inline bool policy_measures(struct inode *inode, enum bima_hook hook, __u32 mask,
-					    struct bima_stats *st)
+static __always_inline bool policy_measures_as(struct inode *inode, __u32 hook, __u32 mask,
+					       struct bima_stats *st, const struct cred *cred)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	const struct cred *cred = BPF_CORE_READ(task, cred);
-	struct super_block *sb = BPF_CORE_READ(inode, i_sb);
 	struct subject sj = {
 		.hook = hook,
 		.mask = mask,
-		.uid = BPF_CORE_READ(cred, uid.val),
-		.euid = BPF_CORE_READ(cred, euid.val),
-		.suid = BPF_CORE_READ(cred, suid.val),
-		.fowner = BPF_CORE_READ(inode, i_uid.val),
-		.fgroup = BPF_CORE_READ(inode, i_gid.val),
-		.fsmagic = BPF_CORE_READ(sb, s_magic),
+		.uid = cred->uid.val,
+		.euid = cred->euid.val,
+		.suid = cred->suid.val,
+		.gid = cred->gid.val,
+		.egid = cred->egid.val,
+		.sgid = cred->sgid.val,
 		.file = inode != NULL,
 	};
+	struct super_block *sb;
 	__u32 caps = 0, slot;
 	__u64 gen;
 	int i;
 
-	/* kernel_cap_t is u32[2] before Linux 6.3 and a u64 since: bit 7 is in the first word. */
+	if (inode) { /* NULL where there is no file: the file conditions never match */
+		sb = inode->i_sb;
+		sj.sb = sb;
+		sj.fowner = inode->i_uid.val;
+		sj.fgroup = inode->i_gid.val;
+		sj.fsmagic = sb->s_magic;
+		bpf_probe_read_kernel(sj.fsuuid, sizeof(sj.fsuuid), &sb->s_uuid);
+	}
+	/* kernel_cap_t is u32[2] before Linux 6.3, a u64 since: bits 6, 7 in the first word. */
 	bpf_probe_read_kernel(&caps, sizeof(caps), &cred->cap_effective);
 	sj.cap_setuid = caps & (1u << CAP_SETUID);
-	bpf_probe_read_kernel(sj.fsuuid, sizeof(sj.fsuuid), &sb->s_uuid);
+	sj.cap_setgid = caps & (1u << CAP_SETGID);
 	for (i = 0; i < POLICY_RETRIES; i++) {
 		gen = __sync_fetch_and_add(&st->policy_gen, 0);
 		slot = gen & 1;
@@ -444,6 +515,47 @@ static __always_inline bool policy_measures(struct inode *inode, enum bima_hook 
 			return sj.action == BIMA_MEASURE;
 	}
 	return true;
+}
+
+/* policy_measures_as() for the current task. */
+static __always_inline bool policy_measures(struct inode *inode, enum bima_hook hook, __u32 mask,
+					    struct bima_stats *st)
+{
+	return policy_measures_as(inode, hook, mask, st, bpf_get_current_task_btf()->cred);
+}
+
+/*
+ * Operations IMA evaluates twice, as two funcs, the first that measures
+ * naming the record; each stands for its two in the hooks, never in a
+ * record:
+ * - MMAP_BOTH, an executable mapping that asked for PROT_EXEC:
+ *   MMAP_CHECK_REQPROT (the protection asked for), then MMAP_CHECK (the
+ *   protection given); one made executable only by READ_IMPLIES_EXEC is
+ *   MMAP_CHECK alone;
+ * - BPRM_BOTH, an exec: BPRM_CHECK (by the task as it is), then
+ *   CREDS_CHECK (by creds, bprm->cred: the credentials the kernel
+ *   prepared for the exec, which an LSM's transition has changed at this
+ *   hook, a setuid not yet).
+ */
+#define MMAP_BOTH 0xff
+#define BPRM_BOTH 0xfe
+
+/* The hook a record of this operation names, or 0 when the policy measures none of it. */
+static __always_inline __u32 policy_hook(struct inode *inode, __u32 hook, __u32 mask,
+					 struct bima_stats *st, const struct cred *creds)
+{
+	if (hook == MMAP_BOTH) {
+		if (policy_measures(inode, BIMA_HOOK_MMAP_CHECK_REQPROT, mask, st))
+			return BIMA_HOOK_MMAP_CHECK_REQPROT;
+		hook = BIMA_HOOK_MMAP_CHECK;
+	} else if (hook == BPRM_BOTH) {
+		if (policy_measures(inode, BIMA_HOOK_BPRM_CHECK, mask, st))
+			return BIMA_HOOK_BPRM_CHECK;
+		return creds && policy_measures_as(inode, BIMA_HOOK_CREDS_CHECK, mask, st, creds)
+			       ? BIMA_HOOK_CREDS_CHECK
+			       : 0;
+	}
+	return policy_measures(inode, hook, mask, st) ? hook : 0;
 }
 
 enum emit_result { EMITTED, RING_FULL, PREEMPTED };
@@ -484,13 +596,14 @@ static __always_inline enum emit_result emit(struct scratch *s, __u64 gen, struc
 #include "overlay.bpf.h"
 
 /*
- * Whether the filesystem can tell bima that a file changed: by its change
- * cookie (i_version) with the times, by the times and size alone, or not
- * at all (the file is measured every time, as IMA does for them).
+ * Whether the filesystem, by its magic and s_iflags, can tell bima that a
+ * file changed: by its change cookie (i_version) with the times, by the
+ * times and size alone, or not at all (the file is measured every time, as
+ * IMA does for them).
  */
-static __always_inline bool cacheable(struct super_block *sb)
+static __always_inline bool cacheable(__u64 magic, __u64 iflags)
 {
-	switch (BPF_CORE_READ(sb, s_magic)) {
+	switch (magic) {
 	case 0x65735546: /* fuse: the server changes files behind the kernel's back */
 	case 0x794c7630: /* overlayfs: its real inode is checked instead (content_inode) */
 	case 0x01021997: /* 9p */
@@ -500,17 +613,27 @@ static __always_inline bool cacheable(struct super_block *sb)
 	case 0x00c36400: /* ceph */
 		return false;
 	}
-	return !(BPF_CORE_READ(sb, s_iflags) & SB_I_IMA_UNVERIFIABLE_SIGNATURE);
+	return !(iflags & SB_I_IMA_UNVERIFIABLE_SIGNATURE);
 }
 
-/* The file's state now, as the cache compares it. */
-static __always_inline void read_state(struct inode *inode, struct bima_inode *now)
-{
-	if (BPF_CORE_READ(inode, i_sb, s_flags) & SB_I_VERSION)
-		now->i_version = BPF_CORE_READ(inode, i_version.counter) >> I_VERSION_QUERIED_SHIFT;
-	now->size = BPF_CORE_READ(inode, i_size);
-	read_times(inode, now);
-}
+/*
+ * name(inode, now): the file's state now, as the cache compares it, read
+ * with R; and whether its filesystem can tell changes (cacheable).
+ */
+#define DEFINE_READ_STATE(name, R, read_times)                                                   \
+	static __always_inline bool name(struct inode *inode, struct bima_inode *now)            \
+	{                                                                                        \
+		struct super_block *sb = R(inode, i_sb);                                         \
+                                                                                                 \
+		if (R(sb, s_flags) & SB_I_VERSION)                                               \
+			now->i_version = R(inode, i_version.counter) >> I_VERSION_QUERIED_SHIFT; \
+		now->size = R(inode, i_size);                                                    \
+		read_times(inode, now);                                                          \
+		return cacheable(R(sb, s_magic), R(sb, s_iflags));                               \
+	}
+
+DEFINE_READ_STATE(read_state_load, LOAD, read_times_load)
+DEFINE_READ_STATE(read_state_probe, PROBE, read_times_probe)
 
 static __always_inline bool same_state(const struct bima_inode *a, const struct bima_inode *b)
 {
@@ -533,17 +656,35 @@ static __always_inline struct inode *content_inode(struct file *file, struct ino
 }
 
 /*
+ * A cache hit, on this CPU's counter. Atomic all the same: a sleepable
+ * program can be preempted by another on the same CPU, and a plain
+ * increment would then lose one; on a line no other CPU writes, the
+ * atomic add costs no cache line transfer.
+ */
+static __always_inline void count_hit(void)
+{
+	struct bima_cpu_stats *cs;
+	__u32 zero = 0;
+
+	cs = bpf_map_lookup_elem(&bima_cpu_stats, &zero);
+	if (cs)
+		__sync_fetch_and_add(&cs->cache_hits, 1);
+}
+
+/*
  * Whether the cache holds the file: hashed in the state it has now, and no
  * writer closed it since (on overlayfs, it or the real inode beneath: the
- * real inode's identity and writers' closes are in the state). gen is the
- * entry's count of writers' closes, read now; a measurement that goes on
- * to hash the file keeps it.
+ * real inode's identity and writers' closes are in the state). A plain
+ * load of gen, no atomic (which BPF makes a full barrier): a hit needs no
+ * order between the state read and gen read. The hit stands for the moment
+ * gen was read: no writer had closed the file since it was hashed; a writer
+ * still open then (ToMToU, which check_violations logs) may have changed it
+ * unseen, as with IMA, whenever the state was read. A measurement that goes
+ * on to hash the file reads gen again, with a barrier (measure_file).
  */
-static __always_inline bool cache_holds(struct bima_inode *c, const struct bima_inode *now,
-					__u64 *gen)
+static __always_inline bool cache_holds(struct bima_inode *c, const struct bima_inode *now)
 {
-	*gen = __sync_fetch_and_add(&c->gen, 0);
-	return c->valid_gen == *gen + 1 && same_state(c, now);
+	return c->valid_gen == *(volatile __u64 *)&c->gen + 1 && same_state(c, now);
 }
 
 /*
@@ -579,16 +720,8 @@ static __always_inline void cache_keep(struct bima_inode *c, const struct bima_i
 /* The violation state: measured while open for reading (bima.h, read_measured). */
 static __always_inline void mark_read(struct file *file, struct bima_inode *c)
 {
-	if (!(BPF_CORE_READ(file, f_mode) & FMODE_WRITE) && !c->read_measured)
+	if (!(file->f_mode & FMODE_WRITE) && !c->read_measured)
 		c->read_measured = 1;
-}
-
-static __always_inline int atomic_read_int(const atomic_t *v)
-{
-	int n = 0;
-
-	bpf_probe_read_kernel(&n, sizeof(n), &v->counter);
-	return n;
 }
 
 /* What a record holds besides the task. */
@@ -704,35 +837,39 @@ static __always_inline bool own_file(const struct bima_config *cfg, struct file 
  * Measure file into the ring buffer if the policy says so and the file
  * changed since it was measured, mask being the access (MAY_*) as IMA's
  * rules see it; with violation, a violation record without a digest
- * instead. Returns the hook's verdict, 0 or -EPERM.
+ * instead. Returns the hook's verdict, 0 or -EPERM. Not for the daemon's
+ * own operations: the hooks test is_daemon() first.
  */
-static __always_inline int measure_file(struct file *file, enum bima_hook hook, __u32 mask,
-					__u16 violation)
+static __always_inline int measure_file(struct file *file, __u32 hook, __u32 mask, __u16 violation,
+					const struct cred *creds)
 {
 	__u8 digest[BIMA_DIGEST_MAX] = {};
 	struct inode *inode = file->f_inode, *real;
 	struct bima_inode now = {}, *cached = NULL;
-	struct what w = {
-		.hook = hook, .flags = violation, .digest = digest, .file = file, .now = &now
-	};
+	struct what w = { .hook = hook == MMAP_BOTH   ? BIMA_HOOK_MMAP_CHECK
+				  : hook == BPRM_BOTH ? BIMA_HOOK_BPRM_CHECK
+						      : hook,
+			  .flags = violation,
+			  .digest = digest,
+			  .file = file,
+			  .now = &now };
 	struct bima_config *cfg;
 	struct bima_stats *st;
 	struct scratch *s;
-	bool closed, cache = false, held;
+	bool closed, cache, held = false;
 	__u32 zero = 0;
 	__u64 gen = 0;
 
-	cfg = bpf_map_lookup_elem(&bima_config, &zero);
-	st = bpf_map_lookup_elem(&bima_stats, &zero);
-	s = bpf_map_lookup_elem(&bima_scratch, &zero);
-	if (!cfg || !st || !s || !inode)
-		return 0;
-	if (is_daemon())
-		return 0; /* no feedback from the daemon's own reads */
-	if ((BPF_CORE_READ(inode, i_mode) & S_IFMT) != S_IFREG)
+	if (!inode || (inode->i_mode & S_IFMT) != S_IFREG)
 		return 0; /* as IMA: regular files only */
-	real = content_inode(file, inode);
-	read_state(real ?: inode, &now); /* the record's state too */
+	/* The record's state too; cache: whether the filesystem tells changes. */
+	if (inode->i_sb->s_magic != OVERLAYFS_SUPER_MAGIC) {
+		real = inode;
+		cache = read_state_load(inode, &now);
+	} else {
+		real = overlay_real_inode(file, inode);
+		cache = read_state_probe(real ?: inode, &now) && real;
+	}
 	if (!violation) {
 		/*
 		 * The cache first, the cheaper test: a file measured and unchanged
@@ -740,24 +877,31 @@ static __always_inline int measure_file(struct file *file, enum bima_hook hook, 
 		 * the file's inode, the overlay inode on overlayfs (its violation
 		 * state and IMA's "once for each overlay inode"); the state it
 		 * compares is the real inode's, which needs its bima_real entry.
+		 * A hit reads no other map.
 		 */
-		cache = real && cacheable(BPF_CORE_READ(real, i_sb));
 		held = cache && (real == inode || real_gen(real, &now, false));
 		cached = held ? bpf_inode_storage_get(&bima_inodes, inode, 0, 0) : NULL;
-		if (cached && cache_holds(cached, &now, &gen)) {
+		if (cached && cache_holds(cached, &now)) {
 			mark_read(file, cached);
-			__sync_fetch_and_add(&st->cache_hits, 1);
+			count_hit();
 			return 0;
 		}
-		if (!policy_measures(inode, hook, mask, st))
+	}
+	cfg = bpf_map_lookup_elem(&bima_config, &zero);
+	st = bpf_map_lookup_elem(&bima_stats, &zero);
+	s = bpf_map_lookup_elem(&bima_scratch, &zero);
+	if (!cfg || !st || !s)
+		return 0;
+	if (!violation) {
+		w.hook = policy_hook(inode, hook, mask, st, creds);
+		if (!w.hook)
 			return 0;
 		/* On every filesystem: the violation state needs the entry too. */
-		if (!cached) {
+		if (!cached)
 			cached = bpf_inode_storage_get(&bima_inodes, inode, 0,
 						       BPF_LOCAL_STORAGE_GET_F_CREATE);
-			if (cached) /* before the hashing: see cache_keep */
-				gen = __sync_fetch_and_add(&cached->gen, 0);
-		}
+		if (cached) /* before the hashing, a full barrier: see cache_keep */
+			gen = __sync_fetch_and_add(&cached->gen, 0);
 		/* A real inode first measured: its writers' closes count from now. */
 		if (cache && !held)
 			cache = real_gen(real, &now, true);
@@ -765,7 +909,7 @@ static __always_inline int measure_file(struct file *file, enum bima_hook hook, 
 	/* After the policy: only what it would measure, or a violation, pays for the walk. */
 	if (own_file(cfg, file))
 		return 0;
-	closed = fail_closed(cfg, file, hook);
+	closed = fail_closed(cfg, file, w.hook);
 	if (out_of_time(cfg, st, closed))
 		return -EPERM;
 
@@ -799,51 +943,52 @@ static __always_inline int measure_file(struct file *file, enum bima_hook hook, 
  * or opened for writing while it is open for reading and was measured
  * (open_writers). Each is a record of its own, before the measurement.
  */
-static __always_inline int check_violations(struct file *file, enum bima_hook hook, __u32 mask)
+static __always_inline int check_violations(struct file *file, __u32 hook, __u32 mask)
 {
 	struct inode *inode = file->f_inode;
-	struct bima_config *cfg;
-	struct bima_stats *st;
 	struct bima_inode *cached;
+	struct bima_stats *st;
 	__u32 zero = 0;
 
-	cfg = bpf_map_lookup_elem(&bima_config, &zero);
-	st = bpf_map_lookup_elem(&bima_stats, &zero);
-	if (!cfg || !st || !inode || is_daemon())
+	if (!inode)
 		return 0;
-	if (BPF_CORE_READ(file, f_mode) & FMODE_WRITE) {
-		if (!bpf_core_field_exists(inode->i_readcount) ||
-		    !atomic_read_int(&inode->i_readcount))
+	if (file->f_mode & FMODE_WRITE) {
+		if (!bpf_core_field_exists(inode->i_readcount) || !inode->i_readcount.counter)
 			return 0;
 		/* Once for each measurement while open for reading, as IMA; on any filesystem. */
 		cached = bpf_inode_storage_get(&bima_inodes, inode, 0, 0);
 		if (!cached || __sync_val_compare_and_swap(&cached->read_measured, 1, 0) != 1)
 			return 0;
-		return measure_file(file, hook, mask, BIMA_EV_OPEN_WRITERS);
+		return measure_file(file, hook, mask, BIMA_EV_OPEN_WRITERS, NULL);
 	}
-	if (atomic_read_int(&inode->i_writecount) > 0 && policy_measures(inode, hook, mask, st))
-		return measure_file(file, hook, mask, BIMA_EV_TOMTOU);
-	return 0;
+	if (inode->i_writecount.counter <= 0)
+		return 0;
+	st = bpf_map_lookup_elem(&bima_stats, &zero);
+	hook = st ? policy_hook(inode, hook, mask, st, NULL) : 0;
+	return hook ? measure_file(file, hook, mask, BIMA_EV_TOMTOU, NULL) : 0;
 }
 
+/* The daemon's own operations are not measured: no feedback from its reads. */
 SEC("lsm.s/bprm_check_security")
 int BPF_PROG(bima_bprm_check, struct linux_binprm *bprm, int ret)
 {
-	if (ret != 0)
+	if (ret != 0 || is_daemon())
 		return ret;
-	return measure_file(bprm->file, BIMA_HOOK_BPRM_CHECK, BIMA_MAY_EXEC, 0);
+	return measure_file(bprm->file, BPRM_BOTH, BIMA_MAY_EXEC, 0, bprm->cred);
 }
 
 SEC("lsm.s/mmap_file")
 int BPF_PROG(bima_mmap_file, struct file *file, unsigned long reqprot, unsigned long prot,
 	     unsigned long flags, int ret)
 {
+	__u32 hook = reqprot & PROT_EXEC ? MMAP_BOTH : BIMA_HOOK_MMAP_CHECK;
+
 	if (ret != 0)
 		return ret;
-	if (!file || !(prot & PROT_EXEC))
+	if (!file || !(prot & PROT_EXEC) || is_daemon())
 		return 0;
-	ret = check_violations(file, BIMA_HOOK_MMAP_CHECK, BIMA_MAY_EXEC);
-	return ret ?: measure_file(file, BIMA_HOOK_MMAP_CHECK, BIMA_MAY_EXEC, 0);
+	ret = check_violations(file, hook, BIMA_MAY_EXEC);
+	return ret ?: measure_file(file, hook, BIMA_MAY_EXEC, 0, NULL);
 }
 
 /* Files the kernel reads itself; the file names the reason, as in IMA. */
@@ -874,9 +1019,9 @@ int BPF_PROG(bima_kernel_read_file, struct file *file, enum kernel_read_file_id 
 	default:
 		return 0; /* X.509 certificates and what a newer kernel adds: not measured */
 	}
-	if (!file)
+	if (!file || is_daemon())
 		return 0;
-	return measure_file(file, hook, BIMA_MAY_READ, 0);
+	return measure_file(file, hook, BIMA_MAY_READ, 0, NULL);
 }
 
 /*
@@ -886,11 +1031,11 @@ int BPF_PROG(bima_kernel_read_file, struct file *file, enum kernel_read_file_id 
 SEC("lsm.s/file_post_open")
 int BPF_PROG(bima_file_post_open, struct file *file, int mask, int ret)
 {
-	if (ret != 0)
+	if (ret != 0 || is_daemon())
 		return ret;
 	mask &= BIMA_MAY_EXEC | BIMA_MAY_WRITE | BIMA_MAY_READ | BIMA_MAY_APPEND;
 	ret = check_violations(file, BIMA_HOOK_FILE_CHECK, mask);
-	return ret ?: measure_file(file, BIMA_HOOK_FILE_CHECK, mask, 0);
+	return ret ?: measure_file(file, BIMA_HOOK_FILE_CHECK, mask, 0, NULL);
 }
 
 /*
@@ -1003,7 +1148,7 @@ int BPF_PROG(bima_file_free, struct file *file)
 {
 	struct bima_inode *cached;
 
-	if (!(BPF_CORE_READ(file, f_mode) & FMODE_WRITE))
+	if (!(file->f_mode & FMODE_WRITE))
 		return 0;
 	cached = bpf_inode_storage_get(&bima_inodes, file->f_inode, 0, 0);
 	if (cached)

@@ -142,7 +142,7 @@ int BPF_PROG(bima_protect_open, struct file *file, int ret)
 {
 	if (ret != 0)
 		return ret;
-	if (!(BPF_CORE_READ(file, f_mode) & FMODE_WRITE))
+	if (!(file->f_mode & FMODE_WRITE))
 		return 0; /* reading stays open to all */
 	return protect_names(BPF_CORE_READ(file, f_path.dentry), NULL, BIMA_PROTECT_WRITE);
 }
@@ -221,7 +221,7 @@ int BPF_PROG(bima_protect_rename, struct inode *old_dir, struct dentry *old_dent
  */
 static __always_inline bool protected_fs(const struct bima_config *cfg, struct file *file)
 {
-	__u64 dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
+	__u64 dev = file->f_inode->i_sb->s_dev;
 
 	return (cfg->protect_ino[0] && dev == cfg->protect_dev[0]) ||
 	       (cfg->protect_ino[1] && dev == cfg->protect_dev[1]);
@@ -288,6 +288,30 @@ static __always_inline bool bima_program_runs(const struct bima_config *cfg)
 }
 
 /*
+ * Whether any process was ever put in bima_tainted: until then, an exec
+ * or an exit has no entry to take out, and skips the map (a hash and a
+ * bucket lock each). Only ever set, before the entry is added.
+ */
+__u64 bima_tainted_ever = 0;
+
+/* Put a process in bima_tainted; 0, or the error of the map update. */
+static __always_inline long taint(struct proc_id *id)
+{
+	__u8 one = 1;
+
+	if (!bima_tainted_ever)
+		*(volatile __u64 *)&bima_tainted_ever = 1;
+	return bpf_map_update_elem(&bima_tainted, id, &one, BPF_ANY);
+}
+
+/* Take a process out of bima_tainted, where it may be. */
+static __always_inline void untaint(struct proc_id *id)
+{
+	if (*(volatile __u64 *)&bima_tainted_ever)
+		bpf_map_delete_elem(&bima_tainted, id);
+}
+
+/*
  * Code is mapped executable (file NULL: anonymous memory). In a process
  * that runs the bima program, code that is not bima's (the program, or a
  * library in bima_code) ends its exemptions: the process is recorded in
@@ -301,15 +325,14 @@ static __always_inline int bima_code_mapped(struct file *file)
 	struct bima_config *cfg;
 	struct proc_id id;
 	__u32 zero = 0;
-	__u8 one = 1;
 
 	cfg = bpf_map_lookup_elem(&bima_config, &zero);
-	if (!cfg || !is_bima(cfg, BPF_CORE_READ(task, mm, exe_file, f_inode)))
+	if (!cfg || !is_bima(cfg, task->mm->exe_file->f_inode))
 		return 0;
-	if (file && bima_code_file(cfg, BPF_CORE_READ(file, f_inode)))
+	if (file && bima_code_file(cfg, file->f_inode))
 		return 0;
 	id = current_proc();
-	return bpf_map_update_elem(&bima_tainted, &id, &one, BPF_ANY) ? -EPERM : 0;
+	return taint(&id) ? -EPERM : 0;
 }
 
 /* mprotect(PROT_EXEC): code mapped writable or readable first is code all the same. */
@@ -321,7 +344,7 @@ int BPF_PROG(bima_protect_mprotect, struct vm_area_struct *vma, unsigned long re
 		return ret;
 	if (!(prot & PROT_EXEC))
 		return 0;
-	return bima_code_mapped(BPF_CORE_READ(vma, vm_file));
+	return bima_code_mapped(vma->vm_file);
 }
 
 /*
@@ -338,15 +361,13 @@ int BPF_PROG(bima_protect_exec, struct task_struct *p, pid_t old_pid, struct lin
 	struct proc_id id = current_proc();
 	struct bima_config *cfg;
 	__u32 zero = 0;
-	__u8 one = 1;
 
 	cfg = bpf_map_lookup_elem(&bima_config, &zero);
-	if (cfg && BPF_CORE_READ(task, ptrace) &&
-	    is_bima(cfg, BPF_CORE_READ(task, mm, exe_file, f_inode))) {
-		bpf_map_update_elem(&bima_tainted, &id, &one, BPF_ANY);
+	if (cfg && task->ptrace && is_bima(cfg, task->mm->exe_file->f_inode)) {
+		taint(&id);
 		return 0;
 	}
-	bpf_map_delete_elem(&bima_tainted, &id);
+	untaint(&id);
 	return 0;
 }
 
@@ -372,8 +393,7 @@ int BPF_PROG(bima_protect_ptrace, struct task_struct *child, unsigned int mode, 
 	if (!(mode & PTRACE_MODE_ATTACH))
 		return 0;
 	cfg = bpf_map_lookup_elem(&bima_config, &zero);
-	if (!cfg || !(cfg->flags & BIMA_CFG_PROTECT) ||
-	    !is_bima(cfg, BPF_CORE_READ(child, mm, exe_file, f_inode)))
+	if (!cfg || !(cfg->flags & BIMA_CFG_PROTECT) || !is_bima(cfg, child->mm->exe_file->f_inode))
 		return 0;
 	return protect_refuse(BIMA_PROTECT_PTRACE);
 }
@@ -594,12 +614,11 @@ int BPF_PROG(bima_protect_mmap, struct file *file, unsigned long reqprot, unsign
 	if ((flags & MAP_SHARED) && protected_fs(cfg, file) &&
 	    protected_dentry(cfg, BPF_CORE_READ(file, f_path.dentry)))
 		return protect_refuse(BIMA_PROTECT_WRITE);
-	if (bima_program_runs(cfg))
-		return 0;
+	/* The cheaper test first: most writable mappings are of no BPF map. */
 	type = file_bpf_object(file, &obj);
-	return type == BPF_TYPE_MAP && bima_object(cfg, type, obj)
-		       ? protect_refuse(BIMA_PROTECT_MAP)
-		       : 0;
+	if (type != BPF_TYPE_MAP || bima_program_runs(cfg))
+		return 0;
+	return bima_object(cfg, type, obj) ? protect_refuse(BIMA_PROTECT_MAP) : 0;
 }
 
 /*
@@ -683,12 +702,12 @@ int BPF_PROG(bima_protect_exit, struct task_struct *p)
 	__u32 zero = 0;
 	__u64 tgid;
 
-	if (BPF_CORE_READ(p, signal, live.counter))
+	if (p->signal->live.counter)
 		return 0; /* not its process's last thread */
-	tgid = BPF_CORE_READ(p, tgid);
+	tgid = p->tgid;
 	id.tgid = tgid;
-	id.start_boottime = process_start(p);
-	bpf_map_delete_elem(&bima_tainted, &id);
+	id.start_boottime = p->group_leader->start_boottime;
+	untaint(&id);
 	cfg = bpf_map_lookup_elem(&bima_config, &zero);
 	d = bpf_map_lookup_elem(&bima_daemon, &zero);
 	if (!cfg || !d || !tgid || tgid != d->tgid || id.start_boottime != d->start_boottime)

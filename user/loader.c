@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mount.h>
@@ -795,6 +796,27 @@ int loader_stats(const struct loader *l, struct bima_stats *st)
 	__u32 zero = 0;
 
 	return bpf_map_lookup_elem(l->stats_fd, &zero, st) ? -errno : 0;
+}
+
+int loader_cpu_stats(struct bima_cpu_stats *sum)
+{
+	int fd = get_rdonly(PIN("maps", "bima_cpu_stats")), n = libbpf_num_possible_cpus(), err = 0;
+	struct bima_cpu_stats *cpu;
+	__u32 zero = 0;
+
+	if (fd < 0)
+		return -errno;
+	cpu = n > 0 ? calloc(n, sizeof(*cpu)) : NULL;
+	if (!cpu)
+		err = n > 0 ? -ENOMEM : n;
+	else if (bpf_map_lookup_elem(fd, &zero, cpu))
+		err = -errno;
+	*sum = (struct bima_cpu_stats){};
+	for (int i = 0; !err && i < n; i++)
+		sum->cache_hits += cpu[i].cache_hits;
+	free(cpu);
+	close(fd);
+	return err;
 }
 
 int loader_config(const struct loader *l, struct bima_config *cfg)

@@ -78,6 +78,11 @@ int loader_events_fd(const struct loader *l);
 #define LOADER_LOAD_ID_LEN 24
 void loader_load_id(const struct loader *l, char *buf, size_t size);
 int loader_stats(const struct loader *l, struct bima_stats *st);
+/*
+ * The counters kept a copy a CPU (bima_cpu_stats: cache hits), summed,
+ * from the pinned map; no daemon needed. 0 or -errno (-ENOENT: no pins).
+ */
+int loader_cpu_stats(struct bima_cpu_stats *sum);
 int loader_config(const struct loader *l, struct bima_config *cfg);
 /* Remember, in the kernel, how many drops the log already records. */
 int loader_set_drops_logged(const struct loader *l, uint64_t drops);

@@ -59,8 +59,8 @@ static const struct {
 	{ "KEXEC_INITRAMFS_CHECK", BIMA_HOOK_KEXEC_INITRAMFS_CHECK },
 	{ "POLICY_CHECK", BIMA_HOOK_POLICY_CHECK },
 	{ "BPF_CHECK", BIMA_HOOK_BPF_CHECK }, /* bima's own */
-	{ "MMAP_CHECK_REQPROT", 0 },
-	{ "CREDS_CHECK", 0 },
+	{ "MMAP_CHECK_REQPROT", BIMA_HOOK_MMAP_CHECK_REQPROT },
+	{ "CREDS_CHECK", BIMA_HOOK_CREDS_CHECK },
 	{ "KEXEC_CMDLINE", 0 },
 	{ "KEY_CHECK", 0 },
 	{ "CRITICAL_DATA", 0 },
@@ -93,9 +93,6 @@ static const struct {
 	{ "subj_user", "an LSM label" },
 	{ "subj_role", "an LSM label" },
 	{ "subj_type", "an LSM label" },
-	{ "fsname", "a filesystem's name" },
-	{ "gid", "the task's group" },
-	{ "egid", "the task's effective group" },
 	{ "fowner_gid", "the file's group" },
 	{ "keyrings", "a keyring (func=KEY_CHECK)" },
 	{ "label", "critical data (func=CRITICAL_DATA)" },
@@ -541,6 +538,19 @@ static void parse_condition(struct cursor *c, const char *at, size_t len, struct
 	} else if (!strcmp(key, "fgroup")) {
 		flag = BIMA_RULE_FGROUP;
 		parse_id(c, v, key, op, v, vlen, &r->fgroup, &r->fgroup_op);
+	} else if (!strcmp(key, "gid")) {
+		flag = BIMA_RULE_GID;
+		parse_id(c, v, key, op, v, vlen, &r->gid, &r->gid_op);
+	} else if (!strcmp(key, "egid")) {
+		flag = BIMA_RULE_EGID;
+		parse_id(c, v, key, op, v, vlen, &r->egid, &r->egid_op);
+	} else if (!strcmp(key, "fsname")) {
+		flag = BIMA_RULE_FSNAME;
+		if (vlen && vlen < sizeof(r->fsname) && !memchr(v, '\0', vlen))
+			memcpy(r->fsname, v, vlen);
+		else
+			fail(c, v, "fsname=%.*s: not a file system type's name of 1 to %zu bytes",
+			     (int)vlen, v, sizeof(r->fsname) - 1);
 	} else if (!strcmp(key, "fsmagic")) {
 		flag = BIMA_RULE_FSMAGIC;
 		if (parse_hex(v, vlen, &x))
@@ -777,6 +787,12 @@ void policy_print(const struct policy *p, FILE *out)
 			print_id(out, "fowner", r->fowner_op, r->fowner);
 		if (r->flags & BIMA_RULE_FGROUP)
 			print_id(out, "fgroup", r->fgroup_op, r->fgroup);
+		if (r->flags & BIMA_RULE_GID)
+			print_id(out, "gid", r->gid_op, r->gid);
+		if (r->flags & BIMA_RULE_EGID)
+			print_id(out, "egid", r->egid_op, r->egid);
+		if (r->flags & BIMA_RULE_FSNAME)
+			fprintf(out, " fsname=%.*s", (int)sizeof(r->fsname), r->fsname);
 		if (r->flags & BIMA_RULE_FSMAGIC)
 			fprintf(out, " fsmagic=0x%" PRIx64, (uint64_t)r->fsmagic);
 		if (r->flags & BIMA_RULE_FSUUID) {

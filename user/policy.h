@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * bima's measurement policy: IMA's policy language (measure, dont_measure;
- * func=, mask=, uid=, euid=, fowner=, fgroup= with =, < and >; fsmagic=,
- * fsuuid=, pcr=, template=) plus cgroup=, compiled into struct bima_rule
+ * func=, mask=, uid=, euid=, gid=, egid=, fowner=, fgroup= with =, < and >;
+ * fsmagic=, fsname=, fsuuid=, pcr=, template=) plus cgroup=, compiled into struct bima_rule
  * (bpf/bima.h), the first matching rule deciding, as in IMA. An IMA policy
  * loads as it is: its other actions are skipped, and dont_measure rules
  * bima cannot evaluate dropped, each with a warning (POLICY_STRICT).

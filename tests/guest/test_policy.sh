@@ -8,8 +8,12 @@
 # measures, and root's execs are logged from then on. A policy with a
 # syntax error is refused with FILE:LINE: and leaves P2 in force; one with
 # another pcr= is refused. P3 measures execs in one cgroup (cgroup=) but not
-# of uid 1000's files on tmpfs (fsmagic=, fowner=). The log verifies
-# against the TPM.
+# of uid 1000's files on tmpfs (fsmagic=, fowner=). P4 takes gid=, egid=,
+# fsname= and MMAP_CHECK_REQPROT to the kernel: an exec by gid 1000 on tmpfs
+# is not measured, one with egid 1001 is; a mapping that asks for PROT_EXEC
+# is measured as MMAP_CHECK_REQPROT, one made executable by
+# READ_IMPLIES_EXEC only is not; an exec no BPRM_CHECK rule measures is
+# evaluated again as CREDS_CHECK. The log verifies against the TPM.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib.sh"
@@ -18,7 +22,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 work=/tmp/policy-test
 logs=$work/log
 mkdir -p "$work/bin"
-for x in a b c d e f g; do unique_copy /bin/true "$work/bin/true-$x"; done
+for x in a b c d e f g h i j k; do unique_copy /bin/true "$work/bin/true-$x"; done
 chmod +x "$work/bin/"*
 chown 1000 "$work/bin/true-a"
 printf '%s\n' 'dont_measure func=MMAP_CHECK' 'measure func=BPRM_CHECK fowner=1000' >"$work/p1.policy"
@@ -79,6 +83,30 @@ in_cgroup "$work/bin/true-e"
 check_eq "true-e runs in the cgroup bima-test" $? 0
 "$work/bin/true-f"
 in_cgroup "$work/bin/true-g"
+
+# 6. gid=, egid=, fsname= and MMAP_CHECK_REQPROT, in the kernel too.
+printf '%s\n' 'dont_measure func=BPRM_CHECK fsname=tmpfs gid=1000' 'measure func=BPRM_CHECK egid>999' \
+	'measure func=MMAP_CHECK_REQPROT fsname=tmpfs fowner=1000' 'measure func=CREDS_CHECK fowner=1002' \
+	>"$work/p4.policy"
+"$bima" policy load "$work/p4.policy" >"$work/load6.out" 2>&1
+check_eq "bima policy load P4 (gid=, egid=, fsname=, MMAP_CHECK_REQPROT) exits 0" $? 0
+check "$work is on tmpfs, for fsname=tmpfs" test "$(stat -f -c %T "$work")" = tmpfs
+setpriv --regid=1000 --clear-groups "$work/bin/true-h"
+check_eq "true-h runs with gid 1000" $? 0
+setpriv --egid=1001 --clear-groups "$work/bin/true-i"
+check_eq "true-i runs with egid 1001" $? 0
+# uid 1000's, so that the execs above, which map their own files, are not measured by it.
+for m in m-1 m-2; do head -c 4096 /dev/urandom >"$work/$m" && chown 1000 "$work/$m"; done
+map() { python3 -c 'import mmap, sys; f = open(sys.argv[1], "rb"); mmap.mmap(f.fileno(), 0, prot=int(sys.argv[2]))' "$@"; }
+map "$work/m-1" $((1 | 4)) # PROT_READ | PROT_EXEC
+check_eq "m-1 is mapped with PROT_EXEC asked for" $? 0
+setarch "$(uname -m)" --read-implies-exec python3 -c 'import mmap, sys; f = open(sys.argv[1], "rb"); mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)' "$work/m-2"
+check_eq "m-2 is mapped PROT_READ, made executable by READ_IMPLIES_EXEC" $? 0
+chown 1002 "$work/bin/true-j" && chown 1003 "$work/bin/true-k"
+"$work/bin/true-j"
+check_eq "true-j, uid 1002's, runs" $? 0
+"$work/bin/true-k"
+check_eq "true-k, uid 1003's, runs" $? 0
 sleep 1
 stop_bima
 
@@ -101,11 +129,26 @@ check "P3: true-f, run outside it, is not" \
 check "P3: true-g, uid 1000's on tmpfs, run in it, is not (fsmagic=, fowner=)" \
 	test "$(grep -c "sha256:$(sha256 "$work/bin/true-g") " "$work/log.txt")" -eq 0
 
-# 6. The log verifies against the TPM.
+check "P4: true-h, run by gid 1000 from tmpfs, is not logged (gid=, fsname=)" \
+	test "$(grep -c "sha256:$(sha256 "$work/bin/true-h") " "$work/log.txt")" -eq 0
+check_grep "P4: true-i, run with egid 1001, is logged (egid>999)" \
+	" ima-ng sha256:$(sha256 "$work/bin/true-i") $(ere "$work/bin/true-i")\$" "$work/log.txt"
+check_grep "P4: m-1, mapped asking for PROT_EXEC, is logged" \
+	" ima-ng sha256:$(sha256 "$work/m-1") $(ere "$work/m-1")\$" "$work/log.txt"
+check_grep "as MMAP_CHECK_REQPROT" \
+	"debug: #[0-9]+ MMAP_CHECK_REQPROT .* sha256:$(sha256 "$work/m-1") $(ere "$work/m-1")\$" "$work/bima2.out"
+check "P4: m-2, made executable by READ_IMPLIES_EXEC only, is not" \
+	test "$(grep -c "sha256:$(sha256 "$work/m-2") " "$work/log.txt")" -eq 0
+check_grep "P4: true-j, which no BPRM_CHECK rule measures, is logged as CREDS_CHECK (fowner=1002)" \
+	"debug: #[0-9]+ CREDS_CHECK .* sha256:$(sha256 "$work/bin/true-j") $(ere "$work/bin/true-j")\$" "$work/bima2.out"
+check "P4: true-k, 1003's, is not" \
+	test "$(grep -c "sha256:$(sha256 "$work/bin/true-k") " "$work/log.txt")" -eq 0
+
+# 7. The log verifies against the TPM.
 "$bima" verify --log-dir "$logs" --tcti "$tcti" >"$work/verify.txt" 2>&1
 check_eq "bima verify accepts the log" $? 0
 sed 's/^/    verify| /' "$work/verify.txt"
-sed 's/^/    load| /' "$work/load2.out" "$work/load3.err" "$work/load4.err"
+sed 's/^/    load| /' "$work/load2.out" "$work/load3.err" "$work/load4.err" "$work/load6.out"
 grep -hv 'debug: #' "$work/bima1.out" "$work/bima2.out" | sed 's/^/    bima| /'
 "$bima" stop --unload --log-dir "$logs" --tcti "$tcti" >/dev/null 2>&1
 done_testing

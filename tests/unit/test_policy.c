@@ -135,7 +135,7 @@ int main(void)
 
 	CHECK_EQ(compile(&p,
 			 "measure func=FILE_CHECK mask=^MAY_READ uid>999 euid<5 fowner=0 "
-			 "fgroup=7 fsmagic=0x1021994 pcr=11 "
+			 "fgroup=7 gid=100 egid>4 fsmagic=0x1021994 fsname=tmpfs pcr=11 "
 			 "fsuuid=0123abcd-4567-89ab-cdef-0123456789AB\n",
 			 "/"),
 		 0, "a rule with every condition compiles");
@@ -149,6 +149,13 @@ int main(void)
 	CHECK(r->euid == 5 && r->euid_op == BIMA_OP_LT, "euid<5", "%u %u", r->euid, r->euid_op);
 	CHECK(r->fowner == 0 && r->fowner_op == BIMA_OP_EQ, "fowner=0", "");
 	CHECK_EQ(r->fgroup, 7, "fgroup=7");
+	CHECK(r->gid == 100 && r->gid_op == BIMA_OP_EQ && (r->flags & BIMA_RULE_GID), "gid=100",
+	      "%u %u", r->gid, r->gid_op);
+	CHECK(r->egid == 4 && r->egid_op == BIMA_OP_GT && (r->flags & BIMA_RULE_EGID), "egid>4",
+	      "%u %u", r->egid, r->egid_op);
+	CHECK(!memcmp(r->fsname, "tmpfs\0\0\0\0\0\0\0\0\0\0", BIMA_FSNAME_LEN) &&
+		      (r->flags & BIMA_RULE_FSNAME),
+	      "fsname=tmpfs, NUL-padded", "%.16s", r->fsname);
 	CHECK_EQ(r->fsmagic, 0x1021994, "fsmagic in hex");
 	CHECK_EQ(r->pcr, 11, "pcr=11");
 	CHECK(r->fsuuid[0] == 0x01 && r->fsuuid[4] == 0x45 && r->fsuuid[15] == 0xab,
@@ -158,7 +165,8 @@ int main(void)
 	fclose(f);
 	CHECK_STR(out,
 		  " 1: measure func=FILE_CHECK mask=^MAY_READ uid>999 euid<5 fowner=0 fgroup=7 "
-		  "fsmagic=0x1021994 fsuuid=0123abcd-4567-89ab-cdef-0123456789ab pcr=11\n",
+		  "gid=100 egid>4 fsname=tmpfs fsmagic=0x1021994 "
+		  "fsuuid=0123abcd-4567-89ab-cdef-0123456789ab pcr=11\n",
 		  "the compiled rule prints back in the policy language");
 	free(out);
 	policy_free(&p);
@@ -188,7 +196,8 @@ int main(void)
 		  POLICY_STRICT);
 	bad("measure func=NOPE_CHECK\n",
 	    "func=NOPE_CHECK: no such func (BPRM_CHECK, MMAP_CHECK, FILE_CHECK, MODULE_CHECK, "
-	    "FIRMWARE_CHECK, KEXEC_KERNEL_CHECK, KEXEC_INITRAMFS_CHECK, POLICY_CHECK, BPF_CHECK)",
+	    "FIRMWARE_CHECK, KEXEC_KERNEL_CHECK, KEXEC_INITRAMFS_CHECK, POLICY_CHECK, BPF_CHECK, "
+	    "MMAP_CHECK_REQPROT, CREDS_CHECK)",
 	    "the funcs bima takes are listed, BPF_CHECK too");
 	bad("mesure func=BPRM_CHECK\n", "1:1: \"mesure\" is not an action", "a misspelt action");
 	bad("measure mask=MAY_RAED\n", "1:14: mask=MAY_RAED: not one of", "a misspelt mask");
@@ -212,22 +221,23 @@ int main(void)
 	warned("measure func=BPRM_CHECK permit_directio\n", 1,
 	       "1:25: warning: permit_directio: IMA's, for direct I/O on appraised files",
 	       "permit_directio is IMA's, and ignored");
-	warned("dont_measure func=CREDS_CHECK\nmeasure func=BPRM_CHECK\n", 1,
-	       "1:14: warning: dont_measure with func=CREDS_CHECK (a func bima does not measure",
+	warned("dont_measure func=KEY_CHECK\nmeasure func=BPRM_CHECK\n", 1,
+	       "1:14: warning: dont_measure with func=KEY_CHECK (a func bima does not measure",
 	       "a dont_measure rule on a func bima does not measure is dropped");
-	warned("dont_measure gid<1000 fsname=tmpfs\n", 0,
-	       "1:14: warning: dont_measure with gid<1000 (the task's group",
-	       "dont_measure gid< is dropped, naming its first condition");
+	warned("dont_measure obj_user=system_u subj_type=init_t\n", 0,
+	       "1:14: warning: dont_measure with obj_user=system_u (an LSM label",
+	       "a dont_measure rule with two LSM labels is dropped, naming the first");
 	warned("measure template=ima-ngv2\n", 1, "1:9: warning: template=ima-ngv2: bima writes",
 	       "another template is named");
 	bad("measure template=ima-foo\n", "1:18: template=ima-foo: not one of IMA's templates",
 	    "an unknown template");
 	bad("dont_measure template=ima-ng\n", "1:14: template= is for measure rules",
 	    "template= on dont_measure, which IMA refuses");
-	bad("measure gid=0\n", "1:9: gid=0: the task's group, which bima cannot evaluate",
-	    "measure gid= is refused");
-	bad("measure fsname=tmpfs\n", "1:9: fsname=tmpfs: a filesystem's name, which bima cannot",
-	    "measure fsname= is refused");
+	bad("measure fsname=a_name_of_16_byte\n",
+	    "1:16: fsname=a_name_of_16_byte: not a file system",
+	    "an fsname= longer than a file system type's name");
+	bad("measure keyrings=.ima\n", "1:9: keyrings=.ima: a keyring (func=KEY_CHECK), which",
+	    "measure keyrings= is refused");
 	bad("measure appraise_type=imasig\n", "1:9: appraise_type= is an appraisal option",
 	    "an appraisal option on a measure rule");
 	bad("measure lsm=selinux\n", "1:9: lsm=: no such key in IMA or bima; IMA's LSM",

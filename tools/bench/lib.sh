@@ -3,23 +3,26 @@
 # IMA side by side in one guest (cost.sh, burst.sh, overlay.sh, unpack.sh). Source it
 # after setting top (the repository's root).
 
-# bench_guest SCRIPT VAR DEFAULT [--kernel K] [--smp N] [VALUE]: on the
-# host, build bima if need be and run SCRIPT in a guest (6.12, one vCPU by
-# default) with VAR=VALUE (DEFAULT without one) in its environment. Does
-# not return.
+# bench_guest SCRIPT VAR DEFAULT [--kernel K] [--smp N] [--icount] [VALUE]:
+# on the host, build bima if need be and run SCRIPT in a guest (6.12, one
+# vCPU by default; --icount: vmtest.sh's, time counted in instructions)
+# with VAR=VALUE (DEFAULT without one) in its environment. Does not return.
 bench_guest() {
-	local script=$1 var=$2 value=$3 kernel=6.12 smp=1
+	local script=$1 var=$2 value=$3 kernel=6.12 smp=1 icount=
 	shift 3
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--kernel) kernel=$2 && shift 2 ;;
 		--smp) smp=$2 && shift 2 ;;
+		--icount) icount=--icount && shift ;;
 		*) value=$1 && shift ;;
 		esac
 	done
 	[ -x "$top/bima" ] || make -C "$top" >/dev/null || exit 1
 	export "$var=$value"
-	exec "$top/tools/vmtest/vmtest.sh" --kernel "$kernel" --smp "$smp" --timeout 3600 "$script"
+	# shellcheck disable=SC2086 # icount: the option or nothing
+	exec "$top/tools/vmtest/vmtest.sh" --kernel "$kernel" --smp "$smp" $icount --timeout 3600 \
+		"$script"
 }
 
 # bench_static_true OUTPUT [BYTES]: a static program that exits 0 (an exec

@@ -15,6 +15,7 @@ kernel=6.12
 timeout=300
 mem=1024
 smp=1
+icount=0
 keep=0
 verbose=0
 extra_cmdline=
@@ -40,6 +41,11 @@ options:
   --mem MB            guest memory (default: 1024)
   --smp N             guest vCPUs, each a host thread (default: 1)
   --cmdline ARGS      append ARGS to the guest kernel command line
+  --icount            count time by guest instructions (QEMU -icount shift=0:
+                      1 ns of guest clock per instruction), on one host
+                      thread: CPU time the guest measures (bpf_stats'
+                      run_time_ns) is then its instruction count, whatever
+                      the load of the host; guest time runs slower than wall time
   --keep              keep the temp dir (console log, TPM state, results)
   -v                  stream the guest console, with kernel messages, to stderr
   -h, --help          show this help
@@ -77,6 +83,7 @@ parse_args() {
 		--mem) need_value "$1" $# && mem=$2 && shift ;;
 		--smp) need_value "$1" $# && smp=$2 && shift ;;
 		--cmdline) need_value "$1" $# && extra_cmdline=$2 && shift ;;
+		--icount) icount=1 ;;
 		--keep) keep=1 ;;
 		-v) verbose=1 ;;
 		-h | --help) usage && exit 0 ;;
@@ -178,10 +185,12 @@ start_qemu() {
 	# no_timer_check: under a loaded host, TCG can be too slow for the
 	# kernel's IO-APIC timer check, which then panics the boot ("IO-APIC +
 	# timer doesn't work!"); the emulated timer works, the check is skipped.
-	local dir=$1 cmdline="console=ttyS0 panic=-1 no_timer_check"
+	local dir=$1 cmdline="console=ttyS0 panic=-1 no_timer_check" accel=(-accel "tcg,thread=multi")
+	# icount needs single-threaded TCG; sleep=on: an idle guest's clock follows wall time.
+	[[ $icount -eq 0 ]] || accel=(-accel "tcg,thread=single" -icount "shift=0,sleep=on")
 	[[ $verbose -eq 1 ]] || cmdline+=" quiet loglevel=1"
 	[[ -n $extra_cmdline ]] && cmdline+=" $extra_cmdline"
-	qemu-system-x86_64 -accel tcg,thread=multi -m "$mem" -smp "$smp" \
+	qemu-system-x86_64 "${accel[@]}" -m "$mem" -smp "$smp" \
 		-nodefaults -display none -no-reboot \
 		-kernel "$dir/vmlinuz" -initrd "$dir/initrd.cpio.gz" -append "$cmdline" \
 		-chardev file,id=con,path="$tmp/console.log" -serial chardev:con \
