@@ -121,6 +121,8 @@ struct cursor {
 	FILE *err;
 	unsigned int flags; /* POLICY_* */
 	int errors;
+	/* This line: a measure rule's func bima does not measure was refused. */
+	bool func_refused;
 	/* This line: the first condition bima cannot evaluate, or none. */
 	const char *unevaluable;
 	size_t unevaluable_len;
@@ -406,6 +408,7 @@ static void parse_func(struct cursor *c, const char *v, size_t vlen, struct bima
 		     "func=%s: IMA has it, bima does not measure it; leave the rule to kernel "
 		     "IMA's policy",
 		     funcs[i].name);
+		c->func_refused = true;
 	} else {
 		fprintf(c->err, "%s:%u:%u: func=%.*s: no such func (", c->name, c->line,
 			(unsigned int)(v - c->line_start) + 1, (int)vlen, v);
@@ -470,7 +473,10 @@ static void parse_other(struct cursor *c, const char *at, size_t len, size_t kle
 {
 	for (size_t i = 0; i < ARRAY_LEN(unevaluable); i++)
 		if (!strcmp(key, unevaluable[i].key)) {
-			unevaluable_condition(c, r, at, len, unevaluable[i].why);
+			/* On a rule refused for its func already (keyrings=, label=): that says it
+			 * all. */
+			if (!c->func_refused)
+				unevaluable_condition(c, r, at, len, unevaluable[i].why);
 			return;
 		}
 	if (in_list(appraisal, ARRAY_LEN(appraisal), key, klen))
@@ -607,6 +613,7 @@ static bool parse_line(struct cursor *c, const char *s, const char *end, struct 
 
 	memset(r, 0, sizeof(*r));
 	c->unevaluable = NULL;
+	c->func_refused = false;
 	while (s < end) {
 		while (s < end && is_space(*s))
 			s++;

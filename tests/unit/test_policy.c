@@ -63,9 +63,11 @@ static void warned(const char *text, size_t nrules, const char *want, const char
 }
 
 /*
- * Policies shaped as the real ones people have: the kernel documentation's
- * example of a default policy, which mixes measure and appraise rules, and
- * an SELinux system's, whose dont_measure rules name LSM labels.
+ * Policies shaped as the real ones people have (written here, not copied):
+ * the kernel documentation's example of a default policy, which mixes
+ * measure and appraise rules; an SELinux system's, whose dont_measure rules
+ * name LSM labels; a secure-boot architecture policy; an appraisal-only
+ * one; a test suite's, which measures keys and critical data.
  */
 static void real_shapes(void)
 {
@@ -120,6 +122,43 @@ static void real_shapes(void)
 	      "a template other than ima-ng is named", "%s", errors);
 	CHECK(!strstr(errors, "template=ima-ng"), "template=ima-ng, what bima writes, is not", "%s",
 	      errors);
+	policy_free(&p);
+
+	/* A secure-boot architecture policy: kexec and modules appraised and measured. */
+	CHECK_EQ(compile(&p,
+			 "appraise func=KEXEC_KERNEL_CHECK appraise_type=imasig|modsig\n"
+			 "appraise func=MODULE_CHECK appraise_type=imasig|modsig\n"
+			 "measure func=KEXEC_KERNEL_CHECK\n"
+			 "measure func=MODULE_CHECK\n",
+			 "/"),
+		 0, "a secure-boot policy compiles");
+	CHECK(p.nrules == 2 && p.rules[0].func == BIMA_HOOK_KEXEC_KERNEL_CHECK &&
+		      p.rules[1].func == BIMA_HOOK_MODULE_CHECK,
+	      "to its two measure rules", "%zu", p.nrules);
+	policy_free(&p);
+	/* An appraisal-only policy (appraise_tcb): nothing to measure, and it says so. */
+	CHECK_EQ(compile(&p,
+			 "dont_appraise fsmagic=0x9fa0\n"
+			 "appraise func=MODULE_CHECK appraise_type=imasig\n"
+			 "appraise fowner=0\n",
+			 "/"),
+		 0, "an appraisal-only policy compiles");
+	CHECK_EQ(p.nrules, 0, "to no rule");
+	CHECK(strstr(errors, "3 rule(s) of IMA's appraise") != NULL, "all three are counted", "%s",
+	      errors);
+	policy_free(&p);
+	/* A test suite's keys and critical data: measured by kernel IMA only, refused by name. */
+	CHECK_EQ(compile(&p,
+			 "measure func=KEY_CHECK keyrings=.ima|.builtin_trusted_keys "
+			 "template=ima-buf\n"
+			 "measure func=CRITICAL_DATA label=selinux\n"
+			 "measure func=BPRM_CHECK\n",
+			 "/"),
+		 2, "a policy measuring keys and critical data is refused");
+	CHECK(strstr(errors, "1:14: func=KEY_CHECK: IMA has it, bima does not measure it") !=
+			      NULL &&
+		      strstr(errors, "2:14: func=CRITICAL_DATA: IMA has it, bima does not") != NULL,
+	      "each line named, with what to do", "%s", errors);
 	policy_free(&p);
 }
 
