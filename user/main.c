@@ -269,7 +269,8 @@ static const char stop_usage[] =
 	"  --force       with --unload: remove the pins without logging what is queued\n"
 	"                (for pins of another bima build or a broken pin set); queued\n"
 	"                records are lost, and no entry in the log says so\n"
-	"  --log-dir, --tcti, --pcr, --ascii, --template   as for `bima run`\n";
+	"  --log-dir, --tcti, --pcr, --ascii, --template   as for `bima run`; the PCR is\n"
+	"                the pinned programs' unless --pcr (or the configuration file) names one\n";
 
 static const char policy_usage[] =
 	"Usage: bima policy check [--strict] FILE\n"
@@ -396,6 +397,7 @@ struct args {
 	enum retention retention;
 	unsigned long retention_anchors;
 	unsigned long pcr;
+	bool pcr_given; /* --pcr, or the configuration file's pcr */
 	unsigned long ringbuf_size;
 	unsigned long grace;   /* seconds; 0 when not given */
 	unsigned long max_lag; /* ms; 0 when not given */
@@ -579,6 +581,7 @@ static int parse_args(int argc, char **argv, const char *help, const int *allowe
 		case OPT_PCR:
 			if (parse_ulong("--pcr", optarg, 0, 23, &a->pcr))
 				return -EINVAL;
+			a->pcr_given = true;
 			break;
 		case OPT_SNAP_ENTRIES:
 			if (parse_ulong("--snapshot-entries", optarg, 0, 1ul << 40,
@@ -848,6 +851,7 @@ static int cmd_stop(int argc, char **argv)
 				       OPT_UNLOAD,  OPT_FORCE,	  OPT_ASCII,
 				       OPT_CONTROL, OPT_TEMPLATE, 0 };
 	struct collector_opts o;
+	struct bima_config cfg;
 	struct args a;
 	int err = parse(argc, argv, stop_usage, allowed, &a);
 
@@ -865,6 +869,11 @@ static int cmd_stop(int argc, char **argv)
 		pr_warn("removing the pins without logging the records still queued");
 		loader_unload(NULL);
 		return 0;
+	}
+	/* The PCR the pinned programs were loaded for, unless told otherwise. */
+	if (!a.pcr_given && !loader_pinned_config(&cfg) && cfg.pcr != a.pcr) {
+		pr_info("the pinned programs extend PCR %u: unloading with it", cfg.pcr);
+		a.pcr = cfg.pcr;
 	}
 	o = (struct collector_opts){ .log_dir = a.log_dir,
 				     .tcti = a.tcti,

@@ -174,8 +174,12 @@ check_grep "the text summary names the CRI-O container" "^  cri-o:$ID_CRIO: [0-9
 # 2. ima-ng with marks, on PCR 10. A load of the programs of its own: a log
 # that went on with the load the bima-ct log began would lack that load's
 # first sequence numbers, which bima verify fails as measurements missing.
-"$bima" stop --unload --log-dir "$ct" --tcti "$tcti" --pcr 11 --template bima-ct >"$work/unload.out" 2>&1
-check_eq "bima stop --unload of the bima-ct log" $? 0
+# Without --pcr: the PCR is the pinned programs'.
+"$bima" stop --unload --log-dir "$ct" --tcti "$tcti" --template bima-ct >"$work/unload.out" 2>&1
+check_eq "bima stop --unload of the bima-ct log, with no --pcr" $? 0
+check_grep "takes PCR 11 from the pinned programs" 'the pinned programs extend PCR 11: unloading with it' \
+	"$work/unload.out"
+check "and removes them" test ! -e /sys/fs/bpf/bima
 ng=$work/ng
 start_bima "$work/ng.out" --log-dir "$ng" --tcti "$tcti" || exit 1
 check_grep "the daemon says its file entries are ima-ng, with marks" \
