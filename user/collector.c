@@ -878,6 +878,7 @@ static void fill_status(void *arg, struct control_status *st)
 				       .extend_lag_ms = lag_ms,
 				       .queued = ringbuf_unlogged(c->rb),
 				       .uncovered = c->uncovered_records,
+				       .held = ringbuf_held(c->rb),
 				       .tpm_ok = c->tpm,
 				       .snapshot_pending = c->snap_pending,
 				       .last_snapshot = c->ep.last_snapshot,

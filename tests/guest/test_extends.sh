@@ -60,6 +60,9 @@ sed 's/^/    status| /' "$work/status.txt"
 uncovered=$(field uncovered-records "$work/status.txt")
 check "bima status: the records not yet in a bima_seq entry, $files or more" \
 	test "${uncovered:-0}" -ge $files
+held=$(field held-bytes "$work/status.txt")
+check "bima status: and the bytes they hold in the ring buffer, at least 100 a record" \
+	test "${held:-0}" -ge $((uncovered * 100))
 check_eq "bima status: every entry is in the TPM" "$(field unextended-entries "$work/status.txt")" 0
 
 # The daemon dies before it writes the bima_seq entry of these records.
