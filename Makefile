@@ -6,7 +6,9 @@
 # make deps       install the Debian packages for building, running, testing
 # make vmlinux    regenerate vmlinux/vmlinux.h from the reference guest kernel
 # make format     apply .clang-format to the C sources
-# make install    install bima into $(DESTDIR)$(PREFIX)/sbin
+# make install    install bima into $(DESTDIR)$(PREFIX)/sbin, its man pages into
+#                 $(DESTDIR)$(PREFIX)/share/man/man5 and man8
+# make deb        build the Debian package into .output/deb (from a copy of the tree)
 # V=1 shows the full commands.
 
 OUTPUT := .output
@@ -32,6 +34,9 @@ LIB_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(LIB_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 TEST_HELPERS := $(OUTPUT)/tests/tpm-writer $(OUTPUT)/bench/collector
+MAN5 := $(wildcard man/*.5)
+MAN8 := $(wildcard man/*.8)
+MANDIR := $(DESTDIR)$(PREFIX)/share/man
 
 ifeq ($(V),1)
 Q =
@@ -43,7 +48,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY: $(BPF_OBJS) $(SKELS)
-.PHONY: all clean deps test unit run install vmlinux format
+.PHONY: all clean deps test unit run install vmlinux format deb
 
 all: bima
 
@@ -75,7 +80,7 @@ $(OUTPUT)/tests/%: tests/unit/%.c tests/unit/check.h $(LIB_OBJS) | $(OUTPUT)/tes
 	$(Q)$(CC) $(CFLAGS) -Iuser -Itests/unit $< $(LIB_OBJS) $(LDLIBS) -o $@
 
 # The fuzz run: the parsers built into it with AddressSanitizer and UBSan.
-FUZZ_SRCS := user/template.c user/hashalg.c user/snapshot.c user/seqset.c user/policy.c user/msg.c \
+FUZZ_SRCS := user/template.c user/ima_fields.c user/hashalg.c user/snapshot.c user/seqset.c user/policy.c user/msg.c \
 	user/container.c user/ak.c user/tpm.c user/log.c
 $(OUTPUT)/tests/test_fuzz: tests/unit/test_fuzz.c tests/unit/check.h $(FUZZ_SRCS) $(wildcard user/*.h) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
@@ -115,6 +120,21 @@ run: deps
 install: bima
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX)/sbin/bima)
 	$(Q)install -D -m 0755 $(OUTPUT)/bima $(DESTDIR)$(PREFIX)/sbin/bima
+	$(call msg,INSTALL,$(MANDIR)/man5 man8)
+	$(Q)install -d $(MANDIR)/man5 $(MANDIR)/man8
+	$(Q)install -m 0644 $(MAN5) $(MANDIR)/man5
+	$(Q)install -m 0644 $(MAN8) $(MANDIR)/man8
+
+# dpkg-buildpackage cleans the tree it builds (make clean) and writes to its
+# parent: it gets a copy, so that this tree and its .output stay as they are.
+deb:
+	$(call msg,DEB,$(OUTPUT)/deb)
+	$(Q)rm -rf $(OUTPUT)/deb && mkdir -p $(OUTPUT)/deb/src
+	$(Q)tar -cf - --exclude=./.output --exclude=./.cache --exclude=./.git --exclude=./bima . | \
+		tar -C $(OUTPUT)/deb/src -xf -
+	$(Q)cd $(OUTPUT)/deb/src && dpkg-buildpackage -us -uc -b >../build.log 2>&1 || \
+		{ tail -n 30 ../build.log >&2; exit 1; }
+	$(Q)ls $(OUTPUT)/deb/*.deb
 
 vmlinux:
 	$(Q)tools/make-vmlinux.sh vmlinux/vmlinux.h

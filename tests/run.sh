@@ -83,14 +83,14 @@ guest_tests() { # KERNEL: the names of its selected guest tests
 # One kernel's guest tests, one after the other, into $spool/KERNEL. A
 # test's "# vmtest-options: ..." line adds options to vmtest.sh (--timeout 600, --smp 2).
 guest_series() {
-	local k=$1 name t opts
+	local k=$1 name t opts optv
 	mkdir -p "$spool/$k/guest"
 	for name in $(guest_tests "$k"); do
 		t=tests/guest/${name#guest/}
 		t=${t%@*}.sh
 		opts=$(sed -n 's/^# vmtest-options: //p' "$t")
-		# shellcheck disable=SC2086 # opts: a word each
-		run "$name" "$spool/$k" tools/vmtest/vmtest.sh --kernel "$k" $opts "$t"
+		eval "optv=($opts)" # as the shell splits them: --cmdline "a b" is one value
+		run "$name" "$spool/$k" tools/vmtest/vmtest.sh --kernel "$k" "${optv[@]}" "$t"
 		touch "$spool/$k/$name.done"
 	done
 }
@@ -104,6 +104,9 @@ for t in tests/tpm/test_*.sh; do
 done
 for t in tests/deploy/test_*.sh; do
 	run_test "deploy/$(basename "$t" .sh)" "$t"
+done
+for t in tests/docs/test_*.sh; do
+	run_test "docs/$(basename "$t" .sh)" "$t"
 done
 for c in $(tests/tpm/tamper.sh --list); do
 	run_test "tamper/$c" tests/tpm/tamper.sh "$c"

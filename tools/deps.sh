@@ -7,8 +7,8 @@ set -euo pipefail
 build="make gcc pkg-config clang-format clang-19 llvm-19 bpftool libbpf-dev libelf-dev zlib1g-dev
 	libzstd-dev libtss2-dev libssl-dev libjson-c-dev"
 run="tpm2-tools"
-test="swtpm swtpm-tools python3 python3-yaml systemd ima-evm-utils qemu-system-x86 busybox-static cpio kmod kexec-tools
-	xz-utils zstd"
+test="debhelper dpkg-dev lintian swtpm swtpm-tools python3 python3-yaml systemd ima-evm-utils qemu-system-x86 busybox-static cpio kmod kexec-tools
+	xz-utils zstd groff-base mandoc"
 
 missing=()
 for p in $build $run $test; do

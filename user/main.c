@@ -67,14 +67,17 @@ static const char usage[] =
 	"  help     show this text; `bima COMMAND --help` shows a command's options\n"
 	"  version  print the version\n"
 	"\n"
-	"A command that takes options reads " CONFIG_DEFAULT " first, if it exists, or the\n"
-	"file of --config FILE given as its first option (--config none: no file). Its\n"
-	"lines are \"key = value\", a key one of bima run's long options (yes or no for\n"
-	"one without a value); a command takes the keys it has options for, and its\n"
-	"command line has the last word.\n";
+	"A command that takes options (all but policy) reads " CONFIG_DEFAULT " first, if\n"
+	"it exists, or the file of --config FILE given as its first option (--config\n"
+	"none: no file). Its lines are \"key = value\", a key one of bima run's long\n"
+	"options (yes or no for one without a value); a command takes the keys it has\n"
+	"options for, and its command line has the last word.\n"
+	"\n"
+	"See bima(8), and bima-COMMAND(8) for each command.\n";
 
 static const char run_usage[] =
-	"Usage: bima run [--log-dir DIR] [--tcti TCTI] [--pcr N] [--policy FILE]\n"
+	"Usage: bima run [--log-dir DIR] [--tcti TCTI] [--pcr N]\n"
+	"                [--policy FILE [--strict-policy]]\n"
 	"                [--ringbuf-size BYTES]\n"
 	"                [--fail-closed [--grace SECONDS] [--max-extend-lag MS]]\n"
 	"                [--snapshot-entries N] [--snapshot-interval SECONDS]\n"
@@ -97,6 +100,8 @@ static const char run_usage[] =
 	"  --policy FILE        the measurement policy (see `bima policy --help`); without\n"
 	"                       it, a new load uses the built-in one (`bima policy default`)\n"
 	"                       and a daemon that adopts pinned programs keeps theirs\n"
+	"  --strict-policy      refuse the policy's IMA rules bima would skip or drop with\n"
+	"                       a warning, as `bima policy check --strict`\n"
 	"  --ringbuf-size BYTES ring buffer size, a power of two of at least 4096 (4194304)\n"
 	"  --fail-closed        deny (EPERM) an operation the policy measures whose record\n"
 	"                       cannot be made: the ring buffer is full, or no daemon has\n"
@@ -125,14 +130,14 @@ static const char run_usage[] =
 	"                       the default), gzip-compressed in place (the log still\n"
 	"                       verifies from its start), or removed with the older\n"
 	"                       anchors (it verifies from that anchor on)\n"
+	"  --retention-anchors N\n"
+	"                       how many of the newest quoted anchors keep the segments\n"
+	"                       after them as written, 1-1000 (1)\n"
 	"  --ascii PATH|none    keep the epoch's ASCII list (ascii_runtime_measurements,\n"
 	"                       what the kernel would print for the log's entries) in its\n"
 	"                       directory, each entry's line durable before its extend, and\n"
 	"                       link PATH to it, for a Keylime agent's ima_ml_path;\n"
 	"                       on PCR 10 by default (" ASCII_DEFAULT_LINK "), else none\n"
-	"  --retention-anchors N\n"
-	"                       how many of the newest quoted anchors keep the segments\n"
-	"                       after them as written, 1-1000 (1)\n"
 	"  --template auto|ima-ng|" TEMPLATE_CT "\n"
 	"                       the file entries' template: " TEMPLATE_CT
 	" holds the cgroup, mount\n"
@@ -164,9 +169,11 @@ static const char log_usage[] =
 	"Print the log of the newest TPM epoch (or of --epoch, a directory name such as\n"
 	"epoch-0-0) as \"PCR template-hash template-name algo:digest path\" lines, as\n"
 	"IMA's ASCII list has them; " TEMPLATE_CT " entries go on with \"cgroup-id mnt-ns\n"
-	"runtime container cgroup-path\" (\"-\" for an empty one). The log is not\n"
-	"checked against the TPM here (`bima verify` does). Exits 1 at the first corrupt\n"
-	"entry, after the entries before it.\n"
+	"runtime container cgroup-path\" (\"-\" for an empty one). Entries of the\n"
+	"kernel's other templates (ima, ima-ngv2, evm-sig, an ima_template_fmt=, ...)\n"
+	"print as the kernel prints them. The log is not checked against the TPM here\n"
+	"(`bima verify` does). Exits 1 at the first corrupt entry, after the entries\n"
+	"before it.\n"
 	"\n"
 	"  --log-dir DIR   log directory (" DEFAULT_LOG_DIR ")\n"
 	"  --epoch NAME    epoch directory to print\n"
@@ -265,8 +272,8 @@ static const char stop_usage[] =
 	"  --log-dir, --tcti, --pcr, --ascii, --template   as for `bima run`\n";
 
 static const char policy_usage[] =
-	"Usage: bima policy check FILE\n"
-	"       bima policy load FILE\n"
+	"Usage: bima policy check [--strict] FILE\n"
+	"       bima policy load [--strict] FILE\n"
 	"       bima policy default\n"
 	"       bima policy export-keylime (--tree DIR... | --log) [--exclude REGEX...]\n"
 	"                                  [--log-dir DIR] [--epoch NAME]\n"
@@ -276,7 +283,13 @@ static const char policy_usage[] =
 	"         fsuuid=, pcr=; and bima's cgroup= and func=BPF_CHECK), and print the\n"
 	"         compiled rules. Every error is printed as FILE:LINE:COLUMN: reason.\n"
 	"         cgroup= takes a path below " POLICY_CGROUP_ROOT " or a container runtime's\n"
-	"         layout: kubepods, machine, or RUNTIME:ID (a running container)\n"
+	"         layout: kubepods, machine, or RUNTIME:ID (a running container).\n"
+	"         An IMA policy loads as it is, each of these with a warning: rules of\n"
+	"         IMA's other actions (appraise, dont_appraise, audit, hash, dont_hash)\n"
+	"         are skipped, as they change nothing measured; a dont_measure rule\n"
+	"         with a condition bima cannot evaluate (LSM labels, fsname=, gid=, ...)\n"
+	"         is dropped, so bima measures more; lines kernel IMA would refuse are\n"
+	"         named. --strict makes each of these an error\n"
 	"load     compile FILE and put it in force in the running BPF programs, replacing\n"
 	"         the policy in force at once; the log records the change as an entry\n"
 	"         named bima_policy whose digest is FILE's sha256. A policy whose pcr=\n"
@@ -327,6 +340,7 @@ enum {
 	OPT_JSON,
 	OPT_CONTROL,
 	OPT_PROTECT,
+	OPT_STRICT_POLICY,
 };
 
 static const struct option options[] = {
@@ -360,6 +374,7 @@ static const struct option options[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "control", required_argument, NULL, OPT_CONTROL },
 	{ "protect", required_argument, NULL, OPT_PROTECT },
+	{ "strict-policy", no_argument, NULL, OPT_STRICT_POLICY },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{},
@@ -389,28 +404,18 @@ struct args {
 	bool unload;
 	bool force;
 	bool reject_uhash;
+	bool strict_policy;
 	bool by_container, json;
 	enum protect_mode protect; /* PROTECT_AUTO when not given */
 };
 
 /* bima run's options: also the keys of the configuration file. */
-static const int run_opts[] = { OPT_LOG_DIR,
-				OPT_TCTI,
-				OPT_PCR,
-				OPT_RINGBUF,
-				OPT_FAIL_CLOSED,
-				OPT_GRACE,
-				OPT_MAX_LAG,
-				OPT_POLICY,
-				OPT_SNAP_ENTRIES,
-				OPT_SNAP_INTERVAL,
-				OPT_RETENTION,
-				OPT_RETENTION_ANCHORS,
-				OPT_ASCII,
-				OPT_TEMPLATE,
-				OPT_CONTROL,
-				OPT_PROTECT,
-				0 };
+static const int run_opts[] = { OPT_LOG_DIR,	       OPT_TCTI,	  OPT_PCR,
+				OPT_RINGBUF,	       OPT_FAIL_CLOSED,	  OPT_GRACE,
+				OPT_MAX_LAG,	       OPT_POLICY,	  OPT_STRICT_POLICY,
+				OPT_SNAP_ENTRIES,      OPT_SNAP_INTERVAL, OPT_RETENTION,
+				OPT_RETENTION_ANCHORS, OPT_ASCII,	  OPT_TEMPLATE,
+				OPT_CONTROL,	       OPT_PROTECT,	  0 };
 
 /* A number of min..max; an error names the option and the range. */
 static int parse_ulong(const char *opt, const char *s, unsigned long min, unsigned long max,
@@ -471,6 +476,9 @@ static int parse_args(int argc, char **argv, const char *help, const int *allowe
 			break;
 		case OPT_POLICY:
 			a->policy = optarg;
+			break;
+		case OPT_STRICT_POLICY:
+			a->strict_policy = true;
 			break;
 		case OPT_NONCE:
 			a->nonce = optarg;
@@ -734,7 +742,7 @@ static int cmd_run(int argc, char **argv)
 			a.grace ? "--grace" : "--max-extend-lag");
 		return 2;
 	}
-	err = policy_read(&p, a.policy);
+	err = policy_read(&p, a.policy, a.strict_policy ? POLICY_STRICT : 0);
 	if (err > 0)
 		fprintf(stderr, "bima: policy %s: %d error(s); nothing was started\n", a.policy,
 			err);
@@ -1327,7 +1335,8 @@ static int policy_export(int argc, char **argv)
 			a.log_dir = optarg;
 			break;
 		case 'e':
-			a.epoch = optarg;
+			a.epoch = optarg; /* implies --log */
+			from_log = true;
 			break;
 		default:
 			err = -EINVAL;
@@ -1348,6 +1357,7 @@ static int cmd_policy(int argc, char **argv)
 {
 	const char *sub = argc > 1 ? argv[1] : "";
 	static struct policy p;
+	unsigned int flags = 0;
 	int err;
 
 	if (argc >= 2 && !strcmp(sub, "export-keylime"))
@@ -1360,11 +1370,19 @@ static int cmd_policy(int argc, char **argv)
 		fputs(policy_usage, stdout);
 		return 0;
 	}
-	if (argc != 3 || (strcmp(sub, "check") && strcmp(sub, "load"))) {
+	if (argc == 4 && !strcmp(argv[2], "--strict")) {
+		flags = POLICY_STRICT;
+		argv[2] = argv[3];
+	} else if (argc == 4 && !strcmp(argv[3], "--strict")) {
+		flags = POLICY_STRICT;
+	} else if (argc != 3) {
+		sub = "";
+	}
+	if (strcmp(sub, "check") && strcmp(sub, "load")) {
 		fputs(policy_usage, stderr);
 		return 2;
 	}
-	err = policy_read(&p, argv[2]);
+	err = policy_read(&p, argv[2], flags);
 	if (err < 0)
 		return 2;
 	if (err > 0) {

@@ -77,24 +77,71 @@ static const struct {
 	{ "MAY_APPEND", BIMA_MAY_APPEND },
 };
 
-/* IMA keys bima does not take: named in the error, so it is not "unknown". */
-static const char *const unsupported[] = {
-	"obj_user",  "obj_role",    "obj_type",	       "subj_user",	"subj_role",
-	"subj_type", "fsname",	    "appraise_type",   "appraise_flag", "gid",
-	"egid",	     "fowner_gid",  "appraise_algos",  "template",	"keyrings",
-	"label",     "digest_type", "permit_directio",
+/*
+ * IMA's keys that bima cannot evaluate. A dont_measure rule with one is
+ * dropped (with a warning, or refused under POLICY_STRICT): without it,
+ * bima measures more than IMA would, never less. A measure rule with one is
+ * refused, with what to write instead.
+ */
+static const struct {
+	const char *key;
+	const char *why;
+} unevaluable[] = {
+	{ "obj_user", "an LSM label" },
+	{ "obj_role", "an LSM label" },
+	{ "obj_type", "an LSM label" },
+	{ "subj_user", "an LSM label" },
+	{ "subj_role", "an LSM label" },
+	{ "subj_type", "an LSM label" },
+	{ "fsname", "a filesystem's name" },
+	{ "gid", "the task's group" },
+	{ "egid", "the task's effective group" },
+	{ "fowner_gid", "the file's group" },
+	{ "keyrings", "a keyring (func=KEY_CHECK)" },
+	{ "label", "critical data (func=CRITICAL_DATA)" },
+	{ "digest_type", "a digest type (fs-verity)" },
+};
+
+/* IMA's appraisal options: refused on a measure rule, as IMA refuses them there. */
+static const char *const appraisal[] = {
+	"appraise_type",
+	"appraise_flag",
+	"appraise_algos",
+};
+
+/* IMA's templates (template=): bima writes its own for every entry. */
+static const char *const templates[] = {
+	"ima", "ima-ng", "ima-ngv2", "ima-sig", "ima-sigv2", "ima-buf", "ima-modsig", "evm-sig",
 };
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Where the parser is, for errors. */
+/* Where the parser is, for errors and warnings. */
 struct cursor {
 	const char *name;
 	unsigned int line;
 	const char *line_start;
 	FILE *err;
+	unsigned int flags; /* POLICY_* */
 	int errors;
+	/* This line: the first condition bima cannot evaluate, or none. */
+	const char *unevaluable;
+	size_t unevaluable_len;
+	const char *unevaluable_why;
+	/* Rules of IMA's other actions skipped: how many, and the first's line. */
+	unsigned int skipped, skipped_line;
+	/* The first pcr= and its line: one log replays one PCR. */
+	uint32_t pcr;
+	unsigned int pcr_line;
 };
+
+static void report(struct cursor *c, const char *at, const char *label, const char *fmt, va_list ap)
+{
+	fprintf(c->err, "%s:%u:%u: %s", c->name, c->line, (unsigned int)(at - c->line_start) + 1,
+		label);
+	vfprintf(c->err, fmt, ap);
+	fputc('\n', c->err);
+}
 
 static void fail(struct cursor *c, const char *at, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -102,12 +149,33 @@ static void fail(struct cursor *c, const char *at, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(c->err, "%s:%u:%u: ", c->name, c->line, (unsigned int)(at - c->line_start) + 1);
 	va_start(ap, fmt);
-	vfprintf(c->err, fmt, ap);
+	report(c, at, "", fmt, ap);
 	va_end(ap);
-	fputc('\n', c->err);
 	c->errors++;
+}
+
+/* What bima can do without and IMA would not: a warning, an error under POLICY_STRICT. */
+static void flag(struct cursor *c, const char *at, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void flag(struct cursor *c, const char *at, const char *fmt, ...)
+{
+	bool strict = c->flags & POLICY_STRICT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	report(c, at, strict ? "" : "warning: ", fmt, ap);
+	va_end(ap);
+	if (strict)
+		c->errors++;
+}
+
+static bool in_list(const char *const *list, size_t n, const char *s, size_t len)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strlen(list[i]) == len && !memcmp(list[i], s, len))
+			return true;
+	return false;
 }
 
 /* A token is [at, at+len); its value starts after the operator. */
@@ -292,10 +360,138 @@ static bool parse_id(struct cursor *c, const char *at, const char *key, char op,
 	return true;
 }
 
+/* "BPRM_CHECK, MMAP_CHECK, ...": the funcs bima measures, by the names it prints. */
+static void print_funcs(FILE *out)
+{
+	const char *sep = "";
+
+	for (size_t i = 0; i < ARRAY_LEN(funcs); i++)
+		if (funcs[i].hook && policy_func_name(funcs[i].hook) == funcs[i].name) {
+			fprintf(out, "%s%s", sep, funcs[i].name);
+			sep = ", ";
+		}
+}
+
+/*
+ * A condition bima cannot evaluate: a dont_measure rule with it is dropped
+ * (parse_line), a measure rule refused.
+ */
+static void unevaluable_condition(struct cursor *c, const struct bima_rule *r, const char *at,
+				  size_t len, const char *why)
+{
+	if (r->action == BIMA_DONT_MEASURE) {
+		if (!c->unevaluable) {
+			c->unevaluable = at;
+			c->unevaluable_len = len;
+			c->unevaluable_why = why;
+		}
+		return;
+	}
+	fail(c, at,
+	     "%.*s: %s, which bima cannot evaluate; without the condition, the rule measures "
+	     "more than IMA would",
+	     (int)len, at, why);
+}
+
+static void parse_func(struct cursor *c, const char *v, size_t vlen, struct bima_rule *r)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(funcs); i++)
+		if (strlen(funcs[i].name) == vlen && !memcmp(funcs[i].name, v, vlen))
+			break;
+	if (i < ARRAY_LEN(funcs) && funcs[i].hook) {
+		r->func = funcs[i].hook;
+	} else if (i < ARRAY_LEN(funcs) && r->action == BIMA_DONT_MEASURE) {
+		unevaluable_condition(c, r, v - 5, vlen + 5, "a func bima does not measure");
+	} else if (i < ARRAY_LEN(funcs)) {
+		fail(c, v,
+		     "func=%s: IMA has it, bima does not measure it; leave the rule to kernel "
+		     "IMA's policy",
+		     funcs[i].name);
+	} else {
+		fprintf(c->err, "%s:%u:%u: func=%.*s: no such func (", c->name, c->line,
+			(unsigned int)(v - c->line_start) + 1, (int)vlen, v);
+		print_funcs(c->err);
+		fputs(")\n", c->err);
+		c->errors++;
+	}
+}
+
+static void parse_pcr(struct cursor *c, const char *v, size_t vlen, struct bima_rule *r)
+{
+	if (!parse_u32(v, vlen, 63, &r->pcr)) {
+		fail(c, v, "pcr=%.*s: not a PCR number (0-23)", (int)vlen, v);
+	} else if (r->pcr > 23) {
+		fail(c, v, "pcr=%u: IMA takes up to 63, but a TPM has 24 PCRs (0-23)", r->pcr);
+	} else if (r->action == BIMA_DONT_MEASURE) {
+		flag(c, v - 4,
+		     "pcr= on a dont_measure rule: kernel IMA refuses the line (nothing it "
+		     "matches is extended); bima ignores it");
+	} else if (c->pcr_line && c->pcr != r->pcr) {
+		fail(c, v,
+		     "pcr=%u, but line %u has pcr=%u: one log replays one PCR, so a policy "
+		     "names one at most",
+		     r->pcr, c->pcr_line, c->pcr);
+	} else if (!c->pcr_line) {
+		c->pcr = r->pcr;
+		c->pcr_line = c->line;
+	}
+}
+
+static void parse_template(struct cursor *c, const char *at, const char *v, size_t vlen,
+			   const struct bima_rule *r)
+{
+	if (r->action != BIMA_MEASURE)
+		fail(c, at, "template= is for measure rules (kernel IMA refuses it elsewhere)");
+	else if (!in_list(templates, ARRAY_LEN(templates), v, vlen))
+		fail(c, v,
+		     "template=%.*s: not one of IMA's templates (ima, ima-ng, ima-ngv2, ima-sig, "
+		     "ima-sigv2, ima-buf, ima-modsig, evm-sig)",
+		     (int)vlen, v);
+	else if (vlen != strlen("ima-ng") || memcmp(v, "ima-ng", vlen))
+		flag(c, at,
+		     "template=%.*s: bima writes its own template for every entry (ima-ng, or "
+		     "bima-ct with `bima run --template bima-ct`); the rule is kept without it",
+		     (int)vlen, v);
+}
+
+/* A token with no operator: IMA's permit_directio is the one such condition. */
+static void parse_flag(struct cursor *c, const char *at, size_t len)
+{
+	if (len == strlen("permit_directio") && !memcmp(at, "permit_directio", len))
+		flag(c, at,
+		     "permit_directio: IMA's, for direct I/O on appraised files; bima measures a "
+		     "file however it is opened, and ignores it");
+	else
+		fail(c, at, "\"%.*s\" is not a condition (key=value)", (int)len, at);
+}
+
+/* A key bima does not evaluate, or no key at all: the token [at, at+len). */
+static void parse_other(struct cursor *c, const char *at, size_t len, size_t klen,
+			const struct bima_rule *r, const char *key)
+{
+	for (size_t i = 0; i < ARRAY_LEN(unevaluable); i++)
+		if (!strcmp(key, unevaluable[i].key)) {
+			unevaluable_condition(c, r, at, len, unevaluable[i].why);
+			return;
+		}
+	if (in_list(appraisal, ARRAY_LEN(appraisal), key, klen))
+		fail(c, at, "%s= is an appraisal option: kernel IMA refuses it on a %s rule", key,
+		     r->action == BIMA_MEASURE ? "measure" : "dont_measure");
+	else if (!strcmp(key, "lsm"))
+		fail(c, at,
+		     "lsm=: no such key in IMA or bima; IMA's LSM conditions are obj_user=, "
+		     "obj_role=, obj_type=, subj_user=, subj_role= and subj_type=");
+	else
+		fail(c, at, "unknown key \"%s\"", key);
+}
+
 /* One key=value (or key<value, key>value) token of a rule. */
 static void parse_condition(struct cursor *c, const char *at, size_t len, struct bima_rule *r,
 			    const char *cgroup_root, char **cgroup)
 {
+	static const char *const ordered[] = { "uid", "euid", "fowner", "fgroup", "gid", "egid" };
 	size_t klen = strcspn(at, "=<>");
 	const char *v = at + klen + 1;
 	size_t vlen = len - klen - 1;
@@ -303,34 +499,23 @@ static void parse_condition(struct cursor *c, const char *at, size_t len, struct
 	uint16_t flag = 0;
 	uint64_t x;
 
-	if (klen >= len || klen >= sizeof(key)) {
+	if (klen >= len) {
+		parse_flag(c, at, len);
+		return;
+	}
+	if (klen >= sizeof(key)) {
 		fail(c, at, "\"%.*s\" is not a condition (key=value)", (int)len, at);
 		return;
 	}
 	snprintf(key, sizeof(key), "%.*s", (int)klen, at);
 	op = at[klen];
-	if (op != '=' && strcmp(key, "uid") && strcmp(key, "euid") && strcmp(key, "fowner") &&
-	    strcmp(key, "fgroup")) {
+	if (op != '=' && !in_list(ordered, ARRAY_LEN(ordered), key, klen)) {
 		fail(c, at, "%s takes '=', not '%c'", key, op);
 		return;
 	}
 	if (!strcmp(key, "func")) {
-		size_t i;
-
 		flag = BIMA_RULE_FUNC;
-		for (i = 0; i < ARRAY_LEN(funcs); i++)
-			if (strlen(funcs[i].name) == vlen && !memcmp(funcs[i].name, v, vlen))
-				break;
-		if (i < ARRAY_LEN(funcs) && !funcs[i].hook)
-			fail(c, v, "func=%s: IMA has it, bima does not measure it", funcs[i].name);
-		else if (i < ARRAY_LEN(funcs))
-			r->func = funcs[i].hook;
-		else
-			fail(c, v,
-			     "func=%.*s: no such func (BPRM_CHECK, MMAP_CHECK, FILE_CHECK, "
-			     "MODULE_CHECK, FIRMWARE_CHECK, KEXEC_KERNEL_CHECK, "
-			     "KEXEC_INITRAMFS_CHECK, POLICY_CHECK)",
-			     (int)vlen, v);
+		parse_func(c, v, vlen, r);
 	} else if (!strcmp(key, "mask")) {
 		bool in = vlen && v[0] == '^';
 
@@ -368,19 +553,16 @@ static void parse_condition(struct cursor *c, const char *at, size_t len, struct
 			fail(c, v, "fsuuid=%.*s: not a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
 			     (int)vlen, v);
 	} else if (!strcmp(key, "pcr")) {
-		flag = BIMA_RULE_PCR;
-		if (!parse_u32(v, vlen, 23, &r->pcr))
-			fail(c, v, "pcr=%.*s: not a PCR number (0-23)", (int)vlen, v);
+		flag = r->action == BIMA_MEASURE ? BIMA_RULE_PCR : 0;
+		parse_pcr(c, v, vlen, r);
 	} else if (!strcmp(key, "cgroup")) {
 		flag = BIMA_RULE_CGROUP;
 		parse_cgroup(c, v, v, vlen, cgroup_root, r, cgroup);
+	} else if (!strcmp(key, "template")) {
+		parse_template(c, at, v, vlen, r);
+		return;
 	} else {
-		for (size_t i = 0; i < ARRAY_LEN(unsupported); i++)
-			if (!strcmp(key, unsupported[i])) {
-				fail(c, at, "%s= is IMA's, and not supported by bima", key);
-				return;
-			}
-		fail(c, at, "unknown key \"%s\"", key);
+		parse_other(c, at, len, klen, r, key);
 		return;
 	}
 	if (r->flags & flag)
@@ -393,7 +575,19 @@ static bool is_space(char ch)
 	return ch == ' ' || ch == '\t' || ch == '\r';
 }
 
-/* One line: an action, then conditions. Returns true when it held a rule. */
+static bool is_other_action(const char *tok, size_t len)
+{
+	static const char *const actions[] = { "appraise", "dont_appraise", "audit", "hash",
+					       "dont_hash" };
+
+	return in_list(actions, ARRAY_LEN(actions), tok, len);
+}
+
+/*
+ * One line: an action, then conditions. Returns true when it holds a rule
+ * for bima: not for a line of another IMA action, skipped (counted in c),
+ * nor for a dont_measure rule that bima cannot evaluate, dropped.
+ */
 static bool parse_line(struct cursor *c, const char *s, const char *end, struct bima_rule *r,
 		       const char *cgroup_root, char **cgroup)
 {
@@ -402,9 +596,14 @@ static bool parse_line(struct cursor *c, const char *s, const char *end, struct 
 	bool first = true;
 
 	memset(r, 0, sizeof(*r));
+	c->unevaluable = NULL;
 	while (s < end) {
 		while (s < end && is_space(*s))
 			s++;
+		if (s < end && *s == '#' && !first)
+			flag(c, s,
+			     "a comment after a rule: kernel IMA refuses the line; put the comment "
+			     "on a line of its own");
 		if (s == end || *s == '#')
 			break;
 		tok = s;
@@ -416,28 +615,38 @@ static bool parse_line(struct cursor *c, const char *s, const char *end, struct 
 			continue;
 		}
 		first = false;
-		if (len == 7 && !memcmp(tok, "measure", 7))
+		if (len == 7 && !memcmp(tok, "measure", 7)) {
 			r->action = BIMA_MEASURE;
-		else if (len == 12 && !memcmp(tok, "dont_measure", 12))
+		} else if (len == 12 && !memcmp(tok, "dont_measure", 12)) {
 			r->action = BIMA_DONT_MEASURE;
-		else if ((len == 8 && !memcmp(tok, "appraise", 8)) ||
-			 (len == 13 && !memcmp(tok, "dont_appraise", 13)) ||
-			 (len == 5 && !memcmp(tok, "audit", 5)) ||
-			 (len == 4 && !memcmp(tok, "hash", 4)) ||
-			 (len == 9 && !memcmp(tok, "dont_hash", 9)))
+		} else if (is_other_action(tok, len) && (c->flags & POLICY_STRICT)) {
 			fail(c, tok, "\"%.*s\": bima only measures (measure, dont_measure)",
 			     (int)len, tok);
-		else
+			return false;
+		} else if (is_other_action(tok, len)) {
+			if (!c->skipped++)
+				c->skipped_line = c->line;
+			return false;
+		} else {
 			fail(c, tok, "\"%.*s\" is not an action (measure, dont_measure)", (int)len,
 			     tok);
+			return false;
+		}
+	}
+	if (c->unevaluable) {
+		flag(c, c->unevaluable,
+		     "dont_measure with %.*s (%s, which bima cannot evaluate): the rule is "
+		     "dropped, so bima measures what it would have left out",
+		     (int)c->unevaluable_len, c->unevaluable, c->unevaluable_why);
+		return false;
 	}
 	return !first;
 }
 
 int policy_compile(struct policy *p, const char *text, const char *name, const char *cgroup_root,
-		   FILE *err)
+		   unsigned int flags, FILE *err)
 {
-	struct cursor c = { .name = name, .err = err };
+	struct cursor c = { .name = name, .err = err, .flags = flags };
 	const char *s = text;
 
 	memset(p, 0, sizeof(*p));
@@ -466,10 +675,17 @@ int policy_compile(struct policy *p, const char *text, const char *name, const c
 		free(cgroup);
 		s = *end ? end + 1 : end;
 	}
+	if (c.skipped)
+		fprintf(err,
+			"%s: warning: %u rule(s) of IMA's appraise, dont_appraise, audit, hash or "
+			"dont_hash actions skipped, the first at line %u: bima only measures, and "
+			"IMA decides what to measure by the measure and dont_measure rules alone, "
+			"so what is measured does not change (--strict refuses them)\n",
+			name, c.skipped, c.skipped_line);
 	return c.errors;
 }
 
-int policy_read(struct policy *p, const char *path)
+int policy_read(struct policy *p, const char *path, unsigned int flags)
 {
 	const char *name = path ?: "built-in policy";
 	char *text = NULL;
@@ -493,7 +709,7 @@ int policy_read(struct policy *p, const char *path)
 		}
 		fclose(f);
 	}
-	errors = policy_compile(p, text ?: policy_default, name, POLICY_CGROUP_ROOT, stderr);
+	errors = policy_compile(p, text ?: policy_default, name, POLICY_CGROUP_ROOT, flags, stderr);
 	if (!errors) {
 		const char *t = text ?: policy_default;
 

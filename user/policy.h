@@ -2,8 +2,10 @@
 /*
  * bima's measurement policy: IMA's policy language (measure, dont_measure;
  * func=, mask=, uid=, euid=, fowner=, fgroup= with =, < and >; fsmagic=,
- * fsuuid=, pcr=) plus cgroup=, compiled into struct bima_rule (bpf/bima.h),
- * the first matching rule deciding, as in IMA.
+ * fsuuid=, pcr=, template=) plus cgroup=, compiled into struct bima_rule
+ * (bpf/bima.h), the first matching rule deciding, as in IMA. An IMA policy
+ * loads as it is: its other actions are skipped, and dont_measure rules
+ * bima cannot evaluate dropped, each with a warning (POLICY_STRICT).
  */
 #ifndef BIMA_POLICY_H
 #define BIMA_POLICY_H
@@ -31,18 +33,27 @@ struct policy {
 extern const char policy_default[];
 
 /*
+ * Refuse what IMA would do differently and bima can do without: rules of
+ * IMA's other actions (appraise, audit, hash), dont_measure rules with a
+ * condition bima cannot evaluate, and lines kernel IMA refuses. Without it,
+ * the first two are skipped and all are warned of.
+ */
+#define POLICY_STRICT 0x1
+
+/*
  * Compile policy text. Each error is printed to err as "NAME:LINE:COLUMN:
- * reason", and all are reported; returns the number of errors (0: p is
- * ready), or a negative errno. cgroup= paths are taken under cgroup_root.
+ * reason", each warning as "NAME:LINE:COLUMN: warning: reason", and all are
+ * reported; returns the number of errors (0: p is ready), or a negative
+ * errno. cgroup= paths are taken under cgroup_root; flags are POLICY_*.
  */
 int policy_compile(struct policy *p, const char *text, const char *name, const char *cgroup_root,
-		   FILE *err);
+		   unsigned int flags, FILE *err);
 /*
  * Read and compile the policy file path, or the built-in policy when path
  * is NULL, and fill p->map. Errors are printed as policy_compile's; returns
  * their number, or -errno (reported) when the file cannot be read.
  */
-int policy_read(struct policy *p, const char *path);
+int policy_read(struct policy *p, const char *path, unsigned int flags);
 /* Name each rule whose pcr= is not pcr; returns how many there are. */
 int policy_check_pcr(const struct policy *p, const char *name, uint32_t pcr);
 /* IMA's func name for an enum bima_hook, such as "BPRM_CHECK"; NULL if none. */

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include "container.h"
 #include "log.h"
@@ -155,6 +157,31 @@ static bool is_buf(const struct template_entry *e)
 	return !strcmp(e->name, "ima-buf");
 }
 
+/*
+ * Whether an ima-buf entry carries a key (func=KEY_CHECK: its name is the
+ * keyring's, ".ima", ".builtin_trusted_keys", ...), told as Keylime tells
+ * it: its buffer is an X.509 certificate or a public key, DER-encoded.
+ * Keylime checks such entries against the policy's "keyrings".
+ */
+static bool is_key(const struct template_entry *e, const struct template_fields *f)
+{
+	const unsigned char *p = f->extra;
+	X509 *cert;
+	EVP_PKEY *key;
+
+	if (!is_buf(e) || !f->extra || !f->extra_len)
+		return false;
+	cert = d2i_X509(NULL, &p, f->extra_len);
+	if (cert) {
+		X509_free(cert);
+		return true;
+	}
+	p = f->extra;
+	key = d2i_PUBKEY(NULL, &p, f->extra_len);
+	EVP_PKEY_free(key);
+	return key != NULL;
+}
+
 /* Whether table allows hex for name: 1 yes, 0 not that digest, -1 not that name. */
 static int allows(json_object *table, const char *name, const char *hex)
 {
@@ -180,14 +207,17 @@ enum runtime_verdict runtime_policy_check(const struct runtime_policy *p,
 	if (p->have_excludes && !regexec(&p->excludes, f->path, 0, NULL, 0))
 		return RUNTIME_EXCLUDED;
 	hex_encode(f->digest, f->alg->size, hex);
-	r = is_buf(e) ? allows(p->ima_buf, f->path, hex) : allows(p->digests, f->path, hex);
+	if (is_key(e, f))
+		r = allows(p->keyrings, f->path, hex);
+	else
+		r = is_buf(e) ? allows(p->ima_buf, f->path, hex) : allows(p->digests, f->path, hex);
 	if (r < 0 && is_buf(e))
 		r = allows(p->keyrings, f->path, hex);
 	return r > 0 ? RUNTIME_ALLOWED : r == 0 ? RUNTIME_NOT_ALLOWED : RUNTIME_UNKNOWN;
 }
 
 struct runtime_policy_out {
-	json_object *digests, *ima_buf, *excludes;
+	json_object *digests, *ima_buf, *keyrings, *excludes;
 	unsigned long files, unreadable;
 };
 
@@ -230,6 +260,7 @@ int runtime_policy_out__new(struct runtime_policy_out **out)
 		return -ENOMEM;
 	o->digests = json_object_new_object();
 	o->ima_buf = json_object_new_object();
+	o->keyrings = json_object_new_object();
 	o->excludes = json_object_new_array();
 	for (size_t i = 0; !err && i < N_BOOKKEEPING; i++) {
 		snprintf(re, sizeof(re), "%s$", bookkeeping_names[i]);
@@ -245,6 +276,7 @@ void runtime_policy_out__free(struct runtime_policy_out *o)
 		return;
 	json_object_put(o->digests);
 	json_object_put(o->ima_buf);
+	json_object_put(o->keyrings);
 	json_object_put(o->excludes);
 	free(o);
 }
@@ -272,7 +304,9 @@ static int add(json_object *table, const char *name, const uint8_t *digest, size
 int runtime_policy_out_entry(struct runtime_policy_out *o, const struct template_entry *e,
 			     const struct template_fields *f)
 {
-	return add(is_buf(e) ? o->ima_buf : o->digests, f->path, f->digest, f->alg->size);
+	json_object *table = is_key(e, f) ? o->keyrings : is_buf(e) ? o->ima_buf : o->digests;
+
+	return add(table, f->path, f->digest, f->alg->size);
 }
 
 static struct runtime_policy_out *walking; /* nftw() passes no argument of its own */
@@ -338,7 +372,11 @@ int runtime_policy_out_log(struct runtime_policy_out *o, const char *epoch_dir)
 		err = template_fields(&e, &f, why);
 		if (err || (template_record(&e, &f, f.path) && bookkeeping(f.path)))
 			continue;
-		if ((is_buf(&e) && fault(f.path)) || !f.covered)
+		if (f.verity)
+			pr_warn("%s, segment %u, entry %u: %s has an fs-verity digest, not its "
+				"file hash; it stays out of the policy",
+				epoch_dir, log_cursor_segment(c), log_cursor_index(c), f.path);
+		else if ((is_buf(&e) && fault(f.path)) || !f.covered)
 			pr_warn("%s, segment %u, entry %u: %s records %s; it stays out of the "
 				"policy, so that a verifier refuses it",
 				epoch_dir, log_cursor_segment(c), log_cursor_index(c), f.path,
@@ -378,6 +416,7 @@ int runtime_policy_out_print(struct runtime_policy_out *o, FILE *f)
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
 	sort_lists(o->digests);
 	sort_lists(o->ima_buf);
+	sort_lists(o->keyrings);
 	json_object_object_add(meta, "version", json_object_new_int(1));
 	json_object_object_add(meta, "generator", json_object_new_int(3));
 	json_object_object_add(meta, "timestamp", json_object_new_string(stamp));
@@ -385,7 +424,7 @@ int runtime_policy_out_print(struct runtime_policy_out *o, FILE *f)
 	json_object_object_add(root, "release", json_object_new_int(0));
 	json_object_object_add(root, "digests", json_object_get(o->digests));
 	json_object_object_add(root, "excludes", json_object_get(o->excludes));
-	json_object_object_add(root, "keyrings", json_object_new_object());
+	json_object_object_add(root, "keyrings", json_object_get(o->keyrings));
 	json_object_object_add(ima, "ignored_keyrings", json_object_new_array());
 	json_object_object_add(ima, "log_hash_alg", json_object_new_string("sha1"));
 	json_object_object_add(ima, "dm_policy", NULL);

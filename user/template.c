@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "container.h"
+#include "ima_fields.h"
 #include "template.h"
 
 /* The templates bima understands, and how many fields each has. */
@@ -20,6 +21,15 @@ static const struct {
 };
 
 #define FIELDS_MAX 7
+
+/* Whether name is one of known[]; ima_fields.c decodes the others. */
+static bool known_template(const char *name)
+{
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (!strcmp(name, known[i].name))
+			return true;
+	return false;
+}
 
 static int reason(int err, char *why, const char *fmt, va_list ap)
 {
@@ -80,7 +90,16 @@ int template_decode(const uint8_t *buf, size_t len, struct template_entry *e, si
 	if (strlen(e->name) != name_len)
 		return bad(why, "template name contains a NUL byte");
 	off += name_len;
-	data_len = get_u32_le(buf + off);
+	if (ima_fields_legacy(e->name)) {
+		/* the legacy template has no data length: its size is its fields' */
+		int err = ima_fields_legacy_size(buf + off, len - off, &data_len, why);
+
+		if (err)
+			return err;
+		off -= 4; /* its data starts where the length would be */
+	} else {
+		data_len = get_u32_le(buf + off);
+	}
 	off += 4;
 	if (data_len > TEMPLATE_DATA_MAX)
 		return bad(why, "template data length %u exceeds %u", data_len, TEMPLATE_DATA_MAX);
@@ -130,7 +149,7 @@ int template_fields(const struct template_entry *e, struct template_fields *f,
 		if (!strcmp(e->name, known[i].name))
 			n = known[i].nfields;
 	if (n < 0)
-		return bad(why, "unknown template \"%s\"", e->name);
+		return ima_fields_decode(e, f, why);
 
 	for (i = 0; i < n; i++) {
 		if (e->data_len - off < 4)
@@ -168,6 +187,7 @@ int template_fields(const struct template_entry *e, struct template_fields *f,
 	f->path_len = flen[1];
 
 	f->covered = !template_is_violation(e);
+	f->verity = false;
 	f->extra = n == 3 ? field[2] : NULL;
 	f->extra_len = n == 3 ? flen[2] : 0;
 	f->attributed = n == 7;
@@ -193,6 +213,8 @@ int template_bank_digest(const struct template_entry *e, const struct hashalg *b
 		memset(out, 0xff, bank->size);
 		return 0;
 	}
+	if (ima_fields_legacy(e->name))
+		return ima_fields_legacy_digest(e, bank, out);
 	return hashalg_digest(bank, e->data, e->data_len, out);
 }
 
@@ -403,6 +425,8 @@ int template_format_ascii(struct buf *out, const struct template_entry *e,
 	err = err ?: put_hex(out, e->digest, sizeof(e->digest));
 	err = err ?: buf_put(out, " ", 1);
 	err = err ?: buf_put(out, e->name, strlen(e->name));
+	if (!known_template(e->name))
+		return err ?: ima_fields_ascii(out, e, why) ?: buf_put(out, "\n", 1);
 	err = err ?: buf_put(out, " ", 1);
 	err = err ?: buf_put(out, fl.alg->name, strlen(fl.alg->name));
 	err = err ?: buf_put(out, ":", 1);

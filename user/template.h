@@ -10,10 +10,12 @@
  *   u32  pcr                 PCR the entry was extended into
  *   u8   digest[20]          SHA-1 of the template data; all zero for a
  *                            violation, which is extended as all 0xff
- *   u32  name_len            1..15
+ *   u32  name_len            1..127 (IMA's names are 15 at most; an entry of a
+ *                            custom ima_template_fmt= is named by its format)
  *   char name[name_len]      template name, no NUL: "ima-ng", "ima-sig", "ima-buf",
- *                            "bima-ct"
- *   u32  data_len            bytes of template data that follow
+ *                            "bima-ct", or any other IMA template (ima_fields.h)
+ *   u32  data_len            bytes of template data that follow; absent in the
+ *                            legacy "ima" template (ima_fields.h)
  *   u8   data[data_len]      the fields, each as u32 length + bytes:
  *        d-ng  "<algo>:" NUL digest      e.g. "sha256:\0" + 32 bytes
  *        n-ng  path NUL
@@ -32,7 +34,16 @@
  *                n-ng; just the NUL when the daemon could not learn it
  *
  * A bank's template digest (what is extended into that bank) is the bank's
- * hash over data[0..data_len), for every bank, as IMA computes it.
+ * hash over data[0..data_len), for every bank, as IMA computes it (but for
+ * the legacy "ima" template: ima_fields.h).
+ *
+ * bima writes only ima-ng, ima-buf and bima-ct (and reads ima-sig); it
+ * reads every template the kernel can boot with, and any ima_template_fmt=
+ * made of IMA's fields, which ima_fields.c decodes: ima, ima-ngv2,
+ * ima-sigv2, ima-modsig, evm-sig, ... Their struct template_fields gives the
+ * first digest field (d, d-ng or d-ngv2) and name field (n or n-ng), and as
+ * extra the sig (or buf) field; the ASCII line renders every field as the
+ * kernel's ascii_runtime_measurements does.
  */
 #ifndef BIMA_TEMPLATE_H
 #define BIMA_TEMPLATE_H
@@ -44,7 +55,7 @@
 #include "buf.h"
 #include "hashalg.h"
 
-#define TEMPLATE_NAME_MAX 15	     /* IMA_TEMPLATE_NAME_LEN_MAX */
+#define TEMPLATE_NAME_MAX 127	     /* a custom ima_template_fmt= is its own name */
 #define TEMPLATE_DATA_MAX (1u << 20) /* bima's bound on one entry's template data */
 #define TEMPLATE_DIGEST_SIZE 20	     /* SHA-1 template hash kept in the list */
 #define TEMPLATE_WHY_LEN 160	     /* room for a decoding error's reason */
@@ -59,7 +70,7 @@ struct template_entry {
 	uint32_t data_len;
 };
 
-/* The fields of an ima-ng, ima-sig, ima-buf or bima-ct entry. */
+/* The fields of an entry (the legacy "ima" template's path: ima_fields_decode()). */
 struct template_fields {
 	const struct hashalg *alg; /* algorithm of the d-ng digest */
 	const uint8_t *digest;	   /* alg->size bytes */
@@ -68,6 +79,7 @@ struct template_fields {
 	const uint8_t *extra;	   /* sig (ima-sig) or buf (ima-buf); NULL for ima-ng */
 	uint32_t extra_len;
 	bool covered;	 /* false for a violation: the PCR does not cover its data */
+	bool verity;	 /* d-ngv2 "verity:": an fs-verity digest, not the file's hash */
 	bool attributed; /* bima-ct: the fields below */
 	uint64_t cgroup_id, mnt_ns;
 	const char *runtime, *container, *cgroup; /* "" when empty */

@@ -624,7 +624,7 @@ static int check_entry(const struct template_entry *e, const struct template_fie
 
 	if (template_is_violation(e))
 		return 0;
-	err = hashalg_digest(hashalg_by_name("sha1", 4), e->data, e->data_len, sha1);
+	err = template_bank_digest(e, hashalg_by_name("sha1", 4), sha1);
 	if (err)
 		return err;
 	if (memcmp(sha1, e->digest, sizeof(sha1))) {

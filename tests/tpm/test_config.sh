@@ -65,6 +65,19 @@ check_grep "naming the file and line" 'full.conf:65: more than 64 settings' "$w/
 "$bima" run --config "$w/missing.conf" >"$w/bad.out" 2>&1
 check_eq "a --config file that does not exist is refused (2)" $? 2
 check_grep "named" 'missing.conf: no such file' "$w/bad.out"
+# An IMA policy with appraise rules: warned of, and refused by strict-policy,
+# from the file as from the command line, before anything is loaded.
+printf 'measure func=BPRM_CHECK\nappraise func=BPRM_CHECK appraise_type=imasig\n' >"$w/ima.policy"
+printf 'policy = %s\nstrict-policy = yes\n' "$w/ima.policy" >"$w/strict.conf"
+"$bima" run --config "$w/strict.conf" >"$w/bad.out" 2>&1
+check_eq "strict-policy = yes refuses an appraise rule (2)" $? 2
+check_grep "naming its line" 'ima.policy:2:1: "appraise": bima only measures' "$w/bad.out"
+"$bima" run --policy "$w/ima.policy" --strict-policy >"$w/bad.out" 2>&1
+check_eq "and so does --strict-policy (2)" $? 2
+"$bima" policy check "$w/ima.policy" >"$w/out" 2>&1
+check_eq "without it, the policy compiles (0)" $? 0
+check_grep "skipping the appraise rule with a warning" "ima.policy: warning: 1 rule\\(s\\) of IMA's appraise" "$w/out"
+check_grep "and keeping the measure rule" '^ 1: measure func=BPRM_CHECK$' "$w/out"
 check "nothing was pinned by the refused runs" test ! -e /sys/fs/bpf/bima
 swtpm_stop
 done_testing

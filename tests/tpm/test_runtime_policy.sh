@@ -8,7 +8,8 @@
 # --runtime-policy` accepts a log whose entries are all allowed or
 # excluded, and names each entry that is not: a file whose digest changed,
 # a file the policy does not know, and a violation, which a policy made
-# from a log never allows. A file that is not a policy is refused (2).
+# from a log never allows. A file that is not a policy is refused (2). A
+# key a keyring took is exported under "keyrings", as Keylime checks it.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib.sh"
@@ -47,6 +48,17 @@ verify "$w/log.json"
 check_eq "the log passes the policy made from it (0)" $? 0
 check_grep "every entry allowed or excluded" '^ok: runtime policy .*: 4 entries allowed, 1 excluded, 0 not allowed$' "$w/out"
 
+epoch=$(basename "$(ls -d "$log"/epoch-* | head -n 1)")
+"$bima" policy export-keylime --epoch "$epoch" --log-dir "$log" >"$w/epoch.json" 2>"$w/export.err"
+check_eq "--epoch alone names the log to make it from (0)" $? 0
+check "the same policy as --log makes (but its timestamp)" python3 - "$w/log.json" "$w/epoch.json" <<'PY'
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:])
+for p in (a, b):
+    del p["meta"]["timestamp"]
+assert a == b
+PY
+
 "$bima" policy export-keylime --tree "$tree" --exclude 'boot_aggregate$' >"$w/tree.json" 2>"$w/export.err"
 check_eq "a policy is made from a tree (0)" $? 0
 check_grep "with the name as the log stores it (a space as '_')" "\"$(ere "$tree/bin/c_at")\"" "$w/tree.json"
@@ -81,5 +93,26 @@ sed 's/"excludes":\[/"excludes":["(?=x)",/' "$w/log.json" >"$w/re.json"
 verify "$w/re.json"
 check_eq "an exclude POSIX cannot read is refused (2), not ignored" $? 2
 check_grep "naming it" 'excludes: .*POSIX extended expressions' "$w/out"
+# A key a keyring took (func=KEY_CHECK logs it as an ima-buf entry named by
+# the keyring): under "keyrings", where Keylime's validator looks for it.
+openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=bima-test -days 1 -keyout "$w/key.pem" \
+	-outform DER -out "$w/cert.der" >/dev/null 2>&1
+"$writer" "$TCTI" "$w/keylog" 12 "bufhex:.ima:$(od -An -tx1 -v "$w/cert.der" | tr -d ' \n')" \
+	buf:.notakey:hello >/dev/null 2>&1
+"$bima" policy export-keylime --log --log-dir "$w/keylog" >"$w/keys.json" 2>"$w/export.err"
+check "a key is under keyrings by its keyring, with its certificate's sha256; a buffer that is no key under ima-buf" \
+	python3 - "$w/keys.json" "$(sha256sum <"$w/cert.der" | cut -d' ' -f1)" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+assert p["keyrings"] == {".ima": [sys.argv[2]]}, p["keyrings"]
+assert ".ima" not in p["ima-buf"] and ".notakey" in p["ima-buf"], p["ima-buf"]
+PY
+"$bima" verify --log-dir "$w/keylog" --tcti "$TCTI" --runtime-policy "$w/keys.json" >"$w/out" 2>&1
+check_eq "the log passes the policy made from it (0)" $? 0
+python3 -c 'import json, sys; p = json.load(open(sys.argv[1])); p["keyrings"] = {}; json.dump(p, open(sys.argv[2], "w"))' \
+	"$w/keys.json" "$w/nokeys.json"
+"$bima" verify --log-dir "$w/keylog" --tcti "$TCTI" --runtime-policy "$w/nokeys.json" >"$w/out" 2>&1
+check_eq "without the key under keyrings, it fails (1)" $? 1
+check_grep "naming the keyring" '\.ima sha256:[0-9a-f]{64}: the runtime policy has no digests for this name' "$w/out"
 swtpm_stop
 done_testing

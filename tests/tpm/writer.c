@@ -11,6 +11,8 @@
  *   violation:NAME     a violation entry (zero template hash)
  *   buf:NAME:TEXT      an ima-buf entry named NAME whose buffer is TEXT, as the
  *                      daemon writes its records (bima_seq, bima_lost_events)
+ *   bufhex:NAME:HEX    the same with the buffer's bytes in hex (a key, as
+ *                      func=KEY_CHECK logs it into keyring NAME)
  *   quote:I:ID:PCR:SEG have the TPM quote PCR over the sha256 of the buffer of
  *                      entry I (from 0) of segment file SEG, as root on the host
  *                      can, and keep it as snapshot ID's quote beside SEG
@@ -156,6 +158,20 @@ int main(int argc, char **argv)
 			snprintf(path, sizeof(path), "%.*s", (int)(text - 1 - argv[i] - 4),
 				 argv[i] + 4);
 			err = template_encode_buf(&batch, ep.pcr, path, text, strlen(text));
+			continue;
+		}
+		if (!strncmp(argv[i], "bufhex:", 7) && strchr(argv[i] + 7, ':')) {
+			/* bufhex:NAME:HEX, a buffer of any bytes: a key, as KEY_CHECK logs it */
+			const char *hex = strchr(argv[i] + 7, ':') + 1;
+			uint8_t bin[4096];
+			size_t len = strlen(hex) / 2;
+
+			snprintf(path, sizeof(path), "%.*s", (int)(hex - 1 - argv[i] - 7),
+				 argv[i] + 7);
+			for (size_t k = 0; k < len && k < sizeof(bin); k++)
+				sscanf(hex + 2 * k, "%2hhx", &bin[k]);
+			err = template_encode_buf(&batch, ep.pcr, path, bin,
+						  len < sizeof(bin) ? len : sizeof(bin));
 			continue;
 		}
 		if (sscanf(argv[i], "count:%u", &n) == 1) {

@@ -3,7 +3,9 @@
  * A bounded fuzz run of everything that reads untrusted bytes: the entry
  * decoder and renderer over mutated copies of the committed corpus
  * (tests/unit/corpus/list.bin: one entry of each kind bima writes or
- * reads, encoded by hand after the layout in user/template.h), the buffers
+ * reads, encoded by hand after the layout in user/template.h;
+ * tests/unit/corpus/templates.bin: one entry of each other template the
+ * kernel can boot with, the vectors of test_template.c), the buffers
  * of bima's own entries (snapshot_aggregate, bima_seq),
  * the policy compiler over mutated copies of the built-in policy, and what
  * `bima verify` reads of a bundle a stranger hands it: the quote (the
@@ -32,6 +34,8 @@
 #include "tpm.h"
 
 #define CORPUS "tests/unit/corpus/list.bin"
+#define TEMPLATES "tests/unit/corpus/templates.bin"
+#define TEMPLATES_ENTRIES 12
 #define ROUNDS 100000
 
 static uint64_t rng = 0x62696d61; /* "bima" */
@@ -81,6 +85,7 @@ static size_t mutate(uint8_t *p, size_t len, size_t cap)
 static unsigned int walk(const uint8_t *p, size_t len, FILE *null)
 {
 	char why[TEMPLATE_WHY_LEN];
+	uint8_t digest[HASHALG_MAX_SIZE];
 	struct template_fields f;
 	struct template_entry e;
 	struct snapshot snap;
@@ -92,6 +97,7 @@ static unsigned int walk(const uint8_t *p, size_t len, FILE *null)
 		if (used == 0 || used > len)
 			abort(); /* the decoder must consume what it says, within the buffer */
 		template_print_ascii(null, &e, why);
+		template_bank_digest(&e, hashalg_by_name("sha256", 6), digest);
 		if (!template_fields(&e, &f, why) && f.extra) {
 			snapshot_parse((const char *)f.extra, f.extra_len, &snap);
 			seqset_parse(&seqs, (const char *)f.extra, f.extra_len);
@@ -334,7 +340,7 @@ static unsigned int fuzz_segments(const char *dir, const uint8_t *corpus, size_t
 
 int main(void)
 {
-	static uint8_t corpus[4096], copy[8192];
+	static uint8_t corpus[4096], templates[4096], copy[8192];
 	FILE *null = fopen("/dev/null", "w"), *f = fopen(CORPUS, "rb");
 	size_t clen = f ? fread(corpus, 1, sizeof(corpus), f) : 0, len, plen;
 	unsigned long decoded = 0, errors = 0;
@@ -356,6 +362,28 @@ int main(void)
 	CHECK(decoded > ROUNDS * 3ul, "100000 mutated lists decoded and rendered without a fault",
 	      "only %lu entries decoded in all", decoded);
 
+	f = fopen(TEMPLATES, "rb");
+	clen = f ? fread(templates, 1, sizeof(templates), f) : 0;
+	if (f)
+		fclose(f);
+	CHECK_EQ(walk(templates, clen, null), TEMPLATES_ENTRIES,
+		 "the corpus " TEMPLATES " decodes to its entries");
+	decoded = 0;
+	for (int i = 0; i < ROUNDS; i++) {
+		memcpy(copy, templates, clen);
+		len = clen;
+		for (int m = next() % 4 + 1; m > 0; m--)
+			len = mutate(copy, len, sizeof(copy));
+		decoded += walk(copy, len, null);
+	}
+	CHECK(decoded > ROUNDS * 3ul,
+	      "100000 mutated lists of every IMA template decoded and rendered without a fault",
+	      "only %lu entries decoded in all", decoded);
+	f = fopen(CORPUS, "rb"); /* the segments below read the first corpus */
+	clen = f ? fread(corpus, 1, sizeof(corpus), f) : 0;
+	if (f)
+		fclose(f);
+
 	plen = strlen(policy_default);
 	for (int i = 0; i < ROUNDS / 4; i++) {
 		memcpy(text, policy_default, plen);
@@ -363,7 +391,8 @@ int main(void)
 		for (int m = next() % 4 + 1; m > 0; m--)
 			len = mutate((uint8_t *)text, len, sizeof(text) - 1);
 		text[len] = '\0';
-		errors += policy_compile(&p, text, "fuzz.policy", "/nonexistent", null) > 0;
+		errors += policy_compile(&p, text, "fuzz.policy", "/nonexistent", POLICY_STRICT,
+					 null) > 0;
 		policy_free(&p);
 	}
 	CHECK(errors > 0, "25000 mutated policies compiled without a fault", "%lu with errors",

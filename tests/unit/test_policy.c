@@ -15,23 +15,111 @@
 static char errors[4096];
 
 /* Compile text; errors go to the errors buffer. */
-static int compile(struct policy *p, const char *text, const char *root)
+static int compile_flags(struct policy *p, const char *text, const char *root, unsigned int flags)
 {
-	FILE *err = fmemopen(errors, sizeof(errors), "w");
+	FILE *err;
 	int n;
 
-	n = policy_compile(p, text, "test.policy", root, err);
+	errors[0] = '\0';
+	err = fmemopen(errors, sizeof(errors), "w");
+
+	n = policy_compile(p, text, "test.policy", root, flags, err);
 	fclose(err);
 	return n;
 }
 
+static int compile(struct policy *p, const char *text, const char *root)
+{
+	return compile_flags(p, text, root, 0);
+}
+
+static void bad_flags(const char *text, const char *want, const char *name, unsigned int flags)
+{
+	struct policy p;
+	int n = compile_flags(&p, text, "/nonexistent", flags);
+
+	CHECK(n == 1 && strstr(errors, want), name, "%d error(s): \"%s\", expected \"%s\"", n,
+	      errors, want);
+	policy_free(&p);
+}
+
 static void bad(const char *text, const char *want, const char *name)
+{
+	bad_flags(text, want, name, 0);
+}
+
+/* Compiles to nrules rules with no error, and a warning that says want (or none: NULL). */
+static void warned(const char *text, size_t nrules, const char *want, const char *name)
 {
 	struct policy p;
 	int n = compile(&p, text, "/nonexistent");
 
-	CHECK(n == 1 && strstr(errors, want), name, "%d error(s): \"%s\", expected \"%s\"", n,
-	      errors, want);
+	CHECK(n == 0 && p.nrules == nrules && (want ? strstr(errors, want) != NULL : !errors[0]),
+	      name, "%d error(s), %zu rule(s): \"%s\", expected %zu and \"%s\"", n, p.nrules,
+	      errors, nrules, want ? want : "");
+	policy_free(&p);
+	if (want) /* each is an error under --strict */
+		bad_flags(text, "", "and refused with POLICY_STRICT", POLICY_STRICT);
+}
+
+/*
+ * Policies shaped as the real ones people have: the kernel documentation's
+ * example of a default policy, which mixes measure and appraise rules, and
+ * an SELinux system's, whose dont_measure rules name LSM labels.
+ */
+static void real_shapes(void)
+{
+	struct policy p;
+
+	CHECK_EQ(compile(&p,
+			 "# PROC_SUPER_MAGIC\n"
+			 "dont_measure fsmagic=0x9fa0\n"
+			 "dont_appraise fsmagic=0x9fa0\n"
+			 "# SYSFS_MAGIC\n"
+			 "dont_measure fsmagic=0x62656572\n"
+			 "dont_appraise fsmagic=0x62656572\n"
+			 "measure func=FILE_MMAP mask=MAY_EXEC\n"
+			 "measure func=BPRM_CHECK\n"
+			 "measure func=FILE_CHECK mask=MAY_READ uid=0\n"
+			 "appraise fowner=0\n"
+			 "appraise func=BPRM_CHECK appraise_type=imasig\n",
+			 "/"),
+		 0, "a mixed measure and appraise policy compiles");
+	CHECK_EQ(p.nrules, 5, "to its measure and dont_measure rules");
+	CHECK(p.rules[2].action == BIMA_MEASURE && p.rules[2].func == BIMA_HOOK_MMAP_CHECK &&
+		      p.rules[4].uid == 0,
+	      "in their order", "");
+	CHECK(strstr(errors,
+		     "test.policy: warning: 4 rule(s) of IMA's appraise, dont_appraise, audit, "
+		     "hash or dont_hash actions skipped, the first at line 3") != NULL,
+	      "one warning counts the skipped rules", "%s", errors);
+	policy_free(&p);
+	CHECK_EQ(compile_flags(&p, "measure func=BPRM_CHECK\nappraise func=BPRM_CHECK\n", "/",
+			       POLICY_STRICT),
+		 1, "POLICY_STRICT refuses an appraise rule");
+	CHECK(strstr(errors, "test.policy:2:1: \"appraise\": bima only measures") != NULL,
+	      "and names it", "%s", errors);
+	policy_free(&p);
+
+	CHECK_EQ(compile(&p,
+			 "dont_measure obj_type=var_log_t\n"
+			 "dont_measure obj_type=auditd_log_t func=FILE_CHECK\n"
+			 "dont_measure fsmagic=0x9fa0\n"
+			 "measure func=BPRM_CHECK template=ima-ng\n"
+			 "measure func=FILE_CHECK mask=^MAY_READ euid=0 template=ima-sig\n",
+			 "/"),
+		 0, "an SELinux system's policy compiles");
+	CHECK_EQ(p.nrules, 3, "without the dont_measure rules on LSM labels");
+	CHECK(p.rules[0].fsmagic == 0x9fa0 && p.rules[1].func == BIMA_HOOK_BPRM_CHECK,
+	      "the rest in order", "");
+	CHECK(strstr(errors, "test.policy:1:14: warning: dont_measure with obj_type=var_log_t (an "
+			     "LSM label, which bima cannot evaluate): the rule is dropped") != NULL,
+	      "each dropped rule is named, with why", "%s", errors);
+	CHECK(strstr(errors, "test.policy:5:47: warning: template=ima-sig: bima writes its own") !=
+		      NULL,
+	      "a template other than ima-ng is named", "%s", errors);
+	CHECK(!strstr(errors, "template=ima-ng"), "template=ima-ng, what bima writes, is not", "%s",
+	      errors);
 	policy_free(&p);
 }
 
@@ -86,7 +174,7 @@ int main(void)
 	      "the last rule measures every KEXEC_INITRAMFS_CHECK", "");
 	policy_free(&p);
 
-	CHECK_EQ(compile(&p, "# comment\n\n  \t\ndont_measure func=FILE_MMAP # trailing\n", "/"), 0,
+	CHECK_EQ(compile(&p, "# comment\n\n  \t\ndont_measure func=FILE_MMAP\n", "/"), 0,
 		 "comments, blank lines and IMA's old func names");
 	CHECK(p.nrules == 1 && p.rules[0].func == BIMA_HOOK_MMAP_CHECK, "FILE_MMAP is MMAP_CHECK",
 	      "");
@@ -95,19 +183,62 @@ int main(void)
 	bad("measure func=FOO\n", "test.policy:1:14: func=FOO: no such func", "an unknown func");
 	bad("measure func=KEXEC_CMDLINE\n", "1:14: func=KEXEC_CMDLINE: IMA has it, bima does not",
 	    "an IMA func bima does not measure");
-	bad("\nappraise func=BPRM_CHECK\n", "test.policy:2:1: \"appraise\": bima only measures",
-	    "an appraise rule");
+	bad_flags("\nappraise func=BPRM_CHECK\n",
+		  "test.policy:2:1: \"appraise\": bima only measures", "an appraise rule, strict",
+		  POLICY_STRICT);
+	bad("measure func=NOPE_CHECK\n",
+	    "func=NOPE_CHECK: no such func (BPRM_CHECK, MMAP_CHECK, FILE_CHECK, MODULE_CHECK, "
+	    "FIRMWARE_CHECK, KEXEC_KERNEL_CHECK, KEXEC_INITRAMFS_CHECK, POLICY_CHECK, BPF_CHECK)",
+	    "the funcs bima takes are listed, BPF_CHECK too");
 	bad("mesure func=BPRM_CHECK\n", "1:1: \"mesure\" is not an action", "a misspelt action");
 	bad("measure mask=MAY_RAED\n", "1:14: mask=MAY_RAED: not one of", "a misspelt mask");
 	bad("measure uid=root\n", "1:13: uid=: \"root\" is not a numeric id", "a uid by name");
 	bad("measure fsmagic=0xzz\n", "1:17: fsmagic=0xzz: not a hexadecimal", "a bad fsmagic");
 	bad("measure fsuuid=1234\n", "1:16: fsuuid=1234: not a UUID", "a short fsuuid");
-	bad("measure pcr=24\n", "1:13: pcr=24: not a PCR number", "a PCR past 23");
+	bad("measure pcr=24\n", "1:13: pcr=24: IMA takes up to 63, but a TPM has 24 PCRs (0-23)",
+	    "a PCR IMA takes, past the TPM's 23");
+	bad("measure pcr=64\n", "1:13: pcr=64: not a PCR number", "a PCR past 63");
+	bad("measure func=BPRM_CHECK pcr=11\nmeasure func=MMAP_CHECK pcr=12\n",
+	    "2:29: pcr=12, but line 1 has pcr=11: one log replays one PCR",
+	    "two different PCRs, which no daemon can load");
+	warned("measure func=BPRM_CHECK pcr=11\nmeasure func=MMAP_CHECK pcr=11\n", 2, NULL,
+	       "the same PCR twice");
+	warned("dont_measure fsmagic=0x9fa0 pcr=11\n", 1,
+	       "1:29: warning: pcr= on a dont_measure rule: kernel IMA refuses the line",
+	       "pcr= on dont_measure, which IMA refuses, is flagged");
+	warned("measure func=BPRM_CHECK # exec\n", 1,
+	       "1:25: warning: a comment after a rule: kernel IMA refuses the line",
+	       "a comment after a rule, which IMA refuses, is flagged");
+	warned("measure func=BPRM_CHECK permit_directio\n", 1,
+	       "1:25: warning: permit_directio: IMA's, for direct I/O on appraised files",
+	       "permit_directio is IMA's, and ignored");
+	warned("dont_measure func=CREDS_CHECK\nmeasure func=BPRM_CHECK\n", 1,
+	       "1:14: warning: dont_measure with func=CREDS_CHECK (a func bima does not measure",
+	       "a dont_measure rule on a func bima does not measure is dropped");
+	warned("dont_measure gid<1000 fsname=tmpfs\n", 0,
+	       "1:14: warning: dont_measure with gid<1000 (the task's group",
+	       "dont_measure gid< is dropped, naming its first condition");
+	warned("measure template=ima-ngv2\n", 1, "1:9: warning: template=ima-ngv2: bima writes",
+	       "another template is named");
+	bad("measure template=ima-foo\n", "1:18: template=ima-foo: not one of IMA's templates",
+	    "an unknown template");
+	bad("dont_measure template=ima-ng\n", "1:14: template= is for measure rules",
+	    "template= on dont_measure, which IMA refuses");
+	bad("measure gid=0\n", "1:9: gid=0: the task's group, which bima cannot evaluate",
+	    "measure gid= is refused");
+	bad("measure fsname=tmpfs\n", "1:9: fsname=tmpfs: a filesystem's name, which bima cannot",
+	    "measure fsname= is refused");
+	bad("measure appraise_type=imasig\n", "1:9: appraise_type= is an appraisal option",
+	    "an appraisal option on a measure rule");
+	bad("measure lsm=selinux\n", "1:9: lsm=: no such key in IMA or bima; IMA's LSM",
+	    "lsm= is said to be no one's");
 	bad("measure func<BPRM_CHECK\n", "1:9: func takes '=', not '<'", "< on func");
 	bad("measure func=BPRM_CHECK func=MMAP_CHECK\n", "1:25: func is given twice",
 	    "a key given twice");
-	bad("measure obj_type=bin_t\n", "1:9: obj_type= is IMA's, and not supported",
-	    "an LSM condition");
+	bad("measure obj_type=bin_t\n",
+	    "1:9: obj_type=bin_t: an LSM label, which bima cannot evaluate; without the "
+	    "condition, the rule measures more than IMA would",
+	    "an LSM condition on a measure rule");
 	bad("measure colour=red\n", "1:9: unknown key \"colour\"", "an unknown key");
 	bad("measure func\n", "1:9: \"func\" is not a condition", "a key without a value");
 	bad("measure cgroup=/no/such\n", "1:16: cgroup=/no/such: no such cgroup",
@@ -117,6 +248,8 @@ int main(void)
 	bad("measure cgroup=docker:4f3c\n",
 	    "1:16: cgroup=docker:4f3c: no running container's cgroup matches",
 	    "a container that does not run");
+
+	real_shapes();
 
 	many = malloc((BIMA_RULES_MAX + 1) * 32);
 	many[0] = '\0';

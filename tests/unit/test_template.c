@@ -13,8 +13,14 @@
  * "ima_template=ima-ng", policy "measure func=BPRM_CHECK", after running
  * /usr/bin/true in the guest's chroot at /mnt/root. The bytes were read from
  * binary_runtime_measurements, the line from ascii_runtime_measurements.
+ * The vectors of the other templates (other_templates[]) are hand-built the
+ * same way, one per template the kernel can boot with, from the layout of
+ * ima_fs.c (the legacy "ima" entry has no data length, d is 20 raw bytes and
+ * n has no NUL; its hash is SHA-1 over d and n padded with NULs to 256
+ * bytes) and the field renderings of ima_template_lib.c.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 
 #include "check.h"
@@ -203,6 +209,176 @@ static void expect_err(int want, const uint8_t *raw, size_t len, const char *nee
 #define expect_bad(...) expect_err(-EBADMSG, __VA_ARGS__)
 #define expect_torn(...) expect_err(-EPIPE, __VA_ARGS__)
 
+/* entry, its ASCII line, its sha256 bank digest: hand-built */
+static const struct {
+	const char *what, *entry_hex, *line, *sha256;
+} other_templates[] = {
+	{ "ima",
+	  "0a000000fc785d00d7a78babaa64604ec39b1a690980c75003000000696d61a9993e364706816aba3e257178"
+	  "50c26c9cd0d89d0c0000002f7573722f62696e2f616263",
+	  "10 fc785d00d7a78babaa64604ec39b1a690980c750 ima "
+	  "a9993e364706816aba3e25717850c26c9cd0d89d /usr/bin/abc\n",
+	  "8e954682cac64b688bd3b6f1416aea2c85739862500f677ea2b168c0124d18ea" },
+	{ "ima violation",
+	  "0a000000000000000000000000000000000000000000000003000000696d6100000000000000000000000000"
+	  "00000000000000060000002f746d702f76",
+	  "10 0000000000000000000000000000000000000000 ima "
+	  "0000000000000000000000000000000000000000 /tmp/v\n",
+	  "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff" },
+	{ "ima-ngv2",
+	  "0a0000006f01c1f3bcf7a4a2a8ed22cb1dd6f88e181aded508000000696d612d6e677632410000002c000000"
+	  "696d613a7368613235363a00ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+	  "0d0000002f7573722f62696e2f61626300",
+	  "10 6f01c1f3bcf7a4a2a8ed22cb1dd6f88e181aded5 ima-ngv2 "
+	  "ima:sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad "
+	  "/usr/bin/abc\n",
+	  "727eb941ca49912514c56c2c1e30ca5a9c5de6bdef9d07c99eeedb41b120cdf3" },
+	{ "ima-ngv2 verity",
+	  "0a000000574167ed202e72358cd2093bf633132cb078f8b708000000696d612d6e677632440000002f000000"
+	  "7665726974793a7368613235363a00ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f2"
+	  "0015ad0d0000002f7573722f62696e2f61626300",
+	  "10 574167ed202e72358cd2093bf633132cb078f8b7 ima-ngv2 "
+	  "verity:sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad "
+	  "/usr/bin/abc\n",
+	  "0831e6671361d4b9b6d0686a0c2ce60ff1916e60a7a3660ee2dc5c645c0c71c4" },
+	{ "ima-sigv2",
+	  "0a000000c5663add60d3c1bbff11a8197a4cb78f06aee87d09000000696d612d7369677632500000002c0000"
+	  "00696d613a7368613235363a00ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015"
+	  "ad0d0000002f7573722f62696e2f616263000b000000030204aabbccdd00040102",
+	  "10 c5663add60d3c1bbff11a8197a4cb78f06aee87d ima-sigv2 "
+	  "ima:sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad "
+	  "/usr/bin/abc 030204aabbccdd00040102\n",
+	  "79dc8fcd43ad2729ff650e5ad4d444a36c590229c7315ec9cc1aa1709ca62902" },
+	{ "ima-sigv2 unsigned",
+	  "0a000000c95381ced97fe1b1bc024f8bcdb8c530a034b3bf09000000696d612d7369677632450000002c0000"
+	  "00696d613a7368613235363a00ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015"
+	  "ad0d0000002f7573722f62696e2f6162630000000000",
+	  "10 c95381ced97fe1b1bc024f8bcdb8c530a034b3bf ima-sigv2 "
+	  "ima:sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad "
+	  "/usr/bin/abc \n",
+	  "6b0dd8384d8ba3df04f436c4fe0a77d80036d87eaa6058448d67720a1ab947af" },
+	{ "ima-modsig",
+	  "0a0000000d54b85c41a92e8b6b9734de539d5c0bcc97fe5a0a000000696d612d6d6f647369679b0000002800"
+	  "00007368613235363a00ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad0d00"
+	  "00002f7573722f62696e2f6162630000000000480000007368613531323a00ddaf35a193617abacc417349ae"
+	  "20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a"
+	  "9ac94fa54ca49f0a000000308201026d6f64736967",
+	  "10 0d54b85c41a92e8b6b9734de539d5c0bcc97fe5a ima-modsig "
+	  "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad /usr/bin/abc  "
+	  "sha512:"
+	  "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23"
+	  "a3feebbd454d4423643ce80e2a9ac94fa54ca49f 308201026d6f64736967\n",
+	  "ed429e15897c5c8153471984568f87af564d4a8f413476c8fa48eb3933556752" },
+	{ "ima-modsig without modsig",
+	  "0a000000edcfd0a9e18cf56d0a86381c0cc4a6db48d6f2160a000000696d612d6d6f64736967490000002800"
+	  "00007368613235363a00ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad0d00"
+	  "00002f7573722f62696e2f61626300000000000000000000000000",
+	  "10 edcfd0a9e18cf56d0a86381c0cc4a6db48d6f216 ima-modsig "
+	  "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad /usr/bin/abc   "
+	  "\n",
+	  "a103a83f09dfe5357cb99132dad34962646086b011ee81eaad5b2fe74a84a6be" },
+	{ "evm-sig",
+	  "0a000000db37437a0f1b9feb098ede7f4fd5ae2a56692b1e0700000065766d2d736967910000002800000073"
+	  "68613235363a00ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad0d0000002f"
+	  "7573722f62696e2f6162630004000000057369671a00000073656375726974792e696d617c73656375726974"
+	  "792e65766d00080000000300000005000000080000000401020561626364040000000000000004000000e803"
+	  "000002000000ed81",
+	  "10 db37437a0f1b9feb098ede7f4fd5ae2a56692b1e evm-sig "
+	  "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad /usr/bin/abc "
+	  "05736967 security.ima|security.evm 0300000005000000 0401020561626364 0 1000 33261\n",
+	  "3959a9f04579e31e84775375e9600471244e48647a027729296ab23ffddbb27d" },
+	{ "evm-sig boot_aggregate",
+	  "0a000000871dfad051ab2521046f53d76895c52cc7d205810700000065766d2d7369675b0000002800000073"
+	  "68613235363a00ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad0f00000062"
+	  "6f6f745f6167677265676174650000000000000000000000000000000000000000000000000000000000",
+	  "10 871dfad051ab2521046f53d76895c52cc7d20581 evm-sig "
+	  "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad boot_aggregate  "
+	  "     \n",
+	  "8ae585bd373a07a89a55afb0718cf5e7e3197f168366bde0ab0deb1d1ec04533" },
+	{ "custom d-ng|n-ng|iuid|igid|imode",
+	  "0a000000965f97521e56913ddb53dcbbad9a37faacf34dec19000000642d6e677c6e2d6e677c697569647c69"
+	  "6769647c696d6f646553000000280000007368613235363a00ba7816bf8f01cfea414140de5dae2223b00361"
+	  "a396177a9cb410ff61f20015ad0d0000002f7573722f62696e2f616263000400000000000000040000000000"
+	  "000002000000a481",
+	  "10 965f97521e56913ddb53dcbbad9a37faacf34dec d-ng|n-ng|iuid|igid|imode "
+	  "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad /usr/bin/abc 0 "
+	  "0 33188\n",
+	  "859cc5a300b32a99f0bc01f162e01b4abf3d95613c5b397c1555b7b55bae9545" },
+	{ "custom d|n (length-prefixed, unlike ima)",
+	  "0a000000586aa46d5a32e0f260536f77424f2ecb57a362bc03000000647c6e2900000014000000a9993e3647"
+	  "06816aba3e25717850c26c9cd0d89d0d0000002f7573722f62696e2f61626300",
+	  "10 586aa46d5a32e0f260536f77424f2ecb57a362bc d|n "
+	  "a9993e364706816aba3e25717850c26c9cd0d89d /usr/bin/abc\n",
+	  "05ad2a78805ea52de80e0144aa7be8345519c15db362160b9d9abf7bbd2485e3" },
+};
+
+static void test_other_templates(void)
+{
+	for (size_t i = 0; i < sizeof(other_templates) / sizeof(other_templates[0]); i++) {
+		const char *what = other_templates[i].what;
+		uint8_t raw[1024], want[32], got[32], sha1[20];
+		size_t n = unhex(other_templates[i].entry_hex, raw), used = 0;
+		struct template_entry e;
+		struct template_fields f;
+		char why[TEMPLATE_WHY_LEN] = "", name[160];
+		struct buf line = {};
+
+		snprintf(name, sizeof(name), "%s: decodes whole", what);
+		CHECK(!template_decode(raw, n, &e, &used, why) && used == n, name, "%s", why);
+		if (used != n)
+			continue;
+		snprintf(name, sizeof(name), "%s: fields", what);
+		CHECK(!template_fields(&e, &f, why), name, "%s", why);
+		snprintf(name, sizeof(name), "%s: ASCII line as the kernel prints it", what);
+		CHECK(!template_format_ascii(&line, &e, why), name, "%s", why);
+		buf_put(&line, "", 1);
+		CHECK_STR((char *)line.p, other_templates[i].line, name);
+		snprintf(name, sizeof(name), "%s: sha256 bank digest", what);
+		unhex(other_templates[i].sha256, want);
+		template_bank_digest(&e, alg("sha256"), got);
+		CHECK_MEM(got, want, 32, name);
+		if (!template_is_violation(&e)) {
+			snprintf(name, sizeof(name), "%s: sha1 bank digest is the template hash",
+				 what);
+			template_bank_digest(&e, alg("sha1"), sha1);
+			CHECK_MEM(sha1, e.digest, 20, name);
+		}
+		buf_free(&line);
+	}
+}
+
+/* What the fields give their readers: digest, algorithm, path, extra, verity. */
+static void test_other_fields(void)
+{
+	uint8_t raw[1024];
+	struct template_entry e;
+	struct template_fields f;
+	char why[TEMPLATE_WHY_LEN];
+	size_t used;
+
+	unhex(other_templates[0].entry_hex, raw); /* ima */
+	template_decode(raw, sizeof(raw), &e, &used, why);
+	CHECK_EQ(template_fields(&e, &f, why), 0, "ima: fields");
+	CHECK_STR(f.alg->name, "sha1", "ima: d is a SHA-1 digest");
+	CHECK_STR(f.path, "/usr/bin/abc", "ima: its name, NUL-terminated for readers");
+	CHECK_EQ(f.path_len, 13, "ima: path_len counts the NUL");
+	CHECK(!f.extra, "ima: no extra field", "extra set");
+
+	unhex(other_templates[3].entry_hex, raw); /* ima-ngv2 verity */
+	template_decode(raw, sizeof(raw), &e, &used, why);
+	CHECK_EQ(template_fields(&e, &f, why), 0, "ima-ngv2: fields");
+	CHECK_STR(f.alg->name, "sha256", "ima-ngv2: the algorithm after the type");
+	CHECK(f.verity, "ima-ngv2: a verity digest is flagged", "verity false");
+	CHECK_EQ(f.digest[0], 0xba, "ima-ngv2: digest bytes");
+
+	unhex(other_templates[4].entry_hex, raw); /* ima-sigv2 */
+	template_decode(raw, sizeof(raw), &e, &used, why);
+	CHECK_EQ(template_fields(&e, &f, why), 0, "ima-sigv2: fields");
+	CHECK(!f.verity, "ima-sigv2: an ima digest is not verity", "verity true");
+	CHECK(f.extra && f.extra_len == 11 && f.extra[0] == 3, "ima-sigv2: extra is the signature",
+	      "extra_len %u", f.extra_len);
+}
+
 static void test_bad_inputs(void)
 {
 	uint8_t raw[256], bad[256];
@@ -213,8 +389,8 @@ static void test_bad_inputs(void)
 	expect_torn(raw, 30, "truncated template name", "bad input: truncated name is torn");
 
 	memcpy(bad, raw, n);
-	bad[24] = 16; /* name length 16 > 15 */
-	expect_bad(bad, n, "template name length 16", "bad input: oversized name length");
+	bad[24] = 128; /* name length 128 > 127 */
+	expect_bad(bad, n, "template name length 128", "bad input: oversized name length");
 
 	memcpy(bad, raw, n);
 	bad[34] = 0xff, bad[35] = 0xff, bad[36] = 0xff, bad[37] = 0x7f; /* data_len */
@@ -252,6 +428,90 @@ static void check_name(const char *path, const char *want, const char *what)
 	CHECK(b.len == strlen(want) + 1 && !memcmp(b.p, want, b.len), what, "\"%.*s\"", (int)b.len,
 	      (const char *)b.p);
 	buf_free(&b);
+}
+
+/* An entry of template name whose fields are the n (length, bytes) pairs that follow. */
+static void entry_of(struct buf *entry, const char *name, int n, ...)
+{
+	struct buf data = {};
+	va_list ap;
+
+	va_start(ap, n);
+	for (int i = 0; i < n; i++) {
+		uint32_t len = va_arg(ap, uint32_t);
+		const char *p = va_arg(ap, const char *);
+
+		buf_put_u32(&data, len);
+		buf_put(&data, p, len);
+	}
+	va_end(ap);
+	entry->len = 0;
+	template_encode(entry, 10, name, data.p, data.len, false);
+	buf_free(&data);
+}
+
+#define D_NG 40, "sha256:\0abcdefghijklmnopqrstuvwxyz012345"
+#define D_NGV2 44, "ima:sha256:\0abcdefghijklmnopqrstuvwxyz012345"
+#define N_NG 3, "/x"
+
+static void test_bad_other_templates(void)
+{
+	uint8_t ima[64] = { 10 }, big[1024];
+	struct buf e = {};
+	size_t n;
+
+	/* the legacy template: pcr, hash, "ima", d, name length, name */
+	ima[24] = 3;
+	memcpy(ima + 28, "ima", 3);
+	ima[51] = 2;
+	memcpy(ima + 55, "/x", 2);
+	n = 57;
+	expect_torn(ima, n - 1, "truncated ima name", "bad ima: a name cut short is torn");
+	expect_torn(ima, 40, "truncated ima entry", "bad ima: a digest cut short is torn");
+	ima[52] = 1; /* name length 258 */
+	expect_bad(ima, n, "ima: name length 258 exceeds 255", "bad ima: name length past 255");
+	ima[52] = 0;
+	ima[55] = '\0';
+	expect_bad(ima, n, "ima: the name contains a NUL", "bad ima: NUL in the name");
+
+	entry_of(&e, "ima-ngv2", 2, 40, "sha256:\0abcdefghijklmnopqrstuvwxyz012345", N_NG);
+	expect_bad(e.p, e.len, "d-ngv2: no digest type", "bad ima-ngv2: no digest type");
+	entry_of(&e, "ima-ngv2", 2, 44, "foo:sha256:\0abcdefghijklmnopqrstuvwxyz012345", N_NG);
+	expect_bad(e.p, e.len, "d-ngv2: unknown digest type \"foo\"",
+		   "bad ima-ngv2: unknown digest type");
+	entry_of(&e, "ima-ngv2", 2, 43, "ima:sha256:\0abcdefghijklmnopqrstuvwxyz01234", N_NG);
+	expect_bad(e.p, e.len, "d-ngv2: sha256 digest of 31 bytes",
+		   "bad ima-ngv2: digest size vs algorithm");
+	entry_of(&e, "ima-ngv2", 2, D_NGV2, 2, "/x");
+	expect_bad(e.p, e.len, "n-ng field is not one NUL-terminated",
+		   "bad ima-ngv2: name without NUL");
+	entry_of(&e, "ima-sigv2", 2, D_NGV2, N_NG);
+	expect_bad(e.p, e.len, "ima-sigv2 field 3 (sig): truncated length",
+		   "bad ima-sigv2: a field missing");
+	entry_of(&e, "ima-modsig", 5, D_NG, N_NG, 0, "", 7, "sha256:", 0, "");
+	expect_bad(e.p, e.len, "d-modsig field is not", "bad ima-modsig: d-modsig without digest");
+	entry_of(&e, "evm-sig", 9, D_NG, N_NG, 0, "", 3, "a|b", 0, "", 0, "", 0, "", 0, "", 0, "");
+	expect_bad(e.p, e.len, "xattrnames field is not one NUL-terminated",
+		   "bad evm-sig: xattrnames without NUL");
+	entry_of(&e, "evm-sig", 9, D_NG, N_NG, 0, "", 0, "", 0, "", 0, "", 3, "abc", 0, "", 0, "");
+	expect_bad(e.p, e.len, "iuid: 3 bytes, not an integer", "bad evm-sig: a 3-byte iuid");
+	entry_of(&e, "d-ng|n-ng|bogus", 3, D_NG, N_NG, 0, "");
+	expect_bad(e.p, e.len, "no IMA field \"bogus\"", "bad custom: an unknown field id");
+	entry_of(&e, "d-ng|n-ng|", 2, D_NG, N_NG);
+	expect_bad(e.p, e.len, "no IMA field \"\"", "bad custom: an empty field id");
+	entry_of(&e, "d-ng|iuid", 2, D_NG, 4, "\0\0\0\0");
+	expect_bad(e.p, e.len, "has no name field", "bad custom: no name field");
+	entry_of(&e, "n-ng|iuid", 2, N_NG, 4, "\0\0\0\0");
+	expect_bad(e.p, e.len, "has no digest field", "bad custom: no digest field");
+	entry_of(&e, "d-ng|n-ng|buf", 3, D_NG, N_NG, 1, "x");
+	e.p[e.len - 5] = 9; /* buf's length past the data */
+	expect_bad(e.p, e.len, "(buf): length 9 exceeds", "bad custom: field length past the data");
+	entry_of(&e, "d|n|buf|buf|buf|buf|buf|buf|buf|buf|buf|buf|buf|buf|buf|buf", 0);
+	expect_bad(e.p, e.len, "more than 15 fields", "bad custom: 16 fields");
+	entry_of(&e, "d|n", 2, 16, "0123456789abcdef", N_NG);
+	expect_bad(e.p, e.len, "d: digest of 16 bytes, expected 20", "bad custom: a short d");
+	memset(big, 0, sizeof(big));
+	buf_free(&e);
 }
 
 static void test_names(void)
@@ -327,7 +587,10 @@ int main(void)
 	test_decode_and_ascii();
 	test_ascii_trailing_space();
 	test_replay();
+	test_other_templates();
+	test_other_fields();
 	test_bad_inputs();
+	test_bad_other_templates();
 	test_records();
 	return CHECK_DONE();
 }

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Helpers for the benchmarks that compare no measurement, bima and kernel
-# IMA side by side in one guest (cost.sh, burst.sh, overlay.sh). Source it
+# IMA side by side in one guest (cost.sh, burst.sh, overlay.sh, unpack.sh). Source it
 # after setting top (the repository's root).
 
 # bench_guest SCRIPT VAR DEFAULT [--kernel K] [--smp N] [VALUE]: on the
@@ -60,6 +60,13 @@ bench_bima_start() {
 	done
 }
 
+# bench_cpu_ms [PID]: the CPU time (user and system, ms) the bima that
+# bench_bima_start started, or PID, has used so far.
+bench_cpu_ms() {
+	awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' \
+		"/proc/${1:-$bench_bima_pid}/stat"
+}
+
 # bench_bima_stop LOGDIR: stop the bima that bench_bima_start started, and unload it.
 bench_bima_stop() {
 	kill -TERM "$bench_bima_pid"
@@ -90,4 +97,56 @@ bench_row() {
 	awk -v name="$1" -v n="$2" -v b="$3" -v i="$4" '
 		function cell(t) { return t == "-" ? "-" : sprintf("%d ms (%.2f)", t, t / n) }
 		BEGIN { printf "| %s | %d ms | %s | %s |\n", name, n, cell(b), cell(i) }'
+}
+
+# bench_poll_status END READY [peak]: say it is ready by creating file
+# READY, wait until a workload's end time (ms since the epoch) is written to
+# FIFO END, then poll the daemon's control socket every 20 ms; once the ring
+# buffer is empty and nothing waits for the TPM, print "DURABLE_MS
+# EXTENDED_MS PEAK_QUEUED_BYTES": how long after the end the log held every
+# record and the TPM every entry, and the most the ring buffer held. Without
+# "peak" it sleeps until the end (it costs the workload nothing) and the
+# peak is the ring buffer at the end; with it, it polls throughout. One
+# python process: a `bima status` process takes 100 to 200 ms to start in
+# the guest, so polling with it would measure mostly itself.
+bench_poll_status() {
+	python3 - "$1" "$2" "${3:-}" <<'PY'
+import os, socket, sys, time
+end_fifo, ready, throughout = sys.argv[1], sys.argv[2], sys.argv[3] == "peak"
+open(ready, "w").close()
+# Throughout: never wait for the writer. Else block until it opens the FIFO.
+fd = os.open(end_fifo, os.O_RDONLY | (os.O_NONBLOCK if throughout else 0))
+def status():
+    s = socket.socket(socket.AF_UNIX)
+    s.connect("/run/bima/control")
+    s.sendall(b"status\n")
+    data = b""
+    while not (data.endswith(b"ok\n") or b"error" in data):
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    return dict(l.split(": ", 1) for l in data.decode().splitlines() if ": " in l)
+end, text, durable, peak = None, b"", None, 0
+while True:
+    if end is None:
+        try:
+            text += os.read(fd, 64)
+        except BlockingIOError:
+            pass
+        if text.endswith(b"\n"):
+            end = int(text)
+    if end is None and not throughout:
+        continue
+    st = status()
+    now = int(time.time() * 1000)
+    peak = max(peak, int(st["queued-bytes"]))
+    if end is not None and durable is None and st["queued-bytes"] == "0":
+        durable = now - end
+    if durable is not None and st["unextended-bytes"] == "0":
+        print(durable, now - end, peak)
+        break
+    time.sleep(0.02)
+PY
 }
