@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The event loop. Records read from the ring buffer become log entries,
- * followed by a bima_seq entry with their kernel sequence numbers and by
- * any loss entry; each round writes them with one fdatasync (group commit),
- * then frees the records in the ring buffer, then extends the TPM for at
- * most EXTEND_SLICE_MS.
+ * The event loop. Records read from the ring buffer become log entries;
+ * each round writes them with one fdatasync (group commit), then extends
+ * the TPM for at most EXTEND_SLICE_MS. Their kernel sequence numbers go
+ * into a bima_seq entry, which costs an extend and a line of the ASCII
+ * list: it is written only now and then (cover_due()), covering every
+ * record logged since the last one, and only then are those records freed.
  *
- * - A record is freed only when its entry is durable: a daemon killed at any
- *   point leaves the rest in the ring buffer for the next one.
+ * - A record is freed only when its entry and a bima_seq entry with its
+ *   number are durable: a daemon killed at any point leaves the rest in
+ *   the ring buffer for the next one, which reads them again and logs no
+ *   entry twice (their digests are in the log: recover.c remembers them),
+ *   but their numbers in its next bima_seq entry.
  * - A write that fails (full disk, I/O error) is cut back; the records stay
  *   in the ring buffer and the write is retried with backoff. Should the ring
  *   buffer fill up meanwhile, the kernel counts what it drops, and the loss
@@ -58,6 +62,16 @@ _Static_assert(offsetof(struct bima_event, path) == sizeof(struct bima_event),
 #define LOST_NAME "bima_lost_events"
 #define SEQ_NAME "bima_seq"
 #define SEQ_TEXT_MAX 2048 /* bytes of ranges per bima_seq entry */
+/*
+ * When a bima_seq entry is due (cover_due()): after this many records, or
+ * once the records held take this fraction of the ring buffer (so that they
+ * never fill it), or this long after the first record it would cover. At
+ * one file a second, SEQ_WINDOW_MS makes 60 files an entry: 1.02 extends a
+ * file. Meanwhile the records just stay in the ring buffer.
+ */
+#define SEQ_RECORDS 1024
+#define SEQ_HELD_SHARE 4 /* 1/4 of the ring buffer */
+#define SEQ_WINDOW_MS 60000
 #define KEXEC_NAME "kexec_execute"
 #define BPF_PROG_NAME "bpf_prog"
 #define KEXEC_LOADED "/sys/kernel/kexec_loaded"
@@ -86,6 +100,13 @@ struct collector {
 	uint64_t batch_drops;		 /* bima_stats.dropped recorded by the batch */
 	struct buf scratch;		 /* one entry's template data */
 	struct seqset seqs;		 /* the batch's kernel sequence numbers */
+	struct seqset uncovered;	 /* logged before the batch, in no bima_seq entry yet */
+	struct seqset cover;		 /* the numbers a bima_seq entry is being made of */
+	uint64_t uncovered_records;	 /* records kept in the ring buffer for a bima_seq */
+	long long uncovered_ms;		 /* since when the first of them waits; 0: none */
+	bool cover_next;		 /* the next round writes a bima_seq entry, due or not */
+	bool draining;			 /* a stop: every round writes one */
+	bool batch_loss;		 /* the batch has a loss entry */
 	struct digestset batch_logged;	 /* template digests of the batch's measurements */
 	uint64_t batch_repeats, repeats; /* measurements the log has already: not logged */
 	bool uhash_told;		 /* the first userspace hash was announced */
@@ -177,6 +198,7 @@ static int log_loss(struct collector *c, uint64_t count, const char *why)
 	n = snprintf(text, sizeof(text), "lost=%lu reason=%s load=%s", (unsigned long)count, why,
 		     c->load_id);
 	pr_err("%lu measurement(s) lost: %s; recorded in the log", (unsigned long)count, why);
+	c->batch_loss = true; /* with the numbers of what was logged, at once */
 	return template_encode_buf(&c->batch, c->ep.pcr, LOST_NAME, text, n);
 }
 
@@ -390,24 +412,27 @@ static int on_record(void *ctx, const void *data, size_t size)
 }
 
 /*
- * After the batch's records, bima_seq entries with their sequence numbers:
- * "load=L seq=12-40,42". With the loss entries they let a verifier see that
- * no record was taken from the ring buffer without being logged.
+ * After the batch's records, bima_seq entries with the sequence numbers of
+ * every record logged since the last: "load=L seq=12-40,42". With the loss
+ * entries they let a verifier see that no record was taken from the ring
+ * buffer without being logged. The numbers are put together in c->cover:
+ * should the write fail, c->uncovered is as it was.
  */
 static int log_seqs(struct collector *c)
 {
 	struct buf text = {};
 	size_t next = 0;
-	int err = 0;
+	int err;
 
-	seqset_merge(&c->seqs);
-	while (!err && next < seqset_ranges(&c->seqs)) {
+	err = seqset_copy(&c->cover, &c->uncovered) ?: seqset_add_set(&c->cover, &c->seqs);
+	seqset_merge(&c->cover);
+	while (!err && next < seqset_ranges(&c->cover)) {
 		char head[48];
 		int n = snprintf(head, sizeof(head), "load=%s seq=", c->load_id);
 
 		text.len = 0;
 		err = buf_put(&text, head, n);
-		err = err ?: seqset_format(&c->seqs, &next, &text, SEQ_TEXT_MAX);
+		err = err ?: seqset_format(&c->cover, &next, &text, SEQ_TEXT_MAX);
 		err = err
 			      ?: template_encode_buf(&c->batch, c->ep.pcr, SEQ_NAME,
 						     (const char *)text.p, text.len);
@@ -597,39 +622,82 @@ static int extend_pending(struct collector *c, int slice_ms)
 }
 
 /*
- * One round: read records into entries, add any new loss, write them all
- * durably, free the records, and extend. Every round starts where the last
- * one freed (a failed write rewinds), so a round without entries frees just
- * its own records. Returns the records taken, or a negative error that
- * stops the daemon.
+ * Whether the round writes a bima_seq entry: asked for (a stop, a snapshot),
+ * with a loss entry, or when enough records wait for one, or they take too
+ * much of the ring buffer, or the first of them has waited long enough.
+ */
+static bool cover_due(struct collector *c)
+{
+	if (!seqset_ranges(&c->seqs) && !c->uncovered_records)
+		return false;
+	return c->cover_next || c->draining || c->batch_loss ||
+	       c->uncovered_records + c->batch_records >= SEQ_RECORDS ||
+	       ringbuf_held(c->rb) >= ringbuf_size(c->rb) / SEQ_HELD_SHARE ||
+	       (c->uncovered_ms && now_ms() - c->uncovered_ms >= SEQ_WINDOW_MS);
+}
+
+/* After a durable write, or a round with nothing to write: what the ring buffer may free. */
+static void settle(struct collector *c, bool covered)
+{
+	if (covered || (!seqset_ranges(&c->seqs) && !c->uncovered_records)) {
+		/*
+		 * Covered, or only records that make no entry (cgroups made or
+		 * removed, taken into c->cgroups) and none held: free them now.
+		 * Kept, a flood of them would fill the ring buffer.
+		 */
+		ringbuf_ack(c->rb);
+		c->uncovered.ranges.len = 0;
+		c->uncovered_records = 0;
+		c->uncovered_ms = 0;
+		c->cover_next = false;
+		return;
+	}
+	if (seqset_add_set(&c->uncovered, &c->seqs)) {
+		/* Out of memory: read them again, as repeats, for their numbers. */
+		ringbuf_rewind(c->rb);
+		return;
+	}
+	ringbuf_keep(c->rb);
+	c->uncovered_records += c->batch_records;
+	if (!c->uncovered_ms)
+		c->uncovered_ms = now_ms();
+}
+
+/*
+ * One round: read records into entries, add any new loss and, when due, a
+ * bima_seq entry, write them all durably, keep the records, or free them
+ * with the bima_seq entry. Every round starts where the last one kept (a
+ * failed write rewinds). Returns the records taken, or a negative error
+ * that stops the daemon.
  */
 static int round_trip(struct collector *c, unsigned int max)
 {
 	uint64_t forgot;
+	bool covered;
 	int n, err;
 
 	c->batch.len = 0;
 	c->batch_records = 0;
 	c->batch_drops = c->drops_logged;
+	c->batch_loss = false;
 	c->seqs.ranges.len = 0;
 	c->batch_repeats = 0;
 	c->batch_marked = c->marked;
 	c->batch_mark = c->mark;
 	digestset_clear(&c->batch_logged);
 	n = ringbuf_read(c->rb, on_record, c, max);
-	err = n < 0 ? n : log_seqs(c);
-	err = err ?: (c->bpf ? account_drops(c) : 0); /* no hooks: collector_bench() */
+	err = n < 0 ? n : c->bpf ? account_drops(c) : 0; /* no hooks: collector_bench() */
+	covered = !err && cover_due(c);
+	err = err ?: covered ? log_seqs(c) : 0;
 	if (err) {
 		pr_err("cannot build log entries: %s", strerror(-err));
 		return err;
 	}
 	if (!c->batch.len) {
-		/*
-		 * Only records that make no entry (cgroups made or removed, taken
-		 * into c->cgroups): free them now. Kept, a flood of them would fill
-		 * the ring buffer until a measurement came, and cost that one.
-		 */
-		ringbuf_ack(c->rb);
+		/* Records that are all repeats, or make no entry: nothing to write. */
+		settle(c, false);
+		c->logged += c->batch_records;
+		c->repeats += c->batch_repeats;
 		return n;
 	}
 	hold(c);
@@ -648,7 +716,7 @@ static int round_trip(struct collector *c, unsigned int max)
 	if (c->disk.next_ms)
 		pr_notice("the log is writable again");
 	c->disk = (struct backoff){};
-	ringbuf_ack(c->rb);
+	settle(c, covered);
 	c->logged += c->batch_records;
 	c->repeats += c->batch_repeats;
 	forgot = c->ep.logged.forgot;
@@ -707,6 +775,10 @@ static int start_snapshot(struct collector *c)
 	uint64_t id;
 	int err;
 
+	if (c->uncovered_records) {
+		c->cover_next = true; /* the snapshot follows the numbers of all before it */
+		return 0;
+	}
 	if (c->extended != c->unextended.len || !c->tpm)
 		return 0; /* the TPM is behind: later */
 	snapshot_asked = 0;
@@ -804,7 +876,9 @@ static void fill_status(void *arg, struct control_status *st)
 				       .unextended = c->unextended.len - c->extended,
 				       .unextended_entries = lag_entries,
 				       .extend_lag_ms = lag_ms,
-				       .queued = ringbuf_pending(c->rb),
+				       .queued = ringbuf_unlogged(c->rb),
+				       .uncovered = c->uncovered_records,
+				       .held = ringbuf_held(c->rb),
 				       .tpm_ok = c->tpm,
 				       .snapshot_pending = c->snap_pending,
 				       .last_snapshot = c->ep.last_snapshot,
@@ -891,6 +965,7 @@ static int drain(struct collector *c, bool unload)
 		usleep(100000); /* let programs that were running finish their records */
 	}
 	c->disk = (struct backoff){};
+	c->draining = true; /* every round writes a bima_seq entry: each frees what it logged */
 	/* The TPM keeps up here: a stop must not queue more than it can hold. */
 	while ((n = round_trip(c, BATCH_RECORDS)) > 0 && !backoff_waiting(&c->disk))
 		if ((n = extend_pending(c, 0)) < 0)
@@ -941,6 +1016,8 @@ static void free_rounds(struct collector *c)
 	buf_free(&c->unextended);
 	buf_free(&c->queued);
 	seqset_free(&c->seqs);
+	seqset_free(&c->uncovered);
+	seqset_free(&c->cover);
 	digestset_free(&c->batch_logged);
 }
 
@@ -963,12 +1040,14 @@ int collector_bench(struct epoch *ep, struct log *log, struct tpm *tpm, int map_
 	snprintf(c.load_id, sizeof(c.load_id), "bench");
 	err = cgroups__new(&c.cgroups) ?: ringbuf__open(map_fd, &c.rb);
 	while (!err && (ringbuf_pending(c.rb) || (tpm && c.extended != c.unextended.len))) {
+		/* All read: as a daemon whose window ends, cover the rest and free it. */
+		c.cover_next |= !ringbuf_unlogged(c.rb);
 		n = c.unextended.len - c.extended < UNEXTENDED_MAX ? round_trip(&c, BATCH_RECORDS)
 								   : 0;
 		if (n < 0 || backoff_waiting(&c.disk))
 			err = n < 0 ? n : -EIO;
 		*records += n > 0 ? n : 0;
-		if (!*durable_ns && !ringbuf_pending(c.rb))
+		if (!*durable_ns && !ringbuf_unlogged(c.rb))
 			*durable_ns = now_ns() - start;
 		if (!tpm)
 			queue_clear(&c);

@@ -391,6 +391,8 @@ static void status_lines(const struct control_status *st, char *text, size_t siz
 		 "unextended-entries: %llu\n"
 		 "extend-lag-ms: %llu\n"
 		 "queued-bytes: %llu\n"
+		 "uncovered-records: %llu\n"
+		 "held-bytes: %llu\n"
 		 "tpm: %s\n"
 		 "snapshot-pending: %s\n"
 		 "last-snapshot: %llu\n"
@@ -399,7 +401,8 @@ static void status_lines(const struct control_status *st, char *text, size_t siz
 		 st->load_id, (unsigned long long)st->entries, (unsigned long long)st->logged,
 		 (unsigned long long)st->lost, (unsigned long long)st->unextended,
 		 (unsigned long long)st->unextended_entries, (unsigned long long)st->extend_lag_ms,
-		 (unsigned long long)st->queued,
+		 (unsigned long long)st->queued, (unsigned long long)st->uncovered,
+		 (unsigned long long)st->held,
 		 st->tpm_ok ? "reachable" : "unreachable (extends wait, retried with backoff)",
 		 st->snapshot_pending ? "yes" : "no", (unsigned long long)st->last_snapshot,
 		 st->fail_closed ? "yes" : "no");

@@ -59,6 +59,8 @@ struct control_status {
 	uint64_t unextended_entries; /* and how many entries */
 	uint64_t extend_lag_ms;	     /* how long the oldest of them has waited */
 	uint64_t queued;	     /* bytes of records in the ring buffer, not yet logged */
+	uint64_t uncovered;	     /* records logged, in no bima_seq entry yet: still held */
+	uint64_t held;		     /* and their bytes in the ring buffer */
 	bool tpm_ok;		     /* the TPM answered the last extend (or nothing failed yet) */
 	bool snapshot_pending;	     /* a snapshot is logged and waits for its extend and quote */
 	uint64_t last_snapshot; /* the id of the log's last snapshot_aggregate entry; 0: none */

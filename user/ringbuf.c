@@ -5,7 +5,8 @@
  * data pages follow, mapped twice so a record never wraps. Each record has
  * an 8-byte header, a u32 length with BUSY (being written) and DISCARD
  * bits, and is padded to 8 bytes. The kernel reuses space up to the
- * consumer position only, which is what ringbuf_ack() moves.
+ * consumer position only, which is what ringbuf_ack() moves; ringbuf_keep()
+ * moves a position of our own, where a rewind returns to.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -24,7 +25,8 @@ struct ringbuf {
 	volatile uint64_t *consumer_pos; /* what the kernel may overwrite up to */
 	volatile uint64_t *producer_pos;
 	const uint8_t *data;
-	uint64_t read_pos; /* next record for ringbuf_read(), >= consumer_pos */
+	uint64_t kept_pos; /* records logged: a rewind returns here; >= consumer_pos */
+	uint64_t read_pos; /* next record for ringbuf_read(), >= kept_pos */
 };
 
 int ringbuf__open(int map_fd, struct ringbuf **out)
@@ -59,6 +61,7 @@ int ringbuf__open(int map_fd, struct ringbuf **out)
 	rb->producer_pos = p;
 	rb->data = (const uint8_t *)p + rb->page_size;
 	rb->read_pos = __atomic_load_n(rb->consumer_pos, __ATOMIC_ACQUIRE);
+	rb->kept_pos = rb->read_pos;
 
 	rb->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (rb->epoll_fd < 0 || epoll_ctl(rb->epoll_fd, EPOLL_CTL_ADD, map_fd, &ev))
@@ -132,18 +135,39 @@ int ringbuf_read(struct ringbuf *rb, ringbuf_fn fn, void *ctx, unsigned int max)
 	return n;
 }
 
+void ringbuf_keep(struct ringbuf *rb)
+{
+	rb->kept_pos = rb->read_pos;
+}
+
 void ringbuf_ack(struct ringbuf *rb)
 {
+	rb->kept_pos = rb->read_pos;
 	__atomic_store_n(rb->consumer_pos, rb->read_pos, __ATOMIC_RELEASE);
 }
 
 void ringbuf_rewind(struct ringbuf *rb)
 {
-	rb->read_pos = __atomic_load_n(rb->consumer_pos, __ATOMIC_ACQUIRE);
+	rb->read_pos = rb->kept_pos;
 }
 
 uint64_t ringbuf_pending(const struct ringbuf *rb)
 {
 	return __atomic_load_n(rb->producer_pos, __ATOMIC_ACQUIRE) -
 	       __atomic_load_n(rb->consumer_pos, __ATOMIC_ACQUIRE);
+}
+
+uint64_t ringbuf_unlogged(const struct ringbuf *rb)
+{
+	return __atomic_load_n(rb->producer_pos, __ATOMIC_ACQUIRE) - rb->kept_pos;
+}
+
+uint64_t ringbuf_held(const struct ringbuf *rb)
+{
+	return rb->read_pos - __atomic_load_n(rb->consumer_pos, __ATOMIC_ACQUIRE);
+}
+
+uint64_t ringbuf_size(const struct ringbuf *rb)
+{
+	return rb->mask + 1;
 }

@@ -25,6 +25,22 @@ int seqset_add(struct seqset *s, uint64_t first, uint64_t last)
 	return buf_put(&s->ranges, &r, sizeof(r));
 }
 
+int seqset_add_set(struct seqset *s, const struct seqset *src)
+{
+	const struct range *r = RANGES(src);
+	int err = 0;
+
+	for (size_t i = 0; !err && i < NRANGES(src); i++)
+		err = seqset_add(s, r[i].first, r[i].last);
+	return err;
+}
+
+int seqset_copy(struct seqset *s, const struct seqset *src)
+{
+	s->ranges.len = 0;
+	return seqset_add_set(s, src);
+}
+
 static int by_first(const void *a, const void *b)
 {
 	const struct range *x = a, *y = b;

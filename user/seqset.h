@@ -18,6 +18,10 @@ struct seqset {
 };
 
 int seqset_add(struct seqset *s, uint64_t first, uint64_t last);
+/* Add every range of src to s. */
+int seqset_add_set(struct seqset *s, const struct seqset *src);
+/* Make s a copy of src, reusing its memory. */
+int seqset_copy(struct seqset *s, const struct seqset *src);
 /* Sort and merge the ranges, counting covered and repeated numbers. */
 void seqset_merge(struct seqset *s);
 /* The highest number; the set must not be empty. */

@@ -63,6 +63,8 @@ static void fake_status(void *arg, struct control_status *st)
 				       .unextended_entries = 3,
 				       .extend_lag_ms = 41,
 				       .queued = 88,
+				       .uncovered = 9,
+				       .held = 4096,
 				       .tpm_ok = true,
 				       .last_snapshot = 6 };
 }
@@ -414,7 +416,9 @@ int main(void)
 		 "entries: 1234\nlogged: 1200\nlost: 5\nunextended-bytes: 77\nunextended-entries: "
 		 "3\n"
 		 "extend-lag-ms: 41\nqueued-bytes: "
-		 "88\ntpm: reachable\nsnapshot-pending: no\nlast-snapshot: 6\nfail-closed: no\n",
+		 "88\nuncovered-records: 9\nheld-bytes: 4096\ntpm: reachable\nsnapshot-pending: "
+		 "no\nlast-snapshot: "
+		 "6\nfail-closed: no\n",
 		 (int)server);
 	CHECK_STR(text, out, "status: every line, the final ok not among them");
 	free(text);

@@ -60,6 +60,27 @@ int main(void)
 	seqset_merge(&r);
 	CHECK_EQ(r.covered, 2, "the highest number and 0 stay two numbers");
 
+	/* Rounds logged before a bima_seq entry, and the batch of the round that writes it. */
+	seqset_free(&r);
+	seqset_free(&s);
+	seqset_add(&r, 0, 9);
+	seqset_add(&r, 12, 12);
+	seqset_add(&s, 10, 11);
+	seqset_add(&s, 13, 20);
+	{
+		struct seqset cover = {};
+
+		seqset_add(&cover, 500, 500); /* what an earlier entry was made of */
+		CHECK_EQ(seqset_copy(&cover, &r), 0, "a copy of the numbers not yet covered");
+		CHECK_EQ(seqset_add_set(&cover, &s), 0, "and the batch's added to it");
+		seqset_merge(&cover);
+		format_all(&cover, text, sizeof(text), 1024);
+		CHECK_STR(text, "0-20|1", "make one range, the earlier copy's numbers gone");
+		CHECK_EQ(cover.repeated, 0, "none of them twice");
+		format_all(&r, text, sizeof(text), 1024);
+		CHECK_STR(text, "0-9,12|2", "the numbers not yet covered are left as they were");
+		seqset_free(&cover);
+	}
 	CHECK_EQ(seqset_parse(&r, "", 0), 0, "empty text adds nothing");
 	CHECK_EQ(seqset_parse(&r, "1,", 2), -EINVAL, "a trailing comma is refused");
 	CHECK_EQ(seqset_parse(&r, "5-", 2), -EINVAL, "a range without an end is refused");

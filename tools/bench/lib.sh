@@ -144,7 +144,8 @@ while True:
         continue
     st = status()
     now = int(time.time() * 1000)
-    peak = max(peak, int(st["queued-bytes"]))
+    # The ring buffer holds what is not yet logged and what waits for a bima_seq entry.
+    peak = max(peak, int(st["queued-bytes"]) + int(st.get("held-bytes", "0")))
     if end is not None and durable is None and st["queued-bytes"] == "0":
         durable = now - end
     if durable is not None and st["unextended-bytes"] == "0":
