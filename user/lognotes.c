@@ -58,6 +58,7 @@ void note_entry(const struct template_entry *e, const struct template_fields *fp
 	struct load *l;
 	const char *at;
 
+	n->after_seq++;
 	/* A violation's data is not covered by the PCR: it counts as none of these. */
 	if (!f.covered) {
 		n->violations++;
@@ -65,10 +66,17 @@ void note_entry(const struct template_entry *e, const struct template_fields *fp
 	}
 	if (!f.extra) {
 		n->unhashed += !memcmp(f.digest, zero, f.alg->size);
+		/* A load's first record, sequence number 0, is its policy. */
+		if (!strcmp(f.path, "bima_policy") && !n->records) {
+			n->records = true;
+			n->after_seq = 1;
+		}
 		return;
 	}
 	if (template_record(e, fp, "bima_seq")) {
 		note_seqs(n, (const char *)f.extra, f.extra_len);
+		n->records = true;
+		n->after_seq = 0;
 		return;
 	}
 	snprintf(text, sizeof(text), "%.*s", (int)f.extra_len, (const char *)f.extra);
@@ -193,6 +201,12 @@ static void print_seq_notes(struct notes *n)
 		printf("note: %llu kernel record(s) in %zu load(s): every sequence number logged "
 		       "or counted lost\n",
 		       (unsigned long long)records, n->nloads);
+	/* A daemon covers records in a bima_seq entry within 60 s or 1,024 records, at a stop. */
+	if (n->records && n->after_seq)
+		printf("note: %llu entr%s after the last bima_seq entry: the sequence numbers of "
+		       "their records are not in one yet (the records stay in "
+		       "the ring buffer until a daemon writes one)\n",
+		       (unsigned long long)n->after_seq, n->after_seq == 1 ? "y" : "ies");
 	for (size_t i = 0; i < n->nloads; i++)
 		seqset_free(&n->loads[i].seqs);
 }

@@ -40,6 +40,8 @@ struct notes {
 	struct load loads[LOADS_MAX];
 	size_t nloads;
 	struct load *last_load; /* the load of the last bima_seq entry */
+	uint64_t after_seq;	/* entries after the last bima_seq entry, or a load's start */
+	bool records;		/* a load's records were seen (its bima_policy, a bima_seq) */
 	bool bad_seq;		/* a bima_seq entry could not be read, or too many loads */
 	bool from_anchor;	/* the log is read from an anchor: the numbers before are not */
 };

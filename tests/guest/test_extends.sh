@@ -75,6 +75,9 @@ check "the log's last bima_seq entry is before the last file's: a tail not yet c
 "$bima" verify --log-dir "$logs" --tcti "$tcti" >"$work/verify1.txt" 2>&1
 check_eq "bima verify accepts the log with a tail not yet covered" $? 0
 check_eq "no gap in it" "$(grep -c 'neither logged nor counted lost' "$work/verify1.txt")" 0
+check_grep "and a note that says how many entries follow the last bima_seq entry" \
+	'^note: [1-9][0-9]* entr(y|ies) after the last bima_seq entry: the sequence numbers' \
+	"$work/verify1.txt"
 sed 's/^/    verify| /' "$work/verify1.txt"
 
 start_bima "$work/bima2.out" --log-dir "$logs" --tcti "$tcti" --protect no || exit 1
@@ -91,6 +94,8 @@ check "a bima_seq entry now follows the last file's" test "${last_seq:-0}" -gt "
 check_eq "no loss entry" "$(grep -c ' bima_lost_events ' "$work/log2.txt")" 0
 "$bima" verify --log-dir "$logs" --tcti "$tcti" >"$work/verify2.txt" 2>&1
 check_eq "bima verify accepts the log after the kill and the restart" $? 0
+check_eq "after the stop, nothing follows the last bima_seq entry" \
+	"$(grep -c 'after the last bima_seq entry' "$work/verify2.txt")" 0
 check_grep "every kernel sequence number is in the log, or counted lost" \
 	'^note: [1-9][0-9]* kernel record\(s\) in 1 load\(s\): every sequence number logged or counted lost' \
 	"$work/verify2.txt"
