@@ -31,7 +31,13 @@ struct ringbuf {
 
 int ringbuf__open(int map_fd, struct ringbuf **out)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
+	/*
+	 * Edge-triggered: the ring buffer is readable to epoll as long as any
+	 * record is not freed, and the records a bima_seq entry does not cover
+	 * yet stay, so a level-triggered wait would return at once, and the
+	 * loop would spin. A wakeup is what ringbuf_wait() waits for.
+	 */
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
 	struct ringbuf *rb;

@@ -64,6 +64,13 @@ held=$(field held-bytes "$work/status.txt")
 check "bima status: and the bytes they hold in the ring buffer, at least 100 a record" \
 	test "${held:-0}" -ge $((uncovered * 100))
 check_eq "bima status: every entry is in the TPM" "$(field unextended-entries "$work/status.txt")" 0
+# Records held in the ring buffer leave it readable to epoll: the daemon must still sleep.
+cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$bima_pid/stat"; }
+cpu0=$(cpu_ms)
+sleep 2
+idle=$(($(cpu_ms) - cpu0))
+check "while records are held, the idle daemon sleeps: ${idle} ms of CPU in 2 s (at most 200)" \
+	test "$idle" -le 200
 
 # The daemon dies before it writes the bima_seq entry of these records.
 kill -9 "$bima_pid"
