@@ -320,17 +320,6 @@ int ima_fields_decode(const struct template_entry *e, struct template_fields *f,
 	return 0;
 }
 
-static int put_hex(struct buf *out, const uint8_t *p, size_t len)
-{
-	int err = buf_reserve(out, 2 * len + 1);
-
-	if (!err) {
-		hex_encode(p, len, (char *)out->p + out->len);
-		out->len += 2 * len;
-	}
-	return err;
-}
-
 static int put_uint(struct buf *out, const uint8_t *p, uint32_t len)
 {
 	char num[24];
@@ -358,7 +347,7 @@ static int put_field(struct buf *out, const char *name, enum kind kind, const ch
 			return -EBADMSG;
 		if (d.prefix && buf_put(out, d.prefix, strlen((const char *)d.prefix)))
 			return -ENOMEM;
-		return put_hex(out, d.p, d.alg->size);
+		return template_put_hex(out, d.p, d.alg->size);
 	case K_NAME:
 		/* the legacy template's name has no NUL in the list */
 		if (ima_fields_legacy(name))
@@ -367,7 +356,7 @@ static int put_field(struct buf *out, const char *name, enum kind kind, const ch
 	case K_STRING:
 		return buf_put(out, p, strlen((const char *)p));
 	case K_HEX:
-		return put_hex(out, p, len);
+		return template_put_hex(out, p, len);
 	case K_UINT:
 		return put_uint(out, p, len);
 	}

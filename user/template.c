@@ -390,7 +390,7 @@ int template_encode_buf(struct buf *out, uint32_t pcr, const char *name, const v
 	return err;
 }
 
-static int put_hex(struct buf *out, const uint8_t *p, size_t len)
+int template_put_hex(struct buf *out, const uint8_t *p, size_t len)
 {
 	int err = buf_reserve(out, 2 * len + 1);
 
@@ -422,7 +422,7 @@ int template_format_ascii(struct buf *out, const struct template_entry *e,
 	for (uint32_t n = e->pcr; at == pcr + sizeof(pcr) - 1 || n; n /= 10)
 		*--at = '0' + n % 10;
 	err = buf_put(out, at, pcr + sizeof(pcr) - at);
-	err = err ?: put_hex(out, e->digest, sizeof(e->digest));
+	err = err ?: template_put_hex(out, e->digest, sizeof(e->digest));
 	err = err ?: buf_put(out, " ", 1);
 	err = err ?: buf_put(out, e->name, strlen(e->name));
 	if (!known_template(e->name))
@@ -430,12 +430,12 @@ int template_format_ascii(struct buf *out, const struct template_entry *e,
 	err = err ?: buf_put(out, " ", 1);
 	err = err ?: buf_put(out, fl.alg->name, strlen(fl.alg->name));
 	err = err ?: buf_put(out, ":", 1);
-	err = err ?: put_hex(out, fl.digest, fl.alg->size);
+	err = err ?: template_put_hex(out, fl.digest, fl.alg->size);
 	err = err ?: buf_put(out, " ", 1);
 	err = err ?: buf_put(out, fl.path, strlen(fl.path)); /* to its first NUL, as "%s" */
 	/* An empty last field keeps its separator, as the kernel prints it. */
 	if (fl.extra)
-		err = err ?: buf_put(out, " ", 1) ?: put_hex(out, fl.extra, fl.extra_len);
+		err = err ?: buf_put(out, " ", 1) ?: template_put_hex(out, fl.extra, fl.extra_len);
 	if (fl.attributed) {
 		char ids[48];
 

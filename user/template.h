@@ -145,6 +145,8 @@ int template_encode_hashed(struct buf *out, uint32_t pcr, const char *name, cons
 int template_encode_buf(struct buf *out, uint32_t pcr, const char *name, const void *data,
 			uint32_t len);
 
+/* Append len bytes as lowercase hex, as the ASCII list prints them. */
+int template_put_hex(struct buf *out, const uint8_t *p, size_t len);
 /* One line of IMA's ASCII list: "PCR template-hash name field...\n", appended to out. */
 int template_format_ascii(struct buf *out, const struct template_entry *e,
 			  char why[TEMPLATE_WHY_LEN]);
