@@ -28,6 +28,7 @@ work=/tmp/bench-burst
 mkdir -p "$work/files"
 policy='measure func=FILE_CHECK mask=^MAY_READ uid=0'
 
+# shellcheck disable=SC2120 # bench_bima_burst passes the FIFO
 burst() { # milliseconds the loop took; with a FIFO, the loop's end time (ms) is written to it
 	local t0
 	t0=$(ms)
@@ -47,25 +48,11 @@ if end:
 PY
 	echo $(($(ms) - t0))
 }
-status() { "$top/bima" status | sed -n "s/^$1: //p"; }
-
 burst >/dev/null # warm up
 none1=$(burst)
 
 echo "$policy" >"$work/policy"
-bench_bima_start "$work/policy" "$work/log" "$work/bima.out" --snapshot-entries 0
-rm -f "$work/end" "$work/ready" && mkfifo "$work/end"
-bench_poll_status "$work/end" "$work/ready" >"$work/lags" &
-poller=$!
-until [ -e "$work/ready" ]; do sleep 0.2; done
-sleep 1
-cpu0=$(bench_cpu_ms)
-bima=$(burst "$work/end")
-wait "$poller"
-read -r durable extended _ <"$work/lags"
-lost=$(status lost)
-cpu=$(($(bench_cpu_ms) - cpu0))
-bench_bima_stop "$work/log"
+bench_bima_burst burst "$work"
 logged=$("$top/bima" log --log-dir "$work/log" | grep -c " $work/files/")
 none2=$(burst)
 none=$(((none1 + none2) / 2))
@@ -79,8 +66,8 @@ fi
 echo "Linux $(uname -r), $(nproc) vCPU(s), $files new files"
 echo
 bench_header
-bench_row "write, read, delete a new file" "$none" "$bima" "$ima"
+bench_row "write, read, delete a new file" "$none" "$bench_ms" "$ima"
 echo
-echo "bima logged $logged of $files files, ${lost:-?} lost; the log held every record" \
-	"$durable ms after the loop ended, the TPM every entry $extended ms after. The daemon" \
-	"used $cpu ms of CPU for them, $((cpu * 1000 / files)) us a file."
+echo "bima logged $logged of $files files, ${bench_lost:-?} lost; the log held every record" \
+	"$bench_durable ms after the loop ended, the TPM every entry $bench_extended ms after." \
+	"The daemon used $bench_cpu ms of CPU for them, $((bench_cpu * 1000 / files)) us a file."

@@ -70,6 +70,31 @@ bench_cpu_ms() {
 		"/proc/${1:-$bench_bima_pid}/stat"
 }
 
+# bench_bima_burst WORKFN WORK [peak]: start bima under WORK/policy, logging
+# to WORK/log with no snapshots; run WORKFN END, which prints its time (ms)
+# and writes its end time to the FIFO END; wait until the log holds every
+# record and the TPM every entry (bench_poll_status, with peak too); stop
+# and unload bima. Sets bench_ms (WORKFN's time), bench_durable and
+# bench_extended (ms after the end), bench_peak (bytes), bench_lost
+# (records the log counts lost) and bench_cpu (the daemon's CPU ms for the
+# workload).
+bench_bima_burst() {
+	local fn=$1 work=$2 poller cpu0
+	bench_bima_start "$work/policy" "$work/log" "$work/bima.out" --snapshot-entries 0
+	rm -f "$work/end" "$work/ready" && mkfifo "$work/end"
+	bench_poll_status "$work/end" "$work/ready" "${3:-}" >"$work/lags" &
+	poller=$!
+	until [ -e "$work/ready" ]; do sleep 0.2; done
+	sleep 1
+	cpu0=$(bench_cpu_ms)
+	bench_ms=$("$fn" "$work/end")
+	wait "$poller"
+	read -r bench_durable bench_extended bench_peak <"$work/lags"
+	bench_lost=$("$top/bima" status | sed -n 's/^lost: //p')
+	bench_cpu=$(($(bench_cpu_ms) - cpu0))
+	bench_bima_stop "$work/log"
+}
+
 # bench_bima_stop LOGDIR: stop the bima that bench_bima_start started, and unload it.
 bench_bima_stop() {
 	kill -TERM "$bench_bima_pid"

@@ -46,6 +46,7 @@ files=$(dpkg-deb -c "$pkg" | grep -c '^-')
 
 # Milliseconds the unpack and the reads took; with a FIFO, the end time
 # (ms) is written to it.
+# shellcheck disable=SC2120 # bench_bima_burst passes the FIFO
 unpack() {
 	local t0 t1
 	rm -rf "$work/tree"
@@ -56,26 +57,13 @@ unpack() {
 	[ -z "${1:-}" ] || echo "$t1" >"$1"
 	echo $((t1 - t0))
 }
-status() { "$top/bima" status | sed -n "s/^$1: //p"; }
 
 unpack >/dev/null # warm the page cache
 none1=$(unpack)
 
 echo "$policy" >"$work/policy"
-bench_bima_start "$work/policy" "$work/log" "$work/bima.out" --snapshot-entries 0
-rm -f "$work/end" "$work/ready" && mkfifo "$work/end"
-bench_poll_status "$work/end" "$work/ready" peak >"$work/lags" &
-poller=$!
-until [ -e "$work/ready" ]; do sleep 0.2; done
-sleep 1
-cpu0=$(bench_cpu_ms)
-bima=$(unpack "$work/end")
-wait "$poller"
-read -r durable extended peak <"$work/lags"
-lost=$(status lost)
-cpu=$(($(bench_cpu_ms) - cpu0))
 size=$(sed -n 's/.*--ringbuf-size[ =]\([0-9]*\).*/\1/p' <<<"${BIMA_RUN_OPTS:-}")
-bench_bima_stop "$work/log"
+bench_bima_burst unpack "$work" peak
 logged=$("$top/bima" log --log-dir "$work/log" | grep -c " $work/tree/")
 none2=$(unpack)
 none=$(((none1 + none2) / 2))
@@ -89,9 +77,9 @@ fi
 echo "Linux $(uname -r), $(nproc) vCPU(s), $(basename "$pkg"): $files files"
 echo
 bench_header
-bench_row "unpack, then read every file" "$none" "$bima" "$ima"
+bench_row "unpack, then read every file" "$none" "$bench_ms" "$ima"
 echo
-echo "bima logged $logged of $files files, ${lost:-?} lost. The ring buffer held at most" \
-	"$peak bytes of ${size:-4194304}; the log held every record $durable ms after the end," \
-	"the TPM every entry $extended ms after. The daemon used $cpu ms of CPU for them," \
-	"$((cpu * 1000 / files)) us a file."
+echo "bima logged $logged of $files files, ${bench_lost:-?} lost. The ring buffer held at" \
+	"most $bench_peak bytes of ${size:-4194304}; the log held every record $bench_durable ms" \
+	"after the end, the TPM every entry $bench_extended ms after. The daemon used $bench_cpu" \
+	"ms of CPU for them, $((bench_cpu * 1000 / files)) us a file."
