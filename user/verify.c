@@ -11,8 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "ak.h"
 #include "digestset.h"
 #include "loader.h"
 #include "log.h"
@@ -24,760 +22,16 @@
 #include "snapshot.h"
 #include "uhash.h"
 #include "verify.h"
+#include "verify_chain.h"
+#include "verify_match.h"
+#include "verify_ref.h"
 #include "views.h"
+
+#define WHY(...) snprintf(why, WHY_LEN, __VA_ARGS__)
 
 /* Every bank a TPM may have; verify compares those the TPM allocates. */
 static const char *const bank_names[] = { "sha1", "sha256", "sha384", "sha512" };
-
-struct tpm_values {
-	uint32_t nbanks[TPM_PCR_COUNT];
-	int index[TPM_PCR_COUNT][TPM_BANKS_MAX]; /* into replay.banks */
-	uint8_t value[TPM_PCR_COUNT][TPM_BANKS_MAX][HASHALG_MAX_SIZE];
-	uint32_t read; /* bit n: PCR n read */
-};
-
-/* What the log is compared with: the TPM's PCRs, or a quote of them. */
-struct reference {
-	struct tpm *tpm; /* NULL with a quote */
-	struct tpm_values t;
-	struct tpm_quote_info qi; /* the quote's, when tpm is NULL */
-	EVP_PKEY *ak;		  /* checks the quotes, the snapshots' too; may be NULL */
-	int way; /* bit b: bank b of the replay takes padded SHA-1 (replay.h); -1: unknown */
-};
-
-/* The TPM's values of pcr in every bank both it and the replay have. */
-static int read_pcr(struct tpm *tpm, const struct replay *r, struct tpm_values *t, uint32_t pcr)
-{
-	const struct hashalg *banks[TPM_BANKS_MAX];
-	size_t n;
-	int err;
-
-	if (pcr >= TPM_PCR_COUNT)
-		return -ERANGE;
-	if (t->read & (1u << pcr))
-		return 0;
-	err = tpm_banks(tpm, pcr, banks, &n);
-	for (size_t i = 0; !err && i < n; i++)
-		for (size_t b = 0; b < r->nbanks; b++) {
-			if (banks[i] != r->banks[b])
-				continue;
-			t->index[pcr][t->nbanks[pcr]] = b;
-			err = tpm_pcr_read(tpm, pcr, banks[i], t->value[pcr][t->nbanks[pcr]++]);
-		}
-	if (!err && !t->nbanks[pcr]) {
-		pr_err("TPM has no bank bima can replay for PCR %u", pcr);
-		err = -ENOTSUP;
-	}
-	t->read |= 1u << pcr;
-	return err;
-}
-
-static void report_pcr(const struct replay *r, const struct tpm_values *t, uint32_t pcr)
-{
-	char want[2 * HASHALG_MAX_SIZE + 1], have[2 * HASHALG_MAX_SIZE + 1];
-
-	for (uint32_t i = 0; i < t->nbanks[pcr]; i++) {
-		int b = t->index[pcr][i];
-		size_t size = r->banks[b]->size;
-
-		hex_encode(replay_value(r, pcr, b), size, want);
-		hex_encode(t->value[pcr][i], size, have);
-		printf("  PCR %u %-6s log %s\n  PCR %u %-6s TPM %s\n", pcr, r->banks[b]->name, want,
-		       pcr, r->banks[b]->name, have);
-	}
-}
-
-/*
- * Whether a quote's PCR digest is that of the replayed values. While it is
- * not known which banks the kernel extends with padded SHA-1, every way is
- * tried; the first quote that matches settles it (*way).
- */
-static bool pcr_digest_matches(const struct replay *r, uint32_t pcr,
-			       const struct tpm_quote_info *qi, int *way)
-{
-	const struct hashalg *sha256 = hashalg_by_name("sha256", 6);
-	size_t idx[TPM_BANKS_MAX], n = 0;
-	uint8_t buf[TPM_BANKS_MAX * HASHALG_MAX_SIZE], d[32];
-	unsigned int paddable = 0;
-
-	if (pcr >= TPM_PCR_COUNT)
-		return false;
-	for (size_t b = 0; b < qi->nbanks; b++)
-		for (size_t i = 0; i < r->nbanks; i++)
-			if (r->banks[i]->tpm_id == qi->bank_alg[b])
-				idx[n++] = i;
-	if (n != qi->nbanks || qi->pcr_mask != 1u << pcr || qi->pcr_digest_len != 32)
-		return false;
-	/* Only a bank the quote covers and wider than SHA-1 can be padded: try no other way. */
-	for (size_t b = 0; b < n; b++)
-		if (r->banks[idx[b]]->size > TEMPLATE_DIGEST_SIZE)
-			paddable |= 1u << idx[b];
-	for (unsigned int w = 0; w < 1u << r->nbanks; w++) {
-		size_t len = 0;
-
-		/* A lazy replay has no padded values to try (replay.h). */
-		if ((w & ~paddable) || (*way >= 0 && w != (unsigned int)*way) || (r->lazy && w))
-			continue;
-		for (size_t b = 0; b < n; b++) {
-			const uint8_t *v = w & (1u << idx[b]) ? r->pcr_padded[pcr][idx[b]]
-							      : r->pcr[pcr][idx[b]];
-
-			memcpy(buf + len, v, r->banks[idx[b]]->size);
-			len += r->banks[idx[b]]->size;
-		}
-		hashalg_digest(sha256, buf, len, d);
-		if (!memcmp(d, qi->pcr_digest, 32)) {
-			*way = w;
-			return true;
-		}
-	}
-	return false;
-}
-
-/*
- * The replay is lazy (replay.h): its banks are extended their own way
- * only, as a log that is not padded needs. The padded way is caught up from
- * the log, and kept from then on, the first time a comparison that the
- * own way fails needs it: a snapshot's values, its quote, a kernel anchor.
- * At the end, a PCR that does not match the reference its own way, after
- * a replay that was lazy for some part, is looked for again in a full replay
- * of the log (rescan_tpm, rescan_quote), so that every way is tried as
- * before.
- */
-struct lazy_pad {
-	const char *epoch_dir;
-	uint64_t since;
-	uint64_t pushed; /* entries given to the replay so far */
-	bool was_lazy;	 /* some of them without the padded way */
-};
-
-static struct lazy_pad lazy;
-
-/* Catch up the padded way of r from the log: every entry pushed so far. */
-static int catch_up(struct replay *r)
-{
-	const struct snapshot *start;
-	struct template_entry e;
-	struct log_cursor *c;
-	uint64_t n = 0;
-	int err;
-
-	if (!r->lazy)
-		return 0;
-	err = log_cursor__open(lazy.epoch_dir, lazy.since, &c);
-	if (err)
-		goto out;
-	memset(r->pcr_padded, 0, sizeof(r->pcr_padded));
-	if ((start = log_cursor_start(c)))
-		for (size_t b = 0; b < start->nbanks; b++)
-			for (size_t i = 0; i < r->nbanks && start->pcr < TPM_PCR_COUNT; i++)
-				if (r->banks[i] == start->banks[b])
-					memcpy(r->pcr_padded[start->pcr][i], start->pcr_value[b],
-					       start->banks[b]->size);
-	while (n < lazy.pushed && (err = log_cursor_next(c, &e)) > 0) {
-		err = replay_padded(r, &e);
-		if (err)
-			break;
-		n++;
-	}
-	err = err < 0 ? err : n == lazy.pushed ? 0 : -EIO;
-	log_cursor__free(c);
-out:
-	if (err)
-		pr_err("%s: cannot read the log again for the zero-padded SHA-1 way: %s",
-		       lazy.epoch_dir, strerror(-err));
-	else
-		r->lazy = false;
-	return err;
-}
-
-/*
- * Whether bank i of pcr holds value either way (1, or 0), catching up the
- * padded way if the bank's own way does not hold it; an error below 0.
- */
-static int holds(struct replay *r, uint32_t pcr, size_t i, const uint8_t *value)
-{
-	size_t size = r->banks[i]->size;
-	int err;
-
-	if (!memcmp(r->pcr[pcr][i], value, size))
-		return 1;
-	err = catch_up(r);
-	return err ?: !memcmp(r->pcr_padded[pcr][i], value, size);
-}
-
-/* Where the log last agreed with the reference for a PCR. */
-struct position {
-	bool valid;
-	unsigned int segment, index;
-	uint64_t entry;
-	uint64_t clock; /* of the last snapshot quote before it */
-};
-
-/*
- * Where a quote may match. A quote's PCR digest is a hash of the PCR's
- * values after some entry; a hash chain never comes back to a value, so at
- * most one entry of the log matches it, and it is most often the last: the
- * log is copied after the quote, a little ahead of it at most. The digest,
- * one per way a bank may be extended (up to 8), costs more than replaying
- * the entry, so it is taken only at the end: at the most recent entries of
- * the quoted PCR, newest first, kept here with where they are; and only if
- * none of them matches, at every older entry, the log read again.
- */
-#define RECENT_MAX 256
-
-struct recent {
-	uint32_t pcr;	/* the quoted PCR, TPM_PCR_COUNT if the quote covers not one */
-	uint64_t count; /* entries of the PCR kept so far; the last RECENT_MAX are here */
-	struct position pos[RECENT_MAX];
-	struct replay_point point[RECENT_MAX];
-	struct clock_mark {
-		uint64_t entry, clock; /* from entry on, the last snapshot quote's clock */
-	} * marks;
-	size_t nmarks;
-};
-
-static void recent_init(struct recent *q, const struct tpm_quote_info *qi)
-{
-	free(q->marks);
-	memset(q, 0, sizeof(*q));
-	q->pcr = TPM_PCR_COUNT;
-	for (uint32_t pcr = 0; pcr < TPM_PCR_COUNT; pcr++)
-		if (qi->pcr_mask == 1u << pcr)
-			q->pcr = pcr;
-}
-
-/* An entry of pcr is pushed at pos: the slot its values go to (-1 for none). */
-static int recent_slot(struct recent *q, uint32_t pcr, const struct position *pos)
-{
-	int slot = q->count % RECENT_MAX;
-
-	if (pcr != q->pcr)
-		return -1;
-	q->pos[slot] = *pos;
-	q->count++;
-	return slot;
-}
-
-/* After entry, the last snapshot quote's clock is clock. */
-static int recent_mark(struct recent *q, uint64_t entry, uint64_t clock)
-{
-	struct clock_mark *m = q->nmarks ? &q->marks[q->nmarks - 1] : NULL;
-
-	if ((m ? m->clock : 0) == clock)
-		return 0;
-	m = realloc(q->marks, (q->nmarks + 1) * sizeof(*m));
-	if (!m)
-		return -ENOMEM;
-	q->marks = m;
-	q->marks[q->nmarks++] = (struct clock_mark){ entry, clock };
-	return 0;
-}
-
-static uint64_t clock_at(const struct recent *q, uint64_t entry)
-{
-	uint64_t clock = 0;
-
-	for (size_t i = 0; i < q->nmarks && q->marks[i].entry <= entry; i++)
-		clock = q->marks[i].clock;
-	return clock;
-}
-
-/*
- * Replay the log again up to before entry end (counting from first, as
- * verify_run does), taking the quote's digest at every entry of its PCR;
- * the match, if any, goes to *pos. The log verified up to there already.
- */
-static int rescan_quote(struct reference *ref, const struct recent *q, const struct replay *banks,
-			const char *epoch_dir, uint64_t since, uint64_t first, uint64_t end,
-			struct position *pos)
-{
-	static struct replay r;
-	const struct snapshot *start;
-	struct template_entry e;
-	struct log_cursor *c;
-	uint64_t entry = first;
-	int err;
-
-	err = log_cursor__open(epoch_dir, since, &c);
-	if (err)
-		return err;
-	replay_init(&r, banks->banks, banks->nbanks);
-	if ((start = log_cursor_start(c)))
-		for (size_t b = 0; b < start->nbanks; b++)
-			replay_set(&r, start->pcr, start->banks[b], start->pcr_value[b]);
-	while (entry + 1 < end && (err = log_cursor_next(c, &e)) > 0) {
-		err = replay_entry(&r, &e);
-		if (err)
-			break;
-		entry++;
-		if (e.pcr == q->pcr && pcr_digest_matches(&r, q->pcr, &ref->qi, &ref->way))
-			*pos = (struct position){ true, log_cursor_segment(c), log_cursor_index(c),
-						  entry, clock_at(q, entry) };
-	}
-	log_cursor__free(c);
-	return err < 0 ? err : 0;
-}
-
-/* Where the log matches the quote, if it does: match[q->pcr]. */
-static int quote_match(struct reference *ref, const struct recent *q, const struct replay *r,
-		       const char *epoch_dir, uint64_t since, uint64_t first,
-		       struct position *match)
-{
-	static struct replay at;
-	uint64_t kept = q->count < RECENT_MAX ? q->count : RECENT_MAX;
-
-	if (q->pcr == TPM_PCR_COUNT || !q->count)
-		return 0;
-	at = *r;
-	/* Not every recent value has its padded way: try the own way only. */
-	at.lazy |= lazy.was_lazy;
-	for (uint64_t i = 0; i < kept; i++) {
-		uint64_t k = (q->count - 1 - i) % RECENT_MAX;
-
-		replay_restore(&at, q->pcr, &q->point[k]);
-		if (pcr_digest_matches(&at, q->pcr, &ref->qi, &ref->way)) {
-			match[q->pcr] = q->pos[k];
-			match[q->pcr].clock = clock_at(q, q->pos[k].entry);
-			return 0;
-		}
-	}
-	if (lazy.was_lazy) /* every entry, every way */
-		return rescan_quote(ref, q, r, epoch_dir, since, first,
-				    q->pos[(q->count - 1) % RECENT_MAX].entry + 1, &match[q->pcr]);
-	if (q->count <= RECENT_MAX)
-		return 0;
-	return rescan_quote(ref, q, r, epoch_dir, since, first, q->pos[q->count % RECENT_MAX].entry,
-			    &match[q->pcr]);
-}
-
-/*
- * What each bank's thread looks at after an entry (preplay.h): against the
- * TPM, where the bank last held the TPM's value, either way; for a quote,
- * the bank's values for the recent entries of the quoted PCR.
- */
-struct watch {
-	const struct replay *r;
-	const struct reference *ref;
-	struct recent *recent;
-	struct position normal[TPM_PCR_COUNT][TPM_BANKS_MAX], padded[TPM_PCR_COUNT][TPM_BANKS_MAX];
-	uint64_t last[TPM_PCR_COUNT][TPM_BANKS_MAX]; /* the last entry of each PCR */
-};
-
-/* What is pushed with an entry: where it is, and its slot in recent (-1: none). */
-struct pushed {
-	struct position pos; /* its clock is filled in at the end (clock_at) */
-	int slot;
-};
-
-static void watch_entry(void *ctx, size_t b, const struct template_entry *e, const void *user)
-{
-	struct watch *w = ctx;
-	const struct pushed *u = user;
-	const struct tpm_values *t = &w->ref->t;
-	const uint8_t *pcr = w->r->pcr[e->pcr][b], *padded = w->r->pcr_padded[e->pcr][b];
-	size_t size = w->r->banks[b]->size;
-
-	w->last[e->pcr][b] = u->pos.entry;
-	if (u->slot >= 0) {
-		memcpy(w->recent->point[u->slot].pcr[b], pcr, size);
-		if (!w->r->lazy)
-			memcpy(w->recent->point[u->slot].pcr_padded[b], padded, size);
-	}
-	for (uint32_t i = 0; w->ref->tpm && i < t->nbanks[e->pcr]; i++) {
-		if (t->index[e->pcr][i] != (int)b)
-			continue;
-		if (!memcmp(pcr, t->value[e->pcr][i], size))
-			w->normal[e->pcr][b] = u->pos;
-		if (!w->r->lazy && !memcmp(padded, t->value[e->pcr][i], size))
-			w->padded[e->pcr][b] = u->pos;
-	}
-}
-
-/*
- * The last entry after which every bank of pcr the TPM has held the TPM's
- * value, either way (a hash chain never comes back to a value: one entry
- * at most); a bank that held it only the zero-padded SHA-1 way is settled
- * so (replay.h).
- */
-static void tpm_match(const struct watch *w, struct replay *r, const struct recent *q, uint32_t pcr,
-		      struct position *match)
-{
-	const struct tpm_values *t = &w->ref->t;
-	const int b0 = t->index[pcr][0];
-	struct position best = {};
-
-	for (int way = 0; t->nbanks[pcr] && way < 2; way++) {
-		struct position at = way ? w->padded[pcr][b0] : w->normal[pcr][b0];
-		bool all = at.valid;
-
-		for (uint32_t i = 0; all && i < t->nbanks[pcr]; i++) {
-			int b = t->index[pcr][i];
-
-			all = (w->normal[pcr][b].valid && w->normal[pcr][b].entry == at.entry) ||
-			      (w->padded[pcr][b].valid && w->padded[pcr][b].entry == at.entry);
-		}
-		if (all && (!best.valid || at.entry > best.entry))
-			best = at;
-	}
-	if (!best.valid)
-		return;
-	for (uint32_t i = 0; i < t->nbanks[pcr]; i++) {
-		int b = t->index[pcr][i];
-
-		if (!w->normal[pcr][b].valid || w->normal[pcr][b].entry != best.entry)
-			r->padded[b] = true;
-	}
-	best.clock = clock_at(q, best.entry);
-	*match = best;
-}
-
-/*
- * Whether every bank the TPM has of pcr held the TPM's value its own way
- * after the PCR's last entry: then tpm_match finds that entry, whatever
- * the padded way holds, and the lazy replay needs nothing more.
- */
-static bool own_way_at_end(const struct watch *w, uint32_t pcr)
-{
-	const struct tpm_values *t = &w->ref->t;
-
-	for (uint32_t i = 0; i < t->nbanks[pcr]; i++) {
-		int b = t->index[pcr][i];
-
-		if (!w->normal[pcr][b].valid || w->normal[pcr][b].entry != w->last[pcr][b])
-			return false;
-	}
-	return t->nbanks[pcr] > 0;
-}
-
-/*
- * Replay the log again, every way, for where each bank held the TPM's
- * value (w), as a replay that is not lazy finds them on the way; r takes
- * the padded values.
- */
-static int rescan_tpm(struct watch *w, struct replay *r, uint64_t first)
-{
-	static struct replay full;
-	const struct tpm_values *t = &w->ref->t;
-	const struct snapshot *start;
-	struct template_entry e;
-	struct log_cursor *c;
-	uint64_t entry = first;
-	int err;
-
-	err = log_cursor__open(lazy.epoch_dir, lazy.since, &c);
-	if (err)
-		return err;
-	replay_init(&full, r->banks, r->nbanks);
-	if ((start = log_cursor_start(c)))
-		for (size_t b = 0; b < start->nbanks; b++)
-			replay_set(&full, start->pcr, start->banks[b], start->pcr_value[b]);
-	memset(w->normal, 0, sizeof(w->normal));
-	memset(w->padded, 0, sizeof(w->padded));
-	while (entry - first < lazy.pushed && (err = log_cursor_next(c, &e)) > 0) {
-		struct position pos;
-
-		err = replay_entry(&full, &e);
-		if (err)
-			break;
-		pos = (struct position){ .valid = true,
-					 .segment = log_cursor_segment(c),
-					 .index = log_cursor_index(c),
-					 .entry = ++entry };
-		for (uint32_t i = 0; i < t->nbanks[e.pcr]; i++) {
-			int b = t->index[e.pcr][i];
-			size_t size = r->banks[b]->size;
-
-			if (!memcmp(full.pcr[e.pcr][b], t->value[e.pcr][i], size))
-				w->normal[e.pcr][b] = pos;
-			if (!memcmp(full.pcr_padded[e.pcr][b], t->value[e.pcr][i], size))
-				w->padded[e.pcr][b] = pos;
-		}
-	}
-	log_cursor__free(c);
-	if (err < 0)
-		return err;
-	memcpy(r->pcr_padded, full.pcr_padded, sizeof(r->pcr_padded));
-	r->lazy = false;
-	return 0;
-}
-
-/* Where the chain of snapshots is, while the log is read (snapshot.h). */
-struct chain {
-	uint64_t last_id, count, quoted;
-	uint32_t reset, restart; /* the epoch of the directory */
-	bool quote_due;		 /* the last snapshot's quote is checked after its entry */
-	bool anchor;		 /* the last snapshot is the anchor the log starts from */
-	uint8_t nonce[32];	 /* its text's sha256 */
-	uint32_t pcr;
-	uint64_t clock;				  /* the TPM's clock in the last snapshot's quote */
-	unsigned int segment;			  /* the segment being read */
-	uint8_t hashes_xor[TEMPLATE_DIGEST_SIZE]; /* of its template hashes so far */
-};
-
-/* Follow the segments, for the digests a snapshot holds of the segment it closes. */
-static void follow_segment(struct log_cursor *c, struct chain *ch)
-{
-	if (log_cursor_segment(c) != ch->segment || log_cursor_at_anchor(c)) {
-		ch->segment = log_cursor_segment(c);
-		memset(ch->hashes_xor, 0, sizeof(ch->hashes_xor));
-	}
-}
-
-#define WHY_LEN (AK_WHY_LEN + 512) /* room for a reason, and what caused it (a file) */
-#define WHY(...) snprintf(why, WHY_LEN, __VA_ARGS__)
-
-/*
- * Check a snapshot_aggregate entry against the log before it: the id above
- * the last, prev naming it, the epoch, the entry count, the segment's
- * digests, and the PCR values the replay has (r, before this entry). The
- * entry the log starts from (an anchor) is the start of the chain, taken as
- * it is: its quote vouches for it. -EBADMSG with why.
- */
-static int check_snapshot(const struct template_entry *e, const struct template_fields *f,
-			  struct log_cursor *c, struct replay *r, uint64_t entries,
-			  struct chain *ch, char *why)
-{
-	uint8_t digest[32];
-	struct snapshot s;
-	int err;
-
-	ch->anchor = log_cursor_at_anchor(c);
-	if (!template_record(e, f, SNAPSHOT_NAME)) {
-		if (ch->anchor)
-			WHY("the anchor the log starts from is not a %s entry the PCR covers "
-			    "(a violation's data, or another entry)",
-			    SNAPSHOT_NAME);
-		return ch->anchor ? -EBADMSG : 0;
-	}
-	err = snapshot_parse((const char *)f->extra, f->extra_len, &s);
-	if (err == -ERANGE) {
-		WHY("snapshot %llu names PCR %u, and a TPM has PCRs 0 to %u",
-		    (unsigned long long)s.id, s.pcr, TPM_PCR_COUNT - 1);
-		return -EBADMSG;
-	}
-	if (err) {
-		WHY("a %s entry that cannot be read", SNAPSHOT_NAME);
-		return -EBADMSG;
-	}
-	if (!ch->anchor && (s.id <= ch->last_id || s.prev != ch->last_id)) {
-		if (s.prev > ch->last_id)
-			WHY("snapshot %llu names snapshot %llu as its previous, but the chain "
-			    "before "
-			    "it ends at snapshot %llu: a gap in the chain of snapshots (a segment "
-			    "or entries removed)",
-			    (unsigned long long)s.id, (unsigned long long)s.prev,
-			    (unsigned long long)ch->last_id);
-		else
-			WHY("snapshot %llu (previous %llu) follows snapshot %llu: the chain of "
-			    "snapshots is broken (entries or a segment repeated or reordered)",
-			    (unsigned long long)s.id, (unsigned long long)s.prev,
-			    (unsigned long long)ch->last_id);
-		return -EBADMSG;
-	}
-	if (ch->reset != (uint32_t)-1 && (s.reset != ch->reset || s.restart != ch->restart)) {
-		WHY("snapshot %llu was taken in TPM epoch %u-%u, not in this epoch %u-%u: a "
-		    "segment from another epoch spliced in",
-		    (unsigned long long)s.id, s.reset, s.restart, ch->reset, ch->restart);
-		return -EBADMSG;
-	}
-	if (!ch->anchor) {
-		if (s.entries != entries) {
-			WHY("snapshot %llu counts %llu entries before it, the log has %llu: %llu "
-			    "entr%s %s",
-			    (unsigned long long)s.id, (unsigned long long)s.entries,
-			    (unsigned long long)entries,
-			    (unsigned long long)(s.entries > entries ? s.entries - entries
-								     : entries - s.entries),
-			    s.entries - entries == 1 || entries - s.entries == 1 ? "y" : "ies",
-			    s.entries > entries ? "deleted" : "added (or duplicated)");
-			return -EBADMSG;
-		}
-		if (log_cursor_segment_sha256(c, digest)) { /* of the bytes before this entry */
-			WHY("out of memory");
-			return -ENOMEM;
-		}
-		if (s.segment != ch->segment) {
-			WHY("snapshot %llu closes segment %u, but it is in segment %u",
-			    (unsigned long long)s.id, s.segment, ch->segment);
-			return -EBADMSG;
-		}
-		if (memcmp(digest, s.segment_sha256, sizeof(digest))) {
-			bool same = !memcmp(ch->hashes_xor, s.segment_xor, sizeof(ch->hashes_xor));
-
-			WHY("snapshot %llu: segment %u is not the one it took the digest of: %s",
-			    (unsigned long long)s.id, ch->segment,
-			    same ? "the same entries, in another order (entries reordered)"
-				 : "an entry in it was replaced by another well-formed one");
-			return -EBADMSG;
-		}
-		/* A bank not yet settled may be extended either way (replay.h). */
-		for (size_t b = 0; b < s.nbanks; b++)
-			for (size_t i = 0; i < r->nbanks; i++) {
-				if (r->banks[i] != s.banks[b])
-					continue;
-				err = holds(r, s.pcr, i, s.pcr_value[b]);
-				if (err < 0)
-					return err;
-				if (!err) {
-					WHY("snapshot %llu: PCR %u in %s is not what the log "
-					    "before "
-					    "it replays to",
-					    (unsigned long long)s.id, s.pcr, s.banks[b]->name);
-					return -EBADMSG;
-				}
-			}
-	}
-	ch->last_id = s.id;
-	ch->count++;
-	ch->quote_due = true;
-	ch->pcr = s.pcr;
-	hashalg_digest(hashalg_by_name("sha256", 6), f->extra, f->extra_len, ch->nonce);
-	return 0;
-}
-
-/* A quote's signature, by the attestation key, and what it says; -EBADMSG if unsigned. */
-static int read_quote(EVP_PKEY *ak, const struct tpm_quote *q, struct tpm_quote_info *qi)
-{
-	return ak_verify_key(ak, q) || tpm_quote_info(q->attest, q->attest_len, qi) ? -EBADMSG : 0;
-}
-
-/*
- * Check the quote of the snapshot just replayed (quote-ID.attest and .sig
- * in the epoch directory): the AK's signature, the nonce (the snapshot
- * text's sha256), the TPM's epoch, its clock after the last one, and the
- * PCR values after the snapshot entry. A snapshot without a quote is
- * noted, but the anchor the log starts from must have one.
- */
-static int check_quote(struct chain *ch, struct reference *ref, struct replay *r,
-		       const char *epoch_dir, char *why)
-{
-	unsigned long long id = ch->last_id;
-	char qwhy[AK_WHY_LEN];
-	struct tpm_quote_info qi;
-	struct tpm_quote q;
-	uint8_t digest[32];
-	int err;
-
-	ch->quote_due = false;
-	err = ref->ak ? ak_load_quote(epoch_dir, id, &q, digest, qwhy) : -ENOKEY;
-	if (err == -EBADMSG) {
-		WHY("snapshot %llu: %s", id, qwhy);
-		return -EBADMSG;
-	}
-	if (err) {
-		if (!ch->anchor)
-			return 0;
-		WHY("the log starts at anchor %llu, whose quote (quote-%llu.attest) %s: the PCR "
-		    "values it starts from are not vouched for by the TPM",
-		    id, id,
-		    ref->ak ? "is not there" : "cannot be checked without the attestation key");
-		return ref->ak ? -EBADMSG : -ENOKEY;
-	}
-	if (read_quote(ref->ak, &q, &qi)) {
-		WHY("snapshot %llu: quote-%llu.attest is not signed by the attestation key", id,
-		    id);
-		return -EBADMSG;
-	}
-	if (qi.extra_len != 32 || memcmp(qi.extra, ch->nonce, 32)) {
-		WHY("snapshot %llu: its quote is over another nonce (a quote of another snapshot, "
-		    "or replayed)",
-		    id);
-		return -EBADMSG;
-	}
-	if (ch->reset != (uint32_t)-1 && (qi.reset != ch->reset || qi.restart != ch->restart)) {
-		WHY("snapshot %llu: its quote was taken in TPM epoch %u-%u, not this one", id,
-		    qi.reset, qi.restart);
-		return -EBADMSG;
-	}
-	if (qi.clock < ch->clock) {
-		WHY("snapshot %llu: its quote's TPM clock (%llu ms) is before the previous "
-		    "snapshot's (%llu ms): a quote replayed from earlier",
-		    id, (unsigned long long)qi.clock, (unsigned long long)ch->clock);
-		return -EBADMSG;
-	}
-	if (!pcr_digest_matches(r, ch->pcr, &qi, &ref->way) &&
-	    (!r->lazy || catch_up(r) || !pcr_digest_matches(r, ch->pcr, &qi, &ref->way))) {
-		if (r->lazy) /* the log could not be read again: said */
-			return -EIO;
-		WHY("snapshot %llu: the PCR values its quote signs are not what the log replays "
-		    "to",
-		    id);
-		return -EBADMSG;
-	}
-	ch->clock = qi.clock;
-	ch->quoted++;
-	return 0;
-}
-
-/* The kernel's anchors (bima_anchors), when the log is the running daemon's. */
-struct kernel_anchors {
-	struct bima_anchor slot[BIMA_ANCHORS_MAX];
-	bool seen[BIMA_ANCHORS_MAX];
-	bool have;
-	uint64_t first, agreed; /* the log's first snapshot id; anchors that agree with it */
-};
-
-/*
- * The snapshot just checked against the kernel's anchor of the same id, if
- * the kernel still holds it: the entries up to it, its segment and PCR, the
- * PCR values after it, and its quote's digest.
- */
-static int check_kernel_anchor(struct kernel_anchors *ka, const struct chain *ch, struct replay *r,
-			       uint64_t entries, const char *epoch_dir, char *why)
-{
-	const struct bima_anchor *a = NULL;
-	struct tpm_quote q;
-	uint8_t digest[32];
-	const char *what = NULL;
-
-	ka->first = ka->first ?: ch->last_id;
-	for (int i = 0; ka->have && i < BIMA_ANCHORS_MAX; i++)
-		if (ka->slot[i].id == ch->last_id) {
-			a = &ka->slot[i];
-			ka->seen[i] = true;
-		}
-	if (!a)
-		return 0;
-	if (a->entries != entries || a->segment != ch->segment || a->pcr != ch->pcr)
-		what = "entry count, segment or PCR";
-	for (int b = 0; !what && b < BIMA_ANCHOR_BANKS && a->bank_alg[b]; b++)
-		for (size_t i = 0; i < r->nbanks; i++) {
-			int held;
-
-			if (r->banks[i]->tpm_id != a->bank_alg[b] || a->pcr >= TPM_PCR_COUNT)
-				continue;
-			held = holds(r, a->pcr, i, a->pcr_value[b]);
-			if (held < 0)
-				return held;
-			if (!held)
-				what = "PCR values";
-		}
-	if (!what && !ak_load_quote(epoch_dir, a->id, &q, digest, NULL) &&
-	    memcmp(digest, a->quote_sha256, sizeof(digest)))
-		what = "quote";
-	if (what) {
-		WHY("snapshot %llu: the kernel's anchor %llu holds another %s: the log's snapshot "
-		    "or its quote was altered",
-		    (unsigned long long)ch->last_id, (unsigned long long)a->id, what);
-		return -EBADMSG;
-	}
-	ka->agreed++;
-	return 0;
-}
-
-/* An anchor the kernel holds within the log's chain that the log lacks. */
-static const struct bima_anchor *missing_anchor(const struct kernel_anchors *ka,
-						const struct chain *ch)
-{
-	for (int i = 0; ka->have && ka->first && i < BIMA_ANCHORS_MAX; i++) {
-		const struct bima_anchor *a = &ka->slot[i];
-
-		if (!ka->seen[i] && a->id >= ka->first && a->id <= ch->last_id)
-			return a;
-	}
-	return NULL;
-}
+#define NBANK_NAMES (sizeof(bank_names) / sizeof(bank_names[0]))
 
 static int check_entry(const struct template_entry *e, const struct template_fields *f, char *why)
 {
@@ -860,462 +114,408 @@ static void check_policy(const struct runtime_policy *p, const struct template_e
 		       : "not among the digests the runtime policy allows for this name");
 }
 
-/*
- * Against the TPM, in its own epoch, replay only the banks it allocates:
- * no other can be compared, and none is in this epoch's snapshots, their
- * quotes or the kernel's anchors, which hold the banks the daemon extends
- * (the TPM's; an allocation changes only at a TPM reset, a new epoch). A
- * TPM with sha1 and sha256 spares verify the sha384 and sha512 hashing.
- */
-static int only_allocated(struct tpm *tpm, struct replay *r)
-{
-	const struct hashalg *have[TPM_BANKS_MAX], *keep[TPM_BANKS_MAX];
-	size_t nhave, n = 0;
-	int err;
-
-	err = tpm_banks_any(tpm, have, &nhave);
-	if (err)
-		return err;
-	for (size_t b = 0; b < r->nbanks; b++)
-		for (size_t i = 0; i < nhave; i++)
-			if (r->banks[b] == have[i]) {
-				keep[n++] = r->banks[b];
-				break;
-			}
-	replay_init(r, keep, n);
-	return 0;
-}
-
-/* Bit b set for each bank r->banks[b] that snapshot s holds. */
-static uint32_t banks_of(const struct replay *r, const struct snapshot *s)
-{
-	uint32_t mask = 0;
-
-	for (size_t b = 0; b < r->nbanks; b++)
-		for (size_t i = 0; i < s->nbanks; i++)
-			if (r->banks[b] == s->banks[i])
-				mask |= 1u << b;
-	return mask;
-}
-
-/*
- * From a quote, replay only the banks it quotes and those the log's
- * snapshots hold (a snapshot's quote is over its banks): no other is
- * compared with anything. The snapshots are read ahead, the log parsed
- * once more but nothing hashed. If it cannot be read to its end here, or a
- * snapshot cannot be read, every bank is replayed: the replay says why, as
- * before.
- */
-static void only_quoted(const struct tpm_quote_info *qi, const char *epoch_dir, uint64_t since,
-			struct replay *r)
-{
-	const struct hashalg *keep[TPM_BANKS_MAX];
-	const struct snapshot *start;
-	struct template_fields f;
-	struct template_entry e;
-	char why[TEMPLATE_WHY_LEN];
+/* One run of `bima verify`: what each step finds, and leaves for the next. */
+struct verifier {
+	const struct verify_opts *o;
+	const char *epoch_dir;	/* the log verified */
+	char dir[LOG_PATH_MAX]; /* epoch_dir, when the reference names it */
+	struct reference ref;
+	struct replay r;
+	struct preplay *pre; /* the replay's threads, one per bank */
+	struct watch watch;  /* what they note after each entry */
+	struct recent recent;
+	struct chain chain;
+	struct kernel_anchors ka;
+	struct notes notes;
 	struct log_cursor *c;
-	struct snapshot s;
-	uint32_t want = 0;
-	size_t n = 0;
-	int err;
+	const struct snapshot *start;	      /* the anchor the log starts from, or NULL */
+	uint64_t first;			      /* the entries before it */
+	uint64_t entries;		      /* up to the last one read */
+	struct position match[TPM_PCR_COUNT]; /* where the log agrees with the reference */
+	struct runtime_policy *policy;
+	struct policy_count counted;
+	struct summary *summary;
+	struct attrib_reader ar;
+	char why[WHY_LEN]; /* why the entry just read fails */
+};
 
-	for (size_t b = 0; b < r->nbanks; b++)
-		for (size_t i = 0; i < qi->nbanks; i++)
-			if (r->banks[b]->tpm_id == qi->bank_alg[i])
-				want |= 1u << b;
-	if (log_cursor__open(epoch_dir, since, &c))
-		return;
-	if ((start = log_cursor_start(c)))
-		want |= banks_of(r, start);
-	while ((err = log_cursor_next(c, &e)) > 0) {
-		if (strcmp(e.name, "ima-buf") || template_fields(&e, &f, why) ||
-		    !template_record(&e, &f, SNAPSHOT_NAME))
-			continue;
-		err = snapshot_parse((const char *)f.extra, f.extra_len, &s);
-		if (err)
-			break;
-		want |= banks_of(r, &s);
-	}
-	log_cursor__free(c);
-	if (err)
-		return;
-	for (size_t b = 0; b < r->nbanks; b++)
-		if (want & (1u << b))
-			keep[n++] = r->banks[b];
-	replay_init(r, keep, n);
-}
-
-/* The reference: the quote given, checked, or the TPM. Prints what it is. */
-static int open_reference(const struct verify_opts *o, struct reference *ref, char *dir, size_t len,
-			  const char **epoch_dir)
+/* The log: its epoch (the quote's, with a quote), and where it starts. */
+static int open_log(struct verifier *v)
 {
-	char why[AK_WHY_LEN];
-	struct tpm_ak key;
-	struct tpm_quote q;
-	uint8_t digest[32];
-	uint32_t reset, restart;
+	const char *base = strrchr(v->epoch_dir, '/');
+	struct chain *ch = &v->chain;
 	int err;
 
-	ref->way = -1;
-	if (o->ak_pem) {
-		ref->ak = ak_read_pem(o->ak_pem);
-		if (!ref->ak) {
-			pr_err("%s: not a PEM public key", o->ak_pem);
-			return VERIFY_ERROR;
-		}
-	} else if (o->quote) {
-		pr_err("--quote needs --ak FILE: a quote is checked only against a key you bring, "
-		       "never one from the directory verified (`bima ak export` on the host)");
+	if (sscanf(base ? base + 1 : v->epoch_dir, "epoch-%u-%u", &ch->reset, &ch->restart) != 2)
+		ch->reset = (uint32_t)-1;
+	if (!v->ref.tpm && ch->reset != (uint32_t)-1 &&
+	    (ch->reset != v->ref.qi.reset || ch->restart != v->ref.qi.restart)) {
+		printf("FAIL: %s: the quote was taken in TPM epoch %u-%u, not in this log's\n",
+		       v->epoch_dir, v->ref.qi.reset, v->ref.qi.restart);
+		return VERIFY_MISMATCH;
+	}
+	err = log_cursor__open(v->epoch_dir, v->o->since, &v->c);
+	if (err) {
+		pr_err("%s: %s (no log for %s epoch?)", v->epoch_dir, strerror(-err),
+		       v->ref.tpm ? "the TPM's current" : "the quote's");
 		return VERIFY_ERROR;
 	}
-	if (!o->quote) {
-		err = tpm__open(o->tcti, &ref->tpm);
-		err = err ?: tpm_epoch(ref->tpm, &reset, &restart);
-		if (err)
-			return VERIFY_ERROR;
-		/* The log directory's key, for its snapshots' quotes, only if it is the TPM's. */
-		err = ref->ak ? -EEXIST : ak_load_tpm(ref->tpm, o->log_dir, &key, why);
-		if (!err) {
-			ref->ak = ak_public(&key);
-		} else if (err != -EEXIST && err != -ENOENT) {
-			printf("FAIL: %s\n", why);
-			return VERIFY_MISMATCH;
-		}
-	} else {
-		err = ak_read_quote(o->quote, &q, digest, why);
-		if (err) {
-			if (err != -EBADMSG) {
-				pr_err("%s", why);
-				return VERIFY_ERROR;
-			}
-			printf("FAIL: %s\n", why);
-			return VERIFY_MISMATCH;
-		}
-		if (read_quote(ref->ak, &q, &ref->qi)) {
-			printf("FAIL: %s: the quote is not signed by the attestation key%s%s (a "
-			       "quote of another TPM, or altered)\n",
-			       o->quote, o->ak_pem ? " in " : "", o->ak_pem ?: "");
-			return VERIFY_MISMATCH;
-		}
-		if (ref->qi.extra_len != o->nonce_len ||
-		    memcmp(ref->qi.extra, o->nonce, o->nonce_len)) {
-			printf("FAIL: %s: the quote is over another nonce than the one given: an "
-			       "old "
-			       "quote replayed, or one made for another verifier\n",
-			       o->quote);
-			return VERIFY_MISMATCH;
-		}
-		reset = ref->qi.reset;
-		restart = ref->qi.restart;
-		printf("quote: signed by the attestation key, over the nonce given, TPM epoch "
-		       "%u-%u, clock %llu ms\n",
-		       reset, restart, (unsigned long long)ref->qi.clock);
-	}
-	if (!*epoch_dir) {
-		if (log_epoch_dir(dir, len, o->log_dir, reset, restart)) {
-			pr_err("%s: log directory name too long", o->log_dir);
-			return VERIFY_ERROR;
-		}
-		*epoch_dir = dir;
+	if ((v->start = log_cursor_start(v->c))) {
+		for (size_t b = 0; b < v->start->nbanks; b++)
+			replay_set(&v->r, v->start->pcr, v->start->banks[b],
+				   v->start->pcr_value[b]);
+		v->entries = v->first = v->start->entries;
+		ch->last_id = v->start->prev;
+		v->notes.from_anchor = true;
 	}
 	return VERIFY_OK;
 }
 
-int verify_run(const struct verify_opts *o)
+/* Open what the run needs: the runtime policy, the summary, the reference, the replay, the log. */
+static int verifier_open(struct verifier *v)
 {
-	const struct hashalg *banks[sizeof(bank_names) / sizeof(bank_names[0])];
-	static struct reference ref;
-	static struct replay r;
-	struct position match[TPM_PCR_COUNT] = {};
-	static struct watch watch;
-	struct preplay *pre = NULL;
-	struct pushed pushed;
-	static struct notes notes;
-	static struct kernel_anchors ka;
-	static struct recent recent;
-	struct runtime_policy *policy = NULL;
-	struct policy_count counted = {};
-	struct summary *summary = NULL;
-	struct attrib_reader ar = {};
-	struct attribution a;
-	const struct bima_anchor *lacking;
-	uint64_t snapshots;
-	char dir[LOG_PATH_MAX], why[WHY_LEN];
-	const char *epoch_dir = o->epoch_dir, *base;
-	const struct snapshot *start = NULL;
-	struct log_cursor *c = NULL;
-	struct template_fields f;
-	struct template_entry e;
-	uint64_t entries = 0, first = 0;
-	struct chain chain = { .reset = (uint32_t)-1 };
-	int err, result = VERIFY_ERROR, bad = 0;
+	const struct verify_opts *o = v->o;
+	const struct hashalg *banks[NBANK_NAMES];
+	int result, err;
 
-	for (size_t i = 0; i < sizeof(banks) / sizeof(banks[0]); i++)
+	for (size_t i = 0; i < NBANK_NAMES; i++)
 		banks[i] = hashalg_by_name(bank_names[i], strlen(bank_names[i]));
-	replay_init(&r, banks, sizeof(banks) / sizeof(banks[0]));
-	memset(&ref, 0, sizeof(ref));
-	memset(&notes, 0, sizeof(notes));
-	memset(&ka, 0, sizeof(ka));
-
-	if (o->runtime_policy && runtime_policy_read(o->runtime_policy, &policy))
-		goto out;
-	if (o->by_container && summary__new(o->allowlist, &summary))
-		goto out;
-	result = open_reference(o, &ref, dir, sizeof(dir), &epoch_dir);
+	replay_init(&v->r, banks, NBANK_NAMES);
+	v->chain.reset = (uint32_t)-1;
+	v->epoch_dir = o->epoch_dir;
+	if (o->runtime_policy && runtime_policy_read(o->runtime_policy, &v->policy))
+		return VERIFY_ERROR;
+	if (o->by_container && summary__new(o->allowlist, &v->summary))
+		return VERIFY_ERROR;
+	result = ref_open(o, &v->ref, v->dir, sizeof(v->dir), &v->epoch_dir);
 	if (result != VERIFY_OK)
-		goto out;
-	result = VERIFY_ERROR;
-	if (ref.tpm && !o->epoch_dir && only_allocated(ref.tpm, &r))
-		goto out;
-	if (!ref.tpm)
-		only_quoted(&ref.qi, epoch_dir, o->since, &r);
-	recent_init(&recent, &ref.qi);
-	r.lazy = true;
-	lazy = (struct lazy_pad){ .epoch_dir = epoch_dir, .since = o->since, .was_lazy = true };
-	memset(&watch, 0, sizeof(watch));
-	watch = (struct watch){ .r = &r, .ref = &ref, .recent = &recent };
-	err = preplay__new(&r, watch_entry, &watch, &pre);
+		return result;
+	if (ref_banks(&v->ref, v->epoch_dir, o->since, !o->epoch_dir, &v->r))
+		return VERIFY_ERROR;
+	recent_init(&v->recent, &v->ref.qi);
+	v->r.lazy = true;
+	v->ref.lazy =
+		(struct lazy_pad){ .epoch_dir = v->epoch_dir, .since = o->since, .was_lazy = true };
+	v->watch = (struct watch){ .r = &v->r, .ref = &v->ref, .recent = &v->recent };
+	err = preplay__new(&v->r, watch_entry, &v->watch, &v->pre);
 	if (err) {
 		pr_err("cannot start the replay's threads: %s", strerror(-err));
-		goto out;
+		return VERIFY_ERROR;
 	}
 	/* The kernel's anchors are those of the running daemon's log: the TPM's epoch. */
-	ka.have = ref.tpm && !o->epoch_dir && !loader_pinned_anchors(ka.slot);
-	base = strrchr(epoch_dir, '/');
-	if (sscanf(base ? base + 1 : epoch_dir, "epoch-%u-%u", &chain.reset, &chain.restart) != 2)
-		chain.reset = (uint32_t)-1;
-	if (!ref.tpm && chain.reset != (uint32_t)-1 &&
-	    (chain.reset != ref.qi.reset || chain.restart != ref.qi.restart)) {
-		printf("FAIL: %s: the quote was taken in TPM epoch %u-%u, not in this log's\n",
-		       epoch_dir, ref.qi.reset, ref.qi.restart);
-		result = VERIFY_MISMATCH;
-		goto out;
-	}
-	err = log_cursor__open(epoch_dir, o->since, &c);
-	if (err) {
-		pr_err("%s: %s (no log for %s epoch?)", epoch_dir, strerror(-err),
-		       ref.tpm ? "the TPM's current" : "the quote's");
-		goto out;
-	}
-	if ((start = log_cursor_start(c))) {
-		for (size_t b = 0; b < start->nbanks; b++)
-			replay_set(&r, start->pcr, start->banks[b], start->pcr_value[b]);
-		entries = first = start->entries;
-		chain.last_id = start->prev;
-		notes.from_anchor = true;
-	}
-	while ((err = log_cursor_next(c, &e)) > 0) {
-		follow_segment(c, &chain);
-		snapshots = chain.count;
-		err = template_fields(&e, &f, why);
-		err = err ?: check_entry(&e, &f, why);
-		/* A snapshot holds the values before it: every bank's thread must be done. */
-		if (!err && template_record(&e, &f, SNAPSHOT_NAME))
-			err = preplay_sync(pre);
-		err = err ?: check_snapshot(&e, &f, c, &r, entries, &chain, why);
-		err = err ?: e.pcr < TPM_PCR_COUNT ? 0 : -ERANGE;
-		/* The TPM's values before the entry goes to the threads that compare with them. */
-		err = err ?: ref.tpm ? read_pcr(ref.tpm, &r, &ref.t, e.pcr) : 0;
-		if (!err) {
-			pushed.pos = (struct position){ .valid = true,
-							.segment = log_cursor_segment(c),
-							.index = log_cursor_index(c),
-							.entry = entries + 1 };
-			pushed.slot = recent_slot(&recent, e.pcr, &pushed.pos);
-			/* check_entry checked its template hash */
-			err = preplay_push(pre, &e, &pushed, sizeof(pushed));
-			lazy.pushed += !err;
-		}
-		/* A snapshot's quote and anchor hold the values after it. */
-		if (!err && (chain.quote_due || chain.count != snapshots))
-			err = preplay_sync(pre);
-		err = err ?: chain.quote_due ? check_quote(&chain, &ref, &r, epoch_dir, why) : 0;
-		if (!err && chain.count != snapshots)
-			err = check_kernel_anchor(&ka, &chain, &r, entries + 1, epoch_dir, why);
-		if (err == -EBADMSG || err == -ENOKEY) {
-			printf("FAIL: %s %u, entry %u: %s\n",
-			       log_cursor_at_anchor(c) ? "anchor of segment" : "segment",
-			       log_cursor_segment(c), log_cursor_index(c), why);
-			print_cause(epoch_dir, o->since, entries - first);
-			result = err == -ENOKEY ? VERIFY_ERROR : VERIFY_MISMATCH;
-			goto out;
-		}
-		if (err == -ERANGE) {
-			const char *where =
-				log_cursor_at_anchor(c) ? "anchor of segment" : "segment";
+	v->ka.have = v->ref.tpm && !o->epoch_dir && !loader_pinned_anchors(v->ka.slot);
+	return open_log(v);
+}
 
-			printf("FAIL: %s %u, entry %u: the entry names PCR %u, and a TPM has "
-			       "PCRs 0 to %u\n",
-			       where, log_cursor_segment(c), log_cursor_index(c), e.pcr,
-			       TPM_PCR_COUNT - 1);
-			result = VERIFY_MISMATCH;
-			goto out;
-		}
-		if (err)
-			goto out;
-		for (int i = 0; i < TEMPLATE_DIGEST_SIZE; i++)
-			chain.hashes_xor[i] ^= e.digest[i];
-		entries++;
-		note_entry(&e, &f, &notes);
-		if (policy)
-			check_policy(policy, &e, &f, c, &counted);
-		if (summary && attrib_next(&ar, log_cursor_segment(c), &e, &f, &a) > 0 &&
-		    summary_add(summary, &f, &a))
-			goto out;
-		if (notes.uhashed == 1 && !notes.uhash_segment) {
-			notes.uhash_segment = log_cursor_segment(c);
-			notes.uhash_index = log_cursor_index(c);
-		}
-		if (recent_mark(&recent, entries, chain.clock)) {
-			pr_err("out of memory");
-			goto out;
-		}
-	}
-	if (err < 0) {
-		printf("FAIL: %s\n", log_cursor_error(c));
-		print_cause(epoch_dir, o->since, entries - first);
-		result = VERIFY_MISMATCH;
-		goto out;
-	}
-	if (entries == first) {
-		printf("FAIL: %s: the log has no entries\n", epoch_dir);
-		result = VERIFY_MISMATCH;
-		goto out;
-	}
-	err = preplay_sync(pre);
+/*
+ * Check entry e, the one after v->entries, and give it to the replay: its
+ * template hash and PCR; if it is a snapshot, the chain, its quote and the
+ * kernel's anchor of it. 0, or an error: -EBADMSG and -ENOKEY with v->why.
+ */
+static int verify_entry(struct verifier *v, const struct template_entry *e,
+			struct template_fields *f)
+{
+	struct chain *ch = &v->chain;
+	struct pushed pushed;
+	char *why = v->why;
+	uint64_t snapshots;
+	int err;
+
+	chain_follow(ch, v->c);
+	snapshots = ch->count;
+	err = template_fields(e, f, why);
+	err = err ?: check_entry(e, f, why);
+	/* A snapshot holds the values before it: every bank's thread must be done. */
+	if (!err && template_record(e, f, SNAPSHOT_NAME))
+		err = preplay_sync(v->pre);
+	err = err ?: check_snapshot(ch, e, f, v->c, &v->ref, &v->r, v->entries, why);
+	err = err ?: e->pcr < TPM_PCR_COUNT ? 0 : -ERANGE;
+	/* The TPM's values before the entry go to the threads that compare with them. */
+	err = err ?: v->ref.tpm ? ref_read_pcr(v->ref.tpm, &v->r, &v->ref.t, e->pcr) : 0;
 	if (err)
-		goto out;
+		return err;
+	pushed.pos = (struct position){ .valid = true,
+					.segment = log_cursor_segment(v->c),
+					.index = log_cursor_index(v->c),
+					.entry = v->entries + 1 };
+	pushed.slot = recent_slot(&v->recent, e->pcr, &pushed.pos);
+	/* check_entry checked its template hash */
+	err = preplay_push(v->pre, e, &pushed, sizeof(pushed));
+	v->ref.lazy.pushed += !err;
+	/* A snapshot's quote and anchor hold the values after it. */
+	if (!err && (ch->quote_due || ch->count != snapshots))
+		err = preplay_sync(v->pre);
+	err = err ?: ch->quote_due ? check_quote(ch, &v->ref, &v->r, v->epoch_dir, why) : 0;
+	if (!err && ch->count != snapshots)
+		err = check_kernel_anchor(&v->ka, ch, &v->ref, &v->r, v->entries + 1, v->epoch_dir,
+					  why);
+	return err;
+}
+
+/* Say why the entry just read failed (err); the result. Other errors were said already. */
+static int entry_failed(struct verifier *v, const struct template_entry *e, int err)
+{
+	const char *where = log_cursor_at_anchor(v->c) ? "anchor of segment" : "segment";
+
+	if (err == -EBADMSG || err == -ENOKEY) {
+		printf("FAIL: %s %u, entry %u: %s\n", where, log_cursor_segment(v->c),
+		       log_cursor_index(v->c), v->why);
+		print_cause(v->epoch_dir, v->o->since, v->entries - v->first);
+		return err == -ENOKEY ? VERIFY_ERROR : VERIFY_MISMATCH;
+	}
+	if (err == -ERANGE) {
+		printf("FAIL: %s %u, entry %u: the entry names PCR %u, and a TPM has PCRs 0 to "
+		       "%u\n",
+		       where, log_cursor_segment(v->c), log_cursor_index(v->c), e->pcr,
+		       TPM_PCR_COUNT - 1);
+		return VERIFY_MISMATCH;
+	}
+	return VERIFY_ERROR;
+}
+
+/* Take a checked entry: its segment's digests, the notes, the runtime policy, the summary. */
+static int take_entry(struct verifier *v, const struct template_entry *e,
+		      const struct template_fields *f)
+{
+	struct attribution a;
+
+	for (int i = 0; i < TEMPLATE_DIGEST_SIZE; i++)
+		v->chain.hashes_xor[i] ^= e->digest[i];
+	v->entries++;
+	note_entry(e, f, &v->notes);
+	if (v->policy)
+		check_policy(v->policy, e, f, v->c, &v->counted);
+	if (v->summary && attrib_next(&v->ar, log_cursor_segment(v->c), e, f, &a) > 0 &&
+	    summary_add(v->summary, f, &a))
+		return VERIFY_ERROR;
+	if (v->notes.uhashed == 1 && !v->notes.uhash_segment) {
+		v->notes.uhash_segment = log_cursor_segment(v->c);
+		v->notes.uhash_index = log_cursor_index(v->c);
+	}
+	if (recent_mark(&v->recent, v->entries, v->chain.clock)) {
+		pr_err("out of memory");
+		return VERIFY_ERROR;
+	}
+	return VERIFY_OK;
+}
+
+/* Read, check and replay the log to its end; stop at the first entry that fails. */
+static int read_log(struct verifier *v)
+{
+	struct template_fields f;
+	struct template_entry e;
+	int err = 0, result = VERIFY_OK;
+
+	while (result == VERIFY_OK && (err = log_cursor_next(v->c, &e)) > 0) {
+		err = verify_entry(v, &e, &f);
+		result = err ? entry_failed(v, &e, err) : take_entry(v, &e, &f);
+	}
+	if (result != VERIFY_OK)
+		return result;
+	if (err < 0) {
+		printf("FAIL: %s\n", log_cursor_error(v->c));
+		print_cause(v->epoch_dir, v->o->since, v->entries - v->first);
+		return VERIFY_MISMATCH;
+	}
+	if (v->entries == v->first) {
+		printf("FAIL: %s: the log has no entries\n", v->epoch_dir);
+		return VERIFY_MISMATCH;
+	}
+	return VERIFY_OK;
+}
+
+/* Where the log agrees with the reference, PCR by PCR; and that it has every kernel anchor. */
+static int find_matches(struct verifier *v)
+{
+	const struct bima_anchor *lacking;
+	int err = preplay_sync(v->pre);
+
+	if (err)
+		return VERIFY_ERROR;
 	/* A PCR that does not match its own way is looked for every way. */
-	for (uint32_t pcr = 0; ref.tpm && lazy.was_lazy && pcr < TPM_PCR_COUNT; pcr++)
-		if ((r.used & (1u << pcr)) && !own_way_at_end(&watch, pcr)) {
-			err = rescan_tpm(&watch, &r, first);
+	for (uint32_t pcr = 0; v->ref.tpm && v->ref.lazy.was_lazy && pcr < TPM_PCR_COUNT; pcr++)
+		if ((v->r.used & (1u << pcr)) && !own_way_at_end(&v->watch, pcr)) {
+			err = rescan_tpm(&v->watch, &v->r, v->first);
 			break;
 		}
+	for (uint32_t pcr = 0; !err && v->ref.tpm && pcr < TPM_PCR_COUNT; pcr++)
+		if (v->r.used & (1u << pcr))
+			match_tpm(&v->watch, &v->r, pcr, &v->match[pcr]);
+	err = err ?: v->ref.tpm ? 0 : match_quote(&v->ref, &v->recent, &v->r, v->first, v->match);
 	if (err) {
-		pr_err("%s: cannot read the log again: %s", epoch_dir, strerror(-err));
-		goto out;
+		pr_err("%s: cannot read the log again: %s", v->epoch_dir, strerror(-err));
+		return VERIFY_ERROR;
 	}
-	for (uint32_t pcr = 0; ref.tpm && pcr < TPM_PCR_COUNT; pcr++)
-		if (r.used & (1u << pcr))
-			tpm_match(&watch, &r, &recent, pcr, &match[pcr]);
-	err = ref.tpm ? 0 : quote_match(&ref, &recent, &r, epoch_dir, o->since, first, match);
-	if (err) {
-		pr_err("%s: cannot read the log again: %s", epoch_dir, strerror(-err));
-		goto out;
-	}
-	if ((lacking = missing_anchor(&ka, &chain))) {
+	if ((lacking = missing_anchor(&v->ka, &v->chain))) {
 		printf("FAIL: the kernel holds anchor %llu (segment %u, %llu entries), which the "
 		       "log does not have: its snapshot was removed from the log\n",
 		       (unsigned long long)lacking->id, lacking->segment,
 		       (unsigned long long)lacking->entries);
-		result = VERIFY_MISMATCH;
-		goto out;
+		return VERIFY_MISMATCH;
 	}
+	return VERIFY_OK;
+}
 
-	for (uint32_t pcr = 0; pcr < TPM_PCR_COUNT; pcr++) {
-		const char *what = ref.tpm ? "the TPM value" : "the quote";
+/* The banks a PCR matched in, and the way each is extended. */
+static void print_banks(const struct verifier *v, uint32_t pcr)
+{
+	const struct reference *ref = &v->ref;
+	const struct replay *r = &v->r;
 
-		if (!(r.used & (1u << pcr)))
-			continue;
-		if (!match[pcr].valid) {
-			bad++;
-			printf("FAIL: PCR %u: no prefix of the log replays to %s\n", pcr, what);
-			if (ref.tpm)
-				report_pcr(&r, &ref.t, pcr);
-			print_cause(epoch_dir, o->since, entries - first);
-			continue;
-		}
-		if (!ref.tpm && match[pcr].clock > ref.qi.clock) {
-			bad++;
-			printf("FAIL: PCR %u: the quote's TPM clock (%llu ms) is before that of a "
-			       "snapshot's quote it would cover (%llu ms): a quote replayed from "
-			       "earlier\n",
-			       pcr, (unsigned long long)ref.qi.clock,
-			       (unsigned long long)match[pcr].clock);
-			continue;
-		}
-		if (match[pcr].entry == entries) {
-			printf("PCR %u: the log replays to %s in", pcr, what);
-		} else {
-			printf("PCR %u: the log runs ahead of %s by %llu entr%s: up to segment %u, "
-			       "entry %u (entry %llu of %llu) it replays to it; the rest was "
-			       "logged "
-			       "after it, and nothing vouches for it yet. Replays to it in",
-			       pcr, what, (unsigned long long)(entries - match[pcr].entry),
-			       entries - match[pcr].entry == 1 ? "y" : "ies", match[pcr].segment,
-			       match[pcr].index, (unsigned long long)match[pcr].entry,
-			       (unsigned long long)entries);
-		}
-		for (size_t b = 0; b < r.nbanks; b++) {
-			bool quoted = false,
-			     padded = ref.tpm ? r.padded[b] : ref.way >= 0 && (ref.way & (1 << b));
+	for (size_t b = 0; b < r->nbanks; b++) {
+		bool quoted = false,
+		     padded = ref->tpm ? r->padded[b] : ref->way >= 0 && (ref->way & (1 << b));
 
-			for (uint32_t i = 0; ref.tpm && i < ref.t.nbanks[pcr]; i++)
-				quoted |= ref.t.index[pcr][i] == (int)b;
-			for (size_t i = 0; !ref.tpm && i < ref.qi.nbanks; i++)
-				quoted |= ref.qi.bank_alg[i] == r.banks[b]->tpm_id;
-			if (quoted)
-				printf(" %s%s", r.banks[b]->name,
-				       padded ? " (zero-padded SHA-1)" : "");
-		}
-		printf("\n");
+		for (uint32_t i = 0; ref->tpm && i < ref->t.nbanks[pcr]; i++)
+			quoted |= ref->t.index[pcr][i] == (int)b;
+		for (size_t i = 0; !ref->tpm && i < ref->qi.nbanks; i++)
+			quoted |= ref->qi.bank_alg[i] == r->banks[b]->tpm_id;
+		if (quoted)
+			printf(" %s%s", r->banks[b]->name, padded ? " (zero-padded SHA-1)" : "");
 	}
-	bad += check_seqs(&notes);
-	printf("%s: %llu entr%s in %u segment(s)%s: %s\n", epoch_dir,
-	       (unsigned long long)(entries - first), entries - first == 1 ? "y" : "ies",
-	       log_cursor_segments(c), start ? " from its anchor" : "",
-	       bad ? "FAILED" : "verified");
+	printf("\n");
+}
+
+/* How PCR pcr compares with the reference; whether it fails. */
+static bool report_pcr(const struct verifier *v, uint32_t pcr)
+{
+	const struct reference *ref = &v->ref;
+	const struct position *m = &v->match[pcr];
+	const char *what = ref->tpm ? "the TPM value" : "the quote";
+	uint64_t entries = v->entries;
+
+	if (!m->valid) {
+		printf("FAIL: PCR %u: no prefix of the log replays to %s\n", pcr, what);
+		if (ref->tpm)
+			ref_print_pcr(&v->r, &ref->t, pcr);
+		print_cause(v->epoch_dir, v->o->since, entries - v->first);
+		return true;
+	}
+	if (!ref->tpm && m->clock > ref->qi.clock) {
+		printf("FAIL: PCR %u: the quote's TPM clock (%llu ms) is before that of a "
+		       "snapshot's quote it would cover (%llu ms): a quote replayed from "
+		       "earlier\n",
+		       pcr, (unsigned long long)ref->qi.clock, (unsigned long long)m->clock);
+		return true;
+	}
+	if (m->entry == entries) {
+		printf("PCR %u: the log replays to %s in", pcr, what);
+	} else {
+		printf("PCR %u: the log runs ahead of %s by %llu entr%s: up to segment %u, "
+		       "entry %u (entry %llu of %llu) it replays to it; the rest was "
+		       "logged "
+		       "after it, and nothing vouches for it yet. Replays to it in",
+		       pcr, what, (unsigned long long)(entries - m->entry),
+		       entries - m->entry == 1 ? "y" : "ies", m->segment, m->index,
+		       (unsigned long long)m->entry, (unsigned long long)entries);
+	}
+	print_banks(v, pcr);
+	return false;
+}
+
+/* What the log says of itself, after the verdict. */
+static void report_notes(struct verifier *v)
+{
+	const struct snapshot *start = v->start;
+
 	if (start)
 		printf("note: verified from anchor %llu (entry %llu, which closed segment %u): the "
 		       "%llu entries before it are not checked here; its quote vouches for the PCR "
 		       "values it starts from\n",
 		       (unsigned long long)start->id, (unsigned long long)start->entries,
 		       start->segment, (unsigned long long)start->entries);
-	print_notes(&notes);
-	if (chain.count)
+	print_notes(&v->notes);
+	if (v->chain.count)
 		printf("note: %llu snapshot(s), up to id %llu: each names the one before, counts "
 		       "the entries and PCR values before it, and the digest of its segment; "
 		       "%llu quote(s) verified with the attestation key\n",
-		       (unsigned long long)chain.count, (unsigned long long)chain.last_id,
-		       (unsigned long long)chain.quoted);
-	if (ka.agreed)
+		       (unsigned long long)v->chain.count, (unsigned long long)v->chain.last_id,
+		       (unsigned long long)v->chain.quoted);
+	if (v->ka.agreed)
 		printf("note: the kernel's bima_anchors map holds %llu of these snapshots' "
 		       "anchors, "
 		       "and each agrees with the log\n",
-		       (unsigned long long)ka.agreed);
+		       (unsigned long long)v->ka.agreed);
+}
+
+/* The runtime policy's verdict; whether it fails. */
+static bool report_policy(const struct verifier *v)
+{
+	const struct policy_count *n = &v->counted;
+
+	if (n->failed > POLICY_FAILS_SHOWN)
+		printf("FAIL: and %llu more entries the runtime policy does not allow\n",
+		       (unsigned long long)(n->failed - POLICY_FAILS_SHOWN));
+	printf("%s: runtime policy %s: %llu entries allowed, %llu excluded, %llu not "
+	       "allowed\n",
+	       n->failed ? "FAIL" : "ok", v->o->runtime_policy, (unsigned long long)n->allowed,
+	       (unsigned long long)n->excluded, (unsigned long long)n->failed);
+	return n->failed;
+}
+
+/*
+ * The one reporter: each PCR against the reference, the log's sequence
+ * numbers, the verdict, the notes, the runtime policy and userspace
+ * hashes. Returns the result.
+ */
+static int report(struct verifier *v)
+{
+	uint64_t n = v->entries - v->first;
+	int bad = 0, result;
+
+	for (uint32_t pcr = 0; pcr < TPM_PCR_COUNT; pcr++)
+		if (v->r.used & (1u << pcr))
+			bad += report_pcr(v, pcr);
+	bad += check_seqs(&v->notes);
+	printf("%s: %llu entr%s in %u segment(s)%s: %s\n", v->epoch_dir, (unsigned long long)n,
+	       n == 1 ? "y" : "ies", log_cursor_segments(v->c), v->start ? " from its anchor" : "",
+	       bad ? "FAILED" : "verified");
+	report_notes(v);
 	result = bad ? VERIFY_MISMATCH : VERIFY_OK;
-	if (policy) {
-		if (counted.failed > POLICY_FAILS_SHOWN)
-			printf("FAIL: and %llu more entries the runtime policy does not allow\n",
-			       (unsigned long long)(counted.failed - POLICY_FAILS_SHOWN));
-		printf("%s: runtime policy %s: %llu entries allowed, %llu excluded, %llu not "
-		       "allowed\n",
-		       counted.failed ? "FAIL" : "ok", o->runtime_policy,
-		       (unsigned long long)counted.allowed, (unsigned long long)counted.excluded,
-		       (unsigned long long)counted.failed);
-		if (counted.failed)
-			result = VERIFY_MISMATCH;
-	}
-	if (o->reject_uhash && notes.uhashed) {
+	if (v->policy && report_policy(v))
+		result = VERIFY_MISMATCH;
+	if (v->o->reject_uhash && v->notes.uhashed) {
 		printf("FAIL: segment %u, entry %u: the next entry was hashed in userspace, not "
 		       "by the kernel (%s), and --reject-userspace-hashes refuses it\n",
-		       notes.uhash_segment, notes.uhash_index, UHASH_NAME);
+		       v->notes.uhash_segment, v->notes.uhash_index, UHASH_NAME);
 		result = VERIFY_MISMATCH;
 	}
-	if (summary && !o->json)
-		summary_print(summary, stdout);
-out:
-	preplay__free(pre);
-	if (summary && o->json)
-		summary_print_json(summary, o->json, result);
-	summary__free(summary);
-	attrib_reader_free(&ar);
-	log_cursor__free(c);
-	tpm__free(ref.tpm);
-	EVP_PKEY_free(ref.ak);
-	runtime_policy_free(policy);
-	free(recent.marks);
-	recent.marks = NULL;
+	if (v->summary && !v->o->json)
+		summary_print(v->summary, stdout);
+	return result;
+}
+
+static void verifier_close(struct verifier *v, int result)
+{
+	preplay__free(v->pre);
+	if (v->summary && v->o->json)
+		summary_print_json(v->summary, v->o->json, result);
+	summary__free(v->summary);
+	attrib_reader_free(&v->ar);
+	log_cursor__free(v->c);
+	ref_close(&v->ref);
+	runtime_policy_free(v->policy);
+	recent_free(&v->recent);
+	free(v);
+}
+
+int verify_run(const struct verify_opts *o)
+{
+	struct verifier *v = calloc(1, sizeof(*v));
+	int result;
+
+	if (!v) {
+		pr_err("out of memory");
+		return VERIFY_ERROR;
+	}
+	v->o = o;
+	result = verifier_open(v);
+	if (result == VERIFY_OK)
+		result = read_log(v);
+	if (result == VERIFY_OK)
+		result = find_matches(v);
+	if (result == VERIFY_OK)
+		result = report(v);
+	verifier_close(v, result);
 	return result;
 }
