@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -490,17 +491,86 @@ static void parse_other(struct cursor *c, const char *at, size_t len, size_t kle
 		fail(c, at, "unknown key \"%s\"", key);
 }
 
+/* The keys that take a numeric id, and where a rule keeps it and how it compares. */
+static const struct id_key {
+	const char *key;
+	uint16_t flag;
+	size_t id, op; /* offsets in struct bima_rule */
+} id_keys[] = {
+#define RULE_AT(field) offsetof(struct bima_rule, field)
+	{ "uid", BIMA_RULE_UID, RULE_AT(uid), RULE_AT(uid_op) },
+	{ "euid", BIMA_RULE_EUID, RULE_AT(euid), RULE_AT(euid_op) },
+	{ "fowner", BIMA_RULE_FOWNER, RULE_AT(fowner), RULE_AT(fowner_op) },
+	{ "fgroup", BIMA_RULE_FGROUP, RULE_AT(fgroup), RULE_AT(fgroup_op) },
+	{ "gid", BIMA_RULE_GID, RULE_AT(gid), RULE_AT(gid_op) },
+	{ "egid", BIMA_RULE_EGID, RULE_AT(egid), RULE_AT(egid_op) },
+#undef RULE_AT
+};
+
+static const struct id_key *id_key(const char *key)
+{
+	for (size_t i = 0; i < ARRAY_LEN(id_keys); i++)
+		if (!strcmp(key, id_keys[i].key))
+			return &id_keys[i];
+	return NULL;
+}
+
+/* mask=MAY_... or mask=^MAY_...: the flag it sets. */
+static uint16_t parse_mask(struct cursor *c, const char *v, size_t vlen, struct bima_rule *r)
+{
+	bool in = vlen && v[0] == '^';
+
+	for (size_t i = 0; i < ARRAY_LEN(mays); i++)
+		if (strlen(mays[i].name) == vlen - in && !memcmp(mays[i].name, v + in, vlen - in))
+			r->mask = mays[i].bit;
+	if (!r->mask)
+		fail(c, v,
+		     "mask=%.*s: not one of MAY_EXEC, MAY_WRITE, MAY_READ, "
+		     "MAY_APPEND (with ^ for \"contains\")",
+		     (int)vlen, v);
+	return in ? BIMA_RULE_INMASK : BIMA_RULE_MASK;
+}
+
+/* fsname=, fsmagic= or fsuuid=: the flag it sets, or 0 for another key. */
+static uint16_t parse_fs(struct cursor *c, const char *key, const char *v, size_t vlen,
+			 struct bima_rule *r)
+{
+	uint64_t x;
+
+	if (!strcmp(key, "fsname")) {
+		if (vlen && vlen < sizeof(r->fsname) && !memchr(v, '\0', vlen))
+			memcpy(r->fsname, v, vlen);
+		else
+			fail(c, v, "fsname=%.*s: not a file system type's name of 1 to %zu bytes",
+			     (int)vlen, v, sizeof(r->fsname) - 1);
+		return BIMA_RULE_FSNAME;
+	}
+	if (!strcmp(key, "fsmagic")) {
+		if (parse_hex(v, vlen, &x))
+			r->fsmagic = x;
+		else
+			fail(c, v, "fsmagic=%.*s: not a hexadecimal number", (int)vlen, v);
+		return BIMA_RULE_FSMAGIC;
+	}
+	if (!strcmp(key, "fsuuid")) {
+		if (!parse_uuid(v, vlen, r->fsuuid))
+			fail(c, v, "fsuuid=%.*s: not a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
+			     (int)vlen, v);
+		return BIMA_RULE_FSUUID;
+	}
+	return 0;
+}
+
 /* One key=value (or key<value, key>value) token of a rule. */
 static void parse_condition(struct cursor *c, const char *at, size_t len, struct bima_rule *r,
 			    const char *cgroup_root, char **cgroup)
 {
-	static const char *const ordered[] = { "uid", "euid", "fowner", "fgroup", "gid", "egid" };
 	size_t klen = strcspn(at, "=<>");
 	const char *v = at + klen + 1;
 	size_t vlen = len - klen - 1;
+	const struct id_key *id;
 	char key[32], op;
-	uint16_t flag = 0;
-	uint64_t x;
+	uint16_t flag;
 
 	if (klen >= len) {
 		parse_flag(c, at, len);
@@ -512,62 +582,20 @@ static void parse_condition(struct cursor *c, const char *at, size_t len, struct
 	}
 	snprintf(key, sizeof(key), "%.*s", (int)klen, at);
 	op = at[klen];
-	if (op != '=' && !in_list(ordered, ARRAY_LEN(ordered), key, klen)) {
+	id = id_key(key);
+	if (op != '=' && !id) {
 		fail(c, at, "%s takes '=', not '%c'", key, op);
 		return;
 	}
-	if (!strcmp(key, "func")) {
+	if (id) {
+		flag = id->flag;
+		parse_id(c, v, key, op, v, vlen, (uint32_t *)((char *)r + id->id),
+			 (uint8_t *)r + id->op);
+	} else if (!strcmp(key, "func")) {
 		flag = BIMA_RULE_FUNC;
 		parse_func(c, v, vlen, r);
 	} else if (!strcmp(key, "mask")) {
-		bool in = vlen && v[0] == '^';
-
-		flag = in ? BIMA_RULE_INMASK : BIMA_RULE_MASK;
-		for (size_t i = 0; i < ARRAY_LEN(mays); i++)
-			if (strlen(mays[i].name) == vlen - in &&
-			    !memcmp(mays[i].name, v + in, vlen - in))
-				r->mask = mays[i].bit;
-		if (!r->mask)
-			fail(c, v,
-			     "mask=%.*s: not one of MAY_EXEC, MAY_WRITE, MAY_READ, "
-			     "MAY_APPEND (with ^ for \"contains\")",
-			     (int)vlen, v);
-	} else if (!strcmp(key, "uid")) {
-		flag = BIMA_RULE_UID;
-		parse_id(c, v, key, op, v, vlen, &r->uid, &r->uid_op);
-	} else if (!strcmp(key, "euid")) {
-		flag = BIMA_RULE_EUID;
-		parse_id(c, v, key, op, v, vlen, &r->euid, &r->euid_op);
-	} else if (!strcmp(key, "fowner")) {
-		flag = BIMA_RULE_FOWNER;
-		parse_id(c, v, key, op, v, vlen, &r->fowner, &r->fowner_op);
-	} else if (!strcmp(key, "fgroup")) {
-		flag = BIMA_RULE_FGROUP;
-		parse_id(c, v, key, op, v, vlen, &r->fgroup, &r->fgroup_op);
-	} else if (!strcmp(key, "gid")) {
-		flag = BIMA_RULE_GID;
-		parse_id(c, v, key, op, v, vlen, &r->gid, &r->gid_op);
-	} else if (!strcmp(key, "egid")) {
-		flag = BIMA_RULE_EGID;
-		parse_id(c, v, key, op, v, vlen, &r->egid, &r->egid_op);
-	} else if (!strcmp(key, "fsname")) {
-		flag = BIMA_RULE_FSNAME;
-		if (vlen && vlen < sizeof(r->fsname) && !memchr(v, '\0', vlen))
-			memcpy(r->fsname, v, vlen);
-		else
-			fail(c, v, "fsname=%.*s: not a file system type's name of 1 to %zu bytes",
-			     (int)vlen, v, sizeof(r->fsname) - 1);
-	} else if (!strcmp(key, "fsmagic")) {
-		flag = BIMA_RULE_FSMAGIC;
-		if (parse_hex(v, vlen, &x))
-			r->fsmagic = x;
-		else
-			fail(c, v, "fsmagic=%.*s: not a hexadecimal number", (int)vlen, v);
-	} else if (!strcmp(key, "fsuuid")) {
-		flag = BIMA_RULE_FSUUID;
-		if (!parse_uuid(v, vlen, r->fsuuid))
-			fail(c, v, "fsuuid=%.*s: not a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
-			     (int)vlen, v);
+		flag = parse_mask(c, v, vlen, r);
 	} else if (!strcmp(key, "pcr")) {
 		flag = r->action == BIMA_MEASURE ? BIMA_RULE_PCR : 0;
 		parse_pcr(c, v, vlen, r);
@@ -577,7 +605,7 @@ static void parse_condition(struct cursor *c, const char *at, size_t len, struct
 	} else if (!strcmp(key, "template")) {
 		parse_template(c, at, v, vlen, r);
 		return;
-	} else {
+	} else if (!(flag = parse_fs(c, key, v, vlen, r))) {
 		parse_other(c, at, len, klen, r, key);
 		return;
 	}
