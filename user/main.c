@@ -22,6 +22,7 @@
 #include "hashalg.h"
 #include "keylime.h"
 #include "loader.h"
+#include "cel.h"
 #include "log.h"
 #include "msg.h"
 #include "policy.h"
@@ -165,6 +166,7 @@ static const char run_usage[] =
 
 static const char log_usage[] =
 	"Usage: bima log [--log-dir DIR] [--epoch NAME] [--container ID] [--json]\n"
+	"       bima log [--log-dir DIR] [--epoch NAME] --format cel-json|cel-json-array\n"
 	"\n"
 	"Print the log of the newest TPM epoch (or of --epoch, a directory name such as\n"
 	"epoch-0-0) as \"PCR template-hash template-name algo:digest path\" lines, as\n"
@@ -183,7 +185,19 @@ static const char log_usage[] =
 	"  --json          one JSON object per entry and line: segment, index, pcr,\n"
 	"                  template_hash, template, algo, digest, path, buf (ima-buf), and\n"
 	"                  for file entries group, cgroup_id, mnt_ns, runtime, container,\n"
-	"                  cgroup\n";
+	"                  cgroup\n"
+	"  --format cel-json\n"
+	"                  the TCG Canonical Event Log in JSON, one record per entry:\n"
+	"                  recnum, pcr, digests (hashAlg, digest: what was extended into\n"
+	"                  each bank, in hex), content_type ima_template, content\n"
+	"                  (template_name, template_data in hex); as RFC 7464 JSON text\n"
+	"                  sequences (RS before, LF after each record), as systemd writes\n"
+	"                  /run/log/systemd/tpm2-measure.log. The banks are those the\n"
+	"                  log's first snapshot names, else sha1, sha256, sha384 and\n"
+	"                  sha512. A log whose first segments retention removed is\n"
+	"                  refused (exit 1): a replay from zero could not match it\n"
+	"  --format cel-json-array\n"
+	"                  the same records as one JSON array\n";
 
 static const char verify_usage[] =
 	"Usage: bima verify [--log-dir DIR] [--tcti TCTI] [--epoch NAME] [--since ID]\n"
@@ -342,6 +356,7 @@ enum {
 	OPT_CONTROL,
 	OPT_PROTECT,
 	OPT_STRICT_POLICY,
+	OPT_FORMAT,
 };
 
 static const struct option options[] = {
@@ -376,6 +391,7 @@ static const struct option options[] = {
 	{ "control", required_argument, NULL, OPT_CONTROL },
 	{ "protect", required_argument, NULL, OPT_PROTECT },
 	{ "strict-policy", no_argument, NULL, OPT_STRICT_POLICY },
+	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{},
@@ -393,6 +409,7 @@ struct args {
 	const char *template; /* --template, or NULL when not given */
 	const char *container, *allowlist;
 	const char *control; /* the control socket, or NULL for none */
+	const char *format;  /* --format, or NULL when not given */
 	unsigned long since;
 	enum retention retention;
 	unsigned long retention_anchors;
@@ -519,6 +536,9 @@ static int parse_args(int argc, char **argv, const char *help, const int *allowe
 			break;
 		case OPT_JSON:
 			a->json = true;
+			break;
+		case OPT_FORMAT:
+			a->format = optarg;
 			break;
 		case OPT_PROTECT:
 			if (protect_parse(optarg, &a->protect)) {
@@ -1179,18 +1199,29 @@ static int log_entry(const struct args *a, struct log_cursor *c, struct attrib_r
 
 static int cmd_log(int argc, char **argv)
 {
-	static const int allowed[] = { OPT_LOG_DIR, OPT_EPOCH, OPT_CONTAINER, OPT_JSON, 0 };
+	static const int allowed[] = { OPT_LOG_DIR, OPT_EPOCH,	OPT_CONTAINER,
+				       OPT_JSON,    OPT_FORMAT, 0 };
 	char dir[LOG_PATH_MAX], why[TEMPLATE_WHY_LEN];
 	struct attrib_reader ar = {};
 	struct log_cursor *c;
 	struct template_entry e;
+	enum cel_framing cel;
 	struct args a;
 	int err = parse(argc, argv, log_usage, allowed, &a);
 
 	if (err)
 		return err > 0 ? 0 : 2;
+	if (a.format && (cel_framing_parse(a.format, &cel) || a.json || a.container)) {
+		fprintf(stderr, "bima: --format: cel-json or cel-json-array, without --json or "
+				"--container (a replay needs every entry)\n");
+		return 2;
+	}
 	if (pick_epoch(&a, dir, sizeof(dir)))
 		return 2;
+	if (a.format) {
+		err = cel_write_epoch(stdout, dir, cel);
+		return err == -ENOENT ? 2 : err ? 1 : 0;
+	}
 	err = log_cursor__open(dir, 0, &c);
 	if (err) {
 		pr_err("%s: %s", dir, strerror(-err));

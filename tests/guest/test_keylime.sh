@@ -12,7 +12,9 @@
 # the line stays one parseable line), a 4000-byte path (whole). `bima
 # keylime check` passes and prints the ima_ml_path line. Then, bima on
 # PCR 11 with --ascii and an IMA policy measuring the same execs: each
-# file's line has the digest and the name of the kernel's own line.
+# file's line has the digest and the name of the kernel's own line. `bima
+# log --format cel-json` replays independently to PCR 10 in sha1 and
+# sha256, a record a line, the odd names whole in template_data.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib.sh"
@@ -78,6 +80,19 @@ check_grep "a newline is escaped, and the line stays whole" \
 	" sha256:$(sha256sum <"$newline" | cut -d' ' -f1) $(ere "$work/bin/new\\012line")\$" "$link"
 check_grep "a byte that is not UTF-8 is escaped" " sha256:$(sha256 "$notutf8") $(ere "$work/bin/bad\\377")\$" "$link"
 check_grep "a 4000-byte path is whole" " sha256:$(sha256 "$long") $(ere "$long")\$" "$link"
+
+# The same log as a TCG Canonical Event Log, replayed independently.
+"$bima" log --log-dir "$logs" --format cel-json >"$work/cel" 2>"$work/cel.err"
+check_eq "bima log --format cel-json exits 0" $? 0
+python3 "$top/tests/cel_replay.py" --tcti "$tcti" --paths "$work/cel" >"$work/cel.replay" 2>&1
+check_eq "its records replay, from zero, to the TPM's PCR 10 in every bank" $? 0
+check_grep "in sha1" "^PCR 10 sha1 [0-9a-f]{40} match$" "$work/cel.replay"
+check_grep "and in sha256" "^PCR 10 sha256 [0-9a-f]{64} match$" "$work/cel.replay"
+check_eq "a record for each line of the list" \
+	"$(sed -n 's/^records //p' "$work/cel.replay")" "$(wc -l <"$link")"
+check_grep "the name that is not UTF-8 comes back from template_data" \
+	"^path $(ere "$work/bin/bad\\377")\$" "$work/cel.replay"
+grep -v '^path ' "$work/cel.replay" | sed 's/^/    cel| /'
 
 # Against the kernel's own rendering of the same files.
 "$bima" stop --unload --log-dir "$logs" --tcti "$tcti" >/dev/null 2>&1

@@ -7,7 +7,8 @@
 # way (a snapshot's values, its quote, the TPM's values at the end), then
 # catches it up from the log: it must still verify such a log against the
 # TPM and from a quote, name the padded banks, find where a log that runs
-# ahead of the TPM stops matching, and refuse an altered entry.
+# ahead of the TPM stops matching, and refuse an altered entry. `bima log
+# --format cel-json` must give those banks' digests padded too.
 #
 # The log is written by the daemon's own code into the resettable PCR 16,
 # not extended (--write-only); the test resets the PCR and extends each
@@ -65,6 +66,21 @@ check_grep "it names the padded banks" "^PCR 16: the log replays to the TPM valu
 check_grep "it verifies the 8 entries" ": 8 entries in 3 segment\(s\): verified$" "$out/v1"
 check_grep "and the snapshot's quote" "1 quote\(s\) verified with the attestation key" "$out/v1"
 
+# The log as a CEL: the snapshot's values tell that sha384 and sha512 are
+# padded, so their digests are, and an independent replay matches the TPM.
+"$bima" log --log-dir "$state" --format cel-json >"$out/cel" 2>"$out/cel.err"
+check_eq "bima log --format cel-json exits 0" $? 0
+python3 "$top/tests/cel_replay.py" --tcti "$TCTI" "$out/cel" >"$out/cel.replay" 2>&1
+check_eq "an independent replay of the CEL matches the TPM in every bank" $? 0
+for bank in sha1 sha256 sha384 sha512; do
+	check_grep "PCR 16 $bank replays to the TPM's value" "^PCR 16 $bank [0-9a-f]+ match$" \
+		"$out/cel.replay"
+done
+for bank in sha384 sha512; do
+	check_grep "its $bank digests are the zero-padded SHA-1" "^padded $bank [1-9]" \
+		"$out/cel.replay"
+done
+
 "$bima" ak export --log-dir "$state" --tcti "$TCTI" >"$out/ak.pem" 2>/dev/null
 "$bima" quote --log-dir "$state" --tcti "$TCTI" --pcr 16 --nonce 0011 --out "$out/q" \
 	>"$out/quote.out" 2>&1
@@ -94,6 +110,6 @@ EOF
 check_eq "an altered entry fails (exit 1)" $? 1
 check_grep "named by its segment and entry" \
 	"^FAIL: segment 3, entry 0: template hash does not match the template data \(/bin/zz\)" "$out/v4"
-sed 's/^/    | /' "$out/extend" "$out/w1" "$out/w2" "$out/v1" "$out/v2" "$out/v3" "$out/v4"
+sed 's/^/    | /' "$out/extend" "$out/w1" "$out/w2" "$out/cel.replay" "$out/v1" "$out/v2" "$out/v3" "$out/v4"
 swtpm_stop
 done_testing
