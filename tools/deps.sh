@@ -7,7 +7,7 @@ set -euo pipefail
 build="make gcc pkg-config clang-format clang-19 llvm-19 bpftool libbpf-dev libelf-dev zlib1g-dev
 	libzstd-dev libtss2-dev libssl-dev libjson-c-dev"
 run="tpm2-tools"
-test="debhelper dpkg-dev lintian swtpm swtpm-tools python3 python3-yaml systemd ima-evm-utils qemu-system-x86 busybox-static cpio kmod kexec-tools
+test="debhelper dpkg-dev lintian swtpm swtpm-tools python3 python3-yaml python3-prometheus-client systemd ima-evm-utils qemu-system-x86 busybox-static cpio kmod kexec-tools
 	xz-utils zstd groff-base mandoc"
 
 missing=()

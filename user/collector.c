@@ -33,6 +33,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "ak.h"
 #include "anchor.h"
@@ -42,6 +43,7 @@
 #include "epoch.h"
 #include "kernel_ima.h"
 #include "loader.h"
+#include "metrics.h"
 #include "msg.h"
 #include "policy.h"
 #include "recover.h"
@@ -146,6 +148,11 @@ struct collector {
 	struct control *ctl;	 /* the control socket, or NULL */
 	const char *log_dir;	 /* --log-dir, for `bima status` */
 	uint64_t protect_denied; /* bima_stats.protect_denied already reported */
+	/* For the metrics: entries logged by hook (the batch's until it is durable) */
+	uint64_t hook_logged[CONTROL_HOOKS], batch_hooks[CONTROL_HOOKS];
+	uint64_t tpm_errors;	     /* extends and reconnections that failed */
+	time_t start_time;	     /* when this daemon started */
+	struct metrics_file metrics; /* --metrics-file */
 };
 
 static volatile sig_atomic_t stopping, snapshot_asked;
@@ -394,6 +401,8 @@ static int on_record(void *ctx, const void *data, size_t size)
 	const struct bima_event *ev = data;
 	bool malformed = size < sizeof(*ev) || ev->path_len > size - sizeof(*ev) ||
 			 (ev->path_len && ev->path[ev->path_len - 1] != '\0');
+	uint64_t repeats;
+	int err;
 
 	if (!malformed && ev->hook == BIMA_REC_CGROUP_MKDIR) {
 		/* A path that is cut is no name: it is looked up instead. */
@@ -408,7 +417,11 @@ static int on_record(void *ctx, const void *data, size_t size)
 	c->batch_records++;
 	if (malformed)
 		return log_loss(c, 1, "malformed_record");
-	return seqset_add(&c->seqs, ev->seq, ev->seq) ?: entry_from_event(c, ev);
+	repeats = c->batch_repeats;
+	err = seqset_add(&c->seqs, ev->seq, ev->seq) ?: entry_from_event(c, ev);
+	if (!err && c->batch_repeats == repeats && ev->hook < CONTROL_HOOKS)
+		c->batch_hooks[ev->hook]++; /* an entry for it is in the batch */
+	return err;
 }
 
 /*
@@ -603,6 +616,7 @@ static int extend_pending(struct collector *c, int slice_ms)
 			break;
 	}
 	if (err) {
+		c->tpm_errors++;
 		if (!c->tpm_retry.next_ms)
 			pr_err("TPM extend failed; %zu bytes of durable entries wait in order, "
 			       "retrying with backoff",
@@ -682,6 +696,7 @@ static int round_trip(struct collector *c, unsigned int max)
 	c->batch_loss = false;
 	c->seqs.ranges.len = 0;
 	c->batch_repeats = 0;
+	memset(c->batch_hooks, 0, sizeof(c->batch_hooks));
 	c->batch_marked = c->marked;
 	c->batch_mark = c->mark;
 	digestset_clear(&c->batch_logged);
@@ -719,6 +734,8 @@ static int round_trip(struct collector *c, unsigned int max)
 	settle(c, covered);
 	c->logged += c->batch_records;
 	c->repeats += c->batch_repeats;
+	for (int h = 0; h < CONTROL_HOOKS; h++)
+		c->hook_logged[h] += c->batch_hooks[h];
 	forgot = c->ep.logged.forgot;
 	digestset_merge(&c->ep.logged, &c->batch_logged);
 	if (c->ep.logged.forgot != forgot && !c->forgot_told) {
@@ -857,6 +874,35 @@ static void extend_lag(const struct collector *c, uint64_t *entries, uint64_t *m
 	*ms = since ? now_ms() - since : 0;
 }
 
+/* What only the metrics report (metrics.h): counters, sizes, the kernel's counters. */
+static void fill_metrics(const struct collector *c, struct control_status *st)
+{
+	struct bima_cpu_stats cpu = {};
+	struct bima_stats ks;
+	char anchor[LOG_PATH_MAX + 32];
+	struct stat sb;
+
+	memcpy(st->logged_by_hook, c->hook_logged, sizeof(st->logged_by_hook));
+	st->repeated = c->repeats;
+	st->tpm_errors = c->tpm_errors;
+	st->ringbuf_size = ringbuf_size(c->rb);
+	st->start_time = c->start_time;
+	log_bytes(c->ep.dir, &st->log_bytes);
+	if (c->ep.last_snapshot &&
+	    !log_anchor_path(anchor, sizeof(anchor), c->ep.dir, c->ep.last_snapshot) &&
+	    !stat(anchor, &sb))
+		st->snapshot_time = sb.st_mtime;
+	st->kernel_stats = c->bpf && !loader_stats(c->bpf, &ks);
+	if (st->kernel_stats) {
+		st->denied = ks.denied;
+		st->violations = ks.violations;
+		st->hash_errors = ks.hash_errors;
+		st->protect_denied = ks.protect_denied;
+	}
+	st->cpu_stats = c->bpf && !loader_cpu_stats(&cpu);
+	st->cache_hits = cpu.cache_hits;
+}
+
 /* What `bima status` reports (control.h). */
 static void fill_status(void *arg, struct control_status *st)
 {
@@ -883,6 +929,7 @@ static void fill_status(void *arg, struct control_status *st)
 				       .snapshot_pending = c->snap_pending,
 				       .last_snapshot = c->ep.last_snapshot,
 				       .fail_closed = c->fail_closed };
+	fill_metrics(c, st);
 }
 
 static int loop(struct collector *c)
@@ -897,6 +944,7 @@ static int loop(struct collector *c)
 			return n;
 		if (control_serve(c->ctl, fill_status, c))
 			stopping = 1; /* as on SIGTERM */
+		metrics_file_update(&c->metrics, fill_status, c, false);
 		/* Only a daemon that fails closed has hooks that look at its heartbeat. */
 		n = c->fail_closed ? loader_heartbeat(c->bpf) : 0;
 		if (n < 0)
@@ -1092,7 +1140,9 @@ int collector_run(const struct collector_opts *opts)
 			       .retention = opts->retention,
 			       .retention_anchors = opts->retention_anchors,
 			       .ct_template = opts->ct_template,
-			       .log_dir = opts->log_dir };
+			       .log_dir = opts->log_dir,
+			       .start_time = time(NULL),
+			       .metrics = { .path = opts->metrics_file } };
 	struct bima_config cfg;
 	struct bima_stats st;
 	char hooks[512];
@@ -1185,6 +1235,7 @@ int collector_run(const struct collector_opts *opts)
 			opts->control);
 	err = loop(&c);
 	err = drain(&c, false) ?: err;
+	metrics_file_update(&c.metrics, fill_status, &c, true); /* what the stop left */
 out:
 	control__free(c.ctl); /* once the daemon has stopped: `bima stop` waits for this */
 	ringbuf__free(c.rb);

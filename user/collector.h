@@ -30,6 +30,7 @@ struct collector_opts {
 	bool ct_template;    /* file entries in bima-ct (template.h); else ima-ng with marks */
 	const char *control; /* listen on this control socket (control.h); or NULL */
 	enum protect_mode protect; /* self-protection: --protect, or where it is safe */
+	const char *metrics_file;  /* rewrite metrics for node_exporter here (metrics.h); or NULL */
 };
 
 /*

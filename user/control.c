@@ -24,6 +24,7 @@
 
 #include "control.h"
 #include "hashalg.h"
+#include "metrics.h"
 #include "msg.h"
 
 #define CONTROL_BACKLOG 16
@@ -408,13 +409,40 @@ static void status_lines(const struct control_status *st, char *text, size_t siz
 		 st->fail_closed ? "yes" : "no");
 }
 
+/* "metrics FORMAT": the status as metrics (metrics.h). */
+static void metrics_reply(struct client *cl, control_status_fn fn, void *arg)
+{
+	char text[CONTROL_REPLY_MAX - 80] = "";
+	struct control_status st = {};
+	enum metrics_format fmt;
+	FILE *f;
+
+	if (metrics_parse_format(cl->line + 8, &fmt)) {
+		reply(cl->fd, "",
+		      "error: unknown metrics format \"%.*s\" (openmetrics or prometheus)",
+		      CONTROL_LINE_MAX, cl->line + 8);
+		return;
+	}
+	fn(arg, &st);
+	f = fmemopen(text, sizeof(text), "w");
+	if (!f) {
+		reply(cl->fd, "", "error: %s", strerror(errno));
+		return;
+	}
+	metrics_write(f, &st, fmt, time(NULL));
+	fclose(f);
+	reply(cl->fd, text, "ok");
+}
+
 /* A whole request line: answer it, or leave the client to wait. Returns true for stop. */
 static bool handle(struct control *ctl, struct client *cl, control_status_fn fn, void *arg)
 {
 	char text[CONTROL_REPLY_MAX - 80];
 
 	epoll_ctl(ctl->epfd, EPOLL_CTL_DEL, cl->fd, NULL); /* it has nothing more to say */
-	if (!strcmp(cl->line, "status")) {
+	if (!strncmp(cl->line, "metrics ", 8)) {
+		metrics_reply(cl, fn, arg);
+	} else if (!strcmp(cl->line, "status")) {
 		struct control_status st = {};
 
 		fn(arg, &st);

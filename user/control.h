@@ -21,6 +21,9 @@
  *             cannot be taken, or no anchor is recorded within
  *             CONTROL_SNAPSHOT_MS (a TPM that does not answer is waited for)
  *   stop      "pid: N", "ok"; then the daemon stops as on SIGTERM
+ *   metrics FORMAT
+ *             the status as metrics (metrics.h), FORMAT "openmetrics" or
+ *             "prometheus", then "ok"
  *
  * The daemon never waits for a client: the sockets are non-blocking, at most
  * CONTROL_CLIENTS_MAX are served at a time (one more is answered "error:
@@ -40,7 +43,8 @@
 #define CONTROL_LINE_MAX 64	  /* bytes of a request line, its newline included */
 #define CONTROL_REQUEST_MS 2000	  /* how long a client may take to send its request */
 #define CONTROL_SNAPSHOT_MS 30000 /* how long a snapshot request waits for its anchor */
-#define CONTROL_REPLY_MAX 8192	  /* bytes of a reply at most */
+#define CONTROL_REPLY_MAX 16384	  /* bytes of a reply at most */
+#define CONTROL_HOOKS (BIMA_HOOK_CREDS_CHECK + 1) /* enum bima_hook values counted, 0 unused */
 
 struct control;
 
@@ -65,6 +69,22 @@ struct control_status {
 	bool snapshot_pending;	     /* a snapshot is logged and waits for its extend and quote */
 	uint64_t last_snapshot; /* the id of the log's last snapshot_aggregate entry; 0: none */
 	bool fail_closed;
+	/* For the metrics (metrics.h) only; not in the status lines. */
+	uint64_t logged_by_hook[CONTROL_HOOKS]; /* entries this daemon logged, by enum bima_hook */
+	uint64_t repeated;     /* records not logged again: the log has their entry */
+	uint64_t tpm_errors;   /* TPM extends and reconnections that failed */
+	uint64_t ringbuf_size; /* bytes of the ring buffer */
+	uint64_t log_bytes;    /* bytes of the epoch's segment files on disk */
+	int64_t start_time;    /* when this daemon started, Unix seconds */
+	int64_t snapshot_time; /* when last_snapshot's anchor was written, Unix seconds; 0: unknown
+				*/
+	bool kernel_stats;     /* the kernel's counters below were read */
+	uint64_t denied;       /* bima_stats.denied: operations --fail-closed denied */
+	uint64_t violations;   /* bima_stats.violations: ToMToU and open_writers */
+	uint64_t hash_errors;  /* bima_stats.hash_errors: bpf_ima_file_hash() failed */
+	uint64_t protect_denied; /* bima_stats.protect_denied: self-protection refusals */
+	bool cpu_stats;		 /* and cache_hits was read */
+	uint64_t cache_hits;	 /* bima_cpu_stats.cache_hits summed over the CPUs */
 };
 
 /*

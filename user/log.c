@@ -779,6 +779,26 @@ int log_anchors(const char *epoch_dir, struct buf *ids)
 	return err;
 }
 
+int log_bytes(const char *epoch_dir, uint64_t *bytes)
+{
+	DIR *d = opendir(epoch_dir);
+	struct dirent *de;
+	unsigned int num;
+	uint64_t sum = 0;
+	struct stat st;
+	bool z;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d)))
+		if (segment_name(de->d_name, &num, &z) &&
+		    !fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW))
+			sum += st.st_size;
+	closedir(d);
+	*bytes = sum;
+	return 0;
+}
+
 int log_compress_segment(const char *epoch_dir, unsigned int seg)
 {
 	char path[LOG_PATH_MAX + 32], tmp[LOG_PATH_MAX + 40], gz[LOG_PATH_MAX + 40];

@@ -108,6 +108,8 @@ int log_write_file(const char *epoch_dir, const char *name, const void *data, si
 int log_remove_file(const char *epoch_dir, const char *name);
 /* The ids of the anchor files, ascending, as uint64_t in ids. */
 int log_anchors(const char *epoch_dir, struct buf *ids);
+/* Bytes of the epoch's segment files on disk, compressed ones as stored. */
+int log_bytes(const char *epoch_dir, uint64_t *bytes);
 /* Replace a closed segment with segment-N.bin.gz, durably, for retention. */
 int log_compress_segment(const char *epoch_dir, unsigned int seg);
 

@@ -24,6 +24,7 @@
 #include "loader.h"
 #include "cel.h"
 #include "log.h"
+#include "metrics.h"
 #include "msg.h"
 #include "policy.h"
 #include "protect.h"
@@ -84,7 +85,8 @@ static const char run_usage[] =
 	"                [--snapshot-entries N] [--snapshot-interval SECONDS]\n"
 	"                [--retention keep|compress|remove [--retention-anchors N]]\n"
 	"                [--ascii PATH|none] [--template auto|ima-ng|" TEMPLATE_CT "]\n"
-	"                [--control PATH|none] [--protect yes|no] [-v]\n"
+	"                [--control PATH|none] [--protect yes|no] [--metrics-file PATH]\n"
+	"                [-v]\n"
 	"\n"
 	"Measure what the policy selects among execs (BPRM_CHECK), executable file\n"
 	"mappings (MMAP_CHECK), opens (FILE_CHECK, Linux 6.9 and later), the files the\n"
@@ -162,6 +164,11 @@ static const char run_usage[] =
 	"                       in a PID namespace of its own, or DIR holds files that are\n"
 	"                       not bima's (yes protects them too). To remove old logs,\n"
 	"                       `bima stop` first\n"
+	"  --metrics-file PATH  rewrite PATH with the daemon's metrics in the Prometheus\n"
+	"                       text format, for node_exporter's textfile collector (name\n"
+	"                       it *.prom): every " METRICS_FILE_INTERVAL_STR
+	" seconds and when the daemon\n"
+	"                       stops, atomically (a temporary file beside it, renamed)\n"
 	"  -v, --verbose        print every measurement; twice, also libbpf's detail\n";
 
 static const char log_usage[] =
@@ -356,6 +363,7 @@ enum {
 	OPT_CONTROL,
 	OPT_PROTECT,
 	OPT_STRICT_POLICY,
+	OPT_METRICS_FILE,
 	OPT_FORMAT,
 };
 
@@ -391,6 +399,7 @@ static const struct option options[] = {
 	{ "control", required_argument, NULL, OPT_CONTROL },
 	{ "protect", required_argument, NULL, OPT_PROTECT },
 	{ "strict-policy", no_argument, NULL, OPT_STRICT_POLICY },
+	{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -410,6 +419,7 @@ struct args {
 	const char *container, *allowlist;
 	const char *control; /* the control socket, or NULL for none */
 	const char *format;  /* --format, or NULL when not given */
+	const char *metrics_file;
 	unsigned long since;
 	enum retention retention;
 	unsigned long retention_anchors;
@@ -429,12 +439,25 @@ struct args {
 };
 
 /* bima run's options: also the keys of the configuration file. */
-static const int run_opts[] = { OPT_LOG_DIR,	       OPT_TCTI,	  OPT_PCR,
-				OPT_RINGBUF,	       OPT_FAIL_CLOSED,	  OPT_GRACE,
-				OPT_MAX_LAG,	       OPT_POLICY,	  OPT_STRICT_POLICY,
-				OPT_SNAP_ENTRIES,      OPT_SNAP_INTERVAL, OPT_RETENTION,
-				OPT_RETENTION_ANCHORS, OPT_ASCII,	  OPT_TEMPLATE,
-				OPT_CONTROL,	       OPT_PROTECT,	  0 };
+static const int run_opts[] = { OPT_LOG_DIR,
+				OPT_TCTI,
+				OPT_PCR,
+				OPT_RINGBUF,
+				OPT_FAIL_CLOSED,
+				OPT_GRACE,
+				OPT_MAX_LAG,
+				OPT_POLICY,
+				OPT_STRICT_POLICY,
+				OPT_SNAP_ENTRIES,
+				OPT_SNAP_INTERVAL,
+				OPT_RETENTION,
+				OPT_RETENTION_ANCHORS,
+				OPT_ASCII,
+				OPT_TEMPLATE,
+				OPT_CONTROL,
+				OPT_PROTECT,
+				OPT_METRICS_FILE,
+				0 };
 
 /* A number of min..max; an error names the option and the range. */
 static int parse_ulong(const char *opt, const char *s, unsigned long min, unsigned long max,
@@ -559,6 +582,13 @@ static int parse_args(int argc, char **argv, const char *help, const int *allowe
 				return -EINVAL;
 			}
 			a->control = strcmp(optarg, "none") ? optarg : NULL;
+			break;
+		case OPT_METRICS_FILE:
+			if (optarg[0] != '/') {
+				fprintf(stderr, "bima: --metrics-file: an absolute path\n");
+				return -EINVAL;
+			}
+			a->metrics_file = optarg;
 			break;
 		case OPT_SINCE:
 			if (parse_ulong("--since", optarg, 1, ~0ul, &a->since))
@@ -790,7 +820,8 @@ static int cmd_run(int argc, char **argv)
 				     .ascii_link = ascii_link(&a),
 				     .ct_template = ct_template(&a),
 				     .control = a.control,
-				     .protect = a.protect };
+				     .protect = a.protect,
+				     .metrics_file = a.metrics_file };
 	return collector_run(&o) ? 1 : 0;
 }
 
@@ -906,7 +937,7 @@ static int cmd_stop(int argc, char **argv)
 }
 
 static const char status_usage[] =
-	"Usage: bima status [--control PATH]\n"
+	"Usage: bima status [--control PATH] [--format text|openmetrics|prometheus]\n"
 	"\n"
 	"Ask the running daemon, through its control socket (" CONTROL_DEFAULT "; root\n"
 	"only), what it is doing, and print its answer, a \"name: value\" line each:\n"
@@ -921,25 +952,38 @@ static const char status_usage[] =
 	"programs were loaded). Exit status: 0 answered, 1 no daemon listens, it refused\n"
 	"this user or did not answer, 2 usage.\n"
 	"\n"
-	"  --control PATH  the daemon's control socket (" CONTROL_DEFAULT ")\n";
+	"  --control PATH  the daemon's control socket (" CONTROL_DEFAULT ")\n"
+	"  --format text|openmetrics|prometheus\n"
+	"                  the \"name: value\" lines (text, the default), or the daemon's\n"
+	"                  metrics as OpenMetrics 1.0 text (ending \"# EOF\") or in the\n"
+	"                  Prometheus text format 0.0.4; see bima-status(8)\n";
 
 static int cmd_status(int argc, char **argv)
 {
-	static const int allowed[] = { OPT_CONTROL, 0 };
+	static const int allowed[] = { OPT_CONTROL, OPT_FORMAT, 0 };
 	struct bima_cpu_stats cpu;
+	enum metrics_format fmt;
+	char request[32] = "status";
 	struct args a;
 	int err = parse(argc, argv, status_usage, allowed, &a), pid;
 
 	if (err)
 		return err > 0 ? 0 : 2;
+	if (a.format && strcmp(a.format, "text") && metrics_parse_format(a.format, &fmt)) {
+		fprintf(stderr, "bima: --format: text, openmetrics or prometheus, not \"%s\"\n",
+			a.format);
+		return 2;
+	}
+	if (a.format && strcmp(a.format, "text"))
+		snprintf(request, sizeof(request), "metrics %s", a.format);
 	if (!a.control) {
 		fprintf(stderr, "bima: status asks the daemon through its control socket: "
 				"--control none leaves nothing to ask\n");
 		return 2;
 	}
-	err = control_request(a.control, "status", STATUS_TIMEOUT_MS, false, stdout, &pid);
+	err = control_request(a.control, request, STATUS_TIMEOUT_MS, false, stdout, &pid);
 	/* Counters the kernel keeps a copy a CPU: read here, from the pinned map. */
-	if (!err && !loader_cpu_stats(&cpu))
+	if (!err && !strcmp(request, "status") && !loader_cpu_stats(&cpu))
 		printf("cache-hits: %llu\n", (unsigned long long)cpu.cache_hits);
 	if (err == -ENOENT && (pid = running_daemon()))
 		pr_err("no bima daemon listens on %s, but bima (pid %d) runs: without a control "
