@@ -7,7 +7,8 @@
  * python3-prometheus-client, with the values read back; the file for the
  * textfile collector written atomically, 0644, with no temporary file
  * left, and a directory that does not exist refused with nothing written;
- * `metrics openmetrics` through a real control socket gives the same text.
+ * `metrics openmetrics` through a real control socket gives the same text,
+ * and an unknown format an error.
  * Run one case by naming it: test_metrics CASE.
  */
 #define _GNU_SOURCE /* asprintf */
@@ -322,7 +323,7 @@ static void case_socket(void)
 	struct control_status st;
 	struct control *ctl;
 	size_t len = 0;
-	int pid, daemon = 0, err;
+	int pid, daemon = 0, err, bad;
 	FILE *out;
 
 	if (geteuid() != 0) {
@@ -346,6 +347,7 @@ static void case_socket(void)
 	out = open_memstream(&got, &len);
 	err = control_request(sock, "metrics openmetrics", 5000, false, out, &daemon);
 	fclose(out);
+	bad = control_request(sock, "metrics xml", 5000, false, NULL, &daemon);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	control__free(ctl);
@@ -357,6 +359,7 @@ static void case_socket(void)
 	CHECK(got && !strncmp(got, want, strstr(want, "bima_last_snapshot_age") - want) &&
 		      strstr(got, "# EOF\n"),
 	      "the same text as metrics_write, to # EOF", "got %zu bytes", len);
+	CHECK_EQ(bad, 1, "metrics xml: an error (unknown metrics format), said");
 	free(want);
 	free(got);
 }
