@@ -6,8 +6,9 @@
 #
 #   tests/run.sh [PATTERN]     only tests whose name contains PATTERN
 #   tests/run.sh unit/test_policy:cgroup
-#                              only the case cgroup of that unit test (CASE,CASE:
-#                              those cases; `.output/tests/test_policy --list` names them)
+#                              only the case cgroup of that unit test;
+#                              unit/test_log:torn,gap two cases (a unit
+#                              test's --list names its cases)
 #
 # Environment: BIMA_TEST_KERNELS (default "6.12 6.1"); BIMA_TEST_JOBS, how
 # many kernels' guest tests run at once (default: one per CPU, each guest
