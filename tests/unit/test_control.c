@@ -347,6 +347,17 @@ static bool own_userns(void)
 	fd = open("/proc/self/gid_map", O_WRONLY);
 	return fd >= 0 && write(fd, map, strlen(map)) >= 0 && !close(fd);
 }
+/* A request as the bima commands make it; what the client printed in *text, to free. */
+static int client_request(const char *req, bool until_closed, char **text, int *pid)
+{
+	size_t len;
+	FILE *f = open_memstream(text, &len);
+	int r = control_request(path, req, 5000, until_closed, f, pid);
+
+	fclose(f);
+	return r;
+}
+
 /*
  * Once per run: a deadline, root (or root of a user namespace of our own),
  * and the directory that holds each case's.
@@ -449,13 +460,9 @@ static void test_status(void)
 {
 	pid_t server = fresh_server();
 	char out[8192], *text = NULL;
-	size_t text_len;
 	int r, pid;
-	FILE *f;
 
-	f = open_memstream(&text, &text_len);
-	r = control_request(path, "status", 5000, false, f, &pid);
-	fclose(f);
+	r = client_request("status", false, &text, &pid);
 	CHECK_EQ(r, 0, "status: ok");
 	CHECK_EQ(pid, server, "the client learns the server's pid by SO_PEERCRED");
 	snprintf(out, sizeof(out),
@@ -559,13 +566,9 @@ static void test_snapshot(void)
 		"snapshot 7: 3 entries, segment 2 closed, kernel sequence number 9\n";
 	pid_t server = fresh_server();
 	char out[8192], *text = NULL;
-	size_t text_len;
 	int r, pid;
-	FILE *f;
 
-	f = open_memstream(&text, &text_len);
-	r = control_request(path, "snapshot", 5000, false, f, &pid);
-	fclose(f);
+	r = client_request("snapshot", false, &text, &pid);
 	CHECK_EQ(r, 0, "snapshot: ok once the anchor is recorded");
 	CHECK(text && !strncmp(text, anchor_line, strlen(anchor_line)) &&
 		      strstr(text, "\n  quote: none"),
@@ -598,10 +601,8 @@ static void test_stop(void)
 {
 	pid_t server = fresh_server();
 	char out[8192], *text = NULL;
-	size_t text_len;
 	int fd, r, pid, status;
 	struct stat st;
-	FILE *f;
 
 	raw_request("snapshot\n", 9, out, sizeof(out)); /* the first, answered */
 	raw_request("snapshot\n", 9, out, sizeof(out)); /* the second, refused */
@@ -610,9 +611,7 @@ static void test_stop(void)
 	if (send(fd, "snapshot\n", 9, MSG_NOSIGNAL) != 9)
 		exit(1);
 	usleep(300000);
-	f = open_memstream(&text, &text_len);
-	r = control_request(path, "stop", 5000, true, f, &pid);
-	fclose(f);
+	r = client_request("stop", true, &text, &pid);
 	CHECK_EQ(r, 0, "stop: ok, and the connection closed");
 	snprintf(out, sizeof(out), "pid: %d\n", (int)server);
 	CHECK_STR(text, out, "its line: the pid");

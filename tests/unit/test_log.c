@@ -76,6 +76,30 @@ static int tear(const char *dir, int number)
 	return err;
 }
 
+/* Open segment 3 of dir (after build), as a daemon that starts again does. */
+static int add_segment(const char *dir)
+{
+	struct log *l;
+	int err = log__open(dir, &l);
+
+	if (!err)
+		log__close(l);
+	return err;
+}
+
+/* Read dir with a new cursor *c, up to where it stops; returns how, and the entries in *n. */
+static int read_to_end(const char *dir, struct log_cursor **c, int *n)
+{
+	struct template_entry e;
+	int err;
+
+	*n = 0;
+	log_cursor__open(dir, 0, c);
+	while ((err = log_cursor_next(*c, &e)) > 0)
+		(*n)++;
+	return err;
+}
+
 /* Run a shell command in dir. */
 static int in_dir(const char *dir, const char *cmd)
 {
@@ -136,15 +160,12 @@ static void test_segments(void)
 static void test_torn(void)
 {
 	char tmpl[] = "/tmp/bima-test-log-XXXXXX", dir[LOG_PATH_MAX];
-	struct template_entry e;
 	struct log_cursor *c;
-	int err;
+	int n, err;
 
 	build(tmpl, dir);
 	CHECK_EQ(tear(dir, 2), 0, "truncate segment 2");
-	log_cursor__open(dir, 0, &c);
-	while ((err = log_cursor_next(c, &e)) > 0)
-		;
+	err = read_to_end(dir, &c, &n);
 	CHECK_EQ(err, -EPIPE, "torn entry is reported as torn (-EPIPE)");
 	CHECK_EQ(log_cursor_offset(c), 0, "at byte 0 of segment 2");
 	CHECK(strstr(log_cursor_error(c),
@@ -165,9 +186,7 @@ static void test_gzip(void)
 	build(tmpl, dir);
 	tear(dir, 2);
 	CHECK_EQ(in_dir(dir, "gzip segment-000001.bin"), 0, "gzip segment 1");
-	log_cursor__open(dir, 0, &c);
-	while ((err = log_cursor_next(c, &e)) > 0)
-		n++;
+	read_to_end(dir, &c, &n);
 	CHECK(n == 2 && log_cursor_segment(c) == 2, "a compressed segment is read as it was",
 	      "%d entries, up to segment %u", n, log_cursor_segment(c));
 	log_cursor__free(c);
@@ -187,19 +206,14 @@ static void test_gzip(void)
 static void test_gap(void)
 {
 	char tmpl[] = "/tmp/bima-test-log-XXXXXX", dir[LOG_PATH_MAX];
-	struct template_entry e;
 	struct log_cursor *c;
-	struct log *l;
-	int err;
+	int n, err;
 
 	build(tmpl, dir);
-	CHECK_EQ(log__open(dir, &l), 0, "third segment created");
-	log__close(l);
+	CHECK_EQ(add_segment(dir), 0, "third segment created");
 	if (in_dir(dir, "rm segment-000002.bin"))
 		exit(1);
-	log_cursor__open(dir, 0, &c);
-	while ((err = log_cursor_next(c, &e)) > 0)
-		;
+	err = read_to_end(dir, &c, &n);
 	CHECK(err == -EBADMSG && strstr(log_cursor_error(c), "segment 2 is missing"),
 	      "a missing segment is named", "%d \"%s\"", err, log_cursor_error(c));
 	log_cursor__free(c);
@@ -210,19 +224,13 @@ static void test_gap(void)
 static void test_start(void)
 {
 	char tmpl[] = "/tmp/bima-test-log-XXXXXX", dir[LOG_PATH_MAX];
-	struct template_entry e;
 	struct log_cursor *c;
-	struct log *l;
-	int err;
+	int n, err;
 
 	build(tmpl, dir);
-	if (log__open(dir, &l))
+	if (add_segment(dir) || in_dir(dir, "rm segment-000001.bin segment-000002.bin"))
 		exit(1);
-	log__close(l);
-	if (in_dir(dir, "rm segment-000001.bin segment-000002.bin"))
-		exit(1);
-	log_cursor__open(dir, 0, &c);
-	err = log_cursor_next(c, &e);
+	err = read_to_end(dir, &c, &n);
 	CHECK(err == -EBADMSG && strstr(log_cursor_error(c), "segments 1 to 2 are missing"),
 	      "a log without its start or an anchor is named", "%d \"%s\"", err,
 	      log_cursor_error(c));
