@@ -5,6 +5,10 @@
 # guest kernel. Prints each test's checks, then "N passed, N failed, N skipped".
 #
 #   tests/run.sh [PATTERN]     only tests whose name contains PATTERN
+#   tests/run.sh unit/test_policy:cgroup
+#                              only the case cgroup of that unit test;
+#                              unit/test_log:torn,gap two cases (a unit
+#                              test's --list names its cases)
 #
 # Environment: BIMA_TEST_KERNELS (default "6.12 6.1"); BIMA_TEST_JOBS, how
 # many kernels' guest tests run at once (default: one per CPU, each guest
@@ -16,6 +20,15 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 pattern=${1:-}
+cases=() # unit/NAME:CASE,CASE: the cases to run of the unit tests PATTERN names
+only=     # and ":CASE,CASE", which their names in the output end with
+case $pattern in
+unit/*:*)
+	only=:${pattern#*:}
+	IFS=, read -ra cases <<<"${only#:}"
+	pattern=${pattern%%:*}
+	;;
+esac
 kernels=${BIMA_TEST_KERNELS:-6.12 6.1}
 passed=0 failed=0 skipped=0
 failed_names=()
@@ -61,7 +74,7 @@ report() {
 	echo "$verdict $name ($(cat "$dir/$name.time") s, exit $status)"
 }
 
-selected() { case $1 in *"$pattern"*) return 0 ;; esac; return 1; }
+selected() { case ${1%:*} in *"$pattern"*) return 0 ;; esac; return 1; }
 
 run_test() {
 	local name=$1
@@ -97,7 +110,7 @@ guest_series() {
 
 run_test "lint/clang-format" tools/check-format.sh
 for t in .output/tests/test_*; do
-	[ -x "$t" ] && run_test "unit/${t##*/}" "$t"
+	[ -x "$t" ] && run_test "unit/${t##*/}$only" "$t" "${cases[@]}"
 done
 for t in tests/tpm/test_*.sh; do
 	run_test "tpm/$(basename "$t" .sh)" "$t"

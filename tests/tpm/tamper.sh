@@ -26,15 +26,9 @@ if [ "${1:-}" = --list ]; then
 	exit 0
 fi
 case=${1:?usage: tamper.sh --list | CASE}
-top=$(cd "$(dirname "$0")/../.." && pwd)
-. "$top/tests/lib.sh"
-. "$top/tests/tpm/swtpm.sh"
-swtpm_start || exit 1
-
-bima=$top/bima
-writer=$top/.output/tests/tpm-writer
+# shellcheck source=tests/tpm/prologue.sh
+. "$(dirname "$0")/prologue.sh"
 tamper=$top/tests/tpm/tamper.py
-w=$swtpm_dir
 nonce=5eed0f0123456789
 mkdir -p "$w/files"
 for i in 1 2 3 4 5 6 7 8 9; do echo "file $i" >"$w/files/f$i"; done

@@ -8,15 +8,9 @@
 # an independent replay) or removes them (it verifies from the anchor, and the daemon's
 # code continues the epoch from there), and an anchor that lost its quote,
 # which cannot be started from.
-set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
-. "$top/tests/lib.sh"
-. "$top/tests/tpm/swtpm.sh"
-swtpm_start || exit 1
+# shellcheck source=tests/tpm/prologue.sh
+. "$(dirname "$0")/prologue.sh"
 
-bima=$top/bima
-writer=$top/.output/tests/tpm-writer
-w=$swtpm_dir
 log=$w/log
 epoch=$log/epoch-1-0
 nonce=a1b2c3d4
@@ -77,9 +71,9 @@ verify --log-dir "$w/compressed" --tcti "$TCTI"
 check_eq "the log still verifies from its start" $? 0
 check_grep "every entry of it" 'epoch-1-0: 12 entries in 6 segment\(s\): verified$' "$w/out"
 zcat -f "$w/compressed/epoch-1-0"/segment-* >"$w/list.bin"
-pcr=$(tpm2_pcrread -T "$TCTI" sha256:11 | awk '$1 == "11:" { print tolower(substr($2, 3)) }')
+pcr=$(pcr_value sha256 11)
 check_eq "and an independent replay of the decompressed list gives the TPM's value" \
-	"$(python3 "$top/tests/ima_replay.py" sha256 11 "$w/list.bin" | tail -n 1)" "$pcr"
+	"$(python3 "$replay" sha256 11 "$w/list.bin" | tail -n 1)" "$pcr"
 
 "$writer" "$TCTI" "$log" 11 retain:remove:1 >/dev/null 2>&1
 check_eq "retention remove: only what follows anchor 3 stays, with anchor 3" \

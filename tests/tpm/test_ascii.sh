@@ -9,15 +9,9 @@
 # A list that lost lines before the anchor retention left cannot be made
 # again, and a list whose last line is not its entry's was altered: the
 # run keeps none, and says so.
-set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
-. "$top/tests/lib.sh"
-. "$top/tests/tpm/swtpm.sh"
-swtpm_start || exit 1
+# shellcheck source=tests/tpm/prologue.sh
+. "$(dirname "$0")/prologue.sh"
 
-bima=$top/bima
-writer=$top/.output/tests/tpm-writer
-w=$swtpm_dir
 log=$w/log
 list=$log/epoch-1-0/ascii_runtime_measurements
 export BIMA_ASCII_LINK=$w/run/ascii_runtime_measurements
@@ -29,9 +23,9 @@ check_eq "the list is linked where asked" "$(readlink "$BIMA_ASCII_LINK")" "$lis
 check "it is the log's rendering, line for line" same_as_log
 python3 "$top/tests/ima_ascii.py" replay "$list" >"$w/replay.out" 2>&1
 check_eq "replayed from its lines, it gives PCR 10 in sha1" "$(awk '$1 == "sha1" { print $2 }' "$w/replay.out")" \
-	"$(tpm2_pcrread -T "$TCTI" sha1:10 | awk '$1 == "10:" { print tolower(substr($2, 3)) }')"
+	"$(pcr_value sha1 10)"
 check_eq "and in sha256" "$(awk '$1 == "sha256" { print $2 }' "$w/replay.out")" \
-	"$(tpm2_pcrread -T "$TCTI" sha256:10 | awk '$1 == "10:" { print tolower(substr($2, 3)) }')"
+	"$(pcr_value sha256 10)"
 
 printf '10 0123' >>"$list"
 write /bin/echo

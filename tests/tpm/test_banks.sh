@@ -6,17 +6,12 @@
 # allocates, verifies the log with its snapshot and quote, against the
 # TPM and from a quote bundle, names the two banks it compared, and still
 # refuses an altered entry.
-set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
-. "$top/tests/lib.sh"
-. "$top/tests/tpm/swtpm.sh"
-swtpm_start || exit 1
+# shellcheck source=tests/tpm/prologue.sh
+. "$(dirname "$0")/prologue.sh"
 command -v tpm2_pcrallocate >/dev/null || skip "tpm2-tools is not installed"
 
-bima=$top/bima
-writer=$top/.output/tests/tpm-writer
-state=$swtpm_dir/state
-out=$swtpm_dir
+state=$w/state
+out=$w
 
 tpm2_pcrallocate -T "$TCTI" sha1:all+sha256:all+sha384:none+sha512:none >"$out/alloc" 2>&1
 check_eq "the TPM takes an allocation of sha1 and sha256 alone" $? 0

@@ -5,15 +5,10 @@
 # bima run's keys alone), the command line has the last word, and a bad
 # line (an unknown key, a value the option refuses, no "=") is refused
 # with its file and line, before anything runs.
-set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
-. "$top/tests/lib.sh"
-. "$top/tests/tpm/swtpm.sh"
-swtpm_start || exit 1
+# shellcheck source=tests/tpm/prologue.sh
+. "$(dirname "$0")/prologue.sh"
 
-bima=$top/bima
-w=$swtpm_dir
-"$top/.output/tests/tpm-writer" "$TCTI" "$w/log" 11 /bin/true >/dev/null 2>&1
+"$writer" "$TCTI" "$w/log" 11 /bin/true >/dev/null 2>&1
 cat >"$w/bima.conf" <<CONF
 # bima's settings
 log-dir = $w/log     # where the log is

@@ -4,17 +4,11 @@
 # 11 after writing the log; an independent replay of the log equals the PCR
 # in the sha1 and sha256 banks; `bima verify` agrees, continues across a
 # second segment, and names the entry when one byte of a copy is flipped.
-set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
-. "$top/tests/lib.sh"
-. "$top/tests/tpm/swtpm.sh"
-swtpm_start || exit 1
+# shellcheck source=tests/tpm/prologue.sh
+. "$(dirname "$0")/prologue.sh"
 
-bima=$top/bima
-writer=$top/.output/tests/tpm-writer
-replay=$top/tests/ima_replay.py
-logs=$swtpm_dir/logs
-out=$swtpm_dir/out
+logs=$w/logs
+out=$w/out
 
 check "writer commits three entries and a violation" \
 	"$writer" "$TCTI" "$logs" 11 /bin/true /bin/ls violation:/tmp/gone
@@ -23,8 +17,7 @@ check_eq "one epoch directory, named for the TPM epoch" "$(echo "$epoch" | grep 
 
 for bank in sha1 sha256; do
 	want=$("$replay" "$bank" 11 "$logs/$epoch"/segment-*.bin)
-	have=$(tpm2_pcrread -T "$TCTI" "$bank:11" | awk '/11:/ { print tolower($2) }')
-	check_eq "independent $bank replay of the log equals TPM PCR 11" "0x$want" "$have"
+	check_eq "independent $bank replay of the log equals TPM PCR 11" "$want" "$(pcr_value "$bank" 11)"
 done
 
 "$bima" log --log-dir "$logs" >"$out"
@@ -45,11 +38,11 @@ check_eq "bima verify passes across segments" $? 0
 check_grep "verify counts 5 entries in 2 segments" '5 entries in 2 segment' "$out"
 
 # Tamper with a copy: one byte of the path of segment 1, entry 2 (/bin/ls).
-cp -r "$logs" "$swtpm_dir/copy"
-seg=$swtpm_dir/copy/$epoch/segment-000001.bin
+cp -r "$logs" "$w/copy"
+seg=$w/copy/$epoch/segment-000001.bin
 off=$(grep -obUa '/bin/ls' "$seg" | head -1 | cut -d: -f1)
 printf 'X' | dd of="$seg" bs=1 seek="$off" conv=notrunc status=none
-"$bima" verify --log-dir "$swtpm_dir/copy" --tcti "$TCTI" >"$out" 2>&1
+"$bima" verify --log-dir "$w/copy" --tcti "$TCTI" >"$out" 2>&1
 check_eq "bima verify fails on a flipped byte (exit 1)" $? 1
 check_grep "the failure names segment 1, entry 2" '^FAIL: segment 1, entry 2: template hash does not match' "$out"
 

@@ -15,17 +15,12 @@
 # entry itself, padded. A second writer run takes the epoch up as a daemon
 # restart does, settles the padded banks against the TPM, and goes on: a
 # snapshot, quoted, and two entries extended the same way.
-set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
-. "$top/tests/lib.sh"
-. "$top/tests/tpm/swtpm.sh"
-swtpm_start || exit 1
+# shellcheck source=tests/tpm/prologue.sh
+. "$(dirname "$0")/prologue.sh"
 command -v tpm2_pcrreset >/dev/null || skip "tpm2-tools is not installed"
 
-bima=$top/bima
-writer=$top/.output/tests/tpm-writer
-state=$swtpm_dir/state
-out=$swtpm_dir
+state=$w/state
+out=$w
 
 "$writer" --write-only "$TCTI" "$state" 16 /bin/true /bin/ls violation:/tmp/x /bin/cat \
 	>"$out/w1" 2>&1

@@ -6,15 +6,11 @@
 # the log, and OpenSSL verifies the signature with that PEM, finds the
 # nonce in what was signed, and refuses the quote once a byte of it
 # changes. Without a log to go with it, no quote is made.
-set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
-. "$top/tests/lib.sh"
-. "$top/tests/tpm/swtpm.sh"
-swtpm_start || exit 1
+# shellcheck source=tests/tpm/prologue.sh
+. "$(dirname "$0")/prologue.sh"
 
-bima=$top/bima
-state=$swtpm_dir/state
-out=$swtpm_dir
+state=$w/state
+out=$w
 
 "$bima" ak export --log-dir "$state" --tcti "$TCTI" >"$out/ak.pem" 2>"$out/ak.err"
 check_eq "bima ak export exits 0" $? 0
@@ -28,7 +24,7 @@ nonce=0123456789abcdef0011223344556677
 "$bima" quote --nonce "$nonce" --out "$out/none" --log-dir "$state" --tcti "$TCTI" >"$out/none.out" 2>&1
 check_eq "bima quote without a log exits 1" $? 1
 check_grep "saying why" "no log of the TPM's epoch" "$out/none.out"
-"$top/.output/tests/tpm-writer" "$TCTI" "$state" 10 /bin/true >/dev/null 2>&1
+"$writer" "$TCTI" "$state" 10 /bin/true >/dev/null 2>&1
 "$bima" quote --nonce "$nonce" --out "$out/q" --log-dir "$state" --tcti "$TCTI" >"$out/quote.out" 2>&1
 check_eq "bima quote exits 0" $? 0
 check "it writes the quote and the log" test -s "$out/q/quote.attest" -a -s "$out/q/quote.sig" -a \

@@ -8,23 +8,16 @@
 # log gets a bima_log_inconsistent entry; a log for another PCR is refused;
 # a TPM reset starts a new epoch directory; a tail longer than a daemon
 # leaves is not extended, and recorded as inconsistent.
-set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
-. "$top/tests/lib.sh"
-. "$top/tests/tpm/swtpm.sh"
-swtpm_start || exit 1
+# shellcheck source=tests/tpm/prologue.sh
+. "$(dirname "$0")/prologue.sh"
 
-bima=$top/bima
-writer=$top/.output/tests/tpm-writer
-replay=$top/tests/ima_replay.py
-logs=$swtpm_dir/logs
-out=$swtpm_dir/out
+logs=$w/logs
+out=$w/out
 
-pcr11() { tpm2_pcrread -T "$TCTI" "$1:11" | awk '/11:/ { print tolower($2) }'; }
 replays_to_tpm() {
 	local bank
 	for bank in sha1 sha256; do
-		[ "0x$("$replay" "$bank" 11 "$logs"/epoch-*/segment-*.bin)" = "$(pcr11 "$bank")" ] || return 1
+		[ "$("$replay" "$bank" 11 "$logs"/epoch-*/segment-*.bin)" = "$(pcr_value "$bank" 11)" ] || return 1
 	done
 }
 

@@ -10,15 +10,9 @@
 # a file the policy does not know, and a violation, which a policy made
 # from a log never allows. A file that is not a policy is refused (2). A
 # key a keyring took is exported under "keyrings", as Keylime checks it.
-set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
-. "$top/tests/lib.sh"
-. "$top/tests/tpm/swtpm.sh"
-swtpm_start || exit 1
+# shellcheck source=tests/tpm/prologue.sh
+. "$(dirname "$0")/prologue.sh"
 
-bima=$top/bima
-writer=$top/.output/tests/tpm-writer
-w=$swtpm_dir
 log=$w/log
 tree=$w/tree
 mkdir -p "$tree/bin" "$tree/etc"

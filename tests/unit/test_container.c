@@ -114,7 +114,7 @@ static void test_mark(void)
 	buf_free(&store);
 }
 
-static void test_template_ct(void)
+static void test_ct(void)
 {
 	const struct hashalg *sha256 = hashalg_by_name("sha256", 6);
 	struct attribution a = { .cgroup_id = 1234,
@@ -178,7 +178,7 @@ static void test_template_ct(void)
 	buf_free(&line);
 }
 
-static void test_lookup_unknown(void)
+static void test_lookup(void)
 {
 	struct cgroups *cg;
 	struct attribution a = {};
@@ -218,7 +218,7 @@ static int attrib_one(struct attrib_reader *r, const char *path, const char *buf
 }
 
 /* A violation's data is not covered by the PCR: no mark, no container. */
-static void test_violation_names_nothing(void)
+static void test_violation(void)
 {
 	static const char mark[] = "cgroup=42 mntns=7 runtime=docker container=" ID64 " path=/d";
 	struct attrib_reader r = {};
@@ -246,7 +246,7 @@ static void test_violation_names_nothing(void)
  * same cgroup and mount namespace has the same key; another cgroup, mount
  * namespace or template hash, another key, so that entry is logged again.
  */
-static void test_entry_key(void)
+static void test_key(void)
 {
 	struct attribution a = { .cgroup_id = 4242, .mnt_ns = 4026531841ull }, b = a;
 	uint8_t th[20] = { 1, 2, 3 }, k1[20], k2[20];
@@ -267,14 +267,5 @@ static void test_entry_key(void)
 	CHECK(memcmp(k1, k2, 20), "key: another template hash, another key", "");
 }
 
-int main(void)
-{
-	test_layouts();
-	test_entry_key();
-	test_matches();
-	test_mark();
-	test_template_ct();
-	test_lookup_unknown();
-	test_violation_names_nothing();
-	return CHECK_DONE();
-}
+TEST_MAIN(CASE(layouts), CASE(key), CASE(matches), CASE(mark), CASE(ct), CASE(lookup),
+	  CASE(violation))

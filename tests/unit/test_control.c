@@ -38,7 +38,8 @@
 #include "check.h"
 #include "control.h"
 
-static char path[100], errlog[256];
+static char path[100], errlog[256], dir[128];
+static bool root; /* as root, not root of a user namespace of our own */
 
 static long long now_ms(void)
 {
@@ -346,42 +347,81 @@ static bool own_userns(void)
 	fd = open("/proc/self/gid_map", O_WRONLY);
 	return fd >= 0 && write(fd, map, strlen(map)) >= 0 && !close(fd);
 }
-
-int main(void)
+/* A request as the bima commands make it; what the client printed in *text, to free. */
+static int client_request(const char *req, bool until_closed, char **text, int *pid)
 {
-	char tmpl[] = "/tmp/bima-test-control-XXXXXX", out[8192], other[300], flood[4096];
-	static const char anchor_line[] =
-		"snapshot 7: 3 entries, segment 2 closed, kernel sequence number 9\n";
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct control *second = NULL;
-	struct stat st;
-	long long ms;
-	pid_t server;
-	int fd, idle[CONTROL_CLIENTS_MAX], status, r, pid;
-	bool root = geteuid() == 0;
-	FILE *f;
-	char *text = NULL;
-	size_t text_len;
+	size_t len;
+	FILE *f = open_memstream(text, &len);
+	int r = control_request(path, req, 5000, until_closed, f, pid);
 
+	fclose(f);
+	return r;
+}
+
+/*
+ * Once per run: a deadline, root (or root of a user namespace of our own),
+ * and the directory that holds each case's.
+ */
+static const char *prepare(void)
+{
+	static char tmpl[] = "/tmp/bima-test-control-XXXXXX";
+	static bool done;
+
+	if (done)
+		return tmpl;
+	done = true;
 	alarm(120); /* a test that hangs fails */
+	root = geteuid() == 0;
 	if (!root && !own_userns()) {
 		printf("skip - not root, and no user namespace to be root in: %s\n",
 		       strerror(errno));
-		return 77;
+		exit(77);
 	}
 	signal(SIGPIPE, SIG_IGN);
 	if (!mkdtemp(tmpl) || chmod(tmpl, 0755)) /* 0755: uid 65534 may come in */
-		return 1;
-	snprintf(path, sizeof(path), "%s/run/control", tmpl);
-	snprintf(errlog, sizeof(errlog), "%s/server.err", tmpl);
+		exit(1);
+	return tmpl;
+}
 
-	/* Refused places. */
-	snprintf(other, sizeof(other), "%s/open", tmpl);
+/* A directory of the case's own: the socket at run/control in it, the server's stderr beside. */
+static void fresh(void)
+{
+	snprintf(dir, sizeof(dir), "%s/%s", prepare(), check_case);
+	if (mkdir(dir, 0755) || chmod(dir, 0755))
+		exit(1);
+	snprintf(path, sizeof(path), "%.87s/run/control", dir);
+	snprintf(errlog, sizeof(errlog), "%s/server.err", dir);
+}
+
+/* A fresh directory, and a server listening in it; a test whose server cannot listen stops. */
+static pid_t fresh_server(void)
+{
+	pid_t server;
+
+	fresh();
+	server = start_server();
+	if (server <= 0) {
+		printf("# the server does not listen at %s\n", path);
+		exit(1);
+	}
+	return server;
+}
+
+/* Places a server refuses; a client where no server is. */
+static void test_refused(void)
+{
+	struct control *second = NULL;
+	char other[300];
+	struct stat st;
+	int pid;
+
+	fresh();
+	snprintf(other, sizeof(other), "%s/open", dir);
 	mkdir(other, 0777);
 	chmod(other, 0777);
 	strcat(other, "/control");
 	CHECK_EQ(control__open(other, &second), -EPERM, "a directory others can write is refused");
-	snprintf(other, sizeof(other), "%s/file", tmpl);
+	snprintf(other, sizeof(other), "%s/file", dir);
 	mkdir(other, 0755);
 	strcat(other, "/control");
 	close(open(other, O_CREAT | O_WRONLY, 0600));
@@ -391,12 +431,21 @@ int main(void)
 	      st.st_mode);
 	CHECK_EQ(control_request(path, "status", 1000, false, NULL, &pid), -ENOENT,
 		 "a client finds no daemon where there is no socket (-ENOENT)");
+}
 
+/* The modes of the directory, the socket and its lock. */
+static void test_listen(void)
+{
+	char other[300];
+	struct stat st;
+	pid_t server;
+
+	fresh();
 	server = start_server();
 	CHECK(server > 0, "the server listens", "%d", server);
 	if (server <= 0)
-		return 1;
-	snprintf(other, sizeof(other), "%s/run", tmpl);
+		return;
+	snprintf(other, sizeof(other), "%s/run", dir);
 	CHECK(!stat(other, &st) && (st.st_mode & 07777) == 0755,
 	      "the missing directory was created 0755", "mode %o", st.st_mode & 07777);
 	CHECK(!stat(path, &st) && S_ISSOCK(st.st_mode) && (st.st_mode & 07777) == 0600,
@@ -404,10 +453,16 @@ int main(void)
 	strcat(other, "/control.lock");
 	CHECK(!stat(other, &st) && (st.st_mode & 07777) == 0600, "its lock file is 0600", "mode %o",
 	      st.st_mode & 07777);
+	kill_child(server);
+}
 
-	f = open_memstream(&text, &text_len);
-	r = control_request(path, "status", 5000, false, f, &pid);
-	fclose(f);
+static void test_status(void)
+{
+	pid_t server = fresh_server();
+	char out[8192], *text = NULL;
+	int r, pid;
+
+	r = client_request("status", false, &text, &pid);
 	CHECK_EQ(r, 0, "status: ok");
 	CHECK_EQ(pid, server, "the client learns the server's pid by SO_PEERCRED");
 	snprintf(out, sizeof(out),
@@ -427,6 +482,15 @@ int main(void)
 	      "on the wire, the last line is ok", "\"%s\"", out);
 	raw_request("status\r\n", 8, out, sizeof(out));
 	CHECK(!strncmp(out, "pid: ", 5), "a CRLF line is taken too", "\"%s\"", out);
+	kill_child(server);
+}
+
+/* An unknown request; a line too long. */
+static void test_requests(void)
+{
+	pid_t server = fresh_server();
+	char out[8192], flood[4096];
+	int pid;
 
 	raw_request("reboot\n", 7, out, sizeof(out));
 	CHECK_STR(out, "error: unknown request \"reboot\" (status, snapshot or stop)\n",
@@ -437,6 +501,16 @@ int main(void)
 	raw_request(flood, sizeof(flood), out, sizeof(out));
 	CHECK_STR(out, "error: a request is one line of at most 63 bytes\n",
 		  "4096 bytes without a newline: refused at 63");
+	kill_child(server);
+}
+
+/* Clients that send nothing; a client too many. */
+static void test_clients(void)
+{
+	pid_t server = fresh_server();
+	int idle[CONTROL_CLIENTS_MAX], r, pid;
+	char out[8192];
+	long long ms;
 
 	/* Clients that send nothing hold a slot until their deadline, and no more. */
 	for (int i = 0; i < 5; i++)
@@ -465,6 +539,16 @@ int main(void)
 	usleep(300000); /* the server sees them go */
 	CHECK_EQ(control_request(path, "status", 5000, false, NULL, &pid), 0,
 		 "their slots are free again once they hang up");
+	kill_child(server);
+}
+
+/* A second server, while one listens. */
+static void test_second(void)
+{
+	pid_t server = fresh_server();
+	struct control *second = NULL;
+	struct stat st;
+	int pid;
 
 	CHECK_EQ(control__open(path, &second), -EADDRINUSE,
 		 "a second server is refused while one listens");
@@ -472,10 +556,19 @@ int main(void)
 	      strerror(errno));
 	CHECK_EQ(control_request(path, "status", 5000, false, NULL, &pid), 0,
 		 "which still answers");
+	kill_child(server);
+}
 
-	f = open_memstream(&text, &text_len);
-	r = control_request(path, "snapshot", 5000, false, f, &pid);
-	fclose(f);
+/* A snapshot answered with its anchor (the server's first), then one refused (its second). */
+static void test_snapshot(void)
+{
+	static const char anchor_line[] =
+		"snapshot 7: 3 entries, segment 2 closed, kernel sequence number 9\n";
+	pid_t server = fresh_server();
+	char out[8192], *text = NULL;
+	int r, pid;
+
+	r = client_request("snapshot", false, &text, &pid);
 	CHECK_EQ(r, 0, "snapshot: ok once the anchor is recorded");
 	CHECK(text && !strncmp(text, anchor_line, strlen(anchor_line)) &&
 		      strstr(text, "\n  quote: none"),
@@ -484,21 +577,41 @@ int main(void)
 	raw_request("snapshot\n", 9, out, sizeof(out));
 	CHECK_STR(out, "error: snapshot not taken: the log cannot be written\n",
 		  "a snapshot that cannot be taken: its cause");
+	kill_child(server);
+}
+
+/* Peers of another uid, and a socket another user serves. */
+static void test_peers(void)
+{
+	pid_t server = fresh_server();
+
 	if (root)
-		check_peers(tmpl);
+		check_peers(dir);
 	else
 		printf("# not run (not root): a peer of another uid, refused by SO_PEERCRED "
 		       "and by the file mode; a socket another user serves\n");
+	kill_child(server);
+}
 
+/*
+ * Stop answered, the connection held until the server is gone, the socket
+ * removed; a snapshot still waiting (the server's third) is told so.
+ */
+static void test_stop(void)
+{
+	pid_t server = fresh_server();
+	char out[8192], *text = NULL;
+	int fd, r, pid, status;
+	struct stat st;
+
+	raw_request("snapshot\n", 9, out, sizeof(out)); /* the first, answered */
+	raw_request("snapshot\n", 9, out, sizeof(out)); /* the second, refused */
 	/* A snapshot still waiting when the server stops is told so. */
 	fd = raw_connect();
 	if (send(fd, "snapshot\n", 9, MSG_NOSIGNAL) != 9)
-		return 1;
+		exit(1);
 	usleep(300000);
-	f = open_memstream(&text, &text_len);
-	ms = now_ms();
-	r = control_request(path, "stop", 5000, true, f, &pid);
-	fclose(f);
+	r = client_request("stop", true, &text, &pid);
 	CHECK_EQ(r, 0, "stop: ok, and the connection closed");
 	snprintf(out, sizeof(out), "pid: %d\n", (int)server);
 	CHECK_STR(text, out, "its line: the pid");
@@ -512,7 +625,21 @@ int main(void)
 	close(fd);
 	CHECK(stat(path, &st) && errno == ENOENT, "the socket is removed at exit", "%s",
 	      strerror(errno));
+}
 
+/* A stale socket replaced; a server that finds the lock held. */
+static void test_stale(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct control *second = NULL;
+	char other[300];
+	pid_t server;
+	int fd, status, pid;
+
+	fresh();
+	snprintf(other, sizeof(other), "%s/run", dir);
+	if (mkdir(other, 0755))
+		exit(1);
 	/* A socket left by a daemon that died: bound, never unlinked. */
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%.99s", path);
@@ -522,7 +649,7 @@ int main(void)
 		 "where no one listens: -ENOENT (no daemon)");
 	server = start_server();
 	if (!CHECK(server > 0, "a new server replaces the stale socket", "%d", server))
-		return 1;
+		return;
 	CHECK(log_has("replaced ") && log_has(", the control socket of a daemon that is gone"),
 	      "saying so", "in %s", errlog);
 	CHECK_EQ(control_request(path, "status", 5000, false, NULL, &pid), 0, "and answers");
@@ -540,5 +667,7 @@ int main(void)
 	CHECK_EQ(control_request(path, "stop", 5000, true, NULL, &pid), 0, "which stops");
 	if (server > 0)
 		waitpid(server, &status, 0);
-	return CHECK_DONE();
 }
+
+TEST_MAIN(CASE(refused), CASE(listen), CASE(status), CASE(requests), CASE(clients), CASE(second),
+	  CASE(snapshot), CASE(peers), CASE(stop), CASE(stale))

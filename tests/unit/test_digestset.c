@@ -19,7 +19,8 @@ static void digest_of(unsigned int n, uint8_t d[TEMPLATE_DIGEST_SIZE])
 	hashalg_digest(hashalg_by_name("sha1", 4), &n, sizeof(n), d);
 }
 
-int main(void)
+/* Membership across growth, the all-zero digest, a batch merged, a set cleared. */
+static void test_grow(void)
 {
 	struct digestset s = {}, batch = {};
 	uint8_t d[TEMPLATE_DIGEST_SIZE], zero[TEMPLATE_DIGEST_SIZE] = {};
@@ -56,11 +57,15 @@ int main(void)
 	CHECK(batch.count == 0 && !digestset_has(&batch, d), "a cleared set is empty", "");
 	digestset_free(&s);
 	digestset_free(&batch);
+}
 
-	/* The epoch's bound, against three times as many distinct entries. */
+/* The epoch's bound, against three times as many distinct entries. */
+static void test_bound(void)
+{
 	struct digestset ep = { .max = DIGESTSET_EPOCH_MAX };
+	uint8_t d[TEMPLATE_DIGEST_SIZE], zero[TEMPLATE_DIGEST_SIZE] = {};
 	size_t most = 0, biggest = 0;
-	unsigned int fresh = 0;
+	unsigned int fresh = 0, n;
 
 	for (n = 0; n < 3 * DIGESTSET_EPOCH_MAX + 5; n++) {
 		digest_of(n, d);
@@ -79,19 +84,23 @@ int main(void)
 	      "and then known again until the next time it is full", "");
 	CHECK_EQ(digestset_add(&ep, zero), 1, "the all-zero digest is new in it too");
 	digestset_free(&ep);
+}
 
-	/*
-	 * Repeats mixed with new digests, through a small bound and batches
-	 * merged in, as the daemon does: "had it" only ever for one given
-	 * before, and each digest known while it was given since the last forget.
-	 */
+/*
+ * Repeats mixed with new digests, through a small bound and batches
+ * merged in, as the daemon does: "had it" only ever for one given
+ * before, and each digest known while it was given since the last forget.
+ */
+static void test_small(void)
+{
 	enum { SMALL = 100, KINDS = 1000, ROUNDS = 50000, BATCH = 37 };
-	struct digestset small = { .max = SMALL };
+	struct digestset small = { .max = SMALL }, batch = {};
 	unsigned char *given = calloc(KINDS, 1), *since = calloc(KINDS, 1);
-	unsigned int dropped = 0, wrong = 0, repeats = 0;
+	unsigned int dropped = 0, wrong = 0, repeats = 0, n;
+	uint8_t d[TEMPLATE_DIGEST_SIZE];
 	uint64_t forgot = 0;
+	size_t most = 0;
 
-	most = 0;
 	srand(13);
 	for (n = 0; n < ROUNDS; n++) {
 		unsigned int k = rand() % KINDS;
@@ -126,5 +135,6 @@ int main(void)
 	free(since);
 	digestset_free(&small);
 	digestset_free(&batch);
-	return CHECK_DONE();
 }
+
+TEST_MAIN(CASE(grow), CASE(bound), CASE(small))

@@ -14,7 +14,8 @@
  * random files) and the segments through the log cursor, plain and
  * compressed, which must read alike. Built with AddressSanitizer and UBSan
  * (see the Makefile): a fault aborts the run. The mutations come from a
- * fixed seed, so a failure repeats.
+ * fixed seed, which each case starts from, so a failure repeats when its
+ * case runs alone.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -38,7 +39,9 @@
 #define TEMPLATES_ENTRIES 12
 #define ROUNDS 100000
 
-static uint64_t rng = 0x62696d61; /* "bima" */
+#define SEED 0x62696d61 /* "bima" */
+
+static uint64_t rng = SEED;
 
 static uint32_t next(void)
 {
@@ -338,53 +341,95 @@ static unsigned int fuzz_segments(const char *dir, const uint8_t *corpus, size_t
 	return agreed;
 }
 
-int main(void)
+/* Up to cap bytes of the file at path; 0 if it cannot be read. */
+static size_t read_corpus(const char *path, uint8_t *p, size_t cap)
 {
-	static uint8_t corpus[4096], templates[4096], copy[8192];
-	FILE *null = fopen("/dev/null", "w"), *f = fopen(CORPUS, "rb");
-	size_t clen = f ? fread(corpus, 1, sizeof(corpus), f) : 0, len, plen;
-	unsigned long decoded = 0, errors = 0;
-	static char text[8192];
-	struct policy p;
+	FILE *f = fopen(path, "rb");
+	size_t len = f ? fread(p, 1, cap, f) : 0;
 
 	if (f)
 		fclose(f);
-	CHECK(clen > 0 && null, "the corpus " CORPUS " is read", "%zu bytes", clen);
-	CHECK_EQ(walk(corpus, clen, null), 12, "it decodes to its 12 entries");
+	return len;
+}
+
+/* Where renderings go. */
+static FILE *devnull(void)
+{
+	static FILE *null;
+
+	if (!null)
+		null = fopen("/dev/null", "w");
+	return null;
+}
+
+/* ROUNDS mutated copies of a list walked; returns how many entries decoded in all. */
+static unsigned long fuzz_list(const uint8_t *list, size_t clen)
+{
+	static uint8_t copy[8192];
+	unsigned long decoded = 0;
+	size_t len;
+
 	for (int i = 0; i < ROUNDS; i++) {
-		memcpy(copy, corpus, clen);
+		memcpy(copy, list, clen);
 		len = clen;
 		for (int m = next() % 4 + 1; m > 0; m--)
 			len = mutate(copy, len, sizeof(copy));
-		decoded += walk(copy, len, null);
+		decoded += walk(copy, len, devnull());
 	}
+	return decoded;
+}
+
+/* Remove a scratch directory and what it holds. */
+static void scratch_remove(const char *dir)
+{
+	char rm[64];
+
+	snprintf(rm, sizeof(rm), "rm -rf '%s'", dir);
+	if (system(rm))
+		perror(rm);
+}
+
+/* The entries bima writes or reads. */
+static void test_list(void)
+{
+	static uint8_t corpus[4096];
+	size_t clen = read_corpus(CORPUS, corpus, sizeof(corpus));
+	unsigned long decoded;
+
+	rng = SEED;
+	CHECK(clen > 0 && devnull(), "the corpus " CORPUS " is read", "%zu bytes", clen);
+	CHECK_EQ(walk(corpus, clen, devnull()), 12, "it decodes to its 12 entries");
+	decoded = fuzz_list(corpus, clen);
 	/* A mutation mostly spares the entries before it: most of them still decode. */
 	CHECK(decoded > ROUNDS * 3ul, "100000 mutated lists decoded and rendered without a fault",
 	      "only %lu entries decoded in all", decoded);
+}
 
-	f = fopen(TEMPLATES, "rb");
-	clen = f ? fread(templates, 1, sizeof(templates), f) : 0;
-	if (f)
-		fclose(f);
-	CHECK_EQ(walk(templates, clen, null), TEMPLATES_ENTRIES,
+/* An entry of each other template the kernel can boot with. */
+static void test_templates(void)
+{
+	static uint8_t templates[4096];
+	size_t clen = read_corpus(TEMPLATES, templates, sizeof(templates));
+	unsigned long decoded;
+
+	rng = SEED;
+	CHECK_EQ(walk(templates, clen, devnull()), TEMPLATES_ENTRIES,
 		 "the corpus " TEMPLATES " decodes to its entries");
-	decoded = 0;
-	for (int i = 0; i < ROUNDS; i++) {
-		memcpy(copy, templates, clen);
-		len = clen;
-		for (int m = next() % 4 + 1; m > 0; m--)
-			len = mutate(copy, len, sizeof(copy));
-		decoded += walk(copy, len, null);
-	}
+	decoded = fuzz_list(templates, clen);
 	CHECK(decoded > ROUNDS * 3ul,
 	      "100000 mutated lists of every IMA template decoded and rendered without a fault",
 	      "only %lu entries decoded in all", decoded);
-	f = fopen(CORPUS, "rb"); /* the segments below read the first corpus */
-	clen = f ? fread(corpus, 1, sizeof(corpus), f) : 0;
-	if (f)
-		fclose(f);
+}
 
-	plen = strlen(policy_default);
+/* The policy compiler over mutated copies of the built-in policy. */
+static void test_policy(void)
+{
+	static char text[8192];
+	size_t plen = strlen(policy_default), len;
+	unsigned long errors = 0;
+	struct policy p;
+
+	rng = SEED;
 	for (int i = 0; i < ROUNDS / 4; i++) {
 		memcpy(text, policy_default, plen);
 		len = plen;
@@ -392,21 +437,40 @@ int main(void)
 			len = mutate((uint8_t *)text, len, sizeof(text) - 1);
 		text[len] = '\0';
 		errors += policy_compile(&p, text, "fuzz.policy", "/nonexistent", POLICY_STRICT,
-					 null) > 0;
+					 devnull()) > 0;
 		policy_free(&p);
 	}
 	CHECK(errors > 0, "25000 mutated policies compiled without a fault", "%lu with errors",
 	      errors);
-
-	char dir[] = "/tmp/bima-fuzz-XXXXXX", rm[64];
-
-	setenv("TSS2_LOG", "all+none", 1); /* the TSS's unmarshaling, which refuses loudly */
-	CHECK(mkdtemp(dir) != NULL, "a directory for the bundle", "%s", strerror(errno));
-	CHECK(fuzz_quotes(dir) > 0, "and some of them, left intact, still verify", "none did");
-	fuzz_segments(dir, corpus, clen);
-	snprintf(rm, sizeof(rm), "rm -rf '%s'", dir);
-	if (system(rm))
-		perror(rm);
-	fclose(null);
-	return CHECK_DONE();
 }
+
+/* A bundle's quote, as bytes and as files. */
+static void test_quotes(void)
+{
+	char dir[] = "/tmp/bima-fuzz-XXXXXX";
+
+	rng = SEED;
+	setenv("TSS2_LOG", "all+none", 1); /* the TSS's unmarshaling, which refuses loudly */
+	if (!CHECK(mkdtemp(dir) != NULL, "a directory for the bundle", "%s", strerror(errno)))
+		return;
+	CHECK(fuzz_quotes(dir) > 0, "and some of them, left intact, still verify", "none did");
+	scratch_remove(dir);
+}
+
+/* A bundle's segments, plain and compressed. */
+static void test_segments(void)
+{
+	static uint8_t corpus[4096];
+	size_t clen = read_corpus(CORPUS, corpus, sizeof(corpus));
+	char dir[] = "/tmp/bima-fuzz-XXXXXX";
+
+	rng = SEED;
+	if (!mkdtemp(dir)) {
+		perror(dir);
+		exit(1);
+	}
+	fuzz_segments(dir, corpus, clen);
+	scratch_remove(dir);
+}
+
+TEST_MAIN(CASE(list), CASE(templates), CASE(policy), CASE(quotes), CASE(segments))

@@ -24,19 +24,103 @@ static void append_entry(struct log *l, const char *path)
 	buf_free(&entry);
 }
 
-int main(void)
+static const char *const names[] = { "/a", "/b", "/c" };
+
+/* A scratch directory made from tmpl, a mkdtemp template; a test that cannot make one stops. */
+static void scratch(char *tmpl)
+{
+	if (!mkdtemp(tmpl)) {
+		perror(tmpl);
+		exit(1);
+	}
+}
+
+static void scratch_remove(const char *dir)
+{
+	char cmd[2 * LOG_PATH_MAX];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd))
+		exit(1);
+}
+
+/* In tmpl, epoch 3-1 (its path in dir) with segment 1 = /a /b, segment 2 = /c. */
+static void build(char *tmpl, char *dir)
+{
+	struct log *l;
+
+	scratch(tmpl);
+	if (log_epoch_dir(dir, LOG_PATH_MAX, tmpl, 3, 1) || log__open(dir, &l))
+		exit(1);
+	append_entry(l, names[0]);
+	append_entry(l, names[1]);
+	log_sync(l);
+	log__close(l);
+	if (log__open(dir, &l))
+		exit(1);
+	append_entry(l, names[2]);
+	log_sync(l);
+	log__close(l);
+}
+
+/* Cut the last byte of segment NUMBER of dir: a torn entry. */
+static int tear(const char *dir, int number)
+{
+	char path[2 * LOG_PATH_MAX];
+	int fd, err;
+
+	snprintf(path, sizeof(path), "%s/segment-%06d.bin", dir, number);
+	fd = open(path, O_RDWR);
+	err = ftruncate(fd, lseek(fd, 0, SEEK_END) - 1);
+	close(fd);
+	return err;
+}
+
+/* Open segment 3 of dir (after build), as a daemon that starts again does. */
+static int add_segment(const char *dir)
+{
+	struct log *l;
+	int err = log__open(dir, &l);
+
+	if (!err)
+		log__close(l);
+	return err;
+}
+
+/* Read dir with a new cursor *c, up to where it stops; returns how, and the entries in *n. */
+static int read_to_end(const char *dir, struct log_cursor **c, int *n)
+{
+	struct template_entry e;
+	int err;
+
+	*n = 0;
+	log_cursor__open(dir, 0, c);
+	while ((err = log_cursor_next(*c, &e)) > 0)
+		(*n)++;
+	return err;
+}
+
+/* Run a shell command in dir. */
+static int in_dir(const char *dir, const char *cmd)
+{
+	char line[3 * LOG_PATH_MAX];
+
+	snprintf(line, sizeof(line), "cd '%s' && %s", dir, cmd);
+	return system(line);
+}
+
+/* Segments numbered as they are made, read back in order across them. */
+static void test_segments(void)
 {
 	char tmpl[] = "/tmp/bima-test-log-XXXXXX", dir[LOG_PATH_MAX], latest[2 * LOG_PATH_MAX];
-	const char *names[] = { "/a", "/b", "/c" };
 	struct template_entry e;
 	struct template_fields f;
 	struct log_cursor *c;
 	struct log *l;
 	char why[TEMPLATE_WHY_LEN];
-	int n = 0, err, fd;
+	int n = 0, err;
 
-	if (!mkdtemp(tmpl))
-		return 1;
+	scratch(tmpl);
 	CHECK_EQ(log_epoch_dir(dir, sizeof(dir), tmpl, 3, 1), 0, "epoch directory name");
 	CHECK(strstr(dir, "/epoch-3-1"), "epoch directory is epoch-<reset>-<restart>", "%s", dir);
 
@@ -69,35 +153,45 @@ int main(void)
 	CHECK_EQ(n, 3, "three entries read");
 	CHECK_EQ(log_cursor_segments(c), 2, "two segments");
 	log_cursor__free(c);
+	scratch_remove(tmpl);
+}
 
-	/* Cut the last byte of segment 2: a torn entry. */
-	snprintf(latest, sizeof(latest), "%s/segment-000002.bin", dir);
-	fd = open(latest, O_RDWR);
-	CHECK_EQ(ftruncate(fd, lseek(fd, 0, SEEK_END) - 1), 0, "truncate segment 2");
-	close(fd);
-	log_cursor__open(dir, 0, &c);
-	while ((err = log_cursor_next(c, &e)) > 0)
-		;
+/* A torn last entry is reported where it is. */
+static void test_torn(void)
+{
+	char tmpl[] = "/tmp/bima-test-log-XXXXXX", dir[LOG_PATH_MAX];
+	struct log_cursor *c;
+	int n, err;
+
+	build(tmpl, dir);
+	CHECK_EQ(tear(dir, 2), 0, "truncate segment 2");
+	err = read_to_end(dir, &c, &n);
 	CHECK_EQ(err, -EPIPE, "torn entry is reported as torn (-EPIPE)");
 	CHECK_EQ(log_cursor_offset(c), 0, "at byte 0 of segment 2");
 	CHECK(strstr(log_cursor_error(c),
 		     "(segment 2), entry 0 at byte 0: truncated template data"),
 	      "error names segment, entry and reason", "\"%s\"", log_cursor_error(c));
 	log_cursor__free(c);
+	scratch_remove(tmpl);
+}
 
-	/* Segment 1 compressed, as retention leaves it: read the same. */
-	snprintf(latest, sizeof(latest),
-		 "cd '%s' && cp segment-000001.bin keep && gzip segment-000001.bin", dir);
-	CHECK_EQ(system(latest), 0, "gzip segment 1");
-	n = 0;
-	log_cursor__open(dir, 0, &c);
-	while ((err = log_cursor_next(c, &e)) > 0)
-		n++;
+/* Segment 1 compressed, as retention leaves it (segment 2 torn): read the same. */
+static void test_gzip(void)
+{
+	char tmpl[] = "/tmp/bima-test-log-XXXXXX", dir[LOG_PATH_MAX], path[2 * LOG_PATH_MAX];
+	struct template_entry e;
+	struct log_cursor *c;
+	int n = 0, err, fd;
+
+	build(tmpl, dir);
+	tear(dir, 2);
+	CHECK_EQ(in_dir(dir, "gzip segment-000001.bin"), 0, "gzip segment 1");
+	read_to_end(dir, &c, &n);
 	CHECK(n == 2 && log_cursor_segment(c) == 2, "a compressed segment is read as it was",
 	      "%d entries, up to segment %u", n, log_cursor_segment(c));
 	log_cursor__free(c);
-	snprintf(latest, sizeof(latest), "%s/segment-000001.bin.gz", dir);
-	fd = open(latest, O_RDWR);
+	snprintf(path, sizeof(path), "%s/segment-000001.bin.gz", dir);
+	fd = open(path, O_RDWR);
 	CHECK_EQ(ftruncate(fd, lseek(fd, 0, SEEK_END) - 9), 0, "cut the compressed segment");
 	close(fd);
 	log_cursor__open(dir, 0, &c);
@@ -105,35 +199,43 @@ int main(void)
 	CHECK(err == -EBADMSG && strstr(log_cursor_error(c), "cannot be decompressed"),
 	      "a cut compressed segment is named", "%d \"%s\"", err, log_cursor_error(c));
 	log_cursor__free(c);
+	scratch_remove(tmpl);
+}
 
-	/* Segments 1 and 3 with 2 gone: the gap is an error, named. */
-	snprintf(latest, sizeof(latest),
-		 "cd '%s' && rm segment-000001.bin.gz && mv keep segment-000001.bin", dir);
-	if (system(latest))
-		return 1;
-	CHECK_EQ(log__open(dir, &l), 0, "third segment created");
-	log__close(l);
-	snprintf(latest, sizeof(latest), "%s/segment-000002.bin", dir);
-	unlink(latest);
-	log_cursor__open(dir, 0, &c);
-	while ((err = log_cursor_next(c, &e)) > 0)
-		;
+/* Segments 1 and 3 with 2 gone: the gap is an error, named. */
+static void test_gap(void)
+{
+	char tmpl[] = "/tmp/bima-test-log-XXXXXX", dir[LOG_PATH_MAX];
+	struct log_cursor *c;
+	int n, err;
+
+	build(tmpl, dir);
+	CHECK_EQ(add_segment(dir), 0, "third segment created");
+	if (in_dir(dir, "rm segment-000002.bin"))
+		exit(1);
+	err = read_to_end(dir, &c, &n);
 	CHECK(err == -EBADMSG && strstr(log_cursor_error(c), "segment 2 is missing"),
 	      "a missing segment is named", "%d \"%s\"", err, log_cursor_error(c));
 	log_cursor__free(c);
+	scratch_remove(tmpl);
+}
 
-	/* No segment 1 and no anchor file: the start is missing, named. */
-	snprintf(latest, sizeof(latest), "%s/segment-000001.bin", dir);
-	unlink(latest);
-	log_cursor__open(dir, 0, &c);
-	err = log_cursor_next(c, &e);
+/* Segment 3 alone, with no anchor file: the start is missing, named. */
+static void test_start(void)
+{
+	char tmpl[] = "/tmp/bima-test-log-XXXXXX", dir[LOG_PATH_MAX];
+	struct log_cursor *c;
+	int n, err;
+
+	build(tmpl, dir);
+	if (add_segment(dir) || in_dir(dir, "rm segment-000001.bin segment-000002.bin"))
+		exit(1);
+	err = read_to_end(dir, &c, &n);
 	CHECK(err == -EBADMSG && strstr(log_cursor_error(c), "segments 1 to 2 are missing"),
 	      "a log without its start or an anchor is named", "%d \"%s\"", err,
 	      log_cursor_error(c));
 	log_cursor__free(c);
-
-	snprintf(latest, sizeof(latest), "rm -rf '%s'", tmpl);
-	if (system(latest))
-		return 1;
-	return CHECK_DONE();
+	scratch_remove(tmpl);
 }
+
+TEST_MAIN(CASE(segments), CASE(torn), CASE(gzip), CASE(gap), CASE(start))

@@ -69,7 +69,7 @@ static void warned(const char *text, size_t nrules, const char *want, const char
  * name LSM labels; a secure-boot architecture policy; an appraisal-only
  * one; a test suite's, which measures keys and critical data.
  */
-static void real_shapes(void)
+static void test_shapes(void)
 {
 	struct policy p;
 
@@ -162,13 +162,12 @@ static void real_shapes(void)
 	policy_free(&p);
 }
 
-int main(void)
+/* A rule with every condition compiles to bpf/bima.h's rule, and prints back. */
+static void test_rule(void)
 {
-	char root[] = "/tmp/bima-test-cgroup-XXXXXX", sub[128], text[256];
 	struct bima_rule *r;
 	struct policy p;
-	struct stat st;
-	char *out, *many;
+	char *out;
 	size_t len;
 	FILE *f;
 
@@ -209,6 +208,12 @@ int main(void)
 		  "the compiled rule prints back in the policy language");
 	free(out);
 	policy_free(&p);
+}
+
+/* The built-in policy: IMA's tcb policy. */
+static void test_default(void)
+{
+	struct policy p;
 
 	CHECK_EQ(compile(&p, policy_default, "/"), 0, "the built-in policy compiles");
 	CHECK_EQ(p.nrules, 23, "13 dont_measure and 7 measure rules of tcb, 2 kexec, BPF_CHECK");
@@ -220,29 +225,58 @@ int main(void)
 		      p.rules[21].flags == BIMA_RULE_FUNC,
 	      "the last rule measures every KEXEC_INITRAMFS_CHECK", "");
 	policy_free(&p);
+}
+
+/* Comments, blank lines and IMA's old func names. */
+static void test_comments(void)
+{
+	struct policy p;
 
 	CHECK_EQ(compile(&p, "# comment\n\n  \t\ndont_measure func=FILE_MMAP\n", "/"), 0,
 		 "comments, blank lines and IMA's old func names");
 	CHECK(p.nrules == 1 && p.rules[0].func == BIMA_HOOK_MMAP_CHECK, "FILE_MMAP is MMAP_CHECK",
 	      "");
 	policy_free(&p);
+}
 
+/* Funcs bima does not take, named with those it takes. */
+static void test_func(void)
+{
 	bad("measure func=FOO\n", "test.policy:1:14: func=FOO: no such func", "an unknown func");
 	bad("measure func=KEXEC_CMDLINE\n", "1:14: func=KEXEC_CMDLINE: IMA has it, bima does not",
 	    "an IMA func bima does not measure");
-	bad_flags("\nappraise func=BPRM_CHECK\n",
-		  "test.policy:2:1: \"appraise\": bima only measures", "an appraise rule, strict",
-		  POLICY_STRICT);
 	bad("measure func=NOPE_CHECK\n",
 	    "func=NOPE_CHECK: no such func (BPRM_CHECK, MMAP_CHECK, FILE_CHECK, MODULE_CHECK, "
 	    "FIRMWARE_CHECK, KEXEC_KERNEL_CHECK, KEXEC_INITRAMFS_CHECK, POLICY_CHECK, BPF_CHECK, "
 	    "MMAP_CHECK_REQPROT, CREDS_CHECK)",
 	    "the funcs bima takes are listed, BPF_CHECK too");
+	bad("measure func<BPRM_CHECK\n", "1:9: func takes '=', not '<'", "< on func");
+}
+
+/* Actions: a misspelt one, and one IMA has that bima does not. */
+static void test_action(void)
+{
 	bad("mesure func=BPRM_CHECK\n", "1:1: \"mesure\" is not an action", "a misspelt action");
+	bad_flags("\nappraise func=BPRM_CHECK\n",
+		  "test.policy:2:1: \"appraise\": bima only measures", "an appraise rule, strict",
+		  POLICY_STRICT);
+}
+
+/* Values a key does not take. */
+static void test_values(void)
+{
 	bad("measure mask=MAY_RAED\n", "1:14: mask=MAY_RAED: not one of", "a misspelt mask");
 	bad("measure uid=root\n", "1:13: uid=: \"root\" is not a numeric id", "a uid by name");
 	bad("measure fsmagic=0xzz\n", "1:17: fsmagic=0xzz: not a hexadecimal", "a bad fsmagic");
 	bad("measure fsuuid=1234\n", "1:16: fsuuid=1234: not a UUID", "a short fsuuid");
+	bad("measure fsname=a_name_of_16_byte\n",
+	    "1:16: fsname=a_name_of_16_byte: not a file system",
+	    "an fsname= longer than a file system type's name");
+}
+
+/* One PCR, 0 to 23, on measure rules. */
+static void test_pcr(void)
+{
 	bad("measure pcr=24\n", "1:13: pcr=24: IMA takes up to 63, but a TPM has 24 PCRs (0-23)",
 	    "a PCR IMA takes, past the TPM's 23");
 	bad("measure pcr=64\n", "1:13: pcr=64: not a PCR number", "a PCR past 63");
@@ -254,6 +288,11 @@ int main(void)
 	warned("dont_measure fsmagic=0x9fa0 pcr=11\n", 1,
 	       "1:29: warning: pcr= on a dont_measure rule: kernel IMA refuses the line",
 	       "pcr= on dont_measure, which IMA refuses, is flagged");
+}
+
+/* What IMA refuses or does, and bima does not. */
+static void test_ima(void)
+{
 	warned("measure func=BPRM_CHECK # exec\n", 1,
 	       "1:25: warning: a comment after a rule: kernel IMA refuses the line",
 	       "a comment after a rule, which IMA refuses, is flagged");
@@ -272,16 +311,17 @@ int main(void)
 	    "an unknown template");
 	bad("dont_measure template=ima-ng\n", "1:14: template= is for measure rules",
 	    "template= on dont_measure, which IMA refuses");
-	bad("measure fsname=a_name_of_16_byte\n",
-	    "1:16: fsname=a_name_of_16_byte: not a file system",
-	    "an fsname= longer than a file system type's name");
+}
+
+/* Keys and conditions bima refuses. */
+static void test_keys(void)
+{
 	bad("measure keyrings=.ima\n", "1:9: keyrings=.ima: a keyring (func=KEY_CHECK), which",
 	    "measure keyrings= is refused");
 	bad("measure appraise_type=imasig\n", "1:9: appraise_type= is an appraisal option",
 	    "an appraisal option on a measure rule");
 	bad("measure lsm=selinux\n", "1:9: lsm=: no such key in IMA or bima; IMA's LSM",
 	    "lsm= is said to be no one's");
-	bad("measure func<BPRM_CHECK\n", "1:9: func takes '=', not '<'", "< on func");
 	bad("measure func=BPRM_CHECK func=MMAP_CHECK\n", "1:25: func is given twice",
 	    "a key given twice");
 	bad("measure obj_type=bin_t\n",
@@ -290,15 +330,13 @@ int main(void)
 	    "an LSM condition on a measure rule");
 	bad("measure colour=red\n", "1:9: unknown key \"colour\"", "an unknown key");
 	bad("measure func\n", "1:9: \"func\" is not a condition", "a key without a value");
-	bad("measure cgroup=/no/such\n", "1:16: cgroup=/no/such: no such cgroup",
-	    "a cgroup that does not exist");
-	bad("measure cgroup=relative\n", "1:16: cgroup=: \"relative\" is neither an absolute",
-	    "a relative cgroup path");
-	bad("measure cgroup=docker:4f3c\n",
-	    "1:16: cgroup=docker:4f3c: no running container's cgroup matches",
-	    "a container that does not run");
+}
 
-	real_shapes();
+/* One rule past BIMA_RULES_MAX. */
+static void test_many(void)
+{
+	struct policy p;
+	char *many;
 
 	many = malloc((BIMA_RULES_MAX + 1) * 32);
 	many[0] = '\0';
@@ -309,9 +347,26 @@ int main(void)
 	      "%s", errors);
 	policy_free(&p);
 	free(many);
+}
+
+/* cgroup= takes the directory's inode number and depth; a real directory stands in
+ * for the cgroup2 root, with the runtimes' layouts below it. */
+static void test_cgroup(void)
+{
+	char root[] = "/tmp/bima-test-cgroup-XXXXXX", sub[128], text[256];
+	struct policy p;
+	struct stat st;
+
+	bad("measure cgroup=/no/such\n", "1:16: cgroup=/no/such: no such cgroup",
+	    "a cgroup that does not exist");
+	bad("measure cgroup=relative\n", "1:16: cgroup=: \"relative\" is neither an absolute",
+	    "a relative cgroup path");
+	bad("measure cgroup=docker:4f3c\n",
+	    "1:16: cgroup=docker:4f3c: no running container's cgroup matches",
+	    "a container that does not run");
 
 	if (!mkdtemp(root))
-		return 1;
+		exit(1);
 	snprintf(sub, sizeof(sub), "%s/kubepods.slice", root);
 	mkdir(sub, 0700);
 	snprintf(sub, sizeof(sub), "%s/kubepods.slice/pod1", root);
@@ -350,6 +405,8 @@ int main(void)
 	policy_free(&p);
 	snprintf(text, sizeof(text), "rm -rf '%s'", root);
 	if (system(text))
-		return 1;
-	return CHECK_DONE();
+		exit(1);
 }
+
+TEST_MAIN(CASE(rule), CASE(default), CASE(comments), CASE(func), CASE(action), CASE(values),
+	  CASE(pcr), CASE(ima), CASE(keys), CASE(shapes), CASE(many), CASE(cgroup))

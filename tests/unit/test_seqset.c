@@ -17,10 +17,11 @@ static void format_all(struct seqset *s, char *out, size_t size, size_t max)
 	buf_free(&b);
 }
 
-int main(void)
+/* A round's numbers, in any order, written as text. */
+static void test_format(void)
 {
 	static const uint64_t round[] = { 7, 3, 4, 5, 12, 9, 8, 0 };
-	struct seqset s = {}, r = {};
+	struct seqset s = {};
 	char text[128];
 
 	for (size_t i = 0; i < sizeof(round) / sizeof(round[0]); i++)
@@ -34,6 +35,14 @@ int main(void)
 
 	format_all(&s, text, sizeof(text), 5);
 	CHECK_STR(text, "0,3-5|2", "a text is cut between ranges at its size limit");
+	seqset_free(&s);
+}
+
+/* Texts read back, and merged across entries. */
+static void test_parse(void)
+{
+	struct seqset r = {};
+	char text[128];
 
 	CHECK_EQ(seqset_parse(&r, "0,3-5,7-9,12", 12), 0, "the text reads back");
 	CHECK_EQ(seqset_parse(&r, "4-8,20", 6), 0, "a second entry, overlapping the first");
@@ -43,8 +52,15 @@ int main(void)
 	CHECK_EQ(r.covered, 10, "ten numbers covered");
 	CHECK_EQ(r.repeated, 4, "4, 5, 7 and 8 were added twice");
 	CHECK_EQ(seqset_max(&r) + 1 - r.covered, 11, "eleven numbers up to 20 missing");
-
 	seqset_free(&r);
+}
+
+/* Ranges that join, and the extremes. */
+static void test_join(void)
+{
+	struct seqset r = {};
+	char text[128];
+
 	for (uint64_t n = 100; n < 110; n++)
 		seqset_add(&r, n, n);
 	CHECK_EQ(seqset_ranges(&r), 1, "numbers added in order are kept as one range, unmerged");
@@ -59,10 +75,15 @@ int main(void)
 	seqset_add(&r, 0, 0);
 	seqset_merge(&r);
 	CHECK_EQ(r.covered, 2, "the highest number and 0 stay two numbers");
-
-	/* Rounds logged before a bima_seq entry, and the batch of the round that writes it. */
 	seqset_free(&r);
-	seqset_free(&s);
+}
+
+/* Rounds logged before a bima_seq entry, and the batch of the round that writes it. */
+static void test_cover(void)
+{
+	struct seqset s = {}, r = {};
+	char text[128];
+
 	seqset_add(&r, 0, 9);
 	seqset_add(&r, 12, 12);
 	seqset_add(&s, 10, 11);
@@ -81,13 +102,22 @@ int main(void)
 		CHECK_STR(text, "0-9,12|2", "the numbers not yet covered are left as they were");
 		seqset_free(&cover);
 	}
+	seqset_free(&s);
+	seqset_free(&r);
+}
+
+/* Malformed text. */
+static void test_refuse(void)
+{
+	struct seqset r = {};
+
 	CHECK_EQ(seqset_parse(&r, "", 0), 0, "empty text adds nothing");
 	CHECK_EQ(seqset_parse(&r, "1,", 2), -EINVAL, "a trailing comma is refused");
 	CHECK_EQ(seqset_parse(&r, "5-", 2), -EINVAL, "a range without an end is refused");
 	CHECK_EQ(seqset_parse(&r, "9-3", 3), -EINVAL, "a range that runs backwards is refused");
 	CHECK_EQ(seqset_parse(&r, "a", 1), -EINVAL, "a letter is refused");
 	CHECK_EQ(seqset_parse(&r, "1;2", 3), -EINVAL, "another separator is refused");
-	seqset_free(&s);
 	seqset_free(&r);
-	return CHECK_DONE();
 }
+
+TEST_MAIN(CASE(format), CASE(parse), CASE(join), CASE(cover), CASE(refuse))

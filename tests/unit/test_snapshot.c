@@ -6,31 +6,36 @@
 #include "check.h"
 #include "snapshot.h"
 
-int main(void)
+/* A snapshot with a value in every field, in the sha1 and sha256 banks. */
+static void make_snapshot(struct snapshot *s)
 {
-	struct snapshot s = { .id = 7,
-			      .prev = 6,
-			      .reset = 4,
-			      .restart = 1,
-			      .entries = 1234,
-			      .seq = 99,
-			      .segment = 3,
-			      .pcr = 10 };
-	struct snapshot r;
+	*s = (struct snapshot){ .id = 7,
+				.prev = 6,
+				.reset = 4,
+				.restart = 1,
+				.entries = 1234,
+				.seq = 99,
+				.segment = 3,
+				.pcr = 10 };
+	s->nbanks = 2;
+	s->banks[0] = hashalg_by_name("sha1", 4);
+	s->banks[1] = hashalg_by_name("sha256", 6);
+	for (int i = 0; i < 64; i++) {
+		s->pcr_value[0][i] = i;
+		s->pcr_value[1][i] = 255 - i;
+	}
+	memset(s->segment_sha256, 0xab, sizeof(s->segment_sha256));
+	memset(s->segment_xor, 0xcd, sizeof(s->segment_xor));
+}
+
+/* What the daemon writes reads back the same; a PCR past 23 is refused. */
+static void test_text(void)
+{
+	struct snapshot s, r;
 	struct buf text = {};
 	char head[128];
-	uint8_t sha256[32], hashes_xor[TEMPLATE_DIGEST_SIZE], want[TEMPLATE_DIGEST_SIZE];
-	struct buf list = {}, data = {};
 
-	s.nbanks = 2;
-	s.banks[0] = hashalg_by_name("sha1", 4);
-	s.banks[1] = hashalg_by_name("sha256", 6);
-	for (int i = 0; i < 64; i++) {
-		s.pcr_value[0][i] = i;
-		s.pcr_value[1][i] = 255 - i;
-	}
-	memset(s.segment_sha256, 0xab, sizeof(s.segment_sha256));
-	memset(s.segment_xor, 0xcd, sizeof(s.segment_xor));
+	make_snapshot(&s);
 	CHECK_EQ(snapshot_format(&s, &text), 0, "a snapshot formats");
 	snprintf(head, sizeof(head), "%.*s", 70, (const char *)text.p);
 	CHECK_STR(head, "id=7 prev=6 epoch=4-1 entries=1234 seq=99 segment=3 segment_sha256=aba",
@@ -61,6 +66,15 @@ int main(void)
 		      !memcmp(r.segment_sha256, s.segment_sha256, 32),
 	      "the same banks, PCR values and segment digest", "%zu banks", r.nbanks);
 
+	buf_free(&text);
+}
+
+/* Text that is not a snapshot's. */
+static void test_refuse(void)
+{
+	struct snapshot s, r;
+	struct buf text = {};
+
 	CHECK_EQ(snapshot_parse("load=1 seq=2", 12, &r), -EINVAL, "a bima_seq buffer is refused");
 	CHECK_EQ(
 		snapshot_parse("id=1 prev=0 entries=1 seq=1 segment=1 segment_sha256="
@@ -72,7 +86,34 @@ int main(void)
 			       &r),
 		-EINVAL, "a text without the epoch and the XOR is refused");
 
-	/* A segment's digests: the sha256 of its bytes, the XOR of its template hashes. */
+	make_snapshot(&s);
+	snapshot_format(&s, &text);
+	text.len -= 2; /* cut the last hex digits of the sha256 bank */
+	CHECK_EQ(snapshot_parse((const char *)text.p, text.len, &r), -EINVAL,
+		 "a PCR value of the wrong length is refused");
+	CHECK_EQ(snapshot_parse("id=1 prev=0 entries=1 seq=1 segment=1 segment_sha256=ab pcr=10",
+				61, &r),
+		 -EINVAL, "a short segment digest is refused");
+	CHECK_EQ(snapshot_parse(
+			 "id=1 prev=0 entries=1 seq=1 segment=1 segment_sha256="
+			 "abababababababababababababababababababababababababababababababab pcr=10 "
+			 "md5=00",
+			 strlen("id=1 prev=0 entries=1 seq=1 segment=1 segment_sha256="
+				"abababababababababababababababababababababababababababababababab "
+				"pcr=10 md5=00"),
+			 &r),
+		 -EINVAL, "an unknown bank is refused");
+	buf_free(&text);
+}
+
+/* A segment's digests: the sha256 of its bytes, the XOR of its template hashes. */
+static void test_segment(void)
+{
+	uint8_t sha256[32], hashes_xor[TEMPLATE_DIGEST_SIZE], want[TEMPLATE_DIGEST_SIZE];
+	struct buf list = {}, data = {};
+	struct snapshot s;
+
+	make_snapshot(&s);
 	for (int i = 0; i < 3; i++) {
 		data.len = 0;
 		template_data_ng(&data, hashalg_by_name("sha256", 6), s.pcr_value[1],
@@ -100,21 +141,6 @@ int main(void)
 		 "a segment cut inside an entry is refused");
 	buf_free(&list);
 	buf_free(&data);
-	text.len -= 2; /* cut the last hex digits of the sha256 bank */
-	CHECK_EQ(snapshot_parse((const char *)text.p, text.len, &r), -EINVAL,
-		 "a PCR value of the wrong length is refused");
-	CHECK_EQ(snapshot_parse("id=1 prev=0 entries=1 seq=1 segment=1 segment_sha256=ab pcr=10",
-				61, &r),
-		 -EINVAL, "a short segment digest is refused");
-	CHECK_EQ(snapshot_parse(
-			 "id=1 prev=0 entries=1 seq=1 segment=1 segment_sha256="
-			 "abababababababababababababababababababababababababababababababab pcr=10 "
-			 "md5=00",
-			 strlen("id=1 prev=0 entries=1 seq=1 segment=1 segment_sha256="
-				"abababababababababababababababababababababababababababababababab "
-				"pcr=10 md5=00"),
-			 &r),
-		 -EINVAL, "an unknown bank is refused");
-	buf_free(&text);
-	return CHECK_DONE();
 }
+
+TEST_MAIN(CASE(text), CASE(refuse), CASE(segment))

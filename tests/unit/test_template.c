@@ -58,7 +58,7 @@ static const struct hashalg *alg(const char *name)
 	return hashalg_by_name(name, strlen(name));
 }
 
-static void test_encode_ng(void)
+static void test_encode(void)
 {
 	uint8_t want[256], digest[32];
 	struct buf data = {}, entry = {};
@@ -80,7 +80,7 @@ static void test_encode_ng(void)
 	buf_free(&entry);
 }
 
-static void test_kernel_vector(void)
+static void test_kernel(void)
 {
 	uint8_t want[256], digest[32];
 	struct buf data = {}, entry = {};
@@ -106,7 +106,7 @@ static void test_kernel_vector(void)
 	buf_free(&entry);
 }
 
-static void test_decode_and_ascii(void)
+static void test_decode(void)
 {
 	uint8_t raw[256];
 	size_t n = unhex(abc_entry_hex, raw), used = 0;
@@ -136,7 +136,7 @@ static void test_decode_and_ascii(void)
 	free(text);
 }
 
-static void test_ascii_trailing_space(void)
+static void test_ascii(void)
 {
 	uint8_t digest[32] = {};
 	struct buf data = {}, entry = {};
@@ -312,7 +312,7 @@ static const struct {
 	  "05ad2a78805ea52de80e0144aa7be8345519c15db362160b9d9abf7bbd2485e3" },
 };
 
-static void test_other_templates(void)
+static void test_others(void)
 {
 	for (size_t i = 0; i < sizeof(other_templates) / sizeof(other_templates[0]); i++) {
 		const char *what = other_templates[i].what;
@@ -348,7 +348,7 @@ static void test_other_templates(void)
 }
 
 /* What the fields give their readers: digest, algorithm, path, extra, verity. */
-static void test_other_fields(void)
+static void test_fields(void)
 {
 	uint8_t raw[1024];
 	struct template_entry e;
@@ -379,7 +379,7 @@ static void test_other_fields(void)
 	      "extra_len %u", f.extra_len);
 }
 
-static void test_bad_inputs(void)
+static void test_bad(void)
 {
 	uint8_t raw[256], bad[256];
 	size_t n = unhex(abc_entry_hex, raw);
@@ -454,7 +454,7 @@ static void entry_of(struct buf *entry, const char *name, int n, ...)
 #define D_NGV2 44, "ima:sha256:\0abcdefghijklmnopqrstuvwxyz012345"
 #define N_NG 3, "/x"
 
-static void test_bad_other_templates(void)
+static void test_bad_others(void)
 {
 	uint8_t ima[64] = { 10 }, big[1024];
 	struct buf e = {};
@@ -579,18 +579,5 @@ static void test_records(void)
 	buf_free(&data);
 }
 
-int main(void)
-{
-	test_names();
-	test_encode_ng();
-	test_kernel_vector();
-	test_decode_and_ascii();
-	test_ascii_trailing_space();
-	test_replay();
-	test_other_templates();
-	test_other_fields();
-	test_bad_inputs();
-	test_bad_other_templates();
-	test_records();
-	return CHECK_DONE();
-}
+TEST_MAIN(CASE(names), CASE(encode), CASE(kernel), CASE(decode), CASE(ascii), CASE(replay),
+	  CASE(others), CASE(fields), CASE(bad), CASE(bad_others), CASE(records))
