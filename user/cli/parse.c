@@ -17,7 +17,7 @@
 #define ARGS_MAX 63   /* arguments of a command, after its name and --config FILE */
 #define OPTS_MAX 64   /* long options of all commands, each name once */
 
-/* A field of any kind, for checking a setting that the command does not take. */
+/* A field of any kind the tables use, for checking a setting that the command does not take. */
 union cli_value {
 	const char *s;
 	unsigned long ul;
@@ -136,8 +136,9 @@ static int config_setting(const char *key, const char *value, unsigned int line,
  * Every command's long options, each name once, for getopt: an option of
  * another command is then named as one that does not apply to this one.
  * -v and -h come back as 'v' and 'h', the others as 256 + their index.
+ * Returns -E2BIG, said, if OPTS_MAX is too small for them.
  */
-static void longopts_fill(struct option *l)
+static int longopts_fill(struct option *l)
 {
 	int n = 0;
 
@@ -149,8 +150,12 @@ static void longopts_fill(struct option *l)
 
 			while (i < n && strcmp(l[i].name, o->name))
 				i++;
-			if (i < n || n == OPTS_MAX)
+			if (i < n)
 				continue;
+			if (n == OPTS_MAX) {
+				pr_err("more than %d options: raise OPTS_MAX", OPTS_MAX);
+				return -E2BIG;
+			}
 			l[n] = (struct option){ o->name,
 						o->kind == CLI_FLAG ? no_argument
 								    : required_argument,
@@ -158,6 +163,7 @@ static void longopts_fill(struct option *l)
 			n++;
 		}
 	l[n] = (struct option){};
+	return 0;
 }
 
 /* The command line, argv[0] the command's name. */
@@ -167,7 +173,8 @@ static int parse_argv(const struct cli_command *c, int argc, char **argv, void *
 	const struct cli_opt *o;
 	int opt;
 
-	longopts_fill(longopts);
+	if (longopts_fill(longopts))
+		return -E2BIG;
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
 		if (opt == 'h') {
