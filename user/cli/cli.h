@@ -112,6 +112,9 @@ void cli_usage(const struct cli_command *c, FILE *f);
  */
 int cli_parse_sub(const struct cli_command *c, const char *sub, int argc, char **argv, void *args);
 
+/* A number of min..max into out; an error names the option (opt, "--name") and the range. */
+int cli_ulong(const char *opt, const char *s, unsigned long min, unsigned long max,
+	      unsigned long *out);
 /* The kinds of value more than one command takes (CLI_FN); field types as named. */
 int cli_path_or_none(const char *opt, const char *value, void *str); /* "/..." or none */
 int cli_control(const char *opt, const char *value, void *str);	     /* same, none: NULL */

@@ -46,9 +46,8 @@ static const struct cli_opt *key_find(const char *name)
 	return NULL;
 }
 
-/* A number of min..max; an error names the option and the range. */
-static int parse_ulong(const char *opt, const char *s, unsigned long min, unsigned long max,
-		       unsigned long *out)
+int cli_ulong(const char *opt, const char *s, unsigned long min, unsigned long max,
+	      unsigned long *out)
 {
 	unsigned long n;
 	char *end;
@@ -77,7 +76,7 @@ static int opt_set(const struct cli_opt *o, const char *value, void *field)
 		*(const char **)field = value;
 		return 0;
 	case CLI_ULONG:
-		return parse_ulong(opt, value, o->min, o->max, field);
+		return cli_ulong(opt, value, o->min, o->max, field);
 	case CLI_FN:
 		return o->fn(opt, value, field);
 	case CLI_VERBOSE:

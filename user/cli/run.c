@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* bima run: load the BPF-LSM programs and collect measurements. */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "anchor.h"
@@ -65,14 +64,9 @@ static const char usage[] =
 static int parse_ringbuf(const char *opt, const char *value, void *ulong)
 {
 	unsigned long *n = ulong;
-	char *end;
 
-	errno = 0;
-	*n = strtoul(value, &end, 0);
-	if (errno || end == value || *end || *value == '-' || *n > 1ul << 30) {
-		pr_usage("%s: invalid value \"%s\" (0..%lu)", opt, value, 1ul << 30);
+	if (cli_ulong(opt, value, 0, 1ul << 30, n))
 		return -EINVAL;
-	}
 	if (*n < 4096 || (*n & (*n - 1))) {
 		pr_usage("%s: %lu is not a power of two of at least 4096", opt, *n);
 		return -EINVAL;
