@@ -21,19 +21,34 @@ ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
 PKGS := libbpf tss2-esys tss2-mu tss2-tctildr tss2-rc libcrypto zlib json-c
 CFLAGS ?= -g -O2
-CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror -I$(OUTPUT) -Ibpf \
+CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror -I$(OUTPUT) -Ibpf -Iuser \
 	  $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 LDLIBS += $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+DEPFLAGS := -MMD -MP
 BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
-LIB_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
-LIB_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(LIB_SRCS))
+# Every .c under user/, found rather than listed: main.c and cli/ are the
+# command line, the rest goes into libbima.a, which bima, the tests and the
+# tools link. Objects mirror the tree under $(OUTPUT); -MMD -MP writes each
+# one's header dependencies beside it.
+USER_SRCS := $(shell find user -name '*.c' | LC_ALL=C sort)
+CLI_SRCS := user/main.c $(filter user/cli/%,$(USER_SRCS))
+LIB_SRCS := $(filter-out $(CLI_SRCS),$(USER_SRCS))
+CLI_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(CLI_SRCS))
+LIB_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(LIB_SRCS))
+LIB := $(OUTPUT)/libbima.a
+# The same library built with AddressSanitizer and UBSan, for the fuzz run.
+SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all
+ASAN_OBJS := $(patsubst %.c,$(OUTPUT)/asan/%.o,$(LIB_SRCS))
+ASAN_LIB := $(OUTPUT)/asan/libbima.a
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 TEST_HELPERS := $(OUTPUT)/tests/tpm-writer $(OUTPUT)/bench/collector
+DEPS := $(patsubst %.o,%.d,$(CLI_OBJS) $(LIB_OBJS) $(ASAN_OBJS)) \
+	$(patsubst %,%.d,$(UNIT_BINS) $(TEST_HELPERS))
 MAN5 := $(wildcard man/*.5)
 MAN8 := $(wildcard man/*.8)
 MANDIR := $(DESTDIR)$(PREFIX)/share/man
@@ -67,29 +82,42 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-$(OUTPUT)/%.o: user/%.c $(wildcard user/*.h) bpf/bima.h $(SKELS) | $(OUTPUT)
+# An object waits for the skeletons (a file may include one); once built,
+# its .d names the headers it includes, generated or not.
+$(OUTPUT)/user/%.o: user/%.c | $(SKELS)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(OUTPUT)/bima: $(OUTPUT)/main.o $(LIB_OBJS)
+$(OUTPUT)/asan/user/%.o: user/%.c | $(SKELS)
+	$(call msg,CC-ASAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(SANITIZE) $(DEPFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(ASAN_LIB): $(ASAN_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(OUTPUT)/bima: $(CLI_OBJS) $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(OUTPUT)/tests/%: tests/unit/%.c tests/unit/check.h $(LIB_OBJS) | $(OUTPUT)/tests
+$(OUTPUT)/tests/%: tests/unit/%.c $(LIB) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Iuser -Itests/unit $< $(LIB_OBJS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -Itests/unit $< $(LIB) $(LDLIBS) -o $@
 
-# The fuzz run: the parsers built into it with AddressSanitizer and UBSan.
-FUZZ_SRCS := user/template.c user/ima_fields.c user/hashalg.c user/snapshot.c user/seqset.c user/policy.c user/msg.c \
-	user/container.c user/ak.c user/tpm.c user/log.c
-$(OUTPUT)/tests/test_fuzz: tests/unit/test_fuzz.c tests/unit/check.h $(FUZZ_SRCS) $(wildcard user/*.h) | $(OUTPUT)/tests
+# The fuzz run: the parsers, and all they call, built with the sanitizers.
+$(OUTPUT)/tests/test_fuzz: tests/unit/test_fuzz.c $(ASAN_LIB) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all -Iuser -Itests/unit \
-		$< $(FUZZ_SRCS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(SANITIZE) $(DEPFLAGS) -Itests/unit $< $(ASAN_LIB) $(LDLIBS) -o $@
 
-$(OUTPUT)/tests/tpm-writer: tests/tpm/writer.c $(LIB_OBJS) | $(OUTPUT)/tests
+$(OUTPUT)/tests/tpm-writer: tests/tpm/writer.c $(LIB) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Iuser $< $(LIB_OBJS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $< $(LIB) $(LDLIBS) -o $@
 
 # tools/bench/collector.sh: the collector's rounds fed by a syscall program.
 $(OUTPUT)/bench/%.bpf.o: tools/bench/%.bpf.c vmlinux/vmlinux.h | $(OUTPUT)/bench
@@ -100,9 +128,9 @@ $(OUTPUT)/bench/collector.skel.h: $(OUTPUT)/bench/collector.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name bench_push > $@
 
-$(OUTPUT)/bench/collector: tools/bench/collector.c $(OUTPUT)/bench/collector.skel.h $(LIB_OBJS)
+$(OUTPUT)/bench/collector: tools/bench/collector.c $(OUTPUT)/bench/collector.skel.h $(LIB)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Iuser $< $(LIB_OBJS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $< $(LIB) $(LDLIBS) -o $@
 
 unit: $(UNIT_BINS) $(TEST_HELPERS)
 
@@ -145,3 +173,5 @@ format:
 clean:
 	$(call msg,CLEAN,)
 	$(Q)rm -rf $(OUTPUT) bima
+
+-include $(DEPS)

@@ -8,6 +8,18 @@
 int msg_max_level = MSG_INFO;
 int msg_verbosity;
 
+static void vmsg(int level, const char *label, const char *fmt, va_list ap)
+{
+	if (level > msg_max_level)
+		return;
+	if (getenv("JOURNAL_STREAM"))
+		fprintf(stderr, "<%d>", level);
+	else
+		fprintf(stderr, "bima: %s", label);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 void msg(int level, const char *fmt, ...)
 {
 	static const char *const label[] = {
@@ -16,14 +28,16 @@ void msg(int level, const char *fmt, ...)
 	};
 	va_list ap;
 
-	if (level > msg_max_level)
-		return;
-	if (getenv("JOURNAL_STREAM"))
-		fprintf(stderr, "<%d>", level);
-	else
-		fprintf(stderr, "bima: %s", label[level]);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vmsg(level, label[level], fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+}
+
+void msg_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(MSG_ERR, "", fmt, ap);
+	va_end(ap);
 }

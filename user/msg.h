@@ -21,10 +21,17 @@ extern int msg_verbosity;
 
 void msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * A mistake in the command line or the configuration file, worded as the
+ * usage text around it: "bima: TEXT", with no label, at MSG_ERR.
+ */
+void msg_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 #define pr_err(...) msg(MSG_ERR, __VA_ARGS__)
 #define pr_warn(...) msg(MSG_WARN, __VA_ARGS__)
 #define pr_notice(...) msg(MSG_NOTICE, __VA_ARGS__)
 #define pr_info(...) msg(MSG_INFO, __VA_ARGS__)
 #define pr_debug(...) msg(MSG_DEBUG, __VA_ARGS__)
+#define pr_usage(...) msg_usage(__VA_ARGS__)
 
 #endif
