@@ -33,8 +33,12 @@ SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 # Every .c under user/, found rather than listed: main.c and cli/ are the
 # command line, the rest goes into libbima.a, which bima, the tests and the
 # tools link. Objects mirror the tree under $(OUTPUT); -MMD -MP writes each
-# one's header dependencies beside it.
+# one's header dependencies beside it. user/'s folders follow the data path
+# (kernel -> daemon -> log -> tpm; log -> verify); a header is included by
+# its name alone, from any of them.
 USER_SRCS := $(shell find user -name '*.c' | LC_ALL=C sort)
+USER_DIRS := $(sort $(patsubst %/,%,$(dir $(USER_SRCS) $(shell find user -name '*.h'))))
+CFLAGS += $(addprefix -I,$(filter-out user,$(USER_DIRS)))
 CLI_SRCS := user/main.c $(filter user/cli/%,$(USER_SRCS))
 LIB_SRCS := $(filter-out $(CLI_SRCS),$(USER_SRCS))
 CLI_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(CLI_SRCS))

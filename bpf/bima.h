@@ -198,7 +198,7 @@ enum bima_config_flags {
 
 /*
  * The measurement policy, compiled from IMA's policy language by the daemon
- * (user/policy.c): an array of rules, evaluated in order, the first match
+ * (user/cli/policy.c): an array of rules, evaluated in order, the first match
  * deciding, as in IMA.
  */
 #define BIMA_RULES_MAX 64 /* a power of two: BPF indexes rules with a mask */
@@ -308,7 +308,7 @@ struct bima_anchor {
 
 /*
  * bima's code: the files a daemon mapped executable (its dynamic loader and
- * libraries), keys of the bima_code map, which user/loader.c fills from
+ * libraries), keys of the bima_code map, which user/daemon/loader.c fills from
  * /proc/self/maps when the daemon claims the objects. A process running the
  * bima program is exempt (fail-closed, self-protection) only while it has
  * mapped no other code (bpf/protect.bpf.h).
@@ -368,7 +368,7 @@ struct bima_config {
 	 * In every mode: bima's own files, which are never measured and never
 	 * give a violation, whatever the policy says (the daemon keeps its
 	 * lists, its log and its control lock open for writing): a directory
-	 * with all beneath it, or a file; 0: none (user/loader.c set_own).
+	 * with all beneath it, or a file; 0: none (user/daemon/loader.c set_own).
 	 */
 	__u64 own_dev[BIMA_OWN_MAX]; /* s_dev, kernel encoding */
 	__u64 own_ino[BIMA_OWN_MAX]; /* i_ino */

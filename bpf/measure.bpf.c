@@ -241,7 +241,7 @@ static __always_inline bool is_daemon(void)
 	       d->start_boottime == bpf_get_current_task_btf()->group_leader->start_boottime;
 }
 
-/* bima's code (bima.h): the files a daemon mapped executable; user/loader.c fills it. */
+/* bima's code (bima.h): the files a daemon mapped executable; user/daemon/loader.c fills it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, BIMA_CODE_MAX);

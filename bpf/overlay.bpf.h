@@ -25,7 +25,7 @@
  *
  * overlayfs's own types (struct ovl_inode, struct ovl_file) come from its
  * BTF: the module's, which libbpf reads when it loads the programs, if the
- * module is loaded then (user/loader.c asks the kernel for it). Without
+ * module is loaded then (user/daemon/loader.c asks the kernel for it). Without
  * it, no overlay file is cached.
  *
  * A change to the real inode is seen by its state (read_state) and by its

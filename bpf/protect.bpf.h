@@ -30,7 +30,7 @@
  * pid inherit its rights or its exemption from measurement).
  *
  * Included by measure.bpf.c: the programs share its maps and are loaded,
- * attached and pinned with them (user/protect.c lists them).
+ * attached and pinned with them (user/daemon/protect.c lists them).
  */
 #ifndef BIMA_PROTECT_BPF_H
 #define BIMA_PROTECT_BPF_H

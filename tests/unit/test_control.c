@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The control socket (user/control.c) over real Unix sockets, with a
+ * The control socket (user/daemon/control.c) over real Unix sockets, with a
  * server process that runs control_serve() in a loop as the daemon does,
  * and fake status and snapshot answers: the modes of the directory, the
  * socket and its lock; status lines; an unknown request, a line too long,

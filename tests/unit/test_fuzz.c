@@ -3,7 +3,7 @@
  * A bounded fuzz run of everything that reads untrusted bytes: the entry
  * decoder and renderer over mutated copies of the committed corpus
  * (tests/unit/corpus/list.bin: one entry of each kind bima writes or
- * reads, encoded by hand after the layout in user/template.h;
+ * reads, encoded by hand after the layout in user/core/template.h;
  * tests/unit/corpus/templates.bin: one entry of each other template the
  * kernel can boot with, the vectors of test_template.c), the buffers
  * of bima's own entries (snapshot_aggregate, bima_seq),

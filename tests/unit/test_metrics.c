@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The metrics (user/metrics.c): the OpenMetrics and Prometheus texts of a
+ * The metrics (user/daemon/metrics.c): the OpenMetrics and Prometheus texts of a
  * known status, sample by sample; what differs between the two encodings
  * (# EOF, # UNIT, a counter family's name); the largest text fits in a
  * control socket reply; both texts taken by the parsers of Debian's

@@ -3,7 +3,7 @@
  * The collector benchmark's producer (tools/bench/collector.c): a syscall
  * program, which the host kernel runs without BPF-LSM, that copies one
  * record from its context into a ring buffer laid out as bima_events is,
- * so that the daemon's own consumer (user/ringbuf.c) reads it.
+ * so that the daemon's own consumer (user/daemon/ringbuf.c) reads it.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

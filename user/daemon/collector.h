@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../bpf/bima.h"
+#include "../../bpf/bima.h"
 #include "anchor.h"
 #include "protect.h"
 

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../bpf/bima.h"
+#include "../../bpf/bima.h"
 
 #define LOADER_PIN_DIR "/sys/fs/bpf/bima"
 

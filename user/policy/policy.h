@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../bpf/bima.h"
+#include "../../bpf/bima.h"
 
 #define POLICY_CGROUP_ROOT "/sys/fs/cgroup"
 

@@ -15,7 +15,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
-#include "../bpf/bima.h"
+#include "../../bpf/bima.h"
 
 enum protect_mode {
 	PROTECT_AUTO = 0, /* not given: on where it is safe (protect_decide) */

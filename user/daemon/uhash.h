@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../bpf/bima.h"
+#include "../../bpf/bima.h"
 #include "hashalg.h"
 
 #define UHASH_NAME "bima_userspace_hash" /* the ima-buf entry before such an entry */

@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../bpf/bima.h"
+#include "../../bpf/bima.h"
 #include "buf.h"
 #include "hashalg.h"
 #include "template.h"

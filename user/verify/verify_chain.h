@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../bpf/bima.h"
+#include "../../bpf/bima.h"
 #include "log.h"
 #include "template.h"
 #include "verify_ref.h"

@@ -21,7 +21,7 @@
 
 #include <stdbool.h>
 
-#include "../bpf/bima.h"
+#include "../../bpf/bima.h"
 #include "epoch.h"
 #include "snapshot.h"
 #include "tpm.h"

@@ -36,7 +36,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../bpf/bima.h"
+#include "../../bpf/bima.h"
 
 #define CONTROL_DEFAULT "/run/bima/control"
 #define CONTROL_CLIENTS_MAX 16
