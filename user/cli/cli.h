@@ -15,7 +15,8 @@
  *
  * A command fills its struct with its defaults, then calls cli_parse(),
  * which applies the configuration file's settings it has options for, then
- * the command line. Every command also takes -v (--verbose) and -h (--help).
+ * (with from_state) the running daemon's, then the command line. Every command also takes -v
+ * (--verbose) and -h (--help).
  */
 #ifndef BIMA_CLI_H
 #define BIMA_CLI_H
@@ -38,6 +39,8 @@ enum cli_kind {
 
 /* A key of the configuration file: the file's settings of it apply to every command taking it. */
 #define CLI_KEY 1u
+/* Given, it must agree with the running daemon's setting of it (from_state), if there is one. */
+#define CLI_STATE 2u
 
 struct cli_opt {
 	const char *name; /* the long option, without "--"; also its key with CLI_KEY */
@@ -49,7 +52,7 @@ struct cli_opt {
 	unsigned long min, max; /* CLI_ULONG: the values taken */
 	/* CLI_FN: parse value into field; an error names the option and is reported here. */
 	int (*fn)(const char *opt, const char *value, void *field);
-	unsigned int flags; /* CLI_KEY */
+	unsigned int flags; /* CLI_KEY, CLI_STATE */
 	char short_name;    /* 'v', or 0 */
 };
 
@@ -82,6 +85,11 @@ struct cli_command {
 	int col;		    /* the column at which --help starts an option's text */
 	const char *tail;	    /* after the options, or NULL */
 	bool no_config;		    /* the configuration file does not apply */
+	/*
+	 * The running daemon's settings (runstate.h) apply, over the
+	 * configuration file's: the command acts on the daemon or its log.
+	 */
+	bool from_state;
 };
 
 /* A line of main.c's command table. */

@@ -11,6 +11,7 @@
 #include "loader.h"
 #include "metrics.h"
 #include "msg.h"
+#include "runstate.h"
 #include "template.h"
 
 #define DEFAULT_RINGBUF (4u << 20)
@@ -51,11 +52,11 @@ static const struct cli_opt stop_opts[] = {
 		 "(for pins of another bima build or a broken pin set); queued\n"
 		 "records are lost, and no entry in the log says so"),
 	/* As for bima run: said once, in the tail. */
-	CLI_STR("log-dir", "DIR", A, log_dir, 0, NULL),
+	CLI_STR("log-dir", "DIR", A, log_dir, CLI_STATE, NULL),
 	CLI_STR("tcti", "TCTI", A, tcti, 0, NULL),
-	CLI_ULONG("pcr", "N", A, pcr, 0, 23, 0, NULL),
-	CLI_FN("ascii", "PATH|none", A, ascii, cli_path_or_none, 0, NULL),
-	CLI_FN("template", "auto|ima-ng|" TEMPLATE_CT, A, template, cli_template, 0, NULL),
+	CLI_ULONG("pcr", "N", A, pcr, 0, 23, CLI_STATE, NULL),
+	CLI_FN("ascii", "PATH|none", A, ascii, cli_path_or_none, CLI_STATE, NULL),
+	CLI_FN("template", "auto|ima-ng|" TEMPLATE_CT, A, template, cli_template, CLI_STATE, NULL),
 	{},
 };
 #undef A
@@ -64,9 +65,11 @@ const struct cli_command cli_stop = {
 	.usage = stop_usage,
 	.opts = stop_opts,
 	.col = 16,
-	.tail = "  --log-dir, --tcti, --pcr, --ascii, --template   as for `bima run`; the PCR is\n"
-		"                the pinned programs' unless --pcr (or the configuration file) "
-		"names one\n",
+	.tail = "  --log-dir, --tcti, --pcr, --ascii, --template   as for `bima run`; by default\n"
+		"                the running (or pinned) bima's, from " RUNSTATE_PATH ";\n"
+		"                given, --log-dir, --pcr, --ascii and --template must agree\n"
+		"                with it\n",
+	.from_state = true,
 };
 
 /* --unload: detach the hooks, log what is queued, remove the pins. */
@@ -79,6 +82,7 @@ static int unload(struct stop_args *a)
 	if (a->force) {
 		pr_warn("removing the pins without logging the records still queued");
 		loader_unload(NULL);
+		runstate_remove(RUNSTATE_PATH);
 		return 0;
 	}
 	/* The PCR the pinned programs were loaded for, unless told otherwise. */
@@ -167,7 +171,9 @@ static const struct cli_opt status_opts[] = {
 	{},
 };
 
-const struct cli_command cli_status = { .usage = status_usage, .opts = status_opts, .col = 18 };
+const struct cli_command cli_status = {
+	.usage = status_usage, .opts = status_opts, .col = 18, .from_state = true
+};
 
 int cmd_status(int argc, char **argv)
 {
@@ -220,9 +226,9 @@ static const struct cli_opt snapshot_opts[] = {
 	{},
 };
 
-const struct cli_command cli_snapshot = { .usage = snapshot_usage,
-					  .opts = snapshot_opts,
-					  .col = 16 };
+const struct cli_command cli_snapshot = {
+	.usage = snapshot_usage, .opts = snapshot_opts, .col = 16, .from_state = true
+};
 
 int cmd_snapshot(int argc, char **argv)
 {

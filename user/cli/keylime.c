@@ -30,7 +30,7 @@ static const struct cli_opt opts[] = {
 };
 #undef A
 
-const struct cli_command cli_keylime = { .usage = usage, .opts = opts };
+const struct cli_command cli_keylime = { .usage = usage, .opts = opts, .from_state = true };
 
 int cmd_keylime(int argc, char **argv)
 {

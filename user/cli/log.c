@@ -36,7 +36,8 @@ static const char usage[] =
 
 #define A struct log_args
 static const struct cli_opt opts[] = {
-	CLI_STR("log-dir", "DIR", A, log_dir, 0, "log directory (" DEFAULT_LOG_DIR ")"),
+	CLI_STR("log-dir", "DIR", A, log_dir, 0,
+		"log directory (the running bima's, else " DEFAULT_LOG_DIR ")"),
 	CLI_STR("epoch", "NAME", A, epoch, 0, "epoch directory to print"),
 	CLI_STR("container", "ID", A, container, 0,
 		"only the file entries of this container: a prefix of its id,\n"
@@ -62,7 +63,7 @@ static const struct cli_opt opts[] = {
 };
 #undef A
 
-const struct cli_command cli_log = { .usage = usage, .opts = opts, .col = 18 };
+const struct cli_command cli_log = { .usage = usage, .opts = opts, .col = 18, .from_state = true };
 
 int cli_epoch_dir(const char *log_dir, const char *epoch, char *dir, size_t len)
 {

@@ -11,11 +11,13 @@
 #include "cli.h"
 #include "config.h"
 #include "msg.h"
+#include "runstate.h"
 #include "template.h"
 
-#define CONFIG_MAX 64 /* settings in a configuration file */
-#define ARGS_MAX 63   /* arguments of a command, after its name and --config FILE */
-#define OPTS_MAX 64   /* long options of all commands, each name once */
+#define CONFIG_MAX 64	/* settings in a configuration file */
+#define ARGS_MAX 63	/* arguments of a command, after its name and --config FILE */
+#define OPTS_MAX 64	/* long options of all commands, each name once */
+#define CMD_OPTS_MAX 32 /* options of one command */
 
 /* A field of any kind the tables use, for checking a setting that the command does not take. */
 union cli_value {
@@ -89,7 +91,8 @@ struct config_ctx {
 	const char *path;
 	const struct cli_command *c;
 	void *args;
-	int n; /* settings read */
+	int n;				 /* settings read */
+	const char *state[CMD_OPTS_MAX]; /* RUNSTATE_PATH's value of each of c's options, or NULL */
 };
 
 /*
@@ -131,6 +134,52 @@ static int config_setting(const char *key, const char *value, unsigned int line,
 	return o ? opt_set(o, copy, (char *)x->args + o->off) : 0;
 }
 
+/* One setting of RUNSTATE_PATH: applied if the command takes it, and kept for parse_argv. */
+static int state_setting(const char *key, const char *value, unsigned int line, void *arg)
+{
+	struct config_ctx *x = arg;
+	const struct cli_opt *o = opt_find(x->c->opts, key);
+	char *copy;
+
+	if (!o || o - x->c->opts >= CMD_OPTS_MAX)
+		return 0;
+	copy = strdup(value);
+	if (!copy)
+		return -ENOMEM;
+	if (opt_set(o, copy, (char *)x->args + o->off)) {
+		pr_usage("%s:%u: the setting above is refused", RUNSTATE_PATH, line);
+		free(copy);
+		return -EINVAL;
+	}
+	x->state[o - x->c->opts] = copy;
+	return 0;
+}
+
+/* The running daemon's settings (runstate.h), if there are any that may be trusted. */
+static int read_state(struct config_ctx *x)
+{
+	int err = runstate_check(RUNSTATE_PATH);
+
+	err = err ?: config_read(RUNSTATE_PATH, state_setting, x);
+	return err == -ENOENT || err == -EPERM ? 0 : err; /* none, or not the daemon's: said */
+}
+
+/* Whether two values of option o are the same setting: a path with or without its last '/'. */
+static bool same_setting(const struct cli_opt *o, const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (o->kind == CLI_ULONG)
+		return strtoul(a, NULL, 0) == strtoul(b, NULL, 0);
+	if (!strcmp(o->name, "template") && !strcmp(b, "auto"))
+		return true;
+	while (la > 1 && a[la - 1] == '/')
+		la--;
+	while (lb > 1 && b[lb - 1] == '/')
+		lb--;
+	return la == lb && !memcmp(a, b, la);
+}
+
 /*
  * Every command's long options, each name once, for getopt: an option of
  * another command is then named as one that does not apply to this one.
@@ -165,9 +214,14 @@ static int longopts_fill(struct option *l)
 	return 0;
 }
 
-/* The command line, argv[0] the command's name. */
-static int parse_argv(const struct cli_command *c, int argc, char **argv, void *args)
+/*
+ * The command line, argv[0] the command's name. An option with CLI_STATE
+ * must agree with the running daemon's setting of it, if there is one.
+ */
+static int parse_argv(const struct config_ctx *x, int argc, char **argv)
 {
+	const struct cli_command *c = x->c;
+	void *args = x->args;
 	struct option longopts[OPTS_MAX + 1];
 	const struct cli_opt *o;
 	int opt;
@@ -198,6 +252,14 @@ static int parse_argv(const struct cli_command *c, int argc, char **argv, void *
 		}
 		if (opt_set(o, optarg, (char *)args + o->off))
 			return -EINVAL;
+		if ((o->flags & CLI_STATE) && o - c->opts < CMD_OPTS_MAX && x->state[o - c->opts] &&
+		    !same_setting(o, x->state[o - c->opts], optarg)) {
+			pr_usage("--%s %s: the pinned bima runs with %s = %s (%s): leave --%s out, "
+				 "and it is taken from there",
+				 o->name, optarg, o->name, x->state[o - c->opts], RUNSTATE_PATH,
+				 o->name);
+			return -EINVAL;
+		}
 	}
 	if (optind < argc) {
 		pr_usage("unexpected argument \"%s\"", argv[optind]);
@@ -226,11 +288,13 @@ int cli_parse(const struct cli_command *c, int argc, char **argv, void *args)
 		err = 0; /* no configuration file: the defaults */
 	else if (err == -ENOENT)
 		pr_usage("--config %s: no such file", x.path);
+	if (!err && c->from_state)
+		err = read_state(&x);
 	if (err)
 		return err;
 	/* The command's name, then what follows --config FILE. */
 	argv[rest - 1] = argv[0];
-	return parse_argv(c, argc - rest + 1, argv + rest - 1, args);
+	return parse_argv(&x, argc - rest + 1, argv + rest - 1);
 }
 
 int cli_parse_sub(const struct cli_command *c, const char *sub, int argc, char **argv, void *args)

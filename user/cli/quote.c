@@ -66,8 +66,10 @@ static const struct cli_opt quote_opts[] = {
 };
 #undef A
 
-const struct cli_command cli_ak = { .usage = ak_usage, .opts = ak_opts };
-const struct cli_command cli_quote = { .usage = quote_usage, .opts = quote_opts };
+const struct cli_command cli_ak = { .usage = ak_usage, .opts = ak_opts, .from_state = true };
+const struct cli_command cli_quote = { .usage = quote_usage,
+				       .opts = quote_opts,
+				       .from_state = true };
 
 int cli_nonce(const char *hex, uint8_t *out, size_t *len)
 {

@@ -56,9 +56,10 @@ static const char usage[] =
 #define A struct verify_args
 static const struct cli_opt opts[] = {
 	CLI_STR("log-dir", "DIR", A, log_dir, 0,
-		"log directory (" DEFAULT_LOG_DIR "), or the directory `bima quote`\n"
-		"wrote"),
-	CLI_STR("tcti", "TCTI", A, tcti, 0, "TPM access (" DEFAULT_TCTI ")"),
+		"log directory (the running bima's, else " DEFAULT_LOG_DIR "), or the\n"
+		"directory `bima quote` wrote"),
+	CLI_STR("tcti", "TCTI", A, tcti, 0,
+		"TPM access (the running bima's, else " DEFAULT_TCTI ")"),
 	CLI_STR("epoch", "NAME", A, epoch, 0,
 		"verify this epoch directory instead of the TPM's (or the quote's)"),
 	CLI_ULONG("since", "ID", A, since, 1, ~0ul, 0,
@@ -97,7 +98,9 @@ static const struct cli_opt opts[] = {
 };
 #undef A
 
-const struct cli_command cli_verify = { .usage = usage, .opts = opts, .col = 18 };
+const struct cli_command cli_verify = {
+	.usage = usage, .opts = opts, .col = 18, .from_state = true
+};
 
 /* Options that go together; 0 or an error, said. */
 static int verify_check(const struct verify_args *a)

@@ -48,6 +48,7 @@
 #include "policy.h"
 #include "recover.h"
 #include "ringbuf.h"
+#include "runstate.h"
 #include "seqset.h"
 #include "snapshot.h"
 #include "uhash.h"
@@ -1170,6 +1171,7 @@ int collector_run(const struct collector_opts *opts)
 	err = loader__open(&lo, &c.bpf);
 	if (err == -ENOENT && opts->unload) {
 		pr_info("nothing is pinned in %s: there is nothing to unload", LOADER_PIN_DIR);
+		runstate_remove(RUNSTATE_PATH);
 		err = 0;
 		goto out;
 	}
@@ -1198,8 +1200,15 @@ int collector_run(const struct collector_opts *opts)
 			LOADER_PIN_DIR, (unsigned long)ringbuf_pending(c.rb));
 	if (opts->unload) {
 		err = drain(&c, true);
+		runstate_remove(RUNSTATE_PATH); /* the pins are gone, and what they ran with */
 		goto out;
 	}
+	runstate_write(RUNSTATE_PATH, &(struct runstate){ .log_dir = opts->log_dir,
+							  .tcti = opts->tcti,
+							  .pcr = opts->pcr,
+							  .ct_template = opts->ct_template,
+							  .ascii_link = opts->ascii_link,
+							  .control = opts->control });
 	loader_describe(hooks, sizeof(hooks));
 	pr_info("measuring %s into PCR %u; log %s; BPF objects pinned in %s", hooks, opts->pcr,
 		log_path(c.log), LOADER_PIN_DIR);

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The running daemon's settings, for the other commands (runstate.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "msg.h"
+#include "runstate.h"
+#include "template.h"
+
+/* A value on one line of the file: no newline, no leading or trailing blank, no '#'. */
+static bool writable_value(const char *v)
+{
+	size_t n = strlen(v);
+
+	return n && !strpbrk(v, "\n#") && v[0] != ' ' && v[0] != '\t' && v[n - 1] != ' ' &&
+	       v[n - 1] != '\t';
+}
+
+static int write_all(int fd, const char *text)
+{
+	size_t len = strlen(text);
+
+	while (len) {
+		ssize_t n = write(fd, text, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		text += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int runstate_write(const char *path, const struct runstate *s)
+{
+	const char *ascii = s->ascii_link ?: "none", *control = s->control ?: "none";
+	char text[8192], tmp[4096];
+	int fd, n, err;
+
+	if (!writable_value(s->log_dir) || !writable_value(s->tcti) || !writable_value(ascii) ||
+	    !writable_value(control)) {
+		pr_warn("%s: not written: a setting does not fit on a line of it, so the other "
+			"commands take theirs from the configuration file and the command line",
+			path);
+		return -EINVAL;
+	}
+	n = snprintf(text, sizeof(text),
+		     "# the running bima daemon's settings (bima run); the other commands\n"
+		     "# take them as defaults. Written by bima, not to be edited.\n"
+		     "log-dir = %s\ntcti = %s\npcr = %u\ntemplate = %s\nascii = %s\n"
+		     "control = %s\n",
+		     s->log_dir, s->tcti, s->pcr, s->ct_template ? TEMPLATE_CT : "ima-ng", ascii,
+		     control);
+	if (n < 0 || (size_t)n >= sizeof(text) ||
+	    snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	if (mkdir(dirname(tmp), 0755) && errno != EEXIST) {
+		err = -errno;
+		goto fail;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		err = -errno;
+		goto fail;
+	}
+	err = fchmod(fd, 0644) ? -errno : write_all(fd, text);
+	err = err ?: fsync(fd) ? -errno : 0;
+	close(fd);
+	err = err ?: rename(tmp, path) ? -errno : 0;
+	if (err)
+		unlink(tmp);
+	if (!err)
+		return 0;
+fail:
+	pr_warn("%s: cannot write the daemon's settings for the other commands: %s", path,
+		strerror(-err));
+	return err;
+}
+
+void runstate_remove(const char *path)
+{
+	if (unlink(path) && errno != ENOENT)
+		pr_warn("%s: cannot remove: %s", path, strerror(errno));
+}
+
+static bool root_only(const struct stat *st)
+{
+	return st->st_uid == 0 && !(st->st_mode & 022);
+}
+
+int runstate_check(const char *path)
+{
+	char dir[4096];
+	struct stat st, dst;
+
+	if (lstat(path, &st))
+		return -errno;
+	snprintf(dir, sizeof(dir), "%s", path);
+	if (!S_ISREG(st.st_mode) || !root_only(&st) || stat(dirname(dir), &dst) ||
+	    !root_only(&dst)) {
+		pr_warn("%s: ignored: it is not a file that root alone may write, in a directory "
+			"that root alone may write, so another user may have written it",
+			path);
+		return -EPERM;
+	}
+	return 0;
+}
