@@ -293,8 +293,11 @@ check_eq "bima status --control PATH reaches it" "$(field pid "$work/alt.out")" 
 printf 'control = %s\n' "$alt" >"$work/bima.conf"
 "$bima" status --config "$work/bima.conf" >"$work/alt2.out" 2>&1
 check_eq "and so does the configuration file's control key" "$(field pid "$work/alt2.out")" "$bima_pid"
-"$bima" status >"$work/alt3.out" 2>&1
-check_grep "bima status at the default says where the daemon is not" \
+"$bima" status >"$work/alt4.out" 2>&1
+check_eq "and so does plain bima status, through the daemon's settings (/run/bima/state)" \
+	"$(field pid "$work/alt4.out")" "$bima_pid"
+"$bima" status --control "$sock" >"$work/alt3.out" 2>&1
+check_grep "bima status at the default socket says where the daemon is not" \
 	"no bima daemon listens on $(ere "$sock"), but bima \(pid $bima_pid\) runs" "$work/alt3.out"
 "$bima" stop --config "$work/bima.conf" >/dev/null 2>&1
 check_eq "bima stop through the file's socket (0)" $? 0
@@ -304,14 +307,20 @@ check "which is removed" test ! -e "$alt"
 # A daemon without a socket: signals, said so.
 start_bima "$work/bima5.out" --log-dir "$logs" --tcti "$tcti" --control none || exit 1
 check "--control none: no socket" test ! -e "$sock"
-"$bima" snapshot >"$work/sigsnap.out" 2>&1
+"$bima" snapshot --control "$sock" >"$work/sigsnap.out" 2>&1
 check_eq "bima snapshot falls back to SIGUSR1 (0)" $? 0
 check_grep "saying so" "no bima daemon listens on $(ere "$sock"), but bima \(pid $bima_pid\) runs .*: sending it SIGUSR1" \
 	"$work/sigsnap.out"
 check_grep "and prints the anchor" "^snapshot $((id + 1)): " "$work/sigsnap.out"
+"$bima" snapshot >"$work/sigsnap2.out" 2>&1
+check_eq "plain bima snapshot, told by the daemon's settings it has no socket, signals (0)" $? 0
+check_grep "saying so" "bima \(pid $bima_pid\) runs without a control socket \(--control none\): sending it SIGUSR1" \
+	"$work/sigsnap2.out"
+check_grep "and prints the anchor" "^snapshot $((id + 2)): " "$work/sigsnap2.out"
 "$bima" stop >"$work/sigstop.out" 2>&1
 check_eq "bima stop falls back to SIGTERM (0)" $? 0
-check_grep "saying so" "sending it SIGTERM" "$work/sigstop.out"
+check_grep "saying so" "runs without a control socket \(--control none\): sending it SIGTERM" \
+	"$work/sigstop.out"
 check "and the daemon is gone" test ! -d "/proc/$bima_pid"
 wait "$bima_pid"
 check_eq "having exited 0" $? 0

@@ -7,7 +7,8 @@
 # options; `bima stop --unload` given another log directory, PCR or
 # template is refused, naming the daemon's, and touches nothing; given
 # none, it stops the daemon, logs what is queued into DIR with PCR 11, and
-# removes the file with the pins. A state file another user could have
+# removes the file with the pins; without the file, the PCR is the pinned
+# programs'. A state file another user could have
 # written is ignored, and said so. A second daemon refused (the first holds
 # the socket) leaves the file alone.
 set -u
@@ -93,6 +94,16 @@ check_grep "the record queued without a daemon is in the daemon's log" "$(ere "$
 	"$work/log2.txt"
 "$bima" verify --tcti "$tcti" --log-dir "$logs" >"$work/verify2.out" 2>&1
 check_eq "which verifies" $? 0
+
+# Without the file (a bima of an older build ran), the PCR is the pinned programs'.
+start_bima "$work/bima3.out" --log-dir "$logs" --tcti "$tcti" --pcr 11 --control "$sock" \
+	--ascii none || exit 1
+stop_bima
+rm -f "$state"
+"$bima" stop --unload --log-dir "$logs" --ascii none >"$work/unload3.out" 2>&1
+check_eq "with no state, bima stop --unload unloads (0)" $? 0
+check_grep "taking the PCR from the pinned programs" \
+	'the pinned programs extend PCR 11: unloading with it' "$work/unload3.out"
 
 # A state file that is not root's alone is not taken.
 mkdir -p /run/bima

@@ -93,6 +93,7 @@ static int unload(struct stop_args *a)
 			a->pcr = cfg.pcr;
 		}
 	}
+	pr_info("unloading: the log in %s, PCR %lu", a->log_dir, a->pcr);
 	ascii = cli_ascii_link(a->ascii, a->pcr);
 	o = (struct collector_opts){ .log_dir = a->log_dir,
 				     .tcti = a->tcti,

@@ -60,6 +60,10 @@ static int daemon_without_socket(const char *path, const char *signal)
 		pr_notice("no bima daemon listens on %s, but bima (pid %d) runs (with another "
 			  "--control, or none): sending it %s",
 			  path, pid, signal);
+	else if (pid)
+		pr_notice("bima (pid %d) runs without a control socket (--control none): sending "
+			  "it %s",
+			  pid, signal);
 	return pid;
 }
 

@@ -2,6 +2,7 @@
 /* The running daemon's settings, for the other commands (runstate.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,7 +43,7 @@ static int write_all(int fd, const char *text)
 int runstate_write(const char *path, const struct runstate *s)
 {
 	const char *ascii = s->ascii_link ?: "none", *control = s->control ?: "none";
-	char text[8192], tmp[4096];
+	char text[8192], tmp[PATH_MAX], dir[PATH_MAX];
 	int fd, n, err;
 
 	if (!writable_value(s->log_dir) || !writable_value(s->tcti) || !writable_value(ascii) ||
@@ -60,14 +61,15 @@ int runstate_write(const char *path, const struct runstate *s)
 		     s->log_dir, s->tcti, s->pcr, s->ct_template ? TEMPLATE_CT : "ima-ng", ascii,
 		     control);
 	if (n < 0 || (size_t)n >= sizeof(text) ||
-	    snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	snprintf(tmp, sizeof(tmp), "%s", path);
-	if (mkdir(dirname(tmp), 0755) && errno != EEXIST) {
+	    (size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= sizeof(tmp)) {
+		err = -ENAMETOOLONG;
+		goto fail;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	if (mkdir(dirname(dir), 0755) && errno != EEXIST) {
 		err = -errno;
 		goto fail;
 	}
-	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
 	fd = mkstemp(tmp);
 	if (fd < 0) {
 		err = -errno;
@@ -77,10 +79,9 @@ int runstate_write(const char *path, const struct runstate *s)
 	err = err ?: fsync(fd) ? -errno : 0;
 	close(fd);
 	err = err ?: rename(tmp, path) ? -errno : 0;
-	if (err)
-		unlink(tmp);
 	if (!err)
 		return 0;
+	unlink(tmp);
 fail:
 	pr_warn("%s: cannot write the daemon's settings for the other commands: %s", path,
 		strerror(-err));
@@ -100,7 +101,7 @@ static bool root_only(const struct stat *st)
 
 int runstate_check(const char *path)
 {
-	char dir[4096];
+	char dir[PATH_MAX];
 	struct stat st, dst;
 
 	if (lstat(path, &st))
