@@ -39,13 +39,23 @@ debian_sources() {
 		sort -u
 }
 
-# A fingerprint of what goes into the image; the archive's state is not part
-# of it: an image, once built, is kept (remove the dir to start over).
+# A fingerprint of how the image is made; neither the archive's state nor
+# the extra packages are part of it: an image, once built, is kept (remove
+# the dir to start over) while it holds every package asked for.
 inputs_hash() {
 	{
-		sha256sum "${BASH_SOURCE[0]}"
-		echo "$SUITE $PACKAGES $*"
+		cat "${BASH_SOURCE[0]}" # the content: not the path it was called by
+		echo "$SUITE $PACKAGES"
 	} | sha256sum | cut -d' ' -f1
+}
+
+# Does the cached image hold every PACKAGE?
+has_packages() {
+	local cache=$1 p
+	shift
+	for p in "$@"; do
+		grep -q "^$p=" "$cache/packages" 2>/dev/null || return 1
+	done
 }
 
 # mmdebstrap's setup hook, run on the host with the tree as $1 and the
@@ -74,9 +84,10 @@ customize() {
 	# The journal on disk: a second boot reads the first one's.
 	mkdir -p "$root/var/log/journal"
 	ln -sf /lib/systemd/system/multi-user.target "$root/etc/systemd/system/default.target"
-	# Nothing that runs at a time of its own during a test.
+	# Nothing that runs at a time of its own during a test, and no logins
+	# (the console has no input): gettys cost seconds of a TCG boot.
 	for unit in systemd-firstboot.service apt-daily.timer apt-daily-upgrade.timer \
-		e2scrub_all.timer e2scrub_reap.service fstrim.timer; do
+		e2scrub_all.timer e2scrub_reap.service fstrim.timer getty.target; do
 		ln -sf /dev/null "$root/etc/systemd/system/$unit"
 	done
 	# The hardware and library databases are built: no first-boot rebuild
@@ -131,14 +142,18 @@ build() {
 		--skip=download/empty --skip=essential/unlink \
 		--setup-hook="$self --setup \"\$1\" $(printf %q "$cache")" \
 		--customize-hook="$self --customize \"\$1\" $(printf %q "$cache")" \
-		"$SUITE" "$tree" "${sources[@]}" >&2 ||
-		die "mmdebstrap failed"
+		"$SUITE" "$tree" "${sources[@]}" >"$cache/build.log" 2>&1 || {
+		tail -n 30 "$cache/build.log" | sed 's/^/  | /' >&2
+		die "mmdebstrap failed; its output is in $cache/build.log"
+	}
 	chroot "$tree" dpkg-query -W -f='${Package}=${Version}\n' >"$cache/packages.new"
 	mb=$(($(du -sm "$tree" | cut -f1) + FREE_MB))
-	mkfs.ext4 -q -F -L vmtest-root -E root_owner=0:0 -d "$tree" >&2 \
-		"$cache/rootfs.ext4.new" "${mb}M" || die "mkfs.ext4 -d $tree failed"
+	mkfs.ext4 -q -F -L vmtest-root -E root_owner=0:0 -d "$tree" \
+		"$cache/rootfs.ext4.new" "${mb}M" >>"$cache/build.log" 2>&1 ||
+		die "mkfs.ext4 -d $tree failed; see $cache/build.log"
 	rm -rf "$tree"
 	mv "$cache/packages.new" "$cache/packages"
+	printf '%s\n' "$@" | sort -u >"$cache/extra"
 	mv "$cache/rootfs.ext4.new" "$cache/rootfs.ext4"
 	echo "$hash" >"$cache/rootfs.hash.new"
 	mv "$cache/rootfs.hash.new" "$cache/rootfs.hash"
@@ -157,9 +172,13 @@ main() {
 	mkdir -p "$cache"
 	exec 9>"$cache/.lock"
 	flock 9 # serialise concurrent runs on the same cache
-	hash=$(inputs_hash "$@")
+	hash=$(inputs_hash)
 	if [[ ! -f $cache/rootfs.ext4 || $(cat "$cache/rootfs.hash" 2>/dev/null) != "$hash" ]]; then
 		build "$cache" "$hash" "$@"
+	elif ! has_packages "$cache" "$@"; then
+		# Those it was built with for others stay in: no image flip-flops.
+		# shellcheck disable=SC2046 # a word per package
+		build "$cache" "$hash" "$@" $(cat "$cache/extra" 2>/dev/null)
 	fi
 	echo "$cache/rootfs.ext4"
 }
