@@ -5,9 +5,11 @@
 # and swtpm (tools/vmtest/vmtest.sh --image). Boot 1: bima.service is
 # active, and became so before sysinit.target (systemd's timestamps and the
 # journal's order agree); the journal has bima's lines at their priorities
-# (notice, info), none with its "<N>" prefix left in the text; bima's log
-# holds this script's exec. Then the guest reboots, on the same disk and the
-# same TPM. Boot 2: a new TPM epoch, the first one's log kept beside it;
+# (notice, info), none with its "<N>" prefix left in the text; an exec run
+# once bima answers is in its log. It prints when systemd started bima and
+# when bima began to measure: Type=exec counts bima started at its exec, and
+# what runs in between is not measured. Then the guest reboots, on the same
+# disk and the same TPM. Boot 2: a new TPM epoch, the first one's log kept beside it;
 # `bima verify` passes for the booted epoch; `systemctl stop bima` during an
 # exec storm leaves a log that the TPM holds to its end (nothing logged and
 # not extended); started again, bima logs every exec of the storm, and the
