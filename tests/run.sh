@@ -86,15 +86,18 @@ run_test() {
 }
 
 guest_tests() { # KERNEL: the names of its selected guest tests
-	local t name
+	local t name kernels
 	for t in tests/guest/test_*.sh; do
 		name=guest/$(basename "$t" .sh)@$1
+		kernels=$(sed -n 's/^# vmtest-kernels: //p' "$t")
+		case " ${kernels:-$1} " in *" $1 "*) ;; *) continue ;; esac
 		selected "$name" && echo "$name"
 	done
 }
 
 # One kernel's guest tests, one after the other, into $spool/KERNEL. A
-# test's "# vmtest-options: ..." line adds options to vmtest.sh (--timeout 600, --smp 2).
+# test's "# vmtest-options: ..." line adds options to vmtest.sh (--timeout 600, --smp 2);
+# its "# vmtest-kernels: ..." line, if any, names the only kernels it runs on.
 guest_series() {
 	local k=$1 name t opts optv
 	mkdir -p "$spool/$k/guest"

@@ -8,7 +8,8 @@ build="make gcc pkg-config clang-format clang-19 llvm-19 bpftool libbpf-dev libe
 	libzstd-dev libtss2-dev libssl-dev libjson-c-dev"
 run="tpm2-tools"
 test="debhelper dpkg-dev lintian swtpm swtpm-tools python3 python3-yaml python3-prometheus-client systemd ima-evm-utils qemu-system-x86 busybox-static cpio kmod kexec-tools
-	xz-utils zstd groff-base mandoc"
+	xz-utils zstd groff-base mandoc
+	mmdebstrap qemu-utils"
 
 missing=()
 for p in $build $run $test; do

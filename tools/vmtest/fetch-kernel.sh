@@ -5,8 +5,11 @@
 #
 # VERSION is 6.12 or 6.1. The kernel package is resolved with apt-cache,
 # downloaded with apt-get (never installed), and unpacked into
-# <repo>/.cache/vmtest/VERSION/root/. The initramfs (busybox-static, the
-# guest init script and the 9p modules) is written next to it. Everything is
+# <repo>/.cache/vmtest/VERSION/root/. Two initramfs images are written next
+# to it, each busybox-static, a guest init script and modules: initrd.cpio.gz
+# (init, the 9p modules: the host's root as the guest's) and
+# initrd-image.cpio.gz (init-image, the virtio disk and ext4 modules too:
+# vmtest.sh --image, a Debian image booted from a disk). Everything is
 # cached; a second run does nothing and prints nothing but the cache dir,
 # which is always the last line on stdout. See README.md.
 
@@ -16,11 +19,16 @@ SELF_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$SELF_DIR/../.." && pwd)
 readonly SELF_DIR REPO_ROOT
 readonly INIT_SCRIPT="$SELF_DIR/init"
+readonly IMAGE_INIT_SCRIPT="$SELF_DIR/init-image"
 readonly BUSYBOX=/bin/busybox
 
 # Loaded in this order by the guest init; each is skipped where built in.
 readonly MODULES="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev
 virtio_pci netfs fscache 9pnet 9pnet_virtio 9p"
+# The same for init-image, which mounts an ext4 root from a virtio disk
+# (ext4 takes its checksums from the crc32c crypto module) and reads the
+# run's packages from a 9p share before it hands over to systemd.
+readonly IMAGE_MODULES="$MODULES virtio_blk crc32c_generic crc16 mbcache jbd2 ext4"
 
 die() {
 	echo "fetch-kernel: $*" >&2
@@ -89,13 +97,14 @@ link_vmlinuz() {
 	ln -sfn "root/boot/${img##*/}" "$cache/vmlinuz"
 }
 
-# Copy the 9p modules, decompressed, into $2/modules and list them in order.
+# Copy the modules named in $3, decompressed, into $2/modules and list them
+# in order.
 stage_modules() {
-	local cache=$1 stage=$2 moddir name file
+	local cache=$1 stage=$2 modules=$3 moddir name file
 	moddir=$(find "$cache/root/lib/modules" -mindepth 1 -maxdepth 1 -type d | head -n1)
 	[[ -n $moddir ]] || die "no lib/modules/<release> in $cache/root"
 	mkdir -p "$stage/modules"
-	for name in $MODULES; do
+	for name in $modules; do
 		file=$(find "$moddir/kernel" -name "$name.ko" -o -name "$name.ko.xz" \
 			-o -name "$name.ko.zst" | head -n1)
 		[[ -n $file ]] || continue
@@ -120,39 +129,47 @@ check_deps() {
 	done
 }
 
-# A fingerprint of everything that goes into the initramfs.
+# A fingerprint of everything that goes into an initramfs: INIT MODULES.
 initrd_inputs_hash() {
-	local cache=$1
+	local cache=$1 init=$2 modules=$3
 	{
-		sha256sum "$INIT_SCRIPT" "$BUSYBOX"
+		sha256sum "$init" "$BUSYBOX"
 		cat "$cache/package"
-		echo "$MODULES"
+		echo "$modules"
 	} | sha256sum | cut -d' ' -f1
 }
 
+# Build $cache/NAME.cpio.gz from INIT and MODULES unless NAME.hash says it is
+# up to date.
 build_initrd() {
-	local cache=$1 hash=$2 stage
+	local cache=$1 name=$2 init=$3 modules=$4 hash stage
+	hash=$(initrd_inputs_hash "$cache" "$init" "$modules")
+	[[ -f $cache/$name.cpio.gz && $(cat "$cache/$name.hash" 2>/dev/null) == "$hash" ]] &&
+		return 0
 	stage=$(mktemp -d "$cache/initrd.XXXXXX")
 	mkdir -p "$stage"/{bin,dev,proc,sys,mnt/root}
 	cp "$BUSYBOX" "$stage/bin/busybox"
-	install -m 0755 "$INIT_SCRIPT" "$stage/init"
-	stage_modules "$cache" "$stage"
+	install -m 0755 "$init" "$stage/init"
+	stage_modules "$cache" "$stage" "$modules"
 	(cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) |
-		gzip -9 >"$cache/initrd.cpio.gz.new"
+		gzip -9 >"$cache/$name.cpio.gz.new"
 	rm -rf "$stage"
-	mv "$cache/initrd.cpio.gz.new" "$cache/initrd.cpio.gz"
-	echo "$hash" >"$cache/initrd.hash"
+	mv "$cache/$name.cpio.gz.new" "$cache/$name.cpio.gz"
+	# A new file, never a rewrite: caches may share files by hard links.
+	echo "$hash" >"$cache/$name.hash.new"
+	mv "$cache/$name.hash.new" "$cache/$name.hash"
 }
 
 main() {
 	[[ $# -eq 1 ]] || usage
-	local version=$1 meta cache pkg hash
+	local version=$1 meta cache pkg
 	meta=$(meta_package "$version")
 	command -v apt-get >/dev/null || die "apt-get not found (Debian host needed)"
 	if [[ ! -x $BUSYBOX ]] || ldd "$BUSYBOX" >/dev/null 2>&1; then
 		die "$BUSYBOX missing or not static (apt-get install busybox-static)"
 	fi
-	[[ -f $INIT_SCRIPT ]] || die "missing $INIT_SCRIPT"
+	[[ -f $INIT_SCRIPT && -f $IMAGE_INIT_SCRIPT ]] ||
+		die "missing $INIT_SCRIPT or $IMAGE_INIT_SCRIPT"
 
 	cache="$REPO_ROOT/.cache/vmtest/$version"
 	mkdir -p "$cache"
@@ -169,10 +186,8 @@ main() {
 	fi
 	link_vmlinuz "$cache"
 
-	hash=$(initrd_inputs_hash "$cache")
-	if [[ ! -f $cache/initrd.cpio.gz || $(cat "$cache/initrd.hash" 2>/dev/null) != "$hash" ]]; then
-		build_initrd "$cache" "$hash"
-	fi
+	build_initrd "$cache" initrd "$INIT_SCRIPT" "$MODULES"
+	build_initrd "$cache" initrd-image "$IMAGE_INIT_SCRIPT" "$IMAGE_MODULES"
 	echo "$cache"
 }
 

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # vmtest.sh - run a script inside a QEMU guest with a Debian kernel and a
-# software TPM, chrooted into the host's root file system. See README.md.
+# software TPM, chrooted into the host's root file system, or (--image) in a
+# Debian 12 image booted from a disk with systemd. See README.md.
 
 set -euo pipefail
 
@@ -10,6 +11,8 @@ SELF_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 readonly SELF_DIR
 readonly EXIT_TIMEOUT=124
 readonly EXIT_GUEST_FAILED=125
+readonly MAX_BOOTS=5       # --image: boots a run may ask for
+readonly POWEROFF_GRACE=60 # --image: seconds for systemd to power off
 
 kernel=6.12
 timeout=300
@@ -19,6 +22,8 @@ icount=0
 keep=0
 verbose=0
 extra_cmdline=
+image=0
+debs=()
 script=
 args=()
 
@@ -34,6 +39,8 @@ usage: ${0##*/} [options] SCRIPT [ARGS...]
 Run SCRIPT with ARGS in a QEMU guest (Debian kernel, swtpm TPM), chrooted
 into this host's root file system (read-only), with cwd = the current dir.
 The script's output goes to stdout; vmtest.sh exits with its exit status.
+With --image, the guest boots a Debian 12 image (systemd) from a disk
+instead, and runs SCRIPT when the boot is done.
 
 options:
   --kernel 6.12|6.1   guest kernel (default: 6.12)
@@ -46,6 +53,12 @@ options:
                       thread: CPU time the guest measures (bpf_stats'
                       run_time_ns) is then its instruction count, whatever
                       the load of the host; guest time runs slower than wall time
+  --image             boot the Debian 12 image (build-image.sh, cached) from a
+                      virtio disk, systemd as PID 1, and run SCRIPT from
+                      its vmtest.service; SCRIPT must lie under the current
+                      dir, which the guest sees read-only at the same path
+  --deb FILE          (implies --image) install FILE with dpkg -i in the
+                      image before its first boot; repeatable
   --keep              keep the temp dir (console log, TPM state, results)
   -v                  stream the guest console, with kernel messages, to stderr
   -h, --help          show this help
@@ -84,6 +97,8 @@ parse_args() {
 		--smp) need_value "$1" $# && smp=$2 && shift ;;
 		--cmdline) need_value "$1" $# && extra_cmdline=$2 && shift ;;
 		--icount) icount=1 ;;
+		--image) image=1 ;;
+		--deb) need_value "$1" $# && debs+=("$2") && image=1 && shift ;;
 		--keep) keep=1 ;;
 		-v) verbose=1 ;;
 		-h | --help) usage && exit 0 ;;
@@ -101,6 +116,13 @@ parse_args() {
 	script=$(realpath -e -- "$1" 2>/dev/null) || die "no such script: $1"
 	[[ -f $script ]] || die "not a regular file: $1"
 	args=("${@:2}")
+	[[ $image -eq 0 || $script == "$(pwd -P)"/* ]] ||
+		usage_error "with --image, SCRIPT must lie under the current dir ($(pwd -P))"
+	local i
+	for i in "${!debs[@]}"; do
+		debs[i]=$(realpath -e -- "${debs[i]}" 2>/dev/null) || die "no such package: ${debs[i]}"
+		dpkg-deb -f "${debs[i]}" Package >/dev/null 2>&1 || die "not a Debian package: ${debs[i]}"
+	done
 }
 
 # Print NAME='VALUE', quoted for sh.
@@ -166,8 +188,11 @@ on_signal() {
 	exit "$1"
 }
 
+# Start swtpm on the state in $tmp/tpm: a new TPM the first time, the same
+# one (its NV, seeds and keys; PCRs reset) for a reboot.
 start_swtpm() {
 	mkdir -p "$tmp/tpm"
+	rm -f "$tmp/swtpm.sock"
 	swtpm socket --tpm2 --tpmstate dir="$tmp/tpm" \
 		--ctrl type=unixio,path="$tmp/swtpm.sock" \
 		--log file="$tmp/swtpm.log" \
@@ -190,32 +215,82 @@ start_qemu() {
 	[[ $icount -eq 0 ]] || accel=(-accel "tcg,thread=single" -icount "shift=0,sleep=on")
 	[[ $verbose -eq 1 ]] || cmdline+=" quiet loglevel=1"
 	[[ -n $extra_cmdline ]] && cmdline+=" $extra_cmdline"
+	local root=(-initrd "$dir/initrd.cpio.gz"
+		-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap")
+	# The image: the run's own disk (a copy-on-write layer over the cached
+	# image, kept over reboots), the run's packages and runner (tag vmtest)
+	# and the caller's cwd (tag workdir).
+	[[ $image -eq 0 ]] || root=(-initrd "$dir/initrd-image.cpio.gz"
+		-drive "file=$tmp/disk.qcow2,format=qcow2,if=virtio"
+		-virtfs "local,path=$tmp/share,mount_tag=vmtest,security_model=none,readonly=on"
+		-virtfs "local,path=$(pwd -P),mount_tag=workdir,security_model=none,readonly=on,multidevs=remap")
+	# Appended to: a reboot starts another QEMU on the same console and output.
 	qemu-system-x86_64 "${accel[@]}" -m "$mem" -smp "$smp" \
 		-nodefaults -display none -no-reboot \
-		-kernel "$dir/vmlinuz" -initrd "$dir/initrd.cpio.gz" -append "$cmdline" \
-		-chardev file,id=con,path="$tmp/console.log" -serial chardev:con \
-		-chardev stdio,id=out,signal=off,logfile="$tmp/output" -serial chardev:out \
-		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+		-kernel "$dir/vmlinuz" "${root[@]}" -append "$cmdline" \
+		-chardev file,id=con,path="$tmp/console.log",append=on -serial chardev:con \
+		-chardev stdio,id=out,signal=off,logfile="$tmp/output",logappend=on -serial chardev:out \
 		-virtfs local,path="$tmp/results",mount_tag=results,security_model=none \
 		-chardev socket,id=chrtpm,path="$tmp/swtpm.sock" \
 		-tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-tis,tpmdev=tpm0 \
 		</dev/null 2>"$tmp/qemu.err" &
 	qemu_pid=$!
-	if [[ $verbose -eq 1 ]]; then
-		tail -n +1 -F --pid="$qemu_pid" "$tmp/console.log" >&2 2>/dev/null &
+	if [[ $verbose -eq 1 && -z $tail_pid ]]; then
+		tail -n +1 -F "$tmp/console.log" >&2 2>/dev/null &
 		tail_pid=$!
 	fi
 }
 
-# Wait for QEMU to exit; return 1 if the deadline passes first.
+# Wait for QEMU to exit; return 1 if the deadline passes first, or (image
+# mode) if systemd does not power off within POWEROFF_GRACE s of the status.
 wait_qemu() {
-	local deadline=$((SECONDS + timeout))
+	local grace=
 	while kill -0 "$qemu_pid" 2>/dev/null; do
 		((SECONDS < deadline)) || return 1
+		if [[ $image -eq 1 && -f $tmp/results/status ]]; then
+			: "${grace:=$((SECONDS + POWEROFF_GRACE))}"
+			((SECONDS < grace)) || return 1
+		fi
 		sleep 0.2
 	done
 	wait "$qemu_pid" || true
 	qemu_pid=''
+}
+
+# --image: the cached image with the packages' dependencies, a disk of the
+# run's own over it, and the share the guest installs and runs from.
+prepare_image() {
+	local deps=() deb img
+	for deb in "${debs[@]}"; do
+		# Each dependency's first alternative, without its version.
+		mapfile -t -O "${#deps[@]}" deps < <({
+			dpkg-deb -f "$deb" Depends
+			dpkg-deb -f "$deb" Pre-Depends
+		} |
+			tr ',' '\n' | sed 's/|.*//; s/(.*)//; s/:any//; s/[[:space:]]//g' | grep -v '^$')
+	done
+	# shellcheck disable=SC2046 # a word per package
+	img=$("$SELF_DIR/build-image.sh" $(printf '%s\n' "${deps[@]}" | sort -u) | tail -n1) ||
+		die "build-image.sh failed"
+	qemu-img create -q -f qcow2 -F raw -b "$img" "$tmp/disk.qcow2" ||
+		die "qemu-img create over $img failed"
+	mkdir -p "$tmp/share/debs"
+	for deb in "${debs[@]}"; do
+		cp "$deb" "$tmp/share/debs/" || die "cannot copy $deb"
+	done
+	cp "$SELF_DIR/guest-run.sh" "$tmp/results/env" "$tmp/share/"
+}
+
+# --image: the guest powered off without a status, having asked for a reboot
+# (guest-run.sh): boot the same disk again, with the same TPM.
+reboot_requested() {
+	[[ $image -eq 1 && -f $tmp/results/reboot && ! -f $tmp/results/status ]] || return 1
+	rm -f "$tmp/results/reboot"
+	boots=$((boots + 1))
+	((boots <= MAX_BOOTS)) || die "the guest asked for more than $MAX_BOOTS boots"
+	echo "vmtest: guest reboots (boot $boots)" >&2
+	wait "$swtpm_pid" 2>/dev/null || true # --terminate: it ends with QEMU
+	swtpm_pid=''
 }
 
 # Explain a run that left no exit status, then exit CODE.
@@ -239,7 +314,7 @@ diagnose() {
 
 main() {
 	parse_args "$@"
-	local dir status
+	local dir status deadline boots=1
 	dir=$("$SELF_DIR/fetch-kernel.sh" "$kernel" | tail -n1) ||
 		die "fetch-kernel.sh $kernel failed"
 
@@ -251,14 +326,19 @@ main() {
 	mkdir -p "$tmp/results"
 	: >"$tmp/console.log"
 	write_env
+	[[ $image -eq 0 ]] || prepare_image
 
-	start_swtpm
-	start_qemu "$dir"
-	if ! wait_qemu; then
-		[[ -f $tmp/results/status ]] ||
-			diagnose "$EXIT_TIMEOUT" "guest did not finish within $timeout s"
-		echo "vmtest: guest did not power off after the script ended" >&2
-	fi
+	deadline=$((SECONDS + timeout))
+	while :; do
+		start_swtpm
+		start_qemu "$dir"
+		if ! wait_qemu; then
+			[[ -f $tmp/results/status ]] ||
+				diagnose "$EXIT_TIMEOUT" "guest did not finish within $timeout s"
+			echo "vmtest: guest did not power off after the script ended" >&2
+		fi
+		reboot_requested || break
+	done
 	[[ -f $tmp/results/status ]] ||
 		diagnose "$EXIT_GUEST_FAILED" "guest stopped without an exit status"
 	status=$(cat "$tmp/results/status")
