@@ -338,7 +338,7 @@ check "none are left" test ! -e /sys/fs/bpf/bima
 check "nor the socket" test ! -e "$sock"
 "$bima" verify --log-dir "$logs" --tcti "$tcti" >"$work/verify.txt" 2>&1
 check_eq "bima verify accepts the log (0)" $? 0
-check_grep "with the snapshots, quoted" '^note: 2 snapshot\(s\), up to id' "$work/verify.txt"
+check_grep "with the snapshots, quoted" '^note: 3 snapshot\(s\), up to id' "$work/verify.txt"
 check_eq "true-e, run before the unload, is logged" "$(logged "$work/true-e")" 1
 sed 's/^/    verify| /' "$work/verify.txt"
 done_testing
