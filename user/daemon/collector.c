@@ -43,6 +43,7 @@
 #include "epoch.h"
 #include "kernel_ima.h"
 #include "loader.h"
+#include "notify.h"
 #include "metrics.h"
 #include "msg.h"
 #include "policy.h"
@@ -1242,7 +1243,9 @@ int collector_run(const struct collector_opts *opts)
 		pr_info("control socket %s: `bima status`, `bima snapshot`, `bima stop` (root "
 			"only)",
 			opts->control);
+	notify("READY=1"); /* the hooks are attached and the log is open: what follows may start */
 	err = loop(&c);
+	notify("STOPPING=1");
 	err = drain(&c, false) ?: err;
 	metrics_file_update(&c.metrics, fill_status, &c, true); /* what the stop left */
 out:
