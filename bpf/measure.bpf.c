@@ -67,6 +67,19 @@ struct {
 	__type(value, struct bima_config);
 } bima_config SEC(".maps");
 
+/*
+ * The ring-buffer position (producer_pos counting) the daemon reads next,
+ * which it stores through its mmap before it sleeps: the record reserved
+ * there wakes it, and the others do not (wake_flags()).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+} bima_reader SEC(".maps");
+
 /* Which process is the daemon (bima.h); written only by BPF: the loader freezes it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -560,6 +573,29 @@ static __always_inline __u32 policy_hook(struct inode *inode, __u32 hook, __u32 
 
 enum emit_result { EMITTED, RING_FULL, PREEMPTED };
 
+/*
+ * How the submit of a record reserved when the producer position was
+ * before notifies the daemon. The kernel's default wakes the reader only
+ * when its consumer position has caught up, and the daemon keeps records
+ * (consumer position behind) until a bima_seq entry covers them, so a new
+ * record would wait for its poll. Instead: wake it for the record at the
+ * position it published before it slept, which lies at or after before;
+ * records after that one, while it reads, wake nothing. A wakeup between
+ * its store and its own look at the producer position is not lost: the
+ * atomic read here comes after the reservation, each side has a full
+ * barrier between its store and its load, so either the daemon sees the
+ * record and does not sleep, or this sees its position.
+ */
+static __always_inline __u64 wake_flags(__u64 before)
+{
+	__u32 zero = 0;
+	__u64 *reader = bpf_map_lookup_elem(&bima_reader, &zero);
+
+	if (!reader)
+		return 0;
+	return __sync_fetch_and_add(reader, 0) >= before ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
+
 #define NO_SEQ (~0ULL)
 
 /*
@@ -573,6 +609,7 @@ static __always_inline enum emit_result emit(struct scratch *s, __u64 gen, struc
 					     __u64 *seq)
 {
 	__u32 size = sizeof(s->ev) + s->ev.path_len;
+	__u64 before = bpf_ringbuf_query(&bima_events, BPF_RB_PROD_POS), wake;
 	struct bpf_dynptr rec;
 
 	if (size > sizeof(s->rec))
@@ -585,11 +622,13 @@ static __always_inline enum emit_result emit(struct scratch *s, __u64 gen, struc
 		*seq = __sync_fetch_and_add(&st->next_seq, 1);
 	s->ev.seq = *seq;
 	bpf_dynptr_write(&rec, 0, s->rec, size, 0);
+	/* A discarded record at the daemon's position wakes it too: the next one is past it. */
+	wake = wake_flags(before);
 	if (s->gen != gen) {
-		bpf_ringbuf_discard_dynptr(&rec, 0);
+		bpf_ringbuf_discard_dynptr(&rec, wake);
 		return PREEMPTED;
 	}
-	bpf_ringbuf_submit_dynptr(&rec, 0);
+	bpf_ringbuf_submit_dynptr(&rec, wake);
 	return EMITTED;
 }
 
@@ -1188,7 +1227,9 @@ struct {
 static __always_inline int cgroup_record(struct cgroup *cgrp, const char *path, __u16 type)
 {
 	union cgroup_scratch *s;
+	struct bpf_dynptr rec;
 	__u32 zero = 0, size;
+	__u64 before;
 	long n = 0;
 
 	if (BPF_CORE_READ(cgrp, root, hierarchy_id) != 0)
@@ -1213,7 +1254,14 @@ static __always_inline int cgroup_record(struct cgroup *cgrp, const char *path, 
 	size = sizeof(s->ev) + (__u32)n;
 	if (size > sizeof(*s))
 		return 0;
-	bpf_ringbuf_output(&bima_events, s, size, 0);
+	/* Reserved, not bpf_ringbuf_output(): its wakeup is chosen once its place is known. */
+	before = bpf_ringbuf_query(&bima_events, BPF_RB_PROD_POS);
+	if (bpf_ringbuf_reserve_dynptr(&bima_events, size, 0, &rec)) {
+		bpf_ringbuf_discard_dynptr(&rec, 0);
+		return 0;
+	}
+	bpf_dynptr_write(&rec, 0, s, size, 0);
+	bpf_ringbuf_submit_dynptr(&rec, wake_flags(before));
 	return 0;
 }
 
@@ -1244,16 +1292,18 @@ int bima_policy_switch(struct bima_policy_switch *ctx)
 	struct bima_policy *p;
 	struct bima_stats *st;
 	struct bima_event *ev;
+	__u64 before;
 
 	st = bpf_map_lookup_elem(&bima_stats, &zero);
 	p = bpf_map_lookup_elem(&bima_policy, &slot);
 	if (!st || !p)
 		return -EAGAIN;
+	before = bpf_ringbuf_query(&bima_events, BPF_RB_PROD_POS);
 	ev = bpf_ringbuf_reserve(&bima_events, sizeof(*ev) + sizeof(BIMA_POLICY_NAME), 0);
 	if (!ev)
 		return -ENOSPC;
 	if (__sync_val_compare_and_swap(&st->policy_gen, gen, gen + 1) != gen) {
-		bpf_ringbuf_discard(ev, 0);
+		bpf_ringbuf_discard(ev, wake_flags(before));
 		return -EAGAIN;
 	}
 	__builtin_memset(ev, 0, sizeof(*ev));
@@ -1268,7 +1318,7 @@ int bima_policy_switch(struct bima_policy_switch *ctx)
 	__builtin_memcpy(ev->digest, p->digest, sizeof(p->digest));
 	ev->path_len = sizeof(BIMA_POLICY_NAME);
 	__builtin_memcpy(ev->path, BIMA_POLICY_NAME, sizeof(BIMA_POLICY_NAME));
-	bpf_ringbuf_submit(ev, 0);
+	bpf_ringbuf_submit(ev, wake_flags(before));
 	return 0;
 }
 

@@ -70,4 +70,5 @@ bench_row "write, read, delete a new file" "$none" "$bench_ms" "$ima"
 echo
 echo "bima logged $logged of $files files, ${bench_lost:-?} lost; the log held every record" \
 	"$bench_durable ms after the loop ended, the TPM every entry $bench_extended ms after." \
-	"The daemon used $bench_cpu ms of CPU for them, $((bench_cpu * 1000 / files)) us a file."
+	"The daemon used $bench_cpu ms of CPU for them, $((bench_cpu * 1000 / files)) us a file;" \
+	"during the loop it was woken $bench_wakeups times ($bench_waits epoll waits)."

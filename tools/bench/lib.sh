@@ -70,14 +70,50 @@ bench_cpu_ms() {
 		"/proc/${1:-$bench_bima_pid}/stat"
 }
 
+# bench_wakeups_start OUT: count, until bench_wakeups_stop, the daemon's
+# wakeups: its epoll_wait calls that return an event (a ring-buffer wakeup,
+# or its control socket), and all its epoll_wait calls, with perf on the
+# syscall tracepoints. Its voluntary context switches would count its TPM
+# and disk waits too. bench_wakeups_stop prints "WAKEUPS WAITS", or "- -"
+# without perf.
+bench_wakeups_start() {
+	local i
+	bench_wakeups_out=$1
+	bench_wakeups_perf=
+	rm -f "$1"
+	mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
+	command -v perf >/dev/null || return 0
+	perf stat -x, -o "$1" -p "$bench_bima_pid" -e syscalls:sys_exit_epoll_wait \
+		--filter 'ret > 0' -e syscalls:sys_enter_epoll_wait &
+	bench_wakeups_perf=$!
+	# perf writes its header once it counts; a SIGINT before would lose all.
+	for i in $(seq 100); do
+		[ -s "$1" ] && break
+		sleep 0.1
+	done
+	sleep 0.2
+}
+
+bench_wakeups_stop() {
+	if [ -z "$bench_wakeups_perf" ]; then
+		echo "- -"
+		return
+	fi
+	kill -INT "$bench_wakeups_perf"
+	wait "$bench_wakeups_perf"
+	awk -F, '/sys_exit_epoll_wait/ { w = $1 } /sys_enter_epoll_wait/ { n = $1 }
+		END { print (w == "" ? "-" : w), (n == "" ? "-" : n) }' "$bench_wakeups_out"
+}
+
 # bench_bima_burst WORKFN WORK [peak]: start bima under WORK/policy, logging
 # to WORK/log with no snapshots; run WORKFN END, which prints its time (ms)
 # and writes its end time to the FIFO END; wait until the log holds every
 # record and the TPM every entry (bench_poll_status, with peak too); stop
 # and unload bima. Sets bench_ms (WORKFN's time), bench_durable and
 # bench_extended (ms after the end), bench_peak (bytes), bench_lost
-# (records the log counts lost) and bench_cpu (the daemon's CPU ms for the
-# workload).
+# (records the log counts lost), bench_cpu (the daemon's CPU ms for the
+# workload), bench_wakeups and bench_waits (its wakeups and epoll waits
+# while WORKFN ran, bench_wakeups_start).
 bench_bima_burst() {
 	local fn=$1 work=$2 poller cpu0
 	bench_bima_start "$work/policy" "$work/log" "$work/bima.out" --snapshot-entries 0
@@ -87,7 +123,10 @@ bench_bima_burst() {
 	until [ -e "$work/ready" ]; do sleep 0.2; done
 	sleep 1
 	cpu0=$(bench_cpu_ms)
+	bench_wakeups_start "$work/wakeups"
 	bench_ms=$("$fn" "$work/end")
+	# Before the poller asks the control socket: that would count too.
+	read -r bench_wakeups bench_waits < <(bench_wakeups_stop)
 	wait "$poller"
 	read -r bench_durable bench_extended bench_peak <"$work/lags"
 	bench_lost=$("$top/bima" status | sed -n 's/^lost: //p')

@@ -1178,7 +1178,8 @@ int collector_run(const struct collector_opts *opts)
 	}
 	if (err)
 		goto out;
-	err = ringbuf__open(loader_events_fd(c.bpf), &c.rb);
+	err = ringbuf__open(loader_events_fd(c.bpf), &c.rb)
+		      ?: ringbuf_publish(c.rb, loader_reader_fd(c.bpf));
 	if (err) {
 		pr_err("cannot map the ring buffer: %s", strerror(-err));
 		goto out;

@@ -69,9 +69,10 @@ static bool hook_pinned(const struct hook *h)
 struct loader {
 	struct measure_bpf *skel; /* NULL when the pins were adopted */
 	int events_fd, stats_fd, config_fd, policy_fd, switch_fd, anchors_fd, anchor_fd;
-	int claim_fd; /* bima_daemon_claim */
-	int code_fd;  /* bima_code */
-	bool own_fds; /* the fds are ours to close (adopted), not the skeleton's */
+	int claim_fd;  /* bima_daemon_claim */
+	int code_fd;   /* bima_code */
+	int reader_fd; /* bima_reader */
+	bool own_fds;  /* the fds are ours to close (adopted), not the skeleton's */
 };
 
 static int libbpf_msg(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -424,6 +425,7 @@ static int load(struct loader *l, const struct loader_opts *opts)
 	l->anchor_fd = bpf_program__fd(l->skel->progs.bima_anchor_add);
 	l->claim_fd = bpf_program__fd(l->skel->progs.bima_daemon_claim);
 	l->code_fd = bpf_map__fd(l->skel->maps.bima_code);
+	l->reader_fd = bpf_map__fd(l->skel->maps.bima_reader);
 	if (bpf_map_freeze(l->anchors_fd) ||
 	    bpf_map_freeze(bpf_map__fd(l->skel->maps.bima_daemon))) {
 		err = -errno;
@@ -527,9 +529,10 @@ static int open_pins(struct loader *l)
 	l->anchor_fd = bpf_obj_get(PIN("progs", "bima_anchor_add"));
 	l->claim_fd = bpf_obj_get(PIN("progs", "bima_daemon_claim"));
 	l->code_fd = bpf_obj_get(PIN("maps", "bima_code"));
+	l->reader_fd = bpf_obj_get(PIN("maps", "bima_reader"));
 	if (l->events_fd >= 0 && l->stats_fd >= 0 && l->config_fd >= 0 && l->policy_fd >= 0 &&
 	    l->switch_fd >= 0 && l->anchors_fd >= 0 && l->anchor_fd >= 0 && l->claim_fd >= 0 &&
-	    l->code_fd >= 0)
+	    l->code_fd >= 0 && l->reader_fd >= 0)
 		return 0;
 	pr_err("%s holds an incomplete set of bima's objects (%s); remove it with `bima stop "
 	       "--unload --force` and start again",
@@ -590,7 +593,7 @@ static struct loader *loader_alloc(void)
 
 	if (l)
 		l->events_fd = l->stats_fd = l->config_fd = l->policy_fd = l->switch_fd =
-			l->anchors_fd = l->anchor_fd = l->claim_fd = l->code_fd = -1;
+			l->anchors_fd = l->anchor_fd = l->claim_fd = l->code_fd = l->reader_fd = -1;
 	return l;
 }
 
@@ -648,6 +651,8 @@ void loader__free(struct loader *l)
 			close(l->claim_fd);
 		if (l->code_fd >= 0)
 			close(l->code_fd);
+		if (l->reader_fd >= 0)
+			close(l->reader_fd);
 	}
 	measure_bpf__destroy(l->skel); /* the pinned links keep the hooks attached */
 	free(l);
@@ -760,6 +765,11 @@ bool loader_adopted(const struct loader *l)
 int loader_events_fd(const struct loader *l)
 {
 	return l->events_fd;
+}
+
+int loader_reader_fd(const struct loader *l)
+{
+	return l->reader_fd;
 }
 
 void loader_load_id(const struct loader *l, char *buf, size_t size)

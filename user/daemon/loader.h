@@ -70,6 +70,8 @@ int loader_policy(const struct loader *l, struct bima_policy *pol);
 /* The attached hooks (their pinned links), as "exec (BPRM_CHECK), ..." */
 void loader_describe(char *buf, size_t size);
 int loader_events_fd(const struct loader *l);
+/* The bima_reader map: where the daemon publishes its read position (ringbuf_publish()). */
+int loader_reader_fd(const struct loader *l);
 /*
  * Which load of the BPF programs this is, as "MAPID-BOOT": the ring
  * buffer's map id and the start of the kernel's boot id (a kexec'd kernel

@@ -7,6 +7,12 @@
  * bits, and is padded to 8 bytes. The kernel reuses space up to the
  * consumer position only, which is what ringbuf_ack() moves; ringbuf_keep()
  * moves a position of our own, where a rewind returns to.
+ *
+ * Wakeups: the kernel's default wakes the reader for a record only when
+ * the consumer position has caught up with it, and ours stays behind while
+ * records are kept, so the BPF side chooses instead (bpf/measure.bpf.c
+ * wake_flags()): it wakes us for the record at the position we publish in
+ * the bima_reader map before we sleep, and for no other.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -24,6 +30,7 @@ struct ringbuf {
 	uint64_t mask;
 	volatile uint64_t *consumer_pos; /* what the kernel may overwrite up to */
 	volatile uint64_t *producer_pos;
+	volatile uint64_t *reader_pos; /* bima_reader (mmap): read_pos, published to sleep */
 	const uint8_t *data;
 	uint64_t kept_pos; /* records logged: a rewind returns here; >= consumer_pos */
 	uint64_t read_pos; /* next record for ringbuf_read(), >= kept_pos */
@@ -90,7 +97,19 @@ void ringbuf__free(struct ringbuf *rb)
 		munmap((void *)rb->producer_pos, rb->page_size + 2 * (rb->mask + 1));
 	if (rb->epoll_fd >= 0)
 		close(rb->epoll_fd);
+	if (rb->reader_pos)
+		munmap((void *)rb->reader_pos, rb->page_size);
 	free(rb);
+}
+
+int ringbuf_publish(struct ringbuf *rb, int reader_fd)
+{
+	void *p = mmap(NULL, rb->page_size, PROT_READ | PROT_WRITE, MAP_SHARED, reader_fd, 0);
+
+	if (p == MAP_FAILED)
+		return -errno;
+	rb->reader_pos = p;
+	return 0;
 }
 
 int ringbuf_wait(struct ringbuf *rb, int timeout_ms)
@@ -98,11 +117,22 @@ int ringbuf_wait(struct ringbuf *rb, int timeout_ms)
 	struct epoll_event ev;
 	int n;
 
+	/*
+	 * Publish where we sleep, then look at the producer: the store, a full
+	 * barrier, the load, as the BPF side reserves, then reads this with an
+	 * atomic (a full barrier too): either we see its record here, or it
+	 * sees this position and wakes us.
+	 */
+	if (rb->reader_pos) {
+		__atomic_store_n(rb->reader_pos, rb->read_pos, __ATOMIC_SEQ_CST);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	}
 	if (__atomic_load_n(rb->producer_pos, __ATOMIC_ACQUIRE) != rb->read_pos)
 		return 1;
 	/*
-	 * The kernel wakes us only for a record written when the consumer had
-	 * caught up, and ours lags until ack, so a timeout is the other way out.
+	 * Unpublished, we are woken only for a record written when the
+	 * consumer had caught up, and ours lags until ack: the timeout is
+	 * then the other way out.
 	 */
 	n = epoll_wait(rb->epoll_fd, &ev, 1, timeout_ms);
 	if (n < 0)

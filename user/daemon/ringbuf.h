@@ -26,6 +26,12 @@ typedef int (*ringbuf_fn)(void *ctx, const void *data, size_t size);
 
 int ringbuf__open(int map_fd, struct ringbuf **out);
 void ringbuf__free(struct ringbuf *rb);
+/*
+ * Publish the read position in reader_fd (bima's bima_reader map, which
+ * must be mmapable) each time ringbuf_wait() sleeps, so that the next
+ * record wakes it even while records are kept. 0 or -errno.
+ */
+int ringbuf_publish(struct ringbuf *rb, int reader_fd);
 /* Wait up to timeout_ms for records the reader has not seen; >0 if there are some. */
 int ringbuf_wait(struct ringbuf *rb, int timeout_ms);
 /* Have ringbuf_wait() return early, too, when fd is readable. */
