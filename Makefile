@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # make            build ./bima (BPF objects, skeleton, daemon) into .output/
-# make test       install what tests need, build, run every test (as root)
+# make test       install what tests need (as root), then make check
+# make check      build, run every test; installs nothing
 # make run        install, build and run bima here, or in the bundled guest
 # make deps       install the Debian packages for building, running, testing
 # make vmlinux    regenerate vmlinux/vmlinux.h from the reference guest kernel
@@ -67,7 +68,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY: $(BPF_OBJS) $(SKELS)
-.PHONY: all clean deps test unit run install vmlinux format deb
+.PHONY: all clean deps test check unit run install vmlinux format deb
 
 all: bima
 
@@ -141,9 +142,13 @@ unit: $(UNIT_BINS) $(TEST_HELPERS)
 deps:
 	$(Q)tools/deps.sh
 
-test: deps
-	$(Q)$(MAKE) --no-print-directory all unit
+# check builds and runs every test and installs nothing; test installs what
+# the tests need first (as root), then checks.
+check: all unit
 	$(Q)tests/run.sh
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory check
 
 run: deps
 	$(Q)$(MAKE) --no-print-directory all

@@ -873,6 +873,37 @@ static __always_inline bool own_file(const struct bima_config *cfg, struct file 
 }
 
 /*
+ * The state of inode, file's, into now, for the record and the cache: on
+ * overlayfs, that of the real inode beneath (*real, NULL if none). Returns
+ * whether the cache may be used: the filesystem tells changes.
+ */
+static __always_inline bool file_state(struct file *file, struct inode *inode, struct inode **real,
+				       struct bima_inode *now)
+{
+	if (inode->i_sb->s_magic != OVERLAYFS_SUPER_MAGIC) {
+		*real = inode;
+		return read_state_load(inode, now);
+	}
+	*real = overlay_real_inode(file, inode);
+	return read_state_probe(*real ?: inode, now) && *real;
+}
+
+/* Hash the file into digest, w's (w->algo), or, for a violation, none. */
+static __always_inline void hash_file(struct what *w, __u8 *digest, struct bima_stats *st,
+				      __u16 violation)
+{
+	if (violation) {
+		__sync_fetch_and_add(&st->violations, 1);
+		w->algo = BIMA_KERNEL_SHA256; /* IMA's zero digest is of its hash algorithm */
+		return;
+	}
+	/* The one call that sleeps: hash into the stack, before the scratch is touched. */
+	w->algo = bpf_ima_file_hash(w->file, digest, BIMA_DIGEST_MAX);
+	if (w->algo < 0)
+		__sync_fetch_and_add(&st->hash_errors, 1);
+}
+
+/*
  * Measure file into the ring buffer if the policy says so and the file
  * changed since it was measured, mask being the access (MAY_*) as IMA's
  * rules see it; with violation, a violation record without a digest
@@ -901,14 +932,7 @@ static __always_inline int measure_file(struct file *file, __u32 hook, __u32 mas
 
 	if (!inode || (inode->i_mode & S_IFMT) != S_IFREG)
 		return 0; /* as IMA: regular files only */
-	/* The record's state too; cache: whether the filesystem tells changes. */
-	if (inode->i_sb->s_magic != OVERLAYFS_SUPER_MAGIC) {
-		real = inode;
-		cache = read_state_load(inode, &now);
-	} else {
-		real = overlay_real_inode(file, inode);
-		cache = read_state_probe(real ?: inode, &now) && real;
-	}
+	cache = file_state(file, inode, &real, &now);
 	if (!violation) {
 		/*
 		 * The cache first, the cheaper test: a file measured and unchanged
@@ -952,15 +976,7 @@ static __always_inline int measure_file(struct file *file, __u32 hook, __u32 mas
 	if (out_of_time(cfg, st, closed))
 		return -EPERM;
 
-	if (violation) {
-		__sync_fetch_and_add(&st->violations, 1);
-		w.algo = BIMA_KERNEL_SHA256; /* IMA's zero digest is of its hash algorithm */
-	} else {
-		/* The one call that sleeps: hash into the stack, before the scratch is touched. */
-		w.algo = bpf_ima_file_hash(file, digest, sizeof(digest));
-		if (w.algo < 0)
-			__sync_fetch_and_add(&st->hash_errors, 1);
-	}
+	hash_file(&w, digest, st, violation);
 	if (record(s, st, &w) != EMITTED)
 		return lost(st, closed);
 	if (cached && !violation) {

@@ -10,7 +10,7 @@
 #                              unit/test_log:torn,gap two cases (a unit
 #                              test's --list names its cases)
 #
-# Environment: BIMA_TEST_KERNELS (default "6.12 6.1"); BIMA_TEST_JOBS, how
+# Environment: BIMA_TEST_KERNELS (default "6.12 6.1"; none: no guest test); BIMA_TEST_JOBS, how
 # many kernels' guest tests run at once (default: one per CPU, each guest
 # takes one; the output stays in order); CI=true turns every skip into a
 # failure, because CI has BPF, a TPM and the VM.
@@ -30,6 +30,7 @@ unit/*:*)
 	;;
 esac
 kernels=${BIMA_TEST_KERNELS:-6.12 6.1}
+[ "$kernels" = none ] && kernels= # host tests only
 passed=0 failed=0 skipped=0
 failed_names=()
 jobs=${BIMA_TEST_JOBS:-$(nproc)}

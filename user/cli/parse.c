@@ -341,6 +341,9 @@ void cli_usage(const struct cli_command *c, FILE *f)
 			usage_opt(o, c->col, f);
 	if (c->tail)
 		fputs(c->tail, f);
+	for (const struct cli_verb *v = cli_verbs; v->name; v++)
+		if (v->cmd == c)
+			fprintf(f, "\nSee bima-%s(8) for details.\n", v->name);
 }
 
 int cli_path_or_none(const char *opt, const char *value, void *str)

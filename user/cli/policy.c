@@ -56,7 +56,9 @@ static const char usage[] =
 	"\n"
 	"The kernel evaluates the rules in order and the first that matches decides, as\n"
 	"in IMA; what no rule matches is not measured. Exit status: 0 done, 1 errors in\n"
-	"FILE or the policy could not be put in force, 2 FILE cannot be read.\n";
+	"FILE or the policy could not be put in force, 2 FILE cannot be read.\n"
+	"\n"
+	"See bima-policy(8) for details, and bima-policy(5) for the language.\n";
 
 /* `bima policy load`: put FILE in force in the pinned programs. */
 static int policy_load(struct policy *p, const char *path)
