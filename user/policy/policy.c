@@ -15,35 +15,6 @@
 #include "hashalg.h"
 #include "policy.h"
 
-/* IMA's tcb policy (ima_policy=tcb) as of Linux 6.12, in its own language. */
-const char policy_default[] =
-	"# bima's default policy: IMA's ima_policy=tcb\n"
-	"dont_measure fsmagic=0x9fa0\n"			   /* proc */
-	"dont_measure fsmagic=0x62656572\n"		   /* sysfs */
-	"dont_measure fsmagic=0x64626720\n"		   /* debugfs */
-	"dont_measure fsmagic=0x1021994 func=FILE_CHECK\n" /* tmpfs: opens only */
-	"dont_measure fsmagic=0x1cd1\n"			   /* devpts */
-	"dont_measure fsmagic=0x42494e4d\n"		   /* binfmt_misc */
-	"dont_measure fsmagic=0x73636673\n"		   /* securityfs */
-	"dont_measure fsmagic=0xf97cff8c\n"		   /* selinuxfs */
-	"dont_measure fsmagic=0x43415d53\n"		   /* smackfs */
-	"dont_measure fsmagic=0x27e0eb\n"		   /* cgroup */
-	"dont_measure fsmagic=0x63677270\n"		   /* cgroup2 */
-	"dont_measure fsmagic=0x6e736673\n"		   /* nsfs */
-	"dont_measure fsmagic=0xde5e81e4\n"		   /* efivarfs */
-	"measure func=MMAP_CHECK mask=MAY_EXEC\n"
-	"measure func=BPRM_CHECK mask=MAY_EXEC\n"
-	"measure func=FILE_CHECK mask=^MAY_READ euid=0\n"
-	"measure func=FILE_CHECK mask=^MAY_READ uid=0\n"
-	"measure func=MODULE_CHECK\n"
-	"measure func=FIRMWARE_CHECK\n"
-	"measure func=POLICY_CHECK\n"
-	"# and what IMA's architecture policy adds under secure boot\n"
-	"measure func=KEXEC_KERNEL_CHECK\n"
-	"measure func=KEXEC_INITRAMFS_CHECK\n"
-	"# and bima's own: every BPF program\n"
-	"measure func=BPF_CHECK\n";
-
 /* IMA's func names; a hook's first name is the one bima prints. */
 static const struct {
 	const char *name;
@@ -790,60 +761,12 @@ const char *policy_func_name(unsigned int hook)
 	return NULL;
 }
 
-static void print_id(FILE *out, const char *key, uint8_t op, uint32_t id)
+const char *policy_may_name(unsigned int bit)
 {
-	fprintf(out, " %s%c%" PRIu32, key,
-		op == BIMA_OP_LT   ? '<'
-		: op == BIMA_OP_GT ? '>'
-				   : '=',
-		id);
-}
-
-void policy_print(const struct policy *p, FILE *out)
-{
-	for (size_t i = 0; i < p->nrules; i++) {
-		const struct bima_rule *r = &p->rules[i];
-
-		fprintf(out, "%2zu: %s", i + 1,
-			r->action == BIMA_MEASURE ? "measure" : "dont_measure");
-		if (r->flags & BIMA_RULE_FUNC)
-			fprintf(out, " func=%s", policy_func_name(r->func));
-		if (r->flags & (BIMA_RULE_MASK | BIMA_RULE_INMASK))
-			for (size_t m = 0; m < ARRAY_LEN(mays); m++)
-				if (mays[m].bit == r->mask)
-					fprintf(out, " mask=%s%s",
-						r->flags & BIMA_RULE_INMASK ? "^" : "",
-						mays[m].name);
-		if (r->flags & BIMA_RULE_UID)
-			print_id(out, "uid", r->uid_op, r->uid);
-		if (r->flags & BIMA_RULE_EUID)
-			print_id(out, "euid", r->euid_op, r->euid);
-		if (r->flags & BIMA_RULE_FOWNER)
-			print_id(out, "fowner", r->fowner_op, r->fowner);
-		if (r->flags & BIMA_RULE_FGROUP)
-			print_id(out, "fgroup", r->fgroup_op, r->fgroup);
-		if (r->flags & BIMA_RULE_GID)
-			print_id(out, "gid", r->gid_op, r->gid);
-		if (r->flags & BIMA_RULE_EGID)
-			print_id(out, "egid", r->egid_op, r->egid);
-		if (r->flags & BIMA_RULE_FSNAME)
-			fprintf(out, " fsname=%.*s", (int)sizeof(r->fsname), r->fsname);
-		if (r->flags & BIMA_RULE_FSMAGIC)
-			fprintf(out, " fsmagic=0x%" PRIx64, (uint64_t)r->fsmagic);
-		if (r->flags & BIMA_RULE_FSUUID) {
-			fprintf(out, " fsuuid=");
-			for (int b = 0; b < 16; b++)
-				fprintf(out, "%s%02x",
-					b == 4 || b == 6 || b == 8 || b == 10 ? "-" : "",
-					r->fsuuid[b]);
-		}
-		if (r->flags & BIMA_RULE_PCR)
-			fprintf(out, " pcr=%" PRIu32, r->pcr);
-		if (r->flags & BIMA_RULE_CGROUP)
-			fprintf(out, " cgroup=%s (id %" PRIu64 ", level %" PRIu32 ")",
-				p->cgroups[i], (uint64_t)r->cgroup_id, r->cgroup_level);
-		fputc('\n', out);
-	}
+	for (size_t m = 0; m < ARRAY_LEN(mays); m++)
+		if (mays[m].bit == bit)
+			return mays[m].name;
+	return NULL;
 }
 
 void policy_free(struct policy *p)

@@ -58,6 +58,8 @@ int policy_read(struct policy *p, const char *path, unsigned int flags);
 int policy_check_pcr(const struct policy *p, const char *name, uint32_t pcr);
 /* IMA's func name for an enum bima_hook, such as "BPRM_CHECK"; NULL if none. */
 const char *policy_func_name(unsigned int hook);
+/* The name of a mask= bit (MAY_EXEC, ...), or NULL. */
+const char *policy_may_name(unsigned int bit);
 /* Print the compiled rules, one per line, in the policy language. */
 void policy_print(const struct policy *p, FILE *out);
 void policy_free(struct policy *p);
