@@ -30,6 +30,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -1186,6 +1187,18 @@ static void report_policy(struct collector *c)
 	pr_info("policy in force: %u rule(s), sha256:%s", pol.nrules, hex);
 }
 
+/*
+ * The window, which tests shrink (BIMA_TEST_QUEUE_WINDOW, in bytes) so that
+ * a few hundred files are read back from the log; it is never grown.
+ */
+static size_t queue_window(void)
+{
+	const char *s = getenv("BIMA_TEST_QUEUE_WINDOW");
+	unsigned long n = s ? strtoul(s, NULL, 0) : 0;
+
+	return n && n < UNEXTENDED_WINDOW ? n : UNEXTENDED_WINDOW;
+}
+
 int collector_run(const struct collector_opts *opts)
 {
 	struct loader_opts lo = { .ringbuf_size = opts->ringbuf_size,
@@ -1198,7 +1211,7 @@ int collector_run(const struct collector_opts *opts)
 				  .policy_given = opts->policy_given };
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct collector c = { .tcti = opts->tcti,
-			       .window = UNEXTENDED_WINDOW,
+			       .window = queue_window(),
 			       .fail_closed = opts->fail_closed,
 			       .grace_ms = opts->grace_ms,
 			       .snap_entries = opts->snapshot_entries,
