@@ -151,6 +151,7 @@ struct collector {
 	uint64_t queued_bytes; /* bytes in the queue */
 	bool spilled;
 	struct log_spot spill;
+	bool spill_told;	   /* that the queue went past the window, once */
 	size_t window;		   /* bytes the window holds at most */
 	struct buf queued;	   /* struct queued, in order: the lag's clock */
 	size_t queued_head;	   /* of them, the first that may still wait */
@@ -500,6 +501,13 @@ static int queue_put(struct collector *c, const void *p, size_t len, bool held)
 	else if (!c->spilled)
 		c->spill = (struct log_spot){ .segment = log_segment(c->log),
 					      .offset = log_durable(c->log) - len };
+	if (!err && !c->spilled && c->base + c->unextended.len < c->queued_bytes + len &&
+	    !c->spill_told) {
+		pr_info("more entries wait for the TPM than the %zu bytes kept in memory: the "
+			"rest are read back from the log, in order, when their turn comes",
+			c->window);
+		c->spill_told = true;
+	}
 	c->spilled |= !err && c->base + c->unextended.len < c->queued_bytes + len;
 	err = err ?: buf_put(&c->queued, &q, sizeof(q));
 	if (err)
@@ -1074,8 +1082,9 @@ static int drain(struct collector *c, bool unload)
 	}
 	c->disk = (struct backoff){};
 	c->draining = true; /* every round writes a bima_seq entry: each frees what it logged */
-	/* The TPM keeps up here: a stop must not queue more than it can hold. */
-	while ((n = round_trip(c, BATCH_RECORDS)) > 0 && !backoff_waiting(&c->disk))
+	/* The TPM keeps up here, but a TPM that fails must not let the queue pass its bound. */
+	while ((n = batch_max(c) ? round_trip(c, batch_max(c)) : 0) > 0 &&
+	       !backoff_waiting(&c->disk))
 		if ((n = extend_pending(c, 0)) < 0)
 			break;
 	if (n < 0)

@@ -5,7 +5,8 @@
 # that each exist once: a new inode, a new measurement, then deleted).
 # Prints, after each checkpoint, how much the kernel's slab (/proc/meminfo
 # Slab, and its unreclaimable part) grew since the start of the phase, and
-# the length of IMA's in-kernel list.
+# the length of IMA's in-kernel list. Then what bima logged and lost, and
+# its daemon's peak resident memory.
 #
 #   tools/bench/memory.sh [--kernel 6.12|6.1] [CHECKPOINTS]   (6.12, "10000 100000")
 #
@@ -73,6 +74,7 @@ echo
 echo "| measured by | N | Slab | SUnreclaim | IMA list entries |"
 echo "| --- | --- | --- | --- | --- |"
 phase bima
+hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status")
 kill -TERM "$pid"
 wait "$pid"
 # What is still queued in the ring buffer is logged by the unload.
@@ -84,3 +86,4 @@ echo "$policy" >/sys/kernel/security/ima/policy
 phase "kernel IMA"
 echo
 echo "bima logged $logged of the files, and counted ${lost:-0} lost in the log (on disk: $(du -sh "$work/log" | cut -f1))."
+echo "The daemon's resident memory peaked at ${hwm:-?} kB."
