@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Segments on a real filesystem: append, durability calls, numbering of
- * new segments, reading back across segments, and where a corrupt entry is
- * reported.
+ * new segments, reading back across segments, from a segment and byte
+ * on (log_cursor_seek), and where a corrupt entry is reported.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +33,8 @@ int main(void)
 	struct log_cursor *c;
 	struct log *l;
 	char why[TEMPLATE_WHY_LEN];
+	const uint8_t *raw;
+	size_t first_len = 0, seg1_len;
 	int n = 0, err, fd;
 
 	if (!mkdtemp(tmpl))
@@ -46,6 +48,7 @@ int main(void)
 	append_entry(l, names[0]);
 	append_entry(l, names[1]);
 	CHECK_EQ(log_sync(l), 0, "fdatasync of segment 1");
+	seg1_len = log_durable(l);
 	log__close(l);
 
 	CHECK_EQ(log__open(dir, &l), 0, "second segment created");
@@ -68,6 +71,29 @@ int main(void)
 	CHECK_EQ(err, 0, "cursor ends cleanly");
 	CHECK_EQ(n, 3, "three entries read");
 	CHECK_EQ(log_cursor_segments(c), 2, "two segments");
+	log_cursor__free(c);
+
+	/* From a segment and a byte on, as the daemon reads back its queue. */
+	log_cursor__open(dir, 0, &c);
+	log_cursor_next(c, &e);
+	log_cursor_raw(c, &raw, &first_len);
+	CHECK_EQ(log_cursor_seek(c, 1, first_len), 0, "seek to the second entry of segment 1");
+	CHECK(log_cursor_next(c, &e) == 1 && !template_fields(&e, &f, why) &&
+		      !strcmp(f.path, "/b") && log_cursor_offset(c) == seg1_len,
+	      "the entry there comes next, and the offset is past it", "at %zu",
+	      log_cursor_offset(c));
+	CHECK(log_cursor_next(c, &e) == 1 && !template_fields(&e, &f, why) &&
+		      !strcmp(f.path, "/c") && log_cursor_segment(c) == 2,
+	      "then the next segment's", "segment %u", log_cursor_segment(c));
+	CHECK_EQ(log_cursor_seek(c, 1, seg1_len), 0, "seek to the end of segment 1");
+	CHECK(log_cursor_next(c, &e) == 1 && !template_fields(&e, &f, why) && !strcmp(f.path, "/c"),
+	      "the next segment's first entry comes next", "%s", f.path);
+	CHECK_EQ(log_cursor_seek(c, 1, seg1_len + 1), -EBADMSG, "past a segment's end: refused");
+	CHECK(strstr(log_cursor_error(c), "no entry starts at byte"), "and named", "\"%s\"",
+	      log_cursor_error(c));
+	CHECK_EQ(log_cursor_seek(c, 7, 0), -EBADMSG, "a segment the log lacks: refused");
+	CHECK(strstr(log_cursor_error(c), "segment 7 is missing"), "and named", "\"%s\"",
+	      log_cursor_error(c));
 	log_cursor__free(c);
 
 	/* Cut the last byte of segment 2: a torn entry. */
@@ -95,6 +121,13 @@ int main(void)
 		n++;
 	CHECK(n == 2 && log_cursor_segment(c) == 2, "a compressed segment is read as it was",
 	      "%d entries, up to segment %u", n, log_cursor_segment(c));
+	log_cursor__free(c);
+	log_cursor__open(dir, 0, &c);
+	CHECK(log_cursor_seek(c, 1, first_len) == 0 && log_cursor_next(c, &e) == 1 &&
+		      !template_fields(&e, &f, why) && !strcmp(f.path, "/b"),
+	      "a compressed segment is read up to the byte sought", "%s", log_cursor_error(c));
+	CHECK_EQ(log_cursor_seek(c, 1, first_len - 1), -EBADMSG,
+		 "where no entry of a compressed segment starts: refused");
 	log_cursor__free(c);
 	snprintf(latest, sizeof(latest), "%s/segment-000001.bin.gz", dir);
 	fd = open(latest, O_RDWR);
