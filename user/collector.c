@@ -19,10 +19,12 @@
  * - A TPM that fails keeps its entries queued, durable in the log, and they
  *   are extended, in order, when it answers again, after a check that it
  *   still holds what the log says (recover_rejoin).
- * - The log never waits on the TPM for longer than a slice: a slow TPM (real
- *   ones take 3 to 20 ms an extend) or a burst leaves durable entries queued
- *   in order, the PCR behind the log, and the loop polls without sleeping
- *   until the TPM has caught up. `bima status` shows the lag.
+ * - The log never waits on the TPM for longer than a slice, nor at all
+ *   while records fill the ring buffer: a slow TPM (real ones take 3 to
+ *   20 ms an extend) or a burst leaves durable entries queued in order (4
+ *   MiB of them in memory, the rest read back from the log), the PCR behind
+ *   the log, and the loop polls without sleeping until the TPM has caught
+ *   up. `bima status` shows the lag.
  * - Under --fail-closed each loop renews the daemon's heartbeat in the
  *   kernel: the hooks deny what they cannot record once it is stale.
  */
@@ -80,6 +82,13 @@ _Static_assert(offsetof(struct bima_event, path) == sizeof(struct bima_event),
  * file. Meanwhile the records just stay in the ring buffer.
  */
 #define SEQ_RECORDS 1024
+/*
+ * While records not yet logged take this fraction of the ring buffer, a
+ * round reads the next batch at once instead of extending: the log first,
+ * the TPM after (the queue waits in the log), so that the ring buffer does
+ * not overflow while the TPM takes the CPU.
+ */
+#define RING_BUSY_SHARE 8
 #define SEQ_HELD_SHARE 4 /* 1/4 of the ring buffer */
 #define SEQ_WINDOW_MS 60000
 #define KEXEC_NAME "kexec_execute"
@@ -1002,6 +1011,13 @@ static void fill_status(void *arg, struct control_status *st)
 				       .fail_closed = c->fail_closed };
 }
 
+/* Whether records come faster than the rounds take them: extends wait a round. */
+static bool ring_busy(const struct collector *c)
+{
+	return !backoff_waiting(&c->disk) && batch_max(c) &&
+	       ringbuf_unlogged(c->rb) >= ringbuf_size(c->rb) / RING_BUSY_SHARE;
+}
+
 static int loop(struct collector *c)
 {
 	time_t last_check = time(NULL);
@@ -1023,7 +1039,7 @@ static int loop(struct collector *c)
 			if (n < 0)
 				return n;
 		}
-		n = extend_pending(c, EXTEND_SLICE_MS);
+		n = ring_busy(c) ? 0 : extend_pending(c, EXTEND_SLICE_MS);
 		if (n < 0)
 			return n;
 		if (time(NULL) != last_check) {
