@@ -113,9 +113,10 @@ check_eq "two epoch directories after a TPM reset" "$(ls "$logs" | wc -l)" 2
 "$bima" verify --log-dir "$logs" --tcti "$TCTI" >"$out" 2>&1
 check_eq "the new epoch verifies" $? 0
 
-# 6. A tail longer than a daemon leaves unextended (it stops reading at
-# 64 MiB waiting for the TPM): 1,400,000 entries, 143 MB, appended while
-# no daemon ran. Not extended; recorded as inconsistent.
+# 6. A tail longer than a daemon leaves unextended (it reads no record
+# that could take what waits for the TPM past 120 MiB): 1,400,000 entries,
+# 143 MB, appended while no daemon ran. Not extended; recorded as
+# inconsistent.
 "$writer" --write-only "$TCTI" "$logs" 11 count:1400000 >/dev/null 2>&1
 "$writer" "$TCTI" "$logs" 11 /bin/echo >"$out" 2>&1
 check_grep "a tail over 128 MiB is refused, saying why" \

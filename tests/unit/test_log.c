@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Segments on a real filesystem: append, durability calls, numbering of
- * new segments, reading back across segments, and where a corrupt entry is
- * reported.
+ * new segments, reading back across segments, from a segment and byte
+ * on (log_cursor_seek), and where a corrupt entry is reported.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -202,6 +203,54 @@ static void test_gzip(void)
 	scratch_remove(tmpl);
 }
 
+/* From a segment and a byte on, as the daemon reads back its queue. */
+static void test_seek(void)
+{
+	char tmpl[] = "/tmp/bima-test-log-XXXXXX", dir[LOG_PATH_MAX], path[2 * LOG_PATH_MAX];
+	char why[TEMPLATE_WHY_LEN];
+	struct template_fields f;
+	struct template_entry e;
+	struct log_cursor *c;
+	size_t first_len = 0, seg1_len;
+	const uint8_t *raw;
+	struct stat st;
+
+	build(tmpl, dir);
+	snprintf(path, sizeof(path), "%s/segment-000001.bin", dir);
+	seg1_len = stat(path, &st) ? 0 : (size_t)st.st_size;
+	log_cursor__open(dir, 0, &c);
+	log_cursor_next(c, &e);
+	log_cursor_raw(c, &raw, &first_len);
+	CHECK_EQ(log_cursor_seek(c, 1, first_len), 0, "seek to the second entry of segment 1");
+	CHECK(log_cursor_next(c, &e) == 1 && !template_fields(&e, &f, why) &&
+		      !strcmp(f.path, "/b") && log_cursor_offset(c) == seg1_len,
+	      "the entry there comes next, and the offset is past it", "at %zu",
+	      log_cursor_offset(c));
+	CHECK(log_cursor_next(c, &e) == 1 && !template_fields(&e, &f, why) &&
+		      !strcmp(f.path, "/c") && log_cursor_segment(c) == 2,
+	      "then the next segment's", "segment %u", log_cursor_segment(c));
+	CHECK_EQ(log_cursor_seek(c, 1, seg1_len), 0, "seek to the end of segment 1");
+	CHECK(log_cursor_next(c, &e) == 1 && !template_fields(&e, &f, why) && !strcmp(f.path, "/c"),
+	      "the next segment's first entry comes next", "%s", f.path);
+	CHECK_EQ(log_cursor_seek(c, 1, seg1_len + 1), -EBADMSG, "past a segment's end: refused");
+	CHECK(strstr(log_cursor_error(c), "no entry starts at byte"), "and named", "\"%s\"",
+	      log_cursor_error(c));
+	CHECK_EQ(log_cursor_seek(c, 7, 0), -EBADMSG, "a segment the log lacks: refused");
+	CHECK(strstr(log_cursor_error(c), "segment 7 is missing"), "and named", "\"%s\"",
+	      log_cursor_error(c));
+	log_cursor__free(c);
+
+	CHECK_EQ(in_dir(dir, "gzip segment-000001.bin"), 0, "gzip segment 1");
+	log_cursor__open(dir, 0, &c);
+	CHECK(log_cursor_seek(c, 1, first_len) == 0 && log_cursor_next(c, &e) == 1 &&
+		      !template_fields(&e, &f, why) && !strcmp(f.path, "/b"),
+	      "a compressed segment is read up to the byte sought", "%s", log_cursor_error(c));
+	CHECK_EQ(log_cursor_seek(c, 1, first_len - 1), -EBADMSG,
+		 "where no entry of a compressed segment starts: refused");
+	log_cursor__free(c);
+	scratch_remove(tmpl);
+}
+
 /* Segments 1 and 3 with 2 gone: the gap is an error, named. */
 static void test_gap(void)
 {
@@ -238,4 +287,4 @@ static void test_start(void)
 	scratch_remove(tmpl);
 }
 
-TEST_MAIN(CASE(segments), CASE(torn), CASE(gzip), CASE(gap), CASE(start))
+TEST_MAIN(CASE(segments), CASE(torn), CASE(gzip), CASE(seek), CASE(gap), CASE(start))

@@ -9,7 +9,11 @@
  * begins it and every entry is extended too.
  *
  *   collector [--records N] [--runs R] [--template ima-ng|bima-ct] [--ascii]
- *             [--tcti TCTI] [--pcr N] DIR
+ *             [--tcti TCTI] [--pcr N] [--window BYTES] DIR
+ *
+ * --window keeps that many bytes of the entries waiting for the TPM in
+ * memory (the daemon's 4 MiB by default); the rest are read back from the
+ * log. Each run also prints the memory the queue took at most (window_kB).
  *
  * Each run fills the ring buffer with N records (not timed), then drains
  * it. One line per run: when the log held them all, wall time, CPU time
@@ -77,11 +81,11 @@ static void cpu_ns(uint64_t *cpu, uint64_t *user)
 
 /* A run's line: times in ms, records a second of wall and of CPU time, ns a record. */
 static void print_run(const char *run, unsigned int records, uint64_t durable, uint64_t wall,
-		      uint64_t cpu, uint64_t user)
+		      uint64_t cpu, uint64_t user, size_t window)
 {
-	printf("%-4s %9u %10.1f %10.1f %8.1f %8.1f %10.0f %10.0f %7.0f\n", run, records,
+	printf("%-4s %9u %10.1f %10.1f %8.1f %8.1f %10.0f %10.0f %7.0f %9zu\n", run, records,
 	       durable / 1e6, wall / 1e6, cpu / 1e6, user / 1e6, records * 1e9 / wall,
-	       records * 1e9 / cpu, (double)cpu / records);
+	       records * 1e9 / cpu, (double)cpu / records, window >> 10);
 }
 
 static int push(struct bench *b, struct push *p, size_t path_len)
@@ -136,8 +140,7 @@ static int fill_cgroups(struct bench *b)
 
 	for (size_t i = 0; !err && i < NCGROUPS; i++) {
 		memset(&p, 0, sizeof(p));
-		p.ev.seq = b->seq++;
-		p.ev.hook = BIMA_REC_CGROUP_MKDIR;
+		p.ev.hook = BIMA_REC_CGROUP_MKDIR; /* as the kernel's: no sequence number */
 		p.ev.cgroup_id = CGROUP_ID0 + i;
 		err = push(b, &p, snprintf(p.ev.path, 256, "%s", cgroup_paths[i]) + 1);
 	}
@@ -172,7 +175,7 @@ static int cmp_u64(const void *a, const void *b)
 static void usage(void)
 {
 	fprintf(stderr, "usage: collector [--records N] [--runs R] [--template ima-ng|bima-ct] "
-			"[--ascii] [--tcti TCTI] [--pcr N] DIR\n");
+			"[--ascii] [--tcti TCTI] [--pcr N] [--window BYTES] DIR\n");
 	exit(2);
 }
 
@@ -185,9 +188,11 @@ int main(int argc, char **argv)
 		{ "ascii", no_argument, NULL, 'a' },
 		{ "tcti", required_argument, NULL, 'T' },
 		{ "pcr", required_argument, NULL, 'p' },
+		{ "window", required_argument, NULL, 'w' },
 		{},
 	};
 	unsigned int records = 100000, runs = 5, pcr = 11;
+	size_t window = 0, peak, peak_max = 0;
 	uint64_t wall[RUNS_MAX], durable[RUNS_MAX], cpu[RUNS_MAX], user[RUNS_MAX], taken;
 	const char *tcti = NULL;
 	char ascii_link[LOG_PATH_MAX] = "";
@@ -217,6 +222,9 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			pcr = strtoul(optarg, NULL, 0);
+			break;
+		case 'w':
+			window = strtoul(optarg, NULL, 0);
 			break;
 		default:
 			usage();
@@ -254,8 +262,8 @@ int main(int argc, char **argv)
 	}
 	printf("%u runs of %u records: %s%s, %s\n", runs, records, ct ? TEMPLATE_CT : "ima-ng",
 	       ascii ? " and the ASCII list" : "", tcti ? tcti : "no TPM");
-	printf("%-4s %9s %10s %10s %8s %8s %10s %10s %7s\n", "run", "records", "durable_ms",
-	       "wall_ms", "cpu_ms", "user_ms", "records/s", "rec/cpu_s", "cpu_ns");
+	printf("%-4s %9s %10s %10s %8s %8s %10s %10s %7s %9s\n", "run", "records", "durable_ms",
+	       "wall_ms", "cpu_ms", "user_ms", "records/s", "rec/cpu_s", "cpu_ns", "window_kB");
 	for (unsigned int r = 0; r < runs; r++) {
 		struct timespec a, z;
 		uint64_t c0, u0, c1, u1;
@@ -269,7 +277,8 @@ int main(int argc, char **argv)
 		}
 		cpu_ns(&c0, &u0);
 		clock_gettime(CLOCK_MONOTONIC, &a);
-		err = collector_bench(&ep, log, tpm, b.map_fd, ct, &taken, &durable[r]);
+		err = collector_bench(&ep, log, tpm, b.map_fd, ct, window, &taken, &durable[r],
+				      &peak);
 		clock_gettime(CLOCK_MONOTONIC, &z);
 		cpu_ns(&c1, &u1);
 		cpu[r] = c1 - c0;
@@ -281,13 +290,15 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		snprintf(name, sizeof(name), "%u", r + 1);
-		print_run(name, records, durable[r], wall[r], cpu[r], user[r]);
+		print_run(name, records, durable[r], wall[r], cpu[r], user[r], peak);
+		peak_max = peak > peak_max ? peak : peak_max;
 	}
 	qsort(wall, runs, sizeof(wall[0]), cmp_u64);
 	qsort(cpu, runs, sizeof(cpu[0]), cmp_u64);
 	qsort(user, runs, sizeof(user[0]), cmp_u64);
 	qsort(durable, runs, sizeof(durable[0]), cmp_u64);
-	print_run("med", records, durable[runs / 2], wall[runs / 2], cpu[runs / 2], user[runs / 2]);
+	print_run("med", records, durable[runs / 2], wall[runs / 2], cpu[runs / 2], user[runs / 2],
+		  peak_max);
 	log__close(log);
 	epoch_end(&ep);
 	tpm__free(tpm);

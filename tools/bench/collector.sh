@@ -9,7 +9,7 @@
 #
 #   tools/bench/collector.sh [--records N] [--tpm-records M] [--runs R]
 #                            [--template ima-ng|bima-ct] [--ascii] [--no-tpm]
-#                            [--tcti TCTI] [--callgrind]
+#                            [--tcti TCTI] [--window BYTES] [--callgrind]
 #
 # N records a run (default 100000), M with swtpm (default 10000: about 5,000
 # extends a second), R runs (default 5), the median last. durable_ms is
@@ -18,6 +18,9 @@
 # the CPU columns (rec/cpu_s, cpu_ns): the wall time waits for the CPU and
 # the disk others use.
 # --ascii also keeps the ASCII list, as `bima run` does on PCR 10.
+# --window keeps that many bytes of the entries waiting for the TPM in
+# memory (default the daemon's 4 MiB), reading the rest back from the log;
+# window_kB is the memory the queue took.
 # --tcti extends into that TPM instead of a private swtpm, e.g. in a guest:
 #   tools/vmtest/vmtest.sh tools/bench/collector.sh --tcti device:/dev/tpmrm0
 # --callgrind counts instructions by function for one run of N records
@@ -29,7 +32,7 @@ bench=$top/.output/bench/collector
 tpm=1 callgrind=0 tpm_records=10000 tcti= args=()
 while [ $# -gt 0 ]; do
 	case $1 in
-	--records | --runs | --template) args+=("$1" "$2") && shift 2 ;;
+	--records | --runs | --template | --window) args+=("$1" "$2") && shift 2 ;;
 	--tpm-records) tpm_records=$2 && shift 2 ;;
 	--ascii) args+=("$1") && shift ;;
 	--no-tpm) tpm=0 && shift ;;

@@ -5,7 +5,9 @@
 # that each exist once: a new inode, a new measurement, then deleted).
 # Prints, after each checkpoint, how much the kernel's slab (/proc/meminfo
 # Slab, and its unreclaimable part) grew since the start of the phase, and
-# the length of IMA's in-kernel list.
+# the length of IMA's in-kernel list; for bima, what `bima status` counts
+# lost and still waiting for the TPM. After bima's phase, and again at the
+# end: what bima logged and lost, and its daemon's peak resident memory.
 #
 #   tools/bench/memory.sh [--kernel 6.12|6.1] [CHECKPOINTS]   (6.12, "10000 100000")
 #
@@ -48,6 +50,12 @@ for i in range(a, b):
     os.unlink(p)
 PY
 }
+# daemon_state NAME: for bima, "LOST | ENTRIES" waiting for the TPM, from `bima status`
+daemon_state() {
+	[ "$1" = bima ] || { echo '- | -'; return; }
+	"$top/bima" status 2>/dev/null |
+		awk -F': ' '$1 == "lost" { l = $2 } $1 == "unextended-entries" { u = $2 } END { print l " | " u }'
+}
 settle() { sync; echo 2 >/proc/sys/vm/drop_caches; sleep 1; }
 phase() { # NAME: run the checkpoints, print a row each
 	local name=$1 done=0 slab0 sunr0 n
@@ -58,8 +66,8 @@ phase() { # NAME: run the checkpoints, print a row each
 		done=$n
 		[ "$name" = bima ] && sleep 2 # let the daemon drain
 		settle
-		printf '| %s | %d | %+d kB | %+d kB | %d |\n' "$name" "$n" $(($(kb Slab) - slab0)) \
-			$(($(kb SUnreclaim) - sunr0)) "$(ima_count)"
+		printf '| %s | %d | %+d kB | %+d kB | %d | %s |\n' "$name" "$n" $(($(kb Slab) - slab0)) \
+			$(($(kb SUnreclaim) - sunr0)) "$(ima_count)" "$(daemon_state "$name")"
 	done
 }
 
@@ -70,17 +78,20 @@ pid=$!
 until grep -q 'measuring exec' "$work/bima.out"; do sleep 0.2; done
 echo "Linux $(uname -r): kernel slab growth while root reads N new files"
 echo
-echo "| measured by | N | Slab | SUnreclaim | IMA list entries |"
-echo "| --- | --- | --- | --- | --- |"
+echo "| measured by | N | Slab | SUnreclaim | IMA list entries | lost | waiting for the TPM |"
+echo "| --- | --- | --- | --- | --- | --- | --- |"
 phase bima
+hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status")
 kill -TERM "$pid"
 wait "$pid"
 # What is still queued in the ring buffer is logged by the unload.
 "$top/bima" stop --unload --log-dir "$work/log" >/dev/null 2>&1
 logged=$("$top/bima" log --log-dir "$work/log" | grep -c " $work/files/")
 lost=$("$top/bima" verify --log-dir "$work/log" | sed -n 's/^note: \([0-9]*\) measurement(s) lost.*/\1/p')
+summary="bima logged $logged of the files, and counted ${lost:-0} lost in the log (on disk: $(du -sh "$work/log" | cut -f1)). The daemon's resident memory peaked at ${hwm:-?} kB."
+echo "$summary"
 rm -rf "$work/files" && mkdir -p "$work/files"
 echo "$policy" >/sys/kernel/security/ima/policy
 phase "kernel IMA"
 echo
-echo "bima logged $logged of the files, and counted ${lost:-0} lost in the log (on disk: $(du -sh "$work/log" | cut -f1))."
+echo "$summary"

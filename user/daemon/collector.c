@@ -19,10 +19,12 @@
  * - A TPM that fails keeps its entries queued, durable in the log, and they
  *   are extended, in order, when it answers again, after a check that it
  *   still holds what the log says (recover_rejoin).
- * - The log never waits on the TPM for longer than a slice: a slow TPM (real
- *   ones take 3 to 20 ms an extend) or a burst leaves durable entries queued
- *   in order, the PCR behind the log, and the loop polls without sleeping
- *   until the TPM has caught up. `bima status` shows the lag.
+ * - The log never waits on the TPM for longer than a slice, nor at all
+ *   while records fill the ring buffer: a slow TPM (real ones take 3 to
+ *   20 ms an extend) or a burst leaves durable entries queued in order (4
+ *   MiB of them in memory, the rest read back from the log), the PCR behind
+ *   the log, and the loop polls without sleeping until the TPM has caught
+ *   up. `bima status` shows the lag.
  * - Under --fail-closed each loop renews the daemon's heartbeat in the
  *   kernel: the hooks deny what they cannot record once it is stale.
  */
@@ -30,6 +32,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -61,7 +64,16 @@ _Static_assert(offsetof(struct bima_event, path) == sizeof(struct bima_event),
 #define BATCH_RECORDS 4096 /* records per group commit at most */
 #define EXTEND_SLICE_MS 10 /* longest a loop round extends, records waiting or not */
 #define EXTEND_STEP 4	   /* entries extended between looks at the clock */
-/* UNEXTENDED_MAX (recover.h): stop reading while this much waits for the TPM */
+/*
+ * Durable entries that wait for the TPM are kept in memory up to this many
+ * bytes (about 36,000 new files, 90 s of a TPM that takes 400 extends a
+ * second); the rest are read back from the log when their turn comes.
+ * UNEXTENDED_MAX (recover.h) bounds them all: no record is read that could
+ * take them past it, counting RECORD_BYTES_MAX a record (an entry, with a
+ * container mark and a userspace-hash mark, each with a path of PATH_MAX).
+ */
+#define UNEXTENDED_WINDOW (4u << 20)
+#define RECORD_BYTES_MAX (16u << 10)
 #define BACKOFF_MAX_MS 30000
 #define LOST_NAME "bima_lost_events"
 #define SEQ_NAME "bima_seq"
@@ -74,15 +86,22 @@ _Static_assert(offsetof(struct bima_event, path) == sizeof(struct bima_event),
  * file. Meanwhile the records just stay in the ring buffer.
  */
 #define SEQ_RECORDS 1024
+/*
+ * While records not yet logged take this fraction of the ring buffer, a
+ * round reads the next batch at once instead of extending: the log first,
+ * the TPM after (the queue waits in the log), so that the ring buffer does
+ * not overflow while the TPM takes the CPU.
+ */
+#define RING_BUSY_SHARE 8
 #define SEQ_HELD_SHARE 4 /* 1/4 of the ring buffer */
 #define SEQ_WINDOW_MS 60000
 #define KEXEC_NAME "kexec_execute"
 #define BPF_PROG_NAME "bpf_prog"
 #define KEXEC_LOADED "/sys/kernel/kexec_loaded"
 
-/* A group of entries queued for the TPM: where it ends in unextended, and when. */
+/* A group of entries queued for the TPM: where it ends in the queue, and when. */
 struct queued {
-	size_t end;
+	uint64_t end;
 	long long ms;
 };
 
@@ -125,7 +144,7 @@ struct collector {
 	struct tpm_ak ak;      /* the attestation key, for the quotes of snapshots */
 	bool ak_ok;
 	bool snap_pending;	    /* its entry is not yet in the TPM, or not quoted */
-	size_t snap_end;	    /* where it ends in unextended: extends stop there */
+	uint64_t snap_end;	    /* where it ends in the queue: extends stop there */
 	uint64_t snap_entries;	    /* the settings: every so many entries */
 	uint32_t snap_interval;	    /* or seconds */
 	uint64_t snap_last_entries; /* ep.entries at the last snapshot */
@@ -133,14 +152,27 @@ struct collector {
 	enum retention retention; /* what becomes of segments before a quoted anchor */
 	unsigned int retention_anchors;
 	char load_id[LOADER_LOAD_ID_LEN]; /* the numbers start at 0 with each load */
-	struct buf unextended;		  /* durable entries not yet (all) in the TPM */
-	size_t extended;		  /* bytes of unextended already extended */
-	struct buf queued;		  /* struct queued, in order: the lag's clock */
-	uint64_t queued_entries;	  /* entries in unextended */
-	uint64_t extended_entries;	  /* and of those, extended */
-	uint64_t logged;		  /* records logged by this daemon */
-	uint64_t drops_logged;		  /* bima_stats.dropped recorded in the log */
-	uint64_t denied;		  /* bima_stats.denied already reported */
+	/*
+	 * The queue: durable entries for the TPM, in log order, counted in
+	 * bytes from its start. Bytes base to base + unextended.len of it are
+	 * in memory (the window); past them, while spilled, the rest are in
+	 * the log only, from spill on, up to queued_bytes.
+	 */
+	struct buf unextended;
+	uint64_t base;
+	uint64_t extended;     /* bytes of the queue already extended */
+	uint64_t queued_bytes; /* bytes in the queue */
+	bool spilled;
+	struct log_spot spill;
+	bool spill_told;	   /* that the queue went past the window, once */
+	size_t window;		   /* bytes the window holds at most */
+	struct buf queued;	   /* struct queued, in order: the lag's clock */
+	size_t queued_head;	   /* of them, the first that may still wait */
+	uint64_t queued_entries;   /* entries in the queue */
+	uint64_t extended_entries; /* and of those, extended */
+	uint64_t logged;	   /* records logged by this daemon */
+	uint64_t drops_logged;	   /* bima_stats.dropped recorded in the log */
+	uint64_t denied;	   /* bima_stats.denied already reported */
 	struct backoff disk, tpm_retry;
 	long long waiting_ms; /* what the hooks were told of the oldest waiting entry; 0: none */
 	bool waiting_told;    /* that telling them failed */
@@ -469,32 +501,76 @@ static uint64_t count_entries(const uint8_t *p, size_t len)
 	return n;
 }
 
+/* Bytes of durable entries that wait for the TPM, in memory and in the log. */
+static uint64_t waiting_bytes(const struct collector *c)
+{
+	return c->queued_bytes - c->extended;
+}
+
 /*
  * Queue durable entries for the TPM, noting when and how many, for the lag
- * `bima status` shows: counted here once, not at each status.
+ * `bima status` shows: counted here once, not at each status. Entries the
+ * window has no room for stay in the log only, where they were just
+ * written (held: they are in memory anyway, and go in whatever the room).
  */
-static int queue_entries(struct collector *c, const void *p, size_t len)
+static int queue_put(struct collector *c, const void *p, size_t len, bool held)
 {
-	struct queued q = { .end = c->unextended.len + len, .ms = now_ms() };
-	int err;
+	struct queued q = { .end = c->queued_bytes + len, .ms = now_ms() };
+	int err = 0;
 
 	if (!len)
 		return 0;
-	err = buf_put(&c->unextended, p, len) ?: buf_put(&c->queued, &q, sizeof(q));
-	if (!err)
-		c->queued_entries += count_entries(p, len);
-	return err;
+	if (!c->spilled && (held || c->unextended.len + len <= c->window))
+		err = buf_put(&c->unextended, p, len);
+	else if (!c->spilled)
+		c->spill = (struct log_spot){ .segment = log_segment(c->log),
+					      .offset = log_durable(c->log) - len };
+	if (!err && !c->spilled && c->base + c->unextended.len < c->queued_bytes + len &&
+	    !c->spill_told) {
+		pr_info("more entries wait for the TPM than the %zu bytes kept in memory: the "
+			"rest are read back from the log, in order, when their turn comes",
+			c->window);
+		c->spill_told = true;
+	}
+	c->spilled |= !err && c->base + c->unextended.len < c->queued_bytes + len;
+	err = err ?: buf_put(&c->queued, &q, sizeof(q));
+	if (err)
+		return err;
+	c->queued_bytes += len;
+	c->queued_entries += count_entries(p, len);
+	return 0;
+}
+
+/* Entries just written at the end of the log. */
+static int queue_entries(struct collector *c, const void *p, size_t len)
+{
+	return queue_put(c, p, len, false);
 }
 
 /* Since when (CLOCK_MONOTONIC ms) the oldest entry not yet extended waits; 0: none waits. */
 static long long oldest_waiting(const struct collector *c)
 {
 	const struct queued *q = (const struct queued *)c->queued.p;
-	size_t n = c->queued.len / sizeof(*q), i = 0;
+	size_t n = c->queued.len / sizeof(*q), i = c->queued_head;
 
 	while (i < n && q[i].end <= c->extended)
 		i++;
 	return i < n ? q[i].ms : 0;
+}
+
+/* Forget the groups all extended, so that the clock does not grow with the queue. */
+static void queued_drop_extended(struct collector *c)
+{
+	struct queued *q = (struct queued *)c->queued.p;
+	size_t n = c->queued.len / sizeof(*q);
+
+	while (c->queued_head < n && q[c->queued_head].end <= c->extended)
+		c->queued_head++;
+	if (c->queued_head < 1024 || c->queued_head < n / 2)
+		return;
+	memmove(q, q + c->queued_head, (n - c->queued_head) * sizeof(*q));
+	c->queued.len = (n - c->queued_head) * sizeof(*q);
+	c->queued_head = 0;
 }
 
 /*
@@ -535,8 +611,9 @@ static void update_waiting(struct collector *c)
 /* Forget the queue, all of it extended, or to be read again from the log. */
 static void queue_clear(struct collector *c)
 {
-	c->unextended.len = c->extended = c->snap_end = 0;
-	c->queued.len = 0;
+	c->unextended.len = c->base = c->extended = c->queued_bytes = c->snap_end = 0;
+	c->spilled = false;
+	c->queued.len = c->queued_head = 0;
 	c->queued_entries = c->extended_entries = 0;
 }
 
@@ -565,7 +642,8 @@ static int rejoin(struct collector *c)
 		queue_clear(c);
 		hold(c);
 		err = epoch_write(&c->ep, c->log, &rec.marks);
-		err = err ?: queue_entries(c, rec.tail.p, rec.tail.len);
+		/* The tail is in memory already: RECOVER_TAIL_MAX at most. */
+		err = err ?: queue_put(c, rec.tail.p, rec.tail.len, true);
 		err = err ?: queue_entries(c, rec.marks.p, rec.marks.len);
 		c->reconcile = err != 0; /* the next rejoin reads the log again */
 	}
@@ -573,20 +651,42 @@ static int rejoin(struct collector *c)
 	return err;
 }
 
-/* What may be extended now: the queue, up to a snapshot that waits for its quote. */
-static struct buf extendable(const struct collector *c)
+/* Where extends stop now: the queue's end, or a snapshot that waits for its quote. */
+static uint64_t extendable(const struct collector *c)
 {
-	struct buf upto = c->unextended;
-
-	if (c->snap_pending)
-		upto.len = c->snap_end;
-	return upto;
+	return c->snap_pending ? c->snap_end : c->queued_bytes;
 }
 
 /* Whether entries wait that the TPM could take now. */
 static bool extends_waiting(const struct collector *c)
 {
-	return extendable(c).len != c->extended && !backoff_waiting(&c->tpm_retry);
+	return extendable(c) != c->extended && !backoff_waiting(&c->tpm_retry);
+}
+
+/*
+ * The window is all extended: read what follows from the log into it. A
+ * log that cannot be read back stops the daemon: its entries cannot be
+ * extended, and the next start reconciles the TPM with the log.
+ */
+static int refill(struct collector *c)
+{
+	uint64_t rest = c->queued_bytes - c->extended;
+	int err;
+
+	c->base = c->extended;
+	c->unextended.len = 0;
+	err = recover_read_back(c->ep.dir, &c->spill, rest < c->window ? rest : c->window,
+				&c->unextended);
+	if (err)
+		return err;
+	if (c->unextended.len > rest) {
+		pr_err("%s: the log holds more after segment %u byte %zu than this daemon "
+		       "queued for the TPM; stopping",
+		       c->ep.dir, c->spill.segment, c->spill.offset);
+		return -EBADMSG;
+	}
+	c->spilled = c->unextended.len < rest;
+	return 0;
 }
 
 /*
@@ -598,31 +698,43 @@ static bool extends_waiting(const struct collector *c)
  */
 static int extend_pending(struct collector *c, int slice_ms)
 {
-	struct buf upto = extendable(c);
 	long long until = now_ms() + slice_ms;
 	int err = 0;
 
-	if (c->extended == upto.len || backoff_waiting(&c->tpm_retry))
+	if (c->extended == extendable(c) || backoff_waiting(&c->tpm_retry))
 		return 0;
 	if (!c->tpm)
 		err = rejoin(c);
 	if (err == -ESTALE)
 		return err;
-	upto = extendable(c); /* a rejoin may have queued anew */
-	while (!err && c->extended < upto.len) {
-		uint64_t before = c->ep.entries;
+	/* A rejoin may have queued anew. */
+	while (!err && c->extended < extendable(c)) {
+		uint64_t before = c->ep.entries, end = extendable(c);
+		struct buf upto = c->unextended;
+		size_t done = c->extended - c->base;
 
-		err = epoch_extend(&c->ep, c->tpm, &upto, &c->extended, slice_ms ? EXTEND_STEP : 0);
+		if (done == c->unextended.len) {
+			err = refill(c);
+			if (err)
+				return err; /* the log, not the TPM: stop */
+			done = 0;
+			upto = c->unextended;
+		}
+		if (end < c->base + upto.len)
+			upto.len = end - c->base;
+		err = epoch_extend(&c->ep, c->tpm, &upto, &done, slice_ms ? EXTEND_STEP : 0);
+		c->extended = c->base + done;
 		c->extended_entries += c->ep.entries - before;
 		if (slice_ms && now_ms() >= until)
 			break;
 	}
+	queued_drop_extended(c);
 	if (err) {
 		c->tpm_errors++;
 		if (!c->tpm_retry.next_ms)
-			pr_err("TPM extend failed; %zu bytes of durable entries wait in order, "
+			pr_err("TPM extend failed; %llu bytes of durable entries wait in order, "
 			       "retrying with backoff",
-			       c->unextended.len - c->extended);
+			       (unsigned long long)waiting_bytes(c));
 		backoff_fail(&c->tpm_retry);
 		tpm__free(c->tpm);
 		c->tpm = NULL;
@@ -631,7 +743,7 @@ static int extend_pending(struct collector *c, int slice_ms)
 	if (c->tpm_retry.next_ms)
 		pr_notice("TPM extends work again; the log and the TPM agree");
 	c->tpm_retry = (struct backoff){};
-	if (c->extended == c->unextended.len)
+	if (!waiting_bytes(c))
 		queue_clear(c);
 	update_waiting(c);
 	return 0;
@@ -650,6 +762,20 @@ static bool cover_due(struct collector *c)
 	       c->uncovered_records + c->batch_records >= SEQ_RECORDS ||
 	       ringbuf_held(c->rb) >= ringbuf_size(c->rb) / SEQ_HELD_SHARE ||
 	       (c->uncovered_ms && now_ms() - c->uncovered_ms >= SEQ_WINDOW_MS);
+}
+
+/*
+ * The records the next round may read: no more than could take what waits
+ * for the TPM past UNEXTENDED_MAX, which a start trusts (recover.h). When
+ * it is reached, records wait in the ring buffer for the TPM to catch up.
+ */
+static unsigned int batch_max(const struct collector *c)
+{
+	uint64_t waiting = waiting_bytes(c);
+	uint64_t room =
+		waiting < UNEXTENDED_MAX ? (UNEXTENDED_MAX - waiting) / RECORD_BYTES_MAX : 0;
+
+	return room < BATCH_RECORDS ? room : BATCH_RECORDS;
 }
 
 /* After a durable write, or a round with nothing to write: what the ring buffer may free. */
@@ -798,7 +924,7 @@ static int start_snapshot(struct collector *c)
 		c->cover_next = true; /* the snapshot follows the numbers of all before it */
 		return 0;
 	}
-	if (c->extended != c->unextended.len || !c->tpm)
+	if (waiting_bytes(c) || !c->tpm)
 		return 0; /* the TPM is behind: later */
 	snapshot_asked = 0;
 	err = loader_last_anchor(c->bpf, &last) ?: loader_stats(c->bpf, &st);
@@ -824,7 +950,7 @@ static int start_snapshot(struct collector *c)
 	err = err ?: anchor_close(&c->ep, &c->snap, &c->snap_entry, &c->log);
 	if (err)
 		return err;
-	c->snap_end = c->unextended.len;
+	c->snap_end = c->queued_bytes;
 	c->marked = false; /* the next segment starts without a mark */
 	c->ep.last_snapshot = id;
 	c->snap_pending = true;
@@ -921,7 +1047,7 @@ static void fill_status(void *arg, struct control_status *st)
 				       .entries = c->ep.entries,
 				       .logged = c->logged,
 				       .lost = c->drops_logged,
-				       .unextended = c->unextended.len - c->extended,
+				       .unextended = waiting_bytes(c),
 				       .unextended_entries = lag_entries,
 				       .extend_lag_ms = lag_ms,
 				       .queued = ringbuf_unlogged(c->rb),
@@ -932,6 +1058,13 @@ static void fill_status(void *arg, struct control_status *st)
 				       .last_snapshot = c->ep.last_snapshot,
 				       .fail_closed = c->fail_closed };
 	fill_metrics(c, st);
+}
+
+/* Whether records come faster than the rounds take them: extends wait a round. */
+static bool ring_busy(const struct collector *c)
+{
+	return !backoff_waiting(&c->disk) && batch_max(c) &&
+	       ringbuf_unlogged(c->rb) >= ringbuf_size(c->rb) / RING_BUSY_SHARE;
 }
 
 static int loop(struct collector *c)
@@ -951,13 +1084,12 @@ static int loop(struct collector *c)
 		n = c->fail_closed ? loader_heartbeat(c->bpf) : 0;
 		if (n < 0)
 			return n;
-		if (!backoff_waiting(&c->disk) &&
-		    c->unextended.len - c->extended < UNEXTENDED_MAX) {
-			n = round_trip(c, BATCH_RECORDS);
+		if (!backoff_waiting(&c->disk) && batch_max(c)) {
+			n = round_trip(c, batch_max(c));
 			if (n < 0)
 				return n;
 		}
-		n = extend_pending(c, EXTEND_SLICE_MS);
+		n = ring_busy(c) ? 0 : extend_pending(c, EXTEND_SLICE_MS);
 		if (n < 0)
 			return n;
 		if (time(NULL) != last_check) {
@@ -1016,8 +1148,9 @@ static int drain(struct collector *c, bool unload)
 	}
 	c->disk = (struct backoff){};
 	c->draining = true; /* every round writes a bima_seq entry: each frees what it logged */
-	/* The TPM keeps up here: a stop must not queue more than it can hold. */
-	while ((n = round_trip(c, BATCH_RECORDS)) > 0 && !backoff_waiting(&c->disk))
+	/* The TPM keeps up here, but a TPM that fails must not let the queue pass its bound. */
+	while ((n = batch_max(c) ? round_trip(c, batch_max(c)) : 0) > 0 &&
+	       !backoff_waiting(&c->disk))
 		if ((n = extend_pending(c, 0)) < 0)
 			break;
 	if (n < 0)
@@ -1033,10 +1166,10 @@ static int drain(struct collector *c, bool unload)
 	err = extend_pending(c, 0) ?: err;
 	if (c->snap_pending)
 		err = finish_snapshot(c) ?: err; /* and extends what follows it */
-	if (c->extended != c->unextended.len) {
-		pr_err("%zu bytes of entries are in the log but not in the TPM; the next "
+	if (waiting_bytes(c)) {
+		pr_err("%llu bytes of entries are in the log but not in the TPM; the next "
 		       "bima run extends them",
-		       c->unextended.len - c->extended);
+		       (unsigned long long)waiting_bytes(c));
 		err = err ?: -EIO;
 	}
 	pr_info("stopped: %lu records logged by this run, %lu lost in all, log %s",
@@ -1080,20 +1213,24 @@ static uint64_t now_ns(void)
 }
 
 int collector_bench(struct epoch *ep, struct log *log, struct tpm *tpm, int map_fd,
-		    bool ct_template, uint64_t *records, uint64_t *durable_ns)
+		    bool ct_template, size_t window, uint64_t *records, uint64_t *durable_ns,
+		    size_t *window_peak)
 {
-	struct collector c = { .ep = *ep, .log = log, .tpm = tpm, .ct_template = ct_template };
+	struct collector c = { .ep = *ep,
+			       .log = log,
+			       .tpm = tpm,
+			       .ct_template = ct_template,
+			       .window = window ?: UNEXTENDED_WINDOW };
 	uint64_t start = now_ns();
 	int n = 0, err;
 
-	*records = *durable_ns = 0;
+	*records = *durable_ns = *window_peak = 0;
 	snprintf(c.load_id, sizeof(c.load_id), "bench");
 	err = cgroups__new(&c.cgroups) ?: ringbuf__open(map_fd, &c.rb);
-	while (!err && (ringbuf_pending(c.rb) || (tpm && c.extended != c.unextended.len))) {
+	while (!err && (ringbuf_pending(c.rb) || (tpm && waiting_bytes(&c)))) {
 		/* All read: as a daemon whose window ends, cover the rest and free it. */
 		c.cover_next |= !ringbuf_unlogged(c.rb);
-		n = c.unextended.len - c.extended < UNEXTENDED_MAX ? round_trip(&c, BATCH_RECORDS)
-								   : 0;
+		n = batch_max(&c) ? round_trip(&c, batch_max(&c)) : 0;
 		if (n < 0 || backoff_waiting(&c.disk))
 			err = n < 0 ? n : -EIO;
 		*records += n > 0 ? n : 0;
@@ -1103,6 +1240,9 @@ int collector_bench(struct epoch *ep, struct log *log, struct tpm *tpm, int map_
 			queue_clear(&c);
 		else if (!err && (extend_pending(&c, EXTEND_SLICE_MS) || !c.tpm))
 			err = -EIO; /* no rejoin here: it has no TCTI */
+		/* What the queue took of memory: its buffer, never shrunk. */
+		if (c.unextended.cap > *window_peak)
+			*window_peak = c.unextended.cap;
 	}
 	*ep = c.ep;
 	ringbuf__free(c.rb);
@@ -1122,6 +1262,18 @@ static void report_policy(struct collector *c)
 	pr_info("policy in force: %u rule(s), sha256:%s", pol.nrules, hex);
 }
 
+/*
+ * The window, which tests shrink (BIMA_TEST_QUEUE_WINDOW, in bytes) so that
+ * a few hundred files are read back from the log; it is never grown.
+ */
+static size_t queue_window(void)
+{
+	const char *s = getenv("BIMA_TEST_QUEUE_WINDOW");
+	unsigned long n = s ? strtoul(s, NULL, 0) : 0;
+
+	return n && n < UNEXTENDED_WINDOW ? n : UNEXTENDED_WINDOW;
+}
+
 int collector_run(const struct collector_opts *opts)
 {
 	struct loader_opts lo = { .ringbuf_size = opts->ringbuf_size,
@@ -1134,6 +1286,7 @@ int collector_run(const struct collector_opts *opts)
 				  .policy_given = opts->policy_given };
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct collector c = { .tcti = opts->tcti,
+			       .window = queue_window(),
 			       .fail_closed = opts->fail_closed,
 			       .grace_ms = opts->grace_ms,
 			       .snap_entries = opts->snapshot_entries,

@@ -46,14 +46,17 @@ int collector_run(const struct collector_opts *opts);
  * in `bima run`, until the ring buffer is empty; with tpm, they are also
  * extended, in the loop's slices, until the TPM holds them all; without,
  * they leave the queue once durable. No loss counters are read (there are
- * no hooks). *records counts the records taken, *durable_ns is when the
- * ring buffer was empty, from the call. Returns 0 or a negative error; a
+ * no hooks). window is the bytes of the queue kept in memory (0: the
+ * daemon's), the rest read back from the log; *window_peak, the memory
+ * the queue took at most. *records counts the records taken, *durable_ns
+ * is when the ring buffer was empty, from the call. Returns 0 or a negative error; a
  * failed extend has freed tpm, as the loop does before it reconnects.
  */
 struct epoch;
 struct log;
 struct tpm;
 int collector_bench(struct epoch *ep, struct log *log, struct tpm *tpm, int map_fd,
-		    bool ct_template, uint64_t *records, uint64_t *durable_ns);
+		    bool ct_template, size_t window, uint64_t *records, uint64_t *durable_ns,
+		    size_t *window_peak);
 
 #endif

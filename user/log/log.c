@@ -251,6 +251,11 @@ unsigned int log_segment(const struct log *l)
 	return l->segment;
 }
 
+size_t log_durable(const struct log *l)
+{
+	return l->durable;
+}
+
 int log_seal(struct log *l)
 {
 	int err = log_sync(l);
@@ -695,6 +700,40 @@ int log_cursor_next(struct log_cursor *c, struct template_entry *e)
 	c->off += used;
 	c->index++;
 	return 1;
+}
+
+int log_cursor_seek(struct log_cursor *c, unsigned int seg, size_t off)
+{
+	struct template_entry e;
+	unsigned int i = 0;
+	int err = 0;
+
+	while (i < c->nsegs && c->segs[i] != seg)
+		i++;
+	if (i == c->nsegs) {
+		snprintf(c->error, sizeof(c->error), "%s: segment %u is missing", c->dir, seg);
+		return -EBADMSG;
+	}
+	unmap(c);
+	c->state = 1; /* past the anchor entry, if the cursor starts at one */
+	c->cur = i;
+	err = map_segment(c);
+	if (err)
+		return err;
+	if (!c->gz[i] && off <= c->size) {
+		c->off = off;
+		return 0;
+	}
+	/* A compressed segment is read up to there: it is never held whole. */
+	while (c->gz[i] && c->off < off && (err = log_cursor_next(c, &e)) > 0 && c->cur == i)
+		;
+	if (err >= 0 && c->cur == i && c->off == off)
+		return 0;
+	if (err >= 0)
+		snprintf(c->error, sizeof(c->error),
+			 "%s/" SEGMENT_FMT "%s (segment %u): no entry starts at byte %zu", c->dir,
+			 seg, c->gz[i] ? ".gz" : "", seg, off);
+	return err < 0 ? err : -EBADMSG;
 }
 
 const struct snapshot *log_cursor_start(const struct log_cursor *c)

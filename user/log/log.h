@@ -44,6 +44,8 @@ void log__close(struct log *l);
 const char *log_path(const struct log *l);
 /* The number of the segment being written. */
 unsigned int log_segment(const struct log *l);
+/* Its bytes made durable: where the next entry written begins in it. */
+size_t log_durable(const struct log *l);
 /* Close the segment for good (a snapshot): durable and read-only; log__close() it next. */
 int log_seal(struct log *l);
 /*
@@ -84,6 +86,13 @@ unsigned int log_cursor_index(const struct log_cursor *c);
 /* How many segments it reads, and the number of the last one. */
 unsigned int log_cursor_segments(const struct log_cursor *c);
 unsigned int log_cursor_last_segment(const struct log_cursor *c);
+/*
+ * Go to byte off of segment seg, where an entry starts (one the daemon
+ * wrote, not yet extended: collector.c reads its queue back from there);
+ * the next log_cursor_next() returns that entry. log_cursor_index() then
+ * counts from there, and log_cursor_segment_sha256() is not asked.
+ */
+int log_cursor_seek(struct log_cursor *c, unsigned int seg, size_t off);
 /* The anchor the cursor starts from, or NULL from the start of the epoch. */
 const struct snapshot *log_cursor_start(const struct log_cursor *c);
 /* Whether the entry last returned is that anchor's (kept in its anchor file). */

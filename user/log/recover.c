@@ -376,6 +376,43 @@ int recover_rejoin(struct epoch *ep, struct tpm *tpm, bool force, struct recover
 	return 1;
 }
 
+int recover_read_back(const char *epoch_dir, struct log_spot *at, size_t max, struct buf *out)
+{
+	char why[32];
+	struct template_entry e;
+	struct log_cursor *c = NULL;
+	const uint8_t *raw;
+	size_t raw_len, start = out->len;
+	int err;
+
+	err = log_cursor__open(epoch_dir, 0, &c);
+	err = err ?: log_cursor_seek(c, at->segment, at->offset);
+	while (!err && (err = log_cursor_next(c, &e)) > 0) {
+		log_cursor_raw(c, &raw, &raw_len);
+		if (out->len > start && out->len - start + raw_len > max)
+			break;
+		err = buf_put(out, raw, raw_len);
+		at->segment = log_cursor_segment(c);
+		at->offset = log_cursor_offset(c);
+		err = err ?: out->len - start < max ? 0 : 1;
+	}
+	if (!err && out->len == start) {
+		snprintf(why, sizeof(why), "the log ends there");
+		err = -ENODATA;
+	}
+	if (err < 0 && c && err != -ENODATA)
+		pr_err("%s: cannot read back the entries that wait for the TPM (segment %u byte "
+		       "%zu): %s",
+		       epoch_dir, at->segment, at->offset,
+		       err == -EBADMSG || err == -EPIPE ? log_cursor_error(c) : strerror(-err));
+	else if (err < 0)
+		pr_err("%s: cannot read back the entries that wait for the TPM (segment %u byte "
+		       "%zu): %s",
+		       epoch_dir, at->segment, at->offset, err == -ENODATA ? why : strerror(-err));
+	log_cursor__free(c);
+	return err < 0 ? err : 0;
+}
+
 void recovery_free(struct recovery *rec)
 {
 	buf_free(&rec->tail);

@@ -19,10 +19,11 @@
  * The durable tail is extended from the log alone: nothing but the log says
  * a daemon wrote it. So it is recorded right after it, in a
  * bima_tail_extended entry (its entries, bytes, and first and last byte by
- * segment), which `bima verify` reports. A daemon stops reading records
- * while UNEXTENDED_MAX bytes wait for the TPM, and then writes at most one
- * more batch: a tail of more than RECOVER_TAIL_MAX bytes is not one a
- * daemon left. It is not extended, and is recorded as inconsistent.
+ * segment), which `bima verify` reports. A daemon reads no record that
+ * could take what waits for the TPM past UNEXTENDED_MAX bytes (it keeps a
+ * window of them in memory and reads the rest back from the log): a tail
+ * of more than RECOVER_TAIL_MAX bytes is not one a daemon left. It is not
+ * extended, and is recorded as inconsistent.
  *
  * A torn last entry (the tail of a write that never completed, so was never
  * extended) is cut off the last segment, and a bima_log_torn entry records
@@ -35,10 +36,14 @@
 #include "epoch.h"
 
 #define TAIL_NAME "bima_tail_extended"
-/* Bytes a daemon leaves durable and not extended: it stops reading at this much. */
-#define UNEXTENDED_MAX (64u << 20)
-/* The most a durable tail may be: UNEXTENDED_MAX, and the batch after it at most. */
-#define RECOVER_TAIL_MAX (2 * UNEXTENDED_MAX)
+/* The most a durable tail may be at a start: more is not one a daemon left. */
+#define RECOVER_TAIL_MAX (128u << 20)
+/*
+ * The most a daemon leaves durable and not extended: it reads no record that
+ * could take it further. Below RECOVER_TAIL_MAX by room for extends that a
+ * TPM which went away lost (a rejoin reads them back from the log too).
+ */
+#define UNEXTENDED_MAX (RECOVER_TAIL_MAX - (8u << 20))
 
 struct recovery {
 	struct buf tail;     /* durable entries the TPM lacks, to extend in order */
@@ -62,5 +67,20 @@ int recover_epoch(struct epoch *ep, struct tpm *tpm, struct recovery *rec);
  */
 int recover_rejoin(struct epoch *ep, struct tpm *tpm, bool force, struct recovery *rec);
 void recovery_free(struct recovery *rec);
+
+/* Where an entry begins in an epoch's log: its segment, and the byte in it. */
+struct log_spot {
+	unsigned int segment;
+	size_t offset;
+};
+/*
+ * Read the log back from *at, with the reader recovery replays it with:
+ * whole entries, max bytes of them at most (but one at least), appended to
+ * out, and *at moved past them. The daemon keeps only a window of the
+ * durable entries that wait for the TPM in memory, and reads the rest back
+ * from the log, in order, to extend them (collector.c). Errors are logged;
+ * -ENODATA: the log ends at *at.
+ */
+int recover_read_back(const char *epoch_dir, struct log_spot *at, size_t max, struct buf *out);
 
 #endif
