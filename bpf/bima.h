@@ -133,7 +133,7 @@ enum bima_protect_op {
  * map). The re-measurement cache: the state of a file when it was last
  * hashed, on a filesystem that tells changes; a file whose state is the same
  * and that no writer closed since is not hashed again. See "The
- * re-measurement cache" in the README. And the violation state, on every
+ * re-measurement cache" in docs/cache.md. And the violation state, on every
  * filesystem: whether the file was measured while open for reading.
  */
 struct bima_inode {
@@ -187,7 +187,7 @@ enum bima_config_flags {
 	 * the ring buffer; nobody may attach to a process that runs bima, nor,
 	 * while entries wait for the TPM, end the daemon with a signal; `bima
 	 * stop --unload` clears the flag, then unpins.
-	 * See "Self-protection" in the README.
+	 * See docs/self-protection.md.
 	 */
 	BIMA_CFG_PROTECT = 1 << 1,
 };

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The real inode beneath an overlayfs file, for the re-measurement cache
- * (see "The re-measurement cache" in the README). IMA keeps its cache of an
+ * (see docs/cache.md). IMA keeps its cache of an
  * overlay file on the overlay inode and checks the real inode that holds
  * the content (d_real_inode()): its identity and its change state. BPF
  * cannot call d_real_inode(); overlay_real_inode() reads what overlayfs

@@ -436,7 +436,7 @@ static __always_inline bool harmless_signal(int sig)
  * before the daemon can go. Once nothing waits, every signal goes through
  * (a shutdown that times out still ends it). The kernel's own kills (the
  * OOM killer, a cgroup's cgroup.kill) are not signals this hook sees: see
- * "Measured before use" in the README.
+ * "Measured before use" in docs/security-model.md.
  */
 SEC("lsm/task_kill")
 int BPF_PROG(bima_protect_kill, struct task_struct *p, struct kernel_siginfo *info, int sig,

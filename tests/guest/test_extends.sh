@@ -4,7 +4,7 @@
 # before its bima_seq entry. 20 new executables run one every 0.2 s, each
 # its own round of the daemon: the log (every entry is an extend, as bima
 # verify checks against the PCR) grows by at most 1.1 entries a file, since
-# a bima_seq entry covers many rounds (README, "The log format"). bima
+# a bima_seq entry covers many rounds (docs/log-format.md). bima
 # status counts the records logged but in no bima_seq entry yet. Then the
 # daemon is killed (SIGKILL, --protect no) before that entry: the log, its
 # tail not yet covered, still verifies with no gap; a new daemon reads the

@@ -406,7 +406,7 @@ start_bima "$work/old2.out" --log-dir "$work/log-old" --tcti "$tcti" --pcr 15 ||
 touch "$work/old.go"
 wait "$old_pid"
 sed 's/^/    old fd| /' "$work/old.result"
-# (its write(2) goes through: a file_permission hook would cost every write on the host; README)
+# (its write(2) goes through: a file_permission hook would cost every write on the host; docs/self-protection.md)
 check_grep "a shared writable mapping through it: EPERM" '^mmap-shared EPERM$' "$work/old.result"
 # (ftruncate(2) meets file_truncate since Linux 6.2, path_truncate before)
 check_grep "ftruncate through it: EPERM" '^ftruncate EPERM$' "$work/old.result"

@@ -345,7 +345,7 @@ static void want_overlay(const struct btf *vmlinux)
 	int fd = fsopen("overlay", FSOPEN_CLOEXEC);
 
 	if (fd < 0)
-		return; /* no overlayfs now (a module loaded later is not cached: README) */
+		return; /* no overlayfs now (a module loaded later is not cached: docs/cache.md) */
 	close(fd);
 	if (btf__find_by_name_kind(vmlinux, "ovl_inode", BTF_KIND_STRUCT) > 0 ||
 	    !access("/sys/kernel/btf/overlay", R_OK))

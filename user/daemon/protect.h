@@ -4,7 +4,7 @@
  * hooks of bpf/protect.bpf.h refuse every other process any change to the
  * log directory, the pin directory and bima's BPF objects. This side
  * decides whether a daemon protects, names the programs and the hooks they
- * need, and reports what was refused. See "Self-protection" in the README.
+ * need, and reports what was refused. See docs/self-protection.md.
  */
 #ifndef BIMA_PROTECT_H
 #define BIMA_PROTECT_H

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* The policy language: see policy.h, and the README's "Policy" section. */
+/* The policy language: see policy.h, and bima-policy(5). */
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
