@@ -198,7 +198,7 @@ enum bima_config_flags {
 
 /*
  * The measurement policy, compiled from IMA's policy language by the daemon
- * (user/cli/policy.c): an array of rules, evaluated in order, the first match
+ * (user/policy/policy.c): an array of rules, evaluated in order, the first match
  * deciding, as in IMA.
  */
 #define BIMA_RULES_MAX 64 /* a power of two: BPF indexes rules with a mask */
