@@ -194,16 +194,136 @@ static int bad_entry(struct epoch *ep, struct recovery *rec, struct log_cursor *
 		    off);
 }
 
+/*
+ * Read the epoch's log, replaying it, and note where the replay last equals
+ * the TPM (s) and the entries after that, the tail (rec->tail, t). *count:
+ * the entries read, with those before an anchor the log starts from.
+ */
+static int scan_log(struct epoch *ep, struct log_cursor *c, struct scan *s, struct tail_span *t,
+		    struct recovery *rec, uint64_t *count)
+{
+	struct attrib_reader ar = {};
+	struct template_entry e;
+	const uint8_t *raw;
+	size_t raw_len, end;
+	int err, fail = 0; /* an error of the scan's own, not of the log's */
+
+	while (!fail && (err = log_cursor_next(c, &e)) > 0) {
+		if (e.pcr != ep->pcr) {
+			pr_err("%s: the log of this TPM epoch extends PCR %u, not PCR %u: run with "
+			       "--pcr %u, or give another --log-dir",
+			       ep->dir, e.pcr, ep->pcr, e.pcr);
+			fail = -EINVAL;
+			break;
+		}
+		fail = replay_entry(&ep->replay, &e);
+		if (fail)
+			break;
+		(*count)++;
+		if (remember(ep, c, &e, &ar) < 0)
+			pr_warn("out of memory: entries already logged may be logged again");
+		log_cursor_raw(c, &raw, &raw_len);
+		fail = buf_put(&rec->tail, raw, raw_len);
+		if (fail)
+			break;
+		/* An anchor's entry, read from its own file, is taken as its segment's first. */
+		end = log_cursor_at_anchor(c) ? raw_len : log_cursor_offset(c);
+		if (rec->tail.len == raw_len) /* the first entry after the last match */
+			*t = (struct tail_span){ .first_segment = log_cursor_segment(c),
+						 .first_byte = end - raw_len };
+		t->last_segment = log_cursor_segment(c);
+		t->last_byte = end - 1;
+		if (equals_tpm(ep, s)) {
+			s->matched = true;
+			s->match_entries = *count;
+			replay_save(&ep->replay, ep->pcr, &s->match);
+			rec->tail.len = 0;
+		}
+	}
+	attrib_reader_free(&ar);
+	return fail ?: err < 0 ? bad_entry(ep, rec, c, err) : 0;
+}
+
+/* No prefix of the log is in the TPM: said, and recorded as inconsistent. */
+static int no_match(struct epoch *ep, const struct scan *s, struct recovery *rec, uint64_t count)
+{
+	char want[2 * HASHALG_MAX_SIZE + 1], have[2 * HASHALG_MAX_SIZE + 1];
+	size_t b = ep->replay.nbanks - 1;
+
+	hex_encode(replay_value(&ep->replay, ep->pcr, b), ep->replay.banks[b]->size, want);
+	hex_encode(s->tpm[b], ep->replay.banks[b]->size, have);
+	pr_err("%s: the TPM's PCR %u matches no prefix of this epoch's log (%s: log %s, "
+	       "TPM %s); something else extended it, or the log was altered. Recorded as "
+	       "inconsistent: this epoch's log will not verify",
+	       ep->dir, ep->pcr, ep->replay.banks[b]->name, want, have);
+	ep->entries = count;
+	rec->tail.len = 0;
+	return mark(ep, rec, INCONSISTENT_NAME, "reason=tpm_mismatch pcr=%u entries=%lu", ep->pcr,
+		    (unsigned long)count);
+}
+
+/* A tail longer than a daemon leaves: appended while none ran. Said, and recorded. */
+static int tail_too_long(struct epoch *ep, const struct tail_span *t, struct recovery *rec,
+			 uint64_t count)
+{
+	pr_err("%s: %llu entries (%zu bytes, from segment %u byte %zu) are in the log but "
+	       "not in the TPM, more than a daemon leaves unextended (%u bytes at most): "
+	       "they were appended while no daemon ran. Not extended; recorded as "
+	       "inconsistent: this epoch's log will not verify",
+	       ep->dir, (unsigned long long)t->entries, t->bytes, t->first_segment, t->first_byte,
+	       RECOVER_TAIL_MAX);
+	ep->entries = count;
+	rec->tail.len = 0;
+	return mark(ep, rec, INCONSISTENT_NAME,
+		    "reason=tail_too_long entries=%llu bytes=%zu first_segment=%u "
+		    "first_byte=%zu",
+		    (unsigned long long)t->entries, t->bytes, t->first_segment, t->first_byte);
+}
+
+/*
+ * What the scan found: nothing, a log the TPM does not hold (kernel IMA's
+ * tail aside), a tail too long to be a daemon's, or a tail to extend.
+ */
+static int settle_scan(struct epoch *ep, struct scan *s, struct tail_span *t, struct recovery *rec,
+		       uint64_t count)
+{
+	if (!count)
+		return rec->marks.len ? 0 : -ENOENT;
+	if (!s->matched && ep->pcr == 10 && ep->kernel_ima && !rec->marks.len) {
+		ep->entries = count;
+		if (!import_kernel_tail(ep, s, rec)) {
+			rec->tail.len = 0;
+			return 0;
+		}
+	}
+	if (!s->matched)
+		return no_match(ep, s, rec, count);
+	t->entries = count - s->match_entries;
+	t->bytes = rec->tail.len;
+	if (rec->tail.len > RECOVER_TAIL_MAX)
+		return tail_too_long(ep, t, rec, count);
+	/* The TPM has the log up to the last match: the rest is the tail to extend. */
+	replay_restore(&ep->replay, ep->pcr, &s->match);
+	for (size_t b = 0; b < ep->replay.nbanks; b++)
+		replay_settle(&ep->replay, ep->pcr, b, s->tpm[b]);
+	ep->entries = s->match_entries;
+	if (!rec->tail.len)
+		return 0;
+	pr_notice("%s: %lu entries are durable in the log but not in the TPM (the "
+		  "daemon or the TPM stopped between their write and their extends); "
+		  "extending them, and recording it in a %s entry (segment %u byte %zu "
+		  "to segment %u byte %zu)",
+		  ep->dir, (unsigned long)t->entries, TAIL_NAME, t->first_segment, t->first_byte,
+		  t->last_segment, t->last_byte);
+	return tail_mark(ep, rec, t);
+}
+
 int recover_epoch(struct epoch *ep, struct tpm *tpm, struct recovery *rec)
 {
 	const struct snapshot *start;
 	struct scan s = {};
 	struct tail_span t = {};
 	struct log_cursor *c;
-	struct template_entry e;
-	struct attrib_reader ar = {};
-	const uint8_t *raw;
-	size_t raw_len, end;
 	uint64_t count = 0;
 	int err;
 
@@ -214,12 +334,9 @@ int recover_epoch(struct epoch *ep, struct tpm *tpm, struct recovery *rec)
 		pr_err("%s: cannot read log: %s", ep->dir, strerror(-err));
 		return err;
 	}
-	for (size_t b = 0; b < ep->replay.nbanks; b++) {
+	for (size_t b = 0; b < ep->replay.nbanks && !err; b++)
 		err = tpm_pcr_read(tpm, ep->pcr, ep->replay.banks[b], s.tpm[b]);
-		if (err)
-			goto out;
-	}
-	if ((start = log_cursor_start(c))) {
+	if (!err && (start = log_cursor_start(c))) {
 		/* Retention removed the segments before this anchor: replay from its values. */
 		for (size_t b = 0; b < start->nbanks; b++)
 			replay_set(&ep->replay, start->pcr, start->banks[b], start->pcr_value[b]);
@@ -228,109 +345,13 @@ int recover_epoch(struct epoch *ep, struct tpm *tpm, struct recovery *rec)
 			"were removed by retention",
 			ep->dir, (unsigned long long)start->id, (unsigned long long)count);
 	}
-	s.matched = equals_tpm(ep, &s); /* before the first entry: a new epoch's zero */
-	replay_save(&ep->replay, ep->pcr, &s.match);
-
-	while ((err = log_cursor_next(c, &e)) > 0) {
-		if (e.pcr != ep->pcr) {
-			pr_err("%s: the log of this TPM epoch extends PCR %u, not PCR %u: run with "
-			       "--pcr %u, or give another --log-dir",
-			       ep->dir, e.pcr, ep->pcr, e.pcr);
-			err = -EINVAL;
-			goto out;
-		}
-		err = replay_entry(&ep->replay, &e);
-		if (err)
-			goto out;
-		count++;
-		if (remember(ep, c, &e, &ar) < 0)
-			pr_warn("out of memory: entries already logged may be logged again");
-		log_cursor_raw(c, &raw, &raw_len);
-		err = buf_put(&rec->tail, raw, raw_len);
-		if (err)
-			goto out;
-		/* An anchor's entry, read from its own file, is taken as its segment's first. */
-		end = log_cursor_at_anchor(c) ? raw_len : log_cursor_offset(c);
-		if (rec->tail.len == raw_len) /* the first entry after the last match */
-			t = (struct tail_span){ .first_segment = log_cursor_segment(c),
-						.first_byte = end - raw_len };
-		t.last_segment = log_cursor_segment(c);
-		t.last_byte = end - 1;
-		if (equals_tpm(ep, &s)) {
-			s.matched = true;
-			s.match_entries = count;
-			replay_save(&ep->replay, ep->pcr, &s.match);
-			rec->tail.len = 0;
-		}
+	if (!err) {
+		s.matched = equals_tpm(ep, &s); /* before the first entry: a new epoch's zero */
+		replay_save(&ep->replay, ep->pcr, &s.match);
+		err = scan_log(ep, c, &s, &t, rec, &count);
 	}
-	if (err < 0) {
-		err = bad_entry(ep, rec, c, err);
-		if (err)
-			goto out;
-	}
-	if (!count) {
-		err = rec->marks.len ? 0 : -ENOENT;
-		goto out;
-	}
-	if (!s.matched && ep->pcr == 10 && ep->kernel_ima && !rec->marks.len) {
-		ep->entries = count;
-		if (!import_kernel_tail(ep, &s, rec)) {
-			rec->tail.len = 0;
-			err = 0;
-			goto out;
-		}
-	}
-	if (!s.matched) {
-		char want[2 * HASHALG_MAX_SIZE + 1], have[2 * HASHALG_MAX_SIZE + 1];
-		size_t b = ep->replay.nbanks - 1;
-
-		hex_encode(replay_value(&ep->replay, ep->pcr, b), ep->replay.banks[b]->size, want);
-		hex_encode(s.tpm[b], ep->replay.banks[b]->size, have);
-		pr_err("%s: the TPM's PCR %u matches no prefix of this epoch's log (%s: log %s, "
-		       "TPM %s); something else extended it, or the log was altered. Recorded as "
-		       "inconsistent: this epoch's log will not verify",
-		       ep->dir, ep->pcr, ep->replay.banks[b]->name, want, have);
-		err = mark(ep, rec, INCONSISTENT_NAME, "reason=tpm_mismatch pcr=%u entries=%lu",
-			   ep->pcr, (unsigned long)count);
-		ep->entries = count;
-		rec->tail.len = 0;
-		goto out;
-	}
-	t.entries = count - s.match_entries;
-	t.bytes = rec->tail.len;
-	if (rec->tail.len > RECOVER_TAIL_MAX) {
-		pr_err("%s: %llu entries (%zu bytes, from segment %u byte %zu) are in the log but "
-		       "not in the TPM, more than a daemon leaves unextended (%u bytes at most): "
-		       "they were appended while no daemon ran. Not extended; recorded as "
-		       "inconsistent: this epoch's log will not verify",
-		       ep->dir, (unsigned long long)t.entries, t.bytes, t.first_segment,
-		       t.first_byte, RECOVER_TAIL_MAX);
-		err = mark(ep, rec, INCONSISTENT_NAME,
-			   "reason=tail_too_long entries=%llu bytes=%zu first_segment=%u "
-			   "first_byte=%zu",
-			   (unsigned long long)t.entries, t.bytes, t.first_segment, t.first_byte);
-		ep->entries = count;
-		rec->tail.len = 0;
-		goto out;
-	}
-	/* The TPM has the log up to the last match: the rest is the tail to extend. */
-	replay_restore(&ep->replay, ep->pcr, &s.match);
-	for (size_t b = 0; b < ep->replay.nbanks; b++)
-		replay_settle(&ep->replay, ep->pcr, b, s.tpm[b]);
-	ep->entries = s.match_entries;
-	err = 0;
-	if (rec->tail.len) {
-		pr_notice("%s: %lu entries are durable in the log but not in the TPM (the "
-			  "daemon or the TPM stopped between their write and their extends); "
-			  "extending them, and recording it in a %s entry (segment %u byte %zu "
-			  "to segment %u byte %zu)",
-			  ep->dir, (unsigned long)t.entries, TAIL_NAME, t.first_segment,
-			  t.first_byte, t.last_segment, t.last_byte);
-		err = tail_mark(ep, rec, &t);
-	}
-out:
+	err = err ?: settle_scan(ep, &s, &t, rec, count);
 	log_cursor__free(c);
-	attrib_reader_free(&ar);
 	return err;
 }
 
