@@ -205,18 +205,14 @@ void epoch_end(struct epoch *ep)
 	ep->ascii = NULL;
 }
 
-int epoch_begin(struct epoch *ep, struct tpm *tpm, const char *log_dir, uint32_t pcr,
-		const char *ascii_link, struct log **log)
+/* The PCR's banks, the TPM's epoch, and its directory under log_dir. */
+static int epoch_of_tpm(struct epoch *ep, struct tpm *tpm, const char *log_dir, uint32_t pcr)
 {
 	const struct hashalg *banks[TPM_BANKS_MAX];
-	struct recovery rec = {};
-	char why[TEMPLATE_WHY_LEN];
-	struct buf head = {};
 	size_t nbanks;
 	int err;
 
 	memset(ep, 0, sizeof(*ep));
-	*log = NULL;
 	ep->pcr = pcr;
 	ep->logged.max = DIGESTSET_EPOCH_MAX; /* bounded: anyone can make new entries */
 	err = tpm_banks(tpm, pcr, banks, &nbanks);
@@ -231,10 +227,76 @@ int epoch_begin(struct epoch *ep, struct tpm *tpm, const char *log_dir, uint32_t
 	if (err)
 		return err;
 	err = log_epoch_dir(ep->dir, sizeof(ep->dir), log_dir, ep->reset, ep->restart);
-	if (err) {
+	if (err)
 		pr_err("%s: log directory name too long", log_dir);
-		return err;
+	return err;
+}
+
+/*
+ * A new epoch's first entries, into head: the kernel's list up to its
+ * boot_aggregate on PCR 10 under kernel IMA, else bima's own aggregate of
+ * PCRs 0-9, in a PCR nothing else extended yet.
+ */
+static int epoch_head(struct epoch *ep, struct tpm *tpm, struct buf *head)
+{
+	uint8_t value[HASHALG_MAX_SIZE], zero[HASHALG_MAX_SIZE] = {};
+	const struct replay *r = &ep->replay;
+	int err = 0;
+
+	if (ep->pcr == 10 && ep->kernel_ima)
+		return import_kernel_list(ep, tpm, head);
+	for (size_t b = 0; !err && b < r->nbanks; b++) {
+		err = tpm_pcr_read(tpm, ep->pcr, r->banks[b], value);
+		if (!err && memcmp(value, zero, r->banks[b]->size)) {
+			pr_err("PCR %u (%s) is already extended by something other than "
+			       "bima in this TPM epoch; choose a PCR that is still zero",
+			       ep->pcr, r->banks[b]->name);
+			err = -EBUSY;
+		}
 	}
+	return err ?: own_aggregate(ep, tpm, head);
+}
+
+/* Begin a new epoch's log with head: written, and extended unless the kernel did. */
+static int epoch_start(struct epoch *ep, struct tpm *tpm, struct buf *head, struct log **log)
+{
+	const struct replay *r = &ep->replay;
+	char why[TEMPLATE_WHY_LEN];
+	int err = log__open(ep->dir, log);
+
+	if (err)
+		return err;
+	for (size_t b = 0; b < r->nbanks; b++)
+		if (r->padded[b])
+			pr_notice("the kernel extends the %s bank with zero-padded SHA-1 digests "
+				  "(its crypto lacks %s); bima does the same in this epoch",
+				  r->banks[b]->name, r->banks[b]->name);
+	if (ep->pcr == 10 && ep->kernel_ima) {
+		/* Already in the TPM: write and replay, no extend. */
+		err = epoch_write(ep, *log, head);
+		err = err ?: replay_buf(&ep->replay, head, &ep->entries, why);
+		if (!err)
+			pr_info("new epoch %s: imported the kernel's boot_aggregate", ep->dir);
+	} else {
+		err = epoch_commit(ep, tpm, *log, head);
+		if (!err)
+			pr_info("new epoch %s: boot_aggregate of PCRs 0-9 in PCR %u", ep->dir,
+				ep->pcr);
+	}
+	return err;
+}
+
+int epoch_begin(struct epoch *ep, struct tpm *tpm, const char *log_dir, uint32_t pcr,
+		const char *ascii_link, struct log **log)
+{
+	struct recovery rec = {};
+	struct buf head = {};
+	int err;
+
+	*log = NULL;
+	err = epoch_of_tpm(ep, tpm, log_dir, pcr);
+	if (err)
+		return err;
 	ep->kernel_ima = !kernel_ima_count(&ep->kernel_ima_count);
 	if (ascii_link) {
 		err = log_make_dir(ep->dir);
@@ -253,55 +315,13 @@ int epoch_begin(struct epoch *ep, struct tpm *tpm, const char *log_dir, uint32_t
 	if (err != -ENOENT) {
 		err = err ?: resume(ep, tpm, &rec, log);
 		recovery_free(&rec);
-		if (err) {
-			log__close(*log);
-			*log = NULL;
-		}
-		return err;
-	}
-
-	/* A new epoch: it begins with an aggregate. */
-	err = 0;
-	if (pcr == 10 && ep->kernel_ima) {
-		err = import_kernel_list(ep, tpm, &head);
-	} else {
-		uint8_t value[HASHALG_MAX_SIZE], zero[HASHALG_MAX_SIZE] = {};
-
-		for (size_t b = 0; !err && b < nbanks; b++) {
-			err = tpm_pcr_read(tpm, pcr, banks[b], value);
-			if (!err && memcmp(value, zero, banks[b]->size)) {
-				pr_err("PCR %u (%s) is already extended by something other than "
-				       "bima in this TPM epoch; choose a PCR that is still zero",
-				       pcr, banks[b]->name);
-				err = -EBUSY;
-			}
-		}
-		err = err ?: own_aggregate(ep, tpm, &head);
-	}
-	err = err ?: log__open(ep->dir, log);
-	if (err)
-		goto out;
-	for (size_t b = 0; b < nbanks; b++)
-		if (ep->replay.padded[b])
-			pr_notice("the kernel extends the %s bank with zero-padded SHA-1 digests "
-				  "(its crypto lacks %s); bima does the same in this epoch",
-				  banks[b]->name, banks[b]->name);
-	if (pcr == 10 && ep->kernel_ima) {
-		/* Already in the TPM: write and replay, no extend. */
-		err = epoch_write(ep, *log, &head);
-		err = err ?: replay_buf(&ep->replay, &head, &ep->entries, why);
-		if (!err)
-			pr_info("new epoch %s: imported the kernel's boot_aggregate", ep->dir);
-	} else {
-		err = epoch_commit(ep, tpm, *log, &head);
-		if (!err)
-			pr_info("new epoch %s: boot_aggregate of PCRs 0-9 in PCR %u", ep->dir, pcr);
+	} else { /* a new epoch: it begins with an aggregate */
+		err = epoch_head(ep, tpm, &head) ?: epoch_start(ep, tpm, &head, log);
+		buf_free(&head);
 	}
 	if (err) {
 		log__close(*log);
 		*log = NULL;
 	}
-out:
-	buf_free(&head);
 	return err;
 }
