@@ -1274,6 +1274,120 @@ static size_t queue_window(void)
 	return n && n < UNEXTENDED_WINDOW ? n : UNEXTENDED_WINDOW;
 }
 
+/*
+ * Open what the daemon works with, in an order that makes failures safe:
+ * the control socket first (a second daemon is refused before it touches
+ * the log or the pins), then the TPM, the pins' claim, the epoch's log, the
+ * BPF objects and their ring buffer. Returns 1 when --unload finds nothing
+ * pinned.
+ */
+static int collector_open(struct collector *c, const struct collector_opts *opts,
+			  struct loader_opts *lo)
+{
+	struct bima_config cfg;
+	struct bima_stats st;
+	int err = 0;
+
+	if (opts->control && !opts->unload)
+		err = control__open(opts->control, &c->ctl);
+	err = err ?: cgroups__new(&c->cgroups);
+	err = err ?: tpm__open(opts->tcti, &c->tpm);
+	/* Under self-protection only the daemon writes the log: become it first. */
+	err = err ?: protect_decide(opts->protect, opts->log_dir, &lo->protect);
+	lo->log_dir = opts->log_dir;
+	lo->control = opts->unload ? NULL : opts->control;
+	err = err ?: loader_claim(lo);
+	err = err
+		      ?: epoch_begin(&c->ep, c->tpm, opts->log_dir, opts->pcr, opts->ascii_link,
+				     &c->log);
+	if (err)
+		return err;
+	c->snap_last_entries = c->ep.entries; /* the next snapshot counts from this start */
+	c->ak_ok = !opts->unload && !ak_load_or_create(c->tpm, opts->log_dir, &c->ak);
+	err = loader__open(lo, &c->bpf);
+	if (err == -ENOENT && opts->unload) {
+		pr_info("nothing is pinned in %s: there is nothing to unload", LOADER_PIN_DIR);
+		return 1;
+	}
+	if (err)
+		return err;
+	err = ringbuf__open(loader_events_fd(c->bpf), &c->rb)
+		      ?: ringbuf_publish(c->rb, loader_reader_fd(c->bpf));
+	if (err) {
+		pr_err("cannot map the ring buffer: %s", strerror(-err));
+		return err;
+	}
+	err = c->ctl ? ringbuf_watch(c->rb, control_fd(c->ctl)) : 0;
+	if (err) {
+		pr_err("cannot wait for the control socket: %s", strerror(-err));
+		return err;
+	}
+	err = loader_config(c->bpf, &cfg);
+	if (err)
+		return err;
+	c->drops_logged = cfg.drops_logged;
+	if (!loader_stats(c->bpf, &st))
+		c->protect_denied = st.protect_denied; /* the daemons before reported theirs */
+	loader_load_id(c->bpf, c->load_id, sizeof(c->load_id));
+	if (loader_adopted(c->bpf))
+		pr_info("adopted the BPF objects pinned in %s; %lu bytes of records queued "
+			"while no daemon ran",
+			LOADER_PIN_DIR, (unsigned long)ringbuf_pending(c->rb));
+	return 0;
+}
+
+/* What the daemon measures, and how, said once it does. */
+static void announce(struct collector *c, const struct collector_opts *opts, bool protect)
+{
+	char hooks[512];
+
+	loader_describe(hooks, sizeof(hooks));
+	pr_info("measuring %s into PCR %u; log %s; BPF objects pinned in %s", hooks, opts->pcr,
+		log_path(c->log), LOADER_PIN_DIR);
+	report_policy(c);
+	if (!cgroups_mount(c->cgroups))
+		pr_warn("no cgroup2 file system is mounted: the cgroups made before bima's "
+			"programs were loaded have no path in the log, nor a container");
+	pr_info("file entries are %s",
+		c->ct_template ? TEMPLATE_CT
+			", with the cgroup, mount namespace and container under the template hash"
+			       : "ima-ng; their cgroup, mount namespace and container are "
+				 "in " CONTAINER_MARK_NAME " entries before them");
+	if (!uhash_kernel_has_ima())
+		pr_warn("this kernel has no IMA (no /sys/kernel/security/ima): it cannot hash "
+			"files "
+			"for bima, so bima hashes them in userspace, by path, checking that the "
+			"file is the one the kernel saw; such entries are marked %s in the log, "
+			"and a verifier may refuse them (bima verify --reject-userspace-hashes)",
+			UHASH_NAME);
+	if (protect)
+		pr_notice("self-protection: while this daemon runs, no other process may change "
+			  "%s or %s, nor write bima's maps, run its programs or detach its links "
+			  "(--protect no turns it off)",
+			  opts->log_dir, LOADER_PIN_DIR);
+	if (opts->fail_closed)
+		pr_notice("--fail-closed: an operation whose measurement cannot be recorded "
+			  "(ring buffer full, or no daemon for %u ms) is denied with EPERM",
+			  opts->grace_ms);
+	if (c->ctl)
+		pr_info("control socket %s: `bima status`, `bima snapshot`, `bima stop` (root "
+			"only)",
+			opts->control);
+}
+
+static void collector_close(struct collector *c)
+{
+	control__free(c->ctl); /* once the daemon has stopped: `bima stop` waits for this */
+	ringbuf__free(c->rb);
+	loader__free(c->bpf);
+	log__close(c->log);
+	tpm__free(c->tpm);
+	free_rounds(c);
+	buf_free(&c->snap_entry);
+	epoch_end(&c->ep);
+	digestset_free(&c->ep.logged);
+}
+
 int collector_run(const struct collector_opts *opts)
 {
 	struct loader_opts lo = { .ringbuf_size = opts->ringbuf_size,
@@ -1298,119 +1412,30 @@ int collector_run(const struct collector_opts *opts)
 			       .log_dir = opts->log_dir,
 			       .start_time = time(NULL),
 			       .metrics = { .path = opts->metrics_file } };
-	struct bima_config cfg;
-	struct bima_stats st;
-	char hooks[512];
-	int err = 0;
+	int err;
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
-
-	/* First: a second daemon is refused before it touches the log or the pins. */
-	if (opts->control && !opts->unload)
-		err = control__open(opts->control, &c.ctl);
-	err = err ?: cgroups__new(&c.cgroups);
-	err = err ?: tpm__open(opts->tcti, &c.tpm);
-	/* Under self-protection only the daemon writes the log: become it first. */
-	err = err ?: protect_decide(opts->protect, opts->log_dir, &lo.protect);
-	lo.log_dir = opts->log_dir;
-	lo.control = opts->unload ? NULL : opts->control;
-	err = err ?: loader_claim(&lo);
-	err = err ?: epoch_begin(&c.ep, c.tpm, opts->log_dir, opts->pcr, opts->ascii_link, &c.log);
-	if (err)
-		goto out;
-	c.snap_last_entries = c.ep.entries; /* the next snapshot counts from this start */
-	c.ak_ok = !opts->unload && !ak_load_or_create(c.tpm, opts->log_dir, &c.ak);
-	err = loader__open(&lo, &c.bpf);
-	if (err == -ENOENT && opts->unload) {
-		pr_info("nothing is pinned in %s: there is nothing to unload", LOADER_PIN_DIR);
-		runstate_remove(RUNSTATE_PATH);
-		err = 0;
-		goto out;
-	}
-	if (err)
-		goto out;
-	err = ringbuf__open(loader_events_fd(c.bpf), &c.rb)
-		      ?: ringbuf_publish(c.rb, loader_reader_fd(c.bpf));
-	if (err) {
-		pr_err("cannot map the ring buffer: %s", strerror(-err));
-		goto out;
-	}
-	err = c.ctl ? ringbuf_watch(c.rb, control_fd(c.ctl)) : 0;
-	if (err) {
-		pr_err("cannot wait for the control socket: %s", strerror(-err));
-		goto out;
-	}
-	err = loader_config(c.bpf, &cfg);
-	if (err)
-		goto out;
-	c.drops_logged = cfg.drops_logged;
-	if (!loader_stats(c.bpf, &st))
-		c.protect_denied = st.protect_denied; /* the daemons before reported theirs */
-	loader_load_id(c.bpf, c.load_id, sizeof(c.load_id));
-	if (loader_adopted(c.bpf))
-		pr_info("adopted the BPF objects pinned in %s; %lu bytes of records queued "
-			"while no daemon ran",
-			LOADER_PIN_DIR, (unsigned long)ringbuf_pending(c.rb));
-	if (opts->unload) {
-		err = drain(&c, true);
+	err = collector_open(&c, opts, &lo);
+	if (opts->unload && err >= 0) {
+		err = err ? 0 : drain(&c, true);
 		runstate_remove(RUNSTATE_PATH); /* the pins are gone, and what they ran with */
-		goto out;
+	} else if (!err) {
+		runstate_write(RUNSTATE_PATH, &(struct runstate){ .log_dir = opts->log_dir,
+								  .tcti = opts->tcti,
+								  .pcr = opts->pcr,
+								  .ct_template = opts->ct_template,
+								  .ascii_link = opts->ascii_link,
+								  .control = opts->control });
+		announce(&c, opts, lo.protect);
+		notify("READY=1"); /* the hooks are attached, the log is open: what follows may
+				      start */
+		err = loop(&c);
+		notify("STOPPING=1");
+		err = drain(&c, false) ?: err;
+		metrics_file_update(&c.metrics, fill_status, &c, true); /* what the stop left */
 	}
-	runstate_write(RUNSTATE_PATH, &(struct runstate){ .log_dir = opts->log_dir,
-							  .tcti = opts->tcti,
-							  .pcr = opts->pcr,
-							  .ct_template = opts->ct_template,
-							  .ascii_link = opts->ascii_link,
-							  .control = opts->control });
-	loader_describe(hooks, sizeof(hooks));
-	pr_info("measuring %s into PCR %u; log %s; BPF objects pinned in %s", hooks, opts->pcr,
-		log_path(c.log), LOADER_PIN_DIR);
-	report_policy(&c);
-	if (!cgroups_mount(c.cgroups))
-		pr_warn("no cgroup2 file system is mounted: the cgroups made before bima's "
-			"programs were loaded have no path in the log, nor a container");
-	pr_info("file entries are %s",
-		c.ct_template ? TEMPLATE_CT
-			", with the cgroup, mount namespace and container under the template hash"
-			      : "ima-ng; their cgroup, mount namespace and container are "
-				"in " CONTAINER_MARK_NAME " entries before them");
-	if (!uhash_kernel_has_ima())
-		pr_warn("this kernel has no IMA (no /sys/kernel/security/ima): it cannot hash "
-			"files "
-			"for bima, so bima hashes them in userspace, by path, checking that the "
-			"file is the one the kernel saw; such entries are marked %s in the log, "
-			"and a verifier may refuse them (bima verify --reject-userspace-hashes)",
-			UHASH_NAME);
-	if (lo.protect)
-		pr_notice("self-protection: while this daemon runs, no other process may change "
-			  "%s or %s, nor write bima's maps, run its programs or detach its links "
-			  "(--protect no turns it off)",
-			  opts->log_dir, LOADER_PIN_DIR);
-	if (opts->fail_closed)
-		pr_notice("--fail-closed: an operation whose measurement cannot be recorded "
-			  "(ring buffer full, or no daemon for %u ms) is denied with EPERM",
-			  opts->grace_ms);
-
-	if (c.ctl)
-		pr_info("control socket %s: `bima status`, `bima snapshot`, `bima stop` (root "
-			"only)",
-			opts->control);
-	notify("READY=1"); /* the hooks are attached and the log is open: what follows may start */
-	err = loop(&c);
-	notify("STOPPING=1");
-	err = drain(&c, false) ?: err;
-	metrics_file_update(&c.metrics, fill_status, &c, true); /* what the stop left */
-out:
-	control__free(c.ctl); /* once the daemon has stopped: `bima stop` waits for this */
-	ringbuf__free(c.rb);
-	loader__free(c.bpf);
-	log__close(c.log);
-	tpm__free(c.tpm);
-	free_rounds(&c);
-	buf_free(&c.snap_entry);
-	epoch_end(&c.ep);
-	digestset_free(&c.ep.logged);
+	collector_close(&c);
 	return err;
 }
