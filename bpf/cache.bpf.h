@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The re-measurement cache: a file's state when it was last hashed, on a
+ * filesystem that tells changes, kept in its inode's storage (bima_inodes),
+ * and the violation state. Part of measure.bpf.c, included where it needs
+ * it.
+ */
+#ifndef BIMA_CACHE_BPF_H
+#define BIMA_CACHE_BPF_H
+
+/*
+ * Whether the filesystem, by its magic and s_iflags, can tell bima that a
+ * file changed: by its change cookie (i_version) with the times, by the
+ * times and size alone, or not at all (the file is measured every time, as
+ * IMA does for them).
+ */
+static __always_inline bool cacheable(__u64 magic, __u64 iflags)
+{
+	switch (magic) {
+	case 0x65735546: /* fuse: the server changes files behind the kernel's back */
+	case 0x794c7630: /* overlayfs: its real inode is checked instead (content_inode) */
+	case 0x01021997: /* 9p */
+	case 0x6969:	 /* nfs */
+	case 0xfe534d42: /* smb3 */
+	case 0xff534d42: /* cifs */
+	case 0x00c36400: /* ceph */
+		return false;
+	}
+	return !(iflags & SB_I_IMA_UNVERIFIABLE_SIGNATURE);
+}
+
+/*
+ * name(inode, now): the file's state now, as the cache compares it, read
+ * with R; and whether its filesystem can tell changes (cacheable).
+ */
+#define DEFINE_READ_STATE(name, R, read_times)                                                   \
+	static __always_inline bool name(struct inode *inode, struct bima_inode *now)            \
+	{                                                                                        \
+		struct super_block *sb = R(inode, i_sb);                                         \
+                                                                                                 \
+		if (R(sb, s_flags) & SB_I_VERSION)                                               \
+			now->i_version = R(inode, i_version.counter) >> I_VERSION_QUERIED_SHIFT; \
+		now->size = R(inode, i_size);                                                    \
+		read_times(inode, now);                                                          \
+		return cacheable(R(sb, s_magic), R(sb, s_iflags));                               \
+	}
+
+DEFINE_READ_STATE(read_state_load, LOAD, read_times_load)
+DEFINE_READ_STATE(read_state_probe, PROBE, read_times_probe)
+
+static __always_inline bool same_state(const struct bima_inode *a, const struct bima_inode *b)
+{
+	return a->i_version == b->i_version && a->size == b->size && a->ctime_sec == b->ctime_sec &&
+	       a->ctime_nsec == b->ctime_nsec && a->mtime_sec == b->mtime_sec &&
+	       a->mtime_nsec == b->mtime_nsec && a->real_ino == b->real_ino &&
+	       a->real_gen == b->real_gen && a->real_dev == b->real_dev &&
+	       a->real_generation == b->real_generation;
+}
+
+/*
+ * The inode that holds the content of file, whose inode is inode: inode
+ * itself, or on overlayfs the real inode beneath (overlay.bpf.h), whose
+ * state the cache then compares. NULL: an overlay file whose real inode
+ * cannot be told, which is not cached.
+ */
+static __always_inline struct inode *content_inode(struct file *file, struct inode *inode)
+{
+	return on_overlay(inode) ? overlay_real_inode(file, inode) : inode;
+}
+
+/*
+ * A cache hit, on this CPU's counter. Atomic all the same: a sleepable
+ * program can be preempted by another on the same CPU, and a plain
+ * increment would then lose one; on a line no other CPU writes, the
+ * atomic add costs no cache line transfer.
+ */
+static __always_inline void count_hit(void)
+{
+	struct bima_cpu_stats *cs;
+	__u32 zero = 0;
+
+	cs = bpf_map_lookup_elem(&bima_cpu_stats, &zero);
+	if (cs)
+		__sync_fetch_and_add(&cs->cache_hits, 1);
+}
+
+/*
+ * Whether the cache holds the file: hashed in the state it has now, and no
+ * writer closed it since (on overlayfs, it or the real inode beneath: the
+ * real inode's identity and writers' closes are in the state). A plain
+ * load of gen, no atomic (which BPF makes a full barrier): a hit needs no
+ * order between the state read and gen read. The hit stands for the moment
+ * gen was read: no writer had closed the file since it was hashed; a writer
+ * still open then (ToMToU, which check_violations logs) may have changed it
+ * unseen, as with IMA, whenever the state was read. A measurement that goes
+ * on to hash the file reads gen again, with a barrier (measure_file).
+ */
+static __always_inline bool cache_holds(struct bima_inode *c, const struct bima_inode *now)
+{
+	return c->valid_gen == *(volatile __u64 *)&c->gen + 1 && same_state(c, now);
+}
+
+/*
+ * Keep the file as hashed in state now, gen being the writers' closes
+ * counted before the hashing began. The state may be older than what was
+ * hashed, never newer: a writer's change the state cannot show (the same
+ * size within one clock tick, on a filesystem without i_version) comes with
+ * the writer's close, which moves gen on. A close during the hashing: the
+ * hash may be of the content before it, and the entry is not kept. A close
+ * after the test below: valid_gen is then gen + 1 of a gen that has moved
+ * on, and does not hold. A measurement that began before another one's
+ * writer closed cannot undo the later one's entry but at worst makes it
+ * hash again.
+ */
+static __always_inline void cache_keep(struct bima_inode *c, const struct bima_inode *now,
+				       __u64 gen)
+{
+	if (__sync_fetch_and_add(&c->gen, 0) != gen)
+		return;
+	c->i_version = now->i_version;
+	c->ctime_sec = now->ctime_sec;
+	c->mtime_sec = now->mtime_sec;
+	c->size = now->size;
+	c->ctime_nsec = now->ctime_nsec;
+	c->mtime_nsec = now->mtime_nsec;
+	c->real_ino = now->real_ino;
+	c->real_gen = now->real_gen;
+	c->real_dev = now->real_dev;
+	c->real_generation = now->real_generation;
+	c->valid_gen = gen + 1;
+}
+
+/* The violation state: measured while open for reading (bima.h, read_measured). */
+static __always_inline void mark_read(struct file *file, struct bima_inode *c)
+{
+	if (!(file->f_mode & FMODE_WRITE) && !c->read_measured)
+		c->read_measured = 1;
+}
+
+#endif
