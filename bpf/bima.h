@@ -193,8 +193,11 @@ enum bima_config_flags {
 };
 
 #define BIMA_PROTECT_DIRS 2 /* the log directory, the pin directory */
-/* bima's own files, never measured: the log directory, the pin directory, the control lock */
-#define BIMA_OWN_MAX 3
+/*
+ * bima's own files, never measured: the log directory, the pin directory,
+ * the control lock and the daemon's settings for the other commands
+ */
+#define BIMA_OWN_MAX 4
 
 /*
  * The measurement policy, compiled from IMA's policy language by the daemon

@@ -675,9 +675,13 @@ int collector_run(const struct collector_opts *opts)
 								  .ct_template = opts->ct_template,
 								  .ascii_link = opts->ascii_link,
 								  .control = opts->control });
+		if (loader_set_own(c.bpf, &lo))
+			pr_warn("cannot tell the hooks that %s is bima's own: reading it may be "
+				"measured",
+				RUNSTATE_PATH);
 		announce(&c, opts, lo.protect);
-		notify("READY=1"); /* the hooks are attached, the log is open: what follows may
-				      start */
+		/* The hooks are attached and the log is open: what follows may start. */
+		notify("READY=1");
 		err = loop(&c);
 		notify("STOPPING=1");
 		err = drain(&c, false) ?: err;

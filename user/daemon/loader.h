@@ -88,6 +88,11 @@ int loader_cpu_stats(struct bima_cpu_stats *sum);
 int loader_config(const struct loader *l, struct bima_config *cfg);
 /* Remember, in the kernel, how many drops the log already records. */
 int loader_set_drops_logged(const struct loader *l, uint64_t drops);
+/*
+ * bima's own files again (bima_config.own_ino), after the daemon wrote one
+ * anew: its settings for the other commands, a new file at each start.
+ */
+int loader_set_own(const struct loader *l, const struct loader_opts *opts);
 /* Tell the hooks the daemon is alive (bima_config.heartbeat_ns); so do the others here. */
 int loader_heartbeat(const struct loader *l);
 /*

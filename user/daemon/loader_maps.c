@@ -18,6 +18,7 @@
 #include "measure.skel.h"
 #include "msg.h"
 #include "protect.h"
+#include "runstate.h"
 
 int loader_pinned_config(struct bima_config *cfg)
 {
@@ -248,8 +249,21 @@ void set_own(struct bima_config *cfg, const struct loader_opts *opts)
 	n += !protect_ident(LOADER_PIN_DIR, &cfg->own_dev[n], &cfg->own_ino[n]);
 	if (opts->control) {
 		snprintf(lock, sizeof(lock), "%s.lock", opts->control); /* a socket path: short */
-		protect_ident(lock, &cfg->own_dev[n], &cfg->own_ino[n]);
+		n += !protect_ident(lock, &cfg->own_dev[n], &cfg->own_ino[n]);
 	}
+	/* Read by every command that takes the daemon's settings (runstate.h). */
+	protect_ident(RUNSTATE_PATH, &cfg->own_dev[n], &cfg->own_ino[n]);
+}
+
+int loader_set_own(const struct loader *l, const struct loader_opts *opts)
+{
+	struct bima_config cfg;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(l->config_fd, &zero, &cfg))
+		return -errno;
+	set_own(&cfg, opts);
+	return bpf_map_update_elem(l->config_fd, &zero, &cfg, BPF_ANY) ? -errno : 0;
 }
 
 /*
