@@ -7,15 +7,12 @@
  * loaded; lost since then too, as the log records it. Prometheus takes a
  * counter that goes back to zero as a reset.
  */
-#define _GNU_SOURCE /* mkostemp */
+#define _GNU_SOURCE /* open_memstream */
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <sys/stat.h>
 
+#include "file.h"
 #include "metrics.h"
 #include "msg.h"
 #include "policy.h"
@@ -192,53 +189,21 @@ void metrics_write(FILE *f, const struct control_status *st, enum metrics_format
 		fputs("# EOF\n", f);
 }
 
-/* The directory of path, for the temporary file and the fsync after the rename. */
-static int open_dir(const char *path)
-{
-	char *copy = strdup(path);
-	int fd;
-
-	if (!copy)
-		return -ENOMEM;
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	fd = fd < 0 ? -errno : fd;
-	free(copy);
-	return fd;
-}
-
 int metrics_file_write(const char *path, const struct control_status *st, time_t now)
 {
-	char tmp[4096];
-	int fd, dfd, err;
-	FILE *f = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int err;
 
-	/* Not NAME.prom: the textfile collector reads only *.prom, so never a half file. */
-	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
+	if (!f)
 		return -errno;
-	errno = 0;
-	if (fchmod(fd, 0644) || !(f = fdopen(fd, "w"))) /* node_exporter runs as its own user */
-		goto fail;
 	metrics_write(f, st, METRICS_PROMETHEUS, now);
-	if (fflush(f) || ferror(f) || fsync(fd) || rename(tmp, path))
-		goto fail;
-	fclose(f);
-	/* The rename durable too: after a crash, the file is the old one or the new one. */
-	dfd = open_dir(path);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	return 0;
-fail:
-	err = errno ? -errno : -EIO;
-	if (f)
-		fclose(f);
-	else
-		close(fd);
-	unlink(tmp);
+	err = fclose(f) ? -errno : 0;
+	/* Not NAME.prom while written: node_exporter runs as its own user, and reads only *.prom.
+	 */
+	err = err ?: file_replace(path, text, len, 0644);
+	free(text);
 	return err;
 }
 

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The running daemon's settings, for the other commands (runstate.h). */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -10,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "msg.h"
 #include "runstate.h"
 #include "template.h"
@@ -23,28 +23,11 @@ static bool writable_value(const char *v)
 	       v[n - 1] != '\t';
 }
 
-static int write_all(int fd, const char *text)
-{
-	size_t len = strlen(text);
-
-	while (len) {
-		ssize_t n = write(fd, text, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		text += n;
-		len -= n;
-	}
-	return 0;
-}
-
 int runstate_write(const char *path, const struct runstate *s)
 {
 	const char *ascii = s->ascii_link ?: "none", *control = s->control ?: "none";
-	char text[8192], tmp[PATH_MAX], dir[PATH_MAX];
-	int fd, n, err;
+	char text[8192], dir[PATH_MAX];
+	int n, err;
 
 	if (!writable_value(s->log_dir) || !writable_value(s->tcti) || !writable_value(ascii) ||
 	    !writable_value(control)) {
@@ -60,31 +43,16 @@ int runstate_write(const char *path, const struct runstate *s)
 		     "control = %s\n",
 		     s->log_dir, s->tcti, s->pcr, s->ct_template ? TEMPLATE_CT : "ima-ng", ascii,
 		     control);
-	if (n < 0 || (size_t)n >= sizeof(text) ||
-	    (size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= sizeof(tmp)) {
-		err = -ENAMETOOLONG;
-		goto fail;
-	}
 	snprintf(dir, sizeof(dir), "%s", path);
-	if (mkdir(dirname(dir), 0755) && errno != EEXIST) {
+	if (n < 0 || (size_t)n >= sizeof(text))
+		err = -ENAMETOOLONG;
+	else if (mkdir(dirname(dir), 0755) && errno != EEXIST)
 		err = -errno;
-		goto fail;
-	}
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		err = -errno;
-		goto fail;
-	}
-	err = fchmod(fd, 0644) ? -errno : write_all(fd, text);
-	err = err ?: fsync(fd) ? -errno : 0;
-	close(fd);
-	err = err ?: rename(tmp, path) ? -errno : 0;
-	if (!err)
-		return 0;
-	unlink(tmp);
-fail:
-	pr_warn("%s: cannot write the daemon's settings for the other commands: %s", path,
-		strerror(-err));
+	else
+		err = file_replace(path, text, n, 0644);
+	if (err)
+		pr_warn("%s: cannot write the daemon's settings for the other commands: %s", path,
+			strerror(-err));
 	return err;
 }
 
