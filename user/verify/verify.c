@@ -27,8 +27,6 @@
 #include "verify_ref.h"
 #include "views.h"
 
-#define WHY(...) snprintf(why, WHY_LEN, __VA_ARGS__)
-
 /* Every bank a TPM may have; verify compares those the TPM allocates. */
 static const char *const bank_names[] = { "sha1", "sha256", "sha384", "sha512" };
 #define NBANK_NAMES (sizeof(bank_names) / sizeof(bank_names[0]))

@@ -6,8 +6,6 @@
 #include "snapshot.h"
 #include "verify_chain.h"
 
-#define WHY(...) snprintf(why, WHY_LEN, __VA_ARGS__)
-
 void chain_follow(struct chain *ch, struct log_cursor *c)
 {
 	if (log_cursor_segment(c) != ch->segment || log_cursor_at_anchor(c)) {

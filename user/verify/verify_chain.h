@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "../../bpf/bima.h"
 #include "log.h"
@@ -19,6 +20,8 @@
 #include "verify_ref.h"
 
 #define WHY_LEN (AK_WHY_LEN + 512) /* room for a reason, and what caused it (a file) */
+/* Say why into why, a WHY_LEN buffer in scope. */
+#define WHY(...) snprintf(why, WHY_LEN, __VA_ARGS__)
 
 /* Where the chain of snapshots is, while the log is read (snapshot.h). */
 struct chain {
