@@ -37,13 +37,7 @@ cp "$top/.output/bench-true" "$work/prog"
 head -c 65536 /dev/urandom >"$work/files/f1"
 file=$work/files/f1
 [ "$op" = exec ] && file=$work/prog
-cat >"$work/bima.policy" <<'POLICY'
-dont_measure fsmagic=0x858458f6
-dont_measure fsmagic=0x01021997
-measure func=BPRM_CHECK mask=MAY_EXEC
-measure func=MMAP_CHECK mask=MAY_EXEC
-measure func=FILE_CHECK mask=^MAY_READ uid=0
-POLICY
+bench_hook_policy "$work/bima.policy"
 
 # run_ns N: ns (instructions with --icount) of a hookload run of N operations, the least of 3
 run_ns() {

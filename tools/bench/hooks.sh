@@ -38,13 +38,7 @@ echo start >"$work/files/changing"
 # else (bima does not cache 9p), would weigh on the counters.
 mount -t ramfs ramfs "$work/ramfs" || exit 1
 head -c 65536 /dev/urandom >"$work/ramfs/f1"
-cat >"$work/bima.policy" <<'POLICY'
-dont_measure fsmagic=0x858458f6
-dont_measure fsmagic=0x01021997
-measure func=BPRM_CHECK mask=MAY_EXEC
-measure func=MMAP_CHECK mask=MAY_EXEC
-measure func=FILE_CHECK mask=^MAY_READ uid=0
-POLICY
+bench_hook_policy "$work/bima.policy"
 
 # Each program's run_cnt and run_time_ns, a line each: NAME CNT NS.
 counters() {

@@ -218,3 +218,17 @@ while True:
     time.sleep(0.02)
 PY
 }
+
+# bench_hook_policy FILE: the policy of the hook benchmarks (hooks.sh,
+# attached.sh): execs, executable mappings and root's reads measured, but
+# not on ramfs (the tools' own files) nor 9p (the guest's root, which bima
+# would hash at each access).
+bench_hook_policy() {
+	cat >"$1" <<'POLICY'
+dont_measure fsmagic=0x858458f6
+dont_measure fsmagic=0x01021997
+measure func=BPRM_CHECK mask=MAY_EXEC
+measure func=MMAP_CHECK mask=MAY_EXEC
+measure func=FILE_CHECK mask=^MAY_READ uid=0
+POLICY
+}
