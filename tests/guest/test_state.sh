@@ -8,8 +8,9 @@
 # template is refused, naming the daemon's, and touches nothing; given
 # none, it stops the daemon, logs what is queued into DIR with PCR 11, and
 # removes the file with the pins; without the file, the PCR is the pinned
-# programs'. A state file another user could have
-# written is ignored, and said so. A second daemon refused (the first holds
+# programs'. A state file another user could have written, or replaced
+# (its directory writable by others), is ignored, and said so; the same
+# file, root's alone, is taken. A second daemon refused (the first holds
 # the socket) leaves the file alone.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -114,5 +115,18 @@ check_grep "a state file others may write is ignored, and said" \
 	"$(ere "$state"): ignored: it is not a file that root alone may write" "$work/planted.out"
 grep -q "$work/planted" "$work/planted.out"
 check_eq "its log directory is not used" $? 1
+# Nor one root's alone in a directory others may write: they could replace it.
+chmod 0644 "$state"
+mode=$(stat -c %a /run/bima)
+chmod 0777 /run/bima
+"$bima" log >"$work/planted-dir.out" 2>&1
+chmod "$mode" /run/bima
+check_grep "a state file in a directory others may write is ignored, and said" \
+	"$(ere "$state"): ignored: .* in a directory that root alone may write" "$work/planted-dir.out"
+grep -q "$work/planted" "$work/planted-dir.out"
+check_eq "its log directory is not used" $? 1
+# And the control: the same file, root's alone in a directory root's alone, is taken.
+"$bima" log >"$work/taken.out" 2>&1
+check_grep "the same file, root's alone, is taken" "$(ere "$work/planted")" "$work/taken.out"
 rm -f "$state"
 done_testing
