@@ -4,7 +4,7 @@
 # need. Idempotent: prints nothing and installs nothing when all are present.
 set -euo pipefail
 
-build="make gcc pkg-config clang-format clang-19 llvm-19 bpftool libbpf-dev libelf-dev zlib1g-dev
+build="make gcc pkg-config scdoc clang-format clang-19 llvm-19 bpftool libbpf-dev libelf-dev zlib1g-dev
 	libzstd-dev libtss2-dev libssl-dev libjson-c-dev"
 run="tpm2-tools"
 test="debhelper dpkg-dev lintian swtpm swtpm-tools python3 python3-yaml python3-prometheus-client systemd ima-evm-utils qemu-system-x86 busybox-static cpio kmod kexec-tools
