@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# make            build ./bima (BPF objects, skeleton, daemon) into .output/
+# make            build ./bima (BPF objects, skeleton, daemon) and the man pages
+#                 into .output/
 # make test       install what tests need (as root), then make check
 # make check      build, run every test; installs nothing
 # make run        install, build and run bima here, or in the bundled guest
@@ -17,6 +18,7 @@ CLANG ?= clang-19
 BPFTOOL ?= bpftool
 CC ?= cc
 PKG_CONFIG ?= pkg-config
+SCDOC ?= scdoc
 PREFIX ?= /usr/local
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
@@ -54,9 +56,15 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 TEST_HELPERS := $(OUTPUT)/tests/tpm-writer $(OUTPUT)/bench/collector
 DEPS := $(patsubst %.o,%.d,$(CLI_OBJS) $(LIB_OBJS) $(ASAN_OBJS)) \
 	$(patsubst %,%.d,$(UNIT_BINS) $(TEST_HELPERS))
-MAN5 := $(wildcard man/*.5)
-MAN8 := $(wildcard man/*.8)
+# The man pages: man/NAME.SECTION.scd, scdoc's source, becomes the roff page
+# $(OUTPUT)/man/NAME.SECTION. Their date is the release's, the newest in
+# debian/changelog (dpkg-buildpackage sets SOURCE_DATE_EPOCH to it too),
+# so that a page does not change with the day it is built.
+MAN_PAGES := $(patsubst man/%.scd,$(OUTPUT)/man/%,$(wildcard man/*.scd))
+MAN5 := $(filter %.5,$(MAN_PAGES))
+MAN8 := $(filter %.8,$(MAN_PAGES))
 MANDIR := $(DESTDIR)$(PREFIX)/share/man
+SOURCE_DATE_EPOCH ?= $(shell date -d "$$(sed -n 's/^ -- .*>  //p' debian/changelog | head -n 1)" +%s)
 
 ifeq ($(V),1)
 Q =
@@ -68,15 +76,15 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY: $(BPF_OBJS) $(SKELS)
-.PHONY: all clean deps test check unit run install vmlinux format deb
+.PHONY: all clean deps test check unit man run install vmlinux format deb
 
-all: bima
+all: bima man
 
 bima: $(OUTPUT)/bima
 	$(call msg,LN,$@)
 	$(Q)ln -sf $< $@
 
-$(OUTPUT) $(OUTPUT)/tests $(OUTPUT)/bench:
+$(OUTPUT) $(OUTPUT)/tests $(OUTPUT)/bench $(OUTPUT)/man:
 	$(Q)mkdir -p $@
 
 $(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) vmlinux/vmlinux.h | $(OUTPUT)
@@ -139,6 +147,12 @@ $(OUTPUT)/bench/collector: tools/bench/collector.c $(OUTPUT)/bench/collector.ske
 
 unit: $(UNIT_BINS) $(TEST_HELPERS)
 
+man: $(MAN_PAGES)
+
+$(OUTPUT)/man/%: man/%.scd debian/changelog | $(OUTPUT)/man
+	$(call msg,SCDOC,$@)
+	$(Q)SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) $(SCDOC) <$< >$@
+
 deps:
 	$(Q)tools/deps.sh
 
@@ -154,7 +168,7 @@ run: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tools/run.sh
 
-install: bima
+install: bima man
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX)/sbin/bima)
 	$(Q)install -D -m 0755 $(OUTPUT)/bima $(DESTDIR)$(PREFIX)/sbin/bima
 	$(call msg,INSTALL,$(MANDIR)/man5 man8)
