@@ -37,6 +37,7 @@
 
 #include "check.h"
 #include "control.h"
+#include "fake_status.h"
 
 static char path[100], errlog[256], dir[128];
 static bool root; /* as root, not root of a user namespace of our own */
@@ -47,27 +48,6 @@ static long long now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
-static void fake_status(void *arg, struct control_status *st)
-{
-	*st = (struct control_status){ .pid = getpid(),
-				       .log_dir = "/var/lib/bima",
-				       .epoch_dir = "/var/lib/bima/epoch-3-1",
-				       .segment = "/var/lib/bima/epoch-3-1/segment-000002.bin",
-				       .load_id = "42-abcd",
-				       .pcr = 10,
-				       .entries = 1234,
-				       .logged = 1200,
-				       .lost = 5,
-				       .unextended = 77,
-				       .unextended_entries = 3,
-				       .extend_lag_ms = 41,
-				       .queued = 88,
-				       .uncovered = 9,
-				       .held = 4096,
-				       .tpm_ok = true,
-				       .last_snapshot = 6 };
 }
 
 /*
@@ -470,7 +450,7 @@ static void test_status(void)
 		 "segment: /var/lib/bima/epoch-3-1/segment-000002.bin\npcr: 10\nload: 42-abcd\n"
 		 "entries: 1234\nlogged: 1200\nlost: 5\nunextended-bytes: 77\nunextended-entries: "
 		 "3\n"
-		 "extend-lag-ms: 41\nqueued-bytes: "
+		 "extend-lag-ms: 1041\nqueued-bytes: "
 		 "88\nuncovered-records: 9\nheld-bytes: 4096\ntpm: reachable\nsnapshot-pending: "
 		 "no\nlast-snapshot: "
 		 "6\nfail-closed: no\n",

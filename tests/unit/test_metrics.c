@@ -22,45 +22,10 @@
 #include <sys/wait.h>
 
 #include "check.h"
+#include "fake_status.h"
 #include "metrics.h"
 
-#define NOW 1800000000 /* the time the texts are written at, Unix seconds */
-
-static void fake_status(void *arg, struct control_status *st)
-{
-	*st = (struct control_status){ .pid = 77,
-				       .log_dir = "/var/lib/bima",
-				       .epoch_dir = "/var/lib/bima/epoch-3-1",
-				       .segment = "/var/lib/bima/epoch-3-1/segment-000002.bin",
-				       .load_id = "42-abcd",
-				       .pcr = 10,
-				       .entries = 1234,
-				       .logged = 1200,
-				       .lost = 5,
-				       .unextended = 77,
-				       .unextended_entries = 3,
-				       .extend_lag_ms = 1041,
-				       .queued = 88,
-				       .uncovered = 9,
-				       .held = 4096,
-				       .tpm_ok = true,
-				       .last_snapshot = 6,
-				       .repeated = 17,
-				       .tpm_errors = 2,
-				       .ringbuf_size = 1 << 22,
-				       .log_bytes = 987654,
-				       .start_time = NOW - 600,
-				       .snapshot_time = NOW - 42,
-				       .kernel_stats = true,
-				       .denied = 4,
-				       .violations = 3,
-				       .hash_errors = 1,
-				       .protect_denied = 8,
-				       .cpu_stats = true,
-				       .cache_hits = 31337 };
-	st->logged_by_hook[BIMA_HOOK_BPRM_CHECK] = 11;
-	st->logged_by_hook[BIMA_HOOK_FILE_CHECK] = 22;
-}
+#define NOW FAKE_STATUS_NOW /* the time the texts are written at */
 
 /* The text of st in fmt, malloc'd. */
 static char *text_of(const struct control_status *st, enum metrics_format fmt)

@@ -90,6 +90,19 @@ struct cli_command {
 	 * configuration file's: the command acts on the daemon or its log.
 	 */
 	bool from_state;
+	/*
+	 * The one argument it takes after its options, as its usage names it
+	 * ("FILE"), into the const char * at operand_off of its struct; NULL:
+	 * it takes none.
+	 */
+	const char *operand;
+	size_t operand_off;
+	/*
+	 * A subcommand's siblings' option tables, ending with NULL, when the
+	 * command table does not hold them (policy's): one of theirs is named
+	 * as not applying to it, not as unknown.
+	 */
+	const struct cli_opt *const *family;
 };
 
 /* A line of main.c's command table. */
@@ -97,7 +110,7 @@ struct cli_verb {
 	const char *name;
 	int (*fn)(int argc,
 		  char **argv);	       /* argv[0] is the command's name; returns the exit status */
-	const struct cli_command *cmd; /* its options; NULL: it parses its own (policy) */
+	const struct cli_command *cmd; /* its options; NULL: none, or its subcommands' (policy) */
 	const char *summary;	       /* bima --help's text, lines after the first indented */
 };
 extern const struct cli_verb cli_verbs[]; /* ends with {} */
@@ -114,9 +127,10 @@ int cli_parse(const struct cli_command *c, int argc, char **argv, void *args);
 /* Print the command's usage and options. */
 void cli_usage(const struct cli_command *c, FILE *f);
 /*
- * `bima COMMAND SUB [OPTIONS]`, a command with one subcommand SUB (ak
- * export, keylime check): the exit status of usage or --help, or -1 to go
- * on with the options in args.
+ * `bima COMMAND SUB [OPTIONS]`, SUB the subcommand whose options are c
+ * (ak export, keylime check, policy's): the exit status of usage or
+ * --help, or -1 to go on with the options in args. Another word in SUB's
+ * place is named as unknown.
  */
 int cli_parse_sub(const struct cli_command *c, const char *sub, int argc, char **argv, void *args);
 

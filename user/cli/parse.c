@@ -15,7 +15,7 @@
 #include "template.h"
 
 #define CONFIG_MAX 64	/* settings in a configuration file */
-#define ARGS_MAX 63	/* arguments of a command, after its name and --config FILE */
+#define ARGS_MAX 63	/* arguments of a command that reads it, after its name and --config FILE */
 #define OPTS_MAX 64	/* long options of all commands, each name once */
 #define CMD_OPTS_MAX 32 /* options of one command */
 
@@ -180,38 +180,49 @@ static bool same_setting(const struct cli_opt *o, const char *a, const char *b)
 	return la == lb && !memcmp(a, b, la);
 }
 
+/* Table t's long options that l (n of them) does not hold yet; -E2BIG, said, if they do not fit. */
+static int longopts_add(struct option *l, int *n, const struct cli_opt *t)
+{
+	for (const struct cli_opt *o = t; o && o->name; o++) {
+		int i = 0;
+
+		while (i < *n && strcmp(l[i].name, o->name))
+			i++;
+		if (i < *n)
+			continue;
+		if (*n == OPTS_MAX) {
+			pr_err("more than %d options: raise OPTS_MAX", OPTS_MAX);
+			return -E2BIG;
+		}
+		l[*n] = (struct option){ o->name,
+					 o->kind == CLI_FLAG ? no_argument : required_argument,
+					 NULL, 256 + *n };
+		(*n)++;
+	}
+	return 0;
+}
+
 /*
  * Every command's long options, each name once, for getopt: an option of
  * another command is then named as one that does not apply to this one.
- * -v and -h come back as 'v' and 'h', the others as 256 + their index.
- * Returns -E2BIG, said, if OPTS_MAX is too small for them.
+ * Those of c and its family too, when the command table does not hold
+ * them (policy's subcommands: theirs are not the other commands'). -v and
+ * -h come back as 'v' and 'h', the others as 256 + their index. Returns
+ * -E2BIG, said, if OPTS_MAX is too small for them.
  */
-static int longopts_fill(struct option *l)
+static int longopts_fill(struct option *l, const struct cli_command *c)
 {
-	int n = 0;
+	int n = 0, err = 0;
 
 	l[n++] = (struct option){ "verbose", no_argument, NULL, 'v' };
 	l[n++] = (struct option){ "help", no_argument, NULL, 'h' };
-	for (const struct cli_verb *v = cli_verbs; v->name; v++)
-		for (const struct cli_opt *o = v->cmd ? v->cmd->opts : NULL; o && o->name; o++) {
-			int i = 0;
-
-			while (i < n && strcmp(l[i].name, o->name))
-				i++;
-			if (i < n)
-				continue;
-			if (n == OPTS_MAX) {
-				pr_err("more than %d options: raise OPTS_MAX", OPTS_MAX);
-				return -E2BIG;
-			}
-			l[n] = (struct option){ o->name,
-						o->kind == CLI_FLAG ? no_argument
-								    : required_argument,
-						NULL, 256 + n };
-			n++;
-		}
+	for (const struct cli_verb *v = cli_verbs; v->name && !err; v++)
+		err = longopts_add(l, &n, v->cmd ? v->cmd->opts : NULL);
+	err = err ?: longopts_add(l, &n, c->opts);
+	for (const struct cli_opt *const *t = c->family; t && *t && !err; t++)
+		err = longopts_add(l, &n, *t);
 	l[n] = (struct option){};
-	return 0;
+	return err;
 }
 
 /*
@@ -226,7 +237,7 @@ static int parse_argv(const struct config_ctx *x, int argc, char **argv)
 	const struct cli_opt *o;
 	int opt;
 
-	if (longopts_fill(longopts))
+	if (longopts_fill(longopts, c))
 		return -E2BIG;
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
@@ -261,6 +272,13 @@ static int parse_argv(const struct config_ctx *x, int argc, char **argv)
 			return -EINVAL;
 		}
 	}
+	if (c->operand && optind == argc) {
+		pr_usage("missing argument %s", c->operand);
+		cli_usage(c, stderr);
+		return -EINVAL;
+	}
+	if (c->operand)
+		*(const char **)((char *)args + c->operand_off) = argv[optind++];
 	if (optind < argc) {
 		pr_usage("unexpected argument \"%s\"", argv[optind]);
 		cli_usage(c, stderr);
@@ -278,7 +296,8 @@ int cli_parse(const struct cli_command *c, int argc, char **argv, void *args)
 		x.path = argv[2];
 		rest = 3;
 	}
-	if (argc - rest > ARGS_MAX) {
+	/* One that reads no file takes any number: policy export-keylime's options repeat. */
+	if (!c->no_config && argc - rest > ARGS_MAX) {
 		pr_usage("too many arguments: %d, at most %d", argc - rest, ARGS_MAX);
 		return -EINVAL;
 	}
@@ -304,6 +323,8 @@ int cli_parse_sub(const struct cli_command *c, const char *sub, int argc, char *
 	if (argc < 2 || strcmp(argv[1], sub)) {
 		bool help = argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
 
+		if (argc > 1 && !help)
+			pr_usage("unknown subcommand \"%s\"", argv[1]);
 		cli_usage(c, help ? stdout : stderr);
 		return help ? 0 : 2;
 	}

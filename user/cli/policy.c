@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * bima policy: check a measurement policy, put one in force, print the
- * built-in one, or export a Keylime runtime policy. Its subcommands take a
- * file and repeated options, and no configuration file: they parse their
- * own arguments.
+ * built-in one, or export a Keylime runtime policy. Each subcommand has its
+ * table of options (no configuration file applies); they share one usage
+ * text.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -60,6 +60,68 @@ static const char usage[] =
 	"\n"
 	"See bima-policy(8) for details, and bima-policy(5) for the language.\n";
 
+/* Values of a repeated option, in the order given. */
+struct str_list {
+	const char **v;
+	size_t n;
+};
+
+struct policy_args {
+	const char *file; /* check, load */
+	bool strict;
+	struct str_list trees, excludes; /* export-keylime */
+	bool log;
+	const char *log_dir, *epoch;
+};
+
+/* CLI_FN: one more value of a repeated option, into a struct str_list. */
+static int list_add(const char *opt, const char *value, void *field)
+{
+	struct str_list *l = field;
+	const char **v = realloc(l->v, (l->n + 1) * sizeof(*v));
+
+	if (!v) {
+		pr_err("%s %s: %s", opt, value, strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	v[l->n++] = value;
+	l->v = v;
+	return 0;
+}
+
+/* Their options are told in the usage above. */
+#define A struct policy_args
+static const struct cli_opt file_opts[] = {
+	CLI_FLAG("strict", A, strict, 0, NULL),
+	{},
+};
+
+static const struct cli_opt export_opts[] = {
+	CLI_FN("tree", "DIR", A, trees, list_add, 0, NULL),
+	CLI_FLAG("log", A, log, 0, NULL),
+	CLI_FN("exclude", "REGEX", A, excludes, list_add, 0, NULL),
+	CLI_STR("log-dir", "DIR", A, log_dir, 0, NULL),
+	CLI_STR("epoch", "NAME", A, epoch, 0, NULL),
+	{},
+};
+
+/* Each subcommand's: one of another is named as not applying, not as unknown. */
+static const struct cli_opt *const family[] = { file_opts, export_opts, NULL };
+
+static const struct cli_command file_cmd = { .usage = usage,
+					     .opts = file_opts,
+					     .no_config = true,
+					     .operand = "FILE",
+					     .operand_off = offsetof(A, file),
+					     .family = family };
+static const struct cli_command default_cmd = { .usage = usage,
+						.no_config = true,
+						.family = family };
+static const struct cli_command export_cmd = {
+	.usage = usage, .opts = export_opts, .no_config = true, .family = family
+};
+#undef A
+
 /* `bima policy load`: put FILE in force in the pinned programs. */
 static int policy_load(struct policy *p, const char *path)
 {
@@ -83,111 +145,99 @@ static int policy_load(struct policy *p, const char *path)
 }
 
 /*
- * `bima policy export-keylime`: its own options, for they repeat:
- * --tree DIR... --log --exclude REGEX... --log-dir DIR --epoch NAME
+ * `bima policy export-keylime`: the files of the trees, walked once the
+ * command line is known to be right, or the log's entries; the excludes.
  */
-static int policy_export(int argc, char **argv)
+static int policy_export(const struct policy_args *a)
 {
-	static const struct option opts[] = {
-		{ "tree", required_argument, NULL, 't' },
-		{ "log", no_argument, NULL, 'l' },
-		{ "exclude", required_argument, NULL, 'x' },
-		{ "log-dir", required_argument, NULL, 'd' },
-		{ "epoch", required_argument, NULL, 'e' },
-		{},
-	};
+	bool from_log = a->log || a->epoch; /* --epoch implies --log */
 	struct runtime_policy_out *o = NULL;
-	const char *log_dir = DEFAULT_LOG_DIR, *epoch = NULL;
 	char dir[LOG_PATH_MAX];
-	bool from_log = false, trees = false;
-	int opt, err;
+	int err;
 
+	if (!a->trees.n && !from_log) {
+		pr_usage("export-keylime needs --tree DIR or --log");
+		cli_usage(&export_cmd, stderr);
+		return 2;
+	}
 	err = runtime_policy_out__new(&o);
-	optind = 1;
-	while (!err && (opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (opt) {
-		case 't':
-			trees = true;
-			err = runtime_policy_out_tree(o, optarg);
-			break;
-		case 'l':
-			from_log = true;
-			break;
-		case 'x':
-			err = runtime_policy_out_exclude(o, optarg);
-			break;
-		case 'd':
-			log_dir = optarg;
-			break;
-		case 'e':
-			epoch = optarg; /* implies --log */
-			from_log = true;
-			break;
-		default:
-			err = -EINVAL;
-		}
-	}
-	if (!err && (optind < argc || (!trees && !from_log))) {
-		fputs(usage, stderr);
-		err = -EINVAL;
-	}
+	for (size_t i = 0; !err && i < a->trees.n; i++)
+		err = runtime_policy_out_tree(o, a->trees.v[i]);
+	for (size_t i = 0; !err && i < a->excludes.n; i++)
+		err = runtime_policy_out_exclude(o, a->excludes.v[i]);
 	if (!err && from_log)
-		err = cli_epoch_dir(log_dir, epoch, dir, sizeof(dir))
+		err = cli_epoch_dir(a->log_dir, a->epoch, dir, sizeof(dir))
 			      ?: runtime_policy_out_log(o, dir);
 	err = err ?: runtime_policy_out_print(o, stdout);
 	runtime_policy_out__free(o);
-	return err == -EINVAL ? 2 : err ? 1 : 0;
+	return err ? 1 : 0;
 }
 
 /* `bima policy check|load [--strict] FILE`. */
-static int policy_check_load(const char *sub, const char *path, unsigned int flags)
+static int policy_check_load(bool load, const struct policy_args *a)
 {
 	static struct policy p;
-	int err = policy_read(&p, path, flags);
+	int err = policy_read(&p, a->file, a->strict ? POLICY_STRICT : 0);
 
 	if (err < 0)
 		return 2;
 	if (err > 0) {
 		/* The compiler's summary, after its FILE:LINE:COLUMN lines and as they are. */
-		fprintf(stderr, "%s: %d error(s)%s\n", path, err,
-			!strcmp(sub, "load") ? "; the policy in force stays" : "");
+		fprintf(stderr, "%s: %d error(s)%s\n", a->file, err,
+			load ? "; the policy in force stays" : "");
 		err = 1;
-	} else if (!strcmp(sub, "check")) {
+	} else if (!load) {
 		policy_print(&p, stdout);
-		printf("%s: %zu rule(s) of at most %d\n", path, p.nrules, BIMA_RULES_MAX);
+		printf("%s: %zu rule(s) of at most %d\n", a->file, p.nrules, BIMA_RULES_MAX);
 	} else {
-		err = policy_load(&p, path);
+		err = policy_load(&p, a->file);
 	}
 	policy_free(&p);
 	return err;
 }
 
+static int sub_check(const struct policy_args *a)
+{
+	return policy_check_load(false, a);
+}
+
+static int sub_load(const struct policy_args *a)
+{
+	return policy_check_load(true, a);
+}
+
+static int sub_default(const struct policy_args *a)
+{
+	fputs(policy_default, stdout);
+	return 0;
+}
+
+/* The subcommands: each its options, and what it does with them. */
+static const struct {
+	const char *name;
+	const struct cli_command *cmd;
+	int (*fn)(const struct policy_args *a);
+} subs[] = {
+	{ "check", &file_cmd, sub_check },
+	{ "load", &file_cmd, sub_load },
+	{ "default", &default_cmd, sub_default },
+	{ "export-keylime", &export_cmd, policy_export },
+	{},
+};
+
 int cmd_policy(int argc, char **argv)
 {
-	const char *sub = argc > 1 ? argv[1] : "";
-	unsigned int flags = 0;
+	struct policy_args a = { .log_dir = DEFAULT_LOG_DIR };
+	int i = 0, err;
 
-	if (argc >= 2 && !strcmp(sub, "export-keylime"))
-		return policy_export(argc - 1, argv + 1);
-	if (argc == 2 && !strcmp(sub, "default")) {
-		fputs(policy_default, stdout);
-		return 0;
-	}
-	if (argc == 2 && (!strcmp(sub, "--help") || !strcmp(sub, "-h"))) {
-		fputs(usage, stdout);
-		return 0;
-	}
-	if (argc == 4 && !strcmp(argv[2], "--strict")) {
-		flags = POLICY_STRICT;
-		argv[2] = argv[3];
-	} else if (argc == 4 && !strcmp(argv[3], "--strict")) {
-		flags = POLICY_STRICT;
-	} else if (argc != 3) {
-		sub = "";
-	}
-	if (strcmp(sub, "check") && strcmp(sub, "load")) {
-		fputs(usage, stderr);
-		return 2;
-	}
-	return policy_check_load(sub, argv[2], flags);
+	while (subs[i].name && (argc < 2 || strcmp(argv[1], subs[i].name)))
+		i++;
+	if (!subs[i].name)
+		i = 0; /* none, or not one: the usage, after naming it */
+	err = cli_parse_sub(subs[i].cmd, subs[i].name, argc, argv, &a);
+	if (err < 0)
+		err = subs[i].fn(&a);
+	free(a.trees.v);
+	free(a.excludes.v);
+	return err;
 }

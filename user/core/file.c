@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* A small file replaced whole (file.h). */
+/* A small file replaced whole; a file or a directory root's alone (file.h). */
 #define _GNU_SOURCE /* mkostemp */
 #include <errno.h>
 #include <fcntl.h>
@@ -61,4 +61,16 @@ int file_replace(const char *path, const void *data, size_t len, mode_t mode)
 	}
 	sync_dir_of(path);
 	return 0;
+}
+
+bool file_root_only(const struct stat *st)
+{
+	return st->st_uid == 0 && !(st->st_mode & 022);
+}
+
+int file_root_dir(const char *dir, struct stat *st)
+{
+	if (lstat(dir, st))
+		return -errno;
+	return S_ISDIR(st->st_mode) && file_root_only(st) ? 0 : -EPERM;
 }

@@ -23,6 +23,7 @@
 #include <sys/un.h>
 
 #include "control.h"
+#include "file.h"
 #include "hashalg.h"
 #include "metrics.h"
 #include "msg.h"
@@ -90,12 +91,12 @@ static int check_dir(const char *path)
 		return -EINVAL;
 	}
 	*slash = '\0';
-	if ((mkdir(dir, 0755) && errno != EEXIST) || lstat(dir, &st)) {
-		err = -errno;
+	err = mkdir(dir, 0755) && errno != EEXIST ? -errno : file_root_dir(dir, &st);
+	if (err && err != -EPERM) {
 		pr_err("control socket: %s: %s", dir, strerror(-err));
 		return err;
 	}
-	if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022)) {
+	if (err) {
 		pr_err("control socket: %s must be a directory that root owns and no one else can "
 		       "write (it is %s, uid %u, mode %04o): another user could replace the "
 		       "socket",

@@ -62,11 +62,6 @@ void runstate_remove(const char *path)
 		pr_warn("%s: cannot remove: %s", path, strerror(errno));
 }
 
-static bool root_only(const struct stat *st)
-{
-	return st->st_uid == 0 && !(st->st_mode & 022);
-}
-
 int runstate_check(const char *path)
 {
 	char dir[PATH_MAX];
@@ -75,8 +70,7 @@ int runstate_check(const char *path)
 	if (lstat(path, &st))
 		return -errno;
 	snprintf(dir, sizeof(dir), "%s", path);
-	if (!S_ISREG(st.st_mode) || !root_only(&st) || stat(dirname(dir), &dst) ||
-	    !root_only(&dst)) {
+	if (!S_ISREG(st.st_mode) || !file_root_only(&st) || file_root_dir(dirname(dir), &dst)) {
 		pr_warn("%s: ignored: it is not a file that root alone may write, in a directory "
 			"that root alone may write, so another user may have written it",
 			path);
