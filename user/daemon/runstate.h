@@ -37,10 +37,10 @@ int runstate_write(const char *path, const struct runstate *s);
 void runstate_remove(const char *path);
 /*
  * Whether path may be trusted as the daemon's: a regular file that root
- * owns and no one else may write, in a directory the same holds for. A
- * file another user could have written would hand `bima stop --unload` a
- * log directory of theirs. -ENOENT if it does not exist; -EPERM, said, if
- * it may not be trusted.
+ * owns and no one else may write, in a directory (not a symlink to one)
+ * the same holds for. A file another user could have written would hand
+ * `bima stop --unload` a log directory of theirs. -ENOENT if it does not
+ * exist; -EPERM, said, if it may not be trusted.
  */
 int runstate_check(const char *path);
 
