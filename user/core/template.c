@@ -218,6 +218,11 @@ int template_bank_digest(const struct template_entry *e, const struct hashalg *b
 	return hashalg_digest(bank, e->data, e->data_len, out);
 }
 
+bool template_digest_is_data_hash(const struct template_entry *e)
+{
+	return !template_is_violation(e) && !ima_fields_legacy(e->name);
+}
+
 /* The length of the valid UTF-8 sequence at p (at most len bytes), or 0. */
 static size_t utf8_len(const uint8_t *p, size_t len)
 {
