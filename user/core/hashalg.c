@@ -168,13 +168,14 @@ static bool sha_extend(const struct hashalg *alg, uint8_t *pcr, const uint8_t *d
 {
 	size_t block = alg->size > 32 ? 128 : 64, len = 2 * alg->size;
 	size_t nblocks = (len + 1 + block / 8 + block - 1) / block; /* 0x80, the length */
-	uint8_t buf[2 * 128] = {};
+	uint8_t buf[2 * 128];
 	SHA512_CTX c512;
 	SHA256_CTX c256;
 	SHA_CTX c1;
 
 	memcpy(buf, pcr, alg->size);
 	memcpy(buf + alg->size, digest, alg->size);
+	memset(buf + len, 0, nblocks * block - len);
 	buf[len] = 0x80;
 	put_be64(buf + nblocks * block - 8, (uint64_t)len * 8); /* the length in bits */
 	switch (alg->kernel_id) {
