@@ -16,15 +16,16 @@
 #include "hashalg.h"
 
 /* Kernel ids from include/uapi/linux/hash_info.h, TPM ids from the TPM 2.0 spec part 2. */
+#define ALG(name, kernel_id, tpm_id, size) { name, kernel_id, tpm_id, size, sizeof(name) - 1 }
 /* clang-format off */
 static const struct hashalg algs[] = {
-	{ "md5",    1,  0,      16 },
-	{ "sha1",   2,  0x0004, 20 },
-	{ "sha256", 4,  0x000b, 32 },
-	{ "sha384", 5,  0x000c, 48 },
-	{ "sha512", 6,  0x000d, 64 },
-	{ "sha224", 7,  0,      28 },
-	{ "sm3",    17, 0x0012, 32 },
+	ALG("md5",    1,  0,      16),
+	ALG("sha1",   2,  0x0004, 20),
+	ALG("sha256", 4,  0x000b, 32),
+	ALG("sha384", 5,  0x000c, 48),
+	ALG("sha512", 6,  0x000d, 64),
+	ALG("sha224", 7,  0,      28),
+	ALG("sm3",    17, 0x0012, 32),
 };
 /* clang-format on */
 
@@ -47,7 +48,7 @@ const struct hashalg *hashalg_by_tpm_id(uint16_t id)
 const struct hashalg *hashalg_by_name(const char *name, size_t len)
 {
 	for (size_t i = 0; i < sizeof(algs) / sizeof(algs[0]); i++)
-		if (strlen(algs[i].name) == len && !memcmp(algs[i].name, name, len))
+		if (algs[i].name_len == len && !memcmp(algs[i].name, name, len))
 			return &algs[i];
 	return NULL;
 }

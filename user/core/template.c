@@ -145,7 +145,7 @@ int template_fields(const struct template_entry *e, struct template_fields *f,
 	int n = -1, i;
 	const uint8_t *colon;
 
-	for (i = 0; i < (int)(sizeof(known) / sizeof(known[0])); i++)
+	for (i = 0; n < 0 && i < (int)(sizeof(known) / sizeof(known[0])); i++)
 		if (!strcmp(e->name, known[i].name))
 			n = known[i].nfields;
 	if (n < 0)
