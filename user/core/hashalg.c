@@ -16,8 +16,8 @@
 #include "hashalg.h"
 
 /* Kernel ids from include/uapi/linux/hash_info.h, TPM ids from the TPM 2.0 spec part 2. */
-#define ALG(name, kernel_id, tpm_id, size) { name, kernel_id, tpm_id, size, sizeof(name) - 1 }
 /* clang-format off */
+#define ALG(name, kernel_id, tpm_id, size) { name, kernel_id, tpm_id, size, sizeof(name) - 1 }
 static const struct hashalg algs[] = {
 	ALG("md5",    1,  0,      16),
 	ALG("sha1",   2,  0x0004, 20),

@@ -56,12 +56,13 @@ static size_t look_ahead(struct ahead *a, const struct log_cursor *c,
 
 	a->segment = log_cursor_segment(c);
 	a->end[0] = log_cursor_offset(c);
-	msg[0] = e->data;
+	msg[0] = a->data[0] = e->data;
 	len[0] = a->len[0] = e->data_len;
 	log_cursor_ahead(c, &p, &left);
 	while (n < lanes && left && peek(p, left, &msg[n], &data_len)) {
 		used = msg[n] + data_len - p;
 		a->end[n] = a->end[n - 1] + used;
+		a->data[n] = msg[n];
 		len[n] = a->len[n] = data_len;
 		p += used;
 		left -= used;
@@ -79,7 +80,7 @@ void ahead_sha1(struct ahead *a, const struct log_cursor *c, const struct templa
 
 	if (a->next < a->n && a->segment == log_cursor_segment(c) &&
 	    a->end[a->next] == log_cursor_offset(c) && a->len[a->next] == e->data_len &&
-	    !log_cursor_at_anchor(c)) {
+	    a->data[a->next] == e->data && !log_cursor_at_anchor(c)) {
 		memcpy(out, a->sha1[a->next++], TEMPLATE_DIGEST_SIZE);
 		return;
 	}

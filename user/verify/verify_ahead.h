@@ -4,8 +4,9 @@
  * hash, taken for the entries ahead of it at once (sixteen, hashmb.h) from
  * the bytes the log cursor holds: one at a time it cost verify a tenth of
  * its time. A digest is kept with where its entry ends (segment and byte
- * offset) and its data length, and given only for the entry read from
- * there: the same bytes of the same segment. Where the cursor holds no
+ * offset), its data length and the address of its data in the cursor's
+ * mapping, and given only for the entry read from there: the same bytes of
+ * the same mapped segment. Where the cursor holds no
  * bytes ahead (a compressed segment, the anchor entry) or the CPU cannot
  * hash several at once, each entry is hashed alone.
  */
@@ -21,6 +22,7 @@ struct ahead {
 	size_t n, next; /* digests held, and the next one to give */
 	size_t end[HASHMB_LANES_MAX];
 	uint32_t len[HASHMB_LANES_MAX];
+	const uint8_t *data[HASHMB_LANES_MAX];
 	uint8_t sha1[HASHMB_LANES_MAX][TEMPLATE_DIGEST_SIZE];
 };
 
