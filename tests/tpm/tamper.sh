@@ -16,7 +16,7 @@
 # anchor map forged with bpftool is in tests/guest/test_snapshot.sh (it
 # needs the kernel).
 set -u
-cases="intact hash digest name buf truncated deleted duplicated reordered spliced
+cases="intact hash digest name buf hash-ahead truncated deleted duplicated reordered spliced
 chain-gap segment-removed anchor-forged quote-nonce quote-key quote-replayed
 snapshot-quote-replayed own-key own-key-tpm sig-padded snapshot-sig-padded gz-bomb
 violation-renamed violation-snapshot violation-mark snapshot-pcr entry-pcr seq-gap
@@ -95,6 +95,15 @@ name)
 buf)
 	"$tamper" flip "$(seg 2)" 3 buf
 	refused '^FAIL: segment 2, entry 3: template hash does not match the template data \(snapshot_aggregate\)'
+	;;
+hash-ahead)
+	# 40 entries in a row, whose template hashes verify checks sixteen at once
+	# (verify_ahead.h): the one whose data was altered is named, not another of its lanes
+	more count:40
+	i=$("$tamper" index "$(seg 5)" /bench/4/20)
+	"$tamper" flip "$(seg 5)" "$i" digest
+	refused "^FAIL: segment 5, entry $i: template hash does not match the template data \(/bench/4/20\): the entry's digest, name or template hash was altered"
+	check_eq "$case: which is the 21st of the 40" "$i" "$(($("$tamper" index "$(seg 5)" /bench/4/0) + 20))"
 	;;
 truncated)
 	truncate -s -7 "$(seg 2)"

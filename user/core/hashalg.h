@@ -13,6 +13,7 @@ struct hashalg {
 	int kernel_id;	  /* the kernel's enum hash_algo */
 	uint16_t tpm_id;  /* TPM2_ALG_ID, 0 if no TPM bank uses it */
 	size_t size;	  /* digest size in bytes */
+	size_t name_len;  /* strlen(name) */
 };
 
 const struct hashalg *hashalg_by_kernel_id(int id);

@@ -145,7 +145,7 @@ int template_fields(const struct template_entry *e, struct template_fields *f,
 	int n = -1, i;
 	const uint8_t *colon;
 
-	for (i = 0; i < (int)(sizeof(known) / sizeof(known[0])); i++)
+	for (i = 0; n < 0 && i < (int)(sizeof(known) / sizeof(known[0])); i++)
 		if (!strcmp(e->name, known[i].name))
 			n = known[i].nfields;
 	if (n < 0)
@@ -216,6 +216,11 @@ int template_bank_digest(const struct template_entry *e, const struct hashalg *b
 	if (ima_fields_legacy(e->name))
 		return ima_fields_legacy_digest(e, bank, out);
 	return hashalg_digest(bank, e->data, e->data_len, out);
+}
+
+bool template_digest_is_data_hash(const struct template_entry *e)
+{
+	return !template_is_violation(e) && !ima_fields_legacy(e->name);
 }
 
 /* The length of the valid UTF-8 sequence at p (at most len bytes), or 0. */

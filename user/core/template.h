@@ -109,6 +109,8 @@ bool template_record(const struct template_entry *e, const struct template_field
 		     const char *name);
 /* The digest extended into a bank: H(data), or all 0xff for a violation. */
 int template_bank_digest(const struct template_entry *e, const struct hashalg *bank, uint8_t *out);
+/* Whether template_bank_digest(e) is H(e's data), which a caller may take itself. */
+bool template_digest_is_data_hash(const struct template_entry *e);
 
 /*
  * Append a name as the n-ng field holds it, with its NUL: as the kernel

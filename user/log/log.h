@@ -99,8 +99,18 @@ const struct snapshot *log_cursor_start(const struct log_cursor *c);
 bool log_cursor_at_anchor(const struct log_cursor *c);
 /* The bytes of the entry last returned. */
 void log_cursor_raw(const struct log_cursor *c, const uint8_t **p, size_t *len);
-/* After an error: the byte offset of the bad entry in its segment. */
+/*
+ * After an error: the byte offset of the bad entry in its segment; after
+ * an entry: the offset of the byte after it.
+ */
 size_t log_cursor_offset(const struct log_cursor *c);
+/*
+ * The bytes of the segment after the entry last returned, where the
+ * segment is held whole (mapped; none for a compressed one, whose window
+ * moves): the entries the cursor returns next, to look at ahead. Valid
+ * until the next log_cursor_next().
+ */
+void log_cursor_ahead(const struct log_cursor *c, const uint8_t **p, size_t *len);
 /*
  * The sha256 of the segment's bytes before the entry last returned (what
  * a snapshot_aggregate holds of the segment it closes): a compressed

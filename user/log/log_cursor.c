@@ -401,6 +401,14 @@ size_t log_cursor_offset(const struct log_cursor *c)
 	return c->off;
 }
 
+void log_cursor_ahead(const struct log_cursor *c, const uint8_t **p, size_t *len)
+{
+	bool held = c->state == 1 && c->cur < c->nsegs && c->mapped && c->map && c->off < c->size;
+
+	*p = held ? c->map + c->off : NULL;
+	*len = held ? c->size - c->off : 0;
+}
+
 const char *log_cursor_error(const struct log_cursor *c)
 {
 	return c->error;

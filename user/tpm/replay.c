@@ -63,18 +63,25 @@ static int bank_digest(const struct template_entry *e, const struct hashalg *ban
 
 int replay_bank(struct replay *r, size_t b, const struct template_entry *e, bool checked)
 {
+	uint8_t digest[HASHALG_MAX_SIZE];
+
+	return bank_digest(e, r->banks[b], checked, digest) ?: replay_bank_digest(r, b, e, digest);
+}
+
+int replay_bank_digest(struct replay *r, size_t b, const struct template_entry *e,
+		       const uint8_t *digest)
+{
 	const struct hashalg *bank = r->banks[b];
-	uint8_t digest[HASHALG_MAX_SIZE], padded[HASHALG_MAX_SIZE];
+	uint8_t padded[HASHALG_MAX_SIZE];
 	uint8_t *pcr = r->pcr[e->pcr][b], *pcr_padded = r->pcr_padded[e->pcr][b];
 	bool same;
 	int err;
 
-	err = bank_digest(e, bank, checked, digest);
 	if (r->lazy)
-		return err ?: hashalg_extend(bank, pcr, digest);
+		return hashalg_extend(bank, pcr, digest);
 	padded_digest(e, bank, padded);
-	same = !err && !memcmp(pcr, pcr_padded, bank->size) && !memcmp(digest, padded, bank->size);
-	err = err ?: hashalg_extend(bank, pcr, digest);
+	same = !memcmp(pcr, pcr_padded, bank->size) && !memcmp(digest, padded, bank->size);
+	err = hashalg_extend(bank, pcr, digest);
 	/* A SHA-1 bank, or a violation: both ways extend one value by one digest. */
 	if (same)
 		memcpy(pcr_padded, pcr, bank->size);

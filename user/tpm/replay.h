@@ -53,6 +53,12 @@ int replay_entry_checked(struct replay *r, const struct template_entry *e);
  */
 int replay_bank(struct replay *r, size_t b, const struct template_entry *e, bool checked);
 /*
+ * The same, with digest, bank b's digest of e (template_bank_digest),
+ * taken by the caller: for several entries at once (preplay.c).
+ */
+int replay_bank_digest(struct replay *r, size_t b, const struct template_entry *e,
+		       const uint8_t *digest);
+/*
  * Extend e's zero-padded SHA-1 template hash (0xff... for a violation) into
  * pcr_padded of every bank: to catch up the padded way of a lazy replay.
  */

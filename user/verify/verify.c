@@ -22,6 +22,7 @@
 #include "snapshot.h"
 #include "uhash.h"
 #include "verify.h"
+#include "verify_ahead.h"
 #include "verify_chain.h"
 #include "verify_match.h"
 #include "verify_ref.h"
@@ -31,16 +32,20 @@
 static const char *const bank_names[] = { "sha1", "sha256", "sha384", "sha512" };
 #define NBANK_NAMES (sizeof(bank_names) / sizeof(bank_names[0]))
 
-static int check_entry(const struct template_entry *e, const struct template_fields *f, char *why)
+static int check_entry(struct ahead *ahead, const struct log_cursor *c,
+		       const struct template_entry *e, const struct template_fields *f, char *why)
 {
 	static const struct hashalg *alg; /* looked up once, not at every entry */
 	uint8_t sha1[TEMPLATE_DIGEST_SIZE];
-	int err;
+	int err = 0;
 
 	if (template_is_violation(e))
 		return 0;
 	alg = alg ?: hashalg_by_name("sha1", 4);
-	err = template_bank_digest(e, alg, sha1);
+	if (template_digest_is_data_hash(e))
+		ahead_sha1(ahead, c, e, sha1);
+	else
+		err = template_bank_digest(e, alg, sha1);
 	if (err)
 		return err;
 	if (memcmp(sha1, e->digest, sizeof(sha1))) {
@@ -126,6 +131,7 @@ struct verifier {
 	struct kernel_anchors ka;
 	struct notes notes;
 	struct log_cursor *c;
+	struct ahead ahead;		      /* the SHA-1 of the entries ahead of c */
 	const struct snapshot *start;	      /* the anchor the log starts from, or NULL */
 	uint64_t first;			      /* the entries before it */
 	uint64_t entries;		      /* up to the last one read */
@@ -222,7 +228,7 @@ static int verify_entry(struct verifier *v, const struct template_entry *e,
 	chain_follow(ch, v->c);
 	snapshots = ch->count;
 	err = template_fields(e, f, why);
-	err = err ?: check_entry(e, f, why);
+	err = err ?: check_entry(&v->ahead, v->c, e, f, why);
 	/* A snapshot holds the values before it: every bank's thread must be done. */
 	if (!err && template_record(e, f, SNAPSHOT_NAME))
 		err = preplay_sync(v->pre);

@@ -115,6 +115,20 @@ int match_quote(struct reference *ref, const struct recent *q, const struct repl
 	return rescan_quote(ref, q, r, first, q->pos[q->count % RECENT_MAX].entry, &match[q->pcr]);
 }
 
+/*
+ * Whether a value equals the TPM's (size at least 20 bytes): their first
+ * eight bytes tell almost always, without a call to memcmp for every entry
+ * in every bank.
+ */
+static bool same_value(const uint8_t *a, const uint8_t *b, size_t size)
+{
+	uint64_t x, y;
+
+	memcpy(&x, a, sizeof(x));
+	memcpy(&y, b, sizeof(y));
+	return x == y && !memcmp(a, b, size);
+}
+
 void watch_entry(void *ctx, size_t b, const struct template_entry *e, const void *user)
 {
 	struct watch *w = ctx;
@@ -132,9 +146,9 @@ void watch_entry(void *ctx, size_t b, const struct template_entry *e, const void
 	for (uint32_t i = 0; w->ref->tpm && i < t->nbanks[e->pcr]; i++) {
 		if (t->index[e->pcr][i] != (int)b)
 			continue;
-		if (!memcmp(pcr, t->value[e->pcr][i], size))
+		if (same_value(pcr, t->value[e->pcr][i], size))
 			w->normal[e->pcr][b] = u->pos;
-		if (!w->r->lazy && !memcmp(padded, t->value[e->pcr][i], size))
+		if (!w->r->lazy && same_value(padded, t->value[e->pcr][i], size))
 			w->padded[e->pcr][b] = u->pos;
 	}
 }
