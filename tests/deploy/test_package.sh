@@ -4,8 +4,10 @@
 # the tree (which it leaves as it is), VERSION being the binary's own; it
 # holds the binary, the unit (ExecStart at /usr/sbin/bima, started only where
 # the kernel runs the BPF LSM, else skipped with a message), the
-# configuration file as a conffile that the binary accepts, and the man
-# pages; lintian finds no error in it.
+# configuration file as a conffile that the binary accepts, the man
+# pages, and the initramfs-tools hook and scripts with the
+# update-initramfs trigger and the unit's drop-in that joins their log
+# (tests/guest/test_initramfs.sh boots them); lintian finds no error in it.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib.sh"
@@ -36,6 +38,22 @@ done
 check "bima.conf(5) and bima-policy(5) are in man5" \
 	test -f "$work/root/usr/share/man/man5/bima.conf.5.gz" -a \
 	-f "$work/root/usr/share/man/man5/bima-policy.5.gz"
+for f in hooks/bima scripts/init-top/bima scripts/init-bottom/bima; do
+	check "the initramfs-tools $f is in the package, executable" \
+		test -x "$work/root/usr/share/initramfs-tools/$f"
+done
+check "and scripts/bima-functions, which they source" \
+	test -f "$work/root/usr/share/initramfs-tools/scripts/bima-functions"
+check_grep "installing it rebuilds the initramfs (update-initramfs trigger)" \
+	'^activate-noawait update-initramfs$' "$work/control/triggers"
+check_grep "bima.service joins the initramfs's log before it starts" \
+	'^ExecStartPre=/usr/lib/bima/bima-initramfs-join$' \
+	"$work/root/lib/systemd/system/bima.service.d/initramfs.conf"
+check "and the join is there" test -x "$work/root/usr/lib/bima/bima-initramfs-join"
+for f in hooks/bima scripts/init-top/bima scripts/init-bottom/bima scripts/bima-functions; do
+	sh -n "$work/root/usr/share/initramfs-tools/$f"
+	check_eq "sh -n $f (0)" $? 0
+done
 check_grep "the package depends on the libraries bima links" '^Depends:.*libbpf1.*libtss2-esys' \
 	"$work/control/control"
 

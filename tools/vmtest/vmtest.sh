@@ -24,6 +24,7 @@ verbose=0
 extra_cmdline=
 image=0
 debs=()
+image_packages=()
 script=
 args=()
 
@@ -59,6 +60,8 @@ options:
                       dir, which the guest sees read-only at the same path
   --deb FILE          (implies --image) install FILE with dpkg -i in the
                       image before its first boot; repeatable
+  --image-package PKG (implies --image) build the image with Debian package
+                      PKG too (e.g. initramfs-tools); repeatable
   --keep              keep the temp dir (console log, TPM state, results)
   -v                  stream the guest console, with kernel messages, to stderr
   -h, --help          show this help
@@ -99,6 +102,7 @@ parse_args() {
 		--icount) icount=1 ;;
 		--image) image=1 ;;
 		--deb) need_value "$1" $# && debs+=("$2") && image=1 && shift ;;
+		--image-package) need_value "$1" $# && image_packages+=("$2") && image=1 && shift ;;
 		--keep) keep=1 ;;
 		-v) verbose=1 ;;
 		-h | --help) usage && exit 0 ;;
@@ -220,7 +224,14 @@ start_qemu() {
 	# The image: the run's own disk (a copy-on-write layer over the cached
 	# image, kept over reboots), the run's packages and runner (tag vmtest)
 	# and the caller's cwd (tag workdir).
-	[[ $image -eq 0 ]] || root=(-initrd "$dir/initrd-image.cpio.gz"
+	local initrd=$dir/initrd-image.cpio.gz
+	# The guest left an initramfs of its own for the boots that follow (a
+	# Debian one, from update-initramfs): it mounts the root by root=.
+	if [[ $image -eq 1 && -s $tmp/results/boot-initrd ]]; then
+		initrd=$tmp/results/boot-initrd
+		cmdline+=" root=/dev/vda"
+	fi
+	[[ $image -eq 0 ]] || root=(-initrd "$initrd"
 		-drive "file=$tmp/disk.qcow2,format=qcow2,if=virtio"
 		-virtfs "local,path=$tmp/share,mount_tag=vmtest,security_model=none,readonly=on"
 		-virtfs "local,path=$(pwd -P),mount_tag=workdir,security_model=none,readonly=on,multidevs=remap")
@@ -260,7 +271,7 @@ wait_qemu() {
 # --image: the cached image with the packages' dependencies, a disk of the
 # run's own over it, and the share the guest installs and runs from.
 prepare_image() {
-	local deps=() deb img
+	local deps=("${image_packages[@]}") deb img
 	for deb in "${debs[@]}"; do
 		# Each dependency's first alternative, without its version.
 		mapfile -t -O "${#deps[@]}" deps < <({

@@ -1,0 +1,5 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# dracut cmdline hook (the earliest): start bima. UNTESTED.
+. /scripts/bima-functions
+bima_start
