@@ -25,6 +25,12 @@
  * of more than RECOVER_TAIL_MAX bytes is not one a daemon left. It is not
  * extended, and is recorded as inconsistent.
  *
+ * The tail is never held whole: its first RECOVER_WINDOW bytes are kept
+ * in memory, and the rest is read back from the log, that many bytes at a
+ * time, when its turn comes (the running daemon keeps the entries that wait
+ * for the TPM the same way). A start, or a rejoin, takes no more memory for
+ * a tail of RECOVER_TAIL_MAX than for one entry.
+ *
  * A torn last entry (the tail of a write that never completed, so was never
  * extended) is cut off the last segment, and a bima_log_torn entry records
  * the segment, the offset and the bytes removed. Its records were never
@@ -44,9 +50,26 @@
  * TPM which went away lost (a rejoin reads them back from the log too).
  */
 #define UNEXTENDED_MAX (RECOVER_TAIL_MAX - (8u << 20))
+/* The most of a tail held in memory; the rest is read back from the log. */
+#define RECOVER_WINDOW (4u << 20)
+
+/* Where an entry begins in an epoch's log: its segment, and the byte in it. */
+struct log_spot {
+	unsigned int segment;
+	size_t offset;
+};
 
 struct recovery {
-	struct buf tail;     /* durable entries the TPM lacks, to extend in order */
+	/*
+	 * The durable entries the TPM lacks, to extend in order: the first
+	 * RECOVER_WINDOW bytes of them in tail, and past them, rest_bytes
+	 * (rest_entries entries) in the log from rest on.
+	 */
+	struct buf tail;
+	struct log_spot rest;
+	size_t rest_bytes;
+	uint64_t rest_entries;
+	uint64_t tail_entries; /* all of them, in memory and not */
 	struct buf imported; /* the kernel's entries the TPM has after the log, to write */
 	struct buf marks;    /* entries that record what recovery found, to append */
 };
@@ -66,13 +89,15 @@ int recover_epoch(struct epoch *ep, struct tpm *tpm, struct recovery *rec);
  * the TPM failed again. On an error ep is unchanged.
  */
 int recover_rejoin(struct epoch *ep, struct tpm *tpm, bool force, struct recovery *rec);
+/*
+ * Extend the tail rec found, in order: what is in memory, then the rest,
+ * read back from the log RECOVER_WINDOW bytes at a time (rec->tail is
+ * reused for it). A log that no longer holds what the scan found there
+ * is an error. Errors are logged.
+ */
+int recover_extend_tail(struct epoch *ep, struct tpm *tpm, struct recovery *rec);
 void recovery_free(struct recovery *rec);
 
-/* Where an entry begins in an epoch's log: its segment, and the byte in it. */
-struct log_spot {
-	unsigned int segment;
-	size_t offset;
-};
 /*
  * Read the log back from *at, with the reader recovery replays it with:
  * whole entries, max bytes of them at most (but one at least), appended to
