@@ -175,11 +175,21 @@ static int queue_tail(struct collector *c, const struct recovery *rec)
  */
 static int rejoin(struct collector *c)
 {
+	size_t done = c->extended - c->base, took = 0;
 	struct recovery rec = {};
+	struct buf next = {};
 	int err;
 
+	/* The extend that failed was of the window's next entry: it is in memory. */
+	if (done < c->unextended.len)
+		next = (struct buf){ .p = c->unextended.p + done, .len = c->unextended.len - done };
 	err = tpm__open(c->tcti, &c->tpm);
-	err = err ?: recover_rejoin(&c->ep, c->tpm, c->reconcile, &rec);
+	err = err ?: recover_rejoin(&c->ep, c->tpm, c->reconcile, &next, &took, &rec);
+	if (err == 2) { /* no scan of the log: the TPM lacks nothing the queue does not have */
+		c->extended += took;
+		c->extended_entries++;
+		err = 0;
+	}
 	if (err > 0 && c->snap_pending) {
 		/* Queued anew from the log: where the snapshot ends in it is not known. */
 		pr_warn("snapshot %llu: the TPM was reconciled with the log before it held the "

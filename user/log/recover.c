@@ -383,9 +383,39 @@ int recover_epoch(struct epoch *ep, struct tpm *tpm, struct recovery *rec)
 	return err;
 }
 
-int recover_rejoin(struct epoch *ep, struct tpm *tpm, bool force, struct recovery *rec)
+/*
+ * Whether the TPM holds the replay and then next's first entry: an extend
+ * that was done though its answer was lost. If so, the replay takes it.
+ */
+static bool took_next(struct epoch *ep, const struct buf *next,
+		      uint8_t value[TPM_BANKS_MAX][HASHALG_MAX_SIZE], size_t *took)
 {
-	uint8_t value[HASHALG_MAX_SIZE];
+	struct replay *r = next && next->len ? malloc(sizeof(*r)) : NULL;
+	char why[TEMPLATE_WHY_LEN];
+	struct template_entry e;
+	bool same = r != NULL;
+	size_t used;
+
+	if (r) {
+		*r = ep->replay;
+		same = !template_decode(next->p, next->len, &e, &used, why) &&
+		       e.pcr == ep->pcr && !replay_entry(r, &e);
+	}
+	for (size_t b = 0; same && b < r->nbanks; b++)
+		same = replay_matches(r, ep->pcr, b, value[b]);
+	if (same) {
+		ep->replay = *r;
+		ep->entries++;
+		*took = used;
+	}
+	free(r);
+	return same;
+}
+
+int recover_rejoin(struct epoch *ep, struct tpm *tpm, bool force, const struct buf *next,
+		   size_t *took, struct recovery *rec)
+{
+	uint8_t value[TPM_BANKS_MAX][HASHALG_MAX_SIZE];
 	uint32_t reset, restart;
 	struct epoch fresh;
 	bool same = !force;
@@ -403,13 +433,19 @@ int recover_rejoin(struct epoch *ep, struct tpm *tpm, bool force, struct recover
 		return -ESTALE;
 	}
 	for (size_t b = 0; b < ep->replay.nbanks; b++) {
-		err = tpm_pcr_read(tpm, ep->pcr, ep->replay.banks[b], value);
+		err = tpm_pcr_read(tpm, ep->pcr, ep->replay.banks[b], value[b]);
 		if (err)
 			return err;
-		same = same && replay_matches(&ep->replay, ep->pcr, b, value);
+		same = same && replay_matches(&ep->replay, ep->pcr, b, value[b]);
 	}
 	if (same)
 		return 0;
+	if (!force && took_next(ep, next, value, took)) {
+		pr_notice("%s: the TPM did the last extend though its answer was lost; going on "
+			  "from the entry after it",
+			  ep->dir);
+		return 2;
+	}
 	if (!force)
 		pr_warn("%s: PCR %u is not where bima left it before the TPM failed; reconciling "
 			"the TPM with the log, as at start",

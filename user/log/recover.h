@@ -82,13 +82,18 @@ int recover_epoch(struct epoch *ep, struct tpm *tpm, struct recovery *rec);
 /*
  * The TPM answers again after failing (a restarted TPM, a lost connection):
  * check that it is in the same epoch and holds what ep->replay says. If it
- * does not (extends lost with it, or done though their answer was lost),
- * or if force is set, reconcile as at start: recover_epoch() from the log.
- * Returns 0 when the TPM is where bima left it, 1 when rec says what must
- * follow, -ESTALE when the TPM's epoch changed, another negative error if
- * the TPM failed again. On an error ep is unchanged.
+ * holds that and then the first entry of next (the entries that wait, in
+ * order; NULL: none), the extend of that entry was done though its answer
+ * was lost: ep takes it, and *took is its bytes. Else (extends lost with
+ * the TPM, or more done), or if force is set, reconcile as at start:
+ * recover_epoch() from the log, which reads the whole log and so holds up
+ * the caller for as long. Returns 0 when the TPM is where bima left it, 2
+ * when it took next's first entry, 1 when rec says what must follow,
+ * -ESTALE when the TPM's epoch changed, another negative error if the TPM
+ * failed again. On an error ep is unchanged.
  */
-int recover_rejoin(struct epoch *ep, struct tpm *tpm, bool force, struct recovery *rec);
+int recover_rejoin(struct epoch *ep, struct tpm *tpm, bool force, const struct buf *next,
+		   size_t *took, struct recovery *rec);
 /*
  * Extend the tail rec found, in order: what is in memory, then the rest,
  * read back from the log RECOVER_WINDOW bytes at a time (rec->tail is
