@@ -398,8 +398,8 @@ static bool took_next(struct epoch *ep, const struct buf *next,
 
 	if (r) {
 		*r = ep->replay;
-		same = !template_decode(next->p, next->len, &e, &used, why) &&
-		       e.pcr == ep->pcr && !replay_entry(r, &e);
+		same = !template_decode(next->p, next->len, &e, &used, why) && e.pcr == ep->pcr &&
+		       !replay_entry(r, &e);
 	}
 	for (size_t b = 0; same && b < r->nbanks; b++)
 		same = replay_matches(r, ep->pcr, b, value[b]);

@@ -70,8 +70,8 @@ struct recovery {
 	size_t rest_bytes;
 	uint64_t rest_entries;
 	uint64_t tail_entries; /* all of them, in memory and not */
-	struct buf imported; /* the kernel's entries the TPM has after the log, to write */
-	struct buf marks;    /* entries that record what recovery found, to append */
+	struct buf imported;   /* the kernel's entries the TPM has after the log, to write */
+	struct buf marks;      /* entries that record what recovery found, to append */
 };
 
 /*
