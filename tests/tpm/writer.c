@@ -20,6 +20,9 @@
  *   snapshot           commit what is before, then take a snapshot as the
  *                      daemon does (anchor.h), quoted with the AK in LOG_DIR
  *   retain:MODE:N      apply retention MODE with N anchors (anchor.h)
+ *   lost               commit what is before, the TPM doing the extend of
+ *                      its last entry but its answer lost; then rejoin as
+ *                      the daemon does, and print what the rejoin found
  * With --write-only the entries are made durable and not extended, as when
  * a daemon dies between its fdatasync and its extends. With BIMA_ASCII_LINK
  * set, the epoch's ASCII list is kept too, linked there (ascii.h).
@@ -32,6 +35,7 @@
 #include "anchor.h"
 #include "epoch.h"
 #include "msg.h"
+#include "recover.h"
 
 static int file_sha256(const char *path, uint8_t *digest)
 {
@@ -109,6 +113,40 @@ static int snapshot(struct epoch *ep, struct tpm *tpm, const char *log_dir, stru
 	return err;
 }
 
+/*
+ * lost: commit the batch, but the TPM's answer to the extend of its last
+ * entry is lost (the TPM does it; the writer is not told); then rejoin as
+ * the daemon does (extends.c), say what the rejoin found, and go on.
+ */
+static int lost_answer(struct epoch *ep, struct tpm *tpm, struct log *log, struct buf *batch)
+{
+	char why[TEMPLATE_WHY_LEN];
+	struct template_entry e;
+	struct recovery rec = {};
+	struct epoch told;
+	size_t last = 0, used, done = 0, took = 0;
+	struct buf head, next;
+	int err = 0;
+
+	for (size_t off = 0; !err && off < batch->len; off += used) {
+		last = off;
+		err = template_decode(batch->p + off, batch->len - off, &e, &used, why);
+	}
+	head = (struct buf){ .p = batch->p, .len = last };
+	next = (struct buf){ .p = batch->p + last, .len = batch->len - last };
+	err = err ?: epoch_write(ep, log, batch) ?: epoch_extend(ep, tpm, &head, &done, 0);
+	told = *ep; /* what the TPM did: only its copy of the replay learns of it */
+	done = 0;
+	err = err ?: epoch_extend(&told, tpm, &next, &done, 0);
+	err = err ?: recover_rejoin(ep, tpm, false, &next, &took, &rec);
+	printf("rejoin: %d, took %zu of the %zu bytes that waited\n", err, took, next.len);
+	if (err == 1) /* reconciled from the log, as at start */
+		err = recover_extend_tail(ep, tpm, &rec) ?: epoch_commit(ep, tpm, log, &rec.marks);
+	recovery_free(&rec);
+	batch->len = 0;
+	return err < 0 ? err : 0;
+}
+
 int main(int argc, char **argv)
 {
 	const struct hashalg *sha256 = hashalg_by_name("sha256", 6);
@@ -140,6 +178,10 @@ int main(int argc, char **argv)
 		enum retention r;
 		unsigned int n;
 
+		if (!strcmp(argv[i], "lost")) {
+			err = lost_answer(&ep, tpm, log, &batch);
+			continue;
+		}
 		if (!strcmp(argv[i], "snapshot")) {
 			err = snapshot(&ep, tpm, argv[2], &log, &batch);
 			continue;

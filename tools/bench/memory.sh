@@ -9,17 +9,25 @@
 # lost and still waiting for the TPM. After bima's phase, and again at the
 # end: what bima logged and lost, and its daemon's peak resident memory.
 #
-#   tools/bench/memory.sh [--kernel 6.12|6.1] [CHECKPOINTS]   (6.12, "10000 100000")
+#   tools/bench/memory.sh [--kernel 6.12|6.1] [--bima-only] [CHECKPOINTS]   (6.12, "10000 100000")
+#
+# --bima-only skips kernel IMA's phase. For bima, each row also says how
+# long `bima status` took to answer and the daemon's resident memory (anon,
+# file-backed, shared memory such as mapped tmpfs files), and after its
+# phase come its largest mappings (smaps) and their totals (smaps_rollup).
 #
 # FILE_CHECK needs Linux 6.9 (file_post_open), so use 6.12.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 if [ "${VMTEST:-}" != 1 ]; then
 	kernel=6.12
-	if [ "${1:-}" = --kernel ]; then
-		kernel=$2
-		shift 2
-	fi
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--kernel) kernel=$2; shift 2 ;;
+		--bima-only) export BIMA_BENCH_BIMA_ONLY=1; shift ;;
+		*) break ;;
+		esac
+	done
 	[ -x "$top/bima" ] || make -C "$top" >/dev/null
 	points=${1:-10000 100000}
 	most=$(printf '%s\n' $points | sort -n | tail -n 1)
@@ -50,11 +58,44 @@ for i in range(a, b):
     os.unlink(p)
 PY
 }
-# daemon_state NAME: for bima, "LOST | ENTRIES" waiting for the TPM, from `bima status`
+# daemon_state NAME: for bima, "LOST | ENTRIES | SECONDS": lost and waiting for the TPM, from
+# `bima status`, and how long it took to answer (its error, if any, on stderr)
 daemon_state() {
-	[ "$1" = bima ] || { echo '- | -'; return; }
-	"$top/bima" status 2>/dev/null |
-		awk -F': ' '$1 == "lost" { l = $2 } $1 == "unextended-entries" { u = $2 } END { print l " | " u }'
+	local t0 t1 out
+	[ "$1" = bima ] || { echo '- | - | -'; return; }
+	t0=$(date +%s%N)
+	out=$("$top/bima" status 2>"$work/status.err")
+	t1=$(date +%s%N)
+	[ -s "$work/status.err" ] && sed 's/^/bima status: /' "$work/status.err" >&2
+	printf '%s\n' "$out" | awk -F': ' -v s="$(((t1 - t0) / 1000000))" \
+		'$1 == "lost" { l = $2 } $1 == "unextended-entries" { u = $2 }
+		 END { printf "%s | %s | %d.%03d s\n", l, u, s / 1000, s % 1000 }'
+}
+# daemon_rss NAME: for bima, the daemon's resident memory now, "TOTAL (anon/file/shmem)" in kB
+daemon_rss() {
+	[ "$1" = bima ] || { echo -; return; }
+	awk '/^(VmRSS|RssAnon|RssFile|RssShmem):/ { v[$1] = $2 }
+	     END { printf "%d kB (%d/%d/%d)\n", v["VmRSS:"], v["RssAnon:"], v["RssFile:"], v["RssShmem:"] }' \
+		"/proc/$pid/status"
+}
+# daemon_maps SMAPS: the mappings that hold the most resident memory, summed by name (kB)
+daemon_maps() {
+	awk '/^[0-9a-f]+-[0-9a-f]+ / { name = ($6 == "" ? "[anon]" : $6) }
+	     $1 == "Rss:" && $2 > 0 { r[name] += $2 }
+	     END { for (n in r) printf "%8d kB %s\n", r[n], n }' "$1" | sort -rn | head -n 8
+}
+# Every second while bima's phase runs: keep the daemon's smaps at its largest resident size.
+sample_peak() {
+	local rss max=0
+	while [ ! -e "$work/phase.done" ] && kill -0 "$pid" 2>/dev/null; do
+		rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
+		if [ "${rss:-0}" -gt "$max" ]; then
+			max=$rss
+			cat "/proc/$pid/smaps" >"$work/smaps.peak" 2>/dev/null
+			cat "/proc/$pid/status" >"$work/status.peak" 2>/dev/null
+		fi
+		sleep 1
+	done
 }
 settle() { sync; echo 2 >/proc/sys/vm/drop_caches; sleep 1; }
 phase() { # NAME: run the checkpoints, print a row each
@@ -66,8 +107,9 @@ phase() { # NAME: run the checkpoints, print a row each
 		done=$n
 		[ "$name" = bima ] && sleep 2 # let the daemon drain
 		settle
-		printf '| %s | %d | %+d kB | %+d kB | %d | %s |\n' "$name" "$n" $(($(kb Slab) - slab0)) \
-			$(($(kb SUnreclaim) - sunr0)) "$(ima_count)" "$(daemon_state "$name")"
+		printf '| %s | %d | %+d kB | %+d kB | %d | %s | %s |\n' "$name" "$n" $(($(kb Slab) - slab0)) \
+			$(($(kb SUnreclaim) - sunr0)) "$(ima_count)" "$(daemon_state "$name")" \
+			"$(daemon_rss "$name")"
 	done
 }
 
@@ -78,10 +120,24 @@ pid=$!
 until grep -q 'measuring exec' "$work/bima.out"; do sleep 0.2; done
 echo "Linux $(uname -r): kernel slab growth while root reads N new files"
 echo
-echo "| measured by | N | Slab | SUnreclaim | IMA list entries | lost | waiting for the TPM |"
-echo "| --- | --- | --- | --- | --- | --- | --- |"
+echo "| measured by | N | Slab | SUnreclaim | IMA list entries | lost | waiting for the TPM | status answered in | daemon RSS (anon/file/shmem) |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+sample_peak &
+sampler=$!
 phase bima
+touch "$work/phase.done"
+wait "$sampler"
 hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status")
+echo
+awk '/^(VmRSS|RssAnon|RssFile|RssShmem):/ { printf "%s %s kB  ", $1, $2 } END { print "" }' \
+	"$work/status.peak" | sed 's/^/At the largest RSS sampled (once a second): /'
+daemon_maps "$work/smaps.peak"
+echo "At the end of the phase:"
+daemon_maps "/proc/$pid/smaps"
+grep -E '^(Rss|Pss_Anon|Pss_File|Pss_Shmem|Anonymous):' "/proc/$pid/smaps_rollup" | tr -s ' \n' ' '
+echo
+echo "The daemon's errors and warnings, if any (the last 5):"
+grep -iE 'error|warn' "$work/bima.out" | tail -n 5
 kill -TERM "$pid"
 wait "$pid"
 # What is still queued in the ring buffer is logged by the unload.
@@ -90,6 +146,7 @@ logged=$("$top/bima" log --log-dir "$work/log" | grep -c " $work/files/")
 lost=$("$top/bima" verify --log-dir "$work/log" | sed -n 's/^note: \([0-9]*\) measurement(s) lost.*/\1/p')
 summary="bima logged $logged of the files, and counted ${lost:-0} lost in the log (on disk: $(du -sh "$work/log" | cut -f1)). The daemon's resident memory peaked at ${hwm:-?} kB."
 echo "$summary"
+[ "${BIMA_BENCH_BIMA_ONLY:-}" = 1 ] && exit 0
 rm -rf "$work/files" && mkdir -p "$work/files"
 echo "$policy" >/sys/kernel/security/ima/policy
 phase "kernel IMA"

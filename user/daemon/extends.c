@@ -148,16 +148,48 @@ void queue_clear(struct collector *c)
 }
 
 /*
+ * A rejoin's tail: its first RECOVER_WINDOW bytes, in memory already, go in
+ * whatever the window's room; the rest stays in the log, from rec->rest on,
+ * to be read back when its turn comes, as entries that spill do.
+ */
+static int queue_tail(struct collector *c, const struct recovery *rec)
+{
+	struct queued q = { .end = c->queued_bytes + rec->rest_bytes, .ms = now_ms() };
+	int err = queue_put(c, rec->tail.p, rec->tail.len, true);
+
+	if (err || !rec->rest_bytes)
+		return err;
+	err = buf_put(&c->queued, &q, sizeof(q));
+	if (err)
+		return err;
+	c->spill = rec->rest;
+	c->spilled = true;
+	c->queued_bytes += rec->rest_bytes;
+	c->queued_entries += rec->rest_entries;
+	return 0;
+}
+
+/*
  * A new connection to a TPM that failed: if it lost extends, or did some
  * whose answer was lost, what it lacks is taken from the log (recover.h).
  */
 static int rejoin(struct collector *c)
 {
+	size_t done = c->extended - c->base, took = 0;
 	struct recovery rec = {};
+	struct buf next = {};
 	int err;
 
+	/* The extend that failed was of the window's next entry: it is in memory. */
+	if (done < c->unextended.len)
+		next = (struct buf){ .p = c->unextended.p + done, .len = c->unextended.len - done };
 	err = tpm__open(c->tcti, &c->tpm);
-	err = err ?: recover_rejoin(&c->ep, c->tpm, c->reconcile, &rec);
+	err = err ?: recover_rejoin(&c->ep, c->tpm, c->reconcile, &next, &took, &rec);
+	if (err == 2) { /* no scan of the log: the TPM lacks nothing the queue does not have */
+		c->extended += took;
+		c->extended_entries++;
+		err = 0;
+	}
 	if (err > 0 && c->snap_pending) {
 		/* Queued anew from the log: where the snapshot ends in it is not known. */
 		pr_warn("snapshot %llu: the TPM was reconciled with the log before it held the "
@@ -172,8 +204,12 @@ static int rejoin(struct collector *c)
 		queue_clear(c);
 		hold(c);
 		err = epoch_write(&c->ep, c->log, &rec.marks);
-		/* The tail is in memory already: RECOVER_TAIL_MAX at most. */
-		err = err ?: queue_put(c, rec.tail.p, rec.tail.len, true);
+		/*
+		 * The marks follow the tail in the log (the scan read it to the
+		 * log's end, or cut a torn entry there; a log corrupt before its
+		 * end cannot be read back, and stops the daemon at the refill).
+		 */
+		err = err ?: queue_tail(c, &rec);
 		err = err ?: queue_entries(c, rec.marks.p, rec.marks.len);
 		c->reconcile = err != 0; /* the next rejoin reads the log again */
 	}

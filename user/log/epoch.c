@@ -112,13 +112,12 @@ int epoch_commit(struct epoch *ep, struct tpm *tpm, struct log *log, const struc
 /* Continue an epoch that has a log: extend its durable tail, record what recovery found. */
 static int resume(struct epoch *ep, struct tpm *tpm, struct recovery *rec, struct log **log)
 {
-	size_t done = 0;
 	int err;
 
 	err = log__open(ep->dir, log);
 	if (err)
 		return err;
-	err = epoch_extend(ep, tpm, &rec->tail, &done, 0);
+	err = recover_extend_tail(ep, tpm, rec);
 	if (err) {
 		pr_err("%s: cannot extend the durable tail of the log: %s", ep->dir,
 		       strerror(-err));

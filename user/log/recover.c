@@ -195,6 +195,39 @@ static int bad_entry(struct epoch *ep, struct recovery *rec, struct log_cursor *
 }
 
 /*
+ * One more entry after the last match, ending at byte end of segment seg:
+ * in memory while the window has room (the first always has), else only
+ * counted, and where the rest begins noted, to be read back.
+ */
+static int tail_add(struct recovery *rec, struct tail_span *t, unsigned int seg, size_t end,
+		    const uint8_t *raw, size_t len)
+{
+	if (!t->bytes)
+		*t = (struct tail_span){ .first_segment = seg, .first_byte = end - len };
+	t->bytes += len;
+	t->last_segment = seg;
+	t->last_byte = end - 1;
+	if (!rec->rest_bytes && (!rec->tail.len || rec->tail.len + len <= RECOVER_WINDOW))
+		return buf_put(&rec->tail, raw, len);
+	/* Never the first entry, so never an anchor's: this is where it lies in a segment. */
+	if (!rec->rest_bytes)
+		rec->rest = (struct log_spot){ .segment = seg, .offset = end - len };
+	rec->rest_bytes += len;
+	rec->rest_entries++;
+	return 0;
+}
+
+/* No tail (the TPM holds it all, or none of it is to be extended). */
+static void tail_clear(struct recovery *rec, struct tail_span *t)
+{
+	rec->tail.len = 0;
+	rec->rest_bytes = 0;
+	rec->rest_entries = 0;
+	rec->tail_entries = 0;
+	*t = (struct tail_span){};
+}
+
+/*
  * Read the epoch's log, replaying it, and note where the replay last equals
  * the TPM (s) and the entries after that, the tail (rec->tail, t). *count:
  * the entries read, with those before an anchor the log starts from.
@@ -223,21 +256,16 @@ static int scan_log(struct epoch *ep, struct log_cursor *c, struct scan *s, stru
 		if (remember(ep, c, &e, &ar) < 0)
 			pr_warn("out of memory: entries already logged may be logged again");
 		log_cursor_raw(c, &raw, &raw_len);
-		fail = buf_put(&rec->tail, raw, raw_len);
-		if (fail)
-			break;
 		/* An anchor's entry, read from its own file, is taken as its segment's first. */
 		end = log_cursor_at_anchor(c) ? raw_len : log_cursor_offset(c);
-		if (rec->tail.len == raw_len) /* the first entry after the last match */
-			*t = (struct tail_span){ .first_segment = log_cursor_segment(c),
-						 .first_byte = end - raw_len };
-		t->last_segment = log_cursor_segment(c);
-		t->last_byte = end - 1;
+		fail = tail_add(rec, t, log_cursor_segment(c), end, raw, raw_len);
+		if (fail)
+			break;
 		if (equals_tpm(ep, s)) {
 			s->matched = true;
 			s->match_entries = *count;
 			replay_save(&ep->replay, ep->pcr, &s->match);
-			rec->tail.len = 0;
+			tail_clear(rec, t);
 		}
 	}
 	attrib_reader_free(&ar);
@@ -257,7 +285,7 @@ static int no_match(struct epoch *ep, const struct scan *s, struct recovery *rec
 	       "inconsistent: this epoch's log will not verify",
 	       ep->dir, ep->pcr, ep->replay.banks[b]->name, want, have);
 	ep->entries = count;
-	rec->tail.len = 0;
+	tail_clear(rec, &(struct tail_span){});
 	return mark(ep, rec, INCONSISTENT_NAME, "reason=tpm_mismatch pcr=%u entries=%lu", ep->pcr,
 		    (unsigned long)count);
 }
@@ -273,7 +301,7 @@ static int tail_too_long(struct epoch *ep, const struct tail_span *t, struct rec
 	       ep->dir, (unsigned long long)t->entries, t->bytes, t->first_segment, t->first_byte,
 	       RECOVER_TAIL_MAX);
 	ep->entries = count;
-	rec->tail.len = 0;
+	tail_clear(rec, &(struct tail_span){});
 	return mark(ep, rec, INCONSISTENT_NAME,
 		    "reason=tail_too_long entries=%llu bytes=%zu first_segment=%u "
 		    "first_byte=%zu",
@@ -292,22 +320,22 @@ static int settle_scan(struct epoch *ep, struct scan *s, struct tail_span *t, st
 	if (!s->matched && ep->pcr == 10 && ep->kernel_ima && !rec->marks.len) {
 		ep->entries = count;
 		if (!import_kernel_tail(ep, s, rec)) {
-			rec->tail.len = 0;
+			tail_clear(rec, t);
 			return 0;
 		}
 	}
 	if (!s->matched)
 		return no_match(ep, s, rec, count);
 	t->entries = count - s->match_entries;
-	t->bytes = rec->tail.len;
-	if (rec->tail.len > RECOVER_TAIL_MAX)
+	if (t->bytes > RECOVER_TAIL_MAX)
 		return tail_too_long(ep, t, rec, count);
+	rec->tail_entries = t->entries;
 	/* The TPM has the log up to the last match: the rest is the tail to extend. */
 	replay_restore(&ep->replay, ep->pcr, &s->match);
 	for (size_t b = 0; b < ep->replay.nbanks; b++)
 		replay_settle(&ep->replay, ep->pcr, b, s->tpm[b]);
 	ep->entries = s->match_entries;
-	if (!rec->tail.len)
+	if (!t->bytes)
 		return 0;
 	pr_notice("%s: %lu entries are durable in the log but not in the TPM (the "
 		  "daemon or the TPM stopped between their write and their extends); "
@@ -355,9 +383,39 @@ int recover_epoch(struct epoch *ep, struct tpm *tpm, struct recovery *rec)
 	return err;
 }
 
-int recover_rejoin(struct epoch *ep, struct tpm *tpm, bool force, struct recovery *rec)
+/*
+ * Whether the TPM holds the replay and then next's first entry: an extend
+ * that was done though its answer was lost. If so, the replay takes it.
+ */
+static bool took_next(struct epoch *ep, const struct buf *next,
+		      uint8_t value[TPM_BANKS_MAX][HASHALG_MAX_SIZE], size_t *took)
 {
-	uint8_t value[HASHALG_MAX_SIZE];
+	struct replay *r = next && next->len ? malloc(sizeof(*r)) : NULL;
+	char why[TEMPLATE_WHY_LEN];
+	struct template_entry e;
+	bool same = r != NULL;
+	size_t used;
+
+	if (r) {
+		*r = ep->replay;
+		same = !template_decode(next->p, next->len, &e, &used, why) && e.pcr == ep->pcr &&
+		       !replay_entry(r, &e);
+	}
+	for (size_t b = 0; same && b < r->nbanks; b++)
+		same = replay_matches(r, ep->pcr, b, value[b]);
+	if (same) {
+		ep->replay = *r;
+		ep->entries++;
+		*took = used;
+	}
+	free(r);
+	return same;
+}
+
+int recover_rejoin(struct epoch *ep, struct tpm *tpm, bool force, const struct buf *next,
+		   size_t *took, struct recovery *rec)
+{
+	uint8_t value[TPM_BANKS_MAX][HASHALG_MAX_SIZE];
 	uint32_t reset, restart;
 	struct epoch fresh;
 	bool same = !force;
@@ -375,13 +433,19 @@ int recover_rejoin(struct epoch *ep, struct tpm *tpm, bool force, struct recover
 		return -ESTALE;
 	}
 	for (size_t b = 0; b < ep->replay.nbanks; b++) {
-		err = tpm_pcr_read(tpm, ep->pcr, ep->replay.banks[b], value);
+		err = tpm_pcr_read(tpm, ep->pcr, ep->replay.banks[b], value[b]);
 		if (err)
 			return err;
-		same = same && replay_matches(&ep->replay, ep->pcr, b, value);
+		same = same && replay_matches(&ep->replay, ep->pcr, b, value[b]);
 	}
 	if (same)
 		return 0;
+	if (!force && took_next(ep, next, value, took)) {
+		pr_notice("%s: the TPM did the last extend though its answer was lost; going on "
+			  "from the entry after it",
+			  ep->dir);
+		return 2;
+	}
 	if (!force)
 		pr_warn("%s: PCR %u is not where bima left it before the TPM failed; reconciling "
 			"the TPM with the log, as at start",
@@ -432,6 +496,40 @@ int recover_read_back(const char *epoch_dir, struct log_spot *at, size_t max, st
 		       epoch_dir, at->segment, at->offset, err == -ENODATA ? why : strerror(-err));
 	log_cursor__free(c);
 	return err < 0 ? err : 0;
+}
+
+int recover_extend_tail(struct epoch *ep, struct tpm *tpm, struct recovery *rec)
+{
+	uint64_t want = ep->entries + rec->tail_entries;
+	struct log_spot at = rec->rest;
+	size_t left = rec->rest_bytes, done = 0;
+	int err;
+
+	err = epoch_extend(ep, tpm, &rec->tail, &done, 0);
+	if (!err && left)
+		pr_info("%s: the tail's last %zu bytes (%llu entries) are read back from the log, "
+			"%u bytes at a time, from segment %u byte %zu",
+			ep->dir, left, (unsigned long long)rec->rest_entries, RECOVER_WINDOW,
+			at.segment, at.offset);
+	while (!err && left) {
+		rec->tail.len = 0;
+		done = 0;
+		err = recover_read_back(ep->dir, &at, left < RECOVER_WINDOW ? left : RECOVER_WINDOW,
+					&rec->tail);
+		if (!err && rec->tail.len > left)
+			err = -EBADMSG; /* an entry that straddles the tail's end: not the scan's */
+		err = err ?: epoch_extend(ep, tpm, &rec->tail, &done, 0);
+		left -= err ? 0 : rec->tail.len;
+	}
+	if (!err && ep->entries != want)
+		err = -EBADMSG;
+	if (err == -EBADMSG)
+		pr_err("%s: the log changed while its tail was extended (segment %u byte %zu): "
+		       "it no longer holds the entries the scan found there",
+		       ep->dir, at.segment, at.offset);
+	rec->tail.len = 0;
+	rec->rest_bytes = 0;
+	return err;
 }
 
 void recovery_free(struct recovery *rec)

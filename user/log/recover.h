@@ -25,6 +25,12 @@
  * of more than RECOVER_TAIL_MAX bytes is not one a daemon left. It is not
  * extended, and is recorded as inconsistent.
  *
+ * The tail is never held whole: its first RECOVER_WINDOW bytes are kept
+ * in memory, and the rest is read back from the log, that many bytes at a
+ * time, when its turn comes (the running daemon keeps the entries that wait
+ * for the TPM the same way). A start, or a rejoin, takes no more memory for
+ * a tail of RECOVER_TAIL_MAX than for one entry.
+ *
  * A torn last entry (the tail of a write that never completed, so was never
  * extended) is cut off the last segment, and a bima_log_torn entry records
  * the segment, the offset and the bytes removed. Its records were never
@@ -44,11 +50,28 @@
  * TPM which went away lost (a rejoin reads them back from the log too).
  */
 #define UNEXTENDED_MAX (RECOVER_TAIL_MAX - (8u << 20))
+/* The most of a tail held in memory; the rest is read back from the log. */
+#define RECOVER_WINDOW (4u << 20)
+
+/* Where an entry begins in an epoch's log: its segment, and the byte in it. */
+struct log_spot {
+	unsigned int segment;
+	size_t offset;
+};
 
 struct recovery {
-	struct buf tail;     /* durable entries the TPM lacks, to extend in order */
-	struct buf imported; /* the kernel's entries the TPM has after the log, to write */
-	struct buf marks;    /* entries that record what recovery found, to append */
+	/*
+	 * The durable entries the TPM lacks, to extend in order: the first
+	 * RECOVER_WINDOW bytes of them in tail, and past them, rest_bytes
+	 * (rest_entries entries) in the log from rest on.
+	 */
+	struct buf tail;
+	struct log_spot rest;
+	size_t rest_bytes;
+	uint64_t rest_entries;
+	uint64_t tail_entries; /* all of them, in memory and not */
+	struct buf imported;   /* the kernel's entries the TPM has after the log, to write */
+	struct buf marks;      /* entries that record what recovery found, to append */
 };
 
 /*
@@ -59,20 +82,27 @@ int recover_epoch(struct epoch *ep, struct tpm *tpm, struct recovery *rec);
 /*
  * The TPM answers again after failing (a restarted TPM, a lost connection):
  * check that it is in the same epoch and holds what ep->replay says. If it
- * does not (extends lost with it, or done though their answer was lost),
- * or if force is set, reconcile as at start: recover_epoch() from the log.
- * Returns 0 when the TPM is where bima left it, 1 when rec says what must
- * follow, -ESTALE when the TPM's epoch changed, another negative error if
- * the TPM failed again. On an error ep is unchanged.
+ * holds that and then the first entry of next (the entries that wait, in
+ * order; NULL: none), the extend of that entry was done though its answer
+ * was lost: ep takes it, and *took is its bytes. Else (extends lost with
+ * the TPM, or more done), or if force is set, reconcile as at start:
+ * recover_epoch() from the log, which reads the whole log and so holds up
+ * the caller for as long. Returns 0 when the TPM is where bima left it, 2
+ * when it took next's first entry, 1 when rec says what must follow,
+ * -ESTALE when the TPM's epoch changed, another negative error if the TPM
+ * failed again. On an error ep is unchanged.
  */
-int recover_rejoin(struct epoch *ep, struct tpm *tpm, bool force, struct recovery *rec);
+int recover_rejoin(struct epoch *ep, struct tpm *tpm, bool force, const struct buf *next,
+		   size_t *took, struct recovery *rec);
+/*
+ * Extend the tail rec found, in order: what is in memory, then the rest,
+ * read back from the log RECOVER_WINDOW bytes at a time (rec->tail is
+ * reused for it). A log that no longer holds what the scan found there
+ * is an error. Errors are logged.
+ */
+int recover_extend_tail(struct epoch *ep, struct tpm *tpm, struct recovery *rec);
 void recovery_free(struct recovery *rec);
 
-/* Where an entry begins in an epoch's log: its segment, and the byte in it. */
-struct log_spot {
-	unsigned int segment;
-	size_t offset;
-};
 /*
  * Read the log back from *at, with the reader recovery replays it with:
  * whole entries, max bytes of them at most (but one at least), appended to
