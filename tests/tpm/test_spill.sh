@@ -12,7 +12,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib.sh"
 [ "$(id -u)" = 0 ] || skip "needs root (a BPF ring buffer)"
 bench=$top/.output/bench/collector
-[ -x "$bench" ] || make -C "$top" "$bench" >/dev/null || exit 1
+[ -x "$bench" ] || make -C "$top" .output/bench/collector >/dev/null || exit 1
 . "$top/tests/tpm/swtpm.sh"
 swtpm_start || exit 1
 
