@@ -61,26 +61,34 @@ static int bank_digest(const struct template_entry *e, const struct hashalg *ban
 	return template_bank_digest(e, bank, out);
 }
 
-int replay_bank(struct replay *r, size_t b, const struct template_entry *e, bool checked)
+/* replay_bank's extends, with bank b's own digest of e given. */
+static int replay_bank_digest(struct replay *r, size_t b, const struct template_entry *e,
+			      const uint8_t *digest)
 {
 	const struct hashalg *bank = r->banks[b];
-	uint8_t digest[HASHALG_MAX_SIZE], padded[HASHALG_MAX_SIZE];
+	uint8_t padded[HASHALG_MAX_SIZE];
 	uint8_t *pcr = r->pcr[e->pcr][b], *pcr_padded = r->pcr_padded[e->pcr][b];
 	bool same;
 	int err;
 
-	err = bank_digest(e, bank, checked, digest);
 	if (r->lazy)
-		return err ?: hashalg_extend(bank, pcr, digest);
+		return hashalg_extend(bank, pcr, digest);
 	padded_digest(e, bank, padded);
-	same = !err && !memcmp(pcr, pcr_padded, bank->size) && !memcmp(digest, padded, bank->size);
-	err = err ?: hashalg_extend(bank, pcr, digest);
+	same = !memcmp(pcr, pcr_padded, bank->size) && !memcmp(digest, padded, bank->size);
+	err = hashalg_extend(bank, pcr, digest);
 	/* A SHA-1 bank, or a violation: both ways extend one value by one digest. */
 	if (same)
 		memcpy(pcr_padded, pcr, bank->size);
 	else
 		err = err ?: hashalg_extend(bank, pcr_padded, padded);
 	return err;
+}
+
+int replay_bank(struct replay *r, size_t b, const struct template_entry *e, bool checked)
+{
+	uint8_t digest[HASHALG_MAX_SIZE];
+
+	return bank_digest(e, r->banks[b], checked, digest) ?: replay_bank_digest(r, b, e, digest);
 }
 
 int replay_padded(struct replay *r, const struct template_entry *e)
@@ -105,6 +113,37 @@ static int extend_entry(struct replay *r, const struct template_entry *e, bool c
 		return -ERANGE;
 	for (size_t b = 0; !err && b < r->nbanks; b++)
 		err = replay_bank(r, b, e, checked);
+	if (!err)
+		r->used |= 1u << e->pcr;
+	return err;
+}
+
+int replay_digests_own(const struct replay *r, const struct template_entry *e, struct tpm_digest *d,
+		       struct tpm_digest *own)
+{
+	int err;
+
+	for (size_t b = 0; b < r->nbanks; b++) {
+		own[b].alg = d[b].alg = r->banks[b];
+		err = template_bank_digest(e, r->banks[b], own[b].value);
+		if (err)
+			return err;
+		if (r->padded[b])
+			padded_digest(e, r->banks[b], d[b].value);
+		else
+			memcpy(d[b].value, own[b].value, r->banks[b]->size);
+	}
+	return 0;
+}
+
+int replay_entry_own(struct replay *r, const struct template_entry *e, const struct tpm_digest *own)
+{
+	int err = 0;
+
+	if (e->pcr >= TPM_PCR_COUNT)
+		return -ERANGE;
+	for (size_t b = 0; !err && b < r->nbanks; b++)
+		err = replay_bank_digest(r, b, e, own[b].value);
 	if (!err)
 		r->used |= 1u << e->pcr;
 	return err;
