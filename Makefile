@@ -53,7 +53,7 @@ ASAN_OBJS := $(patsubst %.c,$(OUTPUT)/asan/%.o,$(LIB_SRCS))
 ASAN_LIB := $(OUTPUT)/asan/libbima.a
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
-TEST_HELPERS := $(OUTPUT)/tests/tpm-writer $(OUTPUT)/bench/collector
+TEST_HELPERS := $(OUTPUT)/tests/tpm-writer $(OUTPUT)/bench/collector $(OUTPUT)/bench/extend
 DEPS := $(patsubst %.o,%.d,$(CLI_OBJS) $(LIB_OBJS) $(ASAN_OBJS)) \
 	$(patsubst %,%.d,$(UNIT_BINS) $(TEST_HELPERS))
 # The man pages: man/NAME.SECTION.scd, scdoc's source, becomes the roff page
@@ -142,6 +142,11 @@ $(OUTPUT)/bench/collector.skel.h: $(OUTPUT)/bench/collector.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name bench_push > $@
 
 $(OUTPUT)/bench/collector: tools/bench/collector.c $(OUTPUT)/bench/collector.skel.h $(LIB)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $< $(LIB) $(LDLIBS) -o $@
+
+# tools/bench/extend.c: what a TPM2_PCR_Extend costs, through ESYS and as the daemon sends it.
+$(OUTPUT)/bench/extend: tools/bench/extend.c $(LIB) | $(OUTPUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $< $(LIB) $(LDLIBS) -o $@
 

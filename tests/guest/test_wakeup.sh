@@ -11,7 +11,9 @@
 # the time from the program's exit to its entry's write to the log segment
 # must stay well below the poll: a median under 20 ms (50 to 100 ms when
 # it waits for the poll). Each entry's digest and path is checked, the records
-# must be held all along, and the idle daemon still sleeps.
+# must be held all along, and the idle daemon still sleeps. The daemon runs
+# as SCHED_BATCH (its wakeups do not preempt the measured work), which must
+# not delay it on an idle CPU.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib.sh"
@@ -76,6 +78,8 @@ check_eq "each file's entry is in the log, with its digest" "$logged" $files
 "$bima" status >"$work/status1.txt" 2>&1
 check "the records stayed held: no bima_seq entry since ($(field uncovered-records "$work/status1.txt") uncovered)" \
 	test "$(field uncovered-records "$work/status1.txt")" -ge $((files + 1))
+check "the daemon runs as SCHED_BATCH: its wakeups do not preempt the measured work" \
+	grep -q "SCHED_BATCH" <(chrt -p "$bima_pid")
 cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$bima_pid/stat"; }
 cpu0=$(cpu_ms)
 sleep 2

@@ -190,6 +190,46 @@ static void test_replay(void)
 	CHECK_EQ(replay_entry(&r, &v), -ERANGE, "replay: PCR 24 is refused");
 }
 
+/*
+ * replay_digests_own and replay_entry_own, which hash the template data
+ * once a bank, give the TPM and the replay what replay_digests and
+ * replay_entry give: for an entry, a violation, and a padded bank.
+ */
+static void test_replay_own(void)
+{
+	const struct hashalg *banks[] = { alg("sha1"), alg("sha256"), alg("sha384") };
+	struct tpm_digest d[TPM_BANKS_MAX], d_once[TPM_BANKS_MAX], own[TPM_BANKS_MAX];
+	uint8_t raw[256];
+	size_t n = unhex(abc_entry_hex, raw), used;
+	struct template_entry e, v;
+	struct replay r, once;
+	char why[TEMPLATE_WHY_LEN];
+
+	replay_init(&r, banks, 3);
+	replay_init(&once, banks, 3);
+	r.padded[2] = once.padded[2] = true; /* sha384 takes the padded SHA-1 hash */
+	template_decode(raw, n, &e, &used, why);
+	v = e;
+	memset(v.digest, 0, sizeof(v.digest)); /* a violation */
+	for (int i = 0; i < 3; i++) {
+		const struct template_entry *x = i == 1 ? &v : &e;
+
+		CHECK_EQ(replay_digests(&r, x, d), 0, "replay own: digests");
+		CHECK_EQ(replay_digests_own(&once, x, d_once, own), 0, "replay own: digests once");
+		for (size_t b = 0; b < 3; b++)
+			CHECK_MEM(d_once[b].value, d[b].value, banks[b]->size,
+				  "replay own: the TPM's digest of each bank");
+		CHECK_EQ(replay_entry(&r, x), 0, "replay own: extend");
+		CHECK_EQ(replay_entry_own(&once, x, own), 0, "replay own: extend once");
+	}
+	CHECK_MEM(once.pcr, r.pcr, sizeof(r.pcr), "replay own: each bank's own way, every PCR");
+	CHECK_MEM(once.pcr_padded, r.pcr_padded, sizeof(r.pcr_padded),
+		  "replay own: the padded way, every PCR");
+	CHECK_EQ(once.used, r.used, "replay own: the PCRs used");
+	v.pcr = 24;
+	CHECK_EQ(replay_entry_own(&once, &v, own), -ERANGE, "replay own: PCR 24 is refused");
+}
+
 /* Decode raw and expect error want with why containing needle. */
 static void expect_err(int want, const uint8_t *raw, size_t len, const char *needle,
 		       const char *name)
@@ -580,4 +620,4 @@ static void test_records(void)
 }
 
 TEST_MAIN(CASE(names), CASE(encode), CASE(kernel), CASE(decode), CASE(ascii), CASE(replay),
-	  CASE(others), CASE(fields), CASE(bad), CASE(bad_others), CASE(records))
+	  CASE(replay_own), CASE(others), CASE(fields), CASE(bad), CASE(bad_others), CASE(records))

@@ -11,12 +11,16 @@
 # the loop (a `bima status` process takes 100 to 200 ms to start in the
 # guest: polling with it would measure mostly itself).
 #
-#   tools/bench/burst.sh [--kernel 6.12|6.1] [--smp N] [FILES]   (6.12, 1, 20000)
+#   tools/bench/burst.sh [--kernel 6.12|6.1] [--smp N] [--icount] [FILES]   (6.12, 1, 20000)
 #   BIMA_RUN_OPTS="--ascii none" tools/bench/burst.sh ...   more options for bima run
+#   BIMA_RUN_WRAP="chrt -b 0" tools/bench/burst.sh ...      a command that execs bima run
 #
 # FILE_CHECK needs Linux 6.9 (file_post_open), so use 6.12. The ratios,
 # taken in one boot, are the result; the absolute times mean little under
 # emulation. The baseline is the mean of a run before and one after bima's.
+# --icount (tools/vmtest/vmtest.sh's) counts the guest's time in
+# instructions, the same whatever else the host runs; time the guest waits
+# (for swtpm) still passes as on the wall.
 # IMA goes last: its policy cannot be removed.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)

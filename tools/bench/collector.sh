@@ -42,7 +42,7 @@ while [ $# -gt 0 ]; do
 	*) echo "collector.sh: unknown option $1" >&2 && exit 2 ;;
 	esac
 done
-[ -x "$bench" ] || make -C "$top" "$bench" >/dev/null
+[ -x "$bench" ] || make -C "$top" .output/bench/collector >/dev/null
 dir=${BIMA_BENCH_DIR:-$(mktemp -d /tmp/bima-bench-collector.XXXXXX)}
 
 if [ $callgrind = 1 ]; then

@@ -49,13 +49,14 @@ bench_pause() {
 }
 
 # bench_bima_start POLICY LOGDIR OUTPUT [OPTIONS...]: start bima run (with
-# BIMA_RUN_OPTS too) in the background, and wait until it measures.
+# BIMA_RUN_OPTS too, and under BIMA_RUN_WRAP, a command that execs it, such
+# as "chrt -b 0") in the background, and wait until it measures.
 bench_bima_start() {
 	local policy=$1 log=$2 out=$3
 	shift 3
 	bench_pause 0
-	# shellcheck disable=SC2086 # BIMA_RUN_OPTS: more options, a word each
-	"$top/bima" run --policy "$policy" --log-dir "$log" "$@" ${BIMA_RUN_OPTS:-} >"$out" 2>&1 &
+	# shellcheck disable=SC2086 # BIMA_RUN_WRAP, BIMA_RUN_OPTS: a word each
+	${BIMA_RUN_WRAP:-} "$top/bima" run --policy "$policy" --log-dir "$log" "$@" ${BIMA_RUN_OPTS:-} >"$out" 2>&1 &
 	bench_bima_pid=$!
 	until [[ -s $out && $(<"$out") == *'measuring exec'* ]]; do
 		kill -0 "$bench_bima_pid" 2>/dev/null || { echo "$(<"$out")" >&2 && exit 1; }

@@ -28,7 +28,9 @@
  * - Under --fail-closed each loop renews the daemon's heartbeat in the
  *   kernel: the hooks deny what they cannot record once it is stale.
  */
+#define _GNU_SOURCE /* SCHED_BATCH */
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -583,6 +585,22 @@ static int collector_open(struct collector *c, const struct collector_opts *opts
 	return 0;
 }
 
+/*
+ * SCHED_BATCH, unless the service asked for another policy: a wakeup of
+ * the daemon (a record, a TPM answer) then does not preempt the process
+ * that runs, which keeps its turn; the daemon still has the same share of
+ * the CPU, and an idle CPU runs it at once. On one CPU busy with measured
+ * work it reads records by the batch: in `tools/bench/burst.sh --smp 1
+ * --icount 5000`, a tenth of the wakeups and 5 % fewer instructions a file.
+ */
+static void yield_to_work(void)
+{
+	struct sched_param sp = {};
+
+	if (sched_getscheduler(0) == SCHED_OTHER && sched_setscheduler(0, SCHED_BATCH, &sp))
+		pr_debug("cannot run as SCHED_BATCH: %s", strerror(errno));
+}
+
 /* What the daemon measures, and how, said once it does. */
 static void announce(struct collector *c, const struct collector_opts *opts, bool protect)
 {
@@ -680,6 +698,7 @@ int collector_run(const struct collector_opts *opts)
 				"measured",
 				RUNSTATE_PATH);
 		announce(&c, opts, lo.protect);
+		yield_to_work();
 		/* The hooks are attached and the log is open: what follows may start. */
 		notify("READY=1");
 		err = loop(&c);

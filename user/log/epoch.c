@@ -83,17 +83,18 @@ int epoch_write(struct epoch *ep, struct log *log, const struct buf *entries)
 int epoch_extend(struct epoch *ep, struct tpm *tpm, const struct buf *entries, size_t *done,
 		 unsigned int max)
 {
-	struct tpm_digest d[TPM_BANKS_MAX];
+	struct tpm_digest d[TPM_BANKS_MAX], own[TPM_BANKS_MAX];
 	struct template_entry e;
 	char why[TEMPLATE_WHY_LEN];
 	size_t used;
 	int err;
 
+	/* The template data hashed once a bank, for the TPM and the replay. */
 	for (unsigned int n = 0; *done < entries->len && (!max || n < max); n++) {
 		err = template_decode(entries->p + *done, entries->len - *done, &e, &used, why);
-		err = err ?: replay_digests(&ep->replay, &e, d);
+		err = err ?: replay_digests_own(&ep->replay, &e, d, own);
 		err = err ?: tpm_pcr_extend(tpm, e.pcr, d, ep->replay.nbanks);
-		err = err ?: replay_entry(&ep->replay, &e);
+		err = err ?: replay_entry_own(&ep->replay, &e, own);
 		if (err)
 			return err;
 		*done += used;

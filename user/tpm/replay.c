@@ -61,7 +61,9 @@ static int bank_digest(const struct template_entry *e, const struct hashalg *ban
 	return template_bank_digest(e, bank, out);
 }
 
-int replay_bank(struct replay *r, size_t b, const struct template_entry *e, bool checked)
+/* replay_bank's extends, with bank b's own digest of e given. */
+static int replay_bank_digest(struct replay *r, size_t b, const struct template_entry *e,
+			      const uint8_t *digest)
 {
 	uint8_t digest[HASHALG_MAX_SIZE];
 
@@ -90,6 +92,13 @@ int replay_bank_digest(struct replay *r, size_t b, const struct template_entry *
 	return err;
 }
 
+int replay_bank(struct replay *r, size_t b, const struct template_entry *e, bool checked)
+{
+	uint8_t digest[HASHALG_MAX_SIZE];
+
+	return bank_digest(e, r->banks[b], checked, digest) ?: replay_bank_digest(r, b, e, digest);
+}
+
 int replay_padded(struct replay *r, const struct template_entry *e)
 {
 	uint8_t padded[HASHALG_MAX_SIZE];
@@ -112,6 +121,37 @@ static int extend_entry(struct replay *r, const struct template_entry *e, bool c
 		return -ERANGE;
 	for (size_t b = 0; !err && b < r->nbanks; b++)
 		err = replay_bank(r, b, e, checked);
+	if (!err)
+		r->used |= 1u << e->pcr;
+	return err;
+}
+
+int replay_digests_own(const struct replay *r, const struct template_entry *e, struct tpm_digest *d,
+		       struct tpm_digest *own)
+{
+	int err;
+
+	for (size_t b = 0; b < r->nbanks; b++) {
+		own[b].alg = d[b].alg = r->banks[b];
+		err = template_bank_digest(e, r->banks[b], own[b].value);
+		if (err)
+			return err;
+		if (r->padded[b])
+			padded_digest(e, r->banks[b], d[b].value);
+		else
+			memcpy(d[b].value, own[b].value, r->banks[b]->size);
+	}
+	return 0;
+}
+
+int replay_entry_own(struct replay *r, const struct template_entry *e, const struct tpm_digest *own)
+{
+	int err = 0;
+
+	if (e->pcr >= TPM_PCR_COUNT)
+		return -ERANGE;
+	for (size_t b = 0; !err && b < r->nbanks; b++)
+		err = replay_bank_digest(r, b, e, own[b].value);
 	if (!err)
 		r->used |= 1u << e->pcr;
 	return err;

@@ -65,6 +65,17 @@ int replay_bank_digest(struct replay *r, size_t b, const struct template_entry *
 int replay_padded(struct replay *r, const struct template_entry *e);
 /* The digests that extending e adds, one per bank, for TPM2_PCR_Extend. */
 int replay_digests(const struct replay *r, const struct template_entry *e, struct tpm_digest *d);
+/*
+ * replay_digests and replay_entry for a writer that extends the TPM, with
+ * the template data hashed once a bank: replay_digests_own gives the
+ * digests for TPM2_PCR_Extend in d and each bank's own digest of e in own
+ * (TPM_BANKS_MAX each); replay_entry_own extends e into r as replay_entry
+ * does, from own.
+ */
+int replay_digests_own(const struct replay *r, const struct template_entry *e, struct tpm_digest *d,
+		       struct tpm_digest *own);
+int replay_entry_own(struct replay *r, const struct template_entry *e,
+		     const struct tpm_digest *own);
 /* The replayed value of pcr in bank b, the way the bank is extended. */
 const uint8_t *replay_value(const struct replay *r, uint32_t pcr, size_t b);
 /* Whether bank b of pcr equals the TPM's value, either way while unsettled. */

@@ -2,8 +2,11 @@
 /*
  * The only file that speaks tpm2-tss. One wrapper per Esys call; each
  * failure is logged once as "Esys_X(0x...) - decoded" and mapped to -EIO.
+ * TPM2_PCR_Extend, which the daemon sends for every entry, is marshaled
+ * here instead (tpm_pcr_extend()).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +14,7 @@
 #include <tss2/tss2_mu.h>
 #include <tss2/tss2_rc.h>
 #include <tss2/tss2_tctildr.h>
+#include <unistd.h>
 
 #include "msg.h"
 #include "tpm.h"
@@ -18,6 +22,7 @@
 struct tpm {
 	TSS2_TCTI_CONTEXT *tcti;
 	ESYS_CONTEXT *esys;
+	int fd; /* the TCTI's device opened again, blocking, for extends; -1: none */
 };
 
 static int tpm_fail(const char *call, TSS2_RC rc)
@@ -33,6 +38,7 @@ int tpm__open(const char *tcti, struct tpm **out)
 
 	if (!tpm)
 		return -ENOMEM;
+	tpm->fd = -1;
 	rc = Tss2_TctiLdr_Initialize(tcti, &tpm->tcti);
 	if (rc != TSS2_RC_SUCCESS) {
 		pr_err("cannot open TPM through TCTI \"%s\": %s", tcti, Tss2_RC_Decode(rc));
@@ -44,6 +50,15 @@ int tpm__open(const char *tcti, struct tpm **out)
 		tpm__free(tpm);
 		return tpm_fail("Esys_Initialize", rc);
 	}
+	/*
+	 * The device TCTI opens its device non-blocking: the kernel then runs
+	 * each command in a worker and the caller waits for it in poll(), two
+	 * more context switches a command. A blocking descriptor of its own
+	 * runs an extend in the daemon's write(). /dev/tpm0 takes one opener
+	 * only, the TCTI: extends then go through it.
+	 */
+	if (!strncmp(tcti, "device:", 7) && tcti[7])
+		tpm->fd = open(tcti + 7, O_RDWR | O_CLOEXEC);
 	*out = tpm;
 	return 0;
 }
@@ -56,6 +71,8 @@ void tpm__free(struct tpm *tpm)
 		Esys_Finalize(&tpm->esys);
 	if (tpm->tcti)
 		Tss2_TctiLdr_Finalize(&tpm->tcti);
+	if (tpm->fd >= 0)
+		close(tpm->fd);
 	free(tpm);
 }
 
@@ -128,22 +145,90 @@ int tpm_pcr_read(struct tpm *tpm, uint32_t pcr, const struct hashalg *bank, uint
 	return err;
 }
 
-int tpm_pcr_extend(struct tpm *tpm, uint32_t pcr, const struct tpm_digest *d, size_t n)
+static size_t put16(uint8_t *p, size_t at, uint16_t v)
 {
-	TPML_DIGEST_VALUES digests = { .count = n };
+	p[at] = v >> 8;
+	p[at + 1] = v;
+	return at + 2;
+}
+
+static size_t put32(uint8_t *p, size_t at, uint32_t v)
+{
+	return put16(p, put16(p, at, v >> 16), v);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
+}
+
+/* Send a marshaled command and take its response, through the blocking descriptor or the TCTI. */
+static int tpm_transmit(struct tpm *tpm, const uint8_t *cmd, size_t len, uint8_t *resp,
+			size_t *resp_len)
+{
+	ssize_t n;
 	TSS2_RC rc;
 
-	if (pcr >= TPM_PCR_COUNT || n > TPM2_NUM_PCR_BANKS)
-		return -EINVAL;
-	for (size_t i = 0; i < n; i++) {
-		digests.digests[i].hashAlg = d[i].alg->tpm_id;
-		memcpy(&digests.digests[i].digest, d[i].value, d[i].alg->size);
+	if (tpm->fd < 0) {
+		rc = Tss2_Tcti_Transmit(tpm->tcti, len, cmd);
+		rc = rc ?: Tss2_Tcti_Receive(tpm->tcti, resp_len, resp, TSS2_TCTI_TIMEOUT_BLOCK);
+		return rc == TSS2_RC_SUCCESS ? 0 : tpm_fail("Tss2_Tcti_Transmit/Receive", rc);
 	}
-	rc = Esys_PCR_Extend(tpm->esys, ESYS_TR_PCR0 + pcr, ESYS_TR_PASSWORD, ESYS_TR_NONE,
-			     ESYS_TR_NONE, &digests);
-	if (rc != TSS2_RC_SUCCESS)
-		return tpm_fail("Esys_PCR_Extend", rc);
+	n = write(tpm->fd, cmd, len);
+	if (n == (ssize_t)len)
+		n = read(tpm->fd, resp, *resp_len);
+	if (n < 0) {
+		pr_err("TPM2_PCR_Extend: the TPM device: %s", strerror(errno));
+		return -EIO;
+	}
+	*resp_len = n;
 	return 0;
+}
+
+/*
+ * TPM2_PCR_Extend, every bank in one command, marshaled here and sent
+ * with a password session (TPM_RS_PW, empty: a PCR's auth value), as
+ * Esys_PCR_Extend sends it but without ESYS's work for each command: with
+ * the blocking descriptor, an extend took 38 µs of a guest's CPU instead
+ * of 58 (docs/performance.md).
+ * A TPM that asks for a retry gets the command again, as ESYS does.
+ */
+int tpm_pcr_extend(struct tpm *tpm, uint32_t pcr, const struct tpm_digest *d, size_t n)
+{
+	uint8_t cmd[32 + TPM_BANKS_MAX * (2 + HASHALG_MAX_SIZE)], resp[64];
+	size_t len, resp_len;
+	uint32_t rc = 0;
+	int err;
+
+	if (pcr >= TPM_PCR_COUNT || n > TPM_BANKS_MAX)
+		return -EINVAL;
+	len = put32(cmd, put16(cmd, 0, TPM2_ST_SESSIONS), 0); /* the size, below */
+	len = put32(cmd, put32(cmd, len, TPM2_CC_PCR_Extend), pcr);
+	/* The authorization area: its size, TPM_RS_PW, no nonce, no attributes, no password. */
+	len = put32(cmd, put32(cmd, len, 9), TPM2_RS_PW);
+	len = put16(cmd, len, 0);
+	cmd[len++] = 0;
+	len = put32(cmd, put16(cmd, len, 0), n);
+	for (size_t i = 0; i < n; i++) {
+		len = put16(cmd, len, d[i].alg->tpm_id);
+		memcpy(cmd + len, d[i].value, d[i].alg->size);
+		len += d[i].alg->size;
+	}
+	put32(cmd, 2, len);
+	for (int tries = 0; tries < 5; tries++) {
+		resp_len = sizeof(resp);
+		err = tpm_transmit(tpm, cmd, len, resp, &resp_len);
+		if (err)
+			return err;
+		if (resp_len < 10 || get32(resp + 2) != resp_len) {
+			pr_err("TPM2_PCR_Extend: a response of %zu bytes is not one", resp_len);
+			return -EIO;
+		}
+		rc = get32(resp + 6);
+		if (rc != TPM2_RC_RETRY && rc != TPM2_RC_YIELDED && rc != TPM2_RC_TESTING)
+			break;
+	}
+	return rc == TPM2_RC_SUCCESS ? 0 : tpm_fail("TPM2_PCR_Extend", rc);
 }
 
 int tpm_epoch(struct tpm *tpm, uint32_t *reset_count, uint32_t *restart_count)

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* The TPM, through tpm2-tss ESYS. Only tpm.c includes tss2 headers. */
+/*
+ * The TPM, through tpm2-tss ESYS, but for TPM2_PCR_Extend, which tpm.c
+ * marshals itself. Only tpm.c includes tss2 headers.
+ */
 #ifndef BIMA_TPM_H
 #define BIMA_TPM_H
 
