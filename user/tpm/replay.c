@@ -61,15 +61,6 @@ static int bank_digest(const struct template_entry *e, const struct hashalg *ban
 	return template_bank_digest(e, bank, out);
 }
 
-/* replay_bank's extends, with bank b's own digest of e given. */
-static int replay_bank_digest(struct replay *r, size_t b, const struct template_entry *e,
-			      const uint8_t *digest)
-{
-	uint8_t digest[HASHALG_MAX_SIZE];
-
-	return bank_digest(e, r->banks[b], checked, digest) ?: replay_bank_digest(r, b, e, digest);
-}
-
 int replay_bank_digest(struct replay *r, size_t b, const struct template_entry *e,
 		       const uint8_t *digest)
 {

@@ -174,8 +174,14 @@ static int tpm_transmit(struct tpm *tpm, const uint8_t *cmd, size_t len, uint8_t
 		rc = rc ?: Tss2_Tcti_Receive(tpm->tcti, resp_len, resp, TSS2_TCTI_TIMEOUT_BLOCK);
 		return rc == TSS2_RC_SUCCESS ? 0 : tpm_fail("Tss2_Tcti_Transmit/Receive", rc);
 	}
+	/* The device takes a command in one write() and gives its response in one read(). */
 	n = write(tpm->fd, cmd, len);
-	if (n == (ssize_t)len)
+	if (n >= 0 && n != (ssize_t)len) {
+		pr_err("TPM2_PCR_Extend: the TPM device took %zd of the command's %zu bytes", n,
+		       len);
+		return -EIO;
+	}
+	if (n >= 0)
 		n = read(tpm->fd, resp, *resp_len);
 	if (n < 0) {
 		pr_err("TPM2_PCR_Extend: the TPM device: %s", strerror(errno));
