@@ -63,13 +63,18 @@ DEFINE_READ_INODE(read_inode_probe, PROBE, read_times_probe)
 DEFINE_READ_STATE(read_state_load, LOAD, read_inode_load)
 DEFINE_READ_STATE(read_state_probe, PROBE, read_inode_probe)
 
-static __always_inline bool same_state(const struct bima_inode *a, const struct bima_inode *b)
+/* The inode's own state (read_inode) the same in a and b. */
+static __always_inline bool same_inode(const struct bima_inode *a, const struct bima_inode *b)
 {
 	return a->i_version == b->i_version && a->size == b->size && a->ctime_sec == b->ctime_sec &&
 	       a->ctime_nsec == b->ctime_nsec && a->mtime_sec == b->mtime_sec &&
-	       a->mtime_nsec == b->mtime_nsec && a->real_ino == b->real_ino &&
-	       a->real_gen == b->real_gen && a->real_dev == b->real_dev &&
-	       a->real_generation == b->real_generation;
+	       a->mtime_nsec == b->mtime_nsec;
+}
+
+static __always_inline bool same_state(const struct bima_inode *a, const struct bima_inode *b)
+{
+	return same_inode(a, b) && a->real_ino == b->real_ino && a->real_gen == b->real_gen &&
+	       a->real_dev == b->real_dev && a->real_generation == b->real_generation;
 }
 
 /*
@@ -99,6 +104,12 @@ static __always_inline void count_hit(void)
 		__sync_fetch_and_add(&cs->cache_hits, 1);
 }
 
+/* Whether entry c was kept with gen as it is now: no writer opened since (cache_holds). */
+static __always_inline bool no_writer_since(struct bima_inode *c)
+{
+	return c->valid_gen == *(volatile __u64 *)&c->gen + 1;
+}
+
 /*
  * Whether the cache holds the file: hashed in the state it has now, with no
  * writer open then, and no writer opened since (on overlayfs, it or the
@@ -112,7 +123,7 @@ static __always_inline void count_hit(void)
  */
 static __always_inline bool cache_holds(struct bima_inode *c, const struct bima_inode *now)
 {
-	return c->valid_gen == *(volatile __u64 *)&c->gen + 1 && same_state(c, now);
+	return no_writer_since(c) && same_state(c, now);
 }
 
 /*
@@ -188,8 +199,8 @@ static __always_inline void cache_writer(struct inode *inode)
 
 /*
  * The hit path, which the hooks take before anything else but the
- * violations' test: whether the cache holds file, with inode (not NULL)
- * its inode, not on overlayfs. It reads the inode's state alone: an entry
+ * violations' test: whether the cache holds the file whose inode is inode
+ * (not NULL), not on overlayfs, opened for reading only or not. It reads the inode's state alone: an entry
  * is kept only for a regular file on a filesystem that tells changes
  * (cacheable), which an inode stays, and an entry kept for an overlay
  * inode names the real inode beneath (real_ino), which the full path
@@ -197,17 +208,17 @@ static __always_inline void cache_writer(struct inode *inode)
  * records nothing, and only the violation state, which the daemon's
  * accesses never set, needs the daemon test.
  */
-static __always_inline bool cache_hit(struct file *file, struct inode *inode)
+static __always_inline bool cache_hit(struct inode *inode, bool reading)
 {
 	struct bima_inode now = {}, *c;
 
 	c = bpf_inode_storage_get(&bima_inodes, inode, 0, 0);
-	if (!c || c->real_ino || !c->valid_gen)
+	if (!c || c->real_ino || !no_writer_since(c)) /* real_ino: cache_holds, all of it */
 		return false;
 	read_inode_load(inode, &now);
-	if (!cache_holds(c, &now))
+	if (!same_inode(c, &now))
 		return false;
-	if (!(file->f_mode & FMODE_WRITE) && !c->read_measured && !is_daemon())
+	if (reading && !c->read_measured && !is_daemon()) /* as mark_read */
 		c->read_measured = 1;
 	count_hit();
 	return true;

@@ -561,16 +561,17 @@ static __always_inline int check_violations(struct file *file, __u32 hook, __u32
 static __always_inline bool hit_first(struct file *file)
 {
 	struct inode *inode = file->f_inode;
+	bool reading = !(file->f_mode & FMODE_WRITE);
 
 	if (!inode)
 		return false;
-	if (file->f_mode & FMODE_WRITE) {
+	if (!reading) {
 		if (bpf_core_field_exists(inode->i_readcount) && inode->i_readcount.counter)
 			return false;
 	} else if (inode->i_writecount.counter > 0) {
 		return false;
 	}
-	return cache_hit(file, inode);
+	return cache_hit(inode, reading);
 }
 
 /*
@@ -584,7 +585,7 @@ int BPF_PROG(bima_bprm_check, struct linux_binprm *bprm, int ret)
 
 	if (ret != 0)
 		return ret;
-	if ((file->f_inode && cache_hit(file, file->f_inode)) || is_daemon())
+	if ((file->f_inode && cache_hit(file->f_inode, true)) || is_daemon())
 		return 0;
 	return measure_file(file, BPRM_BOTH, BIMA_MAY_EXEC, 0, bprm->cred);
 }
