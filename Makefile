@@ -53,7 +53,8 @@ ASAN_OBJS := $(patsubst %.c,$(OUTPUT)/asan/%.o,$(LIB_SRCS))
 ASAN_LIB := $(OUTPUT)/asan/libbima.a
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
-TEST_HELPERS := $(OUTPUT)/tests/tpm-writer $(OUTPUT)/bench/collector $(OUTPUT)/bench/extend
+TEST_HELPERS := $(OUTPUT)/tests/tpm-writer $(OUTPUT)/bench/collector $(OUTPUT)/bench/extend \
+	$(OUTPUT)/bench/emptyhooks
 DEPS := $(patsubst %.o,%.d,$(CLI_OBJS) $(LIB_OBJS) $(ASAN_OBJS)) \
 	$(patsubst %,%.d,$(UNIT_BINS) $(TEST_HELPERS))
 # The man pages: man/NAME.SECTION.scd, scdoc's source, becomes the roff page
@@ -149,6 +150,15 @@ $(OUTPUT)/bench/collector: tools/bench/collector.c $(OUTPUT)/bench/collector.ske
 $(OUTPUT)/bench/extend: tools/bench/extend.c $(LIB) | $(OUTPUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $< $(LIB) $(LDLIBS) -o $@
+
+# tools/bench/attached.sh: the floor, programs that return at once.
+$(OUTPUT)/bench/emptyhooks.skel.h: $(OUTPUT)/bench/emptyhooks.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name emptyhooks > $@
+
+$(OUTPUT)/bench/emptyhooks: tools/bench/emptyhooks.c $(OUTPUT)/bench/emptyhooks.skel.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $< $(LDLIBS) -o $@
 
 unit: $(UNIT_BINS) $(TEST_HELPERS)
 

@@ -132,7 +132,7 @@ enum bima_protect_op {
  * What bima keeps of a measured inode, in BPF inode storage (the bima_inodes
  * map). The re-measurement cache: the state of a file when it was last
  * hashed, on a filesystem that tells changes; a file whose state is the same
- * and that no writer closed since is not hashed again. See "The
+ * and that no writer opened since is not hashed again. See "The
  * re-measurement cache" in docs/cache.md. And the violation state, on every
  * filesystem: whether the file was measured while open for reading.
  */
@@ -143,11 +143,12 @@ struct bima_inode {
 	__s64 size;
 	__u32 ctime_nsec;
 	__u32 mtime_nsec;
-	__u64 gen; /* writers' closes of the file so far (file_free_security), atomic */
+	__u64 gen; /* writers' opens of the file so far (file_open: cache_writer), atomic */
 	/*
-	 * gen + 1, gen read before the file was hashed in the state above: the
-	 * cache holds the file while gen stays so. A writer that closes during
-	 * the hashing, or any time after, moves gen on. 0: never hashed.
+	 * gen + 1, gen read before the file was hashed in the state above, with
+	 * no writer open then: the cache holds the file while gen stays so. A
+	 * writer that opens during the hashing, or any time after, moves gen
+	 * on before it can write. 0: never hashed.
 	 */
 	__u64 valid_gen;
 	/*
@@ -159,7 +160,7 @@ struct bima_inode {
 	__u64 read_measured;
 	/*
 	 * On overlayfs, the real inode beneath whose state the fields above
-	 * hold (bpf/overlay.bpf.h): its i_ino, its writers' closes (its
+	 * hold (bpf/overlay.bpf.h): its i_ino, its writers' opens (its
 	 * bima_real entry) before it was hashed, its s_dev and i_generation.
 	 * The cache holds the file while all four are the real inode's now.
 	 * 0 on other filesystems.

@@ -30,31 +30,51 @@ static __always_inline bool cacheable(__u64 magic, __u64 iflags)
 }
 
 /*
- * name(inode, now): the file's state now, as the cache compares it, read
- * with R; and whether its filesystem can tell changes (cacheable).
+ * name(inode, now): the inode's state now, as the cache compares it, read
+ * with R. The change cookie is read whether or not the filesystem keeps it
+ * (SB_I_VERSION): where it does not, the times and size tell, and a cookie
+ * that moves all the same only makes the file hashed again. So the hit
+ * path (cache_hit) reads no superblock.
  */
-#define DEFINE_READ_STATE(name, R, read_times)                                                   \
-	static __always_inline bool name(struct inode *inode, struct bima_inode *now)            \
-	{                                                                                        \
-		struct super_block *sb = R(inode, i_sb);                                         \
-                                                                                                 \
-		if (R(sb, s_flags) & SB_I_VERSION)                                               \
-			now->i_version = R(inode, i_version.counter) >> I_VERSION_QUERIED_SHIFT; \
-		now->size = R(inode, i_size);                                                    \
-		read_times(inode, now);                                                          \
-		return cacheable(R(sb, s_magic), R(sb, s_iflags));                               \
+#define DEFINE_READ_INODE(name, R, read_times)                                           \
+	static __always_inline void name(struct inode *inode, struct bima_inode *now)    \
+	{                                                                                \
+		now->i_version = R(inode, i_version.counter) >> I_VERSION_QUERIED_SHIFT; \
+		now->size = R(inode, i_size);                                            \
+		read_times(inode, now);                                                  \
 	}
 
-DEFINE_READ_STATE(read_state_load, LOAD, read_times_load)
-DEFINE_READ_STATE(read_state_probe, PROBE, read_times_probe)
+DEFINE_READ_INODE(read_inode_load, LOAD, read_times_load)
+DEFINE_READ_INODE(read_inode_probe, PROBE, read_times_probe)
 
-static __always_inline bool same_state(const struct bima_inode *a, const struct bima_inode *b)
+/*
+ * name(inode, now): the file's state now (read_inode, with R), and whether
+ * its filesystem can tell changes (cacheable).
+ */
+#define DEFINE_READ_STATE(name, R, read_inode)                                        \
+	static __always_inline bool name(struct inode *inode, struct bima_inode *now) \
+	{                                                                             \
+		struct super_block *sb = R(inode, i_sb);                              \
+                                                                                      \
+		read_inode(inode, now);                                               \
+		return cacheable(R(sb, s_magic), R(sb, s_iflags));                    \
+	}
+
+DEFINE_READ_STATE(read_state_load, LOAD, read_inode_load)
+DEFINE_READ_STATE(read_state_probe, PROBE, read_inode_probe)
+
+/* The inode's own state (read_inode) the same in a and b. */
+static __always_inline bool same_inode(const struct bima_inode *a, const struct bima_inode *b)
 {
 	return a->i_version == b->i_version && a->size == b->size && a->ctime_sec == b->ctime_sec &&
 	       a->ctime_nsec == b->ctime_nsec && a->mtime_sec == b->mtime_sec &&
-	       a->mtime_nsec == b->mtime_nsec && a->real_ino == b->real_ino &&
-	       a->real_gen == b->real_gen && a->real_dev == b->real_dev &&
-	       a->real_generation == b->real_generation;
+	       a->mtime_nsec == b->mtime_nsec;
+}
+
+static __always_inline bool same_state(const struct bima_inode *a, const struct bima_inode *b)
+{
+	return same_inode(a, b) && a->real_ino == b->real_ino && a->real_gen == b->real_gen &&
+	       a->real_dev == b->real_dev && a->real_generation == b->real_generation;
 }
 
 /*
@@ -84,33 +104,43 @@ static __always_inline void count_hit(void)
 		__sync_fetch_and_add(&cs->cache_hits, 1);
 }
 
-/*
- * Whether the cache holds the file: hashed in the state it has now, and no
- * writer closed it since (on overlayfs, it or the real inode beneath: the
- * real inode's identity and writers' closes are in the state). A plain
- * load of gen, no atomic (which BPF makes a full barrier): a hit needs no
- * order between the state read and gen read. The hit stands for the moment
- * gen was read: no writer had closed the file since it was hashed; a writer
- * still open then (ToMToU, which check_violations logs) may have changed it
- * unseen, as with IMA, whenever the state was read. A measurement that goes
- * on to hash the file reads gen again, with a barrier (measure_file).
- */
-static __always_inline bool cache_holds(struct bima_inode *c, const struct bima_inode *now)
+/* Whether entry c was kept with gen as it is now: no writer opened since (cache_holds). */
+static __always_inline bool no_writer_since(struct bima_inode *c)
 {
-	return c->valid_gen == *(volatile __u64 *)&c->gen + 1 && same_state(c, now);
+	return c->valid_gen == *(volatile __u64 *)&c->gen + 1;
 }
 
 /*
- * Keep the file as hashed in state now, gen being the writers' closes
- * counted before the hashing began. The state may be older than what was
- * hashed, never newer: a writer's change the state cannot show (the same
- * size within one clock tick, on a filesystem without i_version) comes with
- * the writer's close, which moves gen on. A close during the hashing: the
- * hash may be of the content before it, and the entry is not kept. A close
- * after the test below: valid_gen is then gen + 1 of a gen that has moved
- * on, and does not hold. A measurement that began before another one's
- * writer closed cannot undo the later one's entry but at worst makes it
- * hash again.
+ * Whether the cache holds the file: hashed in the state it has now, with no
+ * writer open then, and no writer opened since (on overlayfs, it or the
+ * real inode beneath: the real inode's identity and writers' opens are in
+ * the state). A plain load of gen, no atomic (which BPF makes a full
+ * barrier): a hit needs no order between the state read and gen read. The
+ * hit stands for the moment gen was read: no writer had opened the file
+ * since it was hashed, so none can have written it since (cache_keep). A
+ * measurement that goes on to hash the file reads gen again, with a
+ * barrier (measure_file).
+ */
+static __always_inline bool cache_holds(struct bima_inode *c, const struct bima_inode *now)
+{
+	return no_writer_since(c) && same_state(c, now);
+}
+
+/*
+ * Keep the file as hashed in state now, gen being the writers' opens
+ * counted before the hashing began, when no writer had it open (writers(),
+ * read after gen). The state may be older than what was hashed, never
+ * newer: a writer's change the state cannot show (the same size within one
+ * clock tick, on a filesystem without i_version) needs a writer, which
+ * was not open when gen was read, so opened later and moved gen on
+ * (cache_writer) before it could write: the kernel counts a writer in
+ * i_writecount before the file_open hook, and the hook moves gen on before
+ * the open returns. An open during the hashing: the hash may be of the
+ * content before its writes, and the entry is not kept. An open after the
+ * test below: valid_gen is then gen + 1 of a gen that has moved on, and
+ * does not hold. A measurement that began before another one's writer
+ * opened cannot undo the later one's entry but at worst makes it hash
+ * again.
  */
 static __always_inline void cache_keep(struct bima_inode *c, const struct bima_inode *now,
 				       __u64 gen)
@@ -135,6 +165,63 @@ static __always_inline void mark_read(struct file *file, struct bima_inode *c)
 {
 	if (!(file->f_mode & FMODE_WRITE) && !c->read_measured)
 		c->read_measured = 1;
+}
+
+/*
+ * Whether a writer has the file open, read after gen (cache_keep): the
+ * inode, and on overlayfs the real inode beneath, which may be opened for
+ * writing without the overlay (its opens move its bima_real entry on).
+ * Only writers the kernel counts (FMODE_WRITER: what an open of a regular
+ * file for writing makes), as IMA's last-writer test counts them.
+ */
+static __always_inline bool writers(struct inode *inode, struct inode *real)
+{
+	if (inode->i_writecount.counter > 0)
+		return true;
+	return real && real != inode && PROBE(real, i_writecount.counter) > 0;
+}
+
+/*
+ * A writer opens the file (file_open): its entry, and the entry of an
+ * overlay file above it (bima_real), no longer hold, from before the
+ * writer can write. A file whose writer is open is not kept (writers()),
+ * so a writer's close needs nothing.
+ */
+static __always_inline void cache_writer(struct inode *inode)
+{
+	struct bima_inode *c = bpf_inode_storage_get(&bima_inodes, inode, 0, 0);
+
+	if (c)
+		__sync_fetch_and_add(&c->gen, 1);
+	/* Overlayfs's own files beneath an overlay file too: they are files on the real inode. */
+	real_written(inode);
+}
+
+/*
+ * The hit path, which the hooks take before anything else but the
+ * violations' test: whether the cache holds the file whose inode is inode
+ * (not NULL), not on overlayfs, opened for reading only or not. It reads the inode's state alone: an entry
+ * is kept only for a regular file on a filesystem that tells changes
+ * (cacheable), which an inode stays, and an entry kept for an overlay
+ * inode names the real inode beneath (real_ino), which the full path
+ * (measure_file) checks. On a hit, the daemon's own access too: a hit
+ * records nothing, and only the violation state, which the daemon's
+ * accesses never set, needs the daemon test.
+ */
+static __always_inline bool cache_hit(struct inode *inode, bool reading)
+{
+	struct bima_inode now = {}, *c;
+
+	c = bpf_inode_storage_get(&bima_inodes, inode, 0, 0);
+	if (!c || c->real_ino || !no_writer_since(c)) /* real_ino: cache_holds, all of it */
+		return false;
+	read_inode_load(inode, &now);
+	if (!same_inode(c, &now))
+		return false;
+	if (reading && !c->read_measured && !is_daemon()) /* as mark_read */
+		c->read_measured = 1;
+	count_hit();
+	return true;
 }
 
 #endif

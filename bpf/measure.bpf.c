@@ -19,7 +19,6 @@
 #define S_IFMT 00170000
 #define S_IFREG 0100000
 #define FMODE_WRITE 0x2
-#define SB_I_VERSION (1 << 23)		     /* super_block.s_flags */
 #define SB_I_IMA_UNVERIFIABLE_SIGNATURE 0x20 /* super_block.s_iflags */
 #define I_VERSION_QUERIED_SHIFT 1
 #define BPF_TAG_SIZE 8
@@ -494,9 +493,12 @@ static __always_inline int measure_file(struct file *file, __u32 hook, __u32 mas
 						       BPF_LOCAL_STORAGE_GET_F_CREATE);
 		if (cached) /* before the hashing, a full barrier: see cache_keep */
 			gen = __sync_fetch_and_add(&cached->gen, 0);
-		/* A real inode first measured: its writers' closes count from now. */
+		/* A real inode first measured: its writers' opens count from now. */
 		if (cache && !held)
 			cache = real_gen(real, &now, true);
+		/* After both gens: a writer not open then opens later, and moves one on. */
+		if (cache && writers(inode, real))
+			cache = false;
 	}
 	/* After the policy: only what it would measure, or a violation, pays for the walk. */
 	if (own_file(cfg, file))
@@ -552,13 +554,40 @@ static __always_inline int check_violations(struct file *file, __u32 hook, __u32
 	return hook ? measure_file(file, hook, mask, BIMA_EV_TOMTOU, NULL) : 0;
 }
 
-/* The daemon's own operations are not measured: no feedback from its reads. */
+/*
+ * The cache's hit path (cache_hit), first: unless this open or mapping may
+ * be a violation (check_violations), which the full path tells.
+ */
+static __always_inline bool hit_first(struct file *file)
+{
+	struct inode *inode = file->f_inode;
+	bool reading = !(file->f_mode & FMODE_WRITE);
+
+	if (!inode)
+		return false;
+	if (!reading) {
+		if (bpf_core_field_exists(inode->i_readcount) && inode->i_readcount.counter)
+			return false;
+	} else if (inode->i_writecount.counter > 0) {
+		return false;
+	}
+	return cache_hit(inode, reading);
+}
+
+/*
+ * The daemon's own operations are not measured: no feedback from its
+ * reads. After the hit path: a hit records nothing.
+ */
 SEC("lsm.s/bprm_check_security")
 int BPF_PROG(bima_bprm_check, struct linux_binprm *bprm, int ret)
 {
-	if (ret != 0 || is_daemon())
+	struct file *file = bprm->file;
+
+	if (ret != 0)
 		return ret;
-	return measure_file(bprm->file, BPRM_BOTH, BIMA_MAY_EXEC, 0, bprm->cred);
+	if ((file->f_inode && cache_hit(file->f_inode, true)) || is_daemon())
+		return 0;
+	return measure_file(file, BPRM_BOTH, BIMA_MAY_EXEC, 0, bprm->cred);
 }
 
 SEC("lsm.s/mmap_file")
@@ -569,7 +598,7 @@ int BPF_PROG(bima_mmap_file, struct file *file, unsigned long reqprot, unsigned 
 
 	if (ret != 0)
 		return ret;
-	if (!file || !(prot & PROT_EXEC) || is_daemon())
+	if (!file || !(prot & PROT_EXEC) || hit_first(file) || is_daemon())
 		return 0;
 	ret = check_violations(file, hook, BIMA_MAY_EXEC);
 	return ret ?: measure_file(file, hook, BIMA_MAY_EXEC, 0, NULL);
@@ -615,8 +644,10 @@ int BPF_PROG(bima_kernel_read_file, struct file *file, enum kernel_read_file_id 
 SEC("lsm.s/file_post_open")
 int BPF_PROG(bima_file_post_open, struct file *file, int mask, int ret)
 {
-	if (ret != 0 || is_daemon())
+	if (ret != 0)
 		return ret;
+	if (hit_first(file) || is_daemon())
+		return 0;
 	mask &= BIMA_MAY_EXEC | BIMA_MAY_WRITE | BIMA_MAY_READ | BIMA_MAY_APPEND;
 	ret = check_violations(file, BIMA_HOOK_FILE_CHECK, mask);
 	return ret ?: measure_file(file, BIMA_HOOK_FILE_CHECK, mask, 0, NULL);
@@ -721,26 +752,22 @@ int BPF_PROG(bima_bpf_prog, struct bpf_prog *prog, int ret)
 	return 0;
 }
 
-/*
- * A writer closes the file: what the cache knows of it may be stale, and a
- * measurement hashing it now may have hashed it before the change (bima.h,
- * gen; cache_keep). Of an overlay file's real inode too, whether written
- * through the overlay or not (bima_real).
- */
-SEC("lsm/file_free_security")
-int BPF_PROG(bima_file_free, struct file *file)
-{
-	struct bima_inode *cached;
-
-	if (!(file->f_mode & FMODE_WRITE))
-		return 0;
-	cached = bpf_inode_storage_get(&bima_inodes, file->f_inode, 0, 0);
-	if (cached)
-		__sync_fetch_and_add(&cached->gen, 1);
-	/* Overlayfs's own files beneath an overlay file too: they are files on the real inode. */
-	real_written(file->f_inode);
-	return 0;
-}
-
 #include "daemon.bpf.h"
 #include "protect.bpf.h"
+
+/*
+ * Any open, before it returns: a writer's makes the cache forget the file
+ * (bima.h, gen; cache_writer), of an overlay file's real inode too, whether
+ * opened through the overlay or not (bima_real); and self-protection
+ * refuses writing bima's files (protect_write). Reading changes nothing.
+ */
+SEC("lsm/file_open")
+int BPF_PROG(bima_file_open, struct file *file, int ret)
+{
+	if (ret != 0)
+		return ret;
+	if (!(file->f_mode & FMODE_WRITE))
+		return 0;
+	cache_writer(file->f_inode);
+	return protect_write(file);
+}

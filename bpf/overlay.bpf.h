@@ -29,7 +29,8 @@
  * it, no overlay file is cached.
  *
  * A change to the real inode is seen by its state (read_state) and by its
- * writers' closes, which bima_file_free counts in bima_real: the real inode
+ * writers' opens, which bima_file_open counts in bima_real (and an entry is
+ * not kept while it has a writer open: writers() in cache.bpf.h): the real inode
  * is reached by no BTF pointer, so it can have no inode storage of its own
  * from here. Included by measure.bpf.c.
  */
@@ -71,9 +72,9 @@ struct real_key {
 #define REAL_MAX 16384
 
 /*
- * Writers' closes of the real inodes beneath the overlay files measured:
+ * Writers' opens of the real inodes beneath the overlay files measured:
  * gen starts at a value no entry had before (bima_real_stamp << 32) and a
- * writer's close adds 1. When the map is full, the least recently used
+ * writer's open adds 1. When the map is full, the least recently used
  * entry goes, and an overlay file on it is hashed again at its next access
  * (its entry comes back with another gen).
  */
@@ -161,7 +162,7 @@ static __always_inline struct inode *overlay_real_inode(struct file *file, struc
 }
 
 /*
- * The real inode's writers' closes into now (real_gen, with its identity),
+ * The real inode's writers' opens into now (real_gen, with its identity),
  * its bima_real entry made if need be; false when it has none and create
  * is false, or none can be made.
  */
@@ -186,7 +187,7 @@ static __always_inline bool real_gen(struct inode *real, struct bima_inode *now,
 	return true;
 }
 
-/* A writer closes a file: if its inode lies beneath an overlay file measured, count it. */
+/* A writer opens a file: if its inode lies beneath an overlay file measured, count it. */
 static __always_inline void real_written(struct inode *inode)
 {
 	struct real_key k;

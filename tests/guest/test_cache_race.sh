@@ -9,7 +9,10 @@
 # B's digest must be in the log: a measurement that a writer's close
 # overtook must not leave a cache entry for content it never hashed. The
 # rounds whose state did not change are counted; some must be among them.
-# Then the file, unchanged, is mapped three times and hashed once.
+# Then a writer held open writes a small file four times, the same size
+# within a second, and it is mapped after each write: each content must be
+# in the log, as no entry is kept while a writer has the file open. Then
+# the big file, unchanged, is mapped three times and hashed once.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib.sh"
@@ -87,6 +90,27 @@ for i in range(rounds):
     with open(path, "rb") as f:
         digest = hashlib.sha256(f.read()).hexdigest()
     print("round %d same=%d %s" % (i, a == b, digest), flush=True)
+# A writer that stays open: while it is, each mapping is hashed again, so
+# what it writes is seen even where the state does not show it.
+held = os.path.join(os.path.dirname(path), "held")
+with open(held, "wb") as f:
+    f.write(b"." * 4096)
+frac = time.time() % 1  # early in a second: the writes share theirs
+if frac > 0.2:
+    time.sleep(1.01 - frac)
+w = os.open(held, os.O_WRONLY)
+last = None
+for i in range(4):
+    os.pwrite(w, b"held %d %d" % (os.getpid(), i), 0)
+    st = os.stat(held)
+    now = (st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    fd = os.open(held, os.O_RDONLY)
+    mmap.mmap(fd, 4096, mmap.MAP_PRIVATE, mmap.PROT_READ | mmap.PROT_EXEC).close()
+    os.close(fd)
+    with open(held, "rb") as f:
+        print("held %d same=%d %s" % (i, now == last, hashlib.sha256(f.read()).hexdigest()))
+    last = now
+os.close(w)
 rewrite(b"final %d" % os.getpid())  # then unchanged: hashed once for three
 for i in range(3):
     measure()
@@ -117,6 +141,17 @@ check "rounds ran" test "$rounds" -ge 8
 check "in some rounds ($same) the rewrite left the state bima compares unchanged" test "$same" -ge 3
 check_eq "every round's last content is logged" "$missing" 0
 check_eq "the driver wrote no errors" "$(cat "$work/rounds.err")" ""
+held=0 held_same=0 held_missing=0
+while read -r _ n s digest; do
+	held=$((held + 1))
+	[ "$s" = same=1 ] && held_same=$((held_same + 1))
+	grep -qE " ima-ng sha256:$digest $(ere "$mnt/held")\$" "$work/log.txt" ||
+		held_missing=$((held_missing + 1))
+done < <(grep '^held ' "$work/rounds.txt")
+echo "    a writer held open: $held writes, $held_same of them leaving the state unchanged"
+check "a writer held open wrote, and some writes ($held_same) left the state unchanged" \
+	test "$held" -eq 4 -a "$held_same" -ge 1
+check_eq "each content it wrote, mapped while it is open, is logged" "$held_missing" 0
 final=$(sed -n 's/^final //p' "$work/rounds.txt")
 check_eq "the cache still holds an unchanged file: mapped three times, hashed once" \
 	"$(grep -cE "debug: #[0-9]+ MMAP_CHECK .* sha256:$final $(ere "$mnt/big")\$" "$work/bima.out")" 1

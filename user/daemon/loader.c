@@ -51,8 +51,12 @@ static const struct hook {
 	  "kernel loads from memory (init_module, kexec_load, ...: logged unhashed)", false },
 	{ "bima_file_post_open", "file_post_open", "opens (FILE_CHECK)", false },
 	{ "bima_bpf_prog", "bpf_prog", "BPF programs (BPF_CHECK)", false },
-	/* Not a measurement: a writer's close makes the re-measurement cache forget the file. */
-	{ "bima_file_free", "file_free_security", NULL, true },
+	/*
+	 * Not a measurement: a writer's open makes the re-measurement cache
+	 * forget the file; and self-protection refuses opening bima's files
+	 * for writing (protect.c).
+	 */
+	{ "bima_file_open", "file_open", NULL, true },
 };
 
 #define N_HOOKS (sizeof(hooks) / sizeof(hooks[0]))

@@ -19,7 +19,9 @@
  * The programs of bpf/protect.bpf.h, named as their pins and links, and
  * the hooks they need. A program is written for a hook's parameters as
  * Linux 6.1 to 6.12 have them: a kernel whose hook has others runs without
- * it, as one that lacks the hook does.
+ * it, as one that lacks the hook does. Opening for writing is refused by
+ * bima_file_open, which every kernel has and the loader always attaches
+ * (the re-measurement cache needs it too: loader.c, hooks).
  */
 static const struct protect_prog {
 	const char *prog;
@@ -29,7 +31,6 @@ static const struct protect_prog {
 	const char *what;   /* what it refuses */
 } progs[] = {
 	{ "bima_protect_exit", "sched_process_exit", 0, true, "(the daemon's exit)" },
-	{ "bima_protect_open", "file_open", 1, true, "opening for writing" },
 	{ "bima_protect_create", "inode_create", 3, true, "creating files" },
 	{ "bima_protect_mkdir", "inode_mkdir", 3, false, "creating directories" },
 	{ "bima_protect_mknod", "inode_mknod", 4, false, "creating device nodes and sockets" },
