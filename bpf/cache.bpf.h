@@ -200,13 +200,13 @@ static __always_inline void cache_writer(struct inode *inode)
 /*
  * The hit path, which the hooks take before anything else but the
  * violations' test: whether the cache holds the file whose inode is inode
- * (not NULL), not on overlayfs, opened for reading only or not. It reads the inode's state alone: an entry
- * is kept only for a regular file on a filesystem that tells changes
- * (cacheable), which an inode stays, and an entry kept for an overlay
- * inode names the real inode beneath (real_ino), which the full path
- * (measure_file) checks. On a hit, the daemon's own access too: a hit
- * records nothing, and only the violation state, which the daemon's
- * accesses never set, needs the daemon test.
+ * (not NULL), not on overlayfs, opened for reading only or not. It reads
+ * the inode's state alone: an entry is kept only for a regular file on a
+ * filesystem that tells changes (cacheable), which an inode stays, and an
+ * entry kept for an overlay inode names the real inode beneath
+ * (real_ino), which the full path (measure_file) checks. On a hit, the
+ * daemon's own access too: a hit records nothing, and only the violation
+ * state, which the daemon's accesses never set, needs the daemon test.
  */
 static __always_inline bool cache_hit(struct inode *inode, bool reading)
 {
