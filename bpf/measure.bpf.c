@@ -438,6 +438,22 @@ static __always_inline void hash_file(struct what *w, __u8 *digest, struct bima_
  * instead. Returns the hook's verdict, 0 or -EPERM. Not for the daemon's
  * own operations: the hooks test is_daemon() first.
  */
+/*
+ * After a measurement is recorded: the file was read, and its entry keeps
+ * the state read before hashing if it may be cached (cache), so that a
+ * change meanwhile is seen next time. On overlayfs, a copy-up meanwhile
+ * may have had the hashing read the upper file: kept only if the real
+ * inode is still the same.
+ */
+static __always_inline void keep_measured(struct file *file, struct inode *inode,
+					  struct inode *real, struct bima_inode *cached,
+					  const struct bima_inode *now, __u64 gen, bool cache)
+{
+	mark_read(file, cached);
+	if (cache && content_inode(file, inode) == real)
+		cache_keep(cached, now, gen);
+}
+
 static __always_inline int measure_file(struct file *file, __u32 hook, __u32 mask, __u16 violation,
 					const struct cred *creds)
 {
@@ -510,16 +526,8 @@ static __always_inline int measure_file(struct file *file, __u32 hook, __u32 mas
 	hash_file(&w, digest, st, violation);
 	if (record(s, st, &w) != EMITTED)
 		return lost(st, closed);
-	if (cached && !violation) {
-		mark_read(file, cached);
-		/*
-		 * The state read before hashing: a change meanwhile is seen next
-		 * time. On overlayfs, a copy-up meanwhile may have had the hashing
-		 * read the upper file: kept only if the real inode is still the same.
-		 */
-		if (cache && w.algo >= 0 && content_inode(file, inode) == real)
-			cache_keep(cached, &now, gen);
-	}
+	if (cached && !violation)
+		keep_measured(file, inode, real, cached, &now, gen, cache && w.algo >= 0);
 	return 0;
 }
 
