@@ -32,6 +32,7 @@ install() {
 	# logs, extends and measures as it will, in a log of its own.
 	local policy
 	policy=$(sed -n 's/^[[:space:]]*policy[[:space:]]*=[[:space:]]*//p' /etc/bima/bima.conf 2>/dev/null | tail -n1)
+	# shellcheck disable=SC2086 # $policy: no word when bima.conf names none
 	inst_multiple -o /etc/bima/bima.conf /etc/default/bima $policy
 	inst_multiple sh sleep cat mount umount mv
 	inst_simple "$moddir/bima-functions" /scripts/bima-functions
