@@ -6,7 +6,8 @@
 # the kernel runs the BPF LSM, else skipped with a message), the
 # configuration file as a conffile that the binary accepts, the man
 # pages, and the initramfs-tools hook and scripts with the
-# update-initramfs trigger and the unit's drop-in that joins their log
+# update-initramfs trigger, the dracut module (tests/guest/test_dracut.sh
+# boots it), and the unit's drop-in that joins their log
 # (tests/guest/test_initramfs.sh boots them); lintian finds no error in it.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -54,6 +55,19 @@ for f in hooks/bima scripts/init-top/bima scripts/init-bottom/bima scripts/bima-
 	sh -n "$work/root/usr/share/initramfs-tools/$f"
 	check_eq "sh -n $f (0)" $? 0
 done
+dracut=$work/root/usr/lib/dracut/modules.d/90bima
+for f in module-setup.sh bima-start.sh bima-handover.sh; do
+	check "the dracut module's $f is in the package, executable" test -x "$dracut/$f"
+	bash -n "$dracut/$f"
+	check_eq "bash -n $f (0)" $? 0
+done
+check "and bima-functions, which they and its unit source, a file" \
+	test -f "$dracut/bima-functions" -a ! -L "$dracut/bima-functions"
+check "the same as initramfs-tools'" \
+	cmp "$dracut/bima-functions" "$work/root/usr/share/initramfs-tools/scripts/bima-functions"
+check_grep "and its unit for a systemd initramfs, which hands over as it stops" \
+	"^ExecStop=/bin/sh -c 'rootmnt=/sysroot && \. /scripts/bima-functions && bima_handover'\$" \
+	"$dracut/bima-initrd.service"
 check_grep "the package depends on the libraries bima links" '^Depends:.*libbpf1.*libtss2-esys' \
 	"$work/control/control"
 

@@ -13,7 +13,9 @@
 # when the boot is done. A second run with the same inputs does nothing and
 # needs no network; it prints nothing but the image's path, always the last
 # line of stdout. The packages it downloaded are kept next to the image
-# (debs/), so that a rebuild downloads only what changed. See README.md.
+# (debs/), so that a rebuild downloads only what changed. An image with
+# dracut (which conflicts with initramfs-tools) is cached apart, in
+# image-dracut/. See README.md.
 
 set -euo pipefail
 
@@ -23,6 +25,10 @@ readonly SELF_DIR REPO_ROOT
 readonly SUITE=bookworm # Debian 12
 readonly PACKAGES="systemd systemd-sysv udev tpm2-tools kmod procps"
 readonly FREE_MB=512 # room for the test's logs, over what the tree takes
+# Packages that conflict with one another's (dracut removes initramfs-tools):
+# an image asked for with one of them is cached apart, in image-PKG, so that
+# it and the image/ of the others do not rebuild each other in turn.
+readonly APART="dracut"
 
 die() {
 	echo "build-image: $*" >&2
@@ -165,11 +171,17 @@ main() {
 	--customize) customize "$2" "$3" && exit 0 ;;
 	esac
 	[[ ${1:-} != -h && ${1:-} != --help ]] ||
-		{ sed -n '4,16s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0; }
-	local cache=$REPO_ROOT/.cache/vmtest/image hash
+		{ sed -n '4,18s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0; }
+	local cache=$REPO_ROOT/.cache/vmtest/image hash p
+	for p in "$@"; do
+		case " $APART " in *" $p "*) cache+=-$p ;; esac
+	done
 	command -v mmdebstrap >/dev/null || die "mmdebstrap not found (apt-get install mmdebstrap)"
 	[[ $(id -u) -eq 0 ]] || die "needs root (mmdebstrap's root mode, mkfs.ext4 -d of root's files)"
 	mkdir -p "$cache"
+	# An image apart starts from the packages the main one downloaded.
+	[[ -d $cache/debs || ! -d ${cache%/image-*}/image/debs ]] ||
+		cp -al "${cache%/image-*}/image/debs" "$cache/debs"
 	exec 9>"$cache/.lock"
 	flock 9 # serialise concurrent runs on the same cache
 	hash=$(inputs_hash)
