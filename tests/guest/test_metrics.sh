@@ -18,7 +18,7 @@
 # for the TPM. A second daemon with a tiny ring buffer, stopped during
 # execs, has them dropped under BPRM_CHECK, and the sum by hook is the lost
 # the log records; failing closed, the execs refused are denied under
-# BPRM_CHECK.
+# BPRM_CHECK. A snapshot whose quote fails counts as a TPM error.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib.sh"
@@ -244,4 +244,17 @@ check_eq "dropped: none (failing closed, nothing is lost)" \
 "$bima" stop --unload --log-dir "$logs" --tcti "$tcti" >"$work/unload3.out" 2>&1
 check_eq "bima stop --unload exits 0" $? 0
 wait "$bima_pid"
+
+# A snapshot whose quote fails is a TPM error: a directory where the quote
+# is to be saved (self-protection off, to make it) has it fail.
+start_bima "$work/bima4.out" --policy "$work/policy" --log-dir "$logs" --tcti "$tcti" \
+	--protect no || exit 1
+epoch=$(ls -d "$logs"/epoch-* | tail -n 1)
+for i in $(seq 50); do mkdir -p "$epoch/quote-$i.attest" 2>/dev/null; done
+"$bima" snapshot >"$work/snap2.out" 2>&1
+scrape quote
+check_grep "the daemon says the snapshot has no quote" 'snapshot [0-9]+: no quote' "$work/bima4.out"
+check_eq "bima_tpm_errors_total counts it" "$(val "$work/quote.txt" bima_tpm_errors_total)" 1
+check_eq "while the TPM is up" "$(val "$work/quote.txt" bima_tpm_up)" 1
+stop_bima
 done_testing

@@ -72,7 +72,7 @@ struct control_status {
 	/* For the metrics (metrics.h) only; not in the status lines. */
 	uint64_t logged_by_hook[CONTROL_HOOKS]; /* entries this daemon logged, by enum bima_hook */
 	uint64_t repeated;     /* records not logged again: the log has their entry */
-	uint64_t tpm_errors;   /* TPM extends and reconnections that failed */
+	uint64_t tpm_errors;   /* TPM extends, reconnections and quotes that failed */
 	uint64_t ringbuf_size; /* bytes of the ring buffer */
 	uint64_t log_bytes;    /* bytes of the epoch's segment files on disk */
 	int64_t start_time;    /* when this daemon started, Unix seconds */

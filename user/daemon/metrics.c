@@ -184,7 +184,8 @@ void metrics_write(FILE *f, const struct control_status *st, enum metrics_format
 		st->lost);
 	kernel_counters(f, fmt, st);
 	counter(f, fmt, "bima_tpm_errors",
-		"TPM extends and reconnections that failed, since this daemon started.",
+		"TPM extends, reconnections and snapshot quotes that failed, since this daemon "
+		"started.",
 		st->tpm_errors);
 	gauge(f, fmt, "bima_log_entries", NULL, "Entries in the TPM epoch's log.", st->entries);
 	gauge(f, fmt, "bima_log_bytes", "bytes",
