@@ -40,6 +40,9 @@ enum bima_hook {
 	BIMA_REC_CGROUP_RMDIR = 34,
 };
 
+/* Counters kept by hook are indexed by enum bima_hook: its hooks are below this (0 unused). */
+#define BIMA_HOOKS (BIMA_HOOK_CREDS_CHECK + 1)
+
 #define BIMA_CGROUP_PATH_MAX 1024 /* bytes of a cgroup path a BIMA_REC_CGROUP_* record holds */
 
 #define BIMA_POLICY_NAME "bima_policy" /* the path of a BIMA_REC_POLICY record */
@@ -99,6 +102,12 @@ struct bima_stats {
 	__u32 protect_last_tgid;	       /* its process id */
 	__u32 protect_last_op;		       /* what it tried: enum bima_protect_op */
 	char protect_last_comm[BIMA_COMM_LEN]; /* and its command name */
+	/*
+	 * dropped and denied again, by the hook of the operation: rare, so
+	 * bumped beside the totals where those are. The totals are their sums.
+	 */
+	__u64 dropped_by_hook[BIMA_HOOKS];
+	__u64 denied_by_hook[BIMA_HOOKS];
 };
 
 /*

@@ -31,8 +31,9 @@ char LICENSE[] SEC("license") = "GPL";
 
 /*
  * Measurements for the daemon. When it is full, the reservation fails and
- * the event is counted in bima_stats.dropped (or, failing closed, denied);
- * the daemon logs the loss. Size set by the daemon (--ringbuf-size).
+ * the event is counted in bima_stats.dropped (or, failing closed, denied),
+ * in total and by hook; the daemon logs the loss. Size set by the daemon
+ * (--ringbuf-size).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -520,12 +521,12 @@ static __always_inline int measure_file(struct file *file, __u32 hook, __u32 mas
 	if (own_file(cfg, file))
 		return 0;
 	closed = fail_closed(cfg, file, w.hook);
-	if (out_of_time(cfg, st, closed))
+	if (out_of_time(cfg, st, closed, w.hook))
 		return -EPERM;
 
 	hash_file(&w, digest, st, violation);
 	if (record(s, st, &w) != EMITTED)
-		return lost(st, closed);
+		return lost(st, closed, w.hook);
 	if (cached && !violation)
 		keep_measured(file, inode, real, cached, &now, gen, cache && w.algo >= 0);
 	return 0;
@@ -707,10 +708,10 @@ int BPF_PROG(bima_kernel_load_data, enum kernel_load_data_id id, bool contents, 
 	if (!cfg || !st || !s || !policy_measures(NULL, w.hook, BIMA_MAY_READ, st))
 		return 0;
 	closed = fail_closed(cfg, NULL, w.hook);
-	if (out_of_time(cfg, st, closed))
+	if (out_of_time(cfg, st, closed, w.hook))
 		return -EPERM;
 	__sync_fetch_and_add(&st->hash_errors, 1);
-	return record(s, st, &w) == EMITTED ? 0 : lost(st, closed);
+	return record(s, st, &w) == EMITTED ? 0 : lost(st, closed, w.hook);
 }
 
 /* Programs already recorded, by id: a program is logged once, not at each new fd of it. */
@@ -751,11 +752,11 @@ int BPF_PROG(bima_bpf_prog, struct bpf_prog *prog, int ret)
 	    !policy_measures(NULL, BIMA_HOOK_BPF_CHECK, 0, st))
 		return 0;
 	closed = fail_closed(cfg, NULL, BIMA_HOOK_BPF_CHECK);
-	if (out_of_time(cfg, st, closed))
+	if (out_of_time(cfg, st, closed, BIMA_HOOK_BPF_CHECK))
 		return -EPERM;
 	bpf_probe_read_kernel(digest, BPF_TAG_SIZE, &prog->tag);
 	if (record(s, st, &w) != EMITTED)
-		return lost(st, closed);
+		return lost(st, closed, w.hook);
 	bpf_map_update_elem(&bima_progs_seen, &id, &one, BPF_ANY);
 	return 0;
 }

@@ -118,14 +118,22 @@ static __always_inline enum emit_result record(struct scratch *s, struct bima_st
 	return RING_FULL;
 }
 
+/* Count one in total and by_hook[hook]: the bound check is the verifier's due. */
+static __always_inline void count_hook(__u64 *total, __u64 *by_hook, __u16 hook)
+{
+	__sync_fetch_and_add(total, 1);
+	if (hook < BIMA_HOOKS)
+		__sync_fetch_and_add(&by_hook[hook], 1);
+}
+
 /* The verdict on what could not be recorded: denied when failing closed, else counted lost. */
-static __always_inline int lost(struct bima_stats *st, bool closed)
+static __always_inline int lost(struct bima_stats *st, bool closed, __u16 hook)
 {
 	if (closed) {
-		__sync_fetch_and_add(&st->denied, 1);
+		count_hook(&st->denied, st->denied_by_hook, hook);
 		return -EPERM;
 	}
-	__sync_fetch_and_add(&st->dropped, 1);
+	count_hook(&st->dropped, st->dropped_by_hook, hook);
 	return 0;
 }
 
@@ -135,7 +143,7 @@ static __always_inline int lost(struct bima_stats *st, bool closed)
  * entries have waited for the TPM longer than --max-extend-lag allows.
  */
 static __always_inline bool out_of_time(const struct bima_config *cfg, struct bima_stats *st,
-					bool closed)
+					bool closed, __u16 hook)
 {
 	__u64 now;
 
@@ -147,7 +155,7 @@ static __always_inline bool out_of_time(const struct bima_config *cfg, struct bi
 	    (!cfg->max_lag_ns || !cfg->unextended_ns ||
 	     (__s64)(now - cfg->unextended_ns) <= (__s64)cfg->max_lag_ns))
 		return false;
-	__sync_fetch_and_add(&st->denied, 1);
+	count_hook(&st->denied, st->denied_by_hook, hook);
 	return true;
 }
 

@@ -8,13 +8,17 @@
 # Prometheus parser, and the values agree with the log: entries logged by
 # hook are the log's entries of those files, hooks that measured nothing
 # have 0, a ToMToU violation is counted and is the log's zero-digest entry,
-# nothing is lost or denied, the TPM has no error, the ring buffer has the
+# nothing is lost or denied (dropped and denied have a sample by hook, their
+# sum the total), the TPM has no error, the ring buffer has the
 # size asked for, cache hits are what `bima status` says, a refusal of
 # self-protection counts one, a snapshot gives the last snapshot's id and a
 # fresh age. The file is 0644, rewritten every few seconds with no
 # temporary file left, and rewritten at stop, where its log entries and
 # log bytes equal `bima log` and the segment files' sizes, and nothing waits
-# for the TPM.
+# for the TPM. A second daemon with a tiny ring buffer, stopped during
+# execs, has them dropped under BPRM_CHECK, and the sum by hook is the lost
+# the log records; failing closed, the execs refused are denied under
+# BPRM_CHECK. A snapshot whose quote fails counts as a TPM error.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib.sh"
@@ -107,7 +111,15 @@ check_eq "violations: $opens" "$(v bima_violations_total)" $opens
 check_eq "and the log has as many zero-digest entries" \
 	"$("$bima" log --log-dir "$logs" | grep -c ' sha256:0\{64\} ')" $opens
 check_eq "lost: 0" "$(v bima_measurements_lost_total)" 0
-check_eq "denied: 0 (not failing closed)" "$(v bima_measurements_denied_total)" 0
+# by_hook FILE NAME: "SAMPLES SUM" of NAME's samples by hook in a parsed FILE
+by_hook() { awk -v p="$2{hook=" 'index($1, p) == 1 { n++; s += $2 } END { print n + 0, s + 0 }' "$1"; }
+hooks=$(grep -c '^bima_measurements_logged_total{hook=' "$work/live.txt")
+check "logged has a sample for each hook ($hooks)" test "$hooks" -ge 11
+check_eq "dropped: a sample for each hook, summing to lost" \
+	"$(by_hook "$work/live.txt" bima_measurements_dropped_total)" "$hooks $(v bima_measurements_lost_total)"
+check_eq "denied: a sample for each hook, 0 in all (not failing closed)" \
+	"$(by_hook "$work/live.txt" bima_measurements_denied_total)" "$hooks 0"
+check_eq "denied: no sample without a hook" "$(v bima_measurements_denied_total)" ""
 check_eq "TPM errors: 0" "$(v bima_tpm_errors_total)" 0
 check_eq "the TPM is up" "$(v bima_tpm_up)" 1
 check_eq "the ring buffer is the size asked for" "$(v bima_ringbuf_size_bytes)" 65536
@@ -168,4 +180,81 @@ check_eq "at stop: nothing waits for the TPM (entries)" "$(f bima_extend_lag_ent
 check_eq "at stop: nor for how long" "$(f bima_extend_lag_seconds)" 0
 check_eq "at stop: nothing queued in the ring buffer" "$(f bima_ringbuf_queued_bytes)" 0
 check_eq "at stop: BPRM_CHECK still $nexec" "$(f 'bima_measurements_logged_total{hook="BPRM_CHECK"}')" $nexec
+
+# Drops by hook: a daemon with a 4 KiB ring buffer, stopped (SIGSTOP) during
+# execs of new files (as test_loss), counts them under BPRM_CHECK, and once
+# it runs again logs the loss: the sum by hook is what the log records lost.
+nfull=60
+# A new load: the pinned programs keep the ring buffer they were loaded with.
+"$bima" stop --unload --log-dir "$logs" --tcti "$tcti" >"$work/unload.out" 2>&1
+check_eq "bima stop --unload, no daemon running, exits 0" $? 0
+for i in $(seq $nfull); do unique_copy /bin/busybox "$work/ramfs/bin/full-$i"; done
+start_bima "$work/bima2.out" --policy "$work/policy" --log-dir "$logs" --tcti "$tcti" \
+	--ringbuf-size 4096 || exit 1
+signal_bima STOP
+for i in $(seq $nfull); do "$work/ramfs/bin/full-$i" true; done
+kill -CONT "$bima_pid"
+deadline=$((SECONDS + 30))
+# both_full: BPRM_CHECK logged + dropped in the last scrape
+both_full() {
+	echo $(($(val "$work/drop.txt" 'bima_measurements_logged_total{hook="BPRM_CHECK"}') +
+		$(val "$work/drop.txt" 'bima_measurements_dropped_total{hook="BPRM_CHECK"}')))
+}
+until scrape drop && [ "$(by_hook "$work/drop.txt" bima_measurements_dropped_total | cut -d' ' -f2)" = \
+	"$(val "$work/drop.txt" bima_measurements_lost_total)" ] && [ "$(both_full)" = $nfull ]; do
+	[ $SECONDS -ge $deadline ] && break
+	sleep 0.5
+done
+grep -E '^bima_measurements_(dropped|denied|lost)' "$work/drop.txt" | sed 's/^/    drop| /'
+d() { val "$work/drop.txt" "$1"; }
+check "dropped, BPRM_CHECK: some of the $nfull execs ($(d 'bima_measurements_dropped_total{hook="BPRM_CHECK"}'))" \
+	test "$(d 'bima_measurements_dropped_total{hook="BPRM_CHECK"}')" -gt 0
+check_eq "dropped, FILE_CHECK: none (nothing read)" "$(d 'bima_measurements_dropped_total{hook="FILE_CHECK"}')" 0
+check_eq "the sum by hook is what the log records lost" \
+	"$(by_hook "$work/drop.txt" bima_measurements_dropped_total)" "$hooks $(d bima_measurements_lost_total)"
+check_eq "and BPRM_CHECK logged and dropped are the $nfull execs" \
+	"$(both_full)" $nfull
+stop_bima
+
+# Denials by hook: the same, failing closed (as test_fail_closed): the
+# execs that find the ring buffer full are refused, and counted under
+# BPRM_CHECK. The policy measures only the test's files: nothing else is
+# refused meanwhile.
+"$bima" stop --unload --log-dir "$logs" --tcti "$tcti" >"$work/unload2.out" 2>&1
+for i in $(seq $nfull); do unique_copy /bin/busybox "$work/ramfs/bin/deny-$i"; done
+start_bima "$work/bima3.out" --policy "$work/policy" --log-dir "$logs" --tcti "$tcti" \
+	--ringbuf-size 4096 --fail-closed --grace 600 || exit 1
+signal_bima STOP
+refused=0
+for i in $(seq $nfull); do "$work/ramfs/bin/deny-$i" true 2>/dev/null || [ $? != 126 ] || refused=$((refused + 1)); done
+kill -CONT "$bima_pid"
+deadline=$((SECONDS + 30))
+until scrape deny && [ "$(($(val "$work/deny.txt" 'bima_measurements_logged_total{hook="BPRM_CHECK"}') + refused))" = $nfull ]; do
+	[ $SECONDS -ge $deadline ] && break
+	sleep 0.5
+done
+grep -E '^bima_measurements_(denied|dropped)_total\{hook="BPRM' "$work/deny.txt" | sed 's/^/    deny| /'
+check "some execs are refused ($refused)" test $refused -gt 0
+check_eq "denied, BPRM_CHECK: the execs refused" \
+	"$(val "$work/deny.txt" 'bima_measurements_denied_total{hook="BPRM_CHECK"}')" $refused
+check_eq "denied: a sample for each hook, BPRM_CHECK's the only ones" \
+	"$(by_hook "$work/deny.txt" bima_measurements_denied_total)" "$hooks $refused"
+check_eq "dropped: none (failing closed, nothing is lost)" \
+	"$(by_hook "$work/deny.txt" bima_measurements_dropped_total)" "$hooks 0"
+"$bima" stop --unload --log-dir "$logs" --tcti "$tcti" >"$work/unload3.out" 2>&1
+check_eq "bima stop --unload exits 0" $? 0
+wait "$bima_pid"
+
+# A snapshot whose quote fails is a TPM error: a directory where the quote
+# is to be saved (self-protection off, to make it) has it fail.
+start_bima "$work/bima4.out" --policy "$work/policy" --log-dir "$logs" --tcti "$tcti" \
+	--protect no || exit 1
+epoch=$(ls -d "$logs"/epoch-* | tail -n 1)
+for i in $(seq 50); do mkdir -p "$epoch/quote-$i.attest" 2>/dev/null; done
+"$bima" snapshot >"$work/snap2.out" 2>&1
+scrape quote
+check_grep "the daemon says the snapshot has no quote" 'snapshot [0-9]+: no quote' "$work/bima4.out"
+check_eq "bima_tpm_errors_total counts it" "$(val "$work/quote.txt" bima_tpm_errors_total)" 1
+check_eq "while the TPM is up" "$(val "$work/quote.txt" bima_tpm_up)" 1
+stop_bima
 done_testing

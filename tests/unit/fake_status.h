@@ -54,6 +54,9 @@ static void fake_status(void *arg, struct control_status *st)
 				       .cache_hits = 31337 };
 	st->logged_by_hook[BIMA_HOOK_BPRM_CHECK] = 11;
 	st->logged_by_hook[BIMA_HOOK_FILE_CHECK] = 22;
+	st->dropped_by_hook[BIMA_HOOK_MMAP_CHECK] = 5;
+	st->denied_by_hook[BIMA_HOOK_BPRM_CHECK] = 3;
+	st->denied_by_hook[BIMA_HOOK_MODULE_CHECK] = 1;
 }
 
 #endif

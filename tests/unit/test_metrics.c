@@ -68,7 +68,16 @@ static void case_openmetrics(void)
 	CHECK_LINE(t, "bima_measurements_logged_total{hook=\"MODULE_CHECK\"} 0",
 		   "openmetrics: a hook that logged nothing has its 0");
 	CHECK_LINE(t, "bima_measurements_lost_total 5", "openmetrics: lost");
-	CHECK_LINE(t, "bima_measurements_denied_total 4", "openmetrics: denied");
+	CHECK_LINE(t, "bima_measurements_dropped_total{hook=\"MMAP_CHECK\"} 5",
+		   "openmetrics: dropped by hook, the kernel's count");
+	CHECK_LINE(t, "bima_measurements_dropped_total{hook=\"BPRM_CHECK\"} 0",
+		   "openmetrics: a hook that dropped nothing has its 0");
+	CHECK_LINE(t, "bima_measurements_denied_total{hook=\"BPRM_CHECK\"} 3",
+		   "openmetrics: denied by hook, BPRM_CHECK");
+	CHECK_LINE(t, "bima_measurements_denied_total{hook=\"MODULE_CHECK\"} 1",
+		   "openmetrics: denied by hook, MODULE_CHECK");
+	CHECK(!strstr(t, "bima_measurements_denied_total 4"),
+	      "openmetrics: denied has no sample without a hook (sum() would count it twice)", "");
 	CHECK_LINE(t, "bima_measurements_repeated_total 17", "openmetrics: repeated");
 	CHECK_LINE(t, "bima_cache_hits_total 31337", "openmetrics: cache hits");
 	CHECK_LINE(t, "bima_violations_total 3", "openmetrics: violations");
@@ -126,7 +135,8 @@ static void case_unknown(void)
 	st.snapshot_time = 0;
 	st.tpm_ok = false;
 	t = text_of(&st, METRICS_OPENMETRICS);
-	CHECK(!strstr(t, "bima_violations") && !strstr(t, "bima_measurements_denied"),
+	CHECK(!strstr(t, "bima_violations") && !strstr(t, "bima_measurements_denied") &&
+		      !strstr(t, "bima_measurements_dropped_total"),
 	      "unread kernel counters: no sample", "");
 	CHECK(!strstr(t, "bima_cache_hits"), "unread cache hits: no sample", "");
 	CHECK(!strstr(t, "bima_last_snapshot_age"), "a snapshot of unknown time: no age", "");
@@ -148,7 +158,7 @@ static void case_largest(void)
 	st.hash_errors = st.protect_denied = st.cache_hits = UINT64_MAX;
 	st.start_time = st.snapshot_time = INT64_MAX;
 	for (int h = 0; h < CONTROL_HOOKS; h++)
-		st.logged_by_hook[h] = UINT64_MAX;
+		st.logged_by_hook[h] = st.dropped_by_hook[h] = st.denied_by_hook[h] = UINT64_MAX;
 	t = text_of(&st, METRICS_OPENMETRICS);
 	CHECK(strlen(t) < METRICS_TEXT_MAX, "the largest text fits METRICS_TEXT_MAX", "%zu bytes",
 	      strlen(t));
@@ -210,8 +220,8 @@ static void case_python(void)
 		out[n] = '\0';
 		pclose(p);
 	}
-	/* 11 hooks, 19 more samples, and 3 of the snapshot; the same in both. */
-	CHECK_STR(out, "22.0 1.041 31337.0 33\n22.0 1.041 31337.0 33\n",
+	/* 11 hooks each logged, dropped and denied, 18 more samples, and 3 of the snapshot. */
+	CHECK_STR(out, "22.0 1.041 31337.0 54\n22.0 1.041 31337.0 54\n",
 		  "both texts parse, with the values written");
 	unlink("/tmp/bima-test-metrics-parse.py");
 	unlink(lines[0]);

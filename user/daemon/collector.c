@@ -272,6 +272,8 @@ static void fill_metrics(const struct collector *c, struct control_status *st)
 	st->kernel_stats = c->bpf && !loader_stats(c->bpf, &ks);
 	if (st->kernel_stats) {
 		st->denied = ks.denied;
+		memcpy(st->denied_by_hook, ks.denied_by_hook, sizeof(st->denied_by_hook));
+		memcpy(st->dropped_by_hook, ks.dropped_by_hook, sizeof(st->dropped_by_hook));
 		st->violations = ks.violations;
 		st->hash_errors = ks.hash_errors;
 		st->protect_denied = ks.protect_denied;

@@ -44,7 +44,7 @@
 #define CONTROL_REQUEST_MS 2000	  /* how long a client may take to send its request */
 #define CONTROL_SNAPSHOT_MS 30000 /* how long a snapshot request waits for its anchor */
 #define CONTROL_REPLY_MAX 16384	  /* bytes of a reply at most */
-#define CONTROL_HOOKS (BIMA_HOOK_CREDS_CHECK + 1) /* enum bima_hook values counted, 0 unused */
+#define CONTROL_HOOKS BIMA_HOOKS  /* enum bima_hook values counted, 0 unused */
 
 struct control;
 
@@ -72,7 +72,7 @@ struct control_status {
 	/* For the metrics (metrics.h) only; not in the status lines. */
 	uint64_t logged_by_hook[CONTROL_HOOKS]; /* entries this daemon logged, by enum bima_hook */
 	uint64_t repeated;     /* records not logged again: the log has their entry */
-	uint64_t tpm_errors;   /* TPM extends and reconnections that failed */
+	uint64_t tpm_errors;   /* TPM extends, reconnections and quotes that failed */
 	uint64_t ringbuf_size; /* bytes of the ring buffer */
 	uint64_t log_bytes;    /* bytes of the epoch's segment files on disk */
 	int64_t start_time;    /* when this daemon started, Unix seconds */
@@ -80,8 +80,10 @@ struct control_status {
 				*/
 	bool kernel_stats;     /* the kernel's counters below were read */
 	uint64_t denied;       /* bima_stats.denied: operations --fail-closed denied */
-	uint64_t violations;   /* bima_stats.violations: ToMToU and open_writers */
-	uint64_t hash_errors;  /* bima_stats.hash_errors: bpf_ima_file_hash() failed */
+	uint64_t denied_by_hook[CONTROL_HOOKS];	 /* bima_stats.denied_by_hook */
+	uint64_t dropped_by_hook[CONTROL_HOOKS]; /* bima_stats.dropped_by_hook: ring buffer full */
+	uint64_t violations;	 /* bima_stats.violations: ToMToU and open_writers */
+	uint64_t hash_errors;	 /* bima_stats.hash_errors: bpf_ima_file_hash() failed */
 	uint64_t protect_denied; /* bima_stats.protect_denied: self-protection refusals */
 	bool cpu_stats;		 /* and cache_hits was read */
 	uint64_t cache_hits;	 /* bima_cpu_stats.cache_hits summed over the CPUs */

@@ -153,7 +153,7 @@ struct collector {
 	uint64_t protect_denied; /* bima_stats.protect_denied already reported */
 	/* For the metrics: entries logged by hook (the batch's until it is durable) */
 	uint64_t hook_logged[CONTROL_HOOKS], batch_hooks[CONTROL_HOOKS];
-	uint64_t tpm_errors;	     /* extends and reconnections that failed */
+	uint64_t tpm_errors;	     /* extends, reconnections and quotes that failed */
 	time_t start_time;	     /* when this daemon started */
 	struct metrics_file metrics; /* --metrics-file */
 };

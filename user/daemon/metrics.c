@@ -2,9 +2,9 @@
 /*
  * Metrics for Prometheus (metrics.h). Which counter counts since what: the
  * daemon's own (logged, repeated, TPM errors) since it started, which
- * bima_start_time_seconds tells; the kernel's (denied, violations, hash
- * errors, self-protection refusals, cache hits) since the BPF programs were
- * loaded; lost since then too, as the log records it. Prometheus takes a
+ * bima_start_time_seconds tells; the kernel's (dropped and denied by hook,
+ * violations, hash errors, self-protection refusals, cache hits) since the
+ * BPF programs were loaded; lost since then too, as the log records it. Prometheus takes a
  * counter that goes back to zero as a reset.
  */
 #define _GNU_SOURCE /* open_memstream */
@@ -62,18 +62,17 @@ static void gauge(FILE *f, enum metrics_format fmt, const char *name, const char
 	fprintf(f, "%s %llu\n", name, (unsigned long long)value);
 }
 
-/* Measurements logged, by hook: a sample for every hook, 0 for those that logged none. */
-static void by_hook(FILE *f, enum metrics_format fmt, const struct control_status *st)
+/* A counter by hook: a sample for every hook, 0 for those that counted none. */
+static void by_hook(FILE *f, enum metrics_format fmt, const char *name, const char *help,
+		    const uint64_t *n)
 {
-	family(f, fmt, "bima_measurements_logged", "counter", NULL,
-	       "Measurement entries this daemon wrote to the log, by the hook that measured "
-	       "(violations included; repeats, policy switches and bima's own marks not).");
+	family(f, fmt, name, "counter", NULL, help);
 	for (unsigned int h = 1; h < CONTROL_HOOKS; h++) {
-		const char *name = policy_func_name(h);
+		const char *hook = policy_func_name(h);
 
-		if (name)
-			fprintf(f, "bima_measurements_logged_total{hook=\"%s\"} %llu\n", name,
-				(unsigned long long)st->logged_by_hook[h]);
+		if (hook)
+			fprintf(f, "%s_total{hook=\"%s\"} %llu\n", name, hook,
+				(unsigned long long)n[h]);
 	}
 }
 
@@ -81,11 +80,17 @@ static void by_hook(FILE *f, enum metrics_format fmt, const struct control_statu
 static void kernel_counters(FILE *f, enum metrics_format fmt, const struct control_status *st)
 {
 	if (st->kernel_stats) {
-		counter(f, fmt, "bima_measurements_denied",
+		by_hook(f, fmt, "bima_measurements_dropped",
+			"Measurements the kernel could not put in the full ring buffer, by the "
+			"hook "
+			"that measured, since the BPF programs were loaded; the log records each "
+			"loss once the daemon reads the count (bima_measurements_lost).",
+			st->dropped_by_hook);
+		by_hook(f, fmt, "bima_measurements_denied",
 			"Operations --fail-closed denied because their measurement could not be "
-			"recorded, since the BPF programs were loaded (the kernel does not count "
-			"them by hook).",
-			st->denied);
+			"recorded (ring buffer full, no daemon, or the TPM too far behind), by the "
+			"hook, since the BPF programs were loaded.",
+			st->denied_by_hook);
 		counter(f, fmt, "bima_violations",
 			"ToMToU and open_writers violations the hooks saw, since the BPF programs "
 			"were loaded; each is logged as an entry with a zero digest.",
@@ -165,18 +170,22 @@ void metrics_write(FILE *f, const struct control_status *st, enum metrics_format
 	      "When this daemon started, in seconds since the Unix epoch: its own counters "
 	      "start from 0 then.",
 	      st->start_time);
-	by_hook(f, fmt, st);
+	by_hook(f, fmt, "bima_measurements_logged",
+		"Measurement entries this daemon wrote to the log, by the hook that measured "
+		"(violations included; repeats, policy switches and bima's own marks not).",
+		st->logged_by_hook);
 	counter(f, fmt, "bima_measurements_repeated",
 		"Records this daemon did not log again because the epoch's log has their "
 		"entry already.",
 		st->repeated);
 	counter(f, fmt, "bima_measurements_lost",
 		"Measurements the log records as lost (the ring buffer was full), since the BPF "
-		"programs were loaded (the kernel does not count them by hook).",
+		"programs were loaded; bima_measurements_dropped has them by hook.",
 		st->lost);
 	kernel_counters(f, fmt, st);
 	counter(f, fmt, "bima_tpm_errors",
-		"TPM extends and reconnections that failed, since this daemon started.",
+		"TPM extends, reconnections and snapshot quotes that failed, since this daemon "
+		"started.",
 		st->tpm_errors);
 	gauge(f, fmt, "bima_log_entries", NULL, "Entries in the TPM epoch's log.", st->entries);
 	gauge(f, fmt, "bima_log_bytes", "bytes",

@@ -30,7 +30,7 @@
 
 #define METRICS_FILE_INTERVAL_S 5
 #define METRICS_FILE_INTERVAL_STR "5" /* the same, for --help */
-#define METRICS_TEXT_MAX 8192	      /* bytes of the text at most, every sample at its largest */
+#define METRICS_TEXT_MAX 12288	      /* bytes of the text at most, every sample at its largest */
 
 enum metrics_format {
 	METRICS_OPENMETRICS,

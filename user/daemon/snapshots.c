@@ -96,7 +96,9 @@ int finish_snapshot(struct collector *c)
 	if (c->extended != c->snap_end)
 		return 0;
 	c->snap_pending = false;
-	anchor_quote(&c->ep, c->tpm, c->ak_ok ? &c->ak : NULL, &c->snap, &a);
+	/* Without an AK no quote is asked for; one asked for and not had is a TPM error. */
+	if (!anchor_quote(&c->ep, c->tpm, c->ak_ok ? &c->ak : NULL, &c->snap, &a) && c->ak_ok)
+		c->tpm_errors++;
 	err = loader_add_anchor(c->bpf, &a);
 	if (err) {
 		pr_err("snapshot %lu: the kernel did not record its anchor: %s",
