@@ -38,6 +38,7 @@
 #include "collector.h"
 #include "epoch.h"
 #include "msg.h"
+#include "schedstat.h"
 
 #define HASH_ALGO_SHA256 4 /* the kernel's enum hash_algo */
 #define RUNS_MAX 64
@@ -80,27 +81,6 @@ static void cpu_ns(uint64_t *cpu, uint64_t *user)
 	getrusage(RUSAGE_SELF, &ru);
 	*user = ru.ru_utime.tv_sec * 1000000000ull + ru.ru_utime.tv_usec * 1000ull;
 	*cpu = *user + ru.ru_stime.tv_sec * 1000000000ull + ru.ru_stime.tv_usec * 1000ull;
-}
-
-/*
- * Every CPU's busy time so far (ns): the sum of /proc/schedstat's
- * rq_cpu_time, 0 where there is none (no CONFIG_SCHEDSTATS).
- */
-static uint64_t all_cpus_ns(void)
-{
-	FILE *f = fopen("/proc/schedstat", "r");
-	unsigned long long v[7];
-	char line[512];
-	uint64_t t = 0;
-
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, "cpu", 3) &&
-		    sscanf(line, "%*s %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
-			   &v[3], &v[4], &v[5], &v[6]) == 7)
-			t += v[6];
-	if (f)
-		fclose(f);
-	return t;
 }
 
 /* A run's line: times in ms, records a second of wall and of CPU time, ns a record. */

@@ -24,29 +24,13 @@
 #include <tss2/tss2_esys.h>
 #include <tss2/tss2_tctildr.h>
 
+#include "schedstat.h"
 #include "tpm.h"
 
 /* The clocks at a point: wall, the process's CPU, every CPU's busy time (ns). */
 struct clocks {
 	double wall, cpu, all;
 };
-
-static double all_cpus_ns(void)
-{
-	FILE *f = fopen("/proc/schedstat", "r");
-	unsigned long long v[7];
-	char line[512];
-	double t = 0;
-
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, "cpu", 3) &&
-		    sscanf(line, "%*s %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
-			   &v[3], &v[4], &v[5], &v[6]) == 7)
-			t += v[6];
-	if (f)
-		fclose(f);
-	return t;
-}
 
 static void clocks_now(struct clocks *c)
 {
