@@ -21,6 +21,7 @@
 #define _GNU_SOURCE /* unshare */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <grp.h>
 #include <poll.h>
 #include <sched.h>
@@ -338,13 +339,27 @@ static int client_request(const char *req, bool until_closed, char **text, int *
 	return r;
 }
 
+static char tmpl[] = "/tmp/bima-test-control-XXXXXX";
+static pid_t owner; /* the test's process: a forked child removes nothing */
+
+static int remove_one(const char *p, const struct stat *st, int type, struct FTW *ftw)
+{
+	return remove(p) && errno != ENOENT ? -1 : 0;
+}
+
+/* At exit: the cases' directories, their sockets, locks and logs. */
+static void remove_tree(void)
+{
+	if (getpid() == owner && nftw(tmpl, remove_one, 16, FTW_DEPTH | FTW_PHYS))
+		printf("# %s is left: %s\n", tmpl, strerror(errno));
+}
+
 /*
  * Once per run: a deadline, root (or root of a user namespace of our own),
- * and the directory that holds each case's.
+ * and the directory that holds each case's, removed at exit.
  */
 static const char *prepare(void)
 {
-	static char tmpl[] = "/tmp/bima-test-control-XXXXXX";
 	static bool done;
 
 	if (done)
@@ -358,7 +373,11 @@ static const char *prepare(void)
 		exit(77);
 	}
 	signal(SIGPIPE, SIG_IGN);
-	if (!mkdtemp(tmpl) || chmod(tmpl, 0755)) /* 0755: uid 65534 may come in */
+	if (!mkdtemp(tmpl))
+		exit(1);
+	owner = getpid();
+	atexit(remove_tree);
+	if (chmod(tmpl, 0755)) /* 0755: uid 65534 may come in */
 		exit(1);
 	return tmpl;
 }
