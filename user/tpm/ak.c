@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <openssl/core_names.h>
@@ -12,7 +13,6 @@
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
-#include <openssl/rand.h>
 #include <tss2/tss2_mu.h>
 
 #include "ak.h"
@@ -229,7 +229,7 @@ int ak_load_tpm(struct tpm *tpm, const char *dir, struct tpm_ak *ak, char *why)
 	 * The TPM loads ak.priv only with the public part it was made with; it
 	 * quotes no PCR (no bank need be allocated), only the fresh nonce.
 	 */
-	if (RAND_bytes(nonce, sizeof(nonce)) != 1)
+	if (getrandom(nonce, sizeof(nonce), 0) != sizeof(nonce))
 		return fail(why, -EIO, "no random nonce to challenge the TPM with");
 	if (tpm_quote(tpm, ak, nonce, sizeof(nonce), 0, NULL, 0, &q) || ak_verify(ak, &q) ||
 	    tpm_quote_info(q.attest, q.attest_len, &qi) || qi.extra_len != sizeof(nonce) ||

@@ -190,7 +190,8 @@ static uint32_t banks_of(const struct replay *r, const struct snapshot *s)
  * From a quote, replay only the banks it quotes and those the log's
  * snapshots hold (a snapshot's quote is over its banks): no other is
  * compared with anything. The snapshots are read ahead, the log parsed
- * once more but nothing hashed. If it cannot be read to its end here, or a
+ * once more but nothing hashed, unless the quote holds every bank already
+ * (then they would add none). If it cannot be read to its end here, or a
  * snapshot cannot be read, every bank is replayed: the replay says why, as
  * before.
  */
@@ -212,7 +213,8 @@ static void only_quoted(const struct tpm_quote_info *qi, const char *epoch_dir, 
 		for (size_t i = 0; i < qi->nbanks; i++)
 			if (r->banks[b]->tpm_id == qi->bank_alg[i])
 				want |= 1u << b;
-	if (log_cursor__open(epoch_dir, since, &c))
+	/* The quote has every bank: the snapshots can add none, and the log need not be read. */
+	if (want == (1u << r->nbanks) - 1 || log_cursor__open(epoch_dir, since, &c))
 		return;
 	if ((start = log_cursor_start(c)))
 		want |= banks_of(r, start);
