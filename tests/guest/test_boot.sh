@@ -21,25 +21,10 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib.sh"
-[ "${VMTEST_IMAGE:-}" = 1 ] ||
-	skip "boots the Debian image: tools/vmtest/vmtest.sh --image --deb .output/deb/bima_*.deb $0"
-
-bima=/usr/sbin/bima
-results=$VMTEST_RESULTS
 work=/var/tmp/boot-test # on the image's disk; not bima's PrivateTmp
-mkdir -p "$work"
+. "$top/tests/guest/image.sh"
 
 us_to_s() { printf '%d.%06d' $(($1 / 1000000)) $(($1 % 1000000)); }
-
-# wait_for SECONDS COMMAND...: until COMMAND succeeds; fails after SECONDS.
-wait_for() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@" >/dev/null 2>&1; do
-		[ $SECONDS -lt $deadline ] || return 1
-		sleep 0.5
-	done
-}
 
 # status_field NAME: a field of `bima status`.
 status_field() { "$bima" status | sed -n "s/^$1: //p"; }
