@@ -134,7 +134,9 @@ build() {
 	[[ ${#sources[@]} -gt 0 ]] ||
 		die "apt knows no Debian archive for $SUITE (apt-get indextargets); is it in sources.list, and has apt-get update run?"
 	echo "build-image: building the $SUITE image with mmdebstrap (about a minute)" >&2
-	rm -rf "$tree" "$cache/rootfs.ext4.new"
+	# Each file is written anew, not in place: a cache copied with hard
+	# links (cp -al, as for a git worktree) keeps its own.
+	rm -rf "$tree" "$cache/rootfs.ext4.new" "$cache/build.log"
 	local include self
 	self=$(printf %q "$SELF_DIR/build-image.sh")
 	include=$(echo "$PACKAGES" "$@" | tr -s ' \n' ',')
@@ -159,7 +161,8 @@ build() {
 		die "mkfs.ext4 -d $tree failed; see $cache/build.log"
 	rm -rf "$tree"
 	mv "$cache/packages.new" "$cache/packages"
-	printf '%s\n' "$@" | sort -u >"$cache/extra"
+	printf '%s\n' "$@" | sort -u >"$cache/extra.new"
+	mv "$cache/extra.new" "$cache/extra"
 	mv "$cache/rootfs.ext4.new" "$cache/rootfs.ext4"
 	echo "$hash" >"$cache/rootfs.hash.new"
 	mv "$cache/rootfs.hash.new" "$cache/rootfs.hash"
