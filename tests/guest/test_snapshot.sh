@@ -14,7 +14,8 @@
 # key. A daemon run with --retention remove removes each snapshot's
 # segments once it holds the next anchor, and the log still verifies, from
 # that anchor, and is continued from it; the ASCII list for Keylime stays
-# whole, a line for every entry from the epoch's start.
+# whole, a line for every entry from the epoch's start. At a first start,
+# bima's hooks measure before the TPM makes its attestation key.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib.sh"
@@ -24,6 +25,25 @@ work=/tmp/snapshot-test
 logs=$work/log
 mkdir -p "$work"
 for x in a b c; do unique_copy /usr/bin/true "$work/true-$x"; done
+
+# At a first start the TPM makes the attestation key: two key creations, a
+# real TPM's slow commands. The hooks are attached before them, so that
+# time is measured (in the initramfs, at each boot, it is boot time). On a
+# PCR of its own, apart from the log below.
+strace -f --seccomp-bpf -e trace=bpf,open,openat -o "$work/start.trace" \
+	"$bima" run --log-dir "$work/first" --pcr 12 --tcti "$tcti" >"$work/first.out" 2>&1 &
+tracer=$!
+deadline=$((SECONDS + 120))
+until grep -q 'measuring exec' "$work/first.out" || [ $SECONDS -ge $deadline ]; do sleep 0.2; done
+check_grep "a first start under strace measures" 'measuring exec' "$work/first.out"
+"$bima" stop --unload >"$work/first-stop.out" 2>&1
+check_eq "and stops, its hooks unloaded (0)" $? 0
+wait "$tracer"
+attach=$(grep -n -m1 -E 'bpf\((BPF_LINK_CREATE|BPF_RAW_TRACEPOINT_OPEN),' "$work/start.trace" | cut -d: -f1)
+ak=$(grep -n -m1 -F '/.ak.priv.tmp"' "$work/start.trace" | cut -d: -f1)
+echo "# strace: a hook's first attach at line ${attach:-none}, ak.priv's first write at ${ak:-none}"
+check "the hooks are attached before the attestation key is made" \
+	test -n "$attach" -a -n "$ak" -a "${attach:-0}" -lt "${ak:-0}"
 
 "$bima" snapshot >"$work/none.out" 2>&1
 check_eq "bima snapshot without a daemon exits 1" $? 1

@@ -529,8 +529,8 @@ static size_t queue_window(void)
  * Open what the daemon works with, in an order that makes failures safe:
  * the control socket first (a second daemon is refused before it touches
  * the log or the pins), then the TPM, the pins' claim, the epoch's log, the
- * BPF objects and their ring buffer. Returns 1 when --unload finds nothing
- * pinned.
+ * BPF objects and their ring buffer, and then the attestation key. Returns 1
+ * when --unload finds nothing pinned.
  */
 static int collector_open(struct collector *c, const struct collector_opts *opts,
 			  struct loader_opts *lo)
@@ -554,7 +554,6 @@ static int collector_open(struct collector *c, const struct collector_opts *opts
 	if (err)
 		return err;
 	c->snap_last_entries = c->ep.entries; /* the next snapshot counts from this start */
-	c->ak_ok = !opts->unload && !ak_load_or_create(c->tpm, opts->log_dir, &c->ak);
 	err = loader__open(lo, &c->bpf);
 	if (err == -ENOENT && opts->unload) {
 		pr_info("nothing is pinned in %s: there is nothing to unload", LOADER_PIN_DIR);
@@ -568,6 +567,13 @@ static int collector_open(struct collector *c, const struct collector_opts *opts
 		pr_err("cannot map the ring buffer: %s", strerror(-err));
 		return err;
 	}
+	/*
+	 * The attestation key once the hooks measure: at a first start (and
+	 * in the initramfs, at each boot) the TPM makes it, two key creations
+	 * that a real TPM takes its time over; meanwhile records wait in the
+	 * ring buffer.
+	 */
+	c->ak_ok = !opts->unload && !ak_load_or_create(c->tpm, opts->log_dir, &c->ak);
 	err = c->ctl ? ringbuf_watch(c->rb, control_fd(c->ctl)) : 0;
 	if (err) {
 		pr_err("cannot wait for the control socket: %s", strerror(-err));
