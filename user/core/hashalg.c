@@ -159,28 +159,37 @@ static void put_be64(uint8_t *p, uint64_t v)
 }
 
 /*
- * An extend of a SHA-1 or SHA-2 bank, its padding written here and its
- * blocks given to the compression function: the input always has the same
- * length, and SHA*_Final's own padding and clearing of the context cost a
- * tenth of the extend (a PCR is no secret to clear). False for another
- * algorithm.
+ * The padding of an extend's input (the PCR and a digest, 2 * size bytes):
+ * 0x80, zeros, and the length in bits at the end of the last block. For
+ * SHA-256 and SHA-512 the input fills a block and the padding is a block
+ * of its own; for SHA-1 and SHA-384 it is the tail of the one block.
+ */
+/* clang-format off */
+static const uint8_t pad_sha1[64 - 40] = { 0x80, [64 - 40 - 2] = 0x01, 0x40 };	    /* 320 */
+static const uint8_t pad_sha256[64] = { 0x80, [62] = 0x02, 0x00 };		    /* 512 */
+static const uint8_t pad_sha384[128 - 96] = { 0x80, [128 - 96 - 2] = 0x03, 0x00 }; /* 768 */
+static const uint8_t pad_sha512[128] = { 0x80, [126] = 0x04, 0x00 };		    /* 1024 */
+/* clang-format on */
+
+/*
+ * An extend of a SHA-1 or SHA-2 bank, its blocks given to the compression
+ * function with the padding above: the input always has the same length,
+ * and SHA*_Final's own padding and clearing of the context cost a tenth of
+ * the extend (a PCR is no secret to clear). Each case copies a constant
+ * size, which the compiler inlines. False for another algorithm.
  */
 static bool sha_extend(const struct hashalg *alg, uint8_t *pcr, const uint8_t *digest)
 {
-	size_t block = alg->size > 32 ? 128 : 64, len = 2 * alg->size;
-	size_t nblocks = (len + 1 + block / 8 + block - 1) / block; /* 0x80, the length */
-	uint8_t buf[2 * 128];
+	uint8_t buf[128];
 	SHA512_CTX c512;
 	SHA256_CTX c256;
 	SHA_CTX c1;
 
-	memcpy(buf, pcr, alg->size);
-	memcpy(buf + alg->size, digest, alg->size);
-	memset(buf + len, 0, nblocks * block - len);
-	buf[len] = 0x80;
-	put_be64(buf + nblocks * block - 8, (uint64_t)len * 8); /* the length in bits */
 	switch (alg->kernel_id) {
 	case 2:
+		memcpy(buf, pcr, 20);
+		memcpy(buf + 20, digest, 20);
+		memcpy(buf + 40, pad_sha1, sizeof(pad_sha1));
 		SHA1_Init(&c1);
 		SHA1_Transform(&c1, buf);
 		put_be32(pcr, c1.h0);
@@ -190,21 +199,30 @@ static bool sha_extend(const struct hashalg *alg, uint8_t *pcr, const uint8_t *d
 		put_be32(pcr + 16, c1.h4);
 		return true;
 	case 4:
+		memcpy(buf, pcr, 32);
+		memcpy(buf + 32, digest, 32);
 		SHA256_Init(&c256);
-		for (size_t i = 0; i < nblocks; i++)
-			SHA256_Transform(&c256, buf + i * block);
+		SHA256_Transform(&c256, buf);
+		SHA256_Transform(&c256, pad_sha256);
 		for (size_t i = 0; i < 8; i++)
 			put_be32(pcr + 4 * i, c256.h[i]);
 		return true;
 	case 5:
+		memcpy(buf, pcr, 48);
+		memcpy(buf + 48, digest, 48);
+		memcpy(buf + 96, pad_sha384, sizeof(pad_sha384));
+		SHA384_Init(&c512);
+		SHA512_Transform(&c512, buf);
+		for (size_t i = 0; i < 6; i++)
+			put_be64(pcr + 8 * i, c512.h[i]);
+		return true;
 	case 6:
-		if (alg->kernel_id == 5)
-			SHA384_Init(&c512);
-		else
-			SHA512_Init(&c512);
-		for (size_t i = 0; i < nblocks; i++)
-			SHA512_Transform(&c512, buf + i * block);
-		for (size_t i = 0; i < alg->size / 8; i++)
+		memcpy(buf, pcr, 64);
+		memcpy(buf + 64, digest, 64);
+		SHA512_Init(&c512);
+		SHA512_Transform(&c512, buf);
+		SHA512_Transform(&c512, pad_sha512);
+		for (size_t i = 0; i < 8; i++)
 			put_be64(pcr + 8 * i, c512.h[i]);
 		return true;
 	}

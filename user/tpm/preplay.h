@@ -5,13 +5,17 @@
  * another. The caller pushes entries in log order; they are copied into a
  * batch, so the buffer an entry came from may be reused at once. Each
  * bank's thread extends the entries of a batch in order while the caller
- * fills the next one. After preplay_sync() every entry pushed is extended
+ * fills the next one. The SHA-1 bank has no thread: it extends the
+ * template hash the caller checked, one compression, which costs less
+ * than a thread to wake and feed, so preplay_push() extends it at once, in
+ * the caller's thread. After preplay_sync() every entry pushed is extended
  * in every bank, and the struct replay may be read (and only then).
  *
  * For what must be looked at after each entry, while the threads run,
- * after(ctx, bank, entry, user) is called by bank's thread once that bank
- * holds the entry: it may read and write what belongs to that bank only.
- * user is a copy of the bytes given with the entry.
+ * after(ctx, bank, entry, user) is called by bank's thread (for the SHA-1
+ * bank, by preplay_push) once that bank holds the entry: it may read and
+ * write what belongs to that bank only. user is a copy of the bytes given
+ * with the entry (for the SHA-1 bank, the bytes given).
  */
 #ifndef BIMA_PREPLAY_H
 #define BIMA_PREPLAY_H

@@ -99,8 +99,14 @@ int match_quote(struct reference *ref, const struct recent *q, const struct repl
 	at.lazy |= ref->lazy.was_lazy;
 	for (uint64_t i = 0; i < kept; i++) {
 		uint64_t k = (q->count - 1 - i) % RECENT_MAX;
+		struct replay_point point;
 
-		replay_restore(&at, q->pcr, &q->point[k]);
+		for (size_t b = 0; b < TPM_BANKS_MAX; b++) {
+			memcpy(point.pcr[b], q->value[b][k], sizeof(point.pcr[b]));
+			memcpy(point.pcr_padded[b], q->value_padded[b][k],
+			       sizeof(point.pcr_padded[b]));
+		}
+		replay_restore(&at, q->pcr, &point);
 		if (ref_digest_matches(&at, q->pcr, &ref->qi, &ref->way)) {
 			match[q->pcr] = q->pos[k];
 			match[q->pcr].clock = clock_at(q, q->pos[k].entry);
@@ -139,9 +145,9 @@ void watch_entry(void *ctx, size_t b, const struct template_entry *e, const void
 
 	w->last[e->pcr][b] = u->pos.entry;
 	if (u->slot >= 0) {
-		memcpy(w->recent->point[u->slot].pcr[b], pcr, size);
+		memcpy(w->recent->value[b][u->slot], pcr, size);
 		if (!w->r->lazy)
-			memcpy(w->recent->point[u->slot].pcr_padded[b], padded, size);
+			memcpy(w->recent->value_padded[b][u->slot], padded, size);
 	}
 	for (uint32_t i = 0; w->ref->tpm && i < t->nbanks[e->pcr]; i++) {
 		if (t->index[e->pcr][i] != (int)b)
