@@ -193,7 +193,8 @@ static void test_replay(void)
 /*
  * replay_digests_own and replay_entry_own, which hash the template data
  * once a bank, give the TPM and the replay what replay_digests and
- * replay_entry give: for an entry, a violation, and a padded bank.
+ * replay_entry give: for an entry, a violation, and a padded bank, the
+ * value of each bank the way it is extended.
  */
 static void test_replay_own(void)
 {
@@ -204,6 +205,7 @@ static void test_replay_own(void)
 	struct template_entry e, v;
 	struct replay r, once;
 	char why[TEMPLATE_WHY_LEN];
+	bool same = true;
 
 	replay_init(&r, banks, 3);
 	replay_init(&once, banks, 3);
@@ -222,12 +224,103 @@ static void test_replay_own(void)
 		CHECK_EQ(replay_entry(&r, x), 0, "replay own: extend");
 		CHECK_EQ(replay_entry_own(&once, x, own), 0, "replay own: extend once");
 	}
-	CHECK_MEM(once.pcr, r.pcr, sizeof(r.pcr), "replay own: each bank's own way, every PCR");
-	CHECK_MEM(once.pcr_padded, r.pcr_padded, sizeof(r.pcr_padded),
-		  "replay own: the padded way, every PCR");
+	for (uint32_t pcr = 0; pcr < TPM_PCR_COUNT; pcr++)
+		for (size_t b = 0; b < 3; b++)
+			same &= !memcmp(replay_value(&once, pcr, b), replay_value(&r, pcr, b),
+					banks[b]->size);
+	CHECK(same, "replay own: each bank's value, the way it is extended, every PCR", "differs");
+	CHECK_MEM(once.pcr[10][1], r.pcr[10][1], 32, "replay own: sha256, its own way");
+	CHECK_MEM(once.pcr_padded[10][2], r.pcr_padded[10][2], 48, "replay own: sha384, padded");
 	CHECK_EQ(once.used, r.used, "replay own: the PCRs used");
 	v.pcr = 24;
 	CHECK_EQ(replay_entry_own(&once, &v, own), -ERANGE, "replay own: PCR 24 is refused");
+}
+
+/* Extend x into w as a writer does, and into the TPM's value tpm in the way that bank takes. */
+static void writer_extend(struct replay *w, const struct template_entry *x, struct replay *tpm)
+{
+	struct tpm_digest d[TPM_BANKS_MAX], own[TPM_BANKS_MAX];
+
+	CHECK_EQ(replay_digests_own(w, x, d, own), 0, "own way: digests");
+	CHECK_EQ(replay_entry_own(w, x, own), 0, "own way: the writer's replay");
+	CHECK_EQ(replay_entry(tpm, x), 0, "own way: the TPM's extend");
+}
+
+/*
+ * Once the TPM took a bank's own digest of an entry where the padded one
+ * differs, the writer's replay no longer replays nor accepts the padded way
+ * there (own_way): the TPM can no longer hold the padded chain, and a value
+ * that equals it is a disagreement. Before it (a SHA-1 bank, a violation,
+ * a chain the kernel began padded), the padded way is still accepted.
+ */
+static void test_replay_own_way(void)
+{
+	const struct hashalg *banks[] = { alg("sha1"), alg("sha256"), alg("sha384") };
+	uint8_t raw[256], padded[TPM_BANKS_MAX][HASHALG_MAX_SIZE], before_tpm[48];
+	size_t n = unhex(abc_entry_hex, raw), used;
+	struct template_entry e, v;
+	struct replay_point before, after;
+	struct replay w, ref;
+	char why[TEMPLATE_WHY_LEN];
+
+	template_decode(raw, n, &e, &used, why);
+	v = e;
+	memset(v.digest, 0, sizeof(v.digest)); /* a violation */
+	replay_init(&w, banks, 3);
+	replay_init(&ref, banks, 3);
+	/* The kernel's entry, both ways (boot_aggregate, say), then a violation the writer's. */
+	CHECK_EQ(replay_entry(&w, &e), 0, "own way: a kernel's entry, both ways");
+	CHECK_EQ(replay_entry(&ref, &e), 0, "own way: the reference too");
+	writer_extend(&w, &v, &ref);
+	replay_save(&w, 10, &before);
+	memcpy(before_tpm, ref.pcr_padded[10][2], 48);
+	CHECK_EQ(w.own_way[1] | w.own_way[2], 0, "own way: not settled by a violation");
+	CHECK(replay_matches(&w, 10, 2, ref.pcr_padded[10][2]),
+	      "own way: a padded chain still matches after a violation", "refused");
+	CHECK(memcmp(ref.pcr_padded[10][2], ref.pcr[10][2], 48),
+	      "own way: the two ways differ there", "equal");
+
+	writer_extend(&w, &e, &ref);
+	CHECK_EQ(w.own_way[0], 0, "own way: a SHA-1 bank's ways are one");
+	CHECK_EQ(w.own_way[1], 1u << 10, "own way: sha256 settled own in PCR 10");
+	CHECK_EQ(w.own_way[2], 1u << 10, "own way: sha384 settled own in PCR 10");
+	memcpy(padded, ref.pcr_padded[10], sizeof(padded));
+	for (size_t b = 0; b < 3; b++) {
+		CHECK_MEM(w.pcr[10][b], ref.pcr[10][b], banks[b]->size,
+			  "own way: the bank's own way as a full replay has it");
+		CHECK(replay_matches(&w, 10, b, ref.pcr[10][b]), "own way: the TPM's value matches",
+		      "refused");
+	}
+	CHECK(!replay_matches(&w, 10, 1, padded[1]),
+	      "own way: sha256 refuses the padded chain it no longer replays", "accepted");
+	CHECK(!replay_matches(&w, 10, 2, padded[2]),
+	      "own way: sha384 refuses the padded chain it no longer replays", "accepted");
+	CHECK(!replay_settle(&w, 10, 2, padded[2]) && !w.padded[2],
+	      "own way: and is not settled padded by it", "settled");
+	CHECK(replay_matches(&w, 10, 0, padded[0]), "own way: sha1's padded way is its own",
+	      "refused");
+
+	/* A replay_entry after it (a rejoin's lost extend) keeps to the own way. */
+	CHECK_EQ(replay_entry(&w, &e), 0, "own way: replay_entry after it");
+	CHECK_EQ(replay_entry(&ref, &e), 0, "own way: the reference too");
+	CHECK_MEM(w.pcr[10][2], ref.pcr[10][2], 48, "own way: replay_entry's own way");
+	CHECK_MEM(w.pcr_padded[10][2], padded[2], 48, "own way: and no padded way replayed");
+	/* A point goes back with the way settled there: a stale padded value stays refused. */
+	replay_save(&w, 10, &after);
+	replay_restore(&w, 10, &before);
+	CHECK_EQ(w.own_way[1] | w.own_way[2], 0, "own way: a point before it, both ways");
+	CHECK(replay_matches(&w, 10, 2, before_tpm), "own way: its padded chain matches",
+	      "refused");
+	replay_restore(&w, 10, &after);
+	CHECK_EQ(w.own_way[2], 1u << 10, "own way: a point after it, settled");
+	CHECK(!replay_matches(&w, 10, 2, w.pcr_padded[10][2]),
+	      "own way: its stale padded value is refused", "accepted");
+	CHECK(replay_matches(&w, 10, 2, ref.pcr[10][2]), "own way: its own value matches",
+	      "refused");
+	/* An anchor starts both ways again. */
+	replay_set(&w, 10, banks[2], ref.pcr[10][2]);
+	CHECK_EQ(w.own_way[2], 0, "own way: cleared by an anchor's values");
+	CHECK_EQ(w.own_way[1], 1u << 10, "own way: in that bank only");
 }
 
 /* Decode raw and expect error want with why containing needle. */
@@ -620,4 +713,5 @@ static void test_records(void)
 }
 
 TEST_MAIN(CASE(names), CASE(encode), CASE(kernel), CASE(decode), CASE(ascii), CASE(replay),
-	  CASE(replay_own), CASE(others), CASE(fields), CASE(bad), CASE(bad_others), CASE(records))
+	  CASE(replay_own), CASE(replay_own_way), CASE(others), CASE(fields), CASE(bad),
+	  CASE(bad_others), CASE(records))

@@ -17,6 +17,7 @@ void replay_set(struct replay *r, uint32_t pcr, const struct hashalg *bank, cons
 		if (r->banks[b] == bank) {
 			memcpy(r->pcr[pcr][b], value, bank->size);
 			memcpy(r->pcr_padded[pcr][b], value, bank->size);
+			r->own_way[b] &= ~(1u << pcr);
 			r->used |= 1u << pcr;
 		}
 }
@@ -61,18 +62,15 @@ static int bank_digest(const struct template_entry *e, const struct hashalg *ban
 	return template_bank_digest(e, bank, out);
 }
 
-int replay_bank_digest(struct replay *r, size_t b, const struct template_entry *e,
-		       const uint8_t *digest)
+/* Both ways of bank b: digest into pcr, and padded, e's padded digest, into pcr_padded. */
+static int extend_both(struct replay *r, size_t b, const struct template_entry *e,
+		       const uint8_t *digest, const uint8_t *padded)
 {
 	const struct hashalg *bank = r->banks[b];
-	uint8_t padded[HASHALG_MAX_SIZE];
 	uint8_t *pcr = r->pcr[e->pcr][b], *pcr_padded = r->pcr_padded[e->pcr][b];
 	bool same;
 	int err;
 
-	if (r->lazy)
-		return hashalg_extend(bank, pcr, digest);
-	padded_digest(e, bank, padded);
 	same = !memcmp(pcr, pcr_padded, bank->size) && !memcmp(digest, padded, bank->size);
 	err = hashalg_extend(bank, pcr, digest);
 	/* A SHA-1 bank, or a violation: both ways extend one value by one digest. */
@@ -81,6 +79,17 @@ int replay_bank_digest(struct replay *r, size_t b, const struct template_entry *
 	else
 		err = err ?: hashalg_extend(bank, pcr_padded, padded);
 	return err;
+}
+
+int replay_bank_digest(struct replay *r, size_t b, const struct template_entry *e,
+		       const uint8_t *digest)
+{
+	uint8_t padded[HASHALG_MAX_SIZE];
+
+	if (r->lazy || r->own_way[b] & (1u << e->pcr))
+		return hashalg_extend(r->banks[b], r->pcr[e->pcr][b], digest);
+	padded_digest(e, r->banks[b], padded);
+	return extend_both(r, b, e, digest, padded);
 }
 
 int replay_bank(struct replay *r, size_t b, const struct template_entry *e, bool checked)
@@ -124,15 +133,37 @@ int replay_digests_own(const struct replay *r, const struct template_entry *e, s
 
 	for (size_t b = 0; b < r->nbanks; b++) {
 		own[b].alg = d[b].alg = r->banks[b];
+		if (r->padded[b]) { /* the TPM and the replay take the padded digest only */
+			padded_digest(e, r->banks[b], d[b].value);
+			continue;
+		}
 		err = template_bank_digest(e, r->banks[b], own[b].value);
 		if (err)
 			return err;
-		if (r->padded[b])
-			padded_digest(e, r->banks[b], d[b].value);
-		else
-			memcpy(d[b].value, own[b].value, r->banks[b]->size);
+		memcpy(d[b].value, own[b].value, r->banks[b]->size);
 	}
 	return 0;
+}
+
+/* Bank b, the way the TPM took e: a padded bank its padded way only (replay_value). */
+static int replay_bank_own(struct replay *r, size_t b, const struct template_entry *e,
+			   const uint8_t *own)
+{
+	const struct hashalg *bank = r->banks[b];
+	uint8_t padded[HASHALG_MAX_SIZE];
+	uint32_t bit = 1u << e->pcr;
+	int err;
+
+	if (!r->padded[b] && r->own_way[b] & bit)
+		return hashalg_extend(bank, r->pcr[e->pcr][b], own);
+	padded_digest(e, bank, padded);
+	if (r->padded[b])
+		return hashalg_extend(bank, r->pcr_padded[e->pcr][b], padded);
+	err = extend_both(r, b, e, own, padded);
+	/* Not a SHA-1 bank's digest, nor a violation's: no padded chain can match after it. */
+	if (!err && memcmp(own, padded, bank->size))
+		r->own_way[b] |= bit;
+	return err;
 }
 
 int replay_entry_own(struct replay *r, const struct template_entry *e, const struct tpm_digest *own)
@@ -142,7 +173,7 @@ int replay_entry_own(struct replay *r, const struct template_entry *e, const str
 	if (e->pcr >= TPM_PCR_COUNT)
 		return -ERANGE;
 	for (size_t b = 0; !err && b < r->nbanks; b++)
-		err = replay_bank_digest(r, b, e, own[b].value);
+		err = replay_bank_own(r, b, e, own[b].value);
 	if (!err)
 		r->used |= 1u << e->pcr;
 	return err;
@@ -168,7 +199,8 @@ bool replay_matches(const struct replay *r, uint32_t pcr, size_t b, const uint8_
 	size_t size = r->banks[b]->size;
 
 	return !memcmp(replay_value(r, pcr, b), tpm_value, size) ||
-	       (!r->padded[b] && !memcmp(r->pcr_padded[pcr][b], tpm_value, size));
+	       (!r->padded[b] && !(r->own_way[b] & (1u << pcr)) &&
+		!memcmp(r->pcr_padded[pcr][b], tpm_value, size));
 }
 
 bool replay_settle(struct replay *r, uint32_t pcr, size_t b, const uint8_t *tpm_value)
@@ -184,10 +216,14 @@ void replay_save(const struct replay *r, uint32_t pcr, struct replay_point *p)
 {
 	memcpy(p->pcr, r->pcr[pcr], sizeof(p->pcr));
 	memcpy(p->pcr_padded, r->pcr_padded[pcr], sizeof(p->pcr_padded));
+	for (size_t b = 0; b < TPM_BANKS_MAX; b++)
+		p->own_way[b] = r->own_way[b] & (1u << pcr);
 }
 
 void replay_restore(struct replay *r, uint32_t pcr, const struct replay_point *p)
 {
 	memcpy(r->pcr[pcr], p->pcr, sizeof(p->pcr));
 	memcpy(r->pcr_padded[pcr], p->pcr_padded, sizeof(p->pcr_padded));
+	for (size_t b = 0; b < TPM_BANKS_MAX; b++)
+		r->own_way[b] = (r->own_way[b] & ~(1u << pcr)) | (p->own_way[b] ? 1u << pcr : 0);
 }

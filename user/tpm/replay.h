@@ -12,7 +12,9 @@
  * A kernel whose crypto lacks a bank's hash when IMA starts (Debian's 6.1
  * and sha384/sha512, built as modules) extends that bank with the SHA-1
  * template hash, zero-padded. Both ways are replayed for every bank; which
- * one a bank uses is settled by comparing with the TPM (replay_settle).
+ * one a bank uses is settled by comparing with the TPM (replay_settle), or
+ * by the writer that extends it (replay_entry_own), which from then on
+ * replays that way only.
  */
 struct replay {
 	size_t nbanks;
@@ -21,6 +23,14 @@ struct replay {
 	uint8_t pcr[TPM_PCR_COUNT][TPM_BANKS_MAX][HASHALG_MAX_SIZE];	    /* bank's own hash */
 	uint8_t pcr_padded[TPM_PCR_COUNT][TPM_BANKS_MAX][HASHALG_MAX_SIZE]; /* padded SHA-1 */
 	uint32_t used; /* bit n set: PCR n was extended by some entry */
+	/*
+	 * Bit n of own_way[b]: the TPM took a digest of bank b's own hash
+	 * into PCR n that is not the padded one (replay_entry_own), so no
+	 * padded chain can equal it any more: pcr_padded is no longer
+	 * replayed there, nor compared. replay_init and replay_set clear it,
+	 * replay_restore takes it back with the values (replay_point).
+	 */
+	uint32_t own_way[TPM_BANKS_MAX];
 	/*
 	 * While set, replay_bank extends each bank its own way only and
 	 * pcr_padded is left behind: a caller that rarely needs the padded
@@ -69,8 +79,12 @@ int replay_digests(const struct replay *r, const struct template_entry *e, struc
  * replay_digests and replay_entry for a writer that extends the TPM, with
  * the template data hashed once a bank: replay_digests_own gives the
  * digests for TPM2_PCR_Extend in d and each bank's own digest of e in own
- * (TPM_BANKS_MAX each); replay_entry_own extends e into r as replay_entry
- * does, from own.
+ * (TPM_BANKS_MAX each; not taken for a padded bank, which needs none);
+ * replay_entry_own extends e into r as replay_entry does, from own, once
+ * the TPM took d. It replays the way the TPM took only: a padded bank its
+ * padded way, and another its own way, both ways until the TPM takes a
+ * digest there that is not the padded one (own_way): that skips a third of
+ * the hashing, for nothing, since no padded chain can match after it.
  */
 int replay_digests_own(const struct replay *r, const struct template_entry *e, struct tpm_digest *d,
 		       struct tpm_digest *own);
@@ -86,10 +100,16 @@ bool replay_matches(const struct replay *r, uint32_t pcr, size_t b, const uint8_
  */
 bool replay_settle(struct replay *r, uint32_t pcr, size_t b, const uint8_t *tpm_value);
 
-/* One PCR's values in every bank, both ways: to go back to an earlier point. */
+/*
+ * One PCR's values in every bank, both ways, and whether each bank had
+ * settled its own way there: to go back to an earlier point. The padded
+ * value of a settled bank is stale, so it goes back settled, or it would be
+ * compared again.
+ */
 struct replay_point {
 	uint8_t pcr[TPM_BANKS_MAX][HASHALG_MAX_SIZE];
 	uint8_t pcr_padded[TPM_BANKS_MAX][HASHALG_MAX_SIZE];
+	bool own_way[TPM_BANKS_MAX];
 };
 
 void replay_save(const struct replay *r, uint32_t pcr, struct replay_point *p);
