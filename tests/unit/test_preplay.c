@@ -13,7 +13,7 @@
 #include "check.h"
 #include "preplay.h"
 
-#define ENTRIES 10000 /* batches of 4096 */
+#define ENTRIES 10000	 /* batches of 4096 */
 #define BIG (600u << 10) /* more than a batch holds (512 KiB) */
 
 static const char *const names[] = { "sha1", "sha256", "sha384", "sha512" };
@@ -73,7 +73,8 @@ static void test_same(void)
 
 	init_banks(&serial);
 	init_banks(&parallel);
-	CHECK_EQ(preplay__new(&parallel, after, &seen, &p), 0, "the threads start (three: the SHA-1 bank has none)");
+	CHECK_EQ(preplay__new(&parallel, after, &seen, &p), 0,
+		 "the threads start (three: the SHA-1 bank has none)");
 	for (unsigned int n = 0; !err && n < ENTRIES; n++) {
 		entry_of(n, data, &e);
 		err = replay_entry_checked(&serial, &e) ?: preplay_push(p, &e, &n, sizeof(n));
