@@ -27,6 +27,14 @@ check_grep() {
 	fi
 }
 
+# check_no_grep NAME PATTERN FILE: FILE has no line matching the extended regex
+check_no_grep() {
+	if ! grep -Eq -- "$2" "$3"; then ok "$1"; else
+		not_ok "$1" "lines match /$2/ in $3"
+		grep -E -- "$2" "$3" | sed 's/^/    | /' | head -n 20
+	fi
+}
+
 # ere STRING: STRING quoted for a literal match inside an extended regex
 ere() { printf '%s' "$1" | sed 's/[][\.*^$+?(){}|]/\\&/g'; }
 

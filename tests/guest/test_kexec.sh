@@ -7,7 +7,7 @@
 # the new kernel: phase 2. The TPM kept its PCRs, and the new kernel's IMA
 # extended PCR 10 with its boot_aggregate; bima imports that entry,
 # continues the same epoch's log (kept on the results share, which outlives
-# the kexec), and the whole log verifies against the TPM.
+# the kexec) and its ASCII list, and the whole log verifies against the TPM.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib.sh"
@@ -61,6 +61,11 @@ order=$(grep -nE "^($(ere "$kernel")|$state/bin/before|kexec_execute|boot_aggreg
 	uniq | tr '\n' ' ')
 check_eq "the log: boot_aggregate, before, the kexec kernel, kexec_execute, the new boot_aggregate, after" \
 	"$order" "boot_aggregate before kernel kexec_execute boot_aggregate after "
+# The ASCII list for Keylime, kept beside the log (on the results share,
+# 9p: a shared mapping of a file open for writing is refused there) and
+# continued across the kexec: the log's entries, line for line.
+check_no_grep "the second run kept the ASCII list" 'ASCII list cannot be made' "$state/bima2.out"
+check "and it is the log, line for line" cmp "$logs"/epoch-*/ascii_runtime_measurements "$state/log.txt"
 "$bima" verify --log-dir "$logs" --tcti "$tcti" >"$state/verify.txt" 2>&1
 check_eq "bima verify accepts the log across the kexec" $? 0
 check_grep "and notes the kexec" '^note: 1 kexec into a kernel that continued this epoch' \

@@ -203,7 +203,12 @@ int ascii_reconcile(struct ascii *a, const char *epoch_dir)
 
 	size = lseek(a->fd, 0, SEEK_END);
 	if (size) {
-		map = mmap(NULL, size, PROT_READ, MAP_SHARED, a->fd, 0);
+		/*
+		 * Private: a shared mapping of a file open for writing may be
+		 * writable (VM_MAYWRITE), which 9p without a cache refuses
+		 * with EINVAL; read-only, the two see the same bytes.
+		 */
+		map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, a->fd, 0);
 		if (map == MAP_FAILED)
 			return -errno;
 	}
@@ -231,6 +236,9 @@ int ascii_reconcile(struct ascii *a, const char *epoch_dir)
 		if (index++ < have)
 			continue;
 		err = template_format_ascii(&lines, &e, why);
+		if (err)
+			pr_err("%s: no line for the log's entry %llu: %s", a->path,
+			       (unsigned long long)index, why);
 		if (!err && lines.len >= 1 << 20) {
 			err = write_lines(a, &lines);
 			lines.len = 0;

@@ -307,10 +307,15 @@ int epoch_begin(struct epoch *ep, struct tpm *tpm, const char *log_dir, uint32_t
 
 	err = recover_epoch(ep, tpm, &rec);
 	/* The ASCII list holds what the binary log holds, before any of it is extended. */
-	if (ep->ascii && (!err || err == -ENOENT) && ascii_reconcile(ep->ascii, ep->dir)) {
-		pr_err("%s: the ASCII list cannot be made to match the log; this run keeps none",
-		       ascii_path(ep->ascii));
-		epoch_end(ep);
+	if (ep->ascii && (!err || err == -ENOENT)) {
+		int aerr = ascii_reconcile(ep->ascii, ep->dir);
+
+		if (aerr) {
+			pr_err("%s: the ASCII list cannot be made to match the log (%s); this run "
+			       "keeps none",
+			       ascii_path(ep->ascii), strerror(-aerr));
+			epoch_end(ep);
+		}
 	}
 	if (err != -ENOENT) {
 		err = err ?: resume(ep, tpm, &rec, log);
