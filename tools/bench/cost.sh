@@ -67,10 +67,10 @@ workload() {
 # daemon logs them and extends the TPM, and the kernel finishes what a
 # bima stop left (it frees the trampolines after a grace period). The
 # rows are of unchanged files: without it, the first hash of the 750 kB
-# program and its TPM extend weighed on the execs' row (0.05 of its 1.08
-# under --icount at 22cdd01). Under --icount, the run of no measurement
-# after bima's took 4 % more instructions than the one before with a
-# pause of 2 s, 1 % with 10 s.
+# program and its TPM extend weighed on the execs' row (--icount 500 at
+# 22cdd01: 1.06, IMA 1.12; with it, at the next build, 1.00, IMA 1.01).
+# Under --icount, the run of no measurement after bima's took 4 % more
+# instructions than the one before with a pause of 2 s, 1 % with 10 s.
 warm() {
 	local f
 	"$work/prog"
