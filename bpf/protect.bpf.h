@@ -585,9 +585,14 @@ int BPF_PROG(bima_protect_bpf, int cmd, union bpf_attr *attr, unsigned int size,
 }
 
 /*
- * A writable mapping of a map: the ring buffer's consumer position, which
- * frees records. And an executable one, of anything, into a process that
- * runs bima (bima_code_mapped).
+ * A shared writable mapping of a map: the ring buffer's consumer position,
+ * which frees records. And an executable one, of anything, into a process
+ * that runs bima (bima_code_mapped). A private mapping, as an exec makes of
+ * each program's and library's data, writes neither a file nor a map (the
+ * kernel maps no BPF map private: bpf_map_mmap refuses it with EINVAL), and
+ * returns before the tests of the configuration, the daemon and the file's
+ * name: about 440 instructions an exec of a static program (hooks.sh
+ * --icount, 6.12 and 6.1).
  */
 SEC("lsm/mmap_file")
 int BPF_PROG(bima_protect_mmap, struct file *file, unsigned long reqprot, unsigned long prot,
@@ -604,14 +609,13 @@ int BPF_PROG(bima_protect_mmap, struct file *file, unsigned long reqprot, unsign
 		if (ret)
 			return ret;
 	}
-	if (!file || !(prot & PROT_WRITE))
+	if (!file || !(prot & PROT_WRITE) || !(flags & MAP_SHARED))
 		return 0;
 	cfg = protect_config();
 	if (!cfg)
 		return 0;
 	/* A shared writable mapping of a protected file, through an fd that predates protection */
-	if ((flags & MAP_SHARED) && protected_fs(cfg, file) &&
-	    protected_dentry(cfg, BPF_CORE_READ(file, f_path.dentry)))
+	if (protected_fs(cfg, file) && protected_dentry(cfg, BPF_CORE_READ(file, f_path.dentry)))
 		return protect_refuse(BIMA_PROTECT_WRITE);
 	/* The cheaper test first: most writable mappings are of no BPF map. */
 	type = file_bpf_object(file, &obj);

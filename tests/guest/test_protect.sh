@@ -8,7 +8,8 @@
 # directory, unlinking, renaming and adding pins, a second bima run (refused
 # before it writes the log), a bpftool map update of bima_config and
 # bima_stats, detaching a link, running bima_anchor_add (a forged anchor)
-# and pinning a map elsewhere. Each refusal leaves the
+# pinning a map elsewhere and mapping the ring buffer shared and writable
+# (a private mapping of it the kernel refuses). Each refusal leaves the
 # file or object as it was (same sha256sum, same directory listing, same
 # daemon pid in bima_config), and is counted, with who did it, in
 # bima_stats and reported by the daemon. Reading stays open (bima log,
@@ -89,6 +90,28 @@ attr = ctypes.create_string_buffer(128)
 struct.pack_into("<QII", attr, 0, ctypes.addressof(path), 0, 0 if sys.argv[2] == "rw" else 1 << 3)
 fd = libc.syscall(321, 7, attr, 128)  # SYS_bpf, BPF_OBJ_GET (x86-64)
 print("ok" if fd >= 0 else errno.errorcode.get(ctypes.get_errno(), "?"))
+PY
+}
+
+# map_mmap PIN shared|private: map the first page of a pinned map readable and
+# writable through a read-write fd of it; prints "ok" or the errno's name
+map_mmap() {
+	python3 - "$@" <<'PY'
+import ctypes, errno, mmap, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
+path = ctypes.create_string_buffer(sys.argv[1].encode())
+attr = ctypes.create_string_buffer(128)
+struct.pack_into("<QII", attr, 0, ctypes.addressof(path), 0, 0)
+fd = libc.syscall(321, 7, attr, 128)  # SYS_bpf, BPF_OBJ_GET (x86-64)
+if fd < 0:
+    print("obj_get " + errno.errorcode.get(ctypes.get_errno(), "?"))
+    sys.exit()
+flags = mmap.MAP_SHARED if sys.argv[2] == "shared" else mmap.MAP_PRIVATE
+try:
+    mmap.mmap(fd, mmap.PAGESIZE, flags, mmap.PROT_READ | mmap.PROT_WRITE)
+    print("ok")
+except OSError as e:
+    print(errno.errorcode.get(e.errno, str(e.errno)))
 PY
 }
 
@@ -199,6 +222,12 @@ bpftool map pin name bima_config /sys/fs/bpf/stolen >"$work/pin.txt" 2>&1
 check "bpftool map pin of bima_config elsewhere fails" test $? -ne 0 -a ! -e /sys/fs/bpf/stolen
 check_grep "with EPERM" 'Operation not permitted' "$work/pin.txt"
 sed 's/^/    bpftool| /' "$work/update.txt" "$work/detach.txt" "$work/run.txt" "$work/pin.txt"
+# The ring buffer's consumer position (its first page), through a
+# read-write fd, which a running daemon lets root have: mapped shared and
+# writable, refused; mapped private, refused by the kernel itself (a BPF
+# map is mapped shared only), which bima_protect_mmap leaves to it.
+check_eq "a shared writable mapping of the ring buffer: EPERM" "$(map_mmap "$pins/maps/bima_events" shared)" EPERM
+check_eq "a private writable one: EINVAL, the kernel's" "$(map_mmap "$pins/maps/bima_events" private)" EINVAL
 
 # 5. Counted, with who did it; the daemon reports them.
 denied1=$(pinned_value bima_stats protect_denied)

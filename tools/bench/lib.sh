@@ -7,6 +7,8 @@
 # on the host, build bima if need be and run SCRIPT in a guest (6.12, one
 # vCPU by default; --icount: vmtest.sh's, time counted in instructions)
 # with VAR=VALUE (DEFAULT without one) in its environment. Does not return.
+# -h or --help prints SCRIPT's opening comment, its usage, and boots no
+# guest; another option is an error, not a VALUE.
 bench_guest() {
 	local script=$1 var=$2 value=$3 kernel=6.12 smp=1 icount=
 	shift 3
@@ -15,6 +17,11 @@ bench_guest() {
 		--kernel) kernel=$2 && shift 2 ;;
 		--smp) smp=$2 && shift 2 ;;
 		--icount) icount=--icount && shift ;;
+		-h | --help) bench_usage "$script" && exit 0 ;;
+		-*)
+			echo "${script##*/}: unknown option $1 (try --help)" >&2
+			exit 2
+			;;
 		*) value=$1 && shift ;;
 		esac
 	done
@@ -23,6 +30,11 @@ bench_guest() {
 	# shellcheck disable=SC2086 # icount: the option or nothing
 	exec "$top/tools/vmtest/vmtest.sh" --kernel "$kernel" --smp "$smp" $icount --timeout 3600 \
 		"$script"
+}
+
+# bench_usage SCRIPT: its comment after the licence line, up to its first line of code.
+bench_usage() {
+	awk 'NR > 2 && !/^#/ { exit } NR > 2 { sub(/^# ?/, ""); print }' "$1"
 }
 
 # bench_static_true OUTPUT [BYTES]: a static program that exits 0 (an exec
@@ -34,7 +46,10 @@ bench_static_true() {
 	[ -z "${2:-}" ] || head -c $(($2 - $(stat -c %s "$1"))) /dev/urandom >>"$1"
 }
 
-ms() { date +%s%3N; }
+# ms: ms since the epoch, from the shell's own clock: date(1), on the
+# guest's 9p root, would be hashed at each exec by bima, which does not
+# cache 9p, and timed with the workload.
+ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
 
 # bench_pause SECONDS: sleep without an exec. While bima attaches or
 # detaches its programs, an exec on another vCPU can run into the hook's
@@ -55,6 +70,10 @@ bench_bima_start() {
 	local policy=$1 log=$2 out=$3
 	shift 3
 	bench_pause 0
+	# Emptied here, not by the redirection below, which the background
+	# process makes: else the wait below may read a previous run's output,
+	# return at once, and what follows runs before bima measures.
+	: >"$out"
 	# shellcheck disable=SC2086 # BIMA_RUN_WRAP, BIMA_RUN_OPTS: a word each
 	${BIMA_RUN_WRAP:-} "$top/bima" run --policy "$policy" --log-dir "$log" "$@" ${BIMA_RUN_OPTS:-} >"$out" 2>&1 &
 	bench_bima_pid=$!
