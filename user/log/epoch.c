@@ -311,8 +311,8 @@ int epoch_begin(struct epoch *ep, struct tpm *tpm, const char *log_dir, uint32_t
 		int aerr = ascii_reconcile(ep->ascii, ep->dir);
 
 		if (aerr) {
-			pr_err("%s: the ASCII list cannot be made to match the log (%s); this run "
-			       "keeps none",
+			pr_err("%s: the ASCII list cannot be made to match the log; this run keeps "
+			       "none (%s)",
 			       ascii_path(ep->ascii), strerror(-aerr));
 			epoch_end(ep);
 		}
