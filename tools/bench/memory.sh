@@ -63,11 +63,11 @@ PY
 daemon_state() {
 	local t0 t1 out
 	[ "$1" = bima ] || { echo '- | - | -'; return; }
-	t0=$(date +%s%N)
+	t0=${EPOCHREALTIME/[.,]/}
 	out=$("$top/bima" status 2>"$work/status.err")
-	t1=$(date +%s%N)
+	t1=${EPOCHREALTIME/[.,]/}
 	[ -s "$work/status.err" ] && sed 's/^/bima status: /' "$work/status.err" >&2
-	printf '%s\n' "$out" | awk -F': ' -v s="$(((t1 - t0) / 1000000))" \
+	printf '%s\n' "$out" | awk -F': ' -v s="$(((t1 - t0) / 1000))" \
 		'$1 == "lost" { l = $2 } $1 == "unextended-entries" { u = $2 }
 		 END { printf "%s | %s | %d.%03d s\n", l, u, s / 1000, s % 1000 }'
 }
