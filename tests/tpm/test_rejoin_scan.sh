@@ -8,7 +8,10 @@
 # daemon logs records (and answers `bima status`) between them. The scan
 # follows the log to its end: the entries the TPM lost and those written
 # during the scan are all extended, once, in log order, and the log
-# replays to the TPM. Before, the scan ran whole, in one call.
+# replays to the TPM. Before, the scan ran whole, in one call. A writer
+# killed during the scan extends nothing more: the next start finds the
+# lost entries and those written during the scan in the log, and extends
+# them.
 # shellcheck source=tests/tpm/prologue.sh
 . "$(dirname "$0")/prologue.sh"
 
@@ -42,6 +45,29 @@ check_eq "every one written during the scan once" "$(grep -c ' /meanwhile/' "$ou
 check_eq "they follow the lost ones, then the tail's mark, then the entry after" \
 	"$(grep -oE ' (/behind/|/meanwhile/|bima_tail_extended|/bin/true$)' "$out" | uniq | tr -d ' \n')" \
 	"/behind//meanwhile/bima_tail_extended/bin/true"
+"$bima" verify --log-dir "$logs" --tcti "$TCTI" >"$out" 2>&1
+check_eq "bima verify passes" $? 0
+
+# Killed during the scan, on another PCR and log.
+logs=$w/logs-killed
+"$writer" "$TCTI" "$logs" 12 count:20000 >/dev/null 2>&1
+check_eq "a log of 20000 entries on PCR 12" $? 0
+"$writer" "$TCTI" "$logs" 12 behind:100:1:3 >"$out" 2>&1
+check_eq "a writer loses 100 extends and stops 3 slices into the rejoin's scan" $? 0
+check_grep "an entry written between each two" \
+	'^behind: 3 slices, 2 entries written between them' "$out"
+"$writer" "$TCTI" "$logs" 12 /bin/true >"$out" 2>&1
+check_eq "the next start goes on" $? 0
+check_grep "and extends the lost entries and those written during the scan" \
+	"102 entries are durable in the log but not in the TPM" "$out"
+for bank in sha1 sha256; do
+	check_eq "independent $bank replay of that log equals TPM PCR 12" \
+		"$("$replay" "$bank" 12 "$logs"/epoch-*/segment-*.bin)" "$(pcr_value "$bank" 12)"
+done
+"$bima" log --log-dir "$logs" >"$out"
+check_eq "every entry is logged once" \
+	"$(grep -c ' /bench/' "$out") $(grep -c ' /behind/' "$out") $(grep -c ' /meanwhile/' "$out")" \
+	"20000 100 2"
 "$bima" verify --log-dir "$logs" --tcti "$TCTI" >"$out" 2>&1
 check_eq "bima verify passes" $? 0
 done_testing

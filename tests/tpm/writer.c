@@ -30,6 +30,8 @@
  *                      between slices, as the daemon logs records; print
  *                      the slices and the CPU time of the longest and of
  *                      all, and extend what it found
+ *   behind:N:MS:K      the same, but stop after K slices, as a daemon
+ *                      killed during the scan: nothing more is extended
  * With --write-only the entries are made durable and not extended, as when
  * a daemon dies between its fdatasync and its extends. With BIMA_ASCII_LINK
  * set, the epoch's ASCII list is kept too, linked there (ascii.h).
@@ -191,10 +193,11 @@ static long long cpu_us(void)
  * behind:N:MS: commit the batch; write N entries more and take them into
  * the replay, unextended, as a TPM restarted from a state saved before
  * their extends lost them; then rejoin as the daemon does (extends.c): the
- * log read again MS ms a slice, an entry written between slices.
+ * log read again MS ms a slice, an entry written between slices. With
+ * stop, leave after that many slices, the scan not ended.
  */
 static int behind(struct epoch *ep, struct tpm *tpm, struct log *log, struct buf *batch,
-		  unsigned int n, int slice_ms, int at)
+		  unsigned int n, int slice_ms, unsigned int stop, int at)
 {
 	char why[TEMPLATE_WHY_LEN];
 	struct recover_scan *scan = NULL;
@@ -224,8 +227,8 @@ static int behind(struct epoch *ep, struct tpm *tpm, struct log *log, struct buf
 		longest = t > longest ? t : longest;
 		all += t;
 		slices++;
-		if (err)
-			break; /* 1: done */
+		if (err || slices == stop)
+			break; /* 1: done; 0: left before the end */
 		/* Not done: the daemon logs a record between slices. */
 		one.len = 0;
 		add_paths(&one, ep->pcr, "meanwhile", at, meanwhile++, 1);
@@ -234,8 +237,13 @@ static int behind(struct epoch *ep, struct tpm *tpm, struct log *log, struct buf
 	printf("behind: %u slices, %u entries written between them, the longest %lld us of CPU "
 	       "of %lld us in all\n",
 	       slices, meanwhile, longest, all);
+	if (stop && err >= 0) { /* a kill: the next start finds what the TPM lacks */
+		err = slices == stop && !err ? 0 : -EINVAL;
+		goto out;
+	}
 	err = err == 1 ? 0 : err ?: -EINVAL;
 	err = err ?: recover_extend_tail(ep, tpm, &rec) ?: epoch_commit(ep, tpm, log, &rec.marks);
+out:
 	recover_scan_free(scan);
 	recovery_free(&rec);
 	buf_free(&one);
@@ -251,13 +259,13 @@ static bool act(const char *arg, int at, struct epoch *ep, struct tpm *tpm, cons
 {
 	char mode[16];
 	enum retention r;
-	unsigned int n;
+	unsigned int n, stop = 0;
 	int slice;
 
 	if (!strcmp(arg, "lost"))
 		*err = lost_answer(ep, tpm, *log, batch);
-	else if (sscanf(arg, "behind:%u:%d", &n, &slice) == 2)
-		*err = behind(ep, tpm, *log, batch, n, slice, at);
+	else if (sscanf(arg, "behind:%u:%d:%u", &n, &slice, &stop) >= 2)
+		*err = behind(ep, tpm, *log, batch, n, slice, stop, at);
 	else if (!strcmp(arg, "snapshot"))
 		*err = snapshot(ep, tpm, log_dir, log, batch);
 	else if (sscanf(arg, "retain:%15[a-z]:%u", mode, &n) == 2)
