@@ -25,7 +25,14 @@ if [ "${VMTEST:-}" != 1 ]; then
 		case $1 in
 		--kernel) kernel=$2; shift 2 ;;
 		--bima-only) export BIMA_BENCH_BIMA_ONLY=1; shift ;;
+		-h | --help) sed -n '3,/^set -u$/{/^set -u$/d; s/^# \{0,1\}//; p}' "$0"; exit 0 ;;
+		-*) echo "memory.sh: unknown option $1 (--help lists them)" >&2; exit 2 ;;
 		*) break ;;
+		esac
+	done
+	for n in ${1:-}; do
+		case $n in
+		'' | *[!0-9]*) echo "memory.sh: checkpoint '$n' is not a number of files" >&2; exit 2 ;;
 		esac
 	done
 	[ -x "$top/bima" ] || make -C "$top" >/dev/null
