@@ -11,7 +11,8 @@
 # replays to the TPM. Before, the scan ran whole, in one call. A writer
 # killed during the scan extends nothing more: the next start finds the
 # lost entries and those written during the scan in the log, and extends
-# them.
+# them. A PCR extended during the scan by something else fails the scan
+# at its end, which is then begun anew (and finds the log inconsistent).
 # shellcheck source=tests/tpm/prologue.sh
 . "$(dirname "$0")/prologue.sh"
 
@@ -70,4 +71,17 @@ check_eq "every entry is logged once" \
 	"20000 100 2"
 "$bima" verify --log-dir "$logs" --tcti "$TCTI" >"$out" 2>&1
 check_eq "bima verify passes" $? 0
+
+# The PCR extended during the scan with an entry the log lacks.
+logs=$w/logs-stray
+"$writer" "$TCTI" "$logs" 13 count:20000 >/dev/null 2>&1
+check_eq "a log of 20000 entries on PCR 13" $? 0
+"$writer" "$TCTI" "$logs" 13 behind:100:1:2:stray >"$out" 2>&1
+check_eq "a writer loses 100 extends, and its PCR is extended 2 slices into the scan" $? 0
+check_grep "the scan sees the PCR changed at its end" \
+	'PCR 13 changed while the log was read again; reading it again' "$out"
+check_grep "and the scan begun anew finds no prefix of the log in the TPM" \
+	'matches no prefix of this epoch.s log' "$out"
+"$bima" log --log-dir "$logs" >"$out"
+check_eq "which the log records, once" "$(grep -c 'bima_log_inconsistent' "$out")" 1
 done_testing

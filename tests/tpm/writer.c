@@ -32,6 +32,9 @@
  *                      all, and extend what it found
  *   behind:N:MS:K      the same, but stop after K slices, as a daemon
  *                      killed during the scan: nothing more is extended
+ *   behind:N:MS:K:stray  the same, but after K slices extend the PCR with
+ *                      an entry the log lacks and go on; the scan that
+ *                      fails for it at its end is begun anew
  * With --write-only the entries are made durable and not extended, as when
  * a daemon dies between its fdatasync and its extends. With BIMA_ASCII_LINK
  * set, the epoch's ASCII list is kept too, linked there (ascii.h).
@@ -152,7 +155,7 @@ static int lost_answer(struct epoch *ep, struct tpm *tpm, struct log *log, struc
 	err = err ?: recover_rejoin(ep, tpm, false, &next, &took, &scan);
 	printf("rejoin: %d, took %zu of the %zu bytes that waited\n", err, took, next.len);
 	if (err == 1) /* reconciled from the log, as at start */
-		err = recover_scan_step(scan, ep, 0, &rec);
+		err = recover_scan_step(scan, ep, tpm, 0, &rec);
 	if (err == 1)
 		err = recover_extend_tail(ep, tpm, &rec) ?: epoch_commit(ep, tpm, log, &rec.marks);
 	recover_scan_free(scan);
@@ -194,10 +197,11 @@ static long long cpu_us(void)
  * the replay, unextended, as a TPM restarted from a state saved before
  * their extends lost them; then rejoin as the daemon does (extends.c): the
  * log read again MS ms a slice, an entry written between slices. With
- * stop, leave after that many slices, the scan not ended.
+ * stop, leave after that many slices, the scan not ended; with stray too,
+ * extend the PCR there with an entry that is not logged, and go on.
  */
 static int behind(struct epoch *ep, struct tpm *tpm, struct log *log, struct buf *batch,
-		  unsigned int n, int slice_ms, unsigned int stop, int at)
+		  unsigned int n, int slice_ms, unsigned int stop, bool stray, int at)
 {
 	char why[TEMPLATE_WHY_LEN];
 	struct recover_scan *scan = NULL;
@@ -222,22 +226,34 @@ static int behind(struct epoch *ep, struct tpm *tpm, struct log *log, struct buf
 		fprintf(stderr, "writer: behind: the rejoin began no scan of the log (%d)\n", err);
 	while (err == 1) {
 		t = cpu_us();
-		err = recover_scan_step(scan, ep, slice_ms, &rec);
+		err = recover_scan_step(scan, ep, tpm, slice_ms, &rec);
 		t = cpu_us() - t;
 		longest = t > longest ? t : longest;
 		all += t;
 		slices++;
-		if (err || slices == stop)
+		if (err || (slices == stop && !stray))
 			break; /* 1: done; 0: left before the end */
 		/* Not done: the daemon logs a record between slices. */
 		one.len = 0;
-		add_paths(&one, ep->pcr, "meanwhile", at, meanwhile++, 1);
-		err = epoch_write(ep, log, &one) ?: 1;
+		add_paths(&one, ep->pcr, slices == stop ? "stray" : "meanwhile", at, meanwhile, 1);
+		if (slices == stop) /* in the TPM, not in the log */
+			err = epoch_extend(&(struct epoch){ .replay = ep->replay }, tpm, &one,
+					   &(size_t){ 0 }, 0)
+				      ?: 1;
+		else
+			err = epoch_write(ep, log, &one) ?: 1;
+		meanwhile += slices != stop;
+	}
+	if (stray && err == -EAGAIN) { /* as the daemon's next rejoin */
+		recover_scan_free(scan);
+		scan = NULL;
+		err = recover_rejoin(ep, tpm, false, NULL, &took, &scan);
+		err = err == 1 ? recover_scan_step(scan, ep, tpm, 0, &rec) : err ?: -EINVAL;
 	}
 	printf("behind: %u slices, %u entries written between them, the longest %lld us of CPU "
 	       "of %lld us in all\n",
 	       slices, meanwhile, longest, all);
-	if (stop && err >= 0) { /* a kill: the next start finds what the TPM lacks */
+	if (stop && !stray && err >= 0) { /* a kill: the next start finds what the TPM lacks */
 		err = slices == stop && !err ? 0 : -EINVAL;
 		goto out;
 	}
@@ -260,12 +276,13 @@ static bool act(const char *arg, int at, struct epoch *ep, struct tpm *tpm, cons
 	char mode[16];
 	enum retention r;
 	unsigned int n, stop = 0;
+	char stray[8] = "";
 	int slice;
 
 	if (!strcmp(arg, "lost"))
 		*err = lost_answer(ep, tpm, *log, batch);
-	else if (sscanf(arg, "behind:%u:%d:%u", &n, &slice, &stop) >= 2)
-		*err = behind(ep, tpm, *log, batch, n, slice, stop, at);
+	else if (sscanf(arg, "behind:%u:%d:%u:%7s", &n, &slice, &stop, stray) >= 2)
+		*err = behind(ep, tpm, *log, batch, n, slice, stop, !strcmp(stray, "stray"), at);
 	else if (!strcmp(arg, "snapshot"))
 		*err = snapshot(ep, tpm, log_dir, log, batch);
 	else if (sscanf(arg, "retain:%15[a-z]:%u", mode, &n) == 2)

@@ -201,7 +201,7 @@ static int rejoin(struct collector *c, int slice_ms)
 		err = 0;
 	}
 	if (err == 1) {
-		err = recover_scan_step(c->scan, &c->ep, slice_ms, &rec);
+		err = recover_scan_step(c->scan, &c->ep, c->tpm, slice_ms, &rec);
 		if (err) { /* done, or failed: a new rejoin begins anew */
 			recover_scan_free(c->scan);
 			c->scan = NULL;

@@ -491,7 +491,32 @@ int recover_epoch(struct epoch *ep, struct tpm *tpm, struct recovery *rec)
 	return err;
 }
 
-int recover_scan_step(struct recover_scan *sc, struct epoch *ep, int slice_ms, struct recovery *rec)
+/*
+ * The TPM's PCR is as the scan read it at its start: else (a TPM that went
+ * away and came back from an older state, or something else extended it)
+ * the tail it found is not what the TPM lacks, and it must begin anew.
+ */
+static int tpm_unchanged(const struct recover_scan *sc, struct tpm *tpm)
+{
+	const struct replay *r = &sc->ep.replay;
+	uint8_t value[HASHALG_MAX_SIZE];
+	int err;
+
+	for (size_t b = 0; b < r->nbanks; b++) {
+		err = tpm_pcr_read(tpm, sc->ep.pcr, r->banks[b], value);
+		if (err)
+			return err;
+		if (memcmp(value, sc->s.tpm[b], r->banks[b]->size)) {
+			pr_warn("%s: PCR %u changed while the log was read again; reading it again",
+				sc->ep.dir, sc->ep.pcr);
+			return -EAGAIN;
+		}
+	}
+	return 0;
+}
+
+int recover_scan_step(struct recover_scan *sc, struct epoch *ep, struct tpm *tpm, int slice_ms,
+		      struct recovery *rec)
 {
 	long long until = slice_ms ? mono_ms() + slice_ms : 0;
 	bool fresh = false; /* the cursor was opened in this call: no write since */
@@ -510,7 +535,8 @@ int recover_scan_step(struct recover_scan *sc, struct epoch *ep, int slice_ms, s
 			return err;
 		fresh = true;
 	}
-	err = settle_scan(&sc->ep, &sc->s, &sc->t, &sc->rec, sc->count);
+	err = tpm_unchanged(sc, tpm);
+	err = err ?: settle_scan(&sc->ep, &sc->s, &sc->t, &sc->rec, sc->count);
 	if (err)
 		return err;
 	/* Not ep.logged: the daemon added to it while the scan ran, and it holds the log. */

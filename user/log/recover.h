@@ -106,10 +106,11 @@ int recover_rejoin(struct epoch *ep, struct tpm *tpm, bool force, const struct b
  * stopped, and rec says what must follow, as recover_epoch() does; the
  * tail holds every entry after that, those appended during the scan too,
  * in log order. The TPM must not be extended while it runs (its PCR was
- * read at its start). Returns 0 while there is more to read, 1 when done;
- * on an error ep is unchanged, and the scan is to be freed and begun anew.
+ * read at its start; a PCR that changed meanwhile fails it, -EAGAIN).
+ * Returns 0 while there is more to read, 1 when done; on an error ep is
+ * unchanged, and the scan is to be freed and begun anew.
  */
-int recover_scan_step(struct recover_scan *scan, struct epoch *ep, int slice_ms,
+int recover_scan_step(struct recover_scan *scan, struct epoch *ep, struct tpm *tpm, int slice_ms,
 		      struct recovery *rec);
 void recover_scan_free(struct recover_scan *scan);
 /*
