@@ -14,7 +14,8 @@
 # --bima-only skips kernel IMA's phase. For bima, each row also says how
 # long `bima status` took to answer and the daemon's resident memory (anon,
 # file-backed, shared memory such as mapped tmpfs files), and after its
-# phase come its largest mappings (smaps) and their totals (smaps_rollup).
+# phase come its largest mappings (smaps) and their totals (smaps_rollup),
+# and how often the TPM failed and a rejoin read the log again.
 #
 # FILE_CHECK needs Linux 6.9 (file_post_open), so use 6.12.
 set -u
@@ -145,6 +146,8 @@ grep -E '^(Rss|Pss_Anon|Pss_File|Pss_Shmem|Anonymous):' "/proc/$pid/smaps_rollup
 echo
 echo "The daemon's errors and warnings, if any (the last 5):"
 grep -iE 'error|warn' "$work/bima.out" | tail -n 5
+echo "Times the TPM failed (its extends retried with backoff): $(grep -c 'TPM extend failed' "$work/bima.out");" \
+	"rejoins that read the log again: $(grep -c 'reading the log again' "$work/bima.out")"
 kill -TERM "$pid"
 wait "$pid"
 # What is still queued in the ring buffer is logged by the unload.
