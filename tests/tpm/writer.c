@@ -23,6 +23,18 @@
  *   lost               commit what is before, the TPM doing the extend of
  *                      its last entry but its answer lost; then rejoin as
  *                      the daemon does, and print what the rejoin found
+ *   behind:N:MS        commit what is before, then write N entries that the
+ *                      TPM lost (as one restarted from a state saved before
+ *                      their extends); rejoin as the daemon does, reading
+ *                      the log again MS ms a slice and writing an entry
+ *                      between slices, as the daemon logs records; print
+ *                      the slices and the CPU time of the longest and of
+ *                      all, and extend what it found
+ *   behind:N:MS:K      the same, but stop after K slices, as a daemon
+ *                      killed during the scan: nothing more is extended
+ *   behind:N:MS:K:stray  the same, but after K slices extend the PCR with
+ *                      an entry the log lacks and go on; the scan that
+ *                      fails for it at its end is begun anew
  * With --write-only the entries are made durable and not extended, as when
  * a daemon dies between its fdatasync and its extends. With BIMA_ASCII_LINK
  * set, the epoch's ASCII list is kept too, linked there (ascii.h).
@@ -30,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ak.h"
 #include "anchor.h"
@@ -122,6 +135,7 @@ static int lost_answer(struct epoch *ep, struct tpm *tpm, struct log *log, struc
 {
 	char why[TEMPLATE_WHY_LEN];
 	struct template_entry e;
+	struct recover_scan *scan = NULL;
 	struct recovery rec = {};
 	struct epoch told;
 	size_t last = 0, used, done = 0, took = 0;
@@ -138,13 +152,146 @@ static int lost_answer(struct epoch *ep, struct tpm *tpm, struct log *log, struc
 	told = *ep; /* what the TPM did: only its copy of the replay learns of it */
 	done = 0;
 	err = err ?: epoch_extend(&told, tpm, &next, &done, 0);
-	err = err ?: recover_rejoin(ep, tpm, false, &next, &took, &rec);
+	err = err ?: recover_rejoin(ep, tpm, false, &next, &took, &scan);
 	printf("rejoin: %d, took %zu of the %zu bytes that waited\n", err, took, next.len);
 	if (err == 1) /* reconciled from the log, as at start */
+		err = recover_scan_step(scan, ep, tpm, 0, &rec);
+	if (err == 1)
 		err = recover_extend_tail(ep, tpm, &rec) ?: epoch_commit(ep, tpm, log, &rec.marks);
+	recover_scan_free(scan);
 	recovery_free(&rec);
 	batch->len = 0;
 	return err < 0 ? err : 0;
+}
+
+/* n ima-ng entries, of the paths /DIR/AT/FIRST on and of their own hashes. */
+static void add_paths(struct buf *batch, uint32_t pcr, const char *dir, int at, unsigned int first,
+		      unsigned int n)
+{
+	const struct hashalg *sha256 = hashalg_by_name("sha256", 6);
+	struct buf data = {};
+	uint8_t digest[32];
+	char path[64];
+
+	for (unsigned int k = first; k < first + n; k++) {
+		snprintf(path, sizeof(path), "/%s/%d/%u", dir, at, k);
+		hashalg_digest(sha256, path, strlen(path), digest);
+		data.len = 0;
+		template_data_ng(&data, sha256, digest, path, NULL, 0);
+		template_encode(batch, pcr, "ima-ng", data.p, data.len, false);
+	}
+	buf_free(&data);
+}
+
+/* The CPU time the writer has used, in us: a slice's work, whatever the host's load. */
+static long long cpu_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+/*
+ * behind:N:MS: commit the batch; write N entries more and take them into
+ * the replay, unextended, as a TPM restarted from a state saved before
+ * their extends lost them; then rejoin as the daemon does (extends.c): the
+ * log read again MS ms a slice, an entry written between slices. With
+ * stop, leave after that many slices, the scan not ended; with stray too,
+ * extend the PCR there with an entry that is not logged, and go on.
+ */
+static int behind(struct epoch *ep, struct tpm *tpm, struct log *log, struct buf *batch,
+		  unsigned int n, int slice_ms, unsigned int stop, bool stray, int at)
+{
+	char why[TEMPLATE_WHY_LEN];
+	struct recover_scan *scan = NULL;
+	struct template_entry e;
+	struct recovery rec = {};
+	struct buf one = {};
+	size_t took = 0, used;
+	long long t, longest = 0, all = 0;
+	unsigned int slices = 0, meanwhile = 0;
+	int err;
+
+	err = epoch_commit(ep, tpm, log, batch);
+	batch->len = 0;
+	add_paths(batch, ep->pcr, "behind", at, 0, n);
+	err = err ?: epoch_write(ep, log, batch);
+	for (size_t off = 0; !err && off < batch->len; off += used, ep->entries++)
+		err = template_decode(batch->p + off, batch->len - off, &e, &used, why)
+			      ?: replay_entry(&ep->replay, &e);
+	batch->len = 0;
+	err = err ?: recover_rejoin(ep, tpm, false, NULL, &took, &scan);
+	if (err != 1)
+		fprintf(stderr, "writer: behind: the rejoin began no scan of the log (%d)\n", err);
+	while (err == 1) {
+		t = cpu_us();
+		err = recover_scan_step(scan, ep, tpm, slice_ms, &rec);
+		t = cpu_us() - t;
+		longest = t > longest ? t : longest;
+		all += t;
+		slices++;
+		if (err || (slices == stop && !stray))
+			break; /* 1: done; 0: left before the end */
+		/* Not done: the daemon logs a record between slices. */
+		one.len = 0;
+		add_paths(&one, ep->pcr, slices == stop ? "stray" : "meanwhile", at, meanwhile, 1);
+		if (slices == stop) /* in the TPM, not in the log */
+			err = epoch_extend(&(struct epoch){ .replay = ep->replay }, tpm, &one,
+					   &(size_t){ 0 }, 0)
+				      ?: 1;
+		else
+			err = epoch_write(ep, log, &one) ?: 1;
+		meanwhile += slices != stop;
+	}
+	if (stray && err == -EAGAIN) { /* as the daemon's next rejoin */
+		recover_scan_free(scan);
+		scan = NULL;
+		err = recover_rejoin(ep, tpm, false, NULL, &took, &scan);
+		err = err == 1 ? recover_scan_step(scan, ep, tpm, 0, &rec) : err ?: -EINVAL;
+	}
+	printf("behind: %u slices, %u entries written between them, the longest %lld us of CPU "
+	       "of %lld us in all\n",
+	       slices, meanwhile, longest, all);
+	if (stop && !stray && err >= 0) { /* a kill: the next start finds what the TPM lacks */
+		err = slices == stop && !err ? 0 : -EINVAL;
+		goto out;
+	}
+	err = err == 1 ? 0 : err ?: -EINVAL;
+	err = err ?: recover_extend_tail(ep, tpm, &rec) ?: epoch_commit(ep, tpm, log, &rec.marks);
+out:
+	recover_scan_free(scan);
+	recovery_free(&rec);
+	buf_free(&one);
+	return err;
+}
+
+/*
+ * An argument that acts on the epoch rather than adds an entry (lost,
+ * behind:N:MS, snapshot, retain:MODE:N, quote:...): done, with *err set.
+ */
+static bool act(const char *arg, int at, struct epoch *ep, struct tpm *tpm, const char *log_dir,
+		struct log **log, struct buf *batch, int *err)
+{
+	char mode[16];
+	enum retention r;
+	unsigned int n, stop = 0;
+	char stray[8] = "";
+	int slice;
+
+	if (!strcmp(arg, "lost"))
+		*err = lost_answer(ep, tpm, *log, batch);
+	else if (sscanf(arg, "behind:%u:%d:%u:%7s", &n, &slice, &stop, stray) >= 2)
+		*err = behind(ep, tpm, *log, batch, n, slice, stop, !strcmp(stray, "stray"), at);
+	else if (!strcmp(arg, "snapshot"))
+		*err = snapshot(ep, tpm, log_dir, log, batch);
+	else if (sscanf(arg, "retain:%15[a-z]:%u", mode, &n) == 2)
+		*err = anchor_retention_parse(mode, &r) ?: anchor_retain(ep->dir, r, n);
+	else if (!strncmp(arg, "quote:", 6))
+		*err = quote_entry(ep, tpm, log_dir, arg);
+	else
+		return false;
+	return true;
 }
 
 int main(int argc, char **argv)
@@ -174,26 +321,11 @@ int main(int argc, char **argv)
 	for (int i = 4; !err && i < argc; i++) {
 		bool violation = !strncmp(argv[i], "violation:", 10);
 		const char *name = violation ? argv[i] + 10 : argv[i];
-		char mode[16], path[64];
-		enum retention r;
+		char path[64];
 		unsigned int n;
 
-		if (!strcmp(argv[i], "lost")) {
-			err = lost_answer(&ep, tpm, log, &batch);
+		if (act(argv[i], i, &ep, tpm, argv[2], &log, &batch, &err))
 			continue;
-		}
-		if (!strcmp(argv[i], "snapshot")) {
-			err = snapshot(&ep, tpm, argv[2], &log, &batch);
-			continue;
-		}
-		if (sscanf(argv[i], "retain:%15[a-z]:%u", mode, &n) == 2) {
-			err = anchor_retention_parse(mode, &r) ?: anchor_retain(ep.dir, r, n);
-			continue;
-		}
-		if (!strncmp(argv[i], "quote:", 6)) {
-			err = quote_entry(&ep, tpm, argv[2], argv[i]);
-			continue;
-		}
 		if (!strncmp(argv[i], "buf:", 4) && strchr(argv[i] + 4, ':')) {
 			const char *text = strchr(argv[i] + 4, ':') + 1;
 
@@ -217,13 +349,7 @@ int main(int argc, char **argv)
 			continue;
 		}
 		if (sscanf(argv[i], "count:%u", &n) == 1) {
-			for (unsigned int k = 0; k < n; k++) {
-				snprintf(path, sizeof(path), "/bench/%d/%u", i, k);
-				hashalg_digest(sha256, path, strlen(path), digest);
-				data.len = 0;
-				template_data_ng(&data, sha256, digest, path, NULL, 0);
-				template_encode(&batch, ep.pcr, "ima-ng", data.p, data.len, false);
-			}
+			add_paths(&batch, ep.pcr, "bench", i, 0, n);
 			continue;
 		}
 

@@ -46,10 +46,10 @@ bench_static_true() {
 	[ -z "${2:-}" ] || head -c $(($2 - $(stat -c %s "$1"))) /dev/urandom >>"$1"
 }
 
-# ms: ms since the epoch, from the shell's own clock: date(1), on the
-# guest's 9p root, would be hashed at each exec by bima, which does not
-# cache 9p, and timed with the workload.
-ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
+# ms: the time in ms since the epoch, from the shell's own clock. date(1)
+# would be an exec from the guest's 9p root, which bima does not cache: it
+# would hash date and its libraries at each call, inside the times taken.
+ms() { echo $((${EPOCHREALTIME/[.,]/} / 1000)); }
 
 # bench_pause SECONDS: sleep without an exec. While bima attaches or
 # detaches its programs, an exec on another vCPU can run into the hook's

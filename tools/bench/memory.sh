@@ -14,7 +14,8 @@
 # --bima-only skips kernel IMA's phase. For bima, each row also says how
 # long `bima status` took to answer and the daemon's resident memory (anon,
 # file-backed, shared memory such as mapped tmpfs files), and after its
-# phase come its largest mappings (smaps) and their totals (smaps_rollup).
+# phase come its largest mappings (smaps) and their totals (smaps_rollup),
+# and how often the TPM failed and a rejoin read the log again.
 #
 # FILE_CHECK needs Linux 6.9 (file_post_open), so use 6.12.
 set -u
@@ -25,7 +26,14 @@ if [ "${VMTEST:-}" != 1 ]; then
 		case $1 in
 		--kernel) kernel=$2; shift 2 ;;
 		--bima-only) export BIMA_BENCH_BIMA_ONLY=1; shift ;;
+		-h | --help) sed -n '3,/^set -u$/{/^set -u$/d; s/^# \{0,1\}//; p}' "$0"; exit 0 ;;
+		-*) echo "memory.sh: unknown option $1 (--help lists them)" >&2; exit 2 ;;
 		*) break ;;
+		esac
+	done
+	for n in ${1:-}; do
+		case $n in
+		'' | *[!0-9]*) echo "memory.sh: checkpoint '$n' is not a number of files" >&2; exit 2 ;;
 		esac
 	done
 	[ -x "$top/bima" ] || make -C "$top" >/dev/null
@@ -63,11 +71,11 @@ PY
 daemon_state() {
 	local t0 t1 out
 	[ "$1" = bima ] || { echo '- | - | -'; return; }
-	t0=$(date +%s%N)
+	t0=${EPOCHREALTIME/[.,]/}
 	out=$("$top/bima" status 2>"$work/status.err")
-	t1=$(date +%s%N)
+	t1=${EPOCHREALTIME/[.,]/}
 	[ -s "$work/status.err" ] && sed 's/^/bima status: /' "$work/status.err" >&2
-	printf '%s\n' "$out" | awk -F': ' -v s="$(((t1 - t0) / 1000000))" \
+	printf '%s\n' "$out" | awk -F': ' -v s="$(((t1 - t0) / 1000))" \
 		'$1 == "lost" { l = $2 } $1 == "unextended-entries" { u = $2 }
 		 END { printf "%s | %s | %d.%03d s\n", l, u, s / 1000, s % 1000 }'
 }
@@ -138,6 +146,8 @@ grep -E '^(Rss|Pss_Anon|Pss_File|Pss_Shmem|Anonymous):' "/proc/$pid/smaps_rollup
 echo
 echo "The daemon's errors and warnings, if any (the last 5):"
 grep -iE 'error|warn' "$work/bima.out" | tail -n 5
+echo "Times the TPM failed (its extends retried with backoff): $(grep -c 'TPM extend failed' "$work/bima.out");" \
+	"rejoins that read the log again: $(grep -c 'reading the log again' "$work/bima.out")"
 kill -TERM "$pid"
 wait "$pid"
 # What is still queued in the ring buffer is logged by the unload.

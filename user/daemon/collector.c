@@ -655,6 +655,7 @@ static void collector_close(struct collector *c)
 	loader__free(c->bpf);
 	log__close(c->log);
 	tpm__free(c->tpm);
+	recover_scan_free(c->scan);
 	free_rounds(c);
 	buf_free(&c->snap_entry);
 	epoch_end(&c->ep);

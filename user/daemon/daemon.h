@@ -147,10 +147,11 @@ struct collector {
 	bool waiting_told;    /* that telling them failed */
 	bool fail_closed;
 	uint32_t grace_ms;
-	bool reconcile;		 /* a rejoin read the log but could not queue what it found */
-	struct control *ctl;	 /* the control socket, or NULL */
-	const char *log_dir;	 /* --log-dir, for `bima status` */
-	uint64_t protect_denied; /* bima_stats.protect_denied already reported */
+	bool reconcile;		   /* a rejoin read the log but could not queue what it found */
+	struct recover_scan *scan; /* a rejoin's scan of the log, read a slice a round */
+	struct control *ctl;	   /* the control socket, or NULL */
+	const char *log_dir;	   /* --log-dir, for `bima status` */
+	uint64_t protect_denied;   /* bima_stats.protect_denied already reported */
 	/* For the metrics: entries logged by hook (the batch's until it is durable) */
 	uint64_t hook_logged[CONTROL_HOOKS], batch_hooks[CONTROL_HOOKS];
 	uint64_t tpm_errors;	     /* extends, reconnections and quotes that failed */

@@ -172,23 +172,40 @@ static int queue_tail(struct collector *c, const struct recovery *rec)
 /*
  * A new connection to a TPM that failed: if it lost extends, or did some
  * whose answer was lost, what it lacks is taken from the log (recover.h).
+ * The log is read again, if it must be, for about slice_ms a round (0:
+ * all of it), between which the loop logs records and answers `bima
+ * status`; nothing is extended until the scan ends. Returns 0 with
+ * c->scan set while it goes on.
  */
-static int rejoin(struct collector *c)
+static int rejoin(struct collector *c, int slice_ms)
 {
 	size_t done = c->extended - c->base, took = 0;
 	struct recovery rec = {};
 	struct buf next = {};
-	int err;
+	int err = 1;
 
 	/* The extend that failed was of the window's next entry: it is in memory. */
 	if (done < c->unextended.len)
 		next = (struct buf){ .p = c->unextended.p + done, .len = c->unextended.len - done };
-	err = tpm__open(c->tcti, &c->tpm);
-	err = err ?: recover_rejoin(&c->ep, c->tpm, c->reconcile, &next, &took, &rec);
+	if (!c->scan) {
+		err = tpm__open(c->tcti, &c->tpm);
+		err = err ?: recover_rejoin(&c->ep, c->tpm, c->reconcile, &next, &took, &c->scan);
+		if (err == 1)
+			pr_info("%s: reading the log again, a slice a round, while records are "
+				"logged; no extend until it is read",
+				c->ep.dir);
+	}
 	if (err == 2) { /* no scan of the log: the TPM lacks nothing the queue does not have */
 		c->extended += took;
 		c->extended_entries++;
 		err = 0;
+	}
+	if (err == 1) {
+		err = recover_scan_step(c->scan, &c->ep, c->tpm, slice_ms, &rec);
+		if (err) { /* done, or failed: a new rejoin begins anew */
+			recover_scan_free(c->scan);
+			c->scan = NULL;
+		}
 	}
 	if (err > 0 && c->snap_pending) {
 		/* Queued anew from the log: where the snapshot ends in it is not known. */
@@ -201,6 +218,10 @@ static int rejoin(struct collector *c)
 		c->snap_pending = false;
 	}
 	if (err > 0) {
+		/*
+		 * The tail holds every entry after the TPM's last, to the log's
+		 * end: those queued while the scan ran too. Queued again from it.
+		 */
 		queue_clear(c);
 		hold(c);
 		err = epoch_write(&c->ep, c->log, &rec.marks);
@@ -226,7 +247,8 @@ static uint64_t extendable(const struct collector *c)
 /* Whether entries wait that the TPM could take now. */
 bool extends_waiting(const struct collector *c)
 {
-	return extendable(c) != c->extended && !backoff_waiting(&c->tpm_retry);
+	/* A rejoin's scan of the log goes on each round, as extends would. */
+	return c->scan || (extendable(c) != c->extended && !backoff_waiting(&c->tpm_retry));
 }
 
 /*
@@ -267,12 +289,14 @@ int extend_pending(struct collector *c, int slice_ms)
 	long long until = now_ms() + slice_ms;
 	int err = 0;
 
-	if (c->extended == extendable(c) || backoff_waiting(&c->tpm_retry))
+	if (!c->scan && (c->extended == extendable(c) || backoff_waiting(&c->tpm_retry)))
 		return 0;
-	if (!c->tpm)
-		err = rejoin(c);
+	if (!c->tpm || c->scan)
+		err = rejoin(c, slice_ms);
 	if (err == -ESTALE)
 		return err;
+	if (!err && c->scan)
+		return 0; /* the TPM's PCR was read at the scan's start: no extend until it ends */
 	/* A rejoin may have queued anew. */
 	while (!err && c->extended < extendable(c)) {
 		uint64_t before = c->ep.entries, end = extendable(c);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "kernel_ima.h"
 #include "msg.h"
@@ -228,17 +229,48 @@ static void tail_clear(struct recovery *rec, struct tail_span *t)
 }
 
 /*
- * Read the epoch's log, replaying it, and note where the replay last equals
- * the TPM (s) and the entries after that, the tail (rec->tail, t). *count:
- * the entries read, with those before an anchor the log starts from.
+ * A scan of an epoch's log, replaying it (recover.h): where the replay last
+ * equals the TPM (s) and the entries after that, the tail (rec.tail, t).
+ * count: the entries read, with those before an anchor the log starts
+ * from. ep is the scan's own: a start's, or a rejoin's fresh one.
  */
-static int scan_log(struct epoch *ep, struct log_cursor *c, struct scan *s, struct tail_span *t,
-		    struct recovery *rec, uint64_t *count)
+struct recover_scan {
+	struct epoch ep;
+	struct log_cursor *c;
+	struct scan s;
+	struct tail_span t;
+	struct attrib_reader ar;
+	struct recovery rec;
+	uint64_t count;
+	bool remember;	    /* note what the log holds in ep.logged (a start; a daemon has it) */
+	bool follow;	    /* read on to the log's end as the daemon writes it (a rejoin) */
+	bool in_segments;   /* the cursor read past any anchor entry: at is where it is */
+	struct log_spot at; /* where the entry after the last one read begins */
+};
+
+static long long mono_ms(void)
 {
-	struct attrib_reader ar = {};
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* Entries read between looks at the clock. */
+#define SCAN_STEP 64
+
+/*
+ * Read the log from the cursor on, until its end (0) or, with until_ms,
+ * until that time (1: more to read).
+ */
+static int scan_log(struct recover_scan *sc, long long until_ms)
+{
+	struct epoch *ep = &sc->ep;
+	struct log_cursor *c = sc->c;
 	struct template_entry e;
 	const uint8_t *raw;
 	size_t raw_len, end;
+	unsigned int n = 0;
 	int err, fail = 0; /* an error of the scan's own, not of the log's */
 
 	while (!fail && (err = log_cursor_next(c, &e)) > 0) {
@@ -252,24 +284,31 @@ static int scan_log(struct epoch *ep, struct log_cursor *c, struct scan *s, stru
 		fail = replay_entry(&ep->replay, &e);
 		if (fail)
 			break;
-		(*count)++;
-		if (remember(ep, c, &e, &ar) < 0)
+		sc->count++;
+		if (sc->remember && remember(ep, c, &e, &sc->ar) < 0)
 			pr_warn("out of memory: entries already logged may be logged again");
 		log_cursor_raw(c, &raw, &raw_len);
 		/* An anchor's entry, read from its own file, is taken as its segment's first. */
 		end = log_cursor_at_anchor(c) ? raw_len : log_cursor_offset(c);
-		fail = tail_add(rec, t, log_cursor_segment(c), end, raw, raw_len);
+		if (!log_cursor_at_anchor(c)) {
+			sc->in_segments = true;
+			sc->at = (struct log_spot){ log_cursor_segment(c), end };
+		}
+		fail = tail_add(&sc->rec, &sc->t, log_cursor_segment(c), end, raw, raw_len);
 		if (fail)
 			break;
-		if (equals_tpm(ep, s)) {
-			s->matched = true;
-			s->match_entries = *count;
-			replay_save(&ep->replay, ep->pcr, &s->match);
-			tail_clear(rec, t);
+		if (equals_tpm(ep, &sc->s)) {
+			sc->s.matched = true;
+			sc->s.match_entries = sc->count;
+			replay_save(&ep->replay, ep->pcr, &sc->s.match);
+			tail_clear(&sc->rec, &sc->t);
 		}
+		if (until_ms && ++n % SCAN_STEP == 0 && mono_ms() >= until_ms)
+			return 1;
 	}
-	attrib_reader_free(&ar);
-	return fail ?: err < 0 ? bad_entry(ep, rec, c, err) : 0;
+	if (!fail && err < 0)
+		sc->follow = false; /* the log is not read past a bad entry: it ends there */
+	return fail ?: err < 0 ? bad_entry(ep, &sc->rec, c, err) : 0;
 }
 
 /* No prefix of the log is in the TPM: said, and recorded as inconsistent. */
@@ -346,41 +385,166 @@ static int settle_scan(struct epoch *ep, struct scan *s, struct tail_span *t, st
 	return tail_mark(ep, rec, t);
 }
 
-int recover_epoch(struct epoch *ep, struct tpm *tpm, struct recovery *rec)
+void recover_scan_free(struct recover_scan *sc)
 {
+	if (!sc)
+		return;
+	log_cursor__free(sc->c);
+	attrib_reader_free(&sc->ar);
+	recovery_free(&sc->rec);
+	free(sc);
+}
+
+/*
+ * Open the log of ep's epoch, read the TPM's PCR and start a scan of it,
+ * replaying into sc->ep (ep's copy). -ENOENT when the epoch has no log yet.
+ */
+static int scan_begin(const struct epoch *ep, struct tpm *tpm, struct recover_scan **out)
+{
+	struct recover_scan *sc = calloc(1, sizeof(*sc));
 	const struct snapshot *start;
-	struct scan s = {};
-	struct tail_span t = {};
-	struct log_cursor *c;
-	uint64_t count = 0;
 	int err;
 
-	err = log_cursor__open(ep->dir, 0, &c);
-	if (err == -ENOENT)
+	if (!sc)
+		return -ENOMEM;
+	sc->ep = *ep;
+	err = log_cursor__open(ep->dir, 0, &sc->c);
+	if (err == -ENOENT) {
+		free(sc);
 		return err;
+	}
 	if (err) {
 		pr_err("%s: cannot read log: %s", ep->dir, strerror(-err));
+		free(sc);
 		return err;
 	}
 	for (size_t b = 0; b < ep->replay.nbanks && !err; b++)
-		err = tpm_pcr_read(tpm, ep->pcr, ep->replay.banks[b], s.tpm[b]);
-	if (!err && (start = log_cursor_start(c))) {
+		err = tpm_pcr_read(tpm, ep->pcr, ep->replay.banks[b], sc->s.tpm[b]);
+	if (!err && (start = log_cursor_start(sc->c))) {
 		/* Retention removed the segments before this anchor: replay from its values. */
 		for (size_t b = 0; b < start->nbanks; b++)
-			replay_set(&ep->replay, start->pcr, start->banks[b], start->pcr_value[b]);
-		count = start->entries;
+			replay_set(&sc->ep.replay, start->pcr, start->banks[b],
+				   start->pcr_value[b]);
+		sc->count = start->entries;
 		pr_info("%s: the log starts at anchor %llu (entry %llu); the segments before it "
 			"were removed by retention",
-			ep->dir, (unsigned long long)start->id, (unsigned long long)count);
+			ep->dir, (unsigned long long)start->id, (unsigned long long)sc->count);
 	}
-	if (!err) {
-		s.matched = equals_tpm(ep, &s); /* before the first entry: a new epoch's zero */
-		replay_save(&ep->replay, ep->pcr, &s.match);
-		err = scan_log(ep, c, &s, &t, rec, &count);
+	/* Before the first entry: a new epoch's zero. */
+	sc->s.matched = !err && equals_tpm(&sc->ep, &sc->s);
+	replay_save(&sc->ep.replay, sc->ep.pcr, &sc->s.match);
+	if (err) {
+		recover_scan_free(sc);
+		return err;
 	}
-	err = err ?: settle_scan(ep, &s, &t, rec, count);
-	log_cursor__free(c);
+	*out = sc;
+	return 0;
+}
+
+/*
+ * The cursor is at the log's end as it was when it was opened (it maps
+ * each segment as it was then): open the log again after the last entry
+ * read, for what the daemon wrote since. An anchor's entry, if the log
+ * starts at one, was read: the cursor reached the end.
+ */
+static int scan_reopen(struct recover_scan *sc)
+{
+	struct template_entry e;
+	struct log_cursor *c;
+	int err;
+
+	err = log_cursor__open(sc->ep.dir, 0, &c);
+	if (err) {
+		pr_err("%s: cannot read log: %s", sc->ep.dir, strerror(-err));
+		return err;
+	}
+	if (sc->in_segments)
+		err = log_cursor_seek(c, sc->at.segment, sc->at.offset);
+	else if (log_cursor_start(c))
+		err = log_cursor_next(c, &e) < 0 ? -EBADMSG : 0; /* the anchor entry, read */
+	if (err) {
+		pr_err("%s: cannot read the log on from segment %u byte %zu: %s", sc->ep.dir,
+		       sc->at.segment, sc->at.offset, log_cursor_error(c));
+		log_cursor__free(c);
+		return err;
+	}
+	log_cursor__free(sc->c);
+	sc->c = c;
+	return 0;
+}
+
+int recover_epoch(struct epoch *ep, struct tpm *tpm, struct recovery *rec)
+{
+	struct recover_scan *sc;
+	int err;
+
+	err = scan_begin(ep, tpm, &sc);
+	if (err)
+		return err;
+	sc->remember = true;
+	err = scan_log(sc, 0);
+	err = err ?: settle_scan(&sc->ep, &sc->s, &sc->t, &sc->rec, sc->count);
+	*ep = sc->ep; /* with what it remembered, on failure too, as before */
+	*rec = sc->rec;
+	sc->rec = (struct recovery){};
+	recover_scan_free(sc);
 	return err;
+}
+
+/*
+ * The TPM's PCR is as the scan read it at its start: else (a TPM that went
+ * away and came back from an older state, or something else extended it)
+ * the tail it found is not what the TPM lacks, and it must begin anew.
+ */
+static int tpm_unchanged(const struct recover_scan *sc, struct tpm *tpm)
+{
+	const struct replay *r = &sc->ep.replay;
+	uint8_t value[HASHALG_MAX_SIZE];
+	int err;
+
+	for (size_t b = 0; b < r->nbanks; b++) {
+		err = tpm_pcr_read(tpm, sc->ep.pcr, r->banks[b], value);
+		if (err)
+			return err;
+		if (memcmp(value, sc->s.tpm[b], r->banks[b]->size)) {
+			pr_warn("%s: PCR %u changed while the log was read again; reading it again",
+				sc->ep.dir, sc->ep.pcr);
+			return -EAGAIN;
+		}
+	}
+	return 0;
+}
+
+int recover_scan_step(struct recover_scan *sc, struct epoch *ep, struct tpm *tpm, int slice_ms,
+		      struct recovery *rec)
+{
+	long long until = slice_ms ? mono_ms() + slice_ms : 0;
+	bool fresh = false; /* the cursor was opened in this call: no write since */
+	int err;
+
+	for (;;) {
+		err = scan_log(sc, until);
+		if (err)
+			return err < 0 ? err : 0; /* 1: the slice ended */
+		if (!sc->follow || fresh)
+			break; /* the log's end, with no write since the cursor saw it */
+		if (until && mono_ms() >= until)
+			return 0; /* stale at the next call too: it opens the log again */
+		err = scan_reopen(sc);
+		if (err)
+			return err;
+		fresh = true;
+	}
+	err = tpm_unchanged(sc, tpm);
+	err = err ?: settle_scan(&sc->ep, &sc->s, &sc->t, &sc->rec, sc->count);
+	if (err)
+		return err;
+	/* Not ep.logged: the daemon added to it while the scan ran, and it holds the log. */
+	ep->replay = sc->ep.replay;
+	ep->entries = sc->ep.entries;
+	*rec = sc->rec;
+	sc->rec = (struct recovery){};
+	return 1;
 }
 
 /*
@@ -413,7 +577,7 @@ static bool took_next(struct epoch *ep, const struct buf *next,
 }
 
 int recover_rejoin(struct epoch *ep, struct tpm *tpm, bool force, const struct buf *next,
-		   size_t *took, struct recovery *rec)
+		   size_t *took, struct recover_scan **scan)
 {
 	uint8_t value[TPM_BANKS_MAX][HASHALG_MAX_SIZE];
 	uint32_t reset, restart;
@@ -450,14 +614,20 @@ int recover_rejoin(struct epoch *ep, struct tpm *tpm, bool force, const struct b
 		pr_warn("%s: PCR %u is not where bima left it before the TPM failed; reconciling "
 			"the TPM with the log, as at start",
 			ep->dir, ep->pcr);
-	/* On failure ep stays as it was, to be compared again on the next try. */
+	/* ep stays as it was until the scan ends, to be compared again if it fails. */
 	fresh = *ep;
 	replay_init(&fresh.replay, ep->replay.banks, ep->replay.nbanks);
 	fresh.entries = 0;
-	err = recover_epoch(&fresh, tpm, rec);
+	/* The daemon's own, which it changes while the scan runs: the scan needs neither. */
+	fresh.logged = (struct digestset){};
+	fresh.ascii = NULL;
+	err = scan_begin(&fresh, tpm, scan);
+	if (err == -ENOENT) /* a rejoin's epoch has a log: it was removed under the daemon */
+		pr_err("%s: the log of this epoch is gone; cannot reconcile the TPM with it",
+		       ep->dir);
 	if (err)
 		return err;
-	*ep = fresh;
+	(*scan)->follow = true;
 	return 1;
 }
 

@@ -59,6 +59,9 @@ struct log_spot {
 	size_t offset;
 };
 
+/* A scan of the log that a rejoin began, read a slice at a time. */
+struct recover_scan;
+
 struct recovery {
 	/*
 	 * The durable entries the TPM lacks, to extend in order: the first
@@ -85,15 +88,31 @@ int recover_epoch(struct epoch *ep, struct tpm *tpm, struct recovery *rec);
  * holds that and then the first entry of next (the entries that wait, in
  * order; NULL: none), the extend of that entry was done though its answer
  * was lost: ep takes it, and *took is its bytes. Else (extends lost with
- * the TPM, or more done), or if force is set, reconcile as at start:
- * recover_epoch() from the log, which reads the whole log and so holds up
- * the caller for as long. Returns 0 when the TPM is where bima left it, 2
- * when it took next's first entry, 1 when rec says what must follow,
- * -ESTALE when the TPM's epoch changed, another negative error if the TPM
- * failed again. On an error ep is unchanged.
+ * the TPM, or more done), or if force is set, reconcile as at start: the
+ * whole log must be read again, which on a long log takes minutes, so it
+ * is only begun here, in *scan, and read by recover_scan_step() a slice at
+ * a time, between which the daemon goes on logging. Returns 0 when the TPM
+ * is where bima left it, 2 when it took next's first entry, 1 when *scan
+ * was begun, -ESTALE when the TPM's epoch changed, another negative error
+ * if the TPM failed again. ep is unchanged but for 2.
  */
 int recover_rejoin(struct epoch *ep, struct tpm *tpm, bool force, const struct buf *next,
-		   size_t *took, struct recovery *rec);
+		   size_t *took, struct recover_scan **scan);
+/*
+ * Read on a rejoin's scan of the log for about slice_ms (0: to its end).
+ * It follows the log as the caller appends to it between slices, and ends
+ * at an end it finds with nothing appended since it looked: then, with no
+ * append in between, ep takes the replay of the log up to where the TPM
+ * stopped, and rec says what must follow, as recover_epoch() does; the
+ * tail holds every entry after that, those appended during the scan too,
+ * in log order. The TPM must not be extended while it runs (its PCR was
+ * read at its start; a PCR that changed meanwhile fails it, -EAGAIN).
+ * Returns 0 while there is more to read, 1 when done; on an error ep is
+ * unchanged, and the scan is to be freed and begun anew.
+ */
+int recover_scan_step(struct recover_scan *scan, struct epoch *ep, struct tpm *tpm, int slice_ms,
+		      struct recovery *rec);
+void recover_scan_free(struct recover_scan *scan);
 /*
  * Extend the tail rec found, in order: what is in memory, then the rest,
  * read back from the log RECOVER_WINDOW bytes at a time (rec->tail is
