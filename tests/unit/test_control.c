@@ -470,7 +470,8 @@ static void test_status(void)
 		 "entries: 1234\nlogged: 1200\nlost: 5\nunextended-bytes: 77\nunextended-entries: "
 		 "3\n"
 		 "extend-lag-ms: 1041\nqueued-bytes: "
-		 "88\nuncovered-records: 9\nheld-bytes: 4096\ntpm: reachable\nsnapshot-pending: "
+		 "88\nuncovered-records: 9\nheld-bytes: 4096\ntpm: reachable\nreconciling: yes\n"
+		 "reconcile-read-entries: 5120\nreconcile-total-entries: 9876\nsnapshot-pending: "
 		 "no\nlast-snapshot: "
 		 "6\nfail-closed: no\n",
 		 (int)server);

@@ -139,6 +139,8 @@ static const char status_usage[] =
 	"records as lost), unextended-bytes and unextended-entries (durable entries that\n"
 	"wait for the TPM), extend-lag-ms (how long the oldest of them has waited),\n"
 	"queued-bytes (records in the ring buffer), tpm (reachable or unreachable),\n"
+	"reconciling (yes while the log is read again for a TPM that lost extends),\n"
+	"reconcile-read-entries and reconcile-total-entries (how far that read is),\n"
 	"snapshot-pending, last-snapshot (the id of the log's last snapshot; 0: none),\n"
 	"fail-closed, cache-hits (measurements the re-measurement cache spared since the\n"
 	"programs were loaded). Exit status: 0 answered, 1 no daemon listens, it refused\n"

@@ -282,13 +282,29 @@ static void fill_metrics(const struct collector *c, struct control_status *st)
 	st->cache_hits = cpu.cache_hits;
 }
 
+/*
+ * A rejoin's scan of the log, if one runs: the entries it has read, and
+ * the log's entries, in the same count (from the epoch's start): those the
+ * TPM held before it failed and those that wait for it, the entries logged
+ * during the scan included.
+ */
+static void reconcile_progress(const struct collector *c, uint64_t *read, uint64_t *total)
+{
+	*read = c->scan ? recover_scan_read(c->scan) : 0;
+	*total = c->scan ? c->ep.entries + c->queued_entries - c->extended_entries : 0;
+	/* Not expected (both count one log), but never more read than there is. */
+	if (*total < *read)
+		*total = *read;
+}
+
 /* What `bima status` reports (control.h). */
-static void fill_status(void *arg, struct control_status *st)
+void collector_status(void *arg, struct control_status *st)
 {
 	const struct collector *c = arg;
-	uint64_t lag_entries, lag_ms;
+	uint64_t lag_entries, lag_ms, read, total;
 
 	extend_lag(c, &lag_entries, &lag_ms);
+	reconcile_progress(c, &read, &total);
 	*st = (struct control_status){ .pid = getpid(),
 				       .log_dir = c->log_dir,
 				       .epoch_dir = c->ep.dir,
@@ -305,6 +321,9 @@ static void fill_status(void *arg, struct control_status *st)
 				       .uncovered = c->uncovered_records,
 				       .held = ringbuf_held(c->rb),
 				       .tpm_ok = c->tpm,
+				       .reconciling = c->scan,
+				       .reconcile_read = read,
+				       .reconcile_total = total,
 				       .snapshot_pending = c->snap_pending,
 				       .last_snapshot = c->ep.last_snapshot,
 				       .fail_closed = c->fail_closed };
@@ -328,9 +347,9 @@ static int loop(struct collector *c)
 		n = ringbuf_wait(c->rb, extends_waiting(c) ? 0 : POLL_MS);
 		if (n < 0 && n != -EINTR)
 			return n;
-		if (control_serve(c->ctl, fill_status, c))
+		if (control_serve(c->ctl, collector_status, c))
 			stopping = 1; /* as on SIGTERM */
-		metrics_file_update(&c->metrics, fill_status, c, false);
+		metrics_file_update(&c->metrics, collector_status, c, false);
 		/* Only a daemon that fails closed has hooks that look at its heartbeat. */
 		n = c->fail_closed ? loader_heartbeat(c->bpf) : 0;
 		if (n < 0)
@@ -713,7 +732,8 @@ int collector_run(const struct collector_opts *opts)
 		err = loop(&c);
 		notify("STOPPING=1");
 		err = drain(&c, false) ?: err;
-		metrics_file_update(&c.metrics, fill_status, &c, true); /* what the stop left */
+		/* What the stop left. */
+		metrics_file_update(&c.metrics, collector_status, &c, true);
 	}
 	collector_close(&c);
 	return err;

@@ -396,6 +396,9 @@ static void status_lines(const struct control_status *st, char *text, size_t siz
 		 "uncovered-records: %llu\n"
 		 "held-bytes: %llu\n"
 		 "tpm: %s\n"
+		 "reconciling: %s\n"
+		 "reconcile-read-entries: %llu\n"
+		 "reconcile-total-entries: %llu\n"
 		 "snapshot-pending: %s\n"
 		 "last-snapshot: %llu\n"
 		 "fail-closed: %s\n",
@@ -406,8 +409,9 @@ static void status_lines(const struct control_status *st, char *text, size_t siz
 		 (unsigned long long)st->queued, (unsigned long long)st->uncovered,
 		 (unsigned long long)st->held,
 		 st->tpm_ok ? "reachable" : "unreachable (extends wait, retried with backoff)",
-		 st->snapshot_pending ? "yes" : "no", (unsigned long long)st->last_snapshot,
-		 st->fail_closed ? "yes" : "no");
+		 st->reconciling ? "yes" : "no", (unsigned long long)st->reconcile_read,
+		 (unsigned long long)st->reconcile_total, st->snapshot_pending ? "yes" : "no",
+		 (unsigned long long)st->last_snapshot, st->fail_closed ? "yes" : "no");
 }
 
 /* "metrics FORMAT": the status as metrics (metrics.h). */

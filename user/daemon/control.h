@@ -66,6 +66,9 @@ struct control_status {
 	uint64_t uncovered;	     /* records logged, in no bima_seq entry yet: still held */
 	uint64_t held;		     /* and their bytes in the ring buffer */
 	bool tpm_ok;		     /* the TPM answered the last extend (or nothing failed yet) */
+	bool reconciling;	     /* a rejoin reads the log again: no extend until it ends */
+	uint64_t reconcile_read;     /* entries it has read, from the epoch's start; 0: none */
+	uint64_t reconcile_total;    /* of the log's entries now (it grows as records come) */
 	bool snapshot_pending;	     /* a snapshot is logged and waits for its extend and quote */
 	uint64_t last_snapshot; /* the id of the log's last snapshot_aggregate entry; 0: none */
 	bool fail_closed;

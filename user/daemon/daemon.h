@@ -162,6 +162,8 @@ struct collector {
 /* collector.c */
 extern volatile sig_atomic_t snapshot_asked; /* SIGUSR1: `bima snapshot` by signal */
 long long now_ms(void);
+/* What `bima status` reports (control.h): a control_status_fn, arg the collector. */
+void collector_status(void *arg, struct control_status *st);
 void backoff_fail(struct backoff *b);
 bool backoff_waiting(const struct backoff *b);
 

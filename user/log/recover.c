@@ -547,6 +547,11 @@ int recover_scan_step(struct recover_scan *sc, struct epoch *ep, struct tpm *tpm
 	return 1;
 }
 
+uint64_t recover_scan_read(const struct recover_scan *sc)
+{
+	return sc->count;
+}
+
 /*
  * Whether the TPM holds the replay and then next's first entry: an extend
  * that was done though its answer was lost. If so, the replay takes it.

@@ -112,6 +112,12 @@ int recover_rejoin(struct epoch *ep, struct tpm *tpm, bool force, const struct b
  */
 int recover_scan_step(struct recover_scan *scan, struct epoch *ep, struct tpm *tpm, int slice_ms,
 		      struct recovery *rec);
+/*
+ * How far the scan is: the entries it has read, counted from the epoch's
+ * start as ep->entries is (those before the anchor the log starts at, if
+ * retention removed the segments before it, included).
+ */
+uint64_t recover_scan_read(const struct recover_scan *scan);
 void recover_scan_free(struct recover_scan *scan);
 /*
  * Extend the tail rec found, in order: what is in memory, then the rest,
