@@ -2,8 +2,9 @@
 /*
  * Test driver for the TPM tests: start (or continue) the TPM's epoch in a
  * log directory exactly as `bima run` does, then commit entries for the
- * paths given, through the daemon's own epoch, log and TPM code. Only the
- * BPF side is missing, which the host kernel cannot run.
+ * paths given, through the daemon's own epoch, log and TPM code (and, for
+ * daemon-behind, its queue and status). Only the BPF side is missing, which
+ * the host kernel cannot run.
  *
  *   writer [--write-only] TCTI LOG_DIR PCR ARG...
  * Each ARG is a path, whose sha256 digest is computed here from its
@@ -35,20 +36,32 @@
  *   behind:N:MS:K:stray  the same, but after K slices extend the PCR with
  *                      an entry the log lacks and go on; the scan that
  *                      fails for it at its end is begun anew
+ *   daemon-behind:N:CONTROL  the same loss, found by the daemon's own queue
+ *                      (user/daemon/: its extends, rejoin, snapshot count and
+ *                      `bima status` on the control socket CONTROL); print
+ *                      its status before, during and after the rejoin's
+ *                      scan, and when a snapshot is due (as root: a ring
+ *                      buffer, which the status reads, and the socket)
  * With --write-only the entries are made durable and not extended, as when
  * a daemon dies between its fdatasync and its extends. With BIMA_ASCII_LINK
  * set, the epoch's ASCII list is kept too, linked there (ascii.h).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/wait.h>
+#include <bpf/bpf.h>
 
 #include "ak.h"
 #include "anchor.h"
+#include "daemon.h"
 #include "epoch.h"
 #include "msg.h"
 #include "recover.h"
+#include "ringbuf.h"
 
 static int file_sha256(const char *path, uint8_t *digest)
 {
@@ -193,24 +206,16 @@ static long long cpu_us(void)
 }
 
 /*
- * behind:N:MS: commit the batch; write N entries more and take them into
- * the replay, unextended, as a TPM restarted from a state saved before
- * their extends lost them; then rejoin as the daemon does (extends.c): the
- * log read again MS ms a slice, an entry written between slices. With
- * stop, leave after that many slices, the scan not ended; with stray too,
- * extend the PCR there with an entry that is not logged, and go on.
+ * Commit the batch; write n entries more and take them into the replay,
+ * unextended, as a TPM restarted from a state saved before their extends
+ * lost them.
  */
-static int behind(struct epoch *ep, struct tpm *tpm, struct log *log, struct buf *batch,
-		  unsigned int n, int slice_ms, unsigned int stop, bool stray, int at)
+static int lose_extends(struct epoch *ep, struct tpm *tpm, struct log *log, struct buf *batch,
+			unsigned int n, int at)
 {
 	char why[TEMPLATE_WHY_LEN];
-	struct recover_scan *scan = NULL;
 	struct template_entry e;
-	struct recovery rec = {};
-	struct buf one = {};
-	size_t took = 0, used;
-	long long t, longest = 0, all = 0;
-	unsigned int slices = 0, meanwhile = 0;
+	size_t used;
 	int err;
 
 	err = epoch_commit(ep, tpm, log, batch);
@@ -221,6 +226,29 @@ static int behind(struct epoch *ep, struct tpm *tpm, struct log *log, struct buf
 		err = template_decode(batch->p + off, batch->len - off, &e, &used, why)
 			      ?: replay_entry(&ep->replay, &e);
 	batch->len = 0;
+	return err;
+}
+
+/*
+ * behind:N:MS: commit the batch; write N entries more and take them into
+ * the replay, unextended, as a TPM restarted from a state saved before
+ * their extends lost them; then rejoin as the daemon does (extends.c): the
+ * log read again MS ms a slice, an entry written between slices. With
+ * stop, leave after that many slices, the scan not ended; with stray too,
+ * extend the PCR there with an entry that is not logged, and go on.
+ */
+static int behind(struct epoch *ep, struct tpm *tpm, struct log *log, struct buf *batch,
+		  unsigned int n, int slice_ms, unsigned int stop, bool stray, int at)
+{
+	struct recover_scan *scan = NULL;
+	struct recovery rec = {};
+	struct buf one = {};
+	size_t took = 0;
+	long long t, longest = 0, all = 0;
+	unsigned int slices = 0, meanwhile = 0;
+	int err;
+
+	err = lose_extends(ep, tpm, log, batch, n, at);
 	err = err ?: recover_rejoin(ep, tpm, false, NULL, &took, &scan);
 	if (err != 1)
 		fprintf(stderr, "writer: behind: the rejoin began no scan of the log (%d)\n", err);
@@ -266,14 +294,134 @@ out:
 	return err;
 }
 
+/* Snapshots every this many entries, in the daemon daemon-behind makes. */
+#define DAEMON_SNAP_ENTRIES 3
+
+/*
+ * Ask `status` on the control socket at path, as `bima status` does, from
+ * a child, while this process serves it as the daemon's loop does; the
+ * answer's lines go to standard output after "== status WHEN".
+ */
+static int status_now(const char *path, struct control *ctl, struct collector *c, const char *when)
+{
+	int status = 0, pid;
+	pid_t child, done;
+
+	printf("== status %s\n", when);
+	fflush(stdout);
+	child = fork();
+	if (child < 0)
+		return -errno;
+	if (!child) {
+		status = control_request(path, "status", 5000, false, stdout, &pid);
+		fflush(stdout);
+		_exit(status ? 1 : 0);
+	}
+	while ((done = waitpid(child, &status, WNOHANG)) == 0) {
+		control_serve(ctl, collector_status, c);
+		usleep(1000);
+	}
+	if (done < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
+		fprintf(stderr, "writer: status %s: no answer\n", when);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* The daemon logs an entry (of path /daemon/AT/K), to be extended in its turn. */
+static int daemon_log(struct collector *c, struct buf *batch, int at, unsigned int k)
+{
+	batch->len = 0;
+	add_paths(batch, c->ep.pcr, "daemon", at, k, 1);
+	return epoch_write(&c->ep, c->log, batch) ?: queue_entries(c, batch->p, batch->len);
+}
+
+/* Extend all that waits, as the daemon's loop does; a TPM that fails is an error here. */
+static int daemon_extend_all(struct collector *c)
+{
+	int err = 0;
+
+	while (!err && (c->scan || waiting_bytes(c)))
+		err = extend_pending(c, 0) ?: c->tpm ? 0 : -EIO;
+	return err;
+}
+
+/*
+ * daemon-behind:N:CONTROL: the daemon's own queue, rejoin and status
+ * (user/daemon/), without its hooks. A daemon starts here, a snapshot due
+ * every DAEMON_SNAP_ENTRIES entries; its TPM then lost the extends of the
+ * last N entries logged before it started (as with behind:N), and went
+ * away. The daemon logs an entry, finds the TPM gone, and rejoins it,
+ * reading the log again 1 ms a round. `status` is asked on the control
+ * socket CONTROL before the rejoin, after its first slice, and once its
+ * scan ended; and whether a snapshot is due once the scan ended (its tail
+ * waiting), once the TPM holds it all, and after an entry more. All is
+ * printed; then the writer goes on with the epoch the daemon left.
+ */
+static int daemon_behind(struct epoch *ep, struct tpm *tpm, const char *tcti, const char *log_dir,
+			 struct log **log, struct buf *batch, unsigned int n, const char *control,
+			 int at)
+{
+	struct collector c = { .tcti = tcti,
+			       .log_dir = log_dir,
+			       .window = UNEXTENDED_WINDOW,
+			       .snap_entries = DAEMON_SNAP_ENTRIES };
+	unsigned int slices = 0;
+	int map_fd = -1, err;
+
+	err = lose_extends(ep, tpm, *log, batch, n, at);
+	c.ep = *ep;
+	c.log = *log;
+	c.snap_last_time = time(NULL);
+	snprintf(c.load_id, sizeof(c.load_id), "writer");
+	if (!err) {
+		map_fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "writer_rb", 0, 0, 1 << 16, NULL);
+		err = map_fd < 0 ? -errno : ringbuf__open(map_fd, &c.rb);
+		if (err)
+			fprintf(stderr, "writer: cannot make a ring buffer: %s\n", strerror(-err));
+	}
+	err = err ?: control__open(control, &c.ctl);
+	err = err ?: status_now(control, c.ctl, &c, "before the rejoin");
+	/* The TPM went away: the first extend, of the entry the daemon logs, finds it gone. */
+	err = err ?: daemon_log(&c, batch, at, 0);
+	while (!err && (!slices || c.scan)) {
+		err = extend_pending(&c, 1);
+		if (!err && ++slices == 1)
+			err = status_now(control, c.ctl, &c, "during the scan");
+	}
+	printf("daemon-behind: the scan took %u slices\n", slices);
+	printf("daemon-behind: once it ended, %llu entries waiting: snapshot due: %s\n",
+	       (unsigned long long)(c.queued_entries - c.extended_entries),
+	       snapshot_due(&c) ? "yes" : "no");
+	err = err ?: status_now(control, c.ctl, &c, "after the scan");
+	err = err ?: daemon_extend_all(&c);
+	printf("daemon-behind: all extended: snapshot due: %s\n", snapshot_due(&c) ? "yes" : "no");
+	err = err ?: daemon_log(&c, batch, at, 1) ?: daemon_extend_all(&c);
+	printf("daemon-behind: an entry more: snapshot due: %s\n", snapshot_due(&c) ? "yes" : "no");
+	*ep = c.ep;
+	*log = c.log;
+	batch->len = 0;
+	buf_free(&c.unextended);
+	buf_free(&c.queued);
+	recover_scan_free(c.scan);
+	tpm__free(c.tpm);
+	ringbuf__free(c.rb);
+	if (map_fd >= 0)
+		close(map_fd);
+	control__free(c.ctl);
+	return err;
+}
+
 /*
  * An argument that acts on the epoch rather than adds an entry (lost,
- * behind:N:MS, snapshot, retain:MODE:N, quote:...): done, with *err set.
+ * behind:N:MS, daemon-behind:N:CONTROL, snapshot, retain:MODE:N,
+ * quote:...): done, with *err set.
  */
-static bool act(const char *arg, int at, struct epoch *ep, struct tpm *tpm, const char *log_dir,
-		struct log **log, struct buf *batch, int *err)
+static bool act(const char *arg, int at, struct epoch *ep, struct tpm *tpm, const char *tcti,
+		const char *log_dir, struct log **log, struct buf *batch, int *err)
 {
 	char mode[16];
+	int path = 0;
 	enum retention r;
 	unsigned int n, stop = 0;
 	char stray[8] = "";
@@ -283,6 +431,8 @@ static bool act(const char *arg, int at, struct epoch *ep, struct tpm *tpm, cons
 		*err = lost_answer(ep, tpm, *log, batch);
 	else if (sscanf(arg, "behind:%u:%d:%u:%7s", &n, &slice, &stop, stray) >= 2)
 		*err = behind(ep, tpm, *log, batch, n, slice, stop, !strcmp(stray, "stray"), at);
+	else if (sscanf(arg, "daemon-behind:%u:%n", &n, &path) == 1 && path)
+		*err = daemon_behind(ep, tpm, tcti, log_dir, log, batch, n, arg + path, at);
 	else if (!strcmp(arg, "snapshot"))
 		*err = snapshot(ep, tpm, log_dir, log, batch);
 	else if (sscanf(arg, "retain:%15[a-z]:%u", mode, &n) == 2)
@@ -324,7 +474,7 @@ int main(int argc, char **argv)
 		char path[64];
 		unsigned int n;
 
-		if (act(argv[i], i, &ep, tpm, argv[2], &log, &batch, &err))
+		if (act(argv[i], i, &ep, tpm, argv[1], argv[2], &log, &batch, &err))
 			continue;
 		if (!strncmp(argv[i], "buf:", 4) && strchr(argv[i] + 4, ':')) {
 			const char *text = strchr(argv[i] + 4, ':') + 1;

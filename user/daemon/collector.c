@@ -572,7 +572,6 @@ static int collector_open(struct collector *c, const struct collector_opts *opts
 				     &c->log);
 	if (err)
 		return err;
-	c->snap_last_entries = c->ep.entries; /* the next snapshot counts from this start */
 	err = loader__open(lo, &c->bpf);
 	if (err == -ENOENT && opts->unload) {
 		pr_info("nothing is pinned in %s: there is nothing to unload", LOADER_PIN_DIR);

@@ -112,11 +112,16 @@ struct collector {
 	struct buf snap_entry; /* and its entry */
 	struct tpm_ak ak;      /* the attestation key, for the quotes of snapshots */
 	bool ak_ok;
-	bool snap_pending;	    /* its entry is not yet in the TPM, or not quoted */
-	uint64_t snap_end;	    /* where it ends in the queue: extends stop there */
-	uint64_t snap_entries;	    /* the settings: every so many entries */
-	uint32_t snap_interval;	    /* or seconds */
-	uint64_t snap_last_entries; /* ep.entries at the last snapshot */
+	bool snap_pending;	/* its entry is not yet in the TPM, or not quoted */
+	uint64_t snap_end;	/* where it ends in the queue: extends stop there */
+	uint64_t snap_entries;	/* the settings: every so many entries */
+	uint32_t snap_interval; /* or seconds */
+	/*
+	 * written_entries at the last snapshot, or at the start. Not
+	 * ep.entries: that is the TPM's count, which a rejoin takes back to
+	 * where the TPM's PCR is (below it, when the TPM lost extends).
+	 */
+	uint64_t snap_last_written;
 	time_t snap_last_time;
 	enum retention retention; /* what becomes of segments before a quoted anchor */
 	unsigned int retention_anchors;
@@ -139,6 +144,7 @@ struct collector {
 	size_t queued_head;	   /* of them, the first that may still wait */
 	uint64_t queued_entries;   /* entries in the queue */
 	uint64_t extended_entries; /* and of those, extended */
+	uint64_t written_entries;  /* entries this daemon wrote to the log: no rejoin moves it */
 	uint64_t logged;	   /* records logged by this daemon */
 	uint64_t drops_logged;	   /* bima_stats.dropped recorded in the log */
 	uint64_t denied;	   /* bima_stats.denied already reported */

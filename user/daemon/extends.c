@@ -71,10 +71,14 @@ static int queue_put(struct collector *c, const void *p, size_t len, bool held)
 	return 0;
 }
 
-/* Entries just written at the end of the log. */
+/* Entries just written at the end of the log; the next snapshot counts them. */
 int queue_entries(struct collector *c, const void *p, size_t len)
 {
-	return queue_put(c, p, len, false);
+	uint64_t before = c->queued_entries;
+	int err = queue_put(c, p, len, false);
+
+	c->written_entries += c->queued_entries - before;
+	return err;
 }
 
 /* Since when (CLOCK_MONOTONIC ms) the oldest entry not yet extended waits; 0: none waits. */

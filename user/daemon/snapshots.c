@@ -17,14 +17,19 @@
 #include "ringbuf.h"
 #include "uhash.h"
 
-/* Whether to take a snapshot now: asked for, or enough entries or time since the last. */
+/*
+ * Whether to take a snapshot now: asked for, or enough entries written to
+ * the log or time since the last. The entries are counted as written, not
+ * as the TPM holds them: after a rejoin that found the TPM behind, the
+ * TPM's count drops until the tail is extended again.
+ */
 bool snapshot_due(struct collector *c)
 {
 	if (c->snap_pending)
 		return false;
 	if (snapshot_asked || control_snapshot_asked(c->ctl))
 		return true;
-	if (c->snap_entries && c->ep.entries - c->snap_last_entries >= c->snap_entries)
+	if (c->snap_entries && c->written_entries - c->snap_last_written >= c->snap_entries)
 		return true;
 	return c->snap_interval && time(NULL) - c->snap_last_time >= c->snap_interval;
 }
@@ -76,7 +81,7 @@ int start_snapshot(struct collector *c)
 	c->ep.last_snapshot = id;
 	c->snap_pending = true;
 	control_snapshot_started(c->ctl, id);
-	c->snap_last_entries = c->ep.entries + 1;
+	c->snap_last_written = c->written_entries; /* its own entry is not counted */
 	c->snap_last_time = time(NULL);
 	return extend_pending(c, EXTEND_SLICE_MS);
 }
