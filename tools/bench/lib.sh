@@ -132,8 +132,10 @@ bench_wakeups_stop() {
 # and unload bima. Sets bench_ms (WORKFN's time), bench_durable and
 # bench_extended (ms after the end), bench_peak (bytes), bench_lost
 # (records the log counts lost), bench_cpu (the daemon's CPU ms for the
-# workload), bench_wakeups and bench_waits (its wakeups and epoll waits
-# while WORKFN ran, bench_wakeups_start).
+# workload), bench_busy (every CPU's busy ms from WORKFN's start until the
+# TPM held every entry, where WORKFN gives it: bench_poll_status),
+# bench_wakeups and bench_waits (its wakeups and epoll waits while WORKFN
+# ran, bench_wakeups_start).
 bench_bima_burst() {
 	local fn=$1 work=$2 poller cpu0
 	bench_bima_start "$work/policy" "$work/log" "$work/bima.out" --snapshot-entries 0
@@ -148,7 +150,7 @@ bench_bima_burst() {
 	# Before the poller asks the control socket: that would count too.
 	read -r bench_wakeups bench_waits < <(bench_wakeups_stop)
 	wait "$poller"
-	read -r bench_durable bench_extended bench_peak <"$work/lags"
+	read -r bench_durable bench_extended bench_peak bench_busy <"$work/lags"
 	bench_lost=$("$top/bima" status | sed -n 's/^lost: //p')
 	bench_cpu=$(($(bench_cpu_ms) - cpu0))
 	bench_bima_stop "$work/log"
@@ -190,8 +192,12 @@ bench_row() {
 # READY, wait until a workload's end time (ms since the epoch) is written to
 # FIFO END, then poll the daemon's control socket every 20 ms; once the ring
 # buffer is empty and nothing waits for the TPM, print "DURABLE_MS
-# EXTENDED_MS PEAK_QUEUED_BYTES": how long after the end the log held every
-# record and the TPM every entry, and the most the ring buffer held. Without
+# EXTENDED_MS PEAK_QUEUED_BYTES BUSY_MS": how long after the end the log held
+# every record and the TPM every entry, the most the ring buffer held, and,
+# where the workload wrote "END_MS BUSY0" (BUSY0: the sum of /proc/schedstat's
+# rq_cpu_time, ns, at its start), the
+# busy time of every CPU from its start until then, less this poller's own
+# CPU time ("-" otherwise). Without
 # "peak" it sleeps until the end (it costs the workload nothing) and the
 # peak is the ring buffer at the end; with it, it polls throughout. One
 # python process: a `bima status` process takes 100 to 200 ms to start in
@@ -215,7 +221,14 @@ def status():
         data += chunk
     s.close()
     return dict(l.split(": ", 1) for l in data.decode().splitlines() if ": " in l)
-end, text, durable, peak = None, b"", None, 0
+def busy_ns():
+    t = 0
+    with open("/proc/schedstat") as f:
+        for l in f:
+            if l.startswith("cpu"):
+                t += int(l.split()[7])
+    return t
+end, text, durable, peak, busy0, own0 = None, b"", None, 0, None, 0
 while True:
     if end is None:
         try:
@@ -223,7 +236,10 @@ while True:
         except BlockingIOError:
             pass
         if text.endswith(b"\n"):
-            end = int(text)
+            words = text.split()
+            end = int(words[0])
+            if len(words) > 1:
+                busy0, own0 = int(words[1]), time.process_time_ns()
     if end is None and not throughout:
         continue
     st = status()
@@ -233,7 +249,10 @@ while True:
     if end is not None and durable is None and st["queued-bytes"] == "0":
         durable = now - end
     if durable is not None and st["unextended-bytes"] == "0":
-        print(durable, now - end, peak)
+        busy = "-"
+        if busy0 is not None:
+            busy = (busy_ns() - busy0 - (time.process_time_ns() - own0)) // 1000000
+        print(durable, now - end, peak, busy)
         break
     time.sleep(0.02)
 PY
