@@ -129,9 +129,12 @@ $(OUTPUT)/tests/test_fuzz: tests/unit/test_fuzz.c $(ASAN_LIB) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(SANITIZE) $(DEPFLAGS) -Itests/unit $< $(ASAN_LIB) $(LDLIBS) -o $@
 
+# The writer keeps a kernel IMA list of its own (--kernel-ima): bima's code reads
+# it through the writer's wrappers of the functions that read the kernel's.
 $(OUTPUT)/tests/tpm-writer: tests/tpm/writer.c $(LIB) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $< $(LIB) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $< $(LIB) $(LDLIBS) \
+		-Wl,--wrap=kernel_ima_read,--wrap=kernel_ima_count -o $@
 
 # tools/bench/collector.sh: the collector's rounds fed by a syscall program.
 $(OUTPUT)/bench/%.bpf.o: tools/bench/%.bpf.c vmlinux/vmlinux.h | $(OUTPUT)/bench

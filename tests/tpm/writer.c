@@ -6,7 +6,7 @@
  * daemon-behind, its queue and status). Only the BPF side is missing, which
  * the host kernel cannot run.
  *
- *   writer [--write-only] TCTI LOG_DIR PCR ARG...
+ *   writer [--write-only] [--kernel-ima DIR] TCTI LOG_DIR PCR ARG...
  * Each ARG is a path, whose sha256 digest is computed here from its
  * contents, or one of:
  *   violation:NAME     a violation entry (zero template hash)
@@ -42,9 +42,21 @@
  *                      its status before, during and after the rejoin's
  *                      scan, and when a snapshot is due (as root: a ring
  *                      buffer, which the status reads, and the socket)
+ *   daemon-kernel:K    (with --kernel-ima, on PCR 10) the daemon's queue logs
+ *                      an entry, whose extend the TPM does but whose answer
+ *                      is lost; kernel IMA then measures K files, and the
+ *                      daemon rejoins the TPM (user/daemon/), logs an entry
+ *                      more and extends it; print what it counted
  * With --write-only the entries are made durable and not extended, as when
  * a daemon dies between its fdatasync and its extends. With BIMA_ASCII_LINK
  * set, the epoch's ASCII list is kept too, linked there (ascii.h).
+ *
+ * With --kernel-ima DIR, the kernel's IMA list (kernel_ima.h) is
+ * DIR/binary_runtime_measurements, which the writer keeps as kernel IMA
+ * would: the functions that read it are wrapped at link time (Makefile),
+ * so that bima's own code reads this list, on a host whose kernel has no
+ * IMA, or not this TPM. If DIR has no list yet, the kernel boots first: its
+ * boot_aggregate goes in the list and into PCR 10.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -59,9 +71,100 @@
 #include "anchor.h"
 #include "daemon.h"
 #include "epoch.h"
+#include "kernel_ima.h"
 #include "msg.h"
 #include "recover.h"
 #include "ringbuf.h"
+
+static const char *kernel_ima_dir; /* --kernel-ima DIR: the kernel's list, kept here */
+
+int __real_kernel_ima_read(struct buf *out);
+int __real_kernel_ima_count(uint64_t *count);
+
+/* The kernel's list, appended to out, as kernel_ima_read() does. */
+int __wrap_kernel_ima_read(struct buf *out)
+{
+	char path[LOG_PATH_MAX];
+	struct buf list = {};
+	int err;
+
+	if (!kernel_ima_dir)
+		return __real_kernel_ima_read(out);
+	snprintf(path, sizeof(path), "%s/binary_runtime_measurements", kernel_ima_dir);
+	err = log_read_file(path, &list) ?: buf_put(out, list.p, list.len);
+	buf_free(&list);
+	return err;
+}
+
+/* Its entries, as the kernel's runtime_measurements_count says. */
+int __wrap_kernel_ima_count(uint64_t *count)
+{
+	char why[TEMPLATE_WHY_LEN];
+	struct template_entry e;
+	struct buf list = {};
+	size_t used;
+	int err;
+
+	if (!kernel_ima_dir)
+		return __real_kernel_ima_count(count);
+	err = __wrap_kernel_ima_read(&list);
+	*count = 0;
+	for (size_t off = 0; !err && off < list.len; off += used, (*count)++)
+		err = template_decode(list.p + off, list.len - off, &e, &used, why);
+	buf_free(&list);
+	return err;
+}
+
+/*
+ * Kernel IMA measures: the entries go at the end of its list, and are
+ * extended into PCR 10 in each bank the TPM has there, as the kernel
+ * extends them; bima logs none of them.
+ */
+static int kernel_measure(struct tpm *tpm, const struct buf *entries)
+{
+	const struct hashalg *banks[TPM_BANKS_MAX];
+	struct epoch kernel = {};
+	char path[LOG_PATH_MAX];
+	size_t nbanks, done = 0;
+	FILE *f;
+	int err;
+
+	err = tpm_banks(tpm, 10, banks, &nbanks);
+	if (err)
+		return err;
+	replay_init(&kernel.replay, banks, nbanks);
+	snprintf(path, sizeof(path), "%s/binary_runtime_measurements", kernel_ima_dir);
+	f = fopen(path, "ab");
+	if (!f || fwrite(entries->p, 1, entries->len, f) != entries->len)
+		err = -EIO;
+	if (f && fclose(f))
+		err = -EIO;
+	err = err ?: epoch_extend(&kernel, tpm, entries, &done, 0);
+	if (err)
+		fprintf(stderr, "writer: %s: kernel IMA cannot measure: %s\n", path,
+			strerror(-err));
+	return err;
+}
+
+/* The kernel boots, if it has not yet: its boot_aggregate, in its list and in PCR 10. */
+static int kernel_boot(struct tpm *tpm)
+{
+	const struct hashalg *sha256 = hashalg_by_name("sha256", 6);
+	struct buf data = {}, entry = {};
+	uint8_t digest[32];
+	uint64_t count;
+	int err;
+
+	if (!__wrap_kernel_ima_count(&count))
+		return 0;
+	hashalg_digest(sha256, "boot", 4, digest); /* bima does not check its value */
+	err = template_data_ng(&data, sha256, digest, "boot_aggregate", NULL, 0);
+	err = err ?: template_encode(&entry, 10, "ima-ng", data.p, data.len, false);
+	err = err ?: kernel_measure(tpm, &entry);
+	buf_free(&data);
+	buf_free(&entry);
+	return err;
+}
 
 static int file_sha256(const char *path, uint8_t *digest)
 {
@@ -413,8 +516,55 @@ static int daemon_behind(struct epoch *ep, struct tpm *tpm, const char *tcti, co
 }
 
 /*
+ * daemon-kernel:K: the daemon's own queue (user/daemon/), without its
+ * hooks, starts here and logs an entry; the TPM does its extend, but the
+ * answer is lost with the connection. Kernel IMA then measures K files,
+ * /kernel/AT/I, into PCR 10 (kernel_measure()), before the daemon rejoins
+ * the TPM: the TPM holds the whole log and then the kernel's last K
+ * entries. The daemon then logs an entry more and extends it. Printed:
+ * the entries the TPM holds once it rejoined, and those the daemon wrote,
+ * by the daemon's counts. The writer goes on with the epoch it left.
+ */
+static int daemon_kernel(struct epoch *ep, struct tpm *tpm, const char *tcti, const char *log_dir,
+			 struct log **log, struct buf *batch, unsigned int k, int at)
+{
+	struct collector c = { .tcti = tcti, .log_dir = log_dir, .window = UNEXTENDED_WINDOW };
+	struct buf measured = {};
+	struct epoch told;
+	size_t done = 0;
+	int err;
+
+	if (!kernel_ima_dir || ep->pcr != 10) {
+		fprintf(stderr, "writer: daemon-kernel needs --kernel-ima and PCR 10\n");
+		return -EINVAL;
+	}
+	err = epoch_commit(ep, tpm, *log, batch);
+	c.ep = *ep;
+	c.log = *log;
+	err = err ?: daemon_log(&c, batch, at, 0);
+	told = c.ep; /* what the TPM did: only its copy of the replay learns of it */
+	err = err ?: epoch_extend(&told, tpm, batch, &done, 0);
+	add_paths(&measured, 10, "kernel", at, 0, k);
+	err = err ?: kernel_measure(tpm, &measured);
+	/* The daemon has no connection: its next extend rejoins the TPM, the scan in one go. */
+	err = err ?: extend_pending(&c, 0) ?: c.tpm && !c.scan ? 0 : -EIO;
+	printf("daemon-kernel: rejoined: the TPM holds %llu entries, the daemon wrote %llu\n",
+	       (unsigned long long)c.ep.entries, (unsigned long long)c.written_entries);
+	err = err ?: daemon_log(&c, batch, at, 1) ?: daemon_extend_all(&c);
+	*ep = c.ep;
+	*log = c.log;
+	batch->len = 0;
+	buf_free(&measured);
+	buf_free(&c.unextended);
+	buf_free(&c.queued);
+	recover_scan_free(c.scan);
+	tpm__free(c.tpm);
+	return err;
+}
+
+/*
  * An argument that acts on the epoch rather than adds an entry (lost,
- * behind:N:MS, daemon-behind:N:CONTROL, snapshot, retain:MODE:N,
+ * behind:N:MS, daemon-behind:N:CONTROL, daemon-kernel:K, snapshot, retain:MODE:N,
  * quote:...): done, with *err set.
  */
 static bool act(const char *arg, int at, struct epoch *ep, struct tpm *tpm, const char *tcti,
@@ -433,6 +583,8 @@ static bool act(const char *arg, int at, struct epoch *ep, struct tpm *tpm, cons
 		*err = behind(ep, tpm, *log, batch, n, slice, stop, !strcmp(stray, "stray"), at);
 	else if (sscanf(arg, "daemon-behind:%u:%n", &n, &path) == 1 && path)
 		*err = daemon_behind(ep, tpm, tcti, log_dir, log, batch, n, arg + path, at);
+	else if (sscanf(arg, "daemon-kernel:%u", &n) == 1)
+		*err = daemon_kernel(ep, tpm, tcti, log_dir, log, batch, n, at);
 	else if (!strcmp(arg, "snapshot"))
 		*err = snapshot(ep, tpm, log_dir, log, batch);
 	else if (sscanf(arg, "retain:%15[a-z]:%u", mode, &n) == 2)
@@ -452,19 +604,27 @@ int main(int argc, char **argv)
 	struct epoch ep;
 	struct tpm *tpm;
 	const char *ascii = getenv("BIMA_ASCII_LINK"); /* keep the ASCII list, linked there */
-	bool write_only = argc > 1 && !strcmp(argv[1], "--write-only");
+	bool write_only = false;
 	struct log *log;
 	int err;
 
-	if (write_only) {
-		argv++;
-		argc--;
+	for (int used = 1; used; argv += used, argc -= used) {
+		used = 0;
+		if (argc > 1 && !strcmp(argv[1], "--write-only")) {
+			write_only = true;
+			used = 1;
+		} else if (argc > 2 && !strcmp(argv[1], "--kernel-ima")) {
+			kernel_ima_dir = argv[2];
+			used = 2;
+		}
 	}
-	if (argc < 4) {
-		fprintf(stderr, "usage: writer [--write-only] TCTI LOG_DIR PCR PATH...\n");
+	if (argc < 4 || !strncmp(argv[1], "--", 2)) {
+		fprintf(stderr, "usage: writer [--write-only] [--kernel-ima DIR] TCTI LOG_DIR PCR "
+				"PATH...\n");
 		return 2;
 	}
 	err = tpm__open(argv[1], &tpm);
+	err = err ?: kernel_ima_dir ? kernel_boot(tpm) : 0;
 	err = err ?: epoch_begin(&ep, tpm, argv[2], atoi(argv[3]), ascii, &log);
 	if (err)
 		return 1;

@@ -228,7 +228,16 @@ static int rejoin(struct collector *c, int slice_ms)
 		 */
 		queue_clear(c);
 		hold(c);
-		err = epoch_write(&c->ep, c->log, &rec.marks);
+		/*
+		 * On PCR 10, the kernel's IMA entries the TPM holds after the
+		 * whole log (the scan moved ep past them): written, not
+		 * extended, before the marks, as at start. The next snapshot
+		 * counts them, as it did when it counted the TPM's entries.
+		 */
+		err = epoch_write(&c->ep, c->log, &rec.imported);
+		if (!err)
+			c->written_entries += count_entries(rec.imported.p, rec.imported.len);
+		err = err ?: epoch_write(&c->ep, c->log, &rec.marks);
 		/*
 		 * The marks follow the tail in the log (the scan read it to the
 		 * log's end, or cut a torn entry there; a log corrupt before its

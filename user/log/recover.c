@@ -46,8 +46,10 @@ static bool equals_tpm(const struct epoch *ep, const struct scan *s)
 
 /*
  * The TPM holds the whole log and then the last entries of the kernel's IMA
- * list (a kexec'd kernel's boot_aggregate): find the shortest such tail and
- * put it in rec->imported, with ep->replay past it. -ENOENT if none fits.
+ * list (a kexec'd kernel's boot_aggregate; at a rejoin, what an IMA measure
+ * policy added while the daemon's connection was down): find the shortest
+ * such tail and put it in rec->imported, to be written, with ep->replay and
+ * ep->entries past it. -ENOENT if none fits.
  */
 static int import_kernel_tail(struct epoch *ep, const struct scan *s, struct recovery *rec)
 {
@@ -82,7 +84,8 @@ static int import_kernel_tail(struct epoch *ep, const struct scan *s, struct rec
 		for (size_t b = 0; b < r->nbanks; b++)
 			replay_settle(&ep->replay, ep->pcr, b, s->tpm[b]);
 		pr_notice("%s: PCR %u holds the log and then the kernel's last %zu IMA entries (a "
-			  "kexec: the new kernel's boot_aggregate); importing them into the log",
+			  "kexec: the new kernel's boot_aggregate; or, while bima ran, an IMA "
+			  "measure policy); importing them into the log",
 			  ep->dir, ep->pcr, k);
 		goto out;
 	}

@@ -14,7 +14,9 @@
  * After a kexec the PCRs persist and the new kernel's IMA extends PCR 10
  * with its own boot_aggregate: on PCR 10, a TPM that holds the whole log
  * followed by the last entries of the kernel's IMA list has them imported
- * into the log (written, not extended), and the epoch goes on.
+ * into the log (written, not extended), and the epoch goes on. A rejoin
+ * does the same (an IMA policy measured while the daemon's connection was
+ * down); the daemon writes them before the marks, as a start does.
  *
  * The durable tail is extended from the log alone: nothing but the log says
  * a daemon wrote it. So it is recorded right after it, in a
