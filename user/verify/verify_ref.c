@@ -39,6 +39,7 @@ int ref_read_pcr(struct tpm *tpm, const struct replay *r, struct tpm_values *t, 
 			if (banks[i] != r->banks[b])
 				continue;
 			t->index[pcr][t->nbanks[pcr]] = b;
+			t->of_bank[pcr][b] = 1 + t->nbanks[pcr];
 			both[t->nbanks[pcr]] = banks[i];
 			values[t->nbanks[pcr]] = t->value[pcr][t->nbanks[pcr]];
 			t->nbanks[pcr]++;

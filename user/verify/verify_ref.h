@@ -20,6 +20,8 @@
 struct tpm_values {
 	uint32_t nbanks[TPM_PCR_COUNT];
 	int index[TPM_PCR_COUNT][TPM_BANKS_MAX]; /* into replay.banks */
+	/* 1 + i where index[pcr][i] is replay bank b, in of_bank[pcr][b]; 0: none */
+	uint8_t of_bank[TPM_PCR_COUNT][TPM_BANKS_MAX];
 	uint8_t value[TPM_PCR_COUNT][TPM_BANKS_MAX][HASHALG_MAX_SIZE];
 	uint32_t read;		     /* bit n: PCR n read */
 	struct tpm_allocation alloc; /* the TPM's banks, asked once */
