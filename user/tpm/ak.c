@@ -9,10 +9,9 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
-#include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/sha.h>
 #include <tss2/tss2_mu.h>
@@ -247,23 +246,24 @@ int ak_load_tpm(struct tpm *tpm, const char *dir, struct tpm_ak *ak, char *why)
 	return 0;
 }
 
+/* A P-256 point (04 || x || y) as a key, by EC_KEY_oct2key, which checks it is on the curve. */
+static EVP_PKEY *p256_point(const uint8_t point[65])
+{
+	EC_KEY *ec = EC_KEY_new_by_curve_name(NID_X9_62_prime256v1);
+	EVP_PKEY *pkey = EVP_PKEY_new();
+
+	if (ec && pkey && EC_KEY_oct2key(ec, point, 65, NULL) && EVP_PKEY_assign_EC_KEY(pkey, ec))
+		return pkey;
+	EC_KEY_free(ec);
+	EVP_PKEY_free(pkey);
+	return NULL;
+}
+
 EVP_PKEY *ak_public(const struct tpm_ak *ak)
 {
 	uint8_t point[65] = { 0x04 }; /* uncompressed: 04 || x || y */
-	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
-	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-	OSSL_PARAM *params = NULL;
-	EVP_PKEY *pkey = NULL;
 
-	if (!tpm_ak_point(ak, point + 1, point + 33) && bld && ctx &&
-	    OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) &&
-	    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof(point)) &&
-	    (params = OSSL_PARAM_BLD_to_param(bld)) && EVP_PKEY_fromdata_init(ctx) > 0)
-		EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params);
-	OSSL_PARAM_free(params);
-	OSSL_PARAM_BLD_free(bld);
-	EVP_PKEY_CTX_free(ctx);
-	return pkey;
+	return tpm_ak_point(ak, point + 1, point + 33) ? NULL : p256_point(point);
 }
 
 int ak_write_pem(const struct tpm_ak *ak, FILE *out)
@@ -303,19 +303,10 @@ static EVP_PKEY *p256_key(const unsigned char *der, long len)
 	static const uint8_t spki[] = { 0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48,
 					0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48,
 					0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00, 0x04 };
-	EC_KEY *ec;
-	EVP_PKEY *pkey;
 
 	if (len != sizeof(spki) + 64 || memcmp(der, spki, sizeof(spki)))
 		return NULL;
-	ec = EC_KEY_new_by_curve_name(NID_X9_62_prime256v1);
-	pkey = EVP_PKEY_new();
-	if (ec && pkey && EC_KEY_oct2key(ec, der + sizeof(spki) - 1, 65, NULL) &&
-	    EVP_PKEY_assign_EC_KEY(pkey, ec))
-		return pkey;
-	EC_KEY_free(ec);
-	EVP_PKEY_free(pkey);
-	return NULL;
+	return p256_point(der + sizeof(spki) - 1);
 }
 
 /*
