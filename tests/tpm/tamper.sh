@@ -17,7 +17,7 @@
 # needs the kernel).
 set -u
 cases="intact hash digest name buf hash-ahead truncated deleted duplicated reordered spliced
-chain-gap segment-removed anchor-forged quote-nonce quote-key quote-replayed
+chain-gap segment-removed anchor-forged quote-nonce quote-key quote-key-form quote-replayed
 snapshot-quote-replayed own-key own-key-tpm sig-padded snapshot-sig-padded gz-bomb
 violation-renamed violation-snapshot violation-mark snapshot-pcr entry-pcr seq-gap
 violation-restart"
@@ -146,6 +146,22 @@ quote-nonce)
 	;;
 quote-key)
 	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$w/other.key" 2>/dev/null
+	openssl pkey -in "$w/other.key" -pubout -out "$w/ak.pem" 2>/dev/null
+	refused "^FAIL: .*/quote: the quote is not signed by the attestation key in $(ere "$w/ak.pem")"
+	;;
+quote-key-form)
+	# The AK in other PEM forms is the same key (bima reads its own export's DER itself, any
+	# other by OpenSSL); another key, of P-384, is not.
+	cp "$w/ak.pem" "$w/ak.orig"
+	openssl ec -pubin -in "$w/ak.orig" -pubout -conv_form compressed -out "$w/ak.pem" 2>/dev/null
+	verify
+	check_eq "$case: the same key, its point compressed, verifies (0)" $? 0
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null \
+		-subj /CN=x -days 1 -out "$w/ak.pem" 2>/dev/null
+	cat "$w/ak.orig" >>"$w/ak.pem"
+	verify
+	check_eq "$case: the key after a certificate's block verifies (0)" $? 0
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out "$w/other.key" 2>/dev/null
 	openssl pkey -in "$w/other.key" -pubout -out "$w/ak.pem" 2>/dev/null
 	refused "^FAIL: .*/quote: the quote is not signed by the attestation key in $(ere "$w/ak.pem")"
 	;;

@@ -85,10 +85,11 @@ int template_decode(const uint8_t *buf, size_t len, struct template_entry *e, si
 	if (len - off < name_len + 4)
 		return cut(why, "truncated template name: %zu bytes left, need %u", len - off,
 			   name_len + 4);
+	/* memchr, not strlen of the copy: a call per entry, and strlen costs more for 6 bytes */
+	if (memchr(buf + off, '\0', name_len))
+		return bad(why, "template name contains a NUL byte");
 	memcpy(e->name, buf + off, name_len);
 	e->name[name_len] = '\0';
-	if (strlen(e->name) != name_len)
-		return bad(why, "template name contains a NUL byte");
 	off += name_len;
 	if (ima_fields_legacy(e->name)) {
 		/* the legacy template has no data length: its size is its fields' */
@@ -145,6 +146,9 @@ int template_fields(const struct template_entry *e, struct template_fields *f,
 	int n = -1, i;
 	const uint8_t *colon;
 
+	/* ima-ng, nearly every entry, by a compare of constant size the compiler inlines */
+	if (!memcmp(e->name, "ima-ng", sizeof("ima-ng")))
+		n = 2;
 	for (i = 0; n < 0 && i < (int)(sizeof(known) / sizeof(known[0])); i++)
 		if (!strcmp(e->name, known[i].name))
 			n = known[i].nfields;

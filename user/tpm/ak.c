@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#define OPENSSL_API_COMPAT 10101
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -8,11 +9,11 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
-#include <openssl/param_build.h>
 #include <openssl/pem.h>
+#include <openssl/sha.h>
 #include <tss2/tss2_mu.h>
 
 #include "ak.h"
@@ -22,17 +23,21 @@
 
 static int read_blob(const char *path, uint8_t *buf, size_t *len);
 
-/* sha256(attest || der), hashed in place: the digest a kernel anchor holds. */
+/*
+ * sha256(attest || der), hashed in place: the digest a kernel anchor
+ * holds. By SHA256_*, not EVP: an EVP digest's first use fills OpenSSL's
+ * table of names (3.5 million instructions, most of a small verify's).
+ */
 static int quote_digest(const uint8_t *attest, size_t attest_len, const uint8_t *der, size_t n,
 			uint8_t sha256[32])
 {
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	int ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) > 0 &&
-		 EVP_DigestUpdate(md, attest, attest_len) > 0 && EVP_DigestUpdate(md, der, n) > 0 &&
-		 EVP_DigestFinal_ex(md, sha256, NULL) > 0;
+	SHA256_CTX c;
 
-	EVP_MD_CTX_free(md);
-	return ok ? 0 : -ENOMEM;
+	SHA256_Init(&c);
+	SHA256_Update(&c, attest, attest_len);
+	SHA256_Update(&c, der, n);
+	SHA256_Final(sha256, &c);
+	return 0;
 }
 
 int ak_save_quote(const char *dir, uint64_t id, const struct tpm_quote *q, uint8_t sha256[32])
@@ -241,23 +246,24 @@ int ak_load_tpm(struct tpm *tpm, const char *dir, struct tpm_ak *ak, char *why)
 	return 0;
 }
 
+/* A P-256 point (04 || x || y) as a key, by EC_KEY_oct2key, which checks it is on the curve. */
+static EVP_PKEY *p256_point(const uint8_t point[65])
+{
+	EC_KEY *ec = EC_KEY_new_by_curve_name(NID_X9_62_prime256v1);
+	EVP_PKEY *pkey = EVP_PKEY_new();
+
+	if (ec && pkey && EC_KEY_oct2key(ec, point, 65, NULL) && EVP_PKEY_assign_EC_KEY(pkey, ec))
+		return pkey;
+	EC_KEY_free(ec);
+	EVP_PKEY_free(pkey);
+	return NULL;
+}
+
 EVP_PKEY *ak_public(const struct tpm_ak *ak)
 {
 	uint8_t point[65] = { 0x04 }; /* uncompressed: 04 || x || y */
-	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
-	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-	OSSL_PARAM *params = NULL;
-	EVP_PKEY *pkey = NULL;
 
-	if (!tpm_ak_point(ak, point + 1, point + 33) && bld && ctx &&
-	    OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) &&
-	    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof(point)) &&
-	    (params = OSSL_PARAM_BLD_to_param(bld)) && EVP_PKEY_fromdata_init(ctx) > 0)
-		EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params);
-	OSSL_PARAM_free(params);
-	OSSL_PARAM_BLD_free(bld);
-	EVP_PKEY_CTX_free(ctx);
-	return pkey;
+	return tpm_ak_point(ak, point + 1, point + 33) ? NULL : p256_point(point);
 }
 
 int ak_write_pem(const struct tpm_ak *ak, FILE *out)
@@ -287,25 +293,78 @@ int ak_signature_der(const struct tpm_quote *q, uint8_t *out, size_t size)
 	return n;
 }
 
+/*
+ * A P-256 key as `bima ak export` writes it (SubjectPublicKeyInfo: the
+ * named curve, the point uncompressed), taken by EC_KEY_oct2key, which
+ * checks the point is on the curve; NULL for any other DER.
+ */
+static EVP_PKEY *p256_key(const unsigned char *der, long len)
+{
+	static const uint8_t spki[] = { 0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48,
+					0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48,
+					0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00, 0x04 };
+
+	if (len != sizeof(spki) + 64 || memcmp(der, spki, sizeof(spki)))
+		return NULL;
+	return p256_point(der + sizeof(spki) - 1);
+}
+
+/*
+ * The first block labelled "PUBLIC KEY", as PEM_read_PUBKEY takes it
+ * (blocks of other labels before it are skipped): the same key, without
+ * the decoder chain PEM_read_PUBKEY builds first, which took half of a
+ * small verify's instructions. The AK as bima exports it by p256_key,
+ * any other key by d2i_PUBKEY (which builds decoders too).
+ */
 EVP_PKEY *ak_read_pem(const char *path)
 {
 	FILE *f = fopen(path, "r");
-	EVP_PKEY *pkey = f ? PEM_read_PUBKEY(f, NULL, NULL, NULL) : NULL;
+	char *name = NULL, *header = NULL;
+	unsigned char *der = NULL;
+	EVP_PKEY *pkey = NULL;
+	bool found = false;
+	long len = 0;
 
+	while (f && !found && PEM_read(f, &name, &header, &der, &len)) {
+		const unsigned char *p = der;
+
+		found = !strcmp(name, PEM_STRING_PUBLIC);
+		pkey = found ? p256_key(der, len) : NULL;
+		/* as PEM_read_PUBKEY did, bytes after the key's DER are ignored */
+		if (found && !pkey)
+			pkey = d2i_PUBKEY(NULL, &p, len);
+		OPENSSL_free(name);
+		OPENSSL_free(header);
+		OPENSSL_free(der);
+	}
 	if (f)
 		fclose(f);
 	return pkey;
 }
 
+/*
+ * ECDSA over the SHA-256 of the attest, as EVP_DigestVerify with SHA-256
+ * checks it, but by ECDSA_do_verify on the key's EC_KEY: EVP fetches the
+ * digest and the signature algorithm by name, and the first fetch fills
+ * OpenSSL's table of names (3.5 million instructions). A key that is not
+ * EC verifies nothing.
+ */
 int ak_verify_key(EVP_PKEY *key, const struct tpm_quote *q)
 {
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	uint8_t der[AK_SIG_MAX];
-	int n = ak_signature_der(q, der, sizeof(der)), ok = 0;
+	const EC_KEY *ec = key ? EVP_PKEY_get0_EC_KEY(key) : NULL;
+	ECDSA_SIG *sig = ECDSA_SIG_new();
+	BIGNUM *r = BN_bin2bn(q->r, 32, NULL), *s = BN_bin2bn(q->s, 32, NULL);
+	uint8_t d[32];
+	int ok = 0;
 
-	if (key && md && n > 0 && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key) > 0)
-		ok = EVP_DigestVerify(md, der, n, q->attest, q->attest_len) == 1;
-	EVP_MD_CTX_free(md);
+	if (ec && sig && r && s && ECDSA_SIG_set0(sig, r, s)) {
+		r = s = NULL;
+		ok = !hashalg_digest(hashalg_by_name("sha256", 6), q->attest, q->attest_len, d) &&
+		     ECDSA_do_verify(d, sizeof(d), sig, (EC_KEY *)ec) == 1;
+	}
+	BN_free(r);
+	BN_free(s);
+	ECDSA_SIG_free(sig);
 	return ok ? 0 : -EBADMSG;
 }
 

@@ -54,7 +54,7 @@ int replay_digests(const struct replay *r, const struct template_entry *e, struc
 static int bank_digest(const struct template_entry *e, const struct hashalg *bank, bool checked,
 		       uint8_t *out)
 {
-	if (checked && bank->size == TEMPLATE_DIGEST_SIZE && !strcmp(bank->name, "sha1") &&
+	if (checked && bank->size == TEMPLATE_DIGEST_SIZE && bank->kernel_id == 2 /* sha1 */ &&
 	    !template_is_violation(e)) {
 		memcpy(out, e->digest, TEMPLATE_DIGEST_SIZE);
 		return 0;

@@ -76,13 +76,11 @@ void tpm__free(struct tpm *tpm)
 	free(tpm);
 }
 
-/* The banks that have pcr allocated, or (pcr below 0) any PCR, in the TPM's order. */
-static int banks_where(struct tpm *tpm, int pcr, const struct hashalg **banks, size_t *n)
+int tpm_allocation(struct tpm *tpm, struct tpm_allocation *a)
 {
 	TPMS_CAPABILITY_DATA *cap = NULL;
 	TPMI_YES_NO more;
 	TPML_PCR_SELECTION *sel;
-	size_t found = 0;
 	TSS2_RC rc;
 
 	rc = Esys_GetCapability(tpm->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_PCRS,
@@ -90,59 +88,122 @@ static int banks_where(struct tpm *tpm, int pcr, const struct hashalg **banks, s
 	if (rc != TSS2_RC_SUCCESS)
 		return tpm_fail("Esys_GetCapability", rc);
 	sel = &cap->data.assignedPCR;
-	for (UINT32 i = 0; i < sel->count && found < TPM_BANKS_MAX; i++) {
+	a->nbanks = 0;
+	for (UINT32 i = 0; i < sel->count && a->nbanks < TPM_BANKS_MAX; i++) {
 		const TPMS_PCR_SELECTION *s = &sel->pcrSelections[i];
 		const struct hashalg *alg = hashalg_by_tpm_id(s->hash);
-		bool has = false;
+		uint32_t mask = 0;
 
-		for (UINT8 b = 0; b < s->sizeofSelect && b < sizeof(s->pcrSelect); b++)
-			if (pcr < 0 ? s->pcrSelect[b] != 0
-				    : (uint32_t)pcr / 8 == b &&
-					      (s->pcrSelect[b] & (1 << (pcr % 8))))
-				has = true;
-		if (alg && has)
-			banks[found++] = alg;
+		for (UINT8 b = 0; b < s->sizeofSelect && b < 3; b++)
+			mask |= (uint32_t)s->pcrSelect[b] << (8 * b);
+		/* a PCR past 23 counts as some PCR allocated, as before, but as none of 0-23 */
+		for (UINT8 b = 3; b < s->sizeofSelect && b < sizeof(s->pcrSelect); b++)
+			if (s->pcrSelect[b])
+				mask |= TPM_ALLOC_HIGH;
+		if (alg && mask) {
+			a->banks[a->nbanks] = alg;
+			a->pcrs[a->nbanks++] = mask;
+		}
 	}
 	free(cap);
-	*n = found;
 	return 0;
+}
+
+void tpm_allocated(const struct tpm_allocation *a, int pcr, const struct hashalg **banks, size_t *n)
+{
+	*n = 0;
+	for (size_t i = 0; i < a->nbanks; i++)
+		if (pcr < 0 ? a->pcrs[i] != 0 : pcr < TPM_PCR_COUNT && (a->pcrs[i] & (1u << pcr)))
+			banks[(*n)++] = a->banks[i];
 }
 
 int tpm_banks(struct tpm *tpm, uint32_t pcr, const struct hashalg **banks, size_t *n)
 {
-	return banks_where(tpm, (int)pcr, banks, n);
+	struct tpm_allocation a;
+	int err = tpm_allocation(tpm, &a);
+
+	if (!err)
+		tpm_allocated(&a, (int)pcr, banks, n);
+	return err;
 }
 
 int tpm_banks_any(struct tpm *tpm, const struct hashalg **banks, size_t *n)
 {
-	return banks_where(tpm, -1, banks, n);
+	struct tpm_allocation a;
+	int err = tpm_allocation(tpm, &a);
+
+	if (!err)
+		tpm_allocated(&a, -1, banks, n);
+	return err;
 }
 
 int tpm_pcr_read(struct tpm *tpm, uint32_t pcr, const struct hashalg *bank, uint8_t *value)
 {
-	TPML_PCR_SELECTION in = { .count = 1 };
-	TPML_PCR_SELECTION *sel_out = NULL;
-	TPML_DIGEST *values = NULL;
-	UINT32 update_counter;
-	TSS2_RC rc;
-	int err = 0;
+	return tpm_pcr_read_banks(tpm, pcr, &bank, 1, &value);
+}
 
-	in.pcrSelections[0].hash = bank->tpm_id;
-	in.pcrSelections[0].sizeofSelect = 3;
-	in.pcrSelections[0].pcrSelect[pcr / 8] = 1 << (pcr % 8);
-	rc = Esys_PCR_Read(tpm->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &in,
-			   &update_counter, &sel_out, &values);
-	if (rc != TSS2_RC_SUCCESS)
-		return tpm_fail("Esys_PCR_Read", rc);
-	if (values->count != 1 || values->digests[0].size != bank->size) {
-		pr_err("TPM returned no %s value for PCR %u", bank->name, pcr);
-		err = -EIO;
-	} else {
-		memcpy(value, values->digests[0].buffer, bank->size);
+/*
+ * One TPM2_PCR_Read for every bank asked; those the TPM leaves out of its
+ * response (it may return fewer than asked) are asked again, in another.
+ */
+int tpm_pcr_read_banks(struct tpm *tpm, uint32_t pcr, const struct hashalg *const *banks, size_t n,
+		       uint8_t *const *values)
+{
+	bool done[TPM_BANKS_MAX] = {};
+	size_t left = n;
+
+	if (pcr >= TPM_PCR_COUNT || n > TPM_BANKS_MAX)
+		return -EINVAL;
+	while (left) {
+		TPML_PCR_SELECTION in = {}, *sel_out = NULL;
+		TPML_DIGEST *got = NULL;
+		UINT32 update_counter, k = 0;
+		size_t before = left;
+		TSS2_RC rc;
+
+		for (size_t b = 0; b < n; b++) {
+			TPMS_PCR_SELECTION *s = &in.pcrSelections[in.count];
+
+			if (done[b])
+				continue;
+			s->hash = banks[b]->tpm_id;
+			s->sizeofSelect = 3;
+			s->pcrSelect[pcr / 8] = 1 << (pcr % 8);
+			in.count++;
+		}
+		rc = Esys_PCR_Read(tpm->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &in,
+				   &update_counter, &sel_out, &got);
+		if (rc != TSS2_RC_SUCCESS)
+			return tpm_fail("Esys_PCR_Read", rc);
+		/* The digests come in the order of the selection returned, a PCR at a time. */
+		for (UINT32 i = 0; i < sel_out->count && k < got->count; i++) {
+			const TPMS_PCR_SELECTION *s = &sel_out->pcrSelections[i];
+
+			if (s->sizeofSelect <= pcr / 8 ||
+			    !(s->pcrSelect[pcr / 8] & (1 << (pcr % 8))))
+				continue;
+			for (size_t b = 0; b < n; b++) {
+				if (done[b] || banks[b]->tpm_id != s->hash ||
+				    got->digests[k].size != banks[b]->size)
+					continue;
+				memcpy(values[b], got->digests[k].buffer, banks[b]->size);
+				done[b] = true;
+				left--;
+				break;
+			}
+			k++;
+		}
+		free(sel_out);
+		free(got);
+		if (left == before) {
+			for (size_t b = 0; b < n; b++)
+				if (!done[b])
+					pr_err("TPM returned no %s value for PCR %u",
+					       banks[b]->name, pcr);
+			return -EIO;
+		}
 	}
-	free(sel_out);
-	free(values);
-	return err;
+	return 0;
 }
 
 static size_t put16(uint8_t *p, size_t at, uint16_t v)

@@ -26,11 +26,27 @@ struct tpm_digest {
 int tpm__open(const char *tcti, struct tpm **out);
 void tpm__free(struct tpm *tpm);
 
+/* The TPM's PCR allocation: each bank bima knows, and the PCRs it has (bit n: PCR n). */
+#define TPM_ALLOC_HIGH (1u << 31) /* a PCR past 23 */
+struct tpm_allocation {
+	const struct hashalg *banks[TPM_BANKS_MAX];
+	uint32_t pcrs[TPM_BANKS_MAX];
+	size_t nbanks;
+};
+
+/* One TPM2_GetCapability: the banks with some PCR allocated, in the TPM's order. */
+int tpm_allocation(struct tpm *tpm, struct tpm_allocation *a);
+/* Those of a that have pcr allocated, or (pcr below 0) any PCR. */
+void tpm_allocated(const struct tpm_allocation *a, int pcr, const struct hashalg **banks,
+		   size_t *n);
 /* The banks that have pcr allocated, in the TPM's order; unknown algorithms are skipped. */
 int tpm_banks(struct tpm *tpm, uint32_t pcr, const struct hashalg **banks, size_t *n);
 /* The banks that have some PCR allocated, in the TPM's order. */
 int tpm_banks_any(struct tpm *tpm, const struct hashalg **banks, size_t *n);
 int tpm_pcr_read(struct tpm *tpm, uint32_t pcr, const struct hashalg *bank, uint8_t *value);
+/* pcr in n banks (at most TPM_BANKS_MAX), values[i] bank i's: one TPM2_PCR_Read if the TPM can. */
+int tpm_pcr_read_banks(struct tpm *tpm, uint32_t pcr, const struct hashalg *const *banks, size_t n,
+		       uint8_t *const *values);
 int tpm_pcr_extend(struct tpm *tpm, uint32_t pcr, const struct tpm_digest *d, size_t n);
 /* TPM2_ReadClock's reset and restart counts: the TPM epoch. */
 int tpm_epoch(struct tpm *tpm, uint32_t *reset_count, uint32_t *restart_count);

@@ -67,7 +67,7 @@ void note_entry(const struct template_entry *e, const struct template_fields *fp
 	if (!f.extra) {
 		n->unhashed += !memcmp(f.digest, zero, f.alg->size);
 		/* A load's first record, sequence number 0, is its policy. */
-		if (!strcmp(f.path, "bima_policy") && !n->records) {
+		if (f.path[0] == 'b' && !strcmp(f.path, "bima_policy") && !n->records) {
 			n->records = true;
 			n->after_seq = 1;
 		}

@@ -149,12 +149,13 @@ void watch_entry(void *ctx, size_t b, const struct template_entry *e, const void
 		if (!w->r->lazy)
 			memcpy(w->recent->value_padded[b][u->slot], padded, size);
 	}
-	for (uint32_t i = 0; w->ref->tpm && i < t->nbanks[e->pcr]; i++) {
-		if (t->index[e->pcr][i] != (int)b)
-			continue;
-		if (same_value(pcr, t->value[e->pcr][i], size))
+	/* The TPM's value of this bank, found by of_bank rather than a search of index. */
+	if (w->ref->tpm && t->of_bank[e->pcr][b]) {
+		const uint8_t *value = t->value[e->pcr][t->of_bank[e->pcr][b] - 1];
+
+		if (same_value(pcr, value, size))
 			w->normal[e->pcr][b] = u->pos;
-		if (!w->r->lazy && same_value(padded, t->value[e->pcr][i], size))
+		if (!w->r->lazy && same_value(padded, value, size))
 			w->padded[e->pcr][b] = u->pos;
 	}
 }

@@ -10,10 +10,20 @@
 #include "snapshot.h"
 #include "verify_ref.h"
 
+/* The TPM's allocation, asked the first time only: it changes only at a TPM reset. */
+static int ref_allocation(struct tpm *tpm, struct tpm_values *t)
+{
+	int err = t->have_alloc ? 0 : tpm_allocation(tpm, &t->alloc);
+
+	t->have_alloc = !err;
+	return err;
+}
+
 /* The TPM's values of pcr in every bank both it and the replay have. */
 int ref_read_pcr(struct tpm *tpm, const struct replay *r, struct tpm_values *t, uint32_t pcr)
 {
-	const struct hashalg *banks[TPM_BANKS_MAX];
+	const struct hashalg *banks[TPM_BANKS_MAX], *both[TPM_BANKS_MAX];
+	uint8_t *values[TPM_BANKS_MAX];
 	size_t n;
 	int err;
 
@@ -21,18 +31,24 @@ int ref_read_pcr(struct tpm *tpm, const struct replay *r, struct tpm_values *t, 
 		return -ERANGE;
 	if (t->read & (1u << pcr))
 		return 0;
-	err = tpm_banks(tpm, pcr, banks, &n);
+	err = ref_allocation(tpm, t);
+	if (!err)
+		tpm_allocated(&t->alloc, (int)pcr, banks, &n);
 	for (size_t i = 0; !err && i < n; i++)
 		for (size_t b = 0; b < r->nbanks; b++) {
 			if (banks[i] != r->banks[b])
 				continue;
 			t->index[pcr][t->nbanks[pcr]] = b;
-			err = tpm_pcr_read(tpm, pcr, banks[i], t->value[pcr][t->nbanks[pcr]++]);
+			t->of_bank[pcr][b] = 1 + t->nbanks[pcr];
+			both[t->nbanks[pcr]] = banks[i];
+			values[t->nbanks[pcr]] = t->value[pcr][t->nbanks[pcr]];
+			t->nbanks[pcr]++;
 		}
 	if (!err && !t->nbanks[pcr]) {
 		pr_err("TPM has no bank bima can replay for PCR %u", pcr);
 		err = -ENOTSUP;
 	}
+	err = err ?: tpm_pcr_read_banks(tpm, pcr, both, t->nbanks[pcr], values);
 	t->read |= 1u << pcr;
 	return err;
 }
@@ -155,15 +171,16 @@ int ref_read_quote(EVP_PKEY *ak, const struct tpm_quote *q, struct tpm_quote_inf
  * (the TPM's; an allocation changes only at a TPM reset, a new epoch). A
  * TPM with sha1 and sha256 spares verify the sha384 and sha512 hashing.
  */
-static int only_allocated(struct tpm *tpm, struct replay *r)
+static int only_allocated(struct tpm *tpm, struct tpm_values *t, struct replay *r)
 {
 	const struct hashalg *have[TPM_BANKS_MAX], *keep[TPM_BANKS_MAX];
 	size_t nhave, n = 0;
 	int err;
 
-	err = tpm_banks_any(tpm, have, &nhave);
+	err = ref_allocation(tpm, t);
 	if (err)
 		return err;
+	tpm_allocated(&t->alloc, -1, have, &nhave);
 	for (size_t b = 0; b < r->nbanks; b++)
 		for (size_t i = 0; i < nhave; i++)
 			if (r->banks[b] == have[i]) {
@@ -323,7 +340,7 @@ int ref_banks(struct reference *ref, const char *epoch_dir, uint64_t since, bool
 		only_quoted(&ref->qi, epoch_dir, since, r);
 		return 0;
 	}
-	return tpm_epoch ? only_allocated(ref->tpm, r) : 0;
+	return tpm_epoch ? only_allocated(ref->tpm, &ref->t, r) : 0;
 }
 
 void ref_close(struct reference *ref)

@@ -20,8 +20,12 @@
 struct tpm_values {
 	uint32_t nbanks[TPM_PCR_COUNT];
 	int index[TPM_PCR_COUNT][TPM_BANKS_MAX]; /* into replay.banks */
+	/* 1 + i where index[pcr][i] is replay bank b, in of_bank[pcr][b]; 0: none */
+	uint8_t of_bank[TPM_PCR_COUNT][TPM_BANKS_MAX];
 	uint8_t value[TPM_PCR_COUNT][TPM_BANKS_MAX][HASHALG_MAX_SIZE];
-	uint32_t read; /* bit n: PCR n read */
+	uint32_t read;		     /* bit n: PCR n read */
+	struct tpm_allocation alloc; /* the TPM's banks, asked once */
+	bool have_alloc;
 };
 
 /*
@@ -64,7 +68,10 @@ void ref_close(struct reference *ref);
 int ref_banks(struct reference *ref, const char *epoch_dir, uint64_t since, bool tpm_epoch,
 	      struct replay *r);
 
-/* The TPM's values of pcr in every bank both it and the replay have; -ERANGE past 23. */
+/*
+ * The TPM's values of pcr in every bank both it and the replay have, in
+ * one TPM2_PCR_Read; -ERANGE past 23.
+ */
 int ref_read_pcr(struct tpm *tpm, const struct replay *r, struct tpm_values *t, uint32_t pcr);
 /* Print pcr in the log's and the TPM's banks, side by side. */
 void ref_print_pcr(const struct replay *r, const struct tpm_values *t, uint32_t pcr);
