@@ -198,26 +198,66 @@ static __always_inline void cache_writer(struct inode *inode)
 }
 
 /*
+ * The hit path's test of an entry kept for an overlay inode (c->real_ino):
+ * whether the file overlayfs opened beneath file checks out (opened_as),
+ * overlayfs reads from its inode now (overlay_reads), that inode is the
+ * real inode the entry names (device, number, generation), and its state
+ * and writers' opens (bima_real) are the entry's. It does not test again
+ * that the real inode is a regular file on a filesystem the cache trusts,
+ * not an overlay: the entry was kept only for such a one (file_state,
+ * keep_measured), and the identity names it, as long as the entry lives:
+ * the overlay inode, which carries the entry, holds its lower and upper
+ * dentries, so neither their inodes nor their filesystems' devices can
+ * go to another file meanwhile. A plain load of the real inode's count,
+ * as of gen (cache_holds).
+ */
+static __always_inline bool overlay_holds(struct file *file, struct inode *inode,
+					  const struct bima_inode *c)
+{
+	struct bima_inode now = {};
+	struct inode *real;
+	struct real_key k;
+	__u64 *gen;
+
+	real = overlay_opened_inode(file);
+	if (!real || !overlay_reads(inode, real))
+		return false;
+	real_key(real, &k);
+	if (k.ino != c->real_ino || k.dev != c->real_dev || k.generation != c->real_generation)
+		return false;
+	read_inode_probe(real, &now);
+	if (!same_inode(c, &now))
+		return false;
+	gen = bpf_map_lookup_elem(&bima_real, &k);
+	return gen && *(volatile __u64 *)gen == c->real_gen;
+}
+
+/*
  * The hit path, which the hooks take before anything else but the
- * violations' test: whether the cache holds the file whose inode is inode
- * (not NULL), not on overlayfs, opened for reading only or not. It reads
- * the inode's state alone: an entry is kept only for a regular file on a
- * filesystem that tells changes (cacheable), which an inode stays, and an
- * entry kept for an overlay inode names the real inode beneath
- * (real_ino), which the full path (measure_file) checks. On a hit, the
+ * violations' test: whether the cache holds file, whose inode is inode
+ * (not NULL), opened for reading only or not. It reads the inode's state
+ * alone: an entry is kept only for a regular file on a filesystem that
+ * tells changes (cacheable), which an inode stays. An entry kept for an
+ * overlay inode names the real inode beneath (real_ino), whose state it
+ * reads instead (overlay_holds). On a hit, the
  * daemon's own access too: a hit records nothing, and only the violation
  * state, which the daemon's accesses never set, needs the daemon test.
  */
-static __always_inline bool cache_hit(struct inode *inode, bool reading)
+static __always_inline bool cache_hit(struct file *file, struct inode *inode, bool reading)
 {
 	struct bima_inode now = {}, *c;
 
 	c = bpf_inode_storage_get(&bima_inodes, inode, 0, 0);
-	if (!c || c->real_ino || !no_writer_since(c)) /* real_ino: cache_holds, all of it */
+	if (!c || !no_writer_since(c))
 		return false;
-	read_inode_load(inode, &now);
-	if (!same_inode(c, &now))
-		return false;
+	if (c->real_ino) {
+		if (!overlay_holds(file, inode, c))
+			return false;
+	} else {
+		read_inode_load(inode, &now);
+		if (!same_inode(c, &now))
+			return false;
+	}
 	if (reading && !c->read_measured && !is_daemon()) /* as mark_read */
 		c->read_measured = 1;
 	count_hit();

@@ -580,7 +580,7 @@ static __always_inline bool hit_first(struct file *file)
 	} else if (inode->i_writecount.counter > 0) {
 		return false;
 	}
-	return cache_hit(inode, reading);
+	return cache_hit(file, inode, reading);
 }
 
 /*
@@ -594,7 +594,7 @@ int BPF_PROG(bima_bprm_check, struct linux_binprm *bprm, int ret)
 
 	if (ret != 0)
 		return ret;
-	if ((file->f_inode && cache_hit(file->f_inode, true)) || is_daemon())
+	if ((file->f_inode && cache_hit(file, file->f_inode, true)) || is_daemon())
 		return 0;
 	return measure_file(file, BPRM_BOTH, BIMA_MAY_EXEC, 0, bprm->cred);
 }

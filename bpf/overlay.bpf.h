@@ -100,10 +100,14 @@ static __always_inline void real_key(struct inode *inode, struct real_key *k)
 	k->generation = BPF_CORE_READ(inode, i_generation);
 }
 
-/* The file overlayfs opened beneath the overlay file, unchecked. */
+/*
+ * The file overlayfs opened beneath the overlay file, unchecked. The
+ * overlay file is the hook's, which the verifier trusts: private_data, a
+ * void pointer, is a plain load, a scalar.
+ */
 static __always_inline struct file *overlay_realfile(struct file *file)
 {
-	void *priv = BPF_CORE_READ(file, private_data);
+	void *priv = file->private_data;
 	struct ovl_file___bima *of = priv;
 
 	if (bpf_core_type_exists(struct ovl_file___bima))
@@ -111,14 +115,18 @@ static __always_inline struct file *overlay_realfile(struct file *file)
 	return priv;
 }
 
-/* Whether real, a file overlayfs opened, was opened by the overlay path to dentry. */
-static __always_inline bool opened_as(struct file *real, struct dentry *dentry)
+/*
+ * Whether real, a file overlayfs opened, whose f_path.dentry is rd and
+ * whose inode is ri, was opened by the overlay path to dentry.
+ */
+static __always_inline bool opened_as(struct file *real, struct dentry *rd, struct inode *ri,
+				      struct dentry *dentry)
 {
 	struct backing_file___bima_file *bff;
 	struct backing_file___bima *bf;
 	struct dentry *user;
 
-	if (BPF_CORE_READ(real, f_path.dentry) == dentry)
+	if (rd == dentry)
 		return true; /* up to 6.7 */
 	if (bpf_core_field_exists(struct backing_file___bima, user_path)) {
 		bf = (void *)real - bpf_core_field_offset(struct backing_file___bima, file);
@@ -130,8 +138,43 @@ static __always_inline bool opened_as(struct file *real, struct dentry *dentry)
 		return false;
 	}
 	/* And f_path is the real path. */
-	return user == dentry &&
-	       BPF_CORE_READ(real, f_path.dentry, d_inode) == BPF_CORE_READ(real, f_inode);
+	return user == dentry && BPF_CORE_READ(rd, d_inode) == ri;
+}
+
+/*
+ * The inode of the file overlayfs opened beneath file, a file of the
+ * overlay (the hook's), if that file checks out as opened by file's path
+ * (opened_as); NULL if not. Each field read once: a read through a
+ * pointer the verifier cannot type is a helper call.
+ */
+static __always_inline struct inode *overlay_opened_inode(struct file *file)
+{
+	struct file *rf;
+	struct dentry *rd;
+	struct inode *ri;
+
+	if (!bpf_core_type_exists(struct ovl_inode___bima))
+		return NULL;
+	rf = overlay_realfile(file);
+	if (!rf)
+		return NULL;
+	rd = BPF_CORE_READ(rf, f_path.dentry);
+	ri = BPF_CORE_READ(rf, f_inode);
+	return ri && opened_as(rf, rd, ri, file->f_path.dentry) ? ri : NULL;
+}
+
+/*
+ * Whether overlayfs reads inode's content from real now: the overlay inode
+ * has no upper dentry (never copied up), or its upper dentry's inode is real.
+ */
+static __always_inline bool overlay_reads(struct inode *inode, struct inode *real)
+{
+	struct ovl_inode___bima *oi;
+	struct dentry *upper;
+
+	oi = (void *)inode - bpf_core_field_offset(struct ovl_inode___bima, vfs_inode);
+	upper = BPF_CORE_READ(oi, __upperdentry);
+	return !upper || BPF_CORE_READ(upper, d_inode) == real;
 }
 
 /*
@@ -140,23 +183,10 @@ static __always_inline bool opened_as(struct file *real, struct dentry *dentry)
  */
 static __always_inline struct inode *overlay_real_inode(struct file *file, struct inode *inode)
 {
-	struct ovl_inode___bima *oi;
-	struct dentry *upper;
-	struct inode *real;
-	struct file *rf;
+	struct inode *real = overlay_opened_inode(file);
 
-	if (!bpf_core_type_exists(struct ovl_inode___bima))
-		return NULL;
-	rf = overlay_realfile(file);
-	if (!rf || !opened_as(rf, BPF_CORE_READ(file, f_path.dentry)))
-		return NULL;
-	real = BPF_CORE_READ(rf, f_inode);
 	if (!real || real == inode || on_overlay(real) ||
-	    (BPF_CORE_READ(real, i_mode) & S_IFMT) != S_IFREG)
-		return NULL;
-	oi = (void *)inode - bpf_core_field_offset(struct ovl_inode___bima, vfs_inode);
-	upper = BPF_CORE_READ(oi, __upperdentry);
-	if (upper && BPF_CORE_READ(upper, d_inode) != real)
+	    (BPF_CORE_READ(real, i_mode) & S_IFMT) != S_IFREG || !overlay_reads(inode, real))
 		return NULL;
 	return real;
 }
