@@ -44,16 +44,9 @@ policy='measure func=FILE_CHECK mask=^MAY_READ uid=0'
 # busy time (ns) at its start are written to it, for bench_poll_status.
 # shellcheck disable=SC2120 # bench_bima_burst passes the FIFO
 burst() {
-	python3 - "$work/files" "$files" "${1:-}" <<'PY'
+	bench_python "$work/files" "$files" "${1:-}" <<'PY'
 import os, sys, time
 d, n, end = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-def busy_ns():
-    t = 0
-    with open("/proc/schedstat") as f:
-        for l in f:
-            if l.startswith("cpu"):
-                t += int(l.split()[7])
-    return t
 b0 = busy_ns()
 t0 = time.monotonic_ns()
 for i in range(n):

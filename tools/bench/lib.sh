@@ -188,6 +188,24 @@ bench_row() {
 		BEGIN { printf "| %s | %d ms | %s | %s |\n", name, n, cell(b), cell(i) }'
 }
 
+# bench_python ARGS...: run the Python script on stdin with ARGS, after the
+# helpers the benchmarks' scripts share: busy_ns(), every CPU's busy time so
+# far (ns, the sum of /proc/schedstat's rq_cpu_time, which idle time is not).
+bench_python() {
+	{
+		cat <<'PY'
+def busy_ns():
+    t = 0
+    with open("/proc/schedstat") as f:
+        for l in f:
+            if l.startswith("cpu"):
+                t += int(l.split()[7])
+    return t
+PY
+		cat
+	} | python3 - "$@"
+}
+
 # bench_poll_status END READY [peak]: say it is ready by creating file
 # READY, wait until a workload's end time (ms since the epoch) is written to
 # FIFO END, then poll the daemon's control socket every 20 ms; once the ring
@@ -203,7 +221,7 @@ bench_row() {
 # python process: a `bima status` process takes 100 to 200 ms to start in
 # the guest, so polling with it would measure mostly itself.
 bench_poll_status() {
-	python3 - "$1" "$2" "${3:-}" <<'PY'
+	bench_python "$1" "$2" "${3:-}" <<'PY'
 import os, socket, sys, time
 end_fifo, ready, throughout = sys.argv[1], sys.argv[2], sys.argv[3] == "peak"
 open(ready, "w").close()
@@ -221,13 +239,6 @@ def status():
         data += chunk
     s.close()
     return dict(l.split(": ", 1) for l in data.decode().splitlines() if ": " in l)
-def busy_ns():
-    t = 0
-    with open("/proc/schedstat") as f:
-        for l in f:
-            if l.startswith("cpu"):
-                t += int(l.split()[7])
-    return t
 end, text, durable, peak, busy0, own0 = None, b"", None, 0, None, 0
 while True:
     if end is None:
