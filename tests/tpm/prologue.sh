@@ -28,3 +28,14 @@ w=$swtpm_dir
 pcr_value() {
 	tpm2_pcrread -T "$TCTI" "$1:$2" | awk -v pcr="$2:" '$1 == pcr { print tolower(substr($2, 3)) }'
 }
+
+# check_replays PCR LOGS [WHAT]: in the sha1 and sha256 banks, an
+# independent replay of the binary log in LOGS (its epochs' segments)
+# equals the TPM's PCR. WHAT names the log in the checks ("the log").
+check_replays() {
+	local bank
+	for bank in sha1 sha256; do
+		check_eq "independent $bank replay of ${3:-the log} equals TPM PCR $1" \
+			"$("$replay" "$bank" "$1" "$2"/epoch-*/segment-*.bin)" "$(pcr_value "$bank" "$1")"
+	done
+}

@@ -31,10 +31,7 @@ check_grep "by the daemon's count the TPM holds them after the log's $((1 + n + 
 	"^daemon-kernel: rejoined: the TPM holds $((1 + n + 1 + k)) entries, the daemon wrote $((1 + k))\$" \
 	"$out"
 
-for bank in sha1 sha256; do
-	check_eq "independent $bank replay of the log equals TPM PCR 10" \
-		"$("$replay" "$bank" 10 "$logs"/epoch-*/segment-*.bin)" "$(pcr_value "$bank" 10)"
-done
+check_replays 10 "$logs"
 "$bima" log --log-dir "$logs" >"$out"
 check_eq "the log holds the kernel's boot_aggregate, the $n entries, the kernel's $k, the daemon's 2" \
 	"$(grep -c ' boot_aggregate$' "$out") $(grep -c ' /bench/' "$out") $(grep -c ' /kernel/' "$out") $(grep -c ' /daemon/' "$out")" \
