@@ -117,24 +117,25 @@ void tpm_allocated(const struct tpm_allocation *a, int pcr, const struct hashalg
 			banks[(*n)++] = a->banks[i];
 }
 
-int tpm_banks(struct tpm *tpm, uint32_t pcr, const struct hashalg **banks, size_t *n)
+/* tpm_allocated() of the allocation the TPM has now. */
+static int allocated_now(struct tpm *tpm, int pcr, const struct hashalg **banks, size_t *n)
 {
 	struct tpm_allocation a;
 	int err = tpm_allocation(tpm, &a);
 
 	if (!err)
-		tpm_allocated(&a, (int)pcr, banks, n);
+		tpm_allocated(&a, pcr, banks, n);
 	return err;
+}
+
+int tpm_banks(struct tpm *tpm, uint32_t pcr, const struct hashalg **banks, size_t *n)
+{
+	return allocated_now(tpm, (int)pcr, banks, n);
 }
 
 int tpm_banks_any(struct tpm *tpm, const struct hashalg **banks, size_t *n)
 {
-	struct tpm_allocation a;
-	int err = tpm_allocation(tpm, &a);
-
-	if (!err)
-		tpm_allocated(&a, -1, banks, n);
-	return err;
+	return allocated_now(tpm, -1, banks, n);
 }
 
 int tpm_pcr_read(struct tpm *tpm, uint32_t pcr, const struct hashalg *bank, uint8_t *value)
